@@ -1,0 +1,379 @@
+#include "protocols/http/server.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "protocols/http/access_log.hpp"
+#include "protocols/http/date.hpp"
+#include "protocols/http/response.hpp"
+#include "worker/acceptor.hpp"
+#include "worker/log.hpp"
+#include "worker/runtime.hpp"
+
+namespace manifold::http {
+
+namespace {
+
+// Pipelined requests are answered while the queued output stays below this; past it the
+// session waits for the socket to drain before parsing the next request.
+constexpr size_t kMaxQueuedOutput = 1 << 20;
+// A body nobody wants is read and dropped up to this size to keep the connection; larger: close.
+constexpr uint64_t kMaxDiscardBody = 1 << 20;
+
+time_t gDateSecond = -1;
+char gDate[29];
+
+}  // namespace
+
+std::vector<CounterSpec> httpCounters() {
+  return {
+      {"requests", CounterKind::Counter},        {"responses_1xx", CounterKind::Counter},
+      {"responses_2xx", CounterKind::Counter},   {"responses_3xx", CounterKind::Counter},
+      {"responses_4xx", CounterKind::Counter},   {"responses_5xx", CounterKind::Counter},
+      {"bytes_in", CounterKind::Counter},        {"bytes_out", CounterKind::Counter},
+      {"connections_open", CounterKind::Gauge},  {"connections_total", CounterKind::Counter},
+      {"cache_hits", CounterKind::Counter},      {"cache_misses", CounterKind::Counter},
+      {"gzip_responses", CounterKind::Counter},  {"sendfile_responses", CounterKind::Counter},
+      {"requests_incomplete", CounterKind::Counter},
+  };
+}
+
+bool Site::matches(std::string_view host) const {
+  for (const auto& name : names) {
+    if (name == "*" || name == host) return true;
+    if (name.size() > 2 && name[0] == '*' && name[1] == '.') {
+      std::string_view suffix = std::string_view(name).substr(1);  // ".example.com"
+      if (host.size() > suffix.size() && host.ends_with(suffix)) return true;
+    }
+    if (name.size() > 2 && name.back() == '*' && name[name.size() - 2] == '.') {
+      std::string_view prefix = std::string_view(name).substr(0, name.size() - 1);  // "www."
+      if (host.size() > prefix.size() && host.starts_with(prefix)) return true;
+    }
+  }
+  return false;
+}
+
+// ---- Exchange ----
+
+std::string_view Exchange::date() const {
+  time_t now = conn_->runtime().now();
+  if (now != gDateSecond) {
+    formatHttpDate(now, gDate);
+    gDateSecond = now;
+  }
+  return std::string_view(gDate, 29);
+}
+
+void Exchange::beginResponse(int status) {
+  status_ = status;
+  std::string& o = out();
+  appendStatusLine(o, versionMinor_, status);
+  o.append("Server: ").append(site_->serverHeader).append("\r\nDate: ").append(date()).append("\r\n");
+}
+
+void Exchange::endHeaders() {
+  if (bodyUnreadCloses_ && !bodyAccepted_) keepAlive_ = false;
+  std::string& o = out();
+  if (!keepAlive_) {
+    o.append("Connection: close\r\n");
+  } else if (versionMinor_ == 0) {
+    o.append("Connection: keep-alive\r\n");
+  }
+  o.append("\r\n");
+}
+
+void Exchange::sendError(int status, std::string_view extraHeaders, bool close) {
+  if (close || (bodyUnreadCloses_ && !bodyAccepted_)) keepAlive_ = false;
+  std::string headers(extraHeaders);
+  if (versionMinor_ == 0 && keepAlive_) headers.append("Connection: keep-alive\r\n");
+  size_t before = out().size();
+  appendErrorResponse(out(), versionMinor_, status, date(), site_->serverHeader, keepAlive_, head_,
+                      headers);
+  status_ = status;
+  // Body bytes: what followed the blank line.
+  std::string_view written(out().data() + before, out().size() - before);
+  size_t end = written.find("\r\n\r\n");
+  finish(status, end == std::string_view::npos ? 0 : written.size() - end - 4);
+}
+
+void Exchange::acceptBody() {
+  bodyAccepted_ = true;
+  if (request_->expectContinue) out().append("HTTP/1.1 100 Continue\r\n\r\n");
+}
+
+void Exchange::finish(int status, uint64_t bodyBytes) {
+  finished_ = true;
+  status_ = status;
+  uint64_t* c = site_->counters;
+  unsigned statusClass = status / 100;
+  if (statusClass >= 1 && statusClass <= 5) ++c[kStatus1xx + statusClass - 1];
+  c[kBytesOut] += bodyBytes;
+  if (site_->accessLog) {
+    site_->accessLog->write(conn_->peer(), requestLine_, status, bodyBytes, referer_, userAgent_,
+                            conn_->runtime().now());
+  }
+}
+
+// ---- Session ----
+
+class Session : public ConnectionHandler {
+ public:
+  Session(Listener& listener, Connection& conn) : listener_(listener) {
+    ex_.conn_ = &conn;
+    ex_.site_ = &listener.defaultSite();
+    const ServerLimits& limits = *listener.defaultSite().limits;
+    conn.setSendTimeout(limits.sendTimeout);
+    conn.setIdleTimeout(limits.keepaliveTimeout);
+    uint64_t* c = listener.defaultSite().counters;
+    ++c[kConnectionsOpen];
+    ++c[kConnectionsTotal];
+  }
+
+  void onReadable(Connection& conn) override { process(conn); }
+
+  void onDrained(Connection& conn) override {
+    if (!conn.pendingInput().empty()) process(conn);
+  }
+
+  bool busy() const override { return headStarted_ || phase_ != Phase::Head; }
+
+  void onClose(Connection& conn) override {
+    --listener_.defaultSite().counters[kConnectionsOpen];
+    if (phase_ == Phase::Body) {
+      ex_.site_->handler->onAbort(ex_);
+      ex_.state.reset();
+    }
+    if (busy()) ++listener_.defaultSite().counters[kRequestsIncomplete];
+    (void)conn;
+  }
+
+ private:
+  enum class Phase { Head, Body, Discard };
+
+  const ServerLimits& limits() const { return *ex_.site_->limits; }
+
+  void process(Connection& conn) {
+    while (!conn.closing()) {
+      if (phase_ != Phase::Head) {
+        if (!feedBody(conn)) return;
+        continue;
+      }
+      std::string_view input = conn.pendingInput();
+      if (input.empty()) return;
+      if (conn.output().size() > kMaxQueuedOutput) return;  // resumes from onDrained
+      ParseResult result = parseRequest(input, request_, listener_.defaultSite().limits->parse);
+      if (result.status == ParseStatus::Incomplete) {
+        if (!headStarted_) {
+          headStarted_ = true;  // slow senders cannot stretch this a byte at a time
+          conn.setDeadline(listener_.defaultSite().limits->headerTimeout);
+        }
+        return;
+      }
+      headStarted_ = false;
+      if (result.status == ParseStatus::Error) {
+        ex_.site_ = &listener_.defaultSite();
+        ex_.versionMinor_ = 1;
+        ex_.head_ = false;
+        ex_.requestLine_.clear();
+        ++ex_.site_->counters[kRequests];
+        ex_.sendError(result.errorStatus, {}, true);
+        conn.consume(input.size());
+        conn.closeAfterFlush();
+        return;
+      }
+      handleRequest(conn, result.consumed);
+    }
+  }
+
+  void handleRequest(Connection& conn, size_t headBytes) {
+    const Site& site = listener_.route(request_.host);
+    ex_.site_ = &site;
+    ex_.request_ = &request_;
+    ex_.head_ = request_.method == Method::Head;
+    ex_.versionMinor_ = request_.versionMinor;
+    ex_.keepAlive_ = request_.keepAlive && ++requests_ < site.limits->keepaliveRequests &&
+                     !conn.runtime().draining();
+    ex_.bodyAccepted_ = false;
+    ex_.finished_ = false;
+    ex_.state.reset();
+    ++site.counters[kRequests];
+    site.counters[kBytesIn] += headBytes;
+    if (site.accessLog) {
+      std::string_view line(request_.methodText.data(),
+                            request_.target.data() + request_.target.size() - request_.methodText.data());
+      ex_.requestLine_.assign(line).append(request_.versionMinor ? " HTTP/1.1" : " HTTP/1.0");
+      ex_.userAgent_ = request_.userAgent;
+      ex_.referer_ = request_.referer;
+    }
+    bool hasBody = request_.chunked || request_.contentLength > 0;
+    bodyLeft_ = request_.contentLength > 0 ? request_.contentLength : 0;
+    chunkedBody_ = request_.chunked;
+    chunked_.reset();
+    bodySeen_ = 0;
+    // A body the handler will not read can only be skipped if it is small and announced;
+    // decided before the handler writes its Connection header.
+    ex_.bodyUnreadCloses_ =
+        hasBody && (chunkedBody_ || bodyLeft_ > kMaxDiscardBody || request_.expectContinue);
+    conn.consume(headBytes);
+    site.handler->onRequest(ex_);
+
+    if (ex_.bodyAccepted_) {
+      phase_ = Phase::Body;
+      conn.setIdleTimeout(site.limits->bodyTimeout);
+      if (!hasBody) endBody(conn);
+      return;
+    }
+    if (hasBody) {
+      if (ex_.bodyUnreadCloses_ || !ex_.keepAlive_) {
+        ex_.keepAlive_ = false;
+        conn.closeAfterFlush();
+        return;
+      }
+      phase_ = Phase::Discard;
+      conn.setIdleTimeout(site.limits->bodyTimeout);
+      return;
+    }
+    afterResponse(conn);
+  }
+
+  void afterResponse(Connection& conn) {
+    if (!ex_.keepAlive_) {
+      conn.closeAfterFlush();
+      return;
+    }
+    conn.setIdleTimeout(limits().keepaliveTimeout);
+  }
+
+  // Returns false when more input is needed.
+  bool feedBody(Connection& conn) {
+    std::string_view input = conn.pendingInput();
+    if (input.empty()) return false;
+    std::string_view data;
+    size_t used = 0;
+    bool done = false;
+    if (chunkedBody_) {
+      auto status = chunked_.feed(input, used, data);
+      if (status == ChunkedDecoder::Status::Error) {
+        failBody(conn, 400);
+        return false;
+      }
+      done = status == ChunkedDecoder::Status::Done;
+    } else {
+      used = std::min<uint64_t>(input.size(), bodyLeft_);
+      data = input.substr(0, used);
+      bodyLeft_ -= used;
+      done = bodyLeft_ == 0;
+    }
+    bodySeen_ += data.size();
+    ex_.site_->counters[kBytesIn] += used;
+    conn.consume(used);
+    if (bodySeen_ > limits().maxBodySize && phase_ == Phase::Body) {
+      failBody(conn, 413);
+      return false;
+    }
+    if (phase_ == Phase::Body && !data.empty()) ex_.site_->handler->onBody(ex_, data);
+    if (conn.closing()) return false;
+    if (done) {
+      endBody(conn);
+      return true;
+    }
+    return !conn.pendingInput().empty();
+  }
+
+  void endBody(Connection& conn) {
+    Phase was = phase_;
+    phase_ = Phase::Head;
+    if (was == Phase::Body) {
+      ex_.site_->handler->onBodyEnd(ex_);
+      ex_.state.reset();
+    }
+    afterResponse(conn);
+  }
+
+  void failBody(Connection& conn, int status) {
+    if (phase_ == Phase::Body) {
+      ex_.site_->handler->onAbort(ex_);
+      ex_.state.reset();
+      if (!ex_.finished_) ex_.sendError(status, {}, true);
+    }
+    phase_ = Phase::Head;
+    conn.closeAfterFlush();
+  }
+
+  Listener& listener_;
+  Exchange ex_;
+  Request request_;
+  Phase phase_ = Phase::Head;
+  bool headStarted_ = false;
+  unsigned requests_ = 0;
+  uint64_t bodyLeft_ = 0;
+  uint64_t bodySeen_ = 0;
+  bool chunkedBody_ = false;
+  ChunkedDecoder chunked_;
+};
+
+// ---- Listener ----
+
+namespace {
+std::map<int, std::unique_ptr<Listener>>& listeners() {
+  static std::map<int, std::unique_ptr<Listener>> all;
+  return all;
+}
+}  // namespace
+
+Listener& Listener::forFd(WorkerRuntime& runtime, int fd) {
+  auto& slot = listeners()[fd];
+  if (!slot) slot.reset(new Listener(runtime, fd));
+  return *slot;
+}
+
+Listener::Listener(WorkerRuntime& runtime, int fd) : runtime_(runtime), fd_(fd) {}
+
+void Listener::addSite(Site* site) {
+  sites_.push_back(site);
+  if (!default_ || (site->isDefault && !default_->isDefault)) default_ = site;
+}
+
+void Listener::start() {
+  if (started_) return;
+  started_ = true;
+  acceptor_ = std::make_unique<Acceptor>(runtime_, fd_, [this](Connection& conn) {
+    return std::unique_ptr<ConnectionHandler>(new Session(*this, conn));
+  });
+  acceptor_->start();
+}
+
+void Listener::stop() {
+  if (acceptor_) acceptor_->stop();
+}
+
+const Site& Listener::route(std::string_view hostHeader) const {
+  if (sites_.size() == 1 || hostHeader.empty()) return *default_;
+  // Lowercase, without the port, into a small stack buffer: no allocation.
+  char host[256];
+  size_t n = 0;
+  size_t end = hostHeader.size();
+  if (hostHeader.front() == '[') {
+    size_t close = hostHeader.find(']');
+    end = close == std::string_view::npos ? end : close + 1;
+  } else {
+    size_t colon = hostHeader.rfind(':');
+    if (colon != std::string_view::npos) end = colon;
+  }
+  if (end > sizeof host) return *default_;
+  for (size_t i = 0; i < end; ++i) {
+    char ch = hostHeader[i];
+    host[n++] = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
+  }
+  if (n && host[n - 1] == '.') --n;  // "example.com." is "example.com"
+  std::string_view name(host, n);
+  // Exact names first, then wildcards, like nginx.
+  for (Site* site : sites_)
+    for (auto& pattern : site->names)
+      if (pattern == name) return *site;
+  for (Site* site : sites_)
+    if (site->matches(name)) return *site;
+  return *default_;
+}
+
+}  // namespace manifold::http

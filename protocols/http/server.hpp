@@ -1,0 +1,153 @@
+// The reusable HTTP/1.x server layer: a per-connection Session that parses requests in place,
+// handles keep-alive, pipelining (every response produced from one read leaves in one send),
+// request bodies (Content-Length or chunked, with 100-continue), limits and timeouts, and hands
+// each request to the RequestHandler of the virtual server chosen by Host. The static file
+// server, the status endpoint, and later the proxy cache and the file store sit on top of it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocols/http/chunked.hpp"
+#include "protocols/http/request.hpp"
+#include "protocols/service.hpp"
+#include "worker/connection.hpp"
+
+namespace manifold {
+class Acceptor;
+class WorkerRuntime;
+}  // namespace manifold
+
+namespace manifold::http {
+
+class AccessLog;
+class Exchange;
+
+// Counters every HTTP-speaking service keeps, in this order (shm stats slots).
+enum HttpCounter : unsigned {
+  kRequests,
+  kStatus1xx,
+  kStatus2xx,
+  kStatus3xx,
+  kStatus4xx,
+  kStatus5xx,
+  kBytesIn,
+  kBytesOut,
+  kConnectionsOpen,  // gauge
+  kConnectionsTotal,
+  kCacheHits,
+  kCacheMisses,
+  kGzipResponses,
+  kSendfileResponses,
+  kRequestsIncomplete,  // connections closed with a request half received
+  kHttpCounterCount
+};
+std::vector<CounterSpec> httpCounters();
+
+struct ServerLimits {
+  ParseLimits parse;
+  double keepaliveTimeout = 75;
+  double headerTimeout = 10;
+  double bodyTimeout = 60;
+  double sendTimeout = 60;
+  unsigned keepaliveRequests = 10000;
+  uint64_t maxBodySize = 16 << 20;
+};
+
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  // Headers complete. Either write a whole response (ex.beginResponse ... ex.finish) or call
+  // ex.acceptBody() to receive the body through onBody/onBodyEnd. Views in ex.request() are
+  // valid only during this call.
+  virtual void onRequest(Exchange& ex) = 0;
+  virtual void onBody(Exchange&, std::string_view) {}
+  virtual void onBodyEnd(Exchange&) {}
+  // The body did not arrive whole (closed, timed out, malformed): undo partial work.
+  virtual void onAbort(Exchange&) {}
+};
+
+// One virtual server on a listener.
+struct Site {
+  std::string title;                 // "http:www"
+  std::vector<std::string> names;    // server_name patterns: "example.com", "*.example.com", "*"
+  bool isDefault = false;
+  RequestHandler* handler = nullptr;
+  uint64_t* counters = nullptr;
+  const ServerLimits* limits = nullptr;
+  AccessLog* accessLog = nullptr;
+  std::string serverHeader = "manifold";
+  bool matches(std::string_view host) const;  // host without port, lowercase
+};
+
+// Per-handler state carried across onRequest/onBody/onBodyEnd.
+struct ExchangeState {
+  virtual ~ExchangeState() = default;
+};
+
+class Exchange {
+ public:
+  const Request& request() const { return *request_; }
+  Connection& connection() { return *conn_; }
+  const Site& site() const { return *site_; }
+  uint64_t* counters() const { return site_->counters; }
+  std::string& out() { return conn_->output(); }
+  bool head() const { return head_; }
+  int versionMinor() const { return versionMinor_; }
+  bool keepAlive() const { return keepAlive_; }
+  void disableKeepAlive() { keepAlive_ = false; }
+  std::string_view date() const;  // current IMF-fixdate, 29 chars, refreshed once a second
+
+  // Status line, Server and Date. Add headers with appendHeader, then endHeaders().
+  void beginResponse(int status);
+  // Connection header as needed and the blank line.
+  void endHeaders();
+  // A complete error page (HTML body unless HEAD). Closes the connection for 4xx/5xx framing
+  // errors when `close` is set.
+  void sendError(int status, std::string_view extraHeaders = {}, bool close = false);
+  // Records the finished response: counters, access log. `bodyBytes` as sent.
+  void finish(int status, uint64_t bodyBytes);
+  void acceptBody();
+  std::unique_ptr<ExchangeState> state;
+
+ private:
+  friend class Session;
+  const Request* request_ = nullptr;
+  Connection* conn_ = nullptr;
+  const Site* site_ = nullptr;
+  bool head_ = false;
+  bool keepAlive_ = true;
+  bool bodyAccepted_ = false;
+  bool finished_ = false;
+  bool bodyUnreadCloses_ = false;  // a body the handler leaves unread forces Connection: close
+  int versionMinor_ = 1;
+  int status_ = 0;
+  std::string requestLine_;  // kept for the access log when the body outlives the views
+  std::string_view userAgent_, referer_;
+};
+
+// The sites sharing one listening socket in this worker, and its acceptor.
+class Listener {
+ public:
+  // The listener for `fd` in this worker, created on first use.
+  static Listener& forFd(WorkerRuntime& runtime, int fd);
+  void addSite(Site* site);
+  void start();
+  void stop();
+  const Site& route(std::string_view hostHeader) const;
+  const Site& defaultSite() const { return *default_; }
+
+ private:
+  Listener(WorkerRuntime& runtime, int fd);
+  WorkerRuntime& runtime_;
+  int fd_;
+  std::vector<Site*> sites_;
+  Site* default_ = nullptr;
+  std::unique_ptr<Acceptor> acceptor_;
+  bool started_ = false;
+};
+
+}  // namespace manifold::http

@@ -1,0 +1,84 @@
+#include "protocols/http/site_config.hpp"
+
+#include <sys/stat.h>
+
+#include "protocols/http/xcache.hpp"
+
+namespace manifold::http {
+
+namespace {
+
+using config::Millis;
+
+double seconds(Millis value) { return std::chrono::duration<double>(value).count(); }
+
+std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
+  auto site = std::make_unique<SiteConfig>();
+  site->listen = in.listen("listen");
+  site->listenLine = in.lineOf("listen");
+  site->serverNames = in.list("server_name", "");
+  for (auto& name : site->serverNames)
+    for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  site->defaultServer = in.flag("default_server", false);
+  site->root = in.path("root", "");
+  if (site->root.empty()) in.fail("root", "required");
+  struct stat st;
+  if (::stat(site->root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    in.fail("root", "\"" + site->root + "\" is not a directory");
+  site->index = in.list("index", "index.html");
+  site->autoindex = in.flag("autoindex", false);
+  site->followSymlinks = in.flag("follow_symlinks", true);
+  site->serverHeader = in.text("server_tokens", "manifold");
+  site->mimeTypesFile = in.text("mime_types", "/etc/mime.types");
+
+  site->xcacheSize = in.size("xcache_size", 64ull << 20, 0, 16ull << 30);
+  if (site->xcacheSize != 0 && site->xcacheSize < (1 << 20))
+    in.fail("xcache_size", "must be 0 (off) or at least 1M");
+  site->xcacheMaxFile = in.size("xcache_max_file", 256 * 1024, 0, 64ull << 20);
+  site->fileCheckInterval = seconds(in.duration("file_check_interval", Millis(1000), Millis(0), Millis(3600000)));
+  site->openFileCacheMax = in.integer("open_file_cache_max", 10000, 16, 1000000);
+
+  site->gzip = in.flag("gzip", true);
+  site->gzipLevel = in.integer("gzip_level", 6, 1, 9);
+  site->gzipMinLength = in.size("gzip_min_length", 256, 0, 1ull << 30);
+  site->gzipStatic = in.flag("gzip_static", true);
+  site->gzipStore = in.path("gzip_store", "");
+  site->gzipStoreMaxFile = in.size("gzip_store_max_file", 64ull << 20, 0, 16ull << 30);
+
+  site->webdav = in.flag("webdav", false);
+  site->createFullPutPath = in.flag("create_full_put_path", false);
+  site->limits.maxBodySize = in.size("client_max_body_size", 16ull << 20, 0, 1ull << 40);
+
+  std::string accessLog = in.text("access_log", "off");
+  if (accessLog != "off") site->accessLog = in.path("access_log", "");
+
+  auto& limits = site->limits;
+  limits.keepaliveTimeout = seconds(in.duration("keepalive_timeout", Millis(75000), Millis(0), Millis(3600000)));
+  limits.headerTimeout = seconds(in.duration("client_header_timeout", Millis(10000), Millis(100), Millis(3600000)));
+  limits.bodyTimeout = seconds(in.duration("client_body_timeout", Millis(60000), Millis(100), Millis(3600000)));
+  limits.sendTimeout = seconds(in.duration("send_timeout", Millis(60000), Millis(100), Millis(3600000)));
+  limits.keepaliveRequests = in.integer("keepalive_requests", 10000, 1, 100000000);
+  limits.parse.maxRequestLine = in.size("max_request_line", 8192, 256, 1 << 20);
+  limits.parse.maxHeaderBytes = in.size("max_header_size", 32768, 1024, 1 << 20);
+  return site;
+}
+
+}  // namespace
+
+MANIFOLD_PROTOCOL("http", parseHttpSection);
+
+std::vector<ListenRequest> SiteConfig::listeners() const {
+  std::vector<ListenRequest> out;
+  for (auto& address : listen) out.push_back({address, Transport::Tcp, listenLine});
+  return out;
+}
+
+std::vector<RegionRequest> SiteConfig::regions() const {
+  if (xcacheSize == 0) return {};
+  return {RegionRequest{title() + "/xcache", Xcache::layout(), xcacheSize,
+                        [](void* base, size_t bytes, bool adopted) {
+                          if (!adopted) Xcache::format(base, bytes);
+                        }}};
+}
+
+}  // namespace manifold::http

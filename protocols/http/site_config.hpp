@@ -1,0 +1,51 @@
+// [http:NAME]: one virtual server of the static web server. Several sections may share a listen
+// address (chosen by Host through server_name); every key is listed in README.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocols/http/server.hpp"
+#include "protocols/service.hpp"
+
+namespace manifold::http {
+
+struct SiteConfig : public ServiceConfig {
+  std::vector<config::ListenAddress> listen;
+  int listenLine = 0;
+  std::vector<std::string> serverNames;
+  bool defaultServer = false;
+  std::string root;
+  std::vector<std::string> index{"index.html"};
+  bool autoindex = false;
+  bool followSymlinks = true;
+  std::string serverHeader = "manifold";
+  std::string mimeTypesFile = "/etc/mime.types";
+
+  uint64_t xcacheSize = 64ull << 20;  // shm budget for small files and their gzip forms
+  uint64_t xcacheMaxFile = 256 * 1024;
+  double fileCheckInterval = 1.0;  // a cached stat/fd is trusted this long
+  unsigned openFileCacheMax = 10000;
+
+  bool gzip = true;
+  int gzipLevel = 6;
+  uint64_t gzipMinLength = 256;
+  bool gzipStatic = true;
+  std::string gzipStore;  // directory for precompressed large files; empty = off
+  uint64_t gzipStoreMaxFile = 64ull << 20;
+
+  bool webdav = false;
+  bool createFullPutPath = false;
+
+  std::string accessLog;  // empty = off
+  ServerLimits limits;
+
+  std::vector<ListenRequest> listeners() const override;
+  std::vector<RegionRequest> regions() const override;
+  std::vector<CounterSpec> counters() const override { return httpCounters(); }
+  std::string listenShareGroup() const override { return "http"; }
+  std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
+};
+
+}  // namespace manifold::http

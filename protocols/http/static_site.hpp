@@ -1,0 +1,85 @@
+// The static file handler of one [http:NAME] site: GET/HEAD/OPTIONS over a root directory with
+// the xcache, sendfile, ranges, conditionals and gzip; WebDAV PUT/DELETE/MKCOL when enabled.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocols/http/access_log.hpp"
+#include "protocols/http/file_cache.hpp"
+#include "protocols/http/gzip_store.hpp"
+#include "protocols/http/mime.hpp"
+#include "protocols/http/range.hpp"
+#include "protocols/http/server.hpp"
+#include "protocols/http/site_config.hpp"
+#include "protocols/http/xcache.hpp"
+
+namespace manifold::http {
+
+class StaticSite : public RequestHandler {
+ public:
+  StaticSite(const SiteConfig& config, ServiceContext& ctx);
+  ~StaticSite() override;
+
+  void onRequest(Exchange& ex) override;
+  void onBody(Exchange& ex, std::string_view data) override;
+  void onBodyEnd(Exchange& ex) override;
+  void onAbort(Exchange& ex) override;
+
+  Site& site() { return site_; }
+  void reopenLogs();
+
+ private:
+  // One representation of a file chosen for this request.
+  struct Representation {
+    const FileInfo* info = nullptr;  // the file sent (the .gz for gzip_static / the store)
+    bool gzip = false;
+    bool compressible = false;
+    uint64_t length = 0;
+    std::string etag;
+    bool inMemory = false;  // body in memoryBody_ (small gzip from the xcache)
+  };
+
+  void serveGet(Exchange& ex);
+  void serveFile(Exchange& ex, const FileInfo& info);
+  void serveDirectory(Exchange& ex, const FileInfo& info);
+  void serveAutoindex(Exchange& ex);
+  bool serveFromXcache(Exchange& ex, const FileInfo& info, char variant);
+  void serveFull(Exchange& ex, const FileInfo& info, Representation& rep);
+  void serveRanges(Exchange& ex, const FileInfo& info, Representation& rep,
+                   const std::vector<ByteRange>& ranges);
+  bool chooseGzip(Exchange& ex, const FileInfo& info, Representation& rep);
+  bool loadSmall(const FileInfo& info, std::string& body);
+  bool smallGzipBody(const FileInfo& info, std::string& body);
+  void appendEntityHeaders(Exchange& ex, const FileInfo& info, const Representation& rep);
+  void sendBody(Exchange& ex, const Representation& rep, uint64_t offset, uint64_t length);
+  void respondOptions(Exchange& ex);
+  void respondNotAllowed(Exchange& ex);
+  void respondOpenError(Exchange& ex, int error);
+  std::string_view allowHeader() const;
+
+  // WebDAV (webdav.cpp)
+  void davPut(Exchange& ex);
+  void davDelete(Exchange& ex);
+  void davMkcol(Exchange& ex);
+  void invalidate(const std::string& path);
+
+  const SiteConfig& config_;
+  ServiceContext& ctx_;
+  int rootFd_ = -1;
+  MimeTable mime_;
+  Xcache xcache_;
+  FileCache files_;
+  std::unique_ptr<AccessLog> accessLog_;
+  std::unique_ptr<GzipStore> gzipStore_;
+  Site site_;
+  // Per-request scratch reused across requests: no allocation once warm.
+  std::string path_;
+  std::string key_;
+  std::string memoryBody_;
+  std::string head_;
+  std::vector<ByteRange> ranges_;
+};
+
+}  // namespace manifold::http

@@ -1,0 +1,234 @@
+// WebDAV subset of the static site: PUT, DELETE, MKCOL.
+// PUT streams the body into an unnamed O_TMPFILE in the target directory and links it into
+// place only when the whole body has arrived: an aborted or failed upload leaves nothing, not
+// even after a crash, and readers see either the old file or the new one.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "protocols/http/path.hpp"
+#include "protocols/http/static_site.hpp"
+#include "worker/log.hpp"
+
+namespace manifold::http {
+
+namespace {
+
+struct Upload : ExchangeState {
+  int dirFd = -1;
+  int fd = -1;
+  std::string name;
+  std::string path;
+  bool existed = false;
+  int error = 0;
+  ~Upload() override {
+    if (fd >= 0) ::close(fd);
+    if (dirFd >= 0) ::close(dirFd);
+  }
+};
+
+int statusForErrno(int error) {
+  return (error == ENOSPC || error == EDQUOT) ? 507 : 500;
+}
+
+// "/a/b/c" -> parent "/a/b/", name "c". Trailing slashes are dropped first.
+bool splitPath(std::string path, std::string& parent, std::string& name) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path == "/") return false;
+  size_t slash = path.rfind('/');
+  parent = path.substr(0, slash + 1);
+  name = path.substr(slash + 1);
+  return !name.empty();
+}
+
+bool removeTree(int parentFd, const char* name) {
+  int fd = ::openat(parentFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  DIR* dir = fdopendir(fd);
+  if (!dir) {
+    ::close(fd);
+    return false;
+  }
+  bool ok = true;
+  while (dirent* entry = readdir(dir)) {
+    if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..")) continue;
+    struct stat st;
+    if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    ok = (S_ISDIR(st.st_mode) ? removeTree(dirfd(dir), entry->d_name)
+                              : unlinkat(dirfd(dir), entry->d_name, 0) == 0) && ok;
+  }
+  closedir(dir);
+  return unlinkat(parentFd, name, AT_REMOVEDIR) == 0 && ok;
+}
+
+}  // namespace
+
+void StaticSite::invalidate(const std::string& path) {
+  files_.forget(path);
+  xcache_.bumpGeneration();  // every worker drops its cached stats before the next request
+}
+
+void StaticSite::davPut(Exchange& ex) {
+  const Request& req = ex.request();
+  std::string parent, name;
+  if (!normalizePath(req.path, path_)) return ex.sendError(400);
+  if (path_.back() == '/' || !splitPath(path_, parent, name)) return ex.sendError(409);
+  if (req.contentLength < 0 && !req.chunked) return ex.sendError(411);
+  if (req.contentLength > 0 && static_cast<uint64_t>(req.contentLength) > config_.limits.maxBodySize)
+    return ex.sendError(413, {}, true);
+
+  auto upload = std::make_unique<Upload>();
+  upload->dirFd = files_.openBelowRoot(parent, O_RDONLY | O_DIRECTORY);
+  if (upload->dirFd < 0 && errno == ENOENT && config_.createFullPutPath) {
+    // Create the missing directories one by one below the root.
+    std::string partial = "/";
+    size_t start = 1;
+    for (size_t slash; (slash = parent.find('/', start)) != std::string::npos; start = slash + 1) {
+      partial.append(parent, start, slash - start + 1);
+      std::string dirParent, dirName;
+      splitPath(partial, dirParent, dirName);
+      int parentFd = files_.openBelowRoot(dirParent, O_RDONLY | O_DIRECTORY);
+      if (parentFd < 0) break;
+      int rc = mkdirat(parentFd, dirName.c_str(), 0755);
+      int saved = errno;
+      ::close(parentFd);
+      if (rc != 0 && saved != EEXIST) {
+        errno = saved;
+        break;
+      }
+    }
+    upload->dirFd = files_.openBelowRoot(parent, O_RDONLY | O_DIRECTORY);
+  }
+  if (upload->dirFd < 0) {
+    int error = errno;
+    if (error == ENOENT || error == ENOTDIR) return ex.sendError(409);
+    if (error == EACCES || error == EXDEV || error == ELOOP) return ex.sendError(403);
+    return ex.sendError(500);
+  }
+  struct stat st;
+  if (fstatat(upload->dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISDIR(st.st_mode)) return ex.sendError(409);
+    upload->existed = true;
+  }
+  upload->fd = ::openat(upload->dirFd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (upload->fd < 0) {
+    LOG_ERROR("[%s] PUT %s: O_TMPFILE: %s", site_.title.c_str(), path_.c_str(), strerror(errno));
+    return ex.sendError(statusForErrno(errno));
+  }
+  fchmod(upload->fd, 0644);
+  if (req.contentLength > 0) {
+    // Reserve the space now so a full disk is found before the body is read, not midway.
+    int rc = posix_fallocate(upload->fd, 0, req.contentLength);
+    if (rc == ENOSPC || rc == EDQUOT) return ex.sendError(507, {}, true);
+  }
+  upload->name = name;
+  upload->path = path_;
+  ex.state = std::move(upload);
+  ex.acceptBody();
+}
+
+void StaticSite::onBody(Exchange& ex, std::string_view data) {
+  auto* upload = static_cast<Upload*>(ex.state.get());
+  if (!upload || upload->error) return;  // keep reading so the connection stays in sync
+  while (!data.empty()) {
+    ssize_t n = ::write(upload->fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      upload->error = errno;
+      return;
+    }
+    data.remove_prefix(n);
+  }
+}
+
+void StaticSite::onBodyEnd(Exchange& ex) {
+  auto* upload = static_cast<Upload*>(ex.state.get());
+  if (!upload) return;
+  if (!upload->error) {
+    // The body may be shorter than the reservation only for chunked uploads: trim.
+    off_t end = lseek(upload->fd, 0, SEEK_CUR);
+    if (end < 0 || ftruncate(upload->fd, end) != 0) upload->error = errno;
+  }
+  if (upload->error) {
+    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), upload->path.c_str(), strerror(upload->error));
+    return ex.sendError(statusForErrno(upload->error));
+  }
+  // Link the finished file under a temporary name, then rename over the target: atomic.
+  static std::mt19937_64 random{std::random_device{}()};
+  std::string temp = ".manifold-put-" + std::to_string(random());
+  std::string procPath = "/proc/self/fd/" + std::to_string(upload->fd);
+  if (linkat(AT_FDCWD, procPath.c_str(), upload->dirFd, temp.c_str(), AT_SYMLINK_FOLLOW) != 0 ||
+      renameat(upload->dirFd, temp.c_str(), upload->dirFd, upload->name.c_str()) != 0) {
+    int error = errno;
+    unlinkat(upload->dirFd, temp.c_str(), 0);
+    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), upload->path.c_str(), strerror(error));
+    return ex.sendError(statusForErrno(error));
+  }
+  invalidate(upload->path);
+  int status = upload->existed ? 204 : 201;
+  ex.beginResponse(status);
+  if (status == 201) {
+    ex.out().append("Location: ").append(percentEncodePath(upload->path)).append("\r\n");
+    ex.out().append("Content-Length: 0\r\n");
+  }
+  ex.endHeaders();
+  ex.finish(status, 0);
+}
+
+void StaticSite::onAbort(Exchange& ex) {
+  // The unnamed temp file disappears with its descriptor: nothing to clean up on disk.
+  ex.state.reset();
+}
+
+void StaticSite::davDelete(Exchange& ex) {
+  std::string parent, name;
+  if (!normalizePath(ex.request().path, path_)) return ex.sendError(400);
+  if (!splitPath(path_, parent, name)) return ex.sendError(403);  // never the root itself
+  int parentFd = files_.openBelowRoot(parent, O_RDONLY | O_DIRECTORY);
+  if (parentFd < 0) return ex.sendError(errno == ENOENT || errno == ENOTDIR ? 404 : 403);
+  struct stat st;
+  int status = 204;
+  if (fstatat(parentFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    status = errno == ENOENT ? 404 : 403;
+  } else if (S_ISDIR(st.st_mode) ? !removeTree(parentFd, name.c_str())
+                                 : unlinkat(parentFd, name.c_str(), 0) != 0) {
+    LOG_ERROR("[%s] DELETE %s: %s", site_.title.c_str(), path_.c_str(), strerror(errno));
+    status = errno == EACCES || errno == EPERM ? 403 : 500;
+  }
+  ::close(parentFd);
+  if (status != 204) return ex.sendError(status);
+  invalidate(path_);
+  ex.beginResponse(204);
+  ex.endHeaders();
+  ex.finish(204, 0);
+}
+
+void StaticSite::davMkcol(Exchange& ex) {
+  const Request& req = ex.request();
+  if (req.contentLength > 0 || req.chunked) return ex.sendError(415);
+  std::string parent, name;
+  if (!normalizePath(req.path, path_)) return ex.sendError(400);
+  if (!splitPath(path_, parent, name)) return ex.sendError(405, allowHeader());  // the root exists
+  int parentFd = files_.openBelowRoot(parent, O_RDONLY | O_DIRECTORY);
+  if (parentFd < 0) return ex.sendError(errno == ENOENT || errno == ENOTDIR ? 409 : 403);
+  int rc = mkdirat(parentFd, name.c_str(), 0755);
+  int error = errno;
+  ::close(parentFd);
+  if (rc != 0) {
+    if (error == EEXIST) return ex.sendError(405, allowHeader());
+    if (error == ENOENT || error == ENOTDIR) return ex.sendError(409);
+    return ex.sendError(error == EACCES ? 403 : statusForErrno(error));
+  }
+  invalidate(path_);
+  ex.beginResponse(201);
+  ex.out().append("Content-Length: 0\r\n");
+  ex.endHeaders();
+  ex.finish(201, 0);
+}
+
+}  // namespace manifold::http

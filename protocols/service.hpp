@@ -1,0 +1,115 @@
+// The small interface every protocol plugs in through, and the registry.
+//
+// A protocol has two halves:
+//  - master half (ServiceConfig): built from one `[protocol:name]` section by the protocol's
+//    parse function, validated once, and declaring what it needs — listen sockets, shm regions,
+//    counters — without calling socket() or mmap() itself;
+//  - worker half (Service): created after fork in each worker from the inherited fds and the
+//    mapped regions; attaches watchers to the worker's libev loop, drains on request and says
+//    when it is idle.
+// A protocol registers itself with one line in its own folder:
+//     MANIFOLD_PROTOCOL("http", parseHttpSection);
+// master/ and worker/ never switch on protocol names.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "master/config.hpp"
+
+struct ev_loop;
+
+namespace manifold {
+
+namespace shm {
+class Segment;
+}
+class WorkerRuntime;
+
+enum class Transport : uint8_t { Tcp, Udp };
+
+struct ListenRequest {
+  config::ListenAddress address;
+  Transport transport = Transport::Tcp;
+  int line = 0;  // config line, for conflict errors
+};
+
+// A named region of the shared segment. Kept across reloads when name, layout and bytes are
+// unchanged (then init is called with adopted = true and must not wipe it); otherwise it starts
+// fresh and the master logs so. `layout` should include sizeof() of the structures stored.
+struct RegionRequest {
+  std::string name;  // unique in the segment, e.g. "http:www/xcache"
+  std::string layout;
+  size_t bytes = 0;
+  std::function<void(void* base, size_t bytes, bool adopted)> init;
+};
+
+enum class CounterKind : uint8_t { Counter, Gauge };
+
+// One per-worker 64-bit counter; summed over workers by readers.
+struct CounterSpec {
+  std::string name;  // snake_case, e.g. "requests_2xx"
+  CounterKind kind = CounterKind::Counter;
+};
+
+// What a service gets in its worker.
+struct ServiceContext {
+  struct ev_loop* loop = nullptr;
+  unsigned workerIndex = 0;  // 0..workers-1; worker 0 hosts once-per-instance timers
+  unsigned workerCount = 1;
+  std::vector<int> fds;        // this worker's socket for each listeners() entry, same order
+  std::vector<void*> regions;  // base of each regions() entry, same order
+  uint64_t* counters = nullptr;  // this worker's slot, indexed like counters()
+  WorkerRuntime* runtime = nullptr;  // shared worker building blocks (clock, buffers, log)
+  shm::Segment* segment = nullptr;
+};
+
+// Worker half.
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual void start() = 0;          // attach watchers
+  virtual void stopAccepting() = 0;  // graceful stop: no new connections/sessions
+  virtual void closeIdle() {}        // graceful stop: close connections with nothing in flight
+  virtual size_t inFlight() const = 0;  // connections/transfers still busy; 0 = may exit
+  virtual void reopenLogs() {}
+};
+
+// Master half: the validated config of one section.
+class ServiceConfig {
+ public:
+  virtual ~ServiceConfig() = default;
+  std::string protocol;  // "http"
+  std::string name;      // "www"
+  std::string title() const { return protocol + ":" + name; }
+
+  virtual std::vector<ListenRequest> listeners() const = 0;
+  virtual std::vector<RegionRequest> regions() const { return {}; }
+  // Services returning the same non-empty group may list the exact same listen address: the
+  // protocol then multiplexes them on one socket (HTTP virtual servers). Others conflict.
+  virtual std::string listenShareGroup() const { return {}; }
+  virtual std::vector<CounterSpec> counters() const = 0;
+  virtual std::unique_ptr<Service> createService(ServiceContext& ctx) const = 0;
+};
+
+// Parses and validates one section; throws config::ConfigError.
+using ProtocolParser = std::unique_ptr<ServiceConfig> (*)(config::SectionReader&);
+
+struct ProtocolRegistrar {
+  ProtocolRegistrar(const char* name, ProtocolParser parse);
+};
+ProtocolParser findProtocol(std::string_view name);
+std::vector<std::string> protocolNames();
+
+#define MANIFOLD_PROTOCOL_CAT2(a, b) a##b
+#define MANIFOLD_PROTOCOL_CAT(a, b) MANIFOLD_PROTOCOL_CAT2(a, b)
+#define MANIFOLD_PROTOCOL(NAME, PARSE)                                         \
+  static ::manifold::ProtocolRegistrar MANIFOLD_PROTOCOL_CAT(protocolRegistrar_, \
+                                                             __LINE__)(NAME, PARSE)
+
+}  // namespace manifold

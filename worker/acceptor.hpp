@@ -1,0 +1,39 @@
+// Accepts TCP connections on one listening socket: an accept4 loop per wake, TCP_NODELAY,
+// the worker's connection cap (pauses at the limit, resumes when a connection closes), and a
+// short pause on EMFILE/ENFILE instead of a busy loop.
+#pragma once
+
+#include <ev.h>
+
+#include <functional>
+#include <memory>
+
+#include "worker/connection.hpp"
+
+namespace manifold {
+
+class WorkerRuntime;
+
+class Acceptor {
+ public:
+  using HandlerFactory = std::function<std::unique_ptr<ConnectionHandler>(Connection&)>;
+  Acceptor(WorkerRuntime& runtime, int listenFd, HandlerFactory factory);
+  ~Acceptor();
+  void start();
+  void stop();  // graceful stop: no more accepts; the socket stays open (the master owns it)
+
+ private:
+  static void onAccept(struct ev_loop*, ev_io* watcher, int);
+  static void onRetry(struct ev_loop*, ev_timer* watcher, int);
+  static void resume(void* self);
+  void acceptSome();
+
+  WorkerRuntime& runtime_;
+  int fd_;
+  HandlerFactory factory_;
+  ev_io io_;
+  ev_timer retry_;
+  bool stopped_ = true;
+};
+
+}  // namespace manifold

@@ -1,0 +1,256 @@
+#include "worker/connection.hpp"
+
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "worker/log.hpp"
+#include "worker/runtime.hpp"
+
+namespace manifold {
+
+namespace {
+constexpr size_t kInputChunk = 16 * 1024;
+constexpr size_t kInputMax = 256 * 1024;       // a handler that consumes nothing never needs more
+constexpr size_t kSendfileSlice = 512 * 1024;  // per wake, so one big file cannot starve others
+constexpr double kDrainIdleGrace = 0.5;         // idle keep-alive conns younger than this may race
+}  // namespace
+
+OpenFile::~OpenFile() {
+  if (fd >= 0) ::close(fd);
+}
+
+Connection::Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& peer,
+                       socklen_t peerLen)
+    : runtime_(runtime), fd_(fd), peer_(peer), peerLen_(peerLen) {
+  in_ = runtime_.takeBuffer();
+  out_ = runtime_.takeBuffer();
+  if (in_.size() < kInputChunk) in_.resize(kInputChunk);
+  ev_io_init(&io_, onIo, fd_, EV_READ);
+  io_.data = this;
+  ev_init(&timer_, onTimer);
+  timer_.data = this;
+  lastActivity_ = ev_now(runtime_.loop());
+}
+
+Connection::~Connection() {
+  runtime_.giveBuffer(std::move(in_));
+  runtime_.giveBuffer(std::move(out_));
+}
+
+void Connection::start(std::unique_ptr<ConnectionHandler> handler) {
+  handler_ = std::move(handler);
+  runtime_.connectionOpened(this);
+  ioEvents_ = EV_READ;
+  ev_io_start(runtime_.loop(), &io_);
+  armTimer();
+}
+
+void Connection::queueFile(std::shared_ptr<OpenFile> file, off_t offset, uint64_t length) {
+  if (length == 0) return;
+  files_.push_back(FileChunk{out_.size(), std::move(file), offset, length});
+}
+
+void Connection::setIdleTimeout(double seconds) {
+  absoluteDeadline_ = false;
+  if (seconds == timeout_) return;
+  timeout_ = seconds;
+  armTimer();
+}
+
+void Connection::setDeadline(double seconds) {
+  absoluteDeadline_ = true;
+  deadlineStart_ = ev_now(runtime_.loop());
+  timeout_ = seconds;
+  armTimer();
+}
+
+void Connection::armTimer() {
+  ev_timer_stop(runtime_.loop(), &timer_);
+  timerSending_ = outputPending();
+  double limit = timerSending_ ? sendTimeout_ : timeout_;
+  if (limit <= 0) return;
+  double since = (!outputPending() && absoluteDeadline_) ? deadlineStart_ : lastActivity_;
+  double left = since + limit - ev_now(runtime_.loop());
+  ev_timer_set(&timer_, std::max(left, 0.001), 0.);
+  ev_timer_start(runtime_.loop(), &timer_);
+}
+
+void Connection::onTimer(struct ev_loop* loop, ev_timer* watcher, int) {
+  auto* self = static_cast<Connection*>(watcher->data);
+  bool sending = self->outputPending();
+  double limit = sending ? self->sendTimeout_ : self->timeout_;
+  double since =
+      (!sending && self->absoluteDeadline_) ? self->deadlineStart_ : self->lastActivity_;
+  double left = since + limit - ev_now(loop);
+  if (limit > 0 && left <= 0) {
+    LOG_DEBUG("connection fd %d: %s timeout", self->fd_, sending ? "send" : "read");
+    self->destroy();
+    return;
+  }
+  self->armTimer();
+}
+
+void Connection::onIo(struct ev_loop*, ev_io* watcher, int events) {
+  auto* self = static_cast<Connection*>(watcher->data);
+  self->inEvent_ = true;
+  if (events & EV_WRITE) self->flush();
+  if ((events & EV_READ) && !self->abort_) self->handleRead();
+  self->inEvent_ = false;
+  self->afterEvent();
+}
+
+void Connection::handleRead() {
+  if (inStart_ == inEnd_) {
+    inStart_ = inEnd_ = 0;
+  } else if (inStart_ > 0 && inEnd_ == in_.size()) {
+    std::memmove(in_.data(), in_.data() + inStart_, inEnd_ - inStart_);
+    inEnd_ -= inStart_;
+    inStart_ = 0;
+  }
+  if (inEnd_ == in_.size()) {
+    if (in_.size() >= kInputMax) {
+      abort_ = true;  // the handler keeps refusing to consume: it has no limit of its own
+      return;
+    }
+    in_.resize(std::min(in_.size() * 2, kInputMax));
+  }
+  ssize_t n = ::read(fd_, in_.data() + inEnd_, in_.size() - inEnd_);
+  if (n > 0) {
+    inEnd_ += n;
+    lastActivity_ = ev_now(runtime_.loop());
+    handler_->onReadable(*this);
+    if (!abort_) flush();
+    return;
+  }
+  if (n == 0) {
+    readClosed_ = true;
+    closeAfterFlush_ = true;
+    return;
+  }
+  if (errno == EAGAIN || errno == EINTR) return;
+  LOG_DEBUG("read fd %d: %s", fd_, strerror(errno));
+  abort_ = true;
+}
+
+void Connection::flush() {
+  size_t sentfileThisWake = 0;
+  while (!abort_) {
+    size_t limit = files_.empty() ? out_.size() : files_.front().position;
+    if (outSent_ < limit) {
+      int flags = MSG_NOSIGNAL | (files_.empty() ? 0 : MSG_MORE);
+      ssize_t n = ::send(fd_, out_.data() + outSent_, limit - outSent_, flags);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;
+        LOG_DEBUG("send fd %d: %s", fd_, strerror(errno));
+        abort_ = true;
+        return;
+      }
+      outSent_ += n;
+      bytesSent_ += n;
+      lastActivity_ = ev_now(runtime_.loop());
+      if (static_cast<size_t>(n) < limit - (outSent_ - n)) return;  // socket buffer full
+      continue;
+    }
+    if (!files_.empty()) {
+      FileChunk& chunk = files_.front();
+      if (sentfileThisWake >= kSendfileSlice) return;  // come back when writable again
+      size_t want = std::min<uint64_t>(chunk.remaining, kSendfileSlice);
+      ssize_t n = ::sendfile(fd_, chunk.file->fd, &chunk.offset, want);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;
+        LOG_WARN("sendfile fd %d: %s", fd_, strerror(errno));
+        abort_ = true;
+        return;
+      }
+      if (n == 0) {  // file shrank under us: the promised length cannot be kept
+        LOG_WARN("sendfile fd %d: file ended early, closing", fd_);
+        abort_ = true;
+        return;
+      }
+      chunk.remaining -= n;
+      bytesSent_ += n;
+      sentfileThisWake += n;
+      lastActivity_ = ev_now(runtime_.loop());
+      if (chunk.remaining == 0) files_.erase(files_.begin());
+      continue;
+    }
+    // Everything sent: reuse the buffer from its start.
+    out_.clear();
+    outSent_ = 0;
+    return;
+  }
+}
+
+bool Connection::idle() const {
+  return !outputPending() && inStart_ == inEnd_ && !(handler_ && handler_->busy());
+}
+
+void Connection::closeIfIdle() {
+  if (!idle()) return;
+  if (ev_now(runtime_.loop()) - lastActivity_ < kDrainIdleGrace) return;  // re-checked later
+  if (inEvent_) {
+    abort_ = true;
+    return;
+  }
+  destroy();
+}
+
+void Connection::afterEvent() {
+  if (abort_) {
+    destroy();
+    return;
+  }
+  if (!outputPending()) {
+    if (closeAfterFlush_) {
+      destroy();
+      return;
+    }
+    handler_->onDrained(*this);
+    if (abort_) {
+      destroy();
+      return;
+    }
+    if (outputPending()) {
+      flush();
+      if (abort_) {
+        destroy();
+        return;
+      }
+    }
+    if (!outputPending() && runtime_.draining() && idle()) {
+      destroy();
+      return;
+    }
+  }
+  // Read only when nothing waits to be sent; write only while something does.
+  int want = outputPending() ? EV_WRITE : (readClosed_ ? 0 : EV_READ);
+  if (want != ioEvents_) {
+    ev_io_stop(runtime_.loop(), &io_);
+    ioEvents_ = want;
+    if (want) {
+      ev_io_set(&io_, fd_, want);
+      ev_io_start(runtime_.loop(), &io_);
+    }
+  }
+  if (!outputPending() && readClosed_) {
+    destroy();
+    return;
+  }
+  // The timer callback recomputes the deadline itself; re-arm only when the mode changes.
+  if (outputPending() != timerSending_ || !ev_is_active(&timer_)) armTimer();
+}
+
+void Connection::destroy() {
+  ev_io_stop(runtime_.loop(), &io_);
+  ev_timer_stop(runtime_.loop(), &timer_);
+  if (handler_) handler_->onClose(*this);
+  ::close(fd_);
+  runtime_.connectionClosed(this);
+  delete this;
+}
+
+}  // namespace manifold

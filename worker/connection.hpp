@@ -1,0 +1,136 @@
+// A TCP connection on a worker's loop: input buffer, output queue (bytes, then file ranges sent
+// with sendfile), timeouts, and flow control. Protocols plug in a ConnectionHandler.
+//
+// Contract with handlers:
+//  - onReadable(): new bytes are in pendingInput(). Consume what was parsed with consume(n);
+//    append responses to output() (and queueFile() for sendfile bodies). The connection
+//    flushes once after the handler returns, so every response produced from one read leaves
+//    in as few syscalls as the kernel allows (one send for all byte responses).
+//  - While output is blocked the connection stops reading (a pipelining client cannot make us
+//    buffer without bound) and re-arms reading when drained, calling onDrained() so streaming
+//    handlers can queue the next part.
+//  - closeAfterFlush()/abort() only set flags; the connection closes itself when the handler
+//    returns, so handlers never see a dangling `this`.
+#pragma once
+
+#include <ev.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace manifold {
+
+class WorkerRuntime;
+class Connection;
+
+// An open file shared by the fd cache and the output queues that still send from it.
+struct OpenFile {
+  int fd = -1;
+  explicit OpenFile(int f) : fd(f) {}
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+};
+
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  virtual void onReadable(Connection& conn) = 0;
+  virtual void onDrained(Connection&) {}
+  // A request is partly received or being answered: graceful stop waits for it.
+  virtual bool busy() const { return false; }
+  virtual void onClose(Connection&) {}
+};
+
+class Connection {
+ public:
+  Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& peer, socklen_t peerLen);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start(std::unique_ptr<ConnectionHandler> handler);
+
+  WorkerRuntime& runtime() { return runtime_; }
+  int fd() const { return fd_; }
+  const sockaddr_storage& peer() const { return peer_; }
+  socklen_t peerLength() const { return peerLen_; }
+
+  std::string_view pendingInput() const {
+    return std::string_view(in_.data() + inStart_, inEnd_ - inStart_);
+  }
+  void consume(size_t n) { inStart_ += n; }
+
+  std::string& output() { return out_; }
+  // Send `length` bytes of `file` from `offset` after everything appended to output() so far.
+  void queueFile(std::shared_ptr<OpenFile> file, off_t offset, uint64_t length);
+  bool outputPending() const { return outSent_ < out_.size() || !files_.empty(); }
+  uint64_t bytesSent() const { return bytesSent_; }
+
+  void closeAfterFlush() { closeAfterFlush_ = true; }
+  void abort() { abort_ = true; }
+  bool closing() const { return closeAfterFlush_ || abort_; }
+
+  // Timeouts while waiting for input: an idle timeout is extended by every read; a deadline is
+  // fixed from now (slow senders cannot stretch it a byte at a time). 0 disables.
+  void setIdleTimeout(double seconds);
+  void setDeadline(double seconds);
+  // Applies while output is blocked: a client that stops reading is dropped.
+  void setSendTimeout(double seconds) { sendTimeout_ = seconds; }
+
+  // Graceful stop: close now if nothing is in flight, else when the current work ends.
+  void closeIfIdle();
+  double lastActivity() const { return lastActivity_; }
+
+ private:
+  friend class WorkerRuntime;
+  static void onIo(struct ev_loop* loop, ev_io* watcher, int events);
+  static void onTimer(struct ev_loop* loop, ev_timer* watcher, int events);
+  void handleRead();
+  void flush();
+  void afterEvent();  // applies close flags, re-arms watchers
+  void armTimer();
+  void destroy();
+  bool idle() const;
+
+  struct FileChunk {
+    size_t position;  // offset in out_ before which this file goes
+    std::shared_ptr<OpenFile> file;
+    off_t offset;
+    uint64_t remaining;
+  };
+
+  WorkerRuntime& runtime_;
+  int fd_;
+  sockaddr_storage peer_;
+  socklen_t peerLen_;
+  std::unique_ptr<ConnectionHandler> handler_;
+  ev_io io_;
+  ev_timer timer_;
+  std::string in_;  // size() is the allocated space; [inStart_, inEnd_) holds unread bytes
+  size_t inStart_ = 0;
+  size_t inEnd_ = 0;
+  std::string out_;
+  size_t outSent_ = 0;
+  std::vector<FileChunk> files_;
+  uint64_t bytesSent_ = 0;
+  double timeout_ = 0;
+  bool absoluteDeadline_ = false;
+  double deadlineStart_ = 0;
+  double sendTimeout_ = 60;
+  double lastActivity_ = 0;
+  int ioEvents_ = 0;
+  bool readClosed_ = false;
+  bool closeAfterFlush_ = false;
+  bool abort_ = false;
+  bool inEvent_ = false;
+  bool timerSending_ = false;
+  size_t liveIndex_ = 0;  // position in the runtime's live list
+};
+
+}  // namespace manifold

@@ -1,0 +1,57 @@
+// Per-worker shared state that every service uses: the loop, the worker's identity, a cached
+// clock, a buffer free list, the connection cap, and the drain flag.
+#pragma once
+
+#include <ev.h>
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace manifold {
+
+class Connection;
+
+class WorkerRuntime {
+ public:
+  WorkerRuntime(struct ev_loop* loop, unsigned index, unsigned count, unsigned maxConnections);
+
+  struct ev_loop* loop() const { return loop_; }
+  unsigned index() const { return index_; }
+  unsigned count() const { return count_; }
+
+  // Seconds since the epoch from the loop's cached time: no syscall per request.
+  time_t now() const { return static_cast<time_t>(ev_now(loop_)); }
+
+  // Buffers for connections: taken at accept, returned at close, capacity kept.
+  std::string takeBuffer();
+  void giveBuffer(std::string&& buffer);
+
+  // Connection accounting across all TCP services of this worker.
+  unsigned connections() const { return connections_; }
+  unsigned maxConnections() const { return maxConnections_; }
+  bool atConnectionLimit() const { return connections_ >= maxConnections_; }
+  void connectionOpened(Connection* conn);
+  void connectionClosed(Connection* conn);
+  // Callback for acceptors paused at the limit.
+  void onCapacity(void (*resume)(void*), void* arg);
+
+  // Graceful stop: set once; connections then close as soon as they are idle.
+  bool draining() const { return draining_; }
+  void startDraining();
+  size_t openConnections() const { return live_.size(); }
+
+ private:
+  struct ev_loop* loop_;
+  unsigned index_;
+  unsigned count_;
+  unsigned maxConnections_;
+  unsigned connections_ = 0;
+  bool draining_ = false;
+  std::vector<std::string> freeBuffers_;
+  std::vector<Connection*> live_;  // for closing idle ones on drain
+  std::vector<std::pair<void (*)(void*), void*>> resumers_;
+};
+
+}  // namespace manifold
