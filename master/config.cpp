@@ -453,6 +453,7 @@ void readMaster(SectionReader& r, MasterConfig& m) {
 
   m.logLevel = r.choice("log_level", "info", {"debug", "info", "notice", "warn", "error", "crit"});
   m.workerRlimitNofile = static_cast<uint64_t>(r.integer("worker_rlimit_nofile", 0, 0, 16ll << 20));
+  m.workerConnections = static_cast<unsigned>(r.integer("worker_connections", 16384, 16, 1 << 22));
   m.respawnDelayMax = r.duration("respawn_delay_max", Millis(5000), Millis(0), Millis(3600000));
   m.crashLoopLimit = static_cast<unsigned>(r.integer("crash_loop_limit", 5, 1, 1000));
   m.crashLoopWindow = r.duration("crash_loop_window", Millis(10000), Millis(1000), Millis(3600000));
@@ -481,6 +482,11 @@ void checkListenConflicts(const IniFile& ini, const Config& cfg,
     for (ListenRequest request : service.listeners()) {
       if (request.line <= 0) request.line = sectionOf[i]->line;
       for (const Seen& other : seen) {
+        // Services of one share group (HTTP virtual servers) multiplex the exact same address.
+        std::string group = service.listenShareGroup();
+        if (!group.empty() && group == other.service->listenShareGroup() &&
+            other.request.address == request.address && other.request.transport == request.transport)
+          continue;
         if (other.request.transport == request.transport &&
             other.request.address.overlaps(request.address)) {
           throw ConfigError(ini.path, request.line, "listen",

@@ -3,8 +3,8 @@
 // parseRequest() looks at the bytes received so far and either finds a complete request head
 // (request line + header fields + empty line), says more bytes are needed, or names the HTTP
 // status to answer with. It keeps no state between calls: call it again on the grown buffer.
-// Nothing is copied or allocated: every string_view in Request points into `input`, so the
-// buffer must outlive (and not move under) the Request.
+// Nothing is copied or allocated: the string_views in Request point into `input` (except the
+// one case noted at Request::path), so the buffer must outlive (and not move under) the Request.
 //
 // Wire format accepted (RFC 9112 section 2-6, with the leniencies nginx has):
 //   *( CRLF ) method SP request-target SP HTTP-version CRLF
@@ -60,7 +60,9 @@ struct Request {
   Method method = Method::Other;
   std::string_view methodText;
   std::string_view target;  // as sent
-  std::string_view path;    // raw (still percent-encoded), before '?'; "*" for "OPTIONS *"
+  // Raw (still percent-encoded), before '?'; "*" for "OPTIONS *"; empty for CONNECT; a static
+  // "/" (the one view not into the input) for an absolute-form target without a path.
+  std::string_view path;
   std::string_view query;   // after '?', without it
   uint8_t versionMajor = 1, versionMinor = 1;
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -43,6 +44,16 @@ struct Reaper {
     std::erase(pids, pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
+};
+
+// Region bases are 4096-aligned in the segment; test buffers are too.
+struct AlignedBuffer {
+  explicit AlignedBuffer(size_t n, unsigned char fill = 0)
+      : data(std::aligned_alloc(4096, (n + 4095) / 4096 * 4096)) {
+    std::memset(data, fill, (n + 4095) / 4096 * 4096);
+  }
+  ~AlignedBuffer() { std::free(data); }
+  void* data;
 };
 
 struct TestSegment {
@@ -98,8 +109,8 @@ TEST(ShmStats, RejectsNamesThatDoNotFit) {
 TEST(ShmStats, FormatStoresNamesAndPadsSlots) {
   const auto s = specs();
   const size_t bytes = StatsRegion::bytesFor(4, s);
-  std::vector<uint64_t> mem(bytes / 8 + 64, 0xFFFFFFFFFFFFFFFFull);
-  void* base = mem.data();
+  AlignedBuffer mem(bytes, 0xFF);
+  void* base = mem.data;
   EXPECT_EQ(nullptr, StatsRegion::at(static_cast<const void*>(base)));  // garbage refused
   StatsRegion* r = StatsRegion::format(base, bytes, 4, s);
   ASSERT_EQ(r, StatsRegion::at(base));
@@ -147,8 +158,8 @@ TEST(ShmStats, FormatStoresNamesAndPadsSlots) {
 TEST(ShmStats, ResetGaugesLeavesCountersAlone) {
   const auto s = specs();
   const size_t bytes = StatsRegion::bytesFor(2, s);
-  std::vector<uint64_t> mem(bytes / 8 + 1);
-  StatsRegion* r = StatsRegion::format(mem.data(), bytes, 2, s);
+  AlignedBuffer mem(bytes);
+  StatsRegion* r = StatsRegion::format(mem.data, bytes, 2, s);
   uint64_t* http = r->counters(1, 0);
   StatsRegion::add(http, 10);
   StatsRegion::add(http + 2, 3);  // connections gauge
@@ -164,8 +175,8 @@ TEST(ShmStats, ResetGaugesLeavesCountersAlone) {
 TEST(ShmStats, WorkerTableSlots) {
   const auto s = specs();
   const size_t bytes = StatsRegion::bytesFor(4, s);
-  std::vector<uint64_t> mem(bytes / 8 + 1);
-  StatsRegion* r = StatsRegion::format(mem.data(), bytes, 4, s);
+  AlignedBuffer mem(bytes);
+  StatsRegion* r = StatsRegion::format(mem.data, bytes, 4, s);
   for (unsigned i = 0; i < 4; ++i) EXPECT_EQ(manifold::shm::kWorkerFree, r->readWorker(i).state);
   WorkerInfo& w = r->worker(2);
   EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(&w) % 64);

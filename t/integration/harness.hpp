@@ -1,0 +1,71 @@
+// Integration-test harness: runs the real bin/manifold on free loopback ports with a generated
+// config in a temp directory, and talks to it with real clients (curl, wrk, raw sockets).
+// Every process it starts is killed by pid in the destructor; shm segments are unlinked.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace manifold::testing {
+
+// A port that was free a moment ago (bound to port 0 and released).
+int freePort(bool udp = false);
+std::string makeTempDir();
+void writeFile(const std::string& path, const std::string& content);
+std::string readFile(const std::string& path);
+bool fileExists(const std::string& path);
+
+// Runs a shell command, returns stdout; rc gets the exit code.
+std::string run(const std::string& command, int* rc = nullptr);
+
+// Sends raw bytes to 127.0.0.1:port, half-closes unless keepOpen, and returns everything read
+// until the peer closes or `timeoutMs` passes.
+std::string rawExchange(int port, const std::string& request, int timeoutMs = 3000,
+                        bool halfClose = true);
+
+struct HttpResponse {
+  int status = 0;
+  std::string headers;  // raw header block (last response when curl follows 100-continue)
+  std::string body;
+  std::string header(const std::string& name) const;  // case-insensitive, first match, trimmed
+};
+// curl -s -i with extra arguments, e.g. curl(port, "/x", "-H 'Range: bytes=0-9'").
+HttpResponse curl(int port, const std::string& path, const std::string& extraArgs = "");
+
+class Instance {
+ public:
+  // `services`: the service sections (and anything else) appended after a generated [master]
+  // section; `masterExtra` lines go inside [master]. Paths in `services` may use {dir}.
+  Instance(const std::string& services, const std::string& masterExtra = "", unsigned workers = 2);
+  ~Instance();
+  Instance(const Instance&) = delete;
+
+  bool start(int waitMs = 5000);      // true once the master reports generation 1 ready
+  bool waitForLog(const std::string& needle, int waitMs = 5000, size_t occurrences = 1);
+  int stop(int waitMs = 10000);        // QUIT, wait; TERM then KILL if needed; returns exit status
+  void signal(int sig);
+  void rewriteConfig(const std::string& services, const std::string& masterExtra = "");
+  std::vector<pid_t> workerPids() const;  // live children of the master
+  pid_t pid() const { return pid_; }
+  std::string log() const;
+  const std::string& dir() const { return dir_; }
+  const std::string& configPath() const { return configPath_; }
+  const std::string& shmName() const { return shmName_; }
+  std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
+
+ private:
+  std::string render(const std::string& services, const std::string& masterExtra) const;
+  std::string dir_;
+  std::string configPath_;
+  std::string logPath_;
+  std::string shmName_;
+  unsigned workers_;
+  pid_t pid_ = -1;
+};
+
+// The repository's bin/ directory (tests run from the repository root).
+std::string binPath(const std::string& name);
+
+}  // namespace manifold::testing

@@ -1,0 +1,117 @@
+#include "tools/shm/snapshot.hpp"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "shm/arena.hpp"
+#include "shm/table.hpp"
+
+namespace manifold::shmtool {
+
+namespace {
+
+bool processAlive(int32_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
+
+// Looks for a known structure at 64-byte steps in the region's first page. Each at()
+// validates its header; sizes are checked against the region so a damaged header cannot
+// send the reader outside the mapping.
+void recognise(const shm::Segment& segment, RegionView& region) {
+  if (region.info.state == shm::RegionState::Free) return;
+  const auto* base = static_cast<const char*>(segment.base()) + region.info.offset;
+  const uint64_t bytes = region.info.bytes;
+  for (uint64_t off = 0; off + 64 <= bytes && off < 4096; off += 64) {
+    const char* p = base + off;
+    const uint64_t room = bytes - off;
+    if (std::memcmp(p, "MFSTATS1", 8) == 0) {
+      const auto* stats = shm::StatsRegion::at(static_cast<const void*>(p));
+      if (!stats || stats->bytes() > room) continue;
+      region.kind = "stats";
+      region.slots = stats->slotCount();
+      region.services = stats->serviceCount();
+    } else if (std::memcmp(p, "MFTABLE1", 8) == 0) {
+      const auto* table = shm::Table::at(static_cast<const void*>(p));
+      if (!table || shm::Table::bytesFor(0, table->bucketCount(), table->stripeCount()) > room)
+        continue;
+      region.kind = "table";
+      region.entries = table->entries();
+      region.used = table->bytesUsed();
+      region.capacity = table->capacity();
+      region.evictions = table->evictions();
+      region.recoveries = table->recoveries();
+    } else if (std::memcmp(p, "MFARENA1", 8) == 0) {
+      const auto* arena = shm::Arena::at(static_cast<const void*>(p));
+      if (!arena || shm::Arena::headerBytes() + arena->capacity() > room) continue;
+      region.kind = "arena";
+      region.used = arena->used();
+      region.capacity = arena->capacity();
+      region.allocations = arena->allocations();
+    } else {
+      continue;
+    }
+    region.innerOffset = off;
+    return;
+  }
+}
+
+void readStats(const shm::StatsRegion& stats, Snapshot& snap) {
+  snap.haveStats = true;
+  std::vector<unsigned> slots;
+  for (unsigned slot = 0; slot < stats.slotCount(); ++slot) {
+    const shm::WorkerInfo info = stats.readWorker(slot);
+    if (info.state == shm::kWorkerFree) continue;
+    snap.workers.push_back({slot, info, processAlive(info.pid)});
+    slots.push_back(slot);
+  }
+  for (unsigned s = 0; s < stats.serviceCount(); ++s) {
+    ServiceView service;
+    service.title = stats.serviceTitle(s);
+    service.protocol = stats.serviceProtocol(s);
+    for (unsigned c = 0; c < stats.counterCount(s); ++c) {
+      CounterView counter;
+      counter.name = stats.counterName(s, c);
+      counter.gauge = stats.counterKind(s, c) == shm::kGauge;
+      counter.total = stats.sum(s, c);  // every slot: retired workers' counts included
+      for (unsigned slot : slots) counter.perWorker.push_back(stats.read(slot, s, c));
+      service.counters.push_back(std::move(counter));
+    }
+    snap.services.push_back(std::move(service));
+  }
+}
+
+}  // namespace
+
+Snapshot takeSnapshot(const shm::Segment& segment) {
+  Snapshot snap;
+  const shm::SegmentHeader& h = segment.header();
+  InstanceView& in = snap.instance;
+  in.name = segment.name();
+  in.path = segment.path();
+  in.layoutVersion = h.layoutVersion;
+  in.segmentBytes = h.segmentBytes;
+  in.masterPid = h.masterPid.load(std::memory_order_relaxed);
+  in.masterAlive = processAlive(in.masterPid);
+  in.generation = h.generation.load(std::memory_order_relaxed);
+  in.reloads = h.reloads.load(std::memory_order_relaxed);
+  in.failedReloads = h.failedReloads.load(std::memory_order_relaxed);
+  in.startedAtMs = h.startedAtMs;
+  in.nowMs = shm::wallClockMs();
+
+  for (const shm::RegionInfo& info : segment.regions()) {
+    if (info.offset > segment.size() || info.bytes > segment.size() - info.offset) continue;
+    RegionView region;
+    region.info = info;
+    recognise(segment, region);
+    in.allocatedBytes += (info.bytes + shm::kRegionAlign - 1) / shm::kRegionAlign * shm::kRegionAlign;
+    if (region.kind == "stats" && region.info.state == shm::RegionState::Live &&
+        region.info.name == "stats")
+      readStats(*shm::StatsRegion::at(static_cast<const char*>(segment.base()) + info.offset +
+                                      region.innerOffset),
+                snap);
+    snap.regions.push_back(std::move(region));
+  }
+  return snap;
+}
+
+}  // namespace manifold::shmtool
