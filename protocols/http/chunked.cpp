@@ -96,21 +96,32 @@ ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, size_t& consume
         }
         break;
       case State::SizeWs:
-        if (c == ';') state_ = State::Ext;
-        else if (c == '\r') state_ = State::SizeLf;
-        else if (c == '\n') endSizeLine();
-        else if (c != ' ' && c != '\t') return fail();
+        if (c == ';')
+          state_ = State::Ext;
+        else if (c == '\r')
+          state_ = State::SizeLf;
+        else if (c == '\n')
+          endSizeLine();
+        else if (c != ' ' && c != '\t')
+          return fail();
         break;
       case State::Ext:
-        if (c == '"') state_ = State::ExtQuoted;
-        else if (c == '\r') state_ = State::SizeLf;
-        else if (c == '\n') endSizeLine();
-        else if (!isFieldByte(c)) return fail();
+        if (c == '"')
+          state_ = State::ExtQuoted;
+        else if (c == '\r')
+          state_ = State::SizeLf;
+        else if (c == '\n')
+          endSizeLine();
+        else if (!isFieldByte(c))
+          return fail();
         break;
       case State::ExtQuoted:
-        if (c == '"') state_ = State::Ext;
-        else if (c == '\\') state_ = State::ExtEscape;
-        else if (!isFieldByte(c)) return fail();
+        if (c == '"')
+          state_ = State::Ext;
+        else if (c == '\\')
+          state_ = State::ExtEscape;
+        else if (!isFieldByte(c))
+          return fail();
         break;
       case State::ExtEscape:
         if (!isFieldByte(c)) return fail();
@@ -121,9 +132,12 @@ ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, size_t& consume
         endSizeLine();
         break;
       case State::DataCr:
-        if (c == '\r') state_ = State::DataLf;
-        else if (c == '\n') state_ = State::Size;
-        else return fail();
+        if (c == '\r')
+          state_ = State::DataLf;
+        else if (c == '\n')
+          state_ = State::Size;
+        else
+          return fail();
         break;
       case State::DataLf:
         if (c != '\n') return fail();
@@ -143,13 +157,18 @@ ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, size_t& consume
         }
         break;
       case State::TrailerName:
-        if (c == ':') state_ = State::TrailerValue;
-        else if (!isTchar(static_cast<unsigned char>(c))) return fail();
+        if (c == ':')
+          state_ = State::TrailerValue;
+        else if (!isTchar(static_cast<unsigned char>(c)))
+          return fail();
         break;
       case State::TrailerValue:
-        if (c == '\r') state_ = State::TrailerLf;
-        else if (c == '\n') state_ = State::TrailerStart;
-        else if (!isFieldByte(c)) return fail();
+        if (c == '\r')
+          state_ = State::TrailerLf;
+        else if (c == '\n')
+          state_ = State::TrailerStart;
+        else if (!isFieldByte(c))
+          return fail();
         break;
       case State::TrailerLf:
         if (c != '\n') return fail();

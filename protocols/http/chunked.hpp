@@ -50,20 +50,20 @@ class ChunkedDecoder {
 
  private:
   enum class State : uint8_t {
-    Size,         // hex digits of chunk-size; at least one
-    SizeWs,       // BWS after the size, before ';' or CRLF
-    Ext,          // chunk-ext: skipped
-    ExtQuoted,    // inside a quoted-string of a chunk-ext
-    ExtEscape,    // after '\' in a quoted-string
-    SizeLf,       // CR seen, LF must follow
-    Data,         // remaining_ bytes of chunk-data
-    DataCr,       // CRLF after chunk-data
+    Size,       // hex digits of chunk-size; at least one
+    SizeWs,     // BWS after the size, before ';' or CRLF
+    Ext,        // chunk-ext: skipped
+    ExtQuoted,  // inside a quoted-string of a chunk-ext
+    ExtEscape,  // after '\' in a quoted-string
+    SizeLf,     // CR seen, LF must follow
+    Data,       // remaining_ bytes of chunk-data
+    DataCr,     // CRLF after chunk-data
     DataLf,
     TrailerStart,  // at the start of a trailer line (or the final empty line)
     TrailerName,
     TrailerValue,
-    TrailerLf,     // CR ending a trailer line
-    FinalLf,       // CR of the final empty line
+    TrailerLf,  // CR ending a trailer line
+    FinalLf,    // CR of the final empty line
     Done,
     Error
   };

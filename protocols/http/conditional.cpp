@@ -99,13 +99,11 @@ bool etagListMatches(std::string_view list, std::string_view etag, bool strong) 
   return false;
 }
 
-Precondition evaluatePreconditions(const Request& req, std::string_view etag,
-                                   time_t lastModified) {
+Precondition evaluatePreconditions(const Request& req, std::string_view etag, time_t lastModified) {
   bool present = false;
   // 1. If-Match (strong); 2. otherwise If-Unmodified-Since.
-  bool matched = anyValue(req, "if-match", req.ifMatch, present, [&](std::string_view v) {
-    return etagListMatches(v, etag, true);
-  });
+  bool matched = anyValue(req, "if-match", req.ifMatch, present,
+                          [&](std::string_view v) { return etagListMatches(v, etag, true); });
   if (present) {
     if (!matched) return Precondition::Failed;
   } else if (!req.ifUnmodifiedSince.empty() && lastModified >= 0) {
@@ -115,9 +113,8 @@ Precondition evaluatePreconditions(const Request& req, std::string_view etag,
   }
 
   // 3. If-None-Match (weak); 4. otherwise If-Modified-Since, GET/HEAD only.
-  matched = anyValue(req, "if-none-match", req.ifNoneMatch, present, [&](std::string_view v) {
-    return etagListMatches(v, etag, false);
-  });
+  matched = anyValue(req, "if-none-match", req.ifNoneMatch, present,
+                     [&](std::string_view v) { return etagListMatches(v, etag, false); });
   if (present) {
     if (matched) return req.isHeadOrGet() ? Precondition::NotModified : Precondition::Failed;
   } else if (req.isHeadOrGet() && !req.ifModifiedSince.empty() && lastModified >= 0) {

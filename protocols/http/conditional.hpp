@@ -27,8 +27,7 @@ enum class Precondition {
 // req.headers). If-Modified-Since is only looked at for GET and HEAD, and only when there is
 // no If-None-Match; a matching If-None-Match on other methods fails (412). Unparseable dates
 // are ignored, as the RFC asks.
-Precondition evaluatePreconditions(const Request& req, std::string_view etag,
-                                   time_t lastModified);
+Precondition evaluatePreconditions(const Request& req, std::string_view etag, time_t lastModified);
 
 // If-Range (RFC 9110 13.1.5): true when the Range header may be honoured. Empty ifRange: true.
 // An entity-tag must match `etag` strongly (weak tags never do); a date must equal

@@ -165,9 +165,9 @@ bool parseHttpDate(std::string_view s, time_t& out) {
       second > 60)
     return false;
   if (second == 60) second = 59;
-  int64_t t = daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
-                  86400 +
-              hour * 3600 + minute * 60 + second;
+  int64_t t =
+      daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+      hour * 3600 + minute * 60 + second;
   if constexpr (sizeof(time_t) < 8) {
     if (t > INT32_MAX || t < INT32_MIN) return false;
   }

@@ -7,7 +7,7 @@ namespace manifold::http {
 
 namespace {
 
-constexpr int kGzipWindowBits = 15 + 16;  // 32K window, gzip wrapper
+constexpr int kGzipWindowBits = 15 + 16;           // 32K window, gzip wrapper
 constexpr size_t kMaxZlibChunk = size_t{1} << 30;  // avail_in/avail_out are 32-bit
 
 // Runs deflate with `flush` until it has taken all of zs.avail_in (and, for Z_FINISH, ended
@@ -49,46 +49,45 @@ int clampLevel(int level) { return level < 0 || level > 9 ? 6 : level; }
 }  // namespace
 
 bool gzipCompress(std::string_view in, std::string& out, int level) {
+  out.clear();
   z_stream zs{};
-  if (deflateInit2(&zs, clampLevel(level), Z_DEFLATED, kGzipWindowBits, 8,
-                   Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&zs, clampLevel(level), Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK)
     return false;
   bool ok = deflateAll(zs, in, out, Z_FINISH);
   deflateEnd(&zs);
+  if (!ok) out.clear();
   return ok;
 }
 
 bool gzipDecompress(std::string_view in, std::string& out, size_t maxOutput) {
+  out.clear();
   z_stream zs{};
   if (inflateInit2(&zs, kGzipWindowBits) != Z_OK) return false;
-  const size_t base = out.size();
-  size_t used = base;
-  int rc = Z_OK;
+  size_t used = 0;
   bool ok = false;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  while (true) {
-    if (zs.avail_in == 0 && !in.empty()) {
+  while (used <= maxOutput) {
+    if (zs.avail_in == 0 && !in.empty()) {  // next_in already points at the rest of `in`
       size_t piece = std::min(in.size(), kMaxZlibChunk);
       zs.avail_in = static_cast<uInt>(piece);
       in.remove_prefix(piece);
     }
-    size_t produced = used - base;
-    if (produced > maxOutput) break;
-    size_t spare = std::min({std::max<size_t>(produced, 16384), maxOutput - produced + 1,
-                             kMaxZlibChunk});
+    // Room for one byte past the limit, so that exceeding it is seen.
+    size_t spare = std::min({std::max<size_t>(used, 16384), maxOutput - used + 1, kMaxZlibChunk});
     out.resize(used + spare);
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + used);
     zs.avail_out = static_cast<uInt>(spare);
-    rc = inflate(&zs, Z_NO_FLUSH);
+    int rc = inflate(&zs, Z_NO_FLUSH);
     used += spare - zs.avail_out;
     if (rc == Z_STREAM_END) {
-      ok = zs.avail_in == 0 && in.empty() && used - base <= maxOutput;
+      ok = zs.avail_in == 0 && in.empty() && used <= maxOutput;  // nothing after the member
       break;
     }
-    if (rc != Z_OK) break;  // Z_BUF_ERROR here means truncated input
+    if (rc != Z_OK) break;  // corrupt, or Z_BUF_ERROR: truncated input
   }
   inflateEnd(&zs);
-  out.resize(ok ? used : base);
+  out.resize(ok ? used : 0);
   return ok;
 }
 

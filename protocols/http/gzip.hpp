@@ -1,7 +1,8 @@
 // gzip (RFC 1952) content coding with zlib, one-shot and streaming.
 //
-// All functions append to `out` (they never clear it), so the output can go straight after a
-// response head or a chunk header already in the buffer.
+// The one-shot functions replace `out` (its capacity is reused, so a member string serves as a
+// scratch buffer); the streaming ones append to `out`, so compressed pieces can go straight
+// after a chunk header already in a buffer.
 #pragma once
 
 #include <zlib.h>
@@ -13,17 +14,19 @@
 namespace manifold::http {
 
 // Compresses `in` as one gzip member (deflateInit2 with windowBits 15+16) at `level` (0-9;
-// out of range means 6) and appends it to `out`. False only if zlib fails (out then holds a
-// partial member past its old size, which the caller should drop).
+// out of range means 6) into `out` (replaced; must not alias `in`). False only if zlib fails
+// (out is then empty).
 bool gzipCompress(std::string_view in, std::string& out, int level = 6);
 
-// Decompresses one gzip member, appending to `out`. False on corrupt or truncated input, bytes
-// after the member, or when the output would exceed maxOutput (a decompression bomb).
+// Decompresses one gzip member into `out` (replaced; must not alias `in`). False (out empty) on
+// corrupt or truncated input, bytes after the member, or output beyond maxOutput (a decompression
+// bomb).
 bool gzipDecompress(std::string_view in, std::string& out, size_t maxOutput = size_t{1} << 28);
 
 // Streaming compressor for bodies too large to compress at once (sent chunked):
 //   GzipStream gz; gz.init(6); while (...) gz.write(piece, out); gz.finish(out);
-// write() may produce no output for a while (deflate buffers); flush() forces out what it has
+// write(), flush() and finish() append to `out`. write() may produce no output for a while
+// (deflate buffers); flush() forces out what it has
 // (Z_SYNC_FLUSH), e.g. before a pause in the stream. After finish() call init() again to start
 // a new member; init() reuses the zlib state when the level is unchanged. Not copyable.
 class GzipStream {

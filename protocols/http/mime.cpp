@@ -137,10 +137,17 @@ bool isCompressible(std::string_view t) {
   if (t.size() > 5 && equalsIgnoreCase(t.substr(0, 5), "text/")) return true;
   if (endsWithIgnoreCase(t, "+json") || endsWithIgnoreCase(t, "+xml")) return true;
   static constexpr std::string_view kTypes[] = {
-      "application/json",       "application/javascript",   "application/x-javascript",
-      "application/ecmascript", "application/xml",          "application/vnd.ms-fontobject",
-      "font/ttf",               "font/otf",                 "image/x-icon",
-      "image/vnd.microsoft.icon", "image/bmp",
+      "application/json",
+      "application/javascript",
+      "application/x-javascript",
+      "application/ecmascript",
+      "application/xml",
+      "application/vnd.ms-fontobject",
+      "font/ttf",
+      "font/otf",
+      "image/x-icon",
+      "image/vnd.microsoft.icon",
+      "image/bmp",
   };
   for (std::string_view k : kTypes)
     if (equalsIgnoreCase(t, k)) return true;

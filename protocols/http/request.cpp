@@ -30,8 +30,8 @@ constexpr std::array<bool, 256> makeHostTable() {
 constexpr std::array<bool, 256> kHostChar = makeHostTable();
 
 constexpr std::string_view kMethodNames[] = {
-    "GET",  "HEAD", "POST",   "PUT",   "DELETE",  "OPTIONS", "MKCOL", "PROPFIND", "PROPPATCH",
-    "COPY", "MOVE", "LOCK",   "UNLOCK", "TRACE",  "CONNECT", "PATCH", "OTHER"};
+    "GET",  "HEAD", "POST", "PUT",    "DELETE", "OPTIONS", "MKCOL", "PROPFIND", "PROPPATCH",
+    "COPY", "MOVE", "LOCK", "UNLOCK", "TRACE",  "CONNECT", "PATCH", "OTHER"};
 static_assert(std::size(kMethodNames) == static_cast<size_t>(Method::Other) + 1);
 
 inline bool isOws(char c) { return c == ' ' || c == '\t'; }
@@ -320,8 +320,10 @@ ParseResult parseRequest(std::string_view in, Request& r, const ParseLimits& lim
         if (equalsIgnoreCase(name, "referer")) pick(r.referer);
         break;
       case 8:
-        if (equalsIgnoreCase(name, "if-match")) pick(r.ifMatch);
-        else if (equalsIgnoreCase(name, "if-range")) pick(r.ifRange);
+        if (equalsIgnoreCase(name, "if-match"))
+          pick(r.ifMatch);
+        else if (equalsIgnoreCase(name, "if-range"))
+          pick(r.ifRange);
         break;
       case 10:
         if (equalsIgnoreCase(name, "connection")) {

@@ -63,7 +63,7 @@ struct Request {
   // Raw (still percent-encoded), before '?'; "*" for "OPTIONS *"; empty for CONNECT; a static
   // "/" (the one view not into the input) for an absolute-form target without a path.
   std::string_view path;
-  std::string_view query;   // after '?', without it
+  std::string_view query;  // after '?', without it
   uint8_t versionMajor = 1, versionMinor = 1;
 
   Header headers[kMaxHeaders];
@@ -72,8 +72,7 @@ struct Request {
   // Picked out while parsing (first occurrence; empty when absent). host is the Host header,
   // or the authority of an absolute-form target (which overrides Host, RFC 9112 3.2.2).
   std::string_view host, connection, acceptEncoding, range, ifRange, ifMatch, ifNoneMatch,
-      ifModifiedSince, ifUnmodifiedSince, expect, transferEncoding, contentType, userAgent,
-      referer;
+      ifModifiedSince, ifUnmodifiedSince, expect, transferEncoding, contentType, userAgent, referer;
 
   int64_t contentLength = -1;  // -1: no Content-Length
   bool chunked = false;        // Transfer-Encoding: chunked (never together with contentLength)
@@ -95,8 +94,8 @@ struct ParseResult {
 };
 
 struct ParseLimits {
-  size_t maxRequestLine = 8192;   // request line without its CRLF; longer: 414
-  size_t maxHeaderBytes = 32768;  // header lines after the request line, with CRLFs; more: 431
+  size_t maxRequestLine = 8192;     // request line without its CRLF; longer: 414
+  size_t maxHeaderBytes = 32768;    // header lines after the request line, with CRLFs; more: 431
   size_t maxHeaders = kMaxHeaders;  // capped at kMaxHeaders; more: 431
 };
 

@@ -30,6 +30,7 @@ void appendCodeAndText(std::string& out, int code) {
 }  // namespace
 
 std::string_view statusText(int code) {
+  // clang-format off
   switch (code) {
     case 100: return "Continue";
     case 101: return "Switching Protocols";
@@ -75,6 +76,7 @@ std::string_view statusText(int code) {
     case 507: return "Insufficient Storage";
     default: return {};
   }
+  // clang-format on
 }
 
 void appendStatusLine(std::string& out, int versionMinor, int code) {

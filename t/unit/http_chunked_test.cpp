@@ -139,8 +139,8 @@ TEST(HttpChunked, LargestSizeIsAccepted) {
 TEST(HttpChunked, LineLimits) {
   std::string longExt = "5;" + std::string(ChunkedDecoder::kMaxLineBytes, 'a') + "\r\n";
   EXPECT_EQ(decode(longExt).status, Status::Error);
-  std::string okExt = "5;" + std::string(ChunkedDecoder::kMaxLineBytes - 10, 'a') +
-                      "\r\nhello\r\n0\r\n\r\n";
+  std::string okExt =
+      "5;" + std::string(ChunkedDecoder::kMaxLineBytes - 10, 'a') + "\r\nhello\r\n0\r\n\r\n";
   EXPECT_EQ(decode(okExt).status, Status::Done);
   std::string trailers = "0\r\n";
   while (trailers.size() < ChunkedDecoder::kMaxTrailerBytes + 100) trailers += "X-T: aaaaaaaa\r\n";

@@ -65,8 +65,7 @@ TEST(HttpConditional, IfUnmodifiedSince) {
   EXPECT_EQ(eval("PUT", "If-Unmodified-Since: yesterday\r\n"), P);  // invalid: ignored
   EXPECT_EQ(eval("PUT", std::string("If-Unmodified-Since: ") + kBefore + "\r\n", kTag, -1), P);
   // If-Match takes precedence: If-Unmodified-Since is not looked at.
-  EXPECT_EQ(eval("PUT", std::string("If-Match: *\r\nIf-Unmodified-Since: ") + kBefore + "\r\n"),
-            P);
+  EXPECT_EQ(eval("PUT", std::string("If-Match: *\r\nIf-Unmodified-Since: ") + kBefore + "\r\n"), P);
 }
 
 TEST(HttpConditional, IfNoneMatchIsWeak) {
@@ -90,12 +89,13 @@ TEST(HttpConditional, IfModifiedSince) {
   EXPECT_EQ(eval("HEAD", std::string("If-Modified-Since: ") + kAtMtime + "\r\n"), NM);
   EXPECT_EQ(eval("GET", "If-Modified-Since: Sunday, 06-Nov-94 08:49:37 GMT\r\n"), NM);
   EXPECT_EQ(eval("GET", "If-Modified-Since: garbage\r\n"), P);
-  EXPECT_EQ(eval("POST", std::string("If-Modified-Since: ") + kAtMtime + "\r\n"), P);  // GET/HEAD only
+  EXPECT_EQ(eval("POST", std::string("If-Modified-Since: ") + kAtMtime + "\r\n"),
+            P);  // GET/HEAD only
   EXPECT_EQ(eval("GET", std::string("If-Modified-Since: ") + kAtMtime + "\r\n", kTag, -1), P);
   // If-None-Match present: If-Modified-Since is ignored, even when the tag does not match.
-  EXPECT_EQ(eval("GET", std::string("If-None-Match: \"x\"\r\nIf-Modified-Since: ") + kAtMtime +
-                            "\r\n"),
-            P);
+  EXPECT_EQ(
+      eval("GET", std::string("If-None-Match: \"x\"\r\nIf-Modified-Since: ") + kAtMtime + "\r\n"),
+      P);
 }
 
 TEST(HttpConditional, Order) {
@@ -140,7 +140,7 @@ TEST(HttpConditional, EtagListParsing) {
   EXPECT_FALSE(etagListMatches("\"a\", junk, \"b\"", "\"b\"", true));
   EXPECT_FALSE(etagListMatches("", "\"b\"", false));
   EXPECT_TRUE(etagListMatches("\"\"", "\"\"", true));  // empty opaque tag is a tag
-  EXPECT_FALSE(etagListMatches("\"b\"", "b", false));   // own tag unquoted: never matches
+  EXPECT_FALSE(etagListMatches("\"b\"", "b", false));  // own tag unquoted: never matches
 }
 
 TEST(HttpConditional, MakeEtag) {

@@ -81,7 +81,7 @@ TEST(HttpDate, Rejects) {
   EXPECT_EQ(parsed("Sun, 06 Nov 1994 08:60:00 GMT"), -999);
   EXPECT_EQ(parsed("Sun, 06 Nov 1994 08:49:61 GMT"), -999);
   EXPECT_EQ(parsed("Sun, 06 Nov 1994 08:49 GMT"), -999);
-  EXPECT_EQ(parsed("Sun, 06-Nov-94 08:49:37 GMT"), -999);      // short day name, RFC 850 body
+  EXPECT_EQ(parsed("Sun, 06-Nov-94 08:49:37 GMT"), -999);       // short day name, RFC 850 body
   EXPECT_EQ(parsed("Sunday, 06 Nov 1994 08:49:37 GMT"), -999);  // long name, IMF body
   EXPECT_EQ(parsed("Sun Nov  6 08:49:37 1994 "), -999);
   EXPECT_EQ(parsed("Sun Nov 6 08:49:37 1994"), -999);

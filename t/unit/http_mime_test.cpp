@@ -21,17 +21,17 @@ TEST(HttpMime, Defaults) {
   struct {
     const char* ext;
     const char* type;
-  } cases[] = {{"html", "text/html"},          {"htm", "text/html"},
-               {"css", "text/css"},            {"js", "application/javascript"},
-               {"json", "application/json"},   {"txt", "text/plain"},
-               {"xml", "application/xml"},     {"svg", "image/svg+xml"},
-               {"png", "image/png"},           {"jpg", "image/jpeg"},
-               {"jpeg", "image/jpeg"},         {"gif", "image/gif"},
-               {"webp", "image/webp"},         {"ico", "image/x-icon"},
-               {"pdf", "application/pdf"},     {"wasm", "application/wasm"},
-               {"mp4", "video/mp4"},           {"woff", "font/woff"},
-               {"woff2", "font/woff2"},        {"gz", "application/gzip"},
-               {"zip", "application/zip"},     {"tar", "application/x-tar"}};
+  } cases[] = {{"html", "text/html"},        {"htm", "text/html"},
+               {"css", "text/css"},          {"js", "application/javascript"},
+               {"json", "application/json"}, {"txt", "text/plain"},
+               {"xml", "application/xml"},   {"svg", "image/svg+xml"},
+               {"png", "image/png"},         {"jpg", "image/jpeg"},
+               {"jpeg", "image/jpeg"},       {"gif", "image/gif"},
+               {"webp", "image/webp"},       {"ico", "image/x-icon"},
+               {"pdf", "application/pdf"},   {"wasm", "application/wasm"},
+               {"mp4", "video/mp4"},         {"woff", "font/woff"},
+               {"woff2", "font/woff2"},      {"gz", "application/gzip"},
+               {"zip", "application/zip"},   {"tar", "application/x-tar"}};
   for (const auto& c : cases) EXPECT_EQ(t.lookup(c.ext), c.type) << c.ext;
 }
 

@@ -146,10 +146,7 @@ TEST(HttpRange, MultipartPieces) {
 TEST(HttpRange, MultipartLengthIsExact) {
   const std::string body = "0123456789abcdefghijklmnopqrstuvwxyz";
   const std::string boundary = multipartBoundary(7);
-  const V cases[] = {{{0, 4}},
-                     {{0, 4}, {10, 19}},
-                     {{35, 35}, {0, 0}, {9, 10}},
-                     {{0, 35}}};
+  const V cases[] = {{{0, 4}}, {{0, 4}, {10, 19}}, {{35, 35}, {0, 0}, {9, 10}}, {{0, 35}}};
   for (const std::string ct : {"text/plain", ""}) {
     for (const V& ranges : cases) {
       std::string out;

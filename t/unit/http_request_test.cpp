@@ -116,15 +116,13 @@ TEST(HttpRequest, Methods) {
   struct {
     const char* text;
     Method m;
-  } cases[] = {{"GET", Method::Get},           {"HEAD", Method::Head},
-               {"POST", Method::Post},         {"PUT", Method::Put},
-               {"DELETE", Method::Delete},     {"OPTIONS", Method::Options},
-               {"MKCOL", Method::Mkcol},       {"PROPFIND", Method::Propfind},
-               {"PROPPATCH", Method::Proppatch}, {"COPY", Method::Copy},
-               {"MOVE", Method::Move},         {"LOCK", Method::Lock},
-               {"UNLOCK", Method::Unlock},     {"TRACE", Method::Trace},
-               {"PATCH", Method::Patch},       {"BREW", Method::Other},
-               {"get", Method::Other},         {"X-MY.METHOD~", Method::Other}};
+  } cases[] = {
+      {"GET", Method::Get},       {"HEAD", Method::Head},         {"POST", Method::Post},
+      {"PUT", Method::Put},       {"DELETE", Method::Delete},     {"OPTIONS", Method::Options},
+      {"MKCOL", Method::Mkcol},   {"PROPFIND", Method::Propfind}, {"PROPPATCH", Method::Proppatch},
+      {"COPY", Method::Copy},     {"MOVE", Method::Move},         {"LOCK", Method::Lock},
+      {"UNLOCK", Method::Unlock}, {"TRACE", Method::Trace},       {"PATCH", Method::Patch},
+      {"BREW", Method::Other},    {"get", Method::Other},         {"X-MY.METHOD~", Method::Other}};
   for (const auto& c : cases) {
     const std::string in = std::string(c.text) + " / HTTP/1.1\r\nHost: h\r\n\r\n";
     Request r = parseOk(in);  // views into `in`
@@ -222,9 +220,10 @@ TEST(HttpRequest, Versions) {
 TEST(HttpRequest, KeepAlive) {
   EXPECT_TRUE(parseOk("GET / HTTP/1.1\r\nHost: h\r\n\r\n").keepAlive);
   EXPECT_FALSE(parseOk("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").keepAlive);
-  EXPECT_FALSE(parseOk("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n").keepAlive);
   EXPECT_FALSE(
-      parseOk("GET / HTTP/1.1\r\nHost: h\r\nConnection: te\r\nConnection: close\r\n\r\n").keepAlive);
+      parseOk("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n").keepAlive);
+  EXPECT_FALSE(parseOk("GET / HTTP/1.1\r\nHost: h\r\nConnection: te\r\nConnection: close\r\n\r\n")
+                   .keepAlive);
   EXPECT_TRUE(parseOk("GET / HTTP/1.1\r\nHost: h\r\nConnection: closed\r\n\r\n").keepAlive);
   EXPECT_FALSE(parseOk("GET / HTTP/1.0\r\n\r\n").keepAlive);
   EXPECT_TRUE(parseOk("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keepAlive);
@@ -309,7 +308,8 @@ TEST(HttpRequest, TransferEncoding) {
   EXPECT_EQ(r.contentLength, -1);
   EXPECT_EQ(r.transferEncoding, "chunked");
   EXPECT_TRUE(parseOk("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: CHUNKED\r\n\r\n").chunked);
-  EXPECT_TRUE(parseOk("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , chunked \r\n\r\n").chunked);
+  EXPECT_TRUE(
+      parseOk("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , chunked \r\n\r\n").chunked);
   // Content-Length with Transfer-Encoding: the smuggling pattern.
   EXPECT_EQ(errorOf("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n"),

@@ -11,8 +11,8 @@ namespace {
 constexpr std::string_view kDate = "Sun, 06 Nov 1994 08:49:37 GMT";
 
 TEST(HttpResponse, StatusTexts) {
-  for (int code : {100, 200, 201, 204, 206, 301, 302, 304, 400, 403, 404, 405, 408, 409, 411, 412,
-                   413, 414, 415, 416, 431, 500, 501, 503, 505, 507})
+  for (int code : {100, 200, 201, 204, 206, 301, 302, 304, 400, 403, 404, 405, 408,
+                   409, 411, 412, 413, 414, 415, 416, 431, 500, 501, 503, 505, 507})
     EXPECT_FALSE(statusText(code).empty()) << code;
   EXPECT_EQ(statusText(404), "Not Found");
   EXPECT_EQ(statusText(416), "Range Not Satisfiable");
@@ -44,30 +44,32 @@ TEST(HttpResponse, ErrorResponse) {
   const std::string body =
       "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n"
       "<body><h1>404 Not Found</h1></body></html>\n";
-  EXPECT_EQ(out, "HTTP/1.1 404 Not Found\r\n"
-                 "Server: manifold\r\n"
-                 "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-                 "Content-Type: text/html\r\n"
-                 "Content-Length: " +
-                     std::to_string(body.size()) +
-                     "\r\n"
-                     "\r\n" +
-                     body);
+  EXPECT_EQ(out,
+            "HTTP/1.1 404 Not Found\r\n"
+            "Server: manifold\r\n"
+            "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+            "Content-Type: text/html\r\n"
+            "Content-Length: " +
+                std::to_string(body.size()) +
+                "\r\n"
+                "\r\n" +
+                body);
   EXPECT_EQ(errorBodyLength(404), body.size());
 }
 
 TEST(HttpResponse, ErrorResponseVariants) {
   std::string out;
   appendErrorResponse(out, 1, 405, kDate, "", false, true, "Allow: GET, HEAD\r\n");
-  EXPECT_EQ(out, "HTTP/1.1 405 Method Not Allowed\r\n"
-                 "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-                 "Content-Type: text/html\r\n"
-                 "Content-Length: " +
-                     std::to_string(errorBodyLength(405)) +
-                     "\r\n"
-                     "Connection: close\r\n"
-                     "Allow: GET, HEAD\r\n"
-                     "\r\n");
+  EXPECT_EQ(out,
+            "HTTP/1.1 405 Method Not Allowed\r\n"
+            "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+            "Content-Type: text/html\r\n"
+            "Content-Length: " +
+                std::to_string(errorBodyLength(405)) +
+                "\r\n"
+                "Connection: close\r\n"
+                "Allow: GET, HEAD\r\n"
+                "\r\n");
   out.clear();
   appendErrorResponse(out, 0, 400, {}, "m", true, false);
   EXPECT_NE(out.find("HTTP/1.0 400 Bad Request\r\nServer: m\r\nContent-Type"), std::string::npos);
@@ -79,8 +81,9 @@ TEST(HttpResponse, ErrorResponseVariants) {
 
   out.clear();
   appendErrorResponse(out, 1, 304, kDate, "m", true, false, "ETag: \"x\"\r\n");
-  EXPECT_EQ(out, "HTTP/1.1 304 Not Modified\r\nServer: m\r\n"
-                 "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nETag: \"x\"\r\n\r\n");
+  EXPECT_EQ(out,
+            "HTTP/1.1 304 Not Modified\r\nServer: m\r\n"
+            "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nETag: \"x\"\r\n\r\n");
 }
 
 TEST(HttpResponse, EveryErrorBodyLengthIsExact) {
