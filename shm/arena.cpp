@@ -157,7 +157,8 @@ size_t Arena::usableBytes(uint64_t offset) const {
   // The next block records our size: rules out a stale header left inside a merged block.
   // Stable without the lock: only a change of this (used) block rewrites it.
   if (block + size < heapEnd_ &&
-      __atomic_load_n(static_cast<const uint64_t*>(ptr(block + size)) + 1, __ATOMIC_RELAXED) != size)
+      __atomic_load_n(static_cast<const uint64_t*>(ptr(block + size)) + 1, __ATOMIC_RELAXED) !=
+          size)
     return 0;
   return size - kBlockHeader;
 }
@@ -255,8 +256,9 @@ bool Arena::check(std::string* why) {
     prevSize = size;
     block += size;
   }
-  if (used != used_.load()) return fail("used counter " + std::to_string(used_.load()) +
-                                        " != walked " + std::to_string(used));
+  if (used != used_.load())
+    return fail("used counter " + std::to_string(used_.load()) + " != walked " +
+                std::to_string(used));
   if (allocations != allocations_.load()) return fail("allocation counter mismatch");
   uint64_t listed = 0;
   for (unsigned b = 0; b < kBins; ++b) {

@@ -36,7 +36,7 @@ namespace manifold::shm {
 
 class Arena {
  public:
-  static constexpr size_t kAlign = 16;       // payload alignment and size granule
+  static constexpr size_t kAlign = 16;  // payload alignment and size granule
   static constexpr size_t kBlockHeader = 16;
   static constexpr size_t kMinBlock = 32;
   static constexpr unsigned kBins = 192;
@@ -59,7 +59,7 @@ class Arena {
   void* ptr(uint64_t offset) { return reinterpret_cast<char*>(this) + offset; }
   const void* ptr(uint64_t offset) const { return reinterpret_cast<const char*>(this) + offset; }
 
-  size_t capacity() const { return heapEnd_ - heapBegin_; }  // the byte budget
+  size_t capacity() const { return heapEnd_ - heapBegin_; }              // the byte budget
   size_t used() const { return used_.load(std::memory_order_relaxed); }  // incl. block headers
   size_t allocations() const { return allocations_.load(std::memory_order_relaxed); }
   size_t maxAllocation() const { return capacity() - kBlockHeader; }

@@ -32,7 +32,7 @@ std::system_error sysError(const std::string& what) {
 pid_t liveOwner(const std::string& shm) {
   const int fd = shm_open(shm.c_str(), O_RDONLY, 0);
   if (fd < 0) return 0;
-  struct stat st{};
+  struct stat st {};
   pid_t pid = 0;
   if (fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) >= kHeaderPrefix) {
     void* p = mmap(nullptr, kHeaderPrefix, PROT_READ, MAP_SHARED, fd, 0);
@@ -59,9 +59,12 @@ void zeroExtent(void* p, size_t bytes) {
 
 const char* regionStateName(RegionState state) {
   switch (state) {
-    case RegionState::Free: return "free";
-    case RegionState::Live: return "live";
-    case RegionState::Retired: return "retired";
+    case RegionState::Free:
+      return "free";
+    case RegionState::Live:
+      return "live";
+    case RegionState::Retired:
+      return "retired";
   }
   return "?";
 }
@@ -75,7 +78,8 @@ uint64_t wallClockMs() {
 std::string Segment::shmName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 200 && name != "." && name != "..";
   for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) ok = false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+      ok = false;
   if (!ok)
     throw std::invalid_argument("invalid shm name '" + name +
                                 "': use 1-200 letters, digits, '.', '_' or '-'");
@@ -106,8 +110,8 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, size_t bytes) 
     if (fd < 0) {
       if (errno != EEXIST) throw sysError("shm_open " + shm);
       if (const pid_t owner = liveOwner(shm))
-        throw std::runtime_error("another instance (pid " + std::to_string(owner) +
-                                 ") uses shm " + name);
+        throw std::runtime_error("another instance (pid " + std::to_string(owner) + ") uses shm " +
+                                 name);
       if (shm_unlink(shm.c_str()) != 0 && errno != ENOENT) throw sysError("shm_unlink " + shm);
       replaced = true;
       continue;
@@ -154,7 +158,7 @@ std::unique_ptr<Segment> Segment::attach(const std::string& name, bool readOnly)
                             " not found)");
     throw sysError("cannot open " + path);
   }
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) != 0) {
     const auto err = sysError("fstat " + path);
     close(fd);
@@ -166,7 +170,8 @@ std::unique_ptr<Segment> Segment::attach(const std::string& name, bool readOnly)
     throw std::runtime_error(path + " is not a Manifold segment (" + std::to_string(size) +
                              " bytes, too small)");
   }
-  void* base = mmap(nullptr, size, readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* base =
+      mmap(nullptr, size, readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   const int mapErrno = errno;
   close(fd);
   if (base == MAP_FAILED) {
@@ -350,7 +355,8 @@ const void* Segment::findRegion(const std::string& name) const {
   RegionInfo info;
   for (unsigned i = 0; i < kMaxRegions; ++i)
     if (readEntry(i, info) && info.state == RegionState::Live && info.name == name &&
-        info.offset >= header_->dataOffset && info.offset <= size_ && info.bytes <= size_ - info.offset)
+        info.offset >= header_->dataOffset && info.offset <= size_ &&
+        info.bytes <= size_ - info.offset)
       return static_cast<const char*>(base_) + info.offset;
   return nullptr;
 }
@@ -362,7 +368,8 @@ void* Segment::findRegion(const std::string& name) {
 size_t Segment::regionBytes(const std::string& name) const {
   RegionInfo info;
   for (unsigned i = 0; i < kMaxRegions; ++i)
-    if (readEntry(i, info) && info.state == RegionState::Live && info.name == name) return info.bytes;
+    if (readEntry(i, info) && info.state == RegionState::Live && info.name == name)
+      return info.bytes;
   return 0;
 }
 

@@ -76,7 +76,8 @@ struct SegmentHeader {
   RegionEntry regions[kMaxRegions];
 };
 static_assert(sizeof(SegmentHeader) == 128 + kMaxRegions * sizeof(RegionEntry));
-static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<int32_t>::is_always_lock_free,
+static_assert(std::atomic<uint64_t>::is_always_lock_free &&
+                  std::atomic<int32_t>::is_always_lock_free,
               "shared-memory atomics must be lock-free");
 
 // A consistent copy of one directory entry.
@@ -137,6 +138,7 @@ class Segment {
   // Every non-free directory entry, in directory order.
   std::vector<RegionInfo> regions() const;
 
+  // Header fields; writable only through a create()d or read-write attach()ed segment.
   SegmentHeader& header() { return *header_; }
   const SegmentHeader& header() const { return *header_; }
   void* base() { return base_; }

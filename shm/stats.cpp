@@ -69,10 +69,14 @@ std::string_view nameOf(const char* field, size_t cap) { return {field, strnlen(
 
 const char* workerStateName(uint8_t state) {
   switch (state) {
-    case kWorkerFree: return "free";
-    case kWorkerStarting: return "starting";
-    case kWorkerReady: return "ready";
-    case kWorkerDraining: return "draining";
+    case kWorkerFree:
+      return "free";
+    case kWorkerStarting:
+      return "starting";
+    case kWorkerReady:
+      return "ready";
+    case kWorkerDraining:
+      return "draining";
   }
   return "unknown";
 }
@@ -172,8 +176,8 @@ StatsRegion* StatsRegion::at(void* mem) {
 
 const StatsServiceDesc* StatsRegion::service(unsigned s) const {
   if (s >= services_) return nullptr;
-  const auto* sd = reinterpret_cast<const StatsServiceDesc*>(
-      reinterpret_cast<const char*>(this) + servicesOffset_);
+  const auto* sd = reinterpret_cast<const StatsServiceDesc*>(reinterpret_cast<const char*>(this) +
+                                                             servicesOffset_);
   // A corrupt descriptor must not send readers past the counter arrays.
   if (sd[s].firstCounter > counterTotal_ || sd[s].counterCount > counterTotal_ - sd[s].firstCounter)
     return nullptr;
@@ -183,8 +187,8 @@ const StatsServiceDesc* StatsRegion::service(unsigned s) const {
 const StatsCounterDesc* StatsRegion::counterDesc(unsigned s, unsigned c) const {
   const StatsServiceDesc* sd = service(s);
   if (!sd || c >= sd->counterCount) return nullptr;
-  const auto* cd = reinterpret_cast<const StatsCounterDesc*>(
-      reinterpret_cast<const char*>(this) + countersOffset_);
+  const auto* cd = reinterpret_cast<const StatsCounterDesc*>(reinterpret_cast<const char*>(this) +
+                                                             countersOffset_);
   return &cd[sd->firstCounter + c];
 }
 

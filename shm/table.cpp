@@ -1,5 +1,6 @@
 #include "shm/table.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -46,12 +47,24 @@ uint64_t Table::hashKey(std::string_view key) {
   }
   const unsigned char* tail = data + (len & ~size_t{7});
   switch (len & 7) {
-    case 7: h ^= uint64_t{tail[6]} << 48; [[fallthrough]];
-    case 6: h ^= uint64_t{tail[5]} << 40; [[fallthrough]];
-    case 5: h ^= uint64_t{tail[4]} << 32; [[fallthrough]];
-    case 4: h ^= uint64_t{tail[3]} << 24; [[fallthrough]];
-    case 3: h ^= uint64_t{tail[2]} << 16; [[fallthrough]];
-    case 2: h ^= uint64_t{tail[1]} << 8; [[fallthrough]];
+    case 7:
+      h ^= uint64_t{tail[6]} << 48;
+      [[fallthrough]];
+    case 6:
+      h ^= uint64_t{tail[5]} << 40;
+      [[fallthrough]];
+    case 5:
+      h ^= uint64_t{tail[4]} << 32;
+      [[fallthrough]];
+    case 4:
+      h ^= uint64_t{tail[3]} << 24;
+      [[fallthrough]];
+    case 3:
+      h ^= uint64_t{tail[2]} << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= uint64_t{tail[1]} << 8;
+      [[fallthrough]];
     case 1:
       h ^= uint64_t{tail[0]};
       h *= m;
@@ -72,9 +85,9 @@ Table* Table::format(void* mem, size_t bytes, uint32_t buckets, uint32_t stripes
     throw std::invalid_argument("table: buckets and stripes must be at least 1");
   const Layout l = layoutOf(buckets, stripes);
   if (bytes < bytesFor(256, buckets, stripes))
-    throw std::invalid_argument("table: region of " + std::to_string(bytes) + " bytes is too small (" +
-                                std::to_string(buckets) + " buckets, " + std::to_string(stripes) +
-                                " stripes)");
+    throw std::invalid_argument("table: region of " + std::to_string(bytes) +
+                                " bytes is too small (" + std::to_string(buckets) + " buckets, " +
+                                std::to_string(stripes) + " stripes)");
   std::memset(mem, 0, l.arena);
   auto* t = new (mem) Table();
   t->version_ = kVersion;
@@ -100,8 +113,8 @@ const Table* Table::at(const void* mem) {
   if (std::memcmp(t->magic_, kMagic, sizeof kMagic) != 0 || t->version_ != kVersion) return nullptr;
   if (t->buckets_ == 0 || t->stripes_ == 0) return nullptr;
   const Layout l = layoutOf(t->buckets_, t->stripes_);
-  if (t->bucketsOffset_ != l.buckets || t->stripesOffset_ != l.stripes || t->arenaOffset_ != l.arena ||
-      t->arenaOffset_ >= t->bytes_)
+  if (t->bucketsOffset_ != l.buckets || t->stripesOffset_ != l.stripes ||
+      t->arenaOffset_ != l.arena || t->arenaOffset_ >= t->bytes_)
     return nullptr;
   return Arena::at(static_cast<const char*>(mem) + t->arenaOffset_) ? t : nullptr;
 }
@@ -109,7 +122,8 @@ const Table* Table::at(const void* mem) {
 Table* Table::at(void* mem) { return const_cast<Table*>(at(static_cast<const void*>(mem))); }
 
 const Arena* Table::arena() const {
-  return std::launder(reinterpret_cast<const Arena*>(reinterpret_cast<const char*>(this) + arenaOffset_));
+  return std::launder(
+      reinterpret_cast<const Arena*>(reinterpret_cast<const char*>(this) + arenaOffset_));
 }
 
 Arena* Table::arena() { return const_cast<Arena*>(static_cast<const Table*>(this)->arena()); }
@@ -138,7 +152,8 @@ TableEntry* Table::lookup(uint64_t bucket, uint64_t hash, std::string_view key, 
   uint64_t* link = &heads()[bucket];
   for (uint64_t cur = *link; cur; cur = *link) {
     TableEntry* e = entry(cur);
-    if (e->hash == hash && e->keyLen == key.size() && std::memcmp(e->key(), key.data(), key.size()) == 0) {
+    if (e->hash == hash && e->keyLen == key.size() &&
+        std::memcmp(e->key(), key.data(), key.size()) == 0) {
       if (pred) *pred = link;
       return e;
     }
@@ -147,9 +162,11 @@ TableEntry* Table::lookup(uint64_t bucket, uint64_t hash, std::string_view key, 
   return nullptr;
 }
 
-Table::PutResult Table::put(std::string_view key, std::span<const uint8_t> value, bool evictIfFull) {
+Table::PutResult Table::put(std::string_view key, std::span<const uint8_t> value,
+                            bool evictIfFull) {
   Arena* a = arena();
-  if (key.size() > kMaxKey || value.size() > a->maxAllocation()) return PutResult::Full;
+  if (key.size() > kMaxKey || value.size() > a->maxAllocation() || value.size() > UINT32_MAX)
+    return PutResult::Full;
   const size_t need = TableEntry::valueOffset(key.size()) + value.size();
   if (need > a->maxAllocation()) return PutResult::Full;
   uint64_t off = a->allocate(need);
@@ -245,7 +262,8 @@ bool Table::validEntry(uint64_t offset, uint64_t bucket) {
   const size_t usable = arena()->usableBytes(offset);
   if (usable < sizeof(TableEntry)) return false;
   const TableEntry* e = entry(offset);
-  if (e->keyLen > kMaxKey || TableEntry::valueOffset(e->keyLen) + e->valueLen > usable) return false;
+  if (e->keyLen > kMaxKey || TableEntry::valueOffset(e->keyLen) + e->valueLen > usable)
+    return false;
   return hashKey(std::string_view(e->key(), e->keyLen)) == e->hash && bucketOf(e->hash) == bucket;
 }
 
@@ -285,7 +303,8 @@ bool Table::verify(std::string* why) {
       for (uint64_t cur = heads()[b]; cur; cur = entry(cur)->next) {
         if (++steps > maxChain) return fail("cycle in bucket " + std::to_string(b));
         if (!validEntry(cur, b))
-          return fail("invalid entry at " + std::to_string(cur) + " in bucket " + std::to_string(b));
+          return fail("invalid entry at " + std::to_string(cur) + " in bucket " +
+                      std::to_string(b));
         ++count;
       }
     }

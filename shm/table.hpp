@@ -55,9 +55,7 @@ struct TableEntry {
   uint8_t ref;
   uint8_t reserved[7];
 
-  static constexpr size_t valueOffset(size_t keyLen) {
-    return 32 + ((keyLen + 7) & ~size_t{7});
-  }
+  static constexpr size_t valueOffset(size_t keyLen) { return 32 + ((keyLen + 7) & ~size_t{7}); }
   const char* key() const { return reinterpret_cast<const char*>(this) + 32; }
   uint8_t* value() { return reinterpret_cast<uint8_t*>(this) + valueOffset(keyLen); }
   const uint8_t* value() const {
@@ -140,7 +138,9 @@ class Table {
   uint64_t bucketOf(uint64_t hash) const {
     return static_cast<uint64_t>((static_cast<unsigned __int128>(hash) * buckets_) >> 64);
   }
-  uint32_t stripeOfBucket(uint64_t bucket) const { return static_cast<uint32_t>(bucket % stripes_); }
+  uint32_t stripeOfBucket(uint64_t bucket) const {
+    return static_cast<uint32_t>(bucket % stripes_);
+  }
   TableEntry* entry(uint64_t offset) { return static_cast<TableEntry*>(arena()->ptr(offset)); }
   // Caller holds the bucket's stripe. *pred (if asked) is the link that points at the entry.
   TableEntry* lookup(uint64_t bucket, uint64_t hash, std::string_view key, uint64_t** pred);

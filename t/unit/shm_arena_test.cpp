@@ -1,5 +1,6 @@
 // shm/arena: allocation, coalescing, full, bad releases, a randomized run against a
 // model, recovery after the lock holder died mid-update, and several processes at once.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -10,8 +11,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "shm/arena.hpp"
 
@@ -93,7 +92,8 @@ TEST(ShmArena, AllocationsAreAlignedDisjointAndReusable) {
     }
   EXPECT_EQ(live.size(), a->allocations());
   EXPECT_GT(a->used(), 0u);
-  for (size_t i = 0; i < live.size(); ++i) EXPECT_TRUE(intact(a, live[i].first, live[i].second, i)) << i;
+  for (size_t i = 0; i < live.size(); ++i)
+    EXPECT_TRUE(intact(a, live[i].first, live[i].second, i)) << i;
   EXPECT_EQ("ok", checked(a));
   // Free every other one, then the rest: neighbours must merge back into one block.
   for (size_t i = 0; i < live.size(); i += 2) a->release(live[i].first);

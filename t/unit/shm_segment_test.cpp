@@ -1,5 +1,6 @@
 // shm/segment: create/attach, the region directory (adopt, retire, release, full),
 // stale-segment replacement and torn-read freedom of the directory.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -11,8 +12,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "shm/segment.hpp"
 
@@ -29,7 +28,7 @@ std::string uniqueName() {
 }
 
 bool shmExists(const std::string& name) {
-  struct stat st{};
+  struct stat st {};
   return stat(("/dev/shm/manifold." + name).c_str(), &st) == 0;
 }
 
@@ -39,11 +38,22 @@ struct NameGuard {
   ~NameGuard() { shm_unlink(("/manifold." + name).c_str()); }
 };
 
-int waitStatus(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+// Kills and reaps whatever a failed assertion left running.
+struct Reaper {
+  std::vector<pid_t> pids;
+  ~Reaper() {
+    for (pid_t pid : pids) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+  int wait(pid_t pid) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return -1;
+    std::erase(pids, pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+};
 
 const RegionInfo* findInfo(const std::vector<RegionInfo>& all, const std::string& name,
                            RegionState state) {
@@ -66,7 +76,8 @@ TEST(ShmSegment, CreateWritesHeaderAndAttachSeesIt) {
   EXPECT_EQ(size_t{1} << 20, h.segmentBytes);
   EXPECT_EQ(getpid(), h.masterPid.load());
   EXPECT_EQ(0u, h.dataOffset % manifold::shm::kRegionAlign);
-  EXPECT_NEAR(static_cast<double>(manifold::shm::wallClockMs()), static_cast<double>(h.startedAtMs), 5000.0);
+  EXPECT_NEAR(static_cast<double>(manifold::shm::wallClockMs()), static_cast<double>(h.startedAtMs),
+              5000.0);
 
   seg->header().generation = 7;
   seg->header().reloads++;
@@ -89,9 +100,9 @@ TEST(ShmSegment, AttachMissingSegmentSaysSo) {
     Segment::attach(name, true);
     FAIL() << "attach of a missing segment succeeded";
   } catch (const SegmentNotFound& e) {
-    EXPECT_EQ("no running instance with shm name " + name + " (/dev/shm/manifold." + name +
-                  " not found)",
-              e.what());
+    EXPECT_EQ(
+        "no running instance with shm name " + name + " (/dev/shm/manifold." + name + " not found)",
+        e.what());
   }
 }
 
@@ -142,7 +153,8 @@ TEST(ShmSegment, EnsureRegionAdoptsSameLayoutAndRetiresChangedOne) {
   auto changed = seg->ensureRegion("cache", "table/v2 b=64", 10000);
   EXPECT_FALSE(changed.adopted);
   EXPECT_NE(a.base, changed.base);
-  for (size_t i = 0; i < changed.bytes; ++i) ASSERT_EQ(0, static_cast<unsigned char*>(changed.base)[i]);
+  for (size_t i = 0; i < changed.bytes; ++i)
+    ASSERT_EQ(0, static_cast<unsigned char*>(changed.base)[i]);
   EXPECT_EQ(0x5A, static_cast<unsigned char*>(a.base)[0]);
   EXPECT_EQ(changed.base, seg->findRegion("cache"));
   auto all = seg->regions();
@@ -220,6 +232,7 @@ TEST(ShmSegment, DirectoryFullThrows) {
 
 TEST(ShmSegment, StaleSegmentOfDeadMasterIsReplaced) {
   NameGuard n;
+  Reaper children;
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -231,7 +244,8 @@ TEST(ShmSegment, StaleSegmentOfDeadMasterIsReplaced) {
       _exit(1);
     }
   }
-  ASSERT_EQ(0, waitStatus(child));
+  children.pids.push_back(child);
+  ASSERT_EQ(0, children.wait(child));
   ASSERT_TRUE(shmExists(n.name));
   {
     auto old = Segment::attach(n.name, true);
@@ -249,6 +263,7 @@ TEST(ShmSegment, LiveInstanceIsRefused) {
   int toParent[2], toChild[2];
   ASSERT_EQ(0, pipe(toParent));
   ASSERT_EQ(0, pipe(toChild));
+  Reaper children;
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -265,6 +280,7 @@ TEST(ShmSegment, LiveInstanceIsRefused) {
     ssize_t r = read(toChild[0], &c, 1);  // until the parent closes the pipe
     _exit(r == 0 ? 0 : 3);
   }
+  children.pids.push_back(child);
   close(toParent[1]);
   close(toChild[0]);
   char c = 0;
@@ -279,7 +295,7 @@ TEST(ShmSegment, LiveInstanceIsRefused) {
   }
   close(toChild[1]);
   close(toParent[0]);
-  EXPECT_EQ(0, waitStatus(child));
+  EXPECT_EQ(0, children.wait(child));
   auto seg = Segment::create(n.name, 1 << 20);  // now stale
   EXPECT_TRUE(seg->replacedStale());
 }

@@ -1,5 +1,6 @@
 // shm/stats: layout identity, per-slot counters and padding, the worker table, gauges,
 // adoption across a reload, and counting from several processes at once.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
@@ -64,7 +63,9 @@ struct TestSegment {
 
 std::vector<StatsServiceSpec> specs() {
   return {
-      {"http:www", "http", {{"requests", kCounter}, {"bytes_out", kCounter}, {"connections", kGauge}}},
+      {"http:www",
+       "http",
+       {{"requests", kCounter}, {"bytes_out", kCounter}, {"connections", kGauge}}},
       {"dns:main", "dns", {{"queries", kCounter}, {"nxdomain", kCounter}}},
       {"tftp:boot", "tftp", {}},
   };
@@ -200,13 +201,15 @@ TEST(ShmStats, WorkerTableSlots) {
 TEST(ShmStats, RegionIsAdoptedAcrossReloadWithSameServices) {
   TestSegment t;
   const auto s = specs();
-  auto view = t.seg->ensureRegion("stats", StatsRegion::layoutKey(4, s), StatsRegion::bytesFor(4, s));
+  auto view =
+      t.seg->ensureRegion("stats", StatsRegion::layoutKey(4, s), StatsRegion::bytesFor(4, s));
   ASSERT_FALSE(view.adopted);
   EXPECT_EQ(nullptr, StatsRegion::at(view.base));  // zero-filled: not formatted yet
   StatsRegion* r = StatsRegion::format(view.base, view.bytes, 4, s);
   StatsRegion::add(r->counters(2, 1), 99);
 
-  auto again = t.seg->ensureRegion("stats", StatsRegion::layoutKey(4, s), StatsRegion::bytesFor(4, s));
+  auto again =
+      t.seg->ensureRegion("stats", StatsRegion::layoutKey(4, s), StatsRegion::bytesFor(4, s));
   ASSERT_TRUE(again.adopted);
   const StatsRegion* kept = StatsRegion::at(static_cast<const void*>(again.base));
   ASSERT_NE(nullptr, kept);

@@ -1,5 +1,6 @@
 // shm/table: put/find/replace/erase/update, eviction under the byte budget, several
 // processes hammering one table, and recovery when a lock holder is SIGKILLed.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -10,8 +11,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "shm/robust_mutex.hpp"
 #include "shm/segment.hpp"
@@ -81,7 +80,9 @@ std::span<const uint8_t> bytes(const std::string& s) {
 
 std::string get(Table* t, std::string_view key) {
   std::string out = "<absent>";
-  t->find(key, [&](std::span<const uint8_t> v) { out.assign(reinterpret_cast<const char*>(v.data()), v.size()); });
+  t->find(key, [&](std::span<const uint8_t> v) {
+    out.assign(reinterpret_cast<const char*>(v.data()), v.size());
+  });
   return out;
 }
 
@@ -89,14 +90,16 @@ std::string get(Table* t, std::string_view key) {
 // from all three. A torn or misplaced value fails.
 std::string makeValue(const std::string& key, unsigned writer, size_t fill) {
   std::string v = key + "|" + std::to_string(writer) + "|" + std::to_string(fill) + "|";
-  for (size_t i = 0; i < fill; ++i) v.push_back(static_cast<char>('a' + (key.size() + writer + i) % 26));
+  for (size_t i = 0; i < fill; ++i)
+    v.push_back(static_cast<char>('a' + (key.size() + writer + i) % 26));
   return v;
 }
 
 bool valueMatches(const std::string& key, std::string_view v) {
   const size_t a = v.find('|'), b = v.find('|', a + 1), c = v.find('|', b + 1);
   if (c == std::string_view::npos || v.substr(0, a) != key) return false;
-  const unsigned writer = static_cast<unsigned>(std::stoul(std::string(v.substr(a + 1, b - a - 1))));
+  const unsigned writer =
+      static_cast<unsigned>(std::stoul(std::string(v.substr(a + 1, b - a - 1))));
   const size_t fill = std::stoul(std::string(v.substr(b + 1, c - b - 1)));
   return v == makeValue(key, writer, fill);
 }
@@ -170,7 +173,8 @@ TEST(ShmTable, UpdateModifiesInPlaceAndValuesAreAligned) {
       ++*reinterpret_cast<uint64_t*>(v.data());
     }));
   uint64_t out = 0;
-  ASSERT_TRUE(t->find("odd-key", [&](std::span<const uint8_t> v) { std::memcpy(&out, v.data(), 8); }));
+  ASSERT_TRUE(
+      t->find("odd-key", [&](std::span<const uint8_t> v) { std::memcpy(&out, v.data(), 8); }));
   EXPECT_EQ(10u, out);
   EXPECT_FALSE(t->update("missing", [](std::span<uint8_t>) { ADD_FAILURE(); }));
 }
@@ -179,7 +183,8 @@ TEST(ShmTable, CollidingChainsAndForEach) {
   TestTable tt(1 << 20, 4, 2);  // 4 buckets: long chains
   Table* t = tt.table;
   for (int i = 0; i < 1000; ++i)
-    ASSERT_EQ(PutResult::Inserted, t->put("key" + std::to_string(i), bytes(makeValue("key" + std::to_string(i), 0, i % 50))));
+    ASSERT_EQ(PutResult::Inserted, t->put("key" + std::to_string(i),
+                                          bytes(makeValue("key" + std::to_string(i), 0, i % 50))));
   EXPECT_EQ(1000u, t->entries());
   for (int i = 0; i < 1000; i += 3) ASSERT_TRUE(t->erase("key" + std::to_string(i)));
   std::set<std::string> seen;
@@ -187,7 +192,8 @@ TEST(ShmTable, CollidingChainsAndForEach) {
   t->forEach([&](std::string_view key, std::span<const uint8_t> v) {
     ++visits;
     seen.insert(std::string(key));
-    EXPECT_TRUE(valueMatches(std::string(key), {reinterpret_cast<const char*>(v.data()), v.size()}));
+    EXPECT_TRUE(
+        valueMatches(std::string(key), {reinterpret_cast<const char*>(v.data()), v.size()}));
   });
   EXPECT_EQ(666u, visits);
   EXPECT_EQ(666u, seen.size());
@@ -268,7 +274,8 @@ TEST(ShmTable, ProcessesHammeringOneTableStayConsistent) {
       auto own = [c](unsigned i) { return "c" + std::to_string(c) + "-" + std::to_string(i); };
       for (int op = 0; op < 30000; ++op) {
         const unsigned r = rng() % 100;
-        const std::string key = r < 30 ? "shared-" + std::to_string(rng() % kShared) : own(rng() % kOwn);
+        const std::string key =
+            r < 30 ? "shared-" + std::to_string(rng() % kShared) : own(rng() % kOwn);
         if (r < 60) {
           if (t->put(key, bytes(makeValue(key, c, rng() % 300))) == PutResult::Full) return 20;
         } else if (r < 75) {
@@ -292,14 +299,16 @@ TEST(ShmTable, ProcessesHammeringOneTableStayConsistent) {
           return 22;
       }
       return 0;
-    }), 0);
+    }),
+              0);
   }
   for (pid_t pid : std::vector<pid_t>(children.pids)) EXPECT_EQ(0, children.wait(pid));
 
   EXPECT_EQ("ok", verified(t));
   size_t own = 0, shared = 0;
   t->forEach([&](std::string_view key, std::span<const uint8_t> v) {
-    EXPECT_TRUE(valueMatches(std::string(key), {reinterpret_cast<const char*>(v.data()), v.size()})) << key;
+    EXPECT_TRUE(valueMatches(std::string(key), {reinterpret_cast<const char*>(v.data()), v.size()}))
+        << key;
     (key.substr(0, 7) == "shared-" ? shared : own)++;
   });
   EXPECT_EQ(kChildren * (kOwn - (kOwn + 2) / 3), own);
@@ -336,7 +345,8 @@ TEST(ShmTable, ProcessesEvictingConcurrentlyStayWithinBudget) {
         if (t->bytesUsed() > t->capacity()) return 32;
       }
       return 0;
-    }), 0);
+    }),
+              0);
   }
   for (pid_t pid : std::vector<pid_t>(children.pids)) EXPECT_EQ(0, children.wait(pid));
   EXPECT_GT(t->evictions(), 1000u);
@@ -345,7 +355,8 @@ TEST(ShmTable, ProcessesEvictingConcurrentlyStayWithinBudget) {
   size_t n = 0;
   t->forEach([&](std::string_view key, std::span<const uint8_t> v) {
     ++n;
-    EXPECT_TRUE(valueMatches(std::string(key), {reinterpret_cast<const char*>(v.data()), v.size()}));
+    EXPECT_TRUE(
+        valueMatches(std::string(key), {reinterpret_cast<const char*>(v.data()), v.size()}));
   });
   EXPECT_EQ(n, t->entries());
 }
@@ -391,7 +402,8 @@ TEST(ShmRobustMutex, OwnerKilledWhileHoldingIsRecovered) {
 TEST(ShmTable, WorkerKilledHoldingAStripeLockDoesNotWedgeOthers) {
   TestTable tt(256 * 1024, 64, 4);
   Table* t = tt.table;
-  for (int i = 0; i < 200; ++i) ASSERT_EQ(PutResult::Inserted, t->put("k" + std::to_string(i), bytes("v" + std::to_string(i))));
+  for (int i = 0; i < 200; ++i)
+    ASSERT_EQ(PutResult::Inserted, t->put("k" + std::to_string(i), bytes("v" + std::to_string(i))));
   ASSERT_EQ(PutResult::Inserted, t->put("victim", bytes("original")));
   int ready[2];
   ASSERT_EQ(0, pipe(ready));
@@ -427,7 +439,8 @@ TEST(ShmTable, WorkerKilledHoldingAStripeLockDoesNotWedgeOthers) {
   EXPECT_TRUE(t->erase("k7"));
   EXPECT_EQ("ok", verified(t));
   // Another process can use the same stripe too.
-  const pid_t other = children.spawn([&] { return get(t, "victim") == "new" && t->erase("victim") ? 0 : 1; });
+  const pid_t other =
+      children.spawn([&] { return get(t, "victim") == "new" && t->erase("victim") ? 0 : 1; });
   EXPECT_EQ(0, children.wait(other));
   EXPECT_EQ("<absent>", get(t, "victim"));
   EXPECT_EQ(1u, t->recoveries());
@@ -438,7 +451,8 @@ TEST(ShmTable, WorkerKilledHoldingAStripeLockDoesNotWedgeOthers) {
 TEST(ShmTable, RecoveryCutsAChainAtAnInvalidLink) {
   TestTable tt(256 * 1024, 8, 2);
   Table* t = tt.table;
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(PutResult::Inserted, t->put("k" + std::to_string(i), bytes("v")));
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(PutResult::Inserted, t->put("k" + std::to_string(i), bytes("v")));
   int ready[2];
   ASSERT_EQ(0, pipe(ready));
   Reaper children;

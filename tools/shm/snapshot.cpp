@@ -103,7 +103,8 @@ Snapshot takeSnapshot(const shm::Segment& segment) {
     RegionView region;
     region.info = info;
     recognise(segment, region);
-    in.allocatedBytes += (info.bytes + shm::kRegionAlign - 1) / shm::kRegionAlign * shm::kRegionAlign;
+    in.allocatedBytes +=
+        (info.bytes + shm::kRegionAlign - 1) / shm::kRegionAlign * shm::kRegionAlign;
     if (region.kind == "stats" && region.info.state == shm::RegionState::Live &&
         region.info.name == "stats")
       readStats(*shm::StatsRegion::at(static_cast<const char*>(segment.base()) + info.offset +
