@@ -17,7 +17,7 @@ GTEST    := -lgtest -lpthread
 
 # Debian packages: build, tests, benchmarks, fuzzing.
 DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev
-DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 mime-support
+DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp) \
@@ -29,7 +29,10 @@ INTEG_SRC  := $(wildcard t/integration/*.cpp)
 FUZZ_SRC   := $(wildcard t/fuzz/*.cpp)
 FUZZ_BIN   := $(FUZZ_SRC:t/fuzz/%.cpp=bin/fuzz/%)
 
-BINS := bin/manifold bin/manifold-shm
+# Load generators: tools/NAME-load/*.cpp -> bin/manifold-NAME-load
+LOAD_TOOLS := $(patsubst tools/%-load/main.cpp,bin/manifold-%-load,$(wildcard tools/*-load/main.cpp))
+
+BINS := bin/manifold bin/manifold-shm $(LOAD_TOOLS)
 
 .PHONY: all deps run test unit integration fuzz fuzz-smoke bench clean format
 all: $(BINS)
@@ -43,6 +46,11 @@ bin/manifold: build/master/main.o $(CORE_OBJ)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 bin/manifold-shm: $(patsubst %.cpp,build/%.o,$(wildcard tools/shm/*.cpp)) $(CORE_OBJ)
+	@mkdir -p bin
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+.SECONDEXPANSION:
+bin/manifold-%-load: $$(patsubst %.cpp,build/%.o,$$(wildcard tools/$$*-load/*.cpp)) $(CORE_OBJ)
 	@mkdir -p bin
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 

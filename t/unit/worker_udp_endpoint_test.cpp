@@ -1,0 +1,84 @@
+// Tier: unit — the batched UDP endpoint on a real libev loop and real loopback sockets.
+#include <arpa/inet.h>
+#include <ev.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+#include <string>
+
+#include "worker/runtime.hpp"
+#include "worker/udp_endpoint.hpp"
+
+namespace {
+
+using manifold::DatagramHandler;
+using manifold::UdpEndpoint;
+using manifold::WorkerRuntime;
+
+// Answers "ping N" with "pong N"; stays silent for anything else.
+class PongHandler : public DatagramHandler {
+ public:
+  size_t onDatagram(const uint8_t* in, size_t len, const sockaddr*, socklen_t, uint8_t* out,
+                    size_t outCap) override {
+    ++seen;
+    std::string text(reinterpret_cast<const char*>(in), len);
+    if (text.rfind("ping ", 0) != 0 || len > outCap) return 0;
+    std::memcpy(out, in, len);
+    std::memcpy(out, "pong", 4);
+    return len;
+  }
+  int seen = 0;
+};
+
+int boundUdpSocket(sockaddr_in& addr) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  return fd;
+}
+
+TEST(WorkerUdpEndpoint, AnswersABurstInBatchesAndDropsWhatTheHandlerIgnores) {
+  struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO);
+  WorkerRuntime runtime(loop, 0, 1, 16);
+  sockaddr_in serverAddr, clientAddr;
+  int server = boundUdpSocket(serverAddr);
+  int client = boundUdpSocket(clientAddr);
+  PongHandler handler;
+  UdpEndpoint endpoint(runtime, server, handler, 8, 512);  // a batch smaller than the burst
+  endpoint.start();
+
+  constexpr int kPings = 100;
+  for (int i = 0; i < kPings; ++i) {
+    std::string message = "ping " + std::to_string(i);
+    sendto(client, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&serverAddr),
+           sizeof serverAddr);
+  }
+  sendto(client, "junk", 4, 0, reinterpret_cast<sockaddr*>(&serverAddr), sizeof serverAddr);
+  for (int round = 0; round < 50 && handler.seen < kPings + 1; ++round) ev_run(loop, EVRUN_NOWAIT);
+  EXPECT_EQ(handler.seen, kPings + 1);
+
+  std::set<std::string> answers;
+  char buffer[512];
+  ssize_t n;
+  while ((n = recv(client, buffer, sizeof buffer, MSG_DONTWAIT)) > 0) answers.emplace(buffer, n);
+  EXPECT_EQ(answers.size(), static_cast<size_t>(kPings));
+  EXPECT_TRUE(answers.count("pong 0"));
+  EXPECT_TRUE(answers.count("pong 99"));
+  EXPECT_FALSE(answers.count("junk"));
+  EXPECT_EQ(endpoint.sendDrops(), 0u);
+
+  endpoint.stop();
+  close(server);
+  close(client);
+  ev_loop_destroy(loop);
+}
+
+}  // namespace
