@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -95,6 +96,14 @@ std::vector<std::string> ListenerSet::reconcile(const std::vector<ListenRequest>
       fds.resize(workers);
     }
   }
+  // Listen again on sockets suspended for a crash-looping worker: the new generation uses them.
+  for (auto& [key, indexes] : suspended_) {
+    auto it = sockets_.find(key);
+    if (it == sockets_.end()) continue;
+    for (unsigned index : indexes)
+      if (index < it->second.size()) ::listen(it->second[index], kBacklog);
+  }
+  suspended_.clear();
   for (auto& [key, fds] : grown) sockets_[key].insert(sockets_[key].end(), fds.begin(), fds.end());
   for (auto& [key, fds] : opened) sockets_[key] = std::move(fds);
   // Removed keys stay open until the old generation is gone; callers close them.
@@ -105,6 +114,17 @@ std::vector<std::string> ListenerSet::reconcile(const std::vector<ListenRequest>
   return removed;
 }
 
+void ListenerSet::suspendIndex(unsigned index) {
+  for (auto& [key, fds] : sockets_) {
+    if (index >= fds.size() || key.compare(0, 4, "tcp ") != 0) continue;
+    auto& indexes = suspended_[key];
+    if (std::find(indexes.begin(), indexes.end(), index) != indexes.end()) continue;
+    // On a listening TCP socket, SHUT_RD stops listening (queued connections are reset) but
+    // keeps the bound address; listen() resumes it. UDP has no equivalent.
+    if (::shutdown(fds[index], SHUT_RD) == 0) indexes.push_back(index);
+  }
+}
+
 void ListenerSet::closeKeys(const std::vector<std::string>& keys) {
   for (const auto& key : keys) {
     auto it = retired_.find(key);
@@ -112,6 +132,13 @@ void ListenerSet::closeKeys(const std::vector<std::string>& keys) {
     for (int fd : it->second) ::close(fd);
     retired_.erase(it);
   }
+}
+
+void ListenerSet::closeInChild(const std::vector<int>& keep) const {
+  for (auto* group : {&sockets_, &retired_})
+    for (auto& [key, fds] : *group)
+      for (int fd : fds)
+        if (std::find(keep.begin(), keep.end(), fd) == keep.end()) ::close(fd);
 }
 
 void ListenerSet::closeAll() {

@@ -23,9 +23,17 @@ class ListenerSet {
   // Sockets for one address, indexed by worker.
   const std::vector<int>& sockets(const ListenRequest& request) const;
   static std::string keyOf(const ListenRequest& request);
+  // A worker index left down (crash loop): its TCP sockets stop listening, so the kernel's
+  // SO_REUSEPORT group spreads new connections over the other workers only (closing the fd
+  // would not do: every worker inherited a copy). The next reconcile() listens again.
+  void suspendIndex(unsigned index);
+  // In a freshly forked worker: closes every listening socket but `keep` (its own), so that a
+  // socket the master closes later (a reload removed its address) really stops listening.
+  void closeInChild(const std::vector<int>& keep) const;
 
  private:
   std::map<std::string, std::vector<int>> sockets_;
+  std::map<std::string, std::vector<unsigned>> suspended_;  // key -> suspended worker indexes
   std::map<std::string, std::vector<int>> retired_;  // removed by a reload, closed later
 };
 

@@ -301,6 +301,9 @@ void Master::spawn(Generation& gen, unsigned index, unsigned slot, unsigned rest
   if (pid == 0) {
     ::close(pair[0]);
     for (auto& [otherPid, other] : workers_) ::close(other->controlFd);
+    std::vector<int> own;
+    for (auto& fds : launch.serviceFds) own.insert(own.end(), fds.begin(), fds.end());
+    listeners_.closeInChild(own);
     ev_loop_fork(EV_DEFAULT);
     _exit(runWorker(launch));
   }
@@ -355,6 +358,7 @@ void Master::onWorkerMessage(Worker& worker) {
 void Master::onGenerationReady(Generation& gen) {
   ev_timer_stop(loop_, &gen.readyTimer);
   gen.state = Generation::State::Active;
+  deaths_.clear();  // a new generation (after "fix the cause and reload") starts with a clean slate
   for (auto& other : generations_)
     if (other.get() != &gen && other->state != Generation::State::Draining) retire(*other);
   LOG_NOTICE("generation %lu ready", static_cast<unsigned long>(gen.number));
@@ -469,6 +473,12 @@ void Master::onWorkerExit(pid_t pid, int status) {
              "and reload (HUP)",
              index, deaths.size(), window);
     releaseSlot(gen, slot);
+    // Nobody accepts on this index's sockets now: take them out of the kernel's rotation,
+    // unless a newer generation's worker with the same index uses them.
+    bool shared = std::any_of(workers_.begin(), workers_.end(), [&](auto& entry) {
+      return entry.second->index == index && entry.second->gen->state != Generation::State::Draining;
+    });
+    if (!shared) listeners_.suspendIndex(index);
     return;
   }
   double maxDelay = std::chrono::duration<double>(gen.config->master.respawnDelayMax).count();
@@ -589,6 +599,9 @@ void Master::gracefulStop() {
   stopping_ = true;
   for (auto& gen : generations_)
     if (gen->state != Generation::State::Draining) retire(*gen);
+  // Nobody will accept any more: refuse new connections now (as nginx does) rather than let
+  // them sit in the listen queues until the drain ends and the master exits.
+  for (unsigned index = 0; index < config_->master.workers; ++index) listeners_.suspendIndex(index);
   checkExit();
 }
 
