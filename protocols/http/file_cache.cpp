@@ -39,22 +39,32 @@ int FileCache::openBelowRoot(std::string_view path, int flags) const {
   return static_cast<int>(syscall(SYS_openat2, rootFd_, relative.c_str(), &how, sizeof how));
 }
 
-const FileInfo& FileCache::lookup(const std::string& path, double now) {
+void FileCache::beginRequest() {
   uint64_t generation = xcache_.generation();
   if (generation != generation_) {  // a write somewhere: every cached stat may be stale
     entries_.clear();
     generation_ = generation;
   }
+  while (entries_.size() >= maxEntries_) entries_.erase(entries_.begin());
+}
+
+const FileInfo& FileCache::lookup(const std::string& path, double now) {
   auto it = entries_.find(path);
   if (it != entries_.end()) {
     if (now - it->second.checkedAt < checkInterval_) return it->second;
     refresh(path, it->second, now);
     return it->second;
   }
-  if (entries_.size() >= maxEntries_) entries_.erase(entries_.begin());
   FileInfo& info = entries_[path];
   refresh(path, info, now);
   return info;
+}
+
+const FileInfo& FileCache::recheck(const std::string& path, double now) {
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return lookup(path, now);
+  refresh(path, it->second, now);
+  return it->second;
 }
 
 void FileCache::forget(const std::string& path) {
@@ -74,7 +84,10 @@ void FileCache::refresh(const std::string& path, FileInfo& info, double now) {
     info.error = errno ? errno : EIO;
     if (fd >= 0) ::close(fd);
     info.file.reset();
-    if (hadFile) forget(path);
+    if (hadFile) {  // not forget(): that would free `info` under the caller
+      xcache_.erase(xcacheKey(path, 'i'));
+      xcache_.erase(xcacheKey(path, 'g'));
+    }
     return;
   }
   info.error = 0;

@@ -38,8 +38,14 @@ class FileCache {
  public:
   FileCache(int rootFd, bool followSymlinks, double checkInterval, unsigned maxEntries,
             const MimeTable& mime, Xcache& xcache);
+  // Call before the lookups of each request: drops every entry when the shared write
+  // generation moved, and trims to the size limit. lookup() never removes entries, so the
+  // references it returns stay valid for the whole request.
+  void beginRequest();
   // `path`: normalised, starting with '/'.
   const FileInfo& lookup(const std::string& path, double now);
+  // Like lookup(), but re-checks the file now whatever the interval says.
+  const FileInfo& recheck(const std::string& path, double now);
   void forget(const std::string& path);
   static std::string xcacheKey(std::string_view path, char variant);
   // Opens `path` below the root with the configured symlink policy; -1 + errno on failure.

@@ -175,6 +175,8 @@ class Session : public ConnectionHandler {
         ex_.versionMinor_ = 1;
         ex_.head_ = false;
         ex_.requestLine_.clear();
+        ex_.userAgent_.clear();
+        ex_.referer_.clear();
         ++ex_.site_->counters[kRequests];
         ex_.sendError(result.errorStatus, {}, true);
         conn.consume(input.size());
@@ -202,8 +204,8 @@ class Session : public ConnectionHandler {
       std::string_view line(request_.methodText.data(),
                             request_.target.data() + request_.target.size() - request_.methodText.data());
       ex_.requestLine_.assign(line).append(request_.versionMinor ? " HTTP/1.1" : " HTTP/1.0");
-      ex_.userAgent_ = request_.userAgent;
-      ex_.referer_ = request_.referer;
+      ex_.userAgent_.assign(request_.userAgent);
+      ex_.referer_.assign(request_.referer);
     }
     bool hasBody = request_.chunked || request_.contentLength > 0;
     bodyLeft_ = request_.contentLength > 0 ? request_.contentLength : 0;

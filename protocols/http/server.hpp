@@ -125,8 +125,10 @@ class Exchange {
   bool bodyUnreadCloses_ = false;  // a body the handler leaves unread forces Connection: close
   int versionMinor_ = 1;
   int status_ = 0;
-  std::string requestLine_;  // kept for the access log when the body outlives the views
-  std::string_view userAgent_, referer_;
+  // Kept for the access log: a request body read after the head overwrites the input the
+  // request's views point into.
+  std::string requestLine_;
+  std::string userAgent_, referer_;
 };
 
 // The sites sharing one listening socket in this worker, and its acceptor.

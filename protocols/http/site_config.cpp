@@ -74,7 +74,12 @@ std::vector<ListenRequest> SiteConfig::listeners() const {
 }
 
 std::vector<RegionRequest> SiteConfig::regions() const {
-  if (xcacheSize == 0) return {};
+  if (xcacheSize == 0) {
+    return {RegionRequest{title() + "/xcache", Xcache::headerOnlyLayout(), Xcache::kHeaderOnlyBytes,
+                          [](void* base, size_t, bool adopted) {
+                            if (!adopted) Xcache::formatHeaderOnly(base);
+                          }}};
+  }
   return {RegionRequest{title() + "/xcache", Xcache::layout(), xcacheSize,
                         [](void* base, size_t bytes, bool adopted) {
                           if (!adopted) Xcache::format(base, bytes);

@@ -75,6 +75,7 @@ std::string_view StaticSite::allowHeader() const {
 }
 
 void StaticSite::onRequest(Exchange& ex) {
+  files_.beginRequest();
   switch (ex.request().method) {
     case Method::Get:
     case Method::Head:
@@ -219,7 +220,26 @@ bool StaticSite::loadSmall(const FileInfo& info, std::string& body) {
     }
     done += n;
   }
-  return true;
+  // The fd is trusted for file_check_interval: a file rewritten in place since it was checked
+  // now holds other bytes than its validators say, and those must not be cached under them.
+  struct stat st;
+  return fstat(info.file->fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == info.validators.size &&
+         static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + st.st_mtim.tv_nsec ==
+             info.validators.mtimeNs;
+}
+
+void StaticSite::serveChanged(Exchange& ex) {
+  if (retrying_) return ex.sendError(500);  // changing under us again: give up
+  const FileInfo& current = files_.recheck(path_, ev_now(ctx_.loop));
+  retrying_ = true;
+  if (current.error) {
+    respondOpenError(ex, current.error);
+  } else if (current.isDirectory) {
+    serveDirectory(ex, current);
+  } else {
+    serveFile(ex, current);
+  }
+  retrying_ = false;
 }
 
 bool StaticSite::serveFromXcache(Exchange& ex, const FileInfo& info, char variant) {
@@ -298,10 +318,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     if (serveFromXcache(ex, info, variant)) return;
     ++ex.counters()[kCacheMisses];
     std::string body;
-    if (!loadSmall(info, body)) {
-      ex.sendError(500);
-      return;
-    }
+    if (!loadSmall(info, body)) return serveChanged(ex);
     Representation rep;
     rep.info = &info;
     rep.compressible = compressible;
@@ -349,10 +366,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       rep.info = staticGz;
       rep.length = staticGz->validators.size;
     } else if (small) {
-      if (!smallGzipBody(info, memoryBody_)) {
-        ex.sendError(500);
-        return;
-      }
+      if (!smallGzipBody(info, memoryBody_)) return serveChanged(ex);
       rep.inMemory = true;
       rep.length = memoryBody_.size();
     } else if (gzipStore_ && size <= config_.gzipStoreMaxFile) {
@@ -391,8 +405,9 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       case RangeResult::Satisfiable:
         return serveRanges(ex, info, rep, ranges_);
       case RangeResult::Unsatisfiable: {
-        std::string header;
+        std::string header = "Content-Range: ";
         appendUnsatisfiedRange(header, rep.length);
+        header.append("\r\n");
         ex.sendError(416, header);
         return;
       }
@@ -420,7 +435,9 @@ void StaticSite::serveRanges(Exchange& ex, const FileInfo& info, Representation&
   if (ranges.size() == 1) {
     const ByteRange& r = ranges[0];
     appendEntityHeaders(ex, info, rep);
+    o.append("Content-Range: ");
     appendContentRange(o, r, rep.length);
+    o.append("\r\n");
     appendHeader(o, "Content-Length", r.length());
     o.append("Accept-Ranges: bytes\r\n");
     ex.endHeaders();

@@ -50,7 +50,10 @@ class StaticSite : public RequestHandler {
   void serveRanges(Exchange& ex, const FileInfo& info, Representation& rep,
                    const std::vector<ByteRange>& ranges);
   bool chooseGzip(Exchange& ex, const FileInfo& info, Representation& rep);
+  // False when the file is not what `info` says any more (changed since it was checked).
   bool loadSmall(const FileInfo& info, std::string& body);
+  // Answers after loadSmall() found the file changed: re-checks it now and serves it again, once.
+  void serveChanged(Exchange& ex);
   bool smallGzipBody(const FileInfo& info, std::string& body);
   void appendEntityHeaders(Exchange& ex, const FileInfo& info, const Representation& rep);
   void sendBody(Exchange& ex, const Representation& rep, uint64_t offset, uint64_t length);
@@ -80,6 +83,7 @@ class StaticSite : public RequestHandler {
   std::string memoryBody_;
   std::string head_;
   std::vector<ByteRange> ranges_;
+  bool retrying_ = false;
 };
 
 }  // namespace manifold::http

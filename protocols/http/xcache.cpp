@@ -9,6 +9,7 @@ namespace manifold::http {
 
 namespace {
 constexpr char kMagic[8] = {'X', 'C', 'A', 'C', 'H', 'E', '0', '1'};
+constexpr char kMagicHeaderOnly[8] = {'X', 'C', 'A', 'C', 'H', 'E', '0', 'H'};
 constexpr size_t kBytesPerBucket = 4096;  // about one bucket per small file
 constexpr uint32_t kStripes = 64;
 }  // namespace
@@ -27,10 +28,20 @@ void Xcache::format(void* base, size_t bytes) {
   shm::Table::format(static_cast<char*>(base) + sizeof(Header), tableBytes, buckets, kStripes);
 }
 
+std::string Xcache::headerOnlyLayout() { return "xcache1-header/hdr" + std::to_string(sizeof(Header)); }
+
+void Xcache::formatHeaderOnly(void* base) {
+  static_assert(sizeof(Header) <= kHeaderOnlyBytes);
+  auto* header = new (base) Header{};
+  std::memcpy(header->magic, kMagicHeaderOnly, sizeof kMagicHeaderOnly);
+  header->generation.store(1);
+}
+
 Xcache::Xcache(void* base) {
   if (!base) return;
   header_ = static_cast<Header*>(base);
-  table_ = shm::Table::at(static_cast<char*>(base) + sizeof(Header));
+  if (std::memcmp(header_->magic, kMagic, sizeof kMagic) == 0)
+    table_ = shm::Table::at(static_cast<char*>(base) + sizeof(Header));
 }
 
 uint64_t Xcache::generation() const {

@@ -39,6 +39,11 @@ class Xcache {
  public:
   static std::string layout();
   static void format(void* base, size_t bytes);
+  // With xcache_size = 0 the region is only the header: no cache, but the write generation
+  // that tells every worker to drop its cached stats after a WebDAV write is still shared.
+  static std::string headerOnlyLayout();
+  static constexpr size_t kHeaderOnlyBytes = 64;
+  static void formatHeaderOnly(void* base);
   explicit Xcache(void* base);  // nullptr: disabled
 
   bool enabled() const { return table_ != nullptr; }
