@@ -13,7 +13,6 @@
 namespace manifold {
 
 namespace {
-constexpr size_t kInputChunk = 16 * 1024;
 constexpr size_t kInputMax = 256 * 1024;       // a handler that consumes nothing never needs more
 constexpr size_t kSendfileSlice = 512 * 1024;  // per wake, so one big file cannot starve others
 constexpr double kDrainIdleGrace = 0.5;         // idle keep-alive conns younger than this may race
@@ -25,10 +24,8 @@ OpenFile::~OpenFile() {
 
 Connection::Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& peer,
                        socklen_t peerLen)
-    : runtime_(runtime), fd_(fd), peer_(peer), peerLen_(peerLen) {
-  in_ = runtime_.takeBuffer();
-  out_ = runtime_.takeBuffer();
-  if (in_.size() < kInputChunk) in_.resize(kInputChunk);
+    : runtime_(runtime), fd_(fd), peerLen_(std::min<socklen_t>(peerLen, sizeof peer_)) {
+  std::memcpy(&peer_, &peer, peerLen_);
   ev_io_init(&io_, onIo, fd_, EV_READ);
   io_.data = this;
   ev_init(&timer_, onTimer);
@@ -36,9 +33,16 @@ Connection::Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& p
   lastActivity_ = ev_now(runtime_.loop());
 }
 
-Connection::~Connection() {
-  runtime_.giveBuffer(std::move(in_));
-  runtime_.giveBuffer(std::move(out_));
+Connection::~Connection() { releaseBuffers(); }
+
+void Connection::releaseBuffers() {
+  if (!in_.empty()) runtime_.giveInputBuffer(std::move(in_));
+  if (outTaken_) runtime_.giveBuffer(std::move(out_));
+  outTaken_ = false;
+  in_ = std::string();
+  out_ = std::string();
+  inStart_ = inEnd_ = 0;
+  outSent_ = 0;
 }
 
 void Connection::start(std::unique_ptr<ConnectionHandler> handler) {
@@ -47,6 +51,14 @@ void Connection::start(std::unique_ptr<ConnectionHandler> handler) {
   ioEvents_ = EV_READ;
   ev_io_start(runtime_.loop(), &io_);
   armTimer();
+}
+
+std::string& Connection::output() {
+  if (!outTaken_) {
+    out_ = runtime_.takeBuffer();
+    outTaken_ = true;
+  }
+  return out_;
 }
 
 void Connection::queueFile(std::shared_ptr<OpenFile> file, off_t offset, uint64_t length) {
@@ -104,6 +116,7 @@ void Connection::onIo(struct ev_loop*, ev_io* watcher, int events) {
 }
 
 void Connection::handleRead() {
+  if (in_.empty()) in_ = runtime_.takeInputBuffer();
   if (inStart_ == inEnd_) {
     inStart_ = inEnd_ = 0;
   } else if (inStart_ > 0 && inEnd_ == in_.size()) {
@@ -162,7 +175,11 @@ void Connection::flush() {
       ssize_t n = ::sendfile(fd_, chunk.file->fd, &chunk.offset, want);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
-        LOG_WARN("sendfile fd %d: %s", fd_, strerror(errno));
+        // A client leaving mid-download is ordinary; other failures deserve a warning.
+        if (errno == EPIPE || errno == ECONNRESET)
+          LOG_DEBUG("sendfile fd %d: %s", fd_, strerror(errno));
+        else
+          LOG_WARN("sendfile fd %d: %s", fd_, strerror(errno));
         abort_ = true;
         return;
       }
@@ -240,6 +257,7 @@ void Connection::afterEvent() {
     destroy();
     return;
   }
+  if (!outputPending() && inStart_ == inEnd_) releaseBuffers();
   // The timer callback recomputes the deadline itself; re-arm only when the mode changes.
   if (outputPending() != timerSending_ || !ev_is_active(&timer_)) armTimer();
 }

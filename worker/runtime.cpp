@@ -33,6 +33,18 @@ void WorkerRuntime::giveBuffer(std::string&& buffer) {
   freeBuffers_.push_back(std::move(buffer));
 }
 
+std::string WorkerRuntime::takeInputBuffer() {
+  if (freeInputBuffers_.empty()) return std::string(kBufferReserve, '\0');
+  std::string buffer = std::move(freeInputBuffers_.back());
+  freeInputBuffers_.pop_back();
+  return buffer;
+}
+
+void WorkerRuntime::giveInputBuffer(std::string&& buffer) {
+  if (freeInputBuffers_.size() >= kFreeBuffersMax || buffer.size() != kBufferReserve) return;
+  freeInputBuffers_.push_back(std::move(buffer));
+}
+
 void WorkerRuntime::connectionOpened(Connection* conn) {
   ++connections_;
   conn->liveIndex_ = live_.size();

@@ -27,6 +27,9 @@ class WorkerRuntime {
   // Buffers for connections: taken at accept, returned at close, capacity kept.
   std::string takeBuffer();
   void giveBuffer(std::string&& buffer);
+  // Input buffers keep their size (the read space) so taking one costs no zero-fill.
+  std::string takeInputBuffer();
+  void giveInputBuffer(std::string&& buffer);
 
   // Connection accounting across all TCP services of this worker.
   unsigned connections() const { return connections_; }
@@ -50,6 +53,7 @@ class WorkerRuntime {
   unsigned connections_ = 0;
   bool draining_ = false;
   std::vector<std::string> freeBuffers_;
+  std::vector<std::string> freeInputBuffers_;
   std::vector<Connection*> live_;  // for closing idle ones on drain
   std::vector<std::pair<void (*)(void*), void*>> resumers_;
 };

@@ -109,7 +109,9 @@ void Exchange::finish(int status, uint64_t bodyBytes) {
   if (statusClass >= 1 && statusClass <= 5) ++c[kStatus1xx + statusClass - 1];
   c[kBytesOut] += bodyBytes;
   if (site_->accessLog) {
-    site_->accessLog->write(conn_->peer(), requestLine_, status, bodyBytes, referer_, userAgent_,
+    if (!log_) log_ = std::make_unique<LogFields>();
+    site_->accessLog->write(conn_->peer(), log_->requestLine, status, bodyBytes, log_->referer,
+                            log_->userAgent,
                             conn_->runtime().now());
   }
 }
@@ -174,9 +176,7 @@ class Session : public ConnectionHandler {
         ex_.site_ = &listener_.defaultSite();
         ex_.versionMinor_ = 1;
         ex_.head_ = false;
-        ex_.requestLine_.clear();
-        ex_.userAgent_.clear();
-        ex_.referer_.clear();
+        if (ex_.log_) *ex_.log_ = {};
         ++ex_.site_->counters[kRequests];
         ex_.sendError(result.errorStatus, {}, true);
         conn.consume(input.size());
@@ -203,14 +203,18 @@ class Session : public ConnectionHandler {
     if (site.accessLog) {
       std::string_view line(request_.methodText.data(),
                             request_.target.data() + request_.target.size() - request_.methodText.data());
-      ex_.requestLine_.assign(line).append(request_.versionMinor ? " HTTP/1.1" : " HTTP/1.0");
-      ex_.userAgent_.assign(request_.userAgent);
-      ex_.referer_.assign(request_.referer);
+      if (!ex_.log_) ex_.log_ = std::make_unique<Exchange::LogFields>();
+      ex_.log_->requestLine.assign(line).append(request_.versionMinor ? " HTTP/1.1" : " HTTP/1.0");
+      ex_.log_->userAgent.assign(request_.userAgent);
+      ex_.log_->referer.assign(request_.referer);
     }
     bool hasBody = request_.chunked || request_.contentLength > 0;
     bodyLeft_ = request_.contentLength > 0 ? request_.contentLength : 0;
     chunkedBody_ = request_.chunked;
-    chunked_.reset();
+    if (chunkedBody_) {
+      if (!chunked_) chunked_ = std::make_unique<ChunkedDecoder>();
+      chunked_->reset();
+    }
     bodySeen_ = 0;
     // A body the handler will not read can only be skipped if it is small and announced;
     // decided before the handler writes its Connection header.
@@ -254,7 +258,7 @@ class Session : public ConnectionHandler {
     size_t used = 0;
     bool done = false;
     if (chunkedBody_) {
-      auto status = chunked_.feed(input, used, data);
+      auto status = chunked_->feed(input, used, data);
       if (status == ChunkedDecoder::Status::Error) {
         failBody(conn, 400);
         return false;
@@ -304,14 +308,16 @@ class Session : public ConnectionHandler {
 
   Listener& listener_;
   Exchange ex_;
-  Request request_;
+  // One parse scratch per process: its views are only valid while a request is being handled,
+  // so idle connections need not carry 2 KiB each.
+  static inline Request request_;
   Phase phase_ = Phase::Head;
   bool headStarted_ = false;
   unsigned requests_ = 0;
   uint64_t bodyLeft_ = 0;
   uint64_t bodySeen_ = 0;
   bool chunkedBody_ = false;
-  ChunkedDecoder chunked_;
+  std::unique_ptr<ChunkedDecoder> chunked_;  // only while a chunked body arrives
 };
 
 // ---- Listener ----

@@ -125,10 +125,13 @@ class Exchange {
   bool bodyUnreadCloses_ = false;  // a body the handler leaves unread forces Connection: close
   int versionMinor_ = 1;
   int status_ = 0;
-  // Kept for the access log: a request body read after the head overwrites the input the
-  // request's views point into.
-  std::string requestLine_;
-  std::string userAgent_, referer_;
+  // Copies for the access log (a request body read after the head overwrites the input the
+  // request's views point into); allocated only on sites that log, so idle connections
+  // elsewhere do not carry them.
+  struct LogFields {
+    std::string requestLine, userAgent, referer;
+  };
+  std::unique_ptr<LogFields> log_;
 };
 
 // The sites sharing one listening socket in this worker, and its acceptor.
