@@ -193,8 +193,9 @@ class Session : public ConnectionHandler {
     ex_.request_ = &request_;
     ex_.head_ = request_.method == Method::Head;
     ex_.versionMinor_ = request_.versionMinor;
+    // keepalive_timeout = 0 turns keep-alive off, as in nginx.
     ex_.keepAlive_ = request_.keepAlive && ++requests_ < site.limits->keepaliveRequests &&
-                     !conn.runtime().draining();
+                     site.limits->keepaliveTimeout > 0 && !conn.runtime().draining();
     ex_.bodyAccepted_ = false;
     ex_.finished_ = false;
     ex_.state.reset();
