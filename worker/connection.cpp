@@ -24,7 +24,7 @@ OpenFile::~OpenFile() {
 
 Connection::Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& peer,
                        socklen_t peerLen)
-    : runtime_(runtime), fd_(fd), peerLen_(std::min<socklen_t>(peerLen, sizeof peer_)) {
+    : runtime_(runtime), peerLen_(std::min<socklen_t>(peerLen, sizeof peer_)), fd_(fd) {
   std::memcpy(&peer_, &peer, peerLen_);
   ev_io_init(&io_, onIo, fd_, EV_READ);
   io_.data = this;
@@ -63,20 +63,21 @@ std::string& Connection::output() {
 
 void Connection::queueFile(std::shared_ptr<OpenFile> file, off_t offset, uint64_t length) {
   if (length == 0) return;
-  files_.push_back(FileChunk{out_.size(), std::move(file), offset, length});
+  if (!files_) files_ = std::make_unique<std::vector<FileChunk>>();
+  files_->push_back(FileChunk{out_.size(), std::move(file), offset, length});
 }
 
 void Connection::setIdleTimeout(double seconds) {
   absoluteDeadline_ = false;
-  if (seconds == timeout_) return;
-  timeout_ = seconds;
+  if (static_cast<float>(seconds) == timeout_) return;
+  timeout_ = static_cast<float>(seconds);
   armTimer();
 }
 
 void Connection::setDeadline(double seconds) {
   absoluteDeadline_ = true;
   deadlineStart_ = ev_now(runtime_.loop());
-  timeout_ = seconds;
+  timeout_ = static_cast<float>(seconds);
   armTimer();
 }
 
@@ -152,9 +153,9 @@ void Connection::handleRead() {
 void Connection::flush() {
   size_t sentfileThisWake = 0;
   while (!abort_) {
-    size_t limit = files_.empty() ? out_.size() : files_.front().position;
+    size_t limit = hasFiles() ? files_->front().position : out_.size();
     if (outSent_ < limit) {
-      int flags = MSG_NOSIGNAL | (files_.empty() ? 0 : MSG_MORE);
+      int flags = MSG_NOSIGNAL | (hasFiles() ? MSG_MORE : 0);
       ssize_t n = ::send(fd_, out_.data() + outSent_, limit - outSent_, flags);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
@@ -163,13 +164,12 @@ void Connection::flush() {
         return;
       }
       outSent_ += n;
-      bytesSent_ += n;
       lastActivity_ = ev_now(runtime_.loop());
       if (static_cast<size_t>(n) < limit - (outSent_ - n)) return;  // socket buffer full
       continue;
     }
-    if (!files_.empty()) {
-      FileChunk& chunk = files_.front();
+    if (hasFiles()) {
+      FileChunk& chunk = files_->front();
       if (sentfileThisWake >= kSendfileSlice) return;  // come back when writable again
       size_t want = std::min<uint64_t>(chunk.remaining, kSendfileSlice);
       ssize_t n = ::sendfile(fd_, chunk.file->fd, &chunk.offset, want);
@@ -189,10 +189,9 @@ void Connection::flush() {
         return;
       }
       chunk.remaining -= n;
-      bytesSent_ += n;
       sentfileThisWake += n;
       lastActivity_ = ev_now(runtime_.loop());
-      if (chunk.remaining == 0) files_.erase(files_.begin());
+      if (chunk.remaining == 0) files_->erase(files_->begin());
       continue;
     }
     // Everything sent: reuse the buffer from its start.

@@ -72,8 +72,7 @@ class Connection {
   std::string& output();  // taken from the worker's pool on first use after idling
   // Send `length` bytes of `file` from `offset` after everything appended to output() so far.
   void queueFile(std::shared_ptr<OpenFile> file, off_t offset, uint64_t length);
-  bool outputPending() const { return outSent_ < out_.size() || !files_.empty(); }
-  uint64_t bytesSent() const { return bytesSent_; }
+  bool outputPending() const { return outSent_ < out_.size() || hasFiles(); }
 
   void closeAfterFlush() { closeAfterFlush_ = true; }
   void abort() { abort_ = true; }
@@ -84,7 +83,7 @@ class Connection {
   void setIdleTimeout(double seconds);
   void setDeadline(double seconds);
   // Applies while output is blocked: a client that stops reading is dropped.
-  void setSendTimeout(double seconds) { sendTimeout_ = seconds; }
+  void setSendTimeout(double seconds) { sendTimeout_ = static_cast<float>(seconds); }
 
   // Graceful stop: close now if nothing is in flight, else when the current work ends.
   void closeIfIdle();
@@ -101,6 +100,7 @@ class Connection {
   void destroy();
   bool idle() const;
   void releaseBuffers();  // idle connections hold no buffers: a few hundred bytes each
+  bool hasFiles() const { return files_ && !files_->empty(); }
 
   struct FileChunk {
     size_t position;  // offset in out_ before which this file goes
@@ -109,37 +109,38 @@ class Connection {
     uint64_t remaining;
   };
 
+  // Members ordered by size: every idle keep-alive connection carries this object, so it is
+  // kept small (buffers are pooled, file chunks allocated only when a file is queued).
   WorkerRuntime& runtime_;
-  int fd_;
-  union {  // 28 bytes instead of sockaddr_storage's 128: every idle connection carries it
+  std::unique_ptr<ConnectionHandler> handler_;
+  std::unique_ptr<std::vector<FileChunk>> files_;
+  ev_io io_;
+  ev_timer timer_;
+  std::string in_;  // size() is the allocated space; [inStart_, inEnd_) holds unread bytes
+  std::string out_;
+  double deadlineStart_ = 0;
+  double lastActivity_ = 0;
+  union {  // 28 bytes instead of sockaddr_storage's 128
     sockaddr any;
     sockaddr_in v4;
     sockaddr_in6 v6;
   } peer_{};
   socklen_t peerLen_;
-  std::unique_ptr<ConnectionHandler> handler_;
-  ev_io io_;
-  ev_timer timer_;
-  std::string in_;  // size() is the allocated space; [inStart_, inEnd_) holds unread bytes
-  size_t inStart_ = 0;
-  size_t inEnd_ = 0;
-  std::string out_;
+  int fd_;
+  uint32_t inStart_ = 0;
+  uint32_t inEnd_ = 0;
+  uint32_t outSent_ = 0;
+  uint32_t liveIndex_ = 0;  // position in the runtime's live list
+  float timeout_ = 0;
+  float sendTimeout_ = 60;
+  uint8_t ioEvents_ = 0;
   bool outTaken_ = false;  // out_ is a pooled buffer (an empty string still has SSO capacity)
-  size_t outSent_ = 0;
-  std::vector<FileChunk> files_;
-  uint64_t bytesSent_ = 0;
-  double timeout_ = 0;
   bool absoluteDeadline_ = false;
-  double deadlineStart_ = 0;
-  double sendTimeout_ = 60;
-  double lastActivity_ = 0;
-  int ioEvents_ = 0;
   bool readClosed_ = false;
   bool closeAfterFlush_ = false;
   bool abort_ = false;
   bool inEvent_ = false;
   bool timerSending_ = false;
-  size_t liveIndex_ = 0;  // position in the runtime's live list
 };
 
 }  // namespace manifold
