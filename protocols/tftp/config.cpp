@@ -1,0 +1,75 @@
+#include "protocols/tftp/config.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "protocols/tftp/packet.hpp"
+
+namespace manifold::tftp {
+
+uint32_t TftpSettings::blksizeCap(int family) const {
+  uint32_t cap = blksizeMax;
+  if (pathMtu) {
+    uint32_t overhead = (family == AF_INET6 ? 40 : 20) + 8 + kHeaderSize;
+    cap = std::min(cap, pathMtu > overhead + kMinBlockSize ? pathMtu - overhead
+                                                            : static_cast<uint32_t>(kMinBlockSize));
+  }
+  return cap;
+}
+
+std::vector<ListenRequest> TftpConfig::listeners() const {
+  std::vector<ListenRequest> out;
+  for (auto& address : listen) out.push_back({address, Transport::Udp, listenLine});
+  return out;
+}
+
+std::vector<CounterSpec> TftpConfig::counters() const {
+  return {{"transfers_active", CounterKind::Gauge},
+          {"transfers_finished", CounterKind::Counter},
+          {"transfers_failed", CounterKind::Counter},
+          {"bytes_sent", CounterKind::Counter},
+          {"bytes_received", CounterKind::Counter},
+          {"retransmits", CounterKind::Counter},
+          {"errors_sent", CounterKind::Counter},
+          {"sessions_refused", CounterKind::Counter}};
+}
+
+std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
+  using config::Millis;
+  auto cfg = std::make_unique<TftpConfig>();
+  cfg->listen = in.listen("listen");
+  cfg->listenLine = in.lineOf("listen");
+  TftpSettings& s = cfg->settings;
+  s.root = in.path("root", "");
+  if (s.root.empty()) in.fail("root", "required");
+  struct stat st;
+  if (stat(s.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    in.fail("root", "\"" + s.root + "\" is not a directory");
+  s.allowWrite = in.flag("allow_write", false);
+  s.allowCreate = in.flag("allow_create", false);
+  s.overwrite = in.flag("overwrite", true);
+  s.allowAbsolute = in.choice("absolute_paths", "refuse", {"refuse", "root"}) == "root";
+  s.blksizeMax = static_cast<uint32_t>(in.integer("blksize_max", 65464, 8, 65464));
+  s.pathMtu = static_cast<uint32_t>(in.integer("path_mtu", 0, 0, 65535));
+  if (s.pathMtu && s.pathMtu < 68) in.fail("path_mtu", "must be 0 (off) or at least 68");
+  s.windowsizeMax = static_cast<uint32_t>(in.integer("windowsize_max", 64, 1, 65535));
+  s.timeout = std::chrono::duration<double>(in.duration("timeout", Millis(1000), Millis(10),
+                                                        Millis(255000)))
+                  .count();
+  s.retries = static_cast<unsigned>(in.integer("retries", 5, 1, 100));
+  s.maxFileSize = in.size("max_file_size", 1ull << 30, 0, 1ull << 50);
+  s.maxSessions = static_cast<unsigned>(in.integer("max_sessions", 10000, 1, 1 << 20));
+  s.maxSessionsPerClient =
+      static_cast<unsigned>(in.integer("max_sessions_per_client", 1000, 1, 1 << 20));
+  s.newSessionRate = static_cast<double>(in.integer("new_session_rate", 1000, 0, 1 << 24));
+  s.newSessionBurst = static_cast<double>(
+      in.integer("new_session_burst", static_cast<int64_t>(s.newSessionRate * 2), 0, 1 << 25));
+  if (s.newSessionRate > 0 && s.newSessionBurst < 1)
+    in.fail("new_session_burst", "must be at least 1 when new_session_rate is set");
+  return cfg;
+}
+
+MANIFOLD_PROTOCOL("tftp", parseTftpSection);
+
+}  // namespace manifold::tftp

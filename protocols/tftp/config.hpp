@@ -1,0 +1,77 @@
+// [tftp:NAME]: a TFTP server (RFC 1350 + options 2347/2348/2349/7440) on UDP.
+//
+//   listen                  UDP address(es), required, e.g. 127.0.0.1:6969
+//   root                    directory served, required; nothing outside it is read or written
+//   allow_write = off       accept WRQ (uploads) at all
+//   allow_create = off      uploads may create files that do not exist yet
+//   overwrite = on          uploads may replace existing files (off: error 6 "file exists")
+//   absolute_paths = refuse refuse | root: a leading '/' means the root (tftpd-hpa -s style)
+//   blksize_max = 65464     largest blksize granted (RFC 2348 range 8..65464)
+//   path_mtu = 0            when set, also caps blksize to path_mtu - IP - UDP - 4 header bytes
+//   windowsize_max = 64     largest windowsize granted (RFC 7440)
+//   timeout = 1s            retransmission timeout unless the client asks for one (RFC 2349)
+//   retries = 5             consecutive timeouts before a transfer is abandoned
+//   max_file_size = 1G      largest upload (and tsize accepted in a WRQ): error 3 beyond
+//   max_sessions = 10000    concurrent transfers per worker; more get error 0 "server busy"
+//   max_sessions_per_client = 1000  per source (/32, /64) per worker
+//   new_session_rate = 1000 new sessions per second per source per worker (0 = unlimited);
+//                           requests over the rate are dropped silently (no reflection)
+//   new_session_burst       bucket depth, default 2 x new_session_rate
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocols/service.hpp"
+
+namespace manifold::tftp {
+
+struct TftpSettings {
+  std::string root;
+  bool allowWrite = false;
+  bool allowCreate = false;
+  bool overwrite = true;
+  bool allowAbsolute = false;
+  uint32_t blksizeMax = 65464;
+  uint32_t pathMtu = 0;
+  uint32_t windowsizeMax = 64;
+  double timeout = 1.0;  // seconds
+  unsigned retries = 5;
+  uint64_t maxFileSize = 1ull << 30;
+  unsigned maxSessions = 10000;
+  unsigned maxSessionsPerClient = 1000;
+  double newSessionRate = 1000;
+  double newSessionBurst = 2000;
+
+  // blksize cap for a peer of this address family: blksize_max, and path_mtu if set.
+  uint32_t blksizeCap(int family) const;
+};
+
+// Counter indexes, in the order of tftpCounters().
+enum Counter : unsigned {
+  kTransfersActive,  // gauge
+  kTransfersFinished,
+  kTransfersFailed,
+  kBytesSent,
+  kBytesReceived,
+  kRetransmits,
+  kErrorsSent,
+  kSessionsRefused,
+  kCounterCount
+};
+
+struct TftpConfig : ServiceConfig {
+  std::vector<config::ListenAddress> listen;
+  int listenLine = 0;
+  TftpSettings settings;
+
+  std::vector<ListenRequest> listeners() const override;
+  std::vector<CounterSpec> counters() const override;
+  std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
+};
+
+std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in);
+
+}  // namespace manifold::tftp

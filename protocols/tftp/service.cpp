@@ -1,0 +1,245 @@
+// Worker half of [tftp:NAME]: answers requests on the SO_REUSEPORT listen sockets (batched by
+// UdpEndpoint), admits them (per-source rate limit, global and per-client caps, duplicate
+// request suppression) and runs each transfer as a Session from a pool on the worker's loop.
+// Refusals and request errors are answered from the listen socket, so a refused (possibly
+// spoofed) request costs one small packet and no socket.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
+#include "protocols/tftp/config.hpp"
+#include "protocols/tftp/filename.hpp"
+#include "protocols/tftp/packet.hpp"
+#include "protocols/tftp/rate_limit.hpp"
+#include "protocols/tftp/session.hpp"
+#include "worker/log.hpp"
+#include "worker/runtime.hpp"
+#include "worker/udp_endpoint.hpp"
+
+namespace manifold::tftp {
+
+namespace {
+
+// A client endpoint (address + port): one session per endpoint, so a retransmitted request
+// does not start a second transfer.
+struct PeerKey {
+  uint64_t hi = 0, lo = 0;
+  uint32_t port = 0;
+  bool operator==(const PeerKey&) const = default;
+};
+struct PeerKeyHash {
+  size_t operator()(const PeerKey& k) const {
+    uint64_t h = k.hi * 0x9e3779b97f4a7c15ull ^ k.lo * 0xc2b2ae3d27d4eb4full ^ k.port;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
+PeerKey peerKey(const sockaddr* peer) {
+  PeerKey key;
+  if (peer->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(peer);
+    key.lo = in->sin_addr.s_addr;
+    key.port = in->sin_port | 4u << 16;
+  } else if (peer->sa_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer);
+    std::memcpy(&key.hi, in6->sin6_addr.s6_addr, 8);
+    std::memcpy(&key.lo, in6->sin6_addr.s6_addr + 8, 8);
+    key.port = in6->sin6_port | 6u << 16;
+  }
+  return key;
+}
+
+class TftpService;
+
+// One listen socket: knows its local address, which each session's socket binds to.
+class ListenPort : public DatagramHandler {
+ public:
+  ListenPort(TftpService& service, const config::ListenAddress& address)
+      : service_(service), address_(address) {}
+  size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t peerLen,
+                    uint8_t* out, size_t outCap) override;
+  const config::ListenAddress& address() const { return address_; }
+  std::unique_ptr<UdpEndpoint> endpoint;
+
+ private:
+  TftpService& service_;
+  config::ListenAddress address_;
+};
+
+class TftpService : public Service {
+ public:
+  TftpService(const TftpConfig& config, ServiceContext& ctx)
+      : config_(config),
+        ctx_(ctx),
+        limiter_(config.settings.newSessionRate, config.settings.newSessionBurst) {
+    const TftpSettings& s = config.settings;
+    host_.settings = &config_.settings;
+    host_.loop = ctx.loop;
+    host_.counters = ctx.counters;
+    unsigned window = std::max<unsigned>(s.windowsizeMax, kRecvBatch);
+    window = std::min<unsigned>(window, 65535);
+    host_.recvBuffer.resize(kRecvBatch * kMaxDatagram);
+    host_.headers.resize(4 * static_cast<size_t>(window));
+    host_.iov.resize(2 * static_cast<size_t>(window));
+    host_.msgs.resize(window);
+    host_.from.resize(kRecvBatch);
+    host_.finished = [this](Session* session, bool wasActive) { release(session, wasActive); };
+    host_.idle = [this](Session*) { setActive(active_ - 1); };
+  }
+
+  ~TftpService() override {
+    for (auto& port : ports_) port->endpoint.reset();
+    sessions_.clear();
+    if (host_.rootFd >= 0) ::close(host_.rootFd);
+  }
+
+  void start() override {
+    host_.rootFd = ::open(config_.settings.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (host_.rootFd < 0)
+      LOG_ERROR("[%s] root %s: %s", config_.title().c_str(), config_.settings.root.c_str(),
+                strerror(errno));
+    raiseFileLimit();
+    setActive(0);
+    for (size_t i = 0; i < ctx_.fds.size() && i < config_.listen.size(); ++i) {
+      auto port = std::make_unique<ListenPort>(*this, config_.listen[i]);
+      port->endpoint = std::make_unique<UdpEndpoint>(*ctx_.runtime, ctx_.fds[i], *port, 64, 4096);
+      port->endpoint->start();
+      ports_.push_back(std::move(port));
+    }
+  }
+
+  void stopAccepting() override {
+    accepting_ = false;
+    for (auto& port : ports_) port->endpoint->stop();
+  }
+  size_t inFlight() const override { return active_; }
+
+  size_t onRequest(const ListenPort& port, const uint8_t* in, size_t len, const sockaddr* peer,
+                   socklen_t peerLen, uint8_t* out, size_t outCap);
+
+ private:
+  void setActive(size_t n) {
+    active_ = n;
+    ctx_.counters[kTransfersActive] = n;
+  }
+  size_t refuse(uint8_t* out, size_t cap, ErrorCode code, std::string_view message) {
+    ctx_.counters[kErrorsSent]++;
+    return buildError(out, cap, code, message);
+  }
+  void release(Session* session, bool wasActive);
+  void raiseFileLimit();
+
+  const TftpConfig& config_;
+  ServiceContext ctx_;
+  SessionHost host_;
+  SourceRateLimiter limiter_;
+  std::vector<std::unique_ptr<ListenPort>> ports_;
+  std::vector<std::unique_ptr<Session>> sessions_;  // every session ever made (the pool)
+  std::vector<Session*> free_;
+  std::unordered_map<PeerKey, Session*, PeerKeyHash> byPeer_;
+  std::unordered_map<uint64_t, unsigned> perClient_;
+  size_t live_ = 0;    // sessions holding a socket (active + dallying)
+  size_t active_ = 0;  // transfers in flight
+  bool accepting_ = true;
+  std::string path_;   // scratch for the normalised name
+};
+
+size_t ListenPort::onDatagram(const uint8_t* in, size_t len, const sockaddr* peer,
+                              socklen_t peerLen, uint8_t* out, size_t outCap) {
+  return service_.onRequest(*this, in, len, peer, peerLen, out, outCap);
+}
+
+size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t len,
+                              const sockaddr* peer, socklen_t peerLen, uint8_t* out,
+                              size_t outCap) {
+  const TftpSettings& s = config_.settings;
+  if (!accepting_ || len < 2) return 0;
+  uint64_t source = sourceKey(peer);
+  if (!limiter_.allow(source, ev_now(ctx_.loop))) {
+    ctx_.counters[kSessionsRefused]++;
+    return 0;  // silently: the source may be spoofed
+  }
+  Request request;
+  switch (parseRequest(in, len, request)) {
+    case ParseResult::Ok: break;
+    case ParseResult::BadMode: return refuse(out, outCap, ErrorCode::IllegalOperation, "Unsupported mode");
+    case ParseResult::NotARequest:
+      // A stray DATA/ACK/ERROR on the listen port (e.g. a late packet): error 5, not a crash.
+      if (in[1] == static_cast<uint8_t>(Opcode::Error)) return 0;
+      return refuse(out, outCap, ErrorCode::UnknownTid, {});
+    case ParseResult::Malformed: return refuse(out, outCap, ErrorCode::IllegalOperation, {});
+  }
+  PeerKey key = peerKey(peer);
+  if (byPeer_.count(key)) return 0;  // a retransmitted request: that session answers
+  if (live_ >= s.maxSessions) {
+    ctx_.counters[kSessionsRefused]++;
+    return refuse(out, outCap, ErrorCode::NotDefined, "Server busy");
+  }
+  unsigned& perClient = perClient_[source];
+  if (perClient >= s.maxSessionsPerClient) {
+    ctx_.counters[kSessionsRefused]++;
+    return refuse(out, outCap, ErrorCode::NotDefined, "Too many sessions from your address");
+  }
+  if (!normalizeFilename(request.filename, s.allowAbsolute, path_)) {
+    if (perClient == 0) perClient_.erase(source);
+    return refuse(out, outCap, ErrorCode::AccessViolation, {});
+  }
+
+  Session* session;
+  if (free_.empty()) {
+    sessions_.push_back(std::make_unique<Session>(host_));
+    session = sessions_.back().get();
+  } else {
+    session = free_.back();
+    free_.pop_back();
+  }
+  session->clientKey = source;
+  ++perClient;
+  ++live_;
+  setActive(active_ + 1);
+  byPeer_[key] = session;
+  size_t replyLen = 0;
+  if (!session->start(request, path_, peer, peerLen,
+                      reinterpret_cast<const sockaddr*>(&port.address().addr), port.address().len,
+                      out, outCap, replyLen)) {
+    release(session, true);
+    return replyLen;
+  }
+  return 0;
+}
+
+void TftpService::release(Session* session, bool wasActive) {
+  byPeer_.erase(peerKey(reinterpret_cast<const sockaddr*>(&session->peer())));
+  auto it = perClient_.find(session->clientKey);
+  if (it != perClient_.end() && --it->second == 0) perClient_.erase(it);
+  --live_;
+  if (wasActive) setActive(active_ - 1);
+  free_.push_back(session);
+}
+
+// Each transfer holds a socket and a file: make sure the fd limit allows max_sessions of them.
+void TftpService::raiseFileLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  rlim_t want = static_cast<rlim_t>(config_.settings.maxSessions) * 2;
+  if (limit.rlim_cur >= want) return;
+  rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = std::min(want, limit.rlim_max);
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < want)
+    LOG_WARN("[%s] open file limit %lu (was %lu) is below 2 x max_sessions: raise "
+             "worker_rlimit_nofile", config_.title().c_str(),
+             static_cast<unsigned long>(limit.rlim_cur), static_cast<unsigned long>(before));
+}
+
+}  // namespace
+
+std::unique_ptr<Service> TftpConfig::createService(ServiceContext& ctx) const {
+  return std::make_unique<TftpService>(*this, ctx);
+}
+
+}  // namespace manifold::tftp

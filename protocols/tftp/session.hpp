@@ -1,0 +1,154 @@
+// One TFTP transfer: its own ephemeral UDP socket (the server's TID for this transfer), an
+// ev_io and an ev_timer on the worker's loop, and the state machine of a read (RRQ: we send
+// DATA, the client ACKs) or a write (WRQ: the client sends DATA, we ACK).
+//
+// Block numbers are kept as 64-bit counters internally (block 1 = first) and only their low
+// 16 bits go on the wire, so transfers roll over past 65535 blocks.
+//
+// Read: a window of `windowsize` blocks leaves in one sendmmsg (octet: iovecs straight into a
+// shared read-only mapping of the file, or one pread for the whole window into the shared send
+// buffer where mapping fails). An ACK inside the window moves its start and
+// sends the next window at once (RFC 7440, also for partial-window ACKs); an ACK for the block
+// before the window start is a duplicate and is ignored: data is only resent on a timeout
+// (the Sorcerer's Apprentice fix). Netascii blocks are rebuilt from (file offset, pending
+// byte) checkpoints, so a retransmission re-encodes exactly the same bytes.
+//
+// Write: DATA is written in order into an Upload (temp file); an ACK goes out every
+// `windowsize` blocks, on the last (short) block, or once when a gap or duplicate shows the
+// client missed our ACK. The file is linked into place when the short block arrives; the
+// session then dallies for a while to re-ACK a retransmitted last block.
+#pragma once
+
+#include <ev.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "protocols/tftp/config.hpp"
+#include "protocols/tftp/files.hpp"
+#include "protocols/tftp/mapped_files.hpp"
+#include "protocols/tftp/netascii.hpp"
+#include "protocols/tftp/packet.hpp"
+
+namespace manifold::tftp {
+
+class Session;
+
+// Worker-wide state every session uses: settings, counters, and scratch buffers reused by all
+// sessions (the loop runs one session at a time).
+struct SessionHost {
+  const TftpSettings* settings = nullptr;
+  struct ev_loop* loop = nullptr;
+  uint64_t* counters = nullptr;
+  int rootFd = -1;
+  std::vector<uint8_t> sendBuffer;  // a window of DATA payloads (grown on demand)
+  std::vector<uint8_t> readBuffer;  // netascii: raw file bytes of one block
+  std::vector<uint8_t> recvBuffer;  // kRecvBatch datagrams of kMaxDatagram bytes
+  std::vector<uint8_t> decodeBuffer;
+  std::vector<uint8_t> headers;     // 4 bytes per block of a window
+  std::vector<iovec> iov;
+  std::vector<mmsghdr> msgs;
+  std::vector<sockaddr_storage> from;
+  MappedFiles mapped;  // octet reads send straight from these
+  // The session is over (closed, socket gone): return it to the pool. `wasActive`: it had not
+  // been reported idle() before.
+  std::function<void(Session*, bool wasActive)> finished;
+  std::function<void(Session*)> idle;  // upload done, dallying: no longer in flight
+
+  void count(Counter c, uint64_t n = 1) { counters[c] += n; }
+};
+
+inline constexpr size_t kMaxDatagram = kMaxBlockSize + kHeaderSize;
+inline constexpr unsigned kRecvBatch = 32;
+
+class Session {
+ public:
+  explicit Session(SessionHost& host);
+  ~Session();
+  Session(const Session&) = delete;
+
+  // Starts a transfer for `request` from `peer`, answering from a new socket bound to `local`
+  // (port 0). Returns true if the session took off (it calls host.finished() when it ends,
+  // possibly already before returning); false if it was refused, with an ERROR packet for the
+  // listen socket to send written to `reply` (replyLen bytes), and the session is still idle.
+  bool start(const Request& request, const std::string& path, const sockaddr* peer,
+             socklen_t peerLen, const sockaddr* local, socklen_t localLen, uint8_t* reply,
+             size_t replyCap, size_t& replyLen);
+
+  bool dallying() const { return state_ == State::Dally; }
+  const sockaddr_storage& peer() const { return peer_; }
+  socklen_t peerLen() const { return peerLen_; }
+  uint64_t clientKey = 0;  // per-source accounting, kept by the service
+
+ private:
+  enum class State : uint8_t { Idle, Oack, Transfer, Dally };
+
+  static void onReadable(struct ev_loop*, ev_io* w, int);
+  static void onTimer(struct ev_loop*, ev_timer* w, int);
+  bool openSocket(const sockaddr* local, socklen_t localLen);
+  void receive();
+  void handle(const uint8_t* data, size_t len);
+  void onTimeout();
+  void armTimer();
+
+  // read side
+  void onAck(uint16_t wire);
+  void sendWindow(bool retransmit);
+  size_t buildOctetWindow(unsigned& blocks);
+  size_t buildNetasciiWindow(unsigned& blocks);
+  // write side
+  void onData(uint16_t wire, const uint8_t* payload, size_t len);
+  bool flushWrites();  // false: failed (session closed)
+  void sendAck(uint64_t block);
+  bool finishUpload();
+
+  void sendControl();  // (re)sends control_ (OACK / last ACK)
+  void sendError(ErrorCode code, std::string_view message, const sockaddr* to, socklen_t toLen);
+  void fail(ErrorCode code, std::string_view message, bool notifyPeer = true);
+  void succeed();
+  void close();
+
+  SessionHost& host_;
+  State state_ = State::Idle;
+  bool reading_ = true;
+  Mode mode_ = Mode::Octet;
+  int sock_ = -1;
+  int file_ = -1;
+  ev_io io_;
+  ev_timer timer_;
+  sockaddr_storage peer_{};
+  socklen_t peerLen_ = 0;
+  uint32_t blksize_ = kDefaultBlockSize;
+  uint32_t window_ = 1;
+  double timeout_ = 1;
+  unsigned timeouts_ = 0;  // consecutive, reset by progress
+  std::string path_;       // for logs
+  uint8_t control_[256];   // OACK or ACK to resend on timeout
+  size_t controlLen_ = 0;
+
+  // read
+  uint64_t fileSize_ = 0;
+  const uint8_t* map_ = nullptr;  // the file's mapping (octet), else pread into sendBuffer
+  uint64_t base_ = 1;       // first block not yet acknowledged
+  uint64_t sentUpTo_ = 0;   // highest block sent
+  uint64_t lastBlock_ = 0;  // the short final block, once known (0: not yet)
+  std::vector<NetasciiCursor> cursors_;  // netascii: start of block base_ + i
+
+  // write
+  Upload upload_;
+  NetasciiDecoder decoder_;
+  uint64_t received_ = 0;   // highest block received in order
+  uint64_t acked_ = 0;      // highest block we ACKed
+  uint64_t written_ = 0;    // bytes in the temp file
+  bool replace_ = false;
+  bool nudged_ = false;     // ACK already resent for a gap/duplicate since the last progress
+  bool ackDue_ = false, finalDue_ = false, progress_ = false;  // decided per received batch
+  std::vector<iovec> pendingWrites_;
+  size_t pendingBytes_ = 0;
+};
+
+}  // namespace manifold::tftp
