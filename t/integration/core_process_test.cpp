@@ -7,51 +7,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "t/integration/harness.hpp"
+#include "t/integration/http_client.hpp"
 
 using namespace manifold::testing;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-void sleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-std::string httpSite(int port) {
-  return "[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = {dir}/www\n";
-}
-
-void makeSite(const Instance& m) {
-  run("mkdir -p " + m.path("www"));
-  writeFile(m.path("www/file"), "hello from manifold\n");
-}
-
-// Status code of one GET on a fresh connection (0: no answer within the timeout).
-int getStatus(int port, const std::string& path = "/file", int timeoutMs = 2000) {
-  std::string response = rawExchange(
-      port, "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", timeoutMs);
-  int status = 0;
-  if (sscanf(response.c_str(), "HTTP/1.%*d %d", &status) != 1) return 0;
-  return status;
-}
-
-// Number of fresh-connection GETs of /file that did not answer 200.
-int countFailures(int port, int requests, int timeoutMs = 2000) {
-  int failures = 0;
-  for (int i = 0; i < requests; ++i)
-    if (getStatus(port, "/file", timeoutMs) != 200) ++failures;
-  return failures;
-}
 
 size_t occurrences(const std::string& text, const std::string& needle) {
   size_t count = 0;
@@ -100,41 +65,6 @@ bool waitForZombie(pid_t pid, int waitMs) {
 std::string manifoldCommand(const std::string& args) {
   return binPath("manifold") + " " + args + " 2>&1";
 }
-
-// A child process started with /bin/sh -c "exec ...", killed by pid when it goes out of scope.
-class Background {
- public:
-  explicit Background(const std::string& command) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), nullptr);
-      _exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  // Exit status (waitpid form), or -1 if it did not exit within waitMs.
-  int wait(int waitMs) {
-    auto start = Clock::now();
-    int status = 0;
-    while (true) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return status;
-      }
-      if (secondsSince(start) * 1000 >= waitMs) return -1;
-      sleepMs(10);
-    }
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
 
 }  // namespace
 

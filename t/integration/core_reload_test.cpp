@@ -11,50 +11,16 @@
 #include <cerrno>
 
 #include <algorithm>
-#include <chrono>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "t/integration/harness.hpp"
+#include "t/integration/http_client.hpp"
 
 using namespace manifold::testing;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-void sleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-std::string httpSection(const std::string& name, int port) {
-  return "[http:" + name + "]\nlisten = 127.0.0.1:" + std::to_string(port) +
-         "\nroot = {dir}/www\n";
-}
-
-void makeSite(const Instance& m) {
-  run("mkdir -p " + m.path("www"));
-  writeFile(m.path("www/file"), "hello from manifold\n");
-}
-
-int getStatus(int port, const std::string& path = "/file", int timeoutMs = 2000) {
-  std::string response = rawExchange(
-      port, "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", timeoutMs);
-  int status = 0;
-  if (sscanf(response.c_str(), "HTTP/1.%*d %d", &status) != 1) return 0;
-  return status;
-}
-
-int countFailures(int port, int requests, int timeoutMs = 2000) {
-  int failures = 0;
-  for (int i = 0; i < requests; ++i)
-    if (getStatus(port, "/file", timeoutMs) != 200) ++failures;
-  return failures;
-}
 
 // The harness always writes shutdown_timeout = 10s into [master]; tests that need another
 // value rewrite that line (after every rewriteConfig too).
@@ -75,58 +41,13 @@ bool connectionRefused(int port) {
   return rc == 7;  // curl: "Failed to connect to host"
 }
 
-// A child process started with /bin/sh -c "exec ...", its stdout in a file; killed by pid when
-// it goes out of scope.
-class Background {
- public:
-  Background(const std::string& command, const std::string& outputPath) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl("/bin/sh", "sh", "-c", ("exec " + command + " > " + outputPath).c_str(), nullptr);
-      _exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int wait(int waitMs) {
-    auto start = Clock::now();
-    int status = 0;
-    while (secondsSince(start) * 1000 < waitMs) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return status;
-      }
-      sleepMs(10);
-    }
-    return -1;
-  }
-  bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// Sum of one counter of one service in a /metrics.json or manifold-shm --json document.
-long long jsonCounter(const std::string& json, const std::string& title, const std::string& name) {
-  size_t at = json.find("\"title\":\"" + title + "\"");
-  if (at == std::string::npos) return -1;
-  std::smatch match;
-  std::string rest = json.substr(at);
-  if (!std::regex_search(rest, match, std::regex("\"" + name + "\":(\\d+)"))) return -1;
-  return std::stoll(match[1]);
-}
-
 }  // namespace
 
 // The key reload test: a keep-alive load generator must not see a single error or non-2xx
 // response while the configuration is reloaded three times under it.
 TEST(CoreReload, HupUnderKeepAliveLoadLosesNoRequest) {
   int port = freePort();
-  Instance m(httpSection("www", port), "", 2);
+  Instance m(httpSite(port), "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
   std::string output = m.path("wrk.out");
@@ -156,7 +77,7 @@ TEST(CoreReload, HupUnderKeepAliveLoadLosesNoRequest) {
 
 TEST(CoreReload, BrokenConfigIsRefusedAndTheOldOneKeepsServing) {
   int port = freePort();
-  std::string services = httpSection("www", port);
+  std::string services = httpSite(port);
   Instance m(services, "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
@@ -185,19 +106,19 @@ TEST(CoreReload, BrokenConfigIsRefusedAndTheOldOneKeepsServing) {
 
 TEST(CoreReload, ReloadAddsAndRemovesListenAddresses) {
   int portA = freePort(), portB = freePort();
-  Instance m(httpSection("a", portA), "", 2);
+  Instance m(httpSite(portA, "a"), "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
   EXPECT_TRUE(connectionRefused(portB));
   // Add a second site on a new port.
-  m.rewriteConfig(httpSection("a", portA) + httpSection("b", portB));
+  m.rewriteConfig(httpSite(portA, "a") + httpSite(portB, "b"));
   m.signal(SIGHUP);
   ASSERT_TRUE(m.waitForLog("generation 2 ready", 5000)) << m.log();
   EXPECT_EQ(countFailures(portB, 10), 0) << m.log();
   EXPECT_EQ(countFailures(portA, 10), 0) << m.log();
   ASSERT_TRUE(m.waitForLog("generation 1 finished", 5000)) << m.log();
   // Remove the first one: once generation 2 is gone, its port refuses connections.
-  m.rewriteConfig(httpSection("b", portB));
+  m.rewriteConfig(httpSite(portB, "b"));
   m.signal(SIGHUP);
   ASSERT_TRUE(m.waitForLog("generation 3 ready", 5000)) << m.log();
   ASSERT_TRUE(m.waitForLog("generation 2 finished", 5000)) << m.log();
@@ -208,7 +129,7 @@ TEST(CoreReload, ReloadAddsAndRemovesListenAddresses) {
 
 TEST(CoreReload, CountersSurviveAReloadWithUnchangedServices) {
   int port = freePort(), statusPort = freePort();
-  std::string services = httpSection("www", port) + "\n[status:m]\nlisten = 127.0.0.1:" +
+  std::string services = httpSite(port) + "\n[status:m]\nlisten = 127.0.0.1:" +
                          std::to_string(statusPort) + "\n";
   Instance m(services, "", 2);
   makeSite(m);
@@ -225,7 +146,7 @@ TEST(CoreReload, CountersSurviveAReloadWithUnchangedServices) {
 
 TEST(CoreReload, QuitDrainsAnInFlightDownload) {
   int port = freePort();
-  Instance m(httpSection("www", port), "", 2);
+  Instance m(httpSite(port), "", 2);
   makeSite(m);
   const long long size = 64ll << 20;
   run("truncate -s " + std::to_string(size) + " " + m.path("www/big"));
@@ -260,7 +181,7 @@ TEST(CoreReload, QuitDrainsAnInFlightDownload) {
 // worker is gone), then, once the master has exited, drains what is left as fast as it can.
 TEST(CoreReload, ShutdownTimeoutCutsOffASlowDownload) {
   int port = freePort();
-  Instance m(httpSection("www", port), "", 2);
+  Instance m(httpSite(port), "", 2);
   setShutdownTimeout(m, "1s");
   makeSite(m);
   const long long size = 64ll << 20;

@@ -7,46 +7,24 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "t/integration/harness.hpp"
+#include "t/integration/http_client.hpp"
 
 using namespace manifold::testing;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-void sleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
 constexpr int kFiles = 300;
 
-std::string httpSite(int port) {
-  return "[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = {dir}/www\n";
-}
-
-void makeSite(const Instance& m) {
-  run("mkdir -p " + m.path("www"));
-  writeFile(m.path("www/file"), "hello from manifold\n");
-  // Many small files: requests for them keep inserting into the shared file cache.
+// makeSite, and many small files: requests for them keep inserting into the shared file cache.
+void makeSiteWithFiles(const Instance& m) {
+  makeSite(m);
   for (int i = 0; i < kFiles; ++i)
     writeFile(m.path("www/f" + std::to_string(i)), std::string(100 + i, 'a' + i % 26));
-}
-
-int getStatus(int port, const std::string& path = "/file", int timeoutMs = 2000) {
-  std::string response = rawExchange(
-      port, "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", timeoutMs);
-  int status = 0;
-  if (sscanf(response.c_str(), "HTTP/1.%*d %d", &status) != 1) return 0;
-  return status;
 }
 
 bool haveShmTool() { return access(binPath("manifold-shm").c_str(), X_OK) == 0; }
@@ -69,42 +47,13 @@ std::vector<pid_t> jsonWorkerPids(const std::string& json) {
   return pids;
 }
 
-long long jsonCounter(const std::string& json, const std::string& title, const std::string& name) {
-  size_t at = json.find("\"title\":\"" + title + "\"");
-  if (at == std::string::npos) return -1;
-  std::smatch match;
-  std::string rest = json.substr(at);
-  if (!std::regex_search(rest, match, std::regex("\"" + name + "\":(\\d+)"))) return -1;
-  return std::stoll(match[1]);
-}
-
-class Background {
- public:
-  explicit Background(const std::string& command) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl("/bin/sh", "sh", "-c", ("exec " + command + " > /dev/null 2>&1").c_str(), nullptr);
-      _exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
 }  // namespace
 
 TEST(CoreShm, ToolListsWorkersAndCountersMove) {
   if (!haveShmTool()) GTEST_SKIP() << "bin/manifold-shm is not built yet";
   int port = freePort();
   Instance m(httpSite(port), "", 3);
-  makeSite(m);
+  makeSiteWithFiles(m);
   ASSERT_TRUE(m.start()) << m.log();
   int rc = -1;
   std::string before = shmJson(m, &rc);
@@ -147,7 +96,7 @@ TEST(CoreShm, ToolFailsClearlyForAnUnknownInstance) {
 TEST(CoreShm, WorkerKilledUnderTrafficDoesNotWedgeTheOthers) {
   int port = freePort();
   Instance m(httpSite(port), "", 2);
-  makeSite(m);
+  makeSiteWithFiles(m);
   ASSERT_TRUE(m.start()) << m.log();
   std::string script = m.path("paths.lua");
   writeFile(script,
@@ -159,7 +108,7 @@ TEST(CoreShm, WorkerKilledUnderTrafficDoesNotWedgeTheOthers) {
   std::vector<pid_t> killed;
   {
     Background load("wrk -t2 -c16 -d4s -s " + script + " http://127.0.0.1:" + std::to_string(port) +
-                    "/");
+                    "/ > /dev/null 2>&1");
     sleepMs(500);
     // Kill whichever worker serves, three times, while the load runs.
     for (int round = 0; round < 3; ++round) {
