@@ -1,0 +1,516 @@
+#include "protocols/tracker/swarm_store.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <new>
+#include <numeric>
+#include <stdexcept>
+
+#include "protocols/tracker/connection_id.hpp"
+
+namespace manifold::tracker {
+
+namespace {
+constexpr char kMagic[8] = {'M', 'F', 'T', 'R', 'K', 'S', 'W', '1'};
+constexpr uint32_t kVersion = 1;
+constexpr uint8_t kSeederFlag = 1;
+constexpr size_t kShardHeaderBytes = 64;
+constexpr uint32_t kMinCapacity = 2;
+constexpr double kMaxLoad = 0.875;  // beyond this a shard refuses new torrents
+
+size_t alignUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
+}  // namespace
+
+struct PeerList {
+  uint32_t offset16;  // arena offset / 16; 0 = no array
+  uint32_t count;
+  uint32_t capacity;
+};
+
+struct TorrentSlot {
+  uint8_t infoHash[20];
+  uint32_t live;
+  uint32_t seeders, leechers, downloaded;
+  uint32_t lastActive;
+  PeerList lists[2];
+};
+static_assert(sizeof(TorrentSlot) == 64);
+
+struct alignas(64) ShardHeader {
+  shm::RobustMutex mutex;
+  uint32_t torrents;
+  uint32_t reserved;
+};
+static_assert(sizeof(ShardHeader) == kShardHeaderBytes);
+
+struct StoreHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t shards;
+  uint32_t slotsPerShard;
+  uint32_t reserved0;
+  uint64_t bytes;
+  uint64_t shardsOffset;
+  uint64_t shardBytes;
+  uint64_t arenaOffset;
+  uint8_t secret[kConnectionKeyBytes];
+  std::atomic<uint64_t> refusals;
+  std::atomic<uint64_t> recoveries;
+  uint8_t pad[256 - 88];
+};
+static_assert(sizeof(StoreHeader) == 256);
+
+// --- geometry -------------------------------------------------------------------------------
+
+static size_t shardBytesFor(uint32_t slots) { return kShardHeaderBytes + size_t{slots} * 64; }
+
+size_t StoreGeometry::arenaBytes() const {
+  const size_t used = sizeof(StoreHeader) + size_t{shards} * shardBytesFor(slotsPerShard);
+  return bytes > used ? bytes - alignUp(used, 64) : 0;
+}
+
+StoreGeometry StoreGeometry::forBudget(size_t bytes, size_t maxTorrents, uint32_t shards) {
+  StoreGeometry g;
+  g.bytes = bytes;
+  g.shards = std::max<uint32_t>(1, shards);
+  const size_t perShard = (maxTorrents + g.shards - 1) / g.shards;
+  g.slotsPerShard = static_cast<uint32_t>(std::max<size_t>(8, perShard / kMaxLoad + 1));
+  return g;
+}
+
+std::string StoreGeometry::layout() const {
+  return "tracker-swarms v" + std::to_string(kVersion) + " slot" +
+         std::to_string(sizeof(TorrentSlot)) + " shards" + std::to_string(shards) + "x" +
+         std::to_string(slotsPerShard);
+}
+
+// --- locking --------------------------------------------------------------------------------
+
+class SwarmStore::ShardLock {
+ public:
+  ShardLock(SwarmStore& store, ShardHeader* s) : shard_(s) {
+    if (s->mutex.lock()) store.repairShard(s);
+  }
+  ~ShardLock() { shard_->mutex.unlock(); }
+  ShardLock(const ShardLock&) = delete;
+  ShardLock& operator=(const ShardLock&) = delete;
+
+ private:
+  ShardHeader* shard_;
+};
+
+// --- region ---------------------------------------------------------------------------------
+
+void SwarmStore::format(void* base, size_t bytes, const StoreGeometry& g) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  const size_t shardBytes = shardBytesFor(g.slotsPerShard);
+  const size_t shardsOffset = sizeof(StoreHeader);
+  const size_t arenaOffset = alignUp(shardsOffset + size_t{g.shards} * shardBytes, 64);
+  if (arenaOffset + shm::Arena::bytesFor(64 * 1024) > bytes)
+    throw std::invalid_argument("tracker: memory too small for the torrent table");
+  std::memset(base, 0, arenaOffset);
+  auto* h = new (base) StoreHeader();
+  h->version = kVersion;
+  h->shards = g.shards;
+  h->slotsPerShard = g.slotsPerShard;
+  h->bytes = bytes;
+  h->shardsOffset = shardsOffset;
+  h->shardBytes = shardBytes;
+  h->arenaOffset = arenaOffset;
+  randombytes_buf(h->secret, sizeof h->secret);
+  char* b = static_cast<char*>(base);
+  for (uint32_t i = 0; i < g.shards; ++i) {
+    auto* s = new (b + shardsOffset + i * shardBytes) ShardHeader();
+    s->mutex.init();
+  }
+  shm::Arena::format(b + arenaOffset, bytes - arenaOffset);
+  std::atomic_thread_fence(std::memory_order_release);
+  std::memcpy(h->magic, kMagic, sizeof kMagic);
+}
+
+SwarmStore::SwarmStore(void* base) {
+  auto* h = static_cast<StoreHeader*>(base);
+  if (!h || std::memcmp(h->magic, kMagic, sizeof kMagic) != 0 || h->version != kVersion) return;
+  base_ = static_cast<char*>(base);
+  arena_ = shm::Arena::at(base_ + h->arenaOffset);
+  if (!arena_) return;
+  header_ = h;
+}
+
+const uint8_t* SwarmStore::secret() const { return header_->secret; }
+uint64_t SwarmStore::refusals() const { return header_->refusals.load(std::memory_order_relaxed); }
+uint64_t SwarmStore::recoveries() const {
+  return header_->recoveries.load(std::memory_order_relaxed);
+}
+
+ShardHeader* SwarmStore::shard(uint32_t index) {
+  return reinterpret_cast<ShardHeader*>(base_ + header_->shardsOffset +
+                                        index * header_->shardBytes);
+}
+
+TorrentSlot* SwarmStore::slots(ShardHeader* s) {
+  return reinterpret_cast<TorrentSlot*>(reinterpret_cast<char*>(s) + kShardHeaderBytes);
+}
+
+// Keyed, so nobody can aim a flood of info hashes at one shard.
+uint64_t SwarmStore::hashOf(const uint8_t* infoHash) const {
+  uint8_t out[crypto_shorthash_BYTES];
+  crypto_shorthash(out, infoHash, kInfoHashBytes, header_->secret);
+  uint64_t h;
+  std::memcpy(&h, out, 8);
+  return h;
+}
+
+shm::RobustMutex& SwarmStore::shardMutexFor(const uint8_t* infoHash) {
+  return shard(static_cast<uint32_t>(hashOf(infoHash) % header_->shards))->mutex;
+}
+
+// --- probe table (caller holds the shard) ---------------------------------------------------
+
+TorrentSlot* SwarmStore::findSlot(ShardHeader* s, uint64_t hash, const uint8_t* infoHash) {
+  const uint32_t n = header_->slotsPerShard;
+  TorrentSlot* t = slots(s);
+  for (uint32_t i = static_cast<uint32_t>((hash >> 32) % n), step = 0; step < n;
+       ++step, i = i + 1 == n ? 0 : i + 1) {
+    if (!t[i].live) return nullptr;
+    uint64_t a, b;  // cheap first look: info hashes differ in their first bytes
+    std::memcpy(&a, t[i].infoHash, 8);
+    std::memcpy(&b, infoHash, 8);
+    if (a == b && std::memcmp(t[i].infoHash, infoHash, kInfoHashBytes) == 0) return &t[i];
+  }
+  return nullptr;
+}
+
+TorrentSlot* SwarmStore::insertSlot(ShardHeader* s, uint64_t hash, const uint8_t* infoHash) {
+  const uint32_t n = header_->slotsPerShard;
+  if (s->torrents + 1 > static_cast<uint32_t>(n * kMaxLoad)) return nullptr;
+  TorrentSlot* t = slots(s);
+  for (uint32_t i = static_cast<uint32_t>((hash >> 32) % n);; i = i + 1 == n ? 0 : i + 1) {
+    if (t[i].live) continue;
+    std::memset(&t[i], 0, sizeof(TorrentSlot));
+    std::memcpy(t[i].infoHash, infoHash, kInfoHashBytes);
+    t[i].live = 1;
+    ++s->torrents;
+    return &t[i];
+  }
+}
+
+// Backward-shift deletion keeps every probe chain gap-free without tombstones.
+void SwarmStore::eraseSlot(ShardHeader* s, TorrentSlot* victim) {
+  const uint32_t n = header_->slotsPerShard;
+  TorrentSlot* t = slots(s);
+  uint32_t hole = static_cast<uint32_t>(victim - t);
+  for (uint32_t j = hole + 1 == n ? 0 : hole + 1; t[j].live; j = j + 1 == n ? 0 : j + 1) {
+    const uint32_t home = static_cast<uint32_t>((hashOf(t[j].infoHash) >> 32) % n);
+    // Move t[j] into the hole unless its home lies cyclically in (hole, j].
+    const bool homeBetween = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (homeBetween) continue;
+    t[hole] = t[j];
+    hole = j;
+  }
+  std::memset(&t[hole], 0, sizeof(TorrentSlot));
+  --s->torrents;
+}
+
+void SwarmStore::repairShard(ShardHeader* s) {
+  header_->recoveries.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t n = header_->slotsPerShard;
+  TorrentSlot* t = slots(s);
+  std::vector<TorrentSlot> keep;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (t[i].live != 1) continue;
+    TorrentSlot copy = t[i];
+    copy.seeders = copy.leechers = 0;
+    for (int f = 0; f < 2; ++f) {
+      PeerList& l = copy.lists[f];
+      const uint64_t off = uint64_t{l.offset16} * 16;
+      const bool good = l.offset16 == 0 ? l.count == 0 && l.capacity == 0
+                                        : l.count <= l.capacity && arena_->usableBytes(off) >=
+                                                                       l.capacity * kRecordBytes[f];
+      if (!good) {
+        l = {};  // the block (if any) leaks: better than trusting it
+        continue;
+      }
+      const auto* rec = static_cast<const uint8_t*>(arena_->ptr(off));
+      for (uint32_t k = 0; k < l.count; ++k)
+        (rec[k * kRecordBytes[f] + kKeyBytes[f]] & kSeederFlag ? copy.seeders : copy.leechers)++;
+    }
+    bool duplicate = false;
+    for (auto& k : keep) duplicate |= std::memcmp(k.infoHash, copy.infoHash, kInfoHashBytes) == 0;
+    if (!duplicate) keep.push_back(copy);
+  }
+  std::memset(t, 0, size_t{n} * sizeof(TorrentSlot));
+  s->torrents = 0;
+  for (auto& k : keep) {
+    TorrentSlot* slot = insertSlot(s, hashOf(k.infoHash), k.infoHash);
+    if (slot) *slot = k;
+  }
+}
+
+// --- peer lists -----------------------------------------------------------------------------
+
+bool SwarmStore::reserve(TorrentSlot& t, Family f, uint32_t capacity) {
+  PeerList& l = t.lists[f];
+  if (capacity <= l.capacity && l.offset16) return true;
+  const uint64_t off = arena_->allocate(size_t{capacity} * kRecordBytes[f]);
+  if (!off) return false;
+  if (l.offset16) {
+    std::memcpy(arena_->ptr(off), arena_->ptr(uint64_t{l.offset16} * 16),
+                size_t{l.count} * kRecordBytes[f]);
+    arena_->release(uint64_t{l.offset16} * 16);
+  }
+  l.offset16 = static_cast<uint32_t>(off / 16);
+  l.capacity = capacity;
+  return true;
+}
+
+void SwarmStore::releaseLists(TorrentSlot& t) {
+  for (auto& l : t.lists)
+    if (l.offset16) arena_->release(uint64_t{l.offset16} * 16);
+}
+
+// --- operations -----------------------------------------------------------------------------
+
+namespace {
+
+// Binary search by key: index of the record, or of the insertion point with found = false.
+uint32_t locate(const uint8_t* rec, uint32_t count, size_t stride, size_t keyBytes,
+                const uint8_t* key, bool& found) {
+  uint32_t lo = 0, hi = count;
+  while (lo < hi) {
+    const uint32_t mid = (lo + hi) / 2;
+    const int c = std::memcmp(rec + size_t{mid} * stride, key, keyBytes);
+    if (c == 0) {
+      found = true;
+      return mid;
+    }
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  found = false;
+  return lo;
+}
+
+uint32_t lastSeenOf(const uint8_t* r, size_t keyBytes) {
+  uint32_t v;
+  std::memcpy(&v, r + keyBytes + 2, 4);
+  return v;
+}
+
+void setLastSeen(uint8_t* r, size_t keyBytes, uint32_t now) {
+  std::memcpy(r + keyBytes + 2, &now, 4);
+}
+
+uint64_t splitmix(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random) {
+  AnnounceOutput out;
+  const uint64_t hash = hashOf(in.infoHash);
+  ShardHeader* s = shard(static_cast<uint32_t>(hash % header_->shards));
+  const Family f = in.family;
+  const size_t stride = kRecordBytes[f], keyBytes = kKeyBytes[f];
+  ShardLock lock(*this, s);
+
+  TorrentSlot* t = findSlot(s, hash, in.infoHash);
+  if (!t) {
+    if (in.event == Event::Stopped) return out;  // nothing to remove, nothing to create
+    t = insertSlot(s, hash, in.infoHash);
+    if (!t || !reserve(*t, f, kMinCapacity)) {
+      if (t) eraseSlot(s, t);
+      header_->refusals.fetch_add(1, std::memory_order_relaxed);
+      out.status = AnnounceStatus::Full;
+      return out;
+    }
+  }
+  t->lastActive = in.now;
+  PeerList& l = t->lists[f];
+  uint8_t* rec =
+      l.offset16 ? static_cast<uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16)) : nullptr;
+  bool found = false;
+  uint32_t at = rec ? locate(rec, l.count, stride, keyBytes, in.peerKey, found) : 0;
+  const bool wasSeeder = found && (rec[size_t{at} * stride + keyBytes] & kSeederFlag);
+
+  if (in.event == Event::Stopped) {
+    if (found) {
+      (wasSeeder ? t->seeders : t->leechers)--;
+      std::memmove(rec + size_t{at} * stride, rec + size_t{at + 1} * stride,
+                   size_t{l.count - at - 1} * stride);
+      --l.count;
+    }
+    out.seeders = t->seeders;
+    out.leechers = t->leechers;
+    out.downloaded = t->downloaded;
+    if (t->seeders + t->leechers == 0) {
+      releaseLists(*t);
+      eraseSlot(s, t);
+    }
+    return out;
+  }
+
+  if (in.event == Event::Completed && !wasSeeder) ++t->downloaded;
+  if (!found) {
+    if (l.count == l.capacity || !rec) {
+      if (!reserve(*t, f, std::max(kMinCapacity, l.capacity * 2))) {
+        header_->refusals.fetch_add(1, std::memory_order_relaxed);
+        out.status = AnnounceStatus::Full;
+        return out;
+      }
+      rec = static_cast<uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16));
+    }
+    std::memmove(rec + size_t{at + 1} * stride, rec + size_t{at} * stride,
+                 size_t{l.count - at} * stride);
+    uint8_t* r = rec + size_t{at} * stride;
+    std::memcpy(r, in.peerKey, keyBytes);
+    r[keyBytes] = in.seeder ? kSeederFlag : 0;
+    r[keyBytes + 1] = 0;
+    setLastSeen(r, keyBytes, in.now);
+    ++l.count;
+    (in.seeder ? t->seeders : t->leechers)++;
+  } else {
+    uint8_t* r = rec + size_t{at} * stride;
+    if (wasSeeder != in.seeder) {
+      (wasSeeder ? t->seeders : t->leechers)--;
+      (in.seeder ? t->seeders : t->leechers)++;
+      r[keyBytes] = in.seeder ? kSeederFlag : 0;
+    }
+    setLastSeen(r, keyBytes, in.now);
+  }
+  out.seeders = t->seeders;
+  out.leechers = t->leechers;
+  out.downloaded = t->downloaded;
+
+  // Random start and a random stride coprime with the count visit every peer once, in an
+  // order that differs per announce, without shuffling or extra memory.
+  const uint32_t n = l.count;
+  if (in.numWant == 0 || n <= 1) return out;
+  uint64_t x = random;
+  const uint32_t start = static_cast<uint32_t>(splitmix(x) % n);
+  uint32_t step = 1;
+  for (int tries = 0; tries < 4; ++tries) {
+    const uint32_t c = static_cast<uint32_t>(splitmix(x) % n);
+    if (c && std::gcd(c, n) == 1) {
+      step = c;
+      break;
+    }
+  }
+  const uint32_t oldest = in.now - in.peerTimeout;
+  uint32_t idx = start;
+  for (uint32_t k = 0; k < n && out.peers < in.numWant; ++k) {
+    const uint8_t* r = rec + size_t{idx} * stride;
+    idx += step;
+    if (idx >= n) idx -= n;
+    if (in.seeder && (r[keyBytes] & kSeederFlag)) continue;  // seeders only want leechers
+    if (static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) < 0) continue;  // expired
+    if (std::memcmp(r, in.peerKey, keyBytes) == 0) continue;  // never the asking peer
+    std::memcpy(peersOut + size_t{out.peers} * keyBytes, r, keyBytes);
+    ++out.peers;
+  }
+  return out;
+}
+
+ScrapeCounts SwarmStore::scrape(const uint8_t* infoHash) {
+  const uint64_t hash = hashOf(infoHash);
+  ShardHeader* s = shard(static_cast<uint32_t>(hash % header_->shards));
+  ShardLock lock(*this, s);
+  const TorrentSlot* t = findSlot(s, hash, infoHash);
+  if (!t) return {};
+  return {t->seeders, t->downloaded, t->leechers};
+}
+
+std::vector<PeerInfo> SwarmStore::list(const uint8_t* infoHash, uint32_t now) {
+  std::vector<PeerInfo> out;
+  const uint64_t hash = hashOf(infoHash);
+  ShardHeader* s = shard(static_cast<uint32_t>(hash % header_->shards));
+  ShardLock lock(*this, s);
+  const TorrentSlot* t = findSlot(s, hash, infoHash);
+  if (!t) return out;
+  for (int f = 0; f < 2; ++f) {
+    const PeerList& l = t->lists[f];
+    if (!l.offset16) continue;
+    const auto* rec = static_cast<const uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16));
+    for (uint32_t k = 0; k < l.count; ++k) {
+      const uint8_t* r = rec + size_t{k} * kRecordBytes[f];
+      PeerInfo p{};
+      p.family = static_cast<Family>(f);
+      std::memcpy(p.key, r, kKeyBytes[f]);
+      p.seeder = r[kKeyBytes[f]] & kSeederFlag;
+      p.age = now - lastSeenOf(r, kKeyBytes[f]);
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+CleanTotals SwarmStore::clean(uint32_t now, uint32_t peerTimeout) {
+  CleanTotals totals;
+  const uint32_t oldest = now - peerTimeout;
+  for (uint32_t si = 0; si < header_->shards; ++si) {
+    ShardHeader* s = shard(si);
+    ShardLock lock(*this, s);
+    if (s->torrents == 0) continue;
+    TorrentSlot* t = slots(s);
+    for (uint32_t i = 0; i < header_->slotsPerShard;) {
+      TorrentSlot& slot = t[i];
+      if (!slot.live) {
+        ++i;
+        continue;
+      }
+      slot.seeders = slot.leechers = 0;
+      for (int f = 0; f < 2; ++f) {
+        PeerList& l = slot.lists[f];
+        if (!l.offset16) continue;
+        const size_t stride = kRecordBytes[f], keyBytes = kKeyBytes[f];
+        auto* rec = static_cast<uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16));
+        uint32_t kept = 0;
+        for (uint32_t k = 0; k < l.count; ++k) {
+          const uint8_t* r = rec + size_t{k} * stride;
+          if (static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) < 0) continue;
+          if (kept != k) std::memmove(rec + size_t{kept} * stride, r, stride);
+          (r[keyBytes] & kSeederFlag ? slot.seeders : slot.leechers)++;
+          ++kept;
+        }
+        totals.removedPeers += l.count - kept;
+        l.count = kept;
+        if (kept == 0) {
+          arena_->release(uint64_t{l.offset16} * 16);
+          l = {};
+        } else if (l.capacity > 16 && kept < l.capacity / 4) {
+          const uint32_t cap = l.capacity / 2;
+          const uint64_t off = arena_->allocate(size_t{cap} * stride);
+          if (off) {
+            std::memcpy(arena_->ptr(off), rec, size_t{kept} * stride);
+            arena_->release(uint64_t{l.offset16} * 16);
+            l.offset16 = static_cast<uint32_t>(off / 16);
+            l.capacity = cap;
+          }
+        }
+      }
+      if (slot.seeders + slot.leechers == 0) {
+        releaseLists(slot);
+        eraseSlot(s, &slot);
+        ++totals.removedTorrents;
+        continue;  // backward shift may have moved another torrent into slot i
+      }
+      ++totals.torrents;
+      totals.seeders += slot.seeders;
+      totals.leechers += slot.leechers;
+      ++i;
+    }
+  }
+  totals.peers = totals.seeders + totals.leechers;
+  return totals;
+}
+
+}  // namespace manifold::tracker

@@ -1,0 +1,140 @@
+// Swarms of one [tracker:NAME] in a shared-memory region used by every worker at once.
+//
+// Torrents are sharded by a keyed hash of the info hash; each shard is a robust
+// process-shared mutex and a fixed open-addressing table (linear probing, backward-shift
+// deletion) of torrent slots. Peer lists are packed sorted arrays in one shm::Arena, one
+// array per address family, grown by doubling (an allocation only when a list doubles) and
+// shrunk by the cleaner. Sorting by (address, port) makes finding the announcing peer a binary
+// search, and a record's first bytes are its compact form (address + big-endian port), so a
+// response is built by memcpy.
+//
+// Region layout (offsets from the region base):
+//   0             StoreHeader, 256 bytes: magic "MFTRKSW1", version, geometry, the offsets
+//                 below, the connection-id secret, recovery and refusal counters
+//   shardsOffset  shardCount shards of shardBytes each:
+//                   +0   ShardHeader, 64 bytes: RobustMutex, live torrent count
+//                   +64  TorrentSlot[slotsPerShard], 64 bytes each (see below)
+//   arenaOffset   shm::Arena (shm/arena.hpp) holding the peer arrays
+//
+// TorrentSlot (64 bytes): u8 infoHash[20], u32 live (0 empty, 1 used), u32 seeders,
+//   u32 leechers, u32 downloaded, u32 lastActive (monotonic seconds), then two PeerList
+//   (IPv4, IPv6) of u32 offset16 (arena offset / 16, 0 = none), u32 count, u32 capacity.
+// Peer record: key = address (4 or 16 bytes) + port (2 bytes, big-endian), then u8 flags
+//   (bit 0 seeder), u8 0, u32 lastSeen (seconds): 12 bytes for IPv4, 24 bytes for IPv6.
+//   Lists are sorted by key; the key is the compact (BEP 23 / BEP 15) form of the peer.
+//
+// Crash repair: a worker killed inside a shard leaves the mutex EOWNERDEAD; the next locker
+// validates every slot of that shard (peer list offsets owned by the arena, count <= capacity),
+// drops lists that fail, recounts seeders/leechers and rebuilds the probe table. Worst case the
+// torrents being changed at that moment lose their peers (they re-announce) or a block leaks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocols/tracker/udp_packet.hpp"
+#include "shm/arena.hpp"
+#include "shm/robust_mutex.hpp"
+
+namespace manifold::tracker {
+
+struct StoreGeometry {
+  uint32_t shards = 256;
+  uint32_t slotsPerShard = 0;
+  size_t bytes = 0;  // whole region
+  size_t arenaBytes() const;
+  // Geometry for a region of `bytes` holding up to `maxTorrents` torrents.
+  static StoreGeometry forBudget(size_t bytes, size_t maxTorrents, uint32_t shards);
+  std::string layout() const;  // for RegionRequest::layout
+};
+
+// Family index of a peer list and the sizes of its records.
+enum Family : uint8_t { kV4 = 0, kV6 = 1 };
+inline constexpr size_t kKeyBytes[2] = {6, 18};
+inline constexpr size_t kRecordBytes[2] = {12, 24};
+
+struct AnnounceInput {
+  const uint8_t* infoHash = nullptr;
+  Family family = kV4;
+  const uint8_t* peerKey = nullptr;  // address + big-endian port: 6 or 18 bytes
+  Event event = Event::None;
+  bool seeder = false;  // left == 0
+  uint32_t numWant = 0;
+  uint32_t now = 0;  // monotonic seconds
+  uint32_t peerTimeout = 0;
+};
+
+enum class AnnounceStatus : uint8_t { Ok, Full };
+
+struct AnnounceOutput {
+  AnnounceStatus status = AnnounceStatus::Ok;
+  uint32_t seeders = 0, leechers = 0, downloaded = 0;
+  uint32_t peers = 0;  // compact peers written (kKeyBytes[family] each)
+};
+
+struct ScrapeCounts {
+  uint32_t seeders = 0, downloaded = 0, leechers = 0;
+};
+
+struct PeerInfo {
+  Family family;
+  uint8_t key[18];
+  bool seeder;
+  uint32_t age;  // seconds since last announce
+};
+
+struct CleanTotals {
+  uint64_t torrents = 0, peers = 0, seeders = 0, leechers = 0, removedPeers = 0,
+           removedTorrents = 0;
+};
+
+struct StoreHeader;
+struct ShardHeader;
+struct TorrentSlot;
+
+// A process-local handle on the region (no state of its own beyond pointers).
+class SwarmStore {
+ public:
+  // Formats a fresh region (generates the connection-id secret). Throws on a bad geometry.
+  static void format(void* base, size_t bytes, const StoreGeometry& geometry);
+  // Attaches to a formatted region; ok() is false if the header does not match.
+  explicit SwarmStore(void* base);
+  bool ok() const { return header_ != nullptr; }
+
+  const uint8_t* secret() const;
+
+  // Records the announce and writes up to numWant compact peers (same family) to `peersOut`,
+  // which must hold numWant * kKeyBytes[family] bytes. `random` seeds the peer choice.
+  AnnounceOutput announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random);
+  ScrapeCounts scrape(const uint8_t* infoHash);
+  std::vector<PeerInfo> list(const uint8_t* infoHash, uint32_t now);
+  // Drops peers not seen for peerTimeout, reclaims empty torrents, shrinks sparse lists.
+  CleanTotals clean(uint32_t now, uint32_t peerTimeout);
+
+  uint64_t refusals() const;
+  uint64_t recoveries() const;
+  size_t arenaUsed() const { return arena_->used(); }
+  // The lock guarding infoHash's shard: for tests that kill a process holding it.
+  shm::RobustMutex& shardMutexFor(const uint8_t* infoHash);
+  size_t arenaCapacity() const { return arena_->capacity(); }
+
+ private:
+  class ShardLock;
+  ShardHeader* shard(uint32_t index);
+  TorrentSlot* slots(ShardHeader* shard);
+  uint64_t hashOf(const uint8_t* infoHash) const;
+  TorrentSlot* findSlot(ShardHeader* shard, uint64_t hash, const uint8_t* infoHash);
+  TorrentSlot* insertSlot(ShardHeader* shard, uint64_t hash, const uint8_t* infoHash);
+  void eraseSlot(ShardHeader* shard, TorrentSlot* slot);
+  void repairShard(ShardHeader* shard);
+  bool reserve(TorrentSlot& t, Family f, uint32_t capacity);
+  void releaseLists(TorrentSlot& t);
+
+  StoreHeader* header_ = nullptr;
+  char* base_ = nullptr;
+  shm::Arena* arena_ = nullptr;
+};
+
+}  // namespace manifold::tracker

@@ -1,0 +1,75 @@
+// [tracker:NAME] — the validated config of one tracker instance (master half).
+//
+//   listen            addresses; each is served over UDP (BEP 15) and HTTP (BEP 3) on one port
+//   udp, http         on|off (default on): which of the two transports to open
+//   families          ipv4 ipv6 (default both): client address families answered
+//   interval          announce interval (default 30m), +/-5% jitter per response
+//   min_interval      "min interval" for HTTP (default 5m, at most interval)
+//   default_numwant   peers when the client names none (default 50)
+//   max_numwant       cap on numwant (default 200, at most 200)
+//   peer_timeout      a peer not seen for this long is dropped (default 2 x interval + 2m)
+//   clean_interval    how often worker 0 sweeps expired peers and empty torrents (default 60s)
+//   connection_id_lifetime  validity of a UDP connection id (default 2m)
+//   max_scrape_hashes hashes answered per scrape (default 74, the BEP 15 packet limit)
+//   memory            shm region for swarms (default 64M): the memory budget
+//   max_torrents      torrent slots (default memory / 512)
+//   shards            lock stripes (default 256)
+//   access_list       off|allow|deny (default off), access_list_file: hex hashes, one a line
+//   trust_ip_param    on|off (default off): take HTTP ip= as the peer's address
+//   keepalive_timeout HTTP keep-alive (default 75s)
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocols/http/server.hpp"
+#include "protocols/service.hpp"
+#include "protocols/tracker/access_list.hpp"
+#include "protocols/tracker/swarm_store.hpp"
+
+namespace manifold::tracker {
+
+// Tracker counters follow the HTTP layer's (which the HTTP side writes by index).
+enum TrackerCounter : unsigned {
+  kConnects = http::kHttpCounterCount,
+  kAnnounces,
+  kScrapes,
+  kErrors,
+  kBadConnectionIds,
+  kDenied,
+  kRefusedFull,
+  kUdpRequests,
+  kTorrents,  // gauges, set by worker 0 after each sweep
+  kPeers,
+  kSeeders,
+  kLeechers,
+  kSwarmBytes,
+  kTrackerCounterEnd
+};
+
+struct TrackerConfig : ServiceConfig {
+  std::vector<config::ListenAddress> listen;
+  int listenLine = 0;
+  bool udp = true, http = true;
+  bool ipv4 = true, ipv6 = true;
+  uint32_t interval = 1800, minInterval = 300;
+  uint32_t defaultNumWant = 50, maxNumWant = 200;
+  uint32_t peerTimeout = 0;
+  double cleanInterval = 60;
+  uint32_t connectionIdLifetime = 120;
+  uint32_t maxScrapeHashes = 74;
+  StoreGeometry geometry;
+  AccessList accessList;
+  std::string accessListFile;
+  bool trustIpParam = false;
+  http::ServerLimits limits;
+
+  std::string regionName() const { return title() + "/swarms"; }
+  std::vector<ListenRequest> listeners() const override;
+  std::vector<RegionRequest> regions() const override;
+  std::vector<CounterSpec> counters() const override;
+  std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
+};
+
+}  // namespace manifold::tracker
