@@ -82,15 +82,19 @@ deps:
 	  for s in nginx tftpd-hpa opentracker; do service $$s stop >/dev/null 2>&1 || true; done; \
 	fi
 
-run: deps all
+# deps first, then a parallel build: packages must be in place before anything compiles.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+run: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	bin/manifold -c etc/manifold.ini
 
 # Each suite prints its own lines; t/run-suites sums them into the one line CI reads.
 test: deps
-	@$(MAKE) --no-print-directory all bin/unit-tests bin/integration-tests fuzz
+	@$(MAKE) --no-print-directory -j$(NPROC) all bin/unit-tests bin/integration-tests fuzz
 	@t/run-suites
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@for b in tools/bench/*; do [ -x "$$b" ] && "$$b"; done
 
 format:
