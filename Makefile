@@ -18,7 +18,8 @@ GTEST    := -lgtest -lpthread
 # Debian packages: build, tests, benchmarks, fuzzing.
 DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev
 DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3 \
-              tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker
+              tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
+              nsd bind9-dnsutils dnsperf bc
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp) \
@@ -79,7 +80,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	  for s in nginx tftpd-hpa opentracker; do service $$s stop >/dev/null 2>&1 || true; done; \
+	  for s in nginx tftpd-hpa opentracker nsd; do service $$s stop >/dev/null 2>&1 || true; done; \
 	fi
 
 # deps first, then a parallel build: packages must be in place before anything compiles.

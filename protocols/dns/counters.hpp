@@ -1,0 +1,55 @@
+// The counters of a [dns:NAME] service, in shm order (see ServiceConfig::counters()). After the
+// fixed ones come two gauges per health target: <target>_up (1/0) and <target>_checked (unix
+// time of the last finished check), so `manifold-shm` shows every target's state.
+#pragma once
+
+#include <cstdint>
+
+namespace manifold::dns {
+
+enum Counter : unsigned {
+  kQueries,
+  kQueriesUdp,
+  kQueriesTcp,
+  kQtypeA,
+  kQtypeAaaa,
+  kQtypeNs,
+  kQtypeCname,
+  kQtypeSoa,
+  kQtypePtr,
+  kQtypeMx,
+  kQtypeTxt,
+  kQtypeSrv,
+  kQtypeCaa,
+  kQtypeAny,
+  kQtypeOther,
+  kRcodeNoErrorCount,
+  kRcodeFormErrCount,
+  kRcodeServFailCount,
+  kRcodeNxDomainCount,
+  kRcodeNotImpCount,
+  kRcodeRefusedCount,
+  kRcodeBadVersCount,
+  kNoData,
+  kTruncated,
+  kDropped,
+  kEdnsQueries,
+  kEcsQueries,
+  kRrlDropped,
+  kRrlSlipped,
+  kTcpConnections,
+  kProbeOk,
+  kProbeFail,
+  kFixedCounters
+};
+
+inline constexpr const char* kCounterNames[kFixedCounters] = {
+    "queries",        "queries_udp",     "queries_tcp",     "qtype_a",          "qtype_aaaa",
+    "qtype_ns",       "qtype_cname",     "qtype_soa",       "qtype_ptr",        "qtype_mx",
+    "qtype_txt",      "qtype_srv",       "qtype_caa",       "qtype_any",        "qtype_other",
+    "rcode_noerror",  "rcode_formerr",   "rcode_servfail",  "rcode_nxdomain",   "rcode_notimp",
+    "rcode_refused",  "rcode_badvers",   "nodata",          "truncated",        "dropped",
+    "edns_queries",   "ecs_queries",     "rrl_dropped",     "rrl_slipped",      "tcp_connections",
+    "probe_ok",       "probe_fail"};
+
+}  // namespace manifold::dns
