@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "protocols/ascii.hpp"
 #include "master/config.hpp"
 
 namespace manifold::config {
@@ -27,16 +28,6 @@ size_t readDigits(std::string_view text, uint64_t& out, bool& overflow) {
   return i;
 }
 
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // "1".."65535", digits only.
 bool parsePort(std::string_view text, uint16_t& port, std::string& why) {
@@ -125,13 +116,13 @@ bool parseDuration(std::string_view text, Millis& out, std::string& why) {
 
 bool parseFlag(std::string_view text, bool& out, std::string& why) {
   for (std::string_view yes : {"on", "yes", "true", "1"}) {
-    if (equalsNoCase(text, yes)) {
+    if (ascii::equalsNoCase(text, yes)) {
       out = true;
       return true;
     }
   }
   for (std::string_view no : {"off", "no", "false", "0"}) {
-    if (equalsNoCase(text, no)) {
+    if (ascii::equalsNoCase(text, no)) {
       out = false;
       return true;
     }

@@ -2,16 +2,12 @@
 
 #include "protocols/http/request.hpp"
 
+#include "protocols/ascii.hpp"
+
 namespace manifold::http {
 
 namespace {
 
-inline int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Field content of extensions and trailers: no controls but HTAB (so no bare CR).
 inline bool isFieldByte(char ch) {
@@ -77,7 +73,7 @@ ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, size_t& consume
 
     switch (state_) {
       case State::Size:
-        if (int d = hexValue(c); d >= 0) {
+        if (int d = ascii::hexValue(c); d >= 0) {
           if (remaining_ > (kMaxChunkSize - d) / 16) return fail();  // overflow / oversize
           remaining_ = remaining_ * 16 + d;
           sawDigit_ = true;

@@ -1,15 +1,11 @@
 #include "protocols/http/path.hpp"
 
+#include "protocols/ascii.hpp"
+
 namespace manifold::http {
 
 namespace {
 
-inline int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
@@ -53,7 +49,7 @@ bool normalizePath(std::string_view raw, std::string& out) {
     unsigned char c = static_cast<unsigned char>(raw[i]);
     if (c == '%') {
       if (i + 2 >= raw.size()) return false;
-      int hi = hexValue(raw[i + 1]), lo = hexValue(raw[i + 2]);
+      int hi = ascii::hexValue(raw[i + 1]), lo = ascii::hexValue(raw[i + 2]);
       if (hi < 0 || lo < 0) return false;
       c = static_cast<unsigned char>(hi * 16 + lo);
       i += 2;

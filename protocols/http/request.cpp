@@ -1,5 +1,7 @@
 #include "protocols/http/request.hpp"
 
+#include "protocols/ascii.hpp"
+
 #include <array>
 #include <cstring>
 
@@ -182,12 +184,7 @@ struct TeState {
 
 bool isTchar(unsigned char c) { return kTchar[c]; }
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
+bool equalsIgnoreCase(std::string_view a, std::string_view b) { return ascii::equalsNoCase(a, b); }
 
 bool listContainsToken(std::string_view value, std::string_view token) {
   while (true) {

@@ -1,17 +1,13 @@
 #include "protocols/tracker/query.hpp"
 
+#include "protocols/ascii.hpp"
+
 #include <charconv>
 
 namespace manifold::tracker {
 
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 template <class T>
 bool parseNumber(std::string_view v, T& out) {
@@ -45,7 +41,7 @@ int percentDecode(std::string_view in, uint8_t* out, size_t cap) {
     if (n == cap) return -1;
     if (in[i] == '%') {
       if (i + 2 >= in.size()) return -1;
-      const int hi = hexValue(in[i + 1]), lo = hexValue(in[i + 2]);
+      const int hi = ascii::hexValue(in[i + 1]), lo = ascii::hexValue(in[i + 2]);
       if (hi < 0 || lo < 0) return -1;
       out[n++] = static_cast<uint8_t>(hi << 4 | lo);
       i += 2;
