@@ -52,41 +52,38 @@ void Xcache::bumpGeneration() {
   if (header_) header_->generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
-bool Xcache::appendResponse(std::string_view key, const FileValidators& validators,
-                            std::string_view date, int versionMinor, std::string_view endOfHead,
-                            bool headOnly, std::string& out) {
+template <class Fn>
+bool Xcache::withFreshEntry(std::string_view key, const FileValidators& validators, Fn&& use) {
   if (!table_) return false;
   bool fresh = false;
   table_->find(key, [&](std::span<const uint8_t> value) {
     if (value.size() < sizeof(XcacheEntry)) return;
     XcacheEntry entry;
     std::memcpy(&entry, value.data(), sizeof entry);
-    if (!(entry.validators == validators)) return;
-    const char* head = reinterpret_cast<const char*>(value.data()) + sizeof entry;
+    if (!(entry.validators == validators)) return;  // stale: the caller rebuilds it
+    use(entry, reinterpret_cast<const char*>(value.data()) + sizeof entry);
+    fresh = true;
+  });
+  return fresh;
+}
+
+bool Xcache::appendResponse(std::string_view key, const FileValidators& validators,
+                            std::string_view date, int versionMinor, std::string_view endOfHead,
+                            bool headOnly, std::string& out) {
+  return withFreshEntry(key, validators, [&](const XcacheEntry& entry, const char* head) {
     size_t start = out.size();
     out.append(head, entry.headLength);
     std::memcpy(out.data() + start + entry.dateOffset, date.data(), 29);
     if (versionMinor == 0) out[start + 7] = '0';
     out.append(endOfHead);
     if (!headOnly) out.append(head + entry.headLength, entry.bodyLength);
-    fresh = true;
   });
-  return fresh;
 }
 
 bool Xcache::copyBody(std::string_view key, const FileValidators& validators, std::string& body) {
-  if (!table_) return false;
-  bool fresh = false;
-  table_->find(key, [&](std::span<const uint8_t> value) {
-    if (value.size() < sizeof(XcacheEntry)) return;
-    XcacheEntry entry;
-    std::memcpy(&entry, value.data(), sizeof entry);
-    if (!(entry.validators == validators)) return;
-    const char* data = reinterpret_cast<const char*>(value.data()) + sizeof entry + entry.headLength;
-    body.assign(data, entry.bodyLength);
-    fresh = true;
+  return withFreshEntry(key, validators, [&](const XcacheEntry& entry, const char* head) {
+    body.assign(head + entry.headLength, entry.bodyLength);
   });
-  return fresh;
 }
 
 void Xcache::put(std::string_view key, const FileValidators& validators, std::string_view head,

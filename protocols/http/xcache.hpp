@@ -63,6 +63,9 @@ class Xcache {
   void erase(std::string_view key);
 
  private:
+  // Calls use(entry, head) under the stripe lock when the entry matches `validators`.
+  template <class Fn>
+  bool withFreshEntry(std::string_view key, const FileValidators& validators, Fn&& use);
   struct Header {
     char magic[8];
     std::atomic<uint64_t> generation;
