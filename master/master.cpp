@@ -227,6 +227,7 @@ bool Master::startGeneration(std::shared_ptr<config::Config> config, std::string
     return false;
   }
 
+  for (auto& service : config->services) service->acquirePrivileged();
   ++nextGeneration_;
   segment_->header().generation = gen->number;
   Generation& ref = *gen;

@@ -94,6 +94,10 @@ class ServiceConfig {
   // protocol then multiplexes them on one socket (HTTP virtual servers). Others conflict.
   virtual std::string listenShareGroup() const { return {}; }
   virtual std::vector<CounterSpec> counters() const = 0;
+  // Called by the master (never by `manifold -t`) before it forks a generation, while it still
+  // has its privileges: open what workers cannot after dropping them (raw ICMP sockets).
+  // Failures should be logged and degrade the service, not throw.
+  virtual void acquirePrivileged() {}
   virtual std::unique_ptr<Service> createService(ServiceContext& ctx) const = 0;
 };
 
