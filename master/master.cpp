@@ -360,9 +360,18 @@ void Master::onGenerationReady(Generation& gen) {
   ev_timer_stop(loop_, &gen.readyTimer);
   gen.state = Generation::State::Active;
   deaths_.clear();  // a new generation (after "fix the cause and reload") starts with a clean slate
-  for (auto& other : generations_)
-    if (other.get() != &gen && other->state != Generation::State::Draining) retire(*other);
-  LOG_NOTICE("generation %lu ready", static_cast<unsigned long>(gen.number));
+  // Two quick reloads: the older new generation may get ready first; it then replaces the
+  // running one but must not retire the newer one, which supersedes it when ready in turn.
+  bool superseded = false;
+  for (auto& other : generations_) {
+    if (other.get() == &gen || other->state == Generation::State::Draining) continue;
+    if (other->number < gen.number)
+      retire(*other);
+    else
+      superseded = true;
+  }
+  LOG_NOTICE("generation %lu ready%s", static_cast<unsigned long>(gen.number),
+             superseded ? " (a newer one is starting)" : "");
 }
 
 void Master::retire(Generation& gen) {
