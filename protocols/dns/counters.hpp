@@ -40,7 +40,9 @@ enum Counter : unsigned {
   kTcpConnections,
   kProbeOk,
   kProbeFail,
-  kFixedCounters
+  kLrrrFirst,  // kLrrrCounterCount slots in LrrrCounter order (lrrr.hpp)
+  kLrrrEnd = kLrrrFirst + 7,
+  kFixedCounters = kLrrrEnd
 };
 
 inline constexpr const char* kCounterNames[kFixedCounters] = {
@@ -50,6 +52,8 @@ inline constexpr const char* kCounterNames[kFixedCounters] = {
     "rcode_noerror",  "rcode_formerr",   "rcode_servfail",  "rcode_nxdomain",   "rcode_notimp",
     "rcode_refused",  "rcode_badvers",   "nodata",          "truncated",        "dropped",
     "edns_queries",   "ecs_queries",     "rrl_dropped",     "rrl_slipped",      "tcp_connections",
-    "probe_ok",       "probe_fail"};
+    "probe_ok",       "probe_fail",
+    "lrrr_chains",    "lrrr_steps",      "lrrr_decisions",  "lrrr_cache_hits",  "lrrr_left_wins",
+    "lrrr_right_wins", "lrrr_stale"};
 
 }  // namespace manifold::dns

@@ -15,10 +15,15 @@
 //   fallback.www.example.com = 192.0.2.99  when every level is down
 //   check.www.example.com = tcp:80 interval=2s timeout=1s rise=2 fall=2
 //                         | http:8080/health status=200 ... | icmp ...
+//   lrrr.www.example.com = side=left left=192.0.2.1,2001:db8::1 right=198.51.100.1 key=SECRET
+//                          [prefix=lr lr_ttl=60s ttl=30 max_rtt=2s prefix4=24 prefix6=56]
+//   lrrr_cache = 1m                        shm budget of the LRRR decision cache
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -27,11 +32,13 @@
 
 #include "protocols/dns/counters.hpp"
 #include "protocols/dns/health.hpp"
+#include "protocols/dns/lrrr.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/rrl.hpp"
 #include "protocols/dns/zone_db.hpp"
 #include "protocols/service.hpp"
 #include "shm/segment.hpp"
+#include "shm/table.hpp"
 #include "worker/acceptor.hpp"
 #include "worker/connection.hpp"
 #include "worker/log.hpp"
@@ -59,6 +66,8 @@ struct DnsConfig : ServiceConfig {
   double tcpIdle = 10;
   RrlSettings rrl;
   std::string targetsKey;  // identity of the target list, part of the region layout
+  std::shared_ptr<Lrrr> lrrr;
+  size_t lrrrBytes = 0;
 
   std::vector<ListenRequest> listeners() const override {
     std::vector<ListenRequest> out;
@@ -70,7 +79,20 @@ struct DnsConfig : ServiceConfig {
   }
   size_t regionBytes() const { return sizeof(HealthRegionHeader) + targets.size() * sizeof(HealthSlot); }
   std::vector<RegionRequest> regions() const override {
-    if (targets.empty()) return {};
+    std::vector<RegionRequest> out;
+    if (lrrr && lrrrBytes) {
+      // Decision cache (lrrr.hpp): an shm::Table; kept across reloads of the same size.
+      RegionRequest c;
+      c.name = title() + "/lrrr";
+      c.layout = "dns-lrrr-v1 entry=" + std::to_string(sizeof(LrrrEntry)) + " bytes=" + std::to_string(lrrrBytes);
+      c.bytes = lrrrBytes;
+      c.init = [](void* base, size_t bytes, bool adopted) {
+        if (adopted && shm::Table::at(base)) return;
+        Lrrr::formatRegion(base, bytes);
+      };
+      out.push_back(std::move(c));
+    }
+    if (targets.empty()) return out;
     RegionRequest r;
     r.name = title() + "/health";
     // Same targets (address, check, interval) in the same order: the state is adopted on reload.
@@ -93,7 +115,8 @@ struct DnsConfig : ServiceConfig {
         slots[i].up.store(1);
       }
     };
-    return {r};
+    out.push_back(std::move(r));
+    return out;
   }
   std::vector<CounterSpec> counters() const override {
     std::vector<CounterSpec> out;
@@ -129,8 +152,11 @@ class DnsService : public Service, public DatagramHandler {
  public:
   DnsService(const DnsConfig& config, ServiceContext& ctx)
       : config_(config), ctx_(ctx), rrl_(config.rrl), tcpBuffer_(65535 + 2) {
-    if (!config.targets.empty() && !ctx.regions.empty() && ctx.regions[0])
-      health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(ctx.regions[0]) + 1);
+    size_t region = 0;
+    if (config.lrrr && config.lrrrBytes && region < ctx.regions.size() && ctx.regions[region])
+      lrrrCache_ = shm::Table::at(ctx.regions[region++]);
+    if (!config.targets.empty() && region < ctx.regions.size() && ctx.regions[region])
+      health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(ctx.regions[region]) + 1);
   }
 
   void start() override {
@@ -207,7 +233,9 @@ class DnsService : public Service, public DatagramHandler {
     actx.client = peer;
     actx.rotation = &rotation_;
     AnswerInfo info;
-    size_t n = config_.db->answer(q, actx, out, limit, info);
+    size_t n = 0;
+    if (config_.lrrr) n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c + kLrrrFirst);
+    if (!n) n = config_.db->answer(q, actx, out, limit, info);
     if (udp && config_.rrl.rate && n) {
       RrlVerdict v = rrl_.check(peer, ctx_.runtime->loop() ? ev_now(ctx_.runtime->loop()) : 0);
       if (v == RrlVerdict::Drop) {
@@ -262,6 +290,7 @@ class DnsService : public Service, public DatagramHandler {
   const DnsConfig& config_;
   ServiceContext ctx_;
   HealthSlot* health_ = nullptr;
+  shm::Table* lrrrCache_ = nullptr;
   uint64_t rotation_ = 0;
   Rrl rrl_;
   std::vector<uint8_t> tcpBuffer_;
@@ -438,6 +467,92 @@ bool parseCheck(const std::string& value, CheckSpec& c, std::string& why) {
   return true;
 }
 
+static_assert(kLrrrEnd - kLrrrFirst == kLrrrCounterCount);
+
+// lrrr.NAME = side=left|right left=ADDR[,ADDR] right=ADDR[,ADDR] key=SECRET [prefix=lr
+//             lr_ttl=60s ttl=30 max_rtt=2s prefix4=24 prefix6=56]   (see lrrr.hpp, README.md)
+void parseLrrr(config::SectionReader& in, DnsConfig& cfg) {
+  std::vector<LrrrName> names;
+  for (const auto& e : in.section().entries) {
+    if (e.key.rfind("lrrr.", 0) != 0) continue;
+    e.used = true;
+    LrrrName n;
+    std::string text = e.key.substr(5);
+    if (text.empty()) in.fail(e.key, "missing name");
+    if (text.back() != '.') text += '.';
+    std::string wire, why;
+    if (!textToName(text, "", wire, why)) in.fail(e.key, why);
+    n.name = lowerName(wire);
+    if (!cfg.db->inZone(n.name)) in.fail(e.key, nameToText(n.name) + " is not inside any loaded zone");
+    if (cfg.db->hasPool(n.name)) in.fail(e.key, nameToText(n.name) + " also has a pool: use one or the other");
+    std::string prefix = "lr", side, key, last;
+    for (const auto& w : words(e.value)) {
+      size_t eq = w.find('=');
+      std::string k = eq == std::string::npos ? last : w.substr(0, eq);
+      std::string v = eq == std::string::npos ? w : w.substr(eq + 1);
+      last = k;
+      config::Millis ms;
+      int64_t num = 0;
+      std::string dwhy;
+      if (k == "left" || k == "right") {
+        int s = k == "left" ? 0 : 1;
+        PoolAddress a;
+        if (!parseAddress(v, a) || a.weight != 1) in.fail(e.key, "bad address '" + v + "'");
+        std::array<uint8_t, 16> bytes{};
+        std::memcpy(bytes.data(), a.bytes, 16);
+        n.addrs[s][a.type == kTypeAaaa ? 1 : 0].push_back(bytes);
+      } else if (k == "side") {
+        if (v != "left" && v != "right") in.fail(e.key, "side must be left or right");
+        side = v;
+      } else if (k == "key") {
+        key = v;
+      } else if (k == "prefix") {
+        if (v.empty() || v.size() > 20 || v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+          in.fail(e.key, "prefix must be 1-20 of [a-z0-9-]");
+        prefix = v;
+      } else if (k == "lr_ttl" || k == "max_rtt") {
+        if (!config::parseDuration(v, ms, dwhy)) in.fail(e.key, k + ": " + dwhy);
+        if (k == "lr_ttl") {
+          if (ms.count() < 1000 || ms.count() > 86400000) in.fail(e.key, "lr_ttl must be 1s..1d");
+          n.lrTtl = static_cast<uint32_t>(ms.count() / 1000);
+        } else {
+          if (ms.count() < 10 || ms.count() > 30000) in.fail(e.key, "max_rtt must be 10ms..30s");
+          n.maxRtt = static_cast<uint32_t>(ms.count());
+        }
+      } else if (k == "ttl" || k == "prefix4" || k == "prefix6") {
+        int64_t max = k == "ttl" ? 86400 : k == "prefix4" ? 32 : 128;
+        if (!config::parseInteger(v, num, dwhy) || num < 0 || num > max) in.fail(e.key, "bad " + k + " '" + v + "'");
+        (k == "ttl" ? n.ttl : k == "prefix4" ? n.prefix4 : n.prefix6) = static_cast<uint32_t>(num);
+      } else {
+        in.fail(e.key, "unknown option '" + w + "' (side, left, right, key, prefix, lr_ttl, ttl, max_rtt, prefix4, prefix6)");
+      }
+    }
+    if (side.empty()) in.fail(e.key, "side=left|right is required (which site this instance is)");
+    n.side = side == "right" ? 1 : 0;
+    if (key.size() < 16) in.fail(e.key, "key=SECRET of at least 16 characters is required (the same on both sites)");
+    crypto_generichash(n.key, sizeof n.key, reinterpret_cast<const uint8_t*>(key.data()), key.size(), nullptr, 0);
+    for (int s = 0; s < 2; ++s)
+      if (n.addrs[s][0].empty() && n.addrs[s][1].empty())
+        in.fail(e.key, std::string(s ? "right" : "left") + "=ADDR... is required");
+    for (int s = 0; s < 2; ++s) {
+      std::string label = prefix + (s ? "r" : "l");
+      n.measure[s] = std::string(1, static_cast<char>(label.size())) + label + n.name;
+      if (1 + kLrrrTokenChars + n.measure[s].size() > kMaxName) in.fail(e.key, "name too long for measurement names");
+    }
+    for (const auto& o : names)
+      if (o.name == n.name) in.fail(e.key, "defined twice");
+    names.push_back(std::move(n));
+  }
+  if (names.empty()) {
+    (void)in.size("lrrr_cache", 1 << 20, 64 << 10, 1ull << 30);
+    return;
+  }
+  if (names.size() > 65535) in.fail("lrrr_cache", "too many lrrr names");
+  size_t bytes = in.size("lrrr_cache", 1 << 20, 64 << 10, 1ull << 30);
+  cfg.lrrrBytes = Lrrr::regionBytes(std::max<size_t>(64, bytes / 96));
+  cfg.lrrr = std::make_shared<Lrrr>(std::move(names));
+}
+
 std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   auto cfg = std::make_unique<DnsConfig>();
   cfg->listen = in.listen("listen");
@@ -607,6 +722,7 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   }
   if (!cfg->db->addPools(std::move(out), std::move(views), error)) in.fail("zones", error);
   cfg->db->finish();
+  parseLrrr(in, *cfg);
   // The raw socket must exist before workers drop privileges (see health.hpp).
   if (icmp) cfg->icmp = std::make_shared<IcmpSocket>();
   LOG_INFO("[dns:%s] %zu zone(s), %zu records, %zu precomputed answers, %zu health target(s)",

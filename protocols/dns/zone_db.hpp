@@ -100,6 +100,14 @@ class ZoneDb {
   // Answers a parsed query into `out`, limited to `limit` bytes (UDP size or 65535 on TCP).
   size_t answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t limit, AnswerInfo& info) const;
 
+  // True when a lowercase wire name lies inside one of our zones.
+  bool inZone(std::string_view lowerName) const { return findZone(lowerName) >= 0; }
+  // True when the name carries a failover pool.
+  bool hasPool(std::string_view lowerName) const {
+    const Node* n = findNode(lowerName);
+    return n && n->pool >= 0;
+  }
+
   size_t zoneCount() const { return zones_.size(); }
   size_t recordCount() const { return records_; }
   size_t precomputedCount() const { return precomputed_.size(); }

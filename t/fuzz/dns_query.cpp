@@ -1,6 +1,8 @@
 // libFuzzer target: the DNS query parser and the whole answer path over a small compiled zone.
 // Whatever the bytes, parsing must not read outside the input, and an answer must fit the limit
-// and start with the query's ID.
+// and start with the query's ID. The LRRR answer path (lrrr.hpp) runs on the same query.
+#include <netinet/in.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "protocols/dns/lrrr.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/zone_db.hpp"
 
@@ -42,6 +45,20 @@ const ZoneDb& db() {
   return *instance;
 }
 
+// LRRR for www.example.com, this site left (no cache: the decision path without shm).
+const Lrrr& lrrr() {
+  static Lrrr instance = [] {
+    LrrrName n;
+    n.name = std::string("\3www\7example\3com\0", 17);
+    n.measure[0] = std::string("\3lrl\3www\7example\3com\0", 21);
+    n.measure[1] = std::string("\3lrr\3www\7example\3com\0", 21);
+    n.addrs[0][0].push_back({10, 0, 0, 1});
+    n.addrs[1][1].push_back({0x20, 0x01});
+    return Lrrr({n});
+  }();
+  return instance;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -57,6 +74,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ctx.rotation = &rotation;
       AnswerInfo info;
       size_t n = db().answer(q, ctx, out.data(), limit, info);
+      check(n <= limit);
+      if (n) check(get16(out.data()) == q.id && (out[2] & 0x80));
+      sockaddr_in peer{};
+      peer.sin_family = AF_INET;
+      uint64_t counters[kLrrrCounterCount] = {};
+      n = lrrr().answer(q, reinterpret_cast<sockaddr*>(&peer), nullptr, out.data(), limit, info, counters);
       check(n <= limit);
       if (n) check(get16(out.data()) == q.id && (out[2] & 0x80));
     }
