@@ -61,7 +61,8 @@ struct DnsConfig : ServiceConfig {
   int line = 0;
   std::shared_ptr<ZoneDb> db = std::make_shared<ZoneDb>();
   std::vector<HealthTarget> targets;
-  std::shared_ptr<IcmpSocket> icmp;
+  bool wantsIcmp = false;
+  std::shared_ptr<IcmpSocket> icmp;  // opened by the master while privileged, shared by workers
   uint16_t maxUdp = 1232;
   double tcpIdle = 10;
   RrlSettings rrl;
@@ -78,6 +79,10 @@ struct DnsConfig : ServiceConfig {
     return out;
   }
   size_t regionBytes() const { return sizeof(HealthRegionHeader) + targets.size() * sizeof(HealthSlot); }
+  // The raw ICMP socket needs CAP_NET_RAW, which workers lose when they drop privileges.
+  void acquirePrivileged() override {
+    if (wantsIcmp && !icmp) icmp = std::make_shared<IcmpSocket>();
+  }
   std::vector<RegionRequest> regions() const override {
     std::vector<RegionRequest> out;
     if (lrrr && lrrrBytes) {
@@ -176,9 +181,9 @@ class DnsService : public Service, public DatagramHandler {
       }
     }
     if (ctx_.workerIndex == 0 && health_) {
-      if (config_.icmp && config_.icmp->fd < 0)
+      if (config_.wantsIcmp && (!config_.icmp || config_.icmp->fd < 0))
         LOG_WARN("[%s] %s; ICMP checks fall back to ping sockets", config_.title().c_str(),
-                 config_.icmp->error.c_str());
+                 config_.icmp ? config_.icmp->error.c_str() : "no raw ICMP socket");
       prober_ = std::make_unique<Prober>(ctx_.loop, config_.title(), config_.targets, health_,
                                          ctx_.counters + kFixedCounters, ctx_.counters + kProbeOk,
                                          config_.icmp ? config_.icmp->fd : -1);
@@ -724,7 +729,7 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   cfg->db->finish();
   parseLrrr(in, *cfg);
   // The raw socket must exist before workers drop privileges (see health.hpp).
-  if (icmp) cfg->icmp = std::make_shared<IcmpSocket>();
+  cfg->wantsIcmp = icmp;
   LOG_INFO("[dns:%s] %zu zone(s), %zu records, %zu precomputed answers, %zu health target(s)",
            in.section().name.c_str(), cfg->db->zoneCount(), cfg->db->recordCount(),
            cfg->db->precomputedCount(), cfg->targets.size());
