@@ -10,7 +10,8 @@
 CXX      ?= g++
 CLANGXX  ?= clang++
 CXXFLAGS ?= -O2 -g
-CXXFLAGS += -std=c++20 -Wall -Wextra -pthread -I.
+# Required flags survive a CXXFLAGS given on the command line (e.g. sanitizer builds).
+override CXXFLAGS += -std=c++20 -Wall -Wextra -pthread -I.
 DEPFLAGS  = -MMD -MP
 LDLIBS   := -lev -linih -lz -lsodium -llzo2 -lpthread -lrt
 GTEST    := -lgtest -lpthread
