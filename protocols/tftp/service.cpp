@@ -103,7 +103,9 @@ class TftpService : public Service {
     if (host_.rootFd < 0)
       LOG_ERROR("[%s] root %s: %s", config_.title().c_str(), config_.settings.root.c_str(),
                 strerror(errno));
-    raiseFileLimit();
+    // A connected socket pair (session.hpp) costs one fd more: at most an eighth of the fd
+    // limit's worth of sessions get one, so max_sessions mapped transfers still fit.
+    host_.maxConnected = static_cast<size_t>(raiseFileLimit() / 8);
     setActive(0);
     for (size_t i = 0; i < ctx_.fds.size() && i < config_.listen.size(); ++i) {
       auto port = std::make_unique<ListenPort>(*this, config_.listen[i]);
@@ -132,7 +134,7 @@ class TftpService : public Service {
     return buildError(out, cap, code, message);
   }
   void release(Session* session, bool wasActive);
-  void raiseFileLimit();
+  rlim_t raiseFileLimit();
 
   const TftpConfig& config_;
   ServiceContext ctx_;
@@ -223,17 +225,20 @@ void TftpService::release(Session* session, bool wasActive) {
 }
 
 // Each transfer holds a socket and a file: make sure the fd limit allows max_sessions of them.
-void TftpService::raiseFileLimit() {
+// Returns the limit in force.
+rlim_t TftpService::raiseFileLimit() {
   rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
   rlim_t want = static_cast<rlim_t>(config_.settings.maxSessions) * 2;
-  if (limit.rlim_cur >= want) return;
+  if (limit.rlim_cur >= want) return limit.rlim_cur;
   rlim_t before = limit.rlim_cur;
   limit.rlim_cur = std::min(want, limit.rlim_max);
-  if (setrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < want)
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return before;
+  if (limit.rlim_cur < want)
     LOG_WARN("[%s] open file limit %lu (was %lu) is below 2 x max_sessions: raise "
              "worker_rlimit_nofile", config_.title().c_str(),
              static_cast<unsigned long>(limit.rlim_cur), static_cast<unsigned long>(before));
+  return limit.rlim_cur;
 }
 
 }  // namespace

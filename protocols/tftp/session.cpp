@@ -68,14 +68,18 @@ void sizeBuffers(int fd, size_t bytes) {
 Session::Session(SessionHost& host) : host_(host) {
   ev_io_init(&io_, onReadable, -1, EV_READ);
   io_.data = this;
+  ev_io_init(&strayIo_, onStray, -1, EV_READ);
+  strayIo_.data = this;
   ev_init(&timer_, onTimer);
   timer_.data = this;
 }
 
 Session::~Session() {
   ev_io_stop(host_.loop, &io_);
+  ev_io_stop(host_.loop, &strayIo_);
   ev_timer_stop(host_.loop, &timer_);
   if (sock_ >= 0) ::close(sock_);
+  if (stray_ >= 0) ::close(stray_);
   if (file_ >= 0) ::close(file_);
 }
 
@@ -174,6 +178,7 @@ bool Session::start(const Request& request, const std::string& path, const socka
       file_ = -1;
     }
   }
+  if (host_.connected < host_.maxConnected) connectSocket(local, localLen);
   ev_io_set(&io_, sock_, EV_READ);
   ev_io_start(host_.loop, &io_);
 
@@ -214,6 +219,29 @@ bool Session::openSocket(const sockaddr* local, socklen_t localLen) {
   return true;
 }
 
+// Best effort: on any failure the session keeps its unconnected socket, which works alone.
+void Session::connectSocket(const sockaddr* local, socklen_t localLen) {
+  sockaddr_storage bound{};
+  socklen_t boundLen = sizeof bound;
+  if (getsockname(sock_, reinterpret_cast<sockaddr*>(&bound), &boundLen) != 0) return;
+  // SO_REUSEADDR only now: set before the bind, port 0 could pick a port already held by
+  // another session's pair (both flagged), which would then share its packets.
+  int on = 1;
+  if (setsockopt(sock_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return;
+  int stray = ::socket(local->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (stray < 0) return;
+  if (setsockopt(stray, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      ::bind(stray, reinterpret_cast<sockaddr*>(&bound), localLen) != 0 ||
+      ::connect(sock_, reinterpret_cast<sockaddr*>(&peer_), peerLen_) != 0) {
+    ::close(stray);
+    return;
+  }
+  stray_ = stray;
+  ++host_.connected;
+  ev_io_set(&strayIo_, stray_, EV_READ);
+  ev_io_start(host_.loop, &strayIo_);
+}
+
 void Session::armTimer() {
   timer_.repeat = state_ == State::Dally ? std::max(2 * timeout_, 2.0) : timeout_;
   ev_timer_again(host_.loop, &timer_);
@@ -222,9 +250,41 @@ void Session::armTimer() {
 void Session::onReadable(struct ev_loop*, ev_io* w, int) { static_cast<Session*>(w->data)->receive(); }
 void Session::onTimer(struct ev_loop*, ev_timer* w, int) { static_cast<Session*>(w->data)->onTimeout(); }
 
+void Session::onStray(struct ev_loop*, ev_io* w, int) {
+  static_cast<Session*>(w->data)->answerStrays();
+}
+
+// Packets from other TIDs (the connected socket only gets the client's): error 5 to each,
+// from this transfer's port, leaving the transfer alone (RFC 1350).
+void Session::answerStrays() {
+  for (unsigned i = 0; i < kRecvBatch; ++i) {
+    sockaddr_storage from{};
+    socklen_t fromLen = sizeof from;
+    uint8_t packet[4];
+    ssize_t n = ::recvfrom(stray_, packet, sizeof packet, MSG_DONTWAIT | MSG_TRUNC,
+                           reinterpret_cast<sockaddr*>(&from), &fromLen);
+    if (n < 0) return;
+    if (samePeer(peer_, reinterpret_cast<sockaddr*>(&from))) continue;  // raced the connect()
+    if (n >= 2 && packet[1] == static_cast<uint8_t>(Opcode::Error)) continue;
+    uint8_t reply[128];
+    size_t len = buildError(reply, sizeof reply, ErrorCode::UnknownTid, {});
+    ::sendto(stray_, reply, len, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), fromLen);
+    host_.count(kErrorsSent);
+  }
+}
+
 void Session::receive() {
-  unsigned batch = reading_ ? 4 : kRecvBatch;
   auto& h = host_;
+  if (reading_ && window_ == 1 && stray_ >= 0) {
+    // Lockstep read on a connected socket: one ACK per round trip, from the client only. A
+    // plain recv (no msghdr, no address) is the cheapest receive; a batch would cost a second,
+    // empty attempt.
+    ssize_t n = ::recv(sock_, h.recvBuffer.data(), kMaxDatagram, MSG_DONTWAIT | MSG_TRUNC);
+    if (n >= 0 && static_cast<size_t>(n) <= kMaxDatagram)
+      handle(h.recvBuffer.data(), static_cast<size_t>(n));
+    return;
+  }
+  unsigned batch = reading_ ? (window_ == 1 ? 1 : 4) : kRecvBatch;
   for (unsigned i = 0; i < batch; ++i) {
     h.iov[i] = {h.recvBuffer.data() + i * kMaxDatagram, kMaxDatagram};
     std::memset(&h.msgs[i], 0, sizeof(mmsghdr));
@@ -382,14 +442,18 @@ void Session::sendWindow(bool retransmit) {
     buildDataHeader(header, 4, static_cast<uint16_t>(base_ + i));
     h.iov[2 * i] = {header, 4};
     std::memset(&h.msgs[i], 0, sizeof(mmsghdr));
-    h.msgs[i].msg_hdr.msg_name = &peer_;
-    h.msgs[i].msg_hdr.msg_namelen = peerLen_;
+    if (stray_ < 0) {  // a connected socket sends without an address (cached route)
+      h.msgs[i].msg_hdr.msg_name = &peer_;
+      h.msgs[i].msg_hdr.msg_namelen = peerLen_;
+    }
     h.msgs[i].msg_hdr.msg_iov = &h.iov[2 * i];
     h.msgs[i].msg_hdr.msg_iovlen = 2;
   }
   unsigned sent = 0;
   while (sent < blocks) {
-    int n = ::sendmmsg(sock_, h.msgs.data() + sent, blocks - sent, MSG_DONTWAIT);
+    // One block (lockstep): sendmsg skips sendmmsg's per-message bookkeeping.
+    int n = blocks == 1 ? (::sendmsg(sock_, &h.msgs[0].msg_hdr, MSG_DONTWAIT) >= 0 ? 1 : -1)
+                        : ::sendmmsg(sock_, h.msgs.data() + sent, blocks - sent, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EFAULT) {  // the mapped file was truncated under us
@@ -513,7 +577,11 @@ void Session::sendAck(uint64_t block) {
 // ---- common ----
 
 void Session::sendControl() {
-  ::sendto(sock_, control_, controlLen_, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&peer_), peerLen_);
+  if (stray_ >= 0)
+    ::send(sock_, control_, controlLen_, MSG_DONTWAIT);
+  else
+    ::sendto(sock_, control_, controlLen_, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&peer_),
+             peerLen_);
 }
 
 void Session::sendError(ErrorCode code, std::string_view message, const sockaddr* to,
@@ -561,10 +629,15 @@ void Session::succeed() {
 
 void Session::close() {
   ev_io_stop(host_.loop, &io_);
+  ev_io_stop(host_.loop, &strayIo_);
   ev_timer_stop(host_.loop, &timer_);
   if (sock_ >= 0) ::close(sock_);
+  if (stray_ >= 0) {
+    ::close(stray_);
+    --host_.connected;
+  }
   if (file_ >= 0) ::close(file_);
-  sock_ = file_ = -1;
+  sock_ = stray_ = file_ = -1;
   if (map_) host_.mapped.release(map_);
   map_ = nullptr;
   pendingWrites_.clear();

@@ -13,6 +13,14 @@
 // (the Sorcerer's Apprentice fix). Netascii blocks are rebuilt from (file offset, pending
 // byte) checkpoints, so a retransmission re-encodes exactly the same bytes.
 //
+// Sockets: the transfer socket is connect()ed to the client, so the kernel caches the route
+// both ways (no route lookup per DATA sent, early demux for each ACK received) and only the
+// client's packets reach it. A second, unconnected socket bound to the same port (SO_REUSEADDR,
+// set after the first bind picked a free port) receives every other source's packets and
+// answers them with error 5 (unknown TID), as RFC 1350 asks. The pair costs one more fd, so
+// it is used while the worker has fds to spare (SessionHost::maxConnected); beyond that a
+// session runs on one unconnected socket and checks the source of each packet itself.
+//
 // Write: DATA is written in order into an Upload (temp file); an ACK goes out every
 // `windowsize` blocks, on the last (short) block, or once when a gap or duplicate shows the
 // client missed our ACK. The file is linked into place when the short block arrives; the
@@ -54,6 +62,8 @@ struct SessionHost {
   std::vector<mmsghdr> msgs;
   std::vector<sockaddr_storage> from;
   MappedFiles mapped;  // octet reads send straight from these
+  size_t connected = 0;     // sessions running on a connected socket pair
+  size_t maxConnected = 0;  // ... at most (fd budget)
   // The session is over (closed, socket gone): return it to the pool. `wasActive`: it had not
   // been reported idle() before.
   std::function<void(Session*, bool wasActive)> finished;
@@ -88,8 +98,11 @@ class Session {
   enum class State : uint8_t { Idle, Oack, Transfer, Dally };
 
   static void onReadable(struct ev_loop*, ev_io* w, int);
+  static void onStray(struct ev_loop*, ev_io* w, int);
   static void onTimer(struct ev_loop*, ev_timer* w, int);
   bool openSocket(const sockaddr* local, socklen_t localLen);
+  void connectSocket(const sockaddr* local, socklen_t localLen);
+  void answerStrays();
   void receive();
   void handle(const uint8_t* data, size_t len);
   void onTimeout();
@@ -117,8 +130,10 @@ class Session {
   bool reading_ = true;
   Mode mode_ = Mode::Octet;
   int sock_ = -1;
+  int stray_ = -1;  // unconnected twin of a connected sock_, for unknown TIDs (else -1)
   int file_ = -1;
   ev_io io_;
+  ev_io strayIo_;
   ev_timer timer_;
   sockaddr_storage peer_{};
   socklen_t peerLen_ = 0;

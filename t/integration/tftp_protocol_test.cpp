@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "t/integration/harness.hpp"
 #include "t/integration/tftp_client.hpp"
@@ -334,6 +336,45 @@ TEST(TftpProtocol, UnknownTidGetsErrorFiveAndTransferGoesOn) {
   }
   EXPECT_TRUE(got == content);
   EXPECT_EQ(f.m.stop(), 0);
+}
+
+// Sessions run on a connected socket pair while fds are plentiful (an eighth of the fd limit:
+// 8 here) and on one unconnected socket beyond: both answer a stray TID with error 5.
+TEST(TftpProtocol, UnknownTidOnConnectedAndUnconnectedSessions) {
+  int port = freePort(true);
+  Instance m("[tftp:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
+                 "\nroot = {dir}/root\ntimeout = 300ms\nretries = 10\n",
+             "worker_rlimit_nofile = 64", 1);
+  run("mkdir -p " + m.path("root"));
+  std::string content = makeContent(512 * 2 + 1, 14);
+  writeFile(m.path("root/file"), content);
+  ASSERT_TRUE(m.start()) << m.log();
+  std::vector<std::unique_ptr<TftpTestClient>> clients;
+  for (int i = 0; i < 10; ++i) {  // 8 connected, then 2 unconnected
+    clients.push_back(std::make_unique<TftpTestClient>(port));
+    clients.back()->sendRequest(Opcode::Rrq, "file");
+    TftpPacket p;
+    ASSERT_TRUE(clients.back()->receive(p));
+    ASSERT_EQ(p.number, 1);
+  }
+  for (int i : {0, 9}) {
+    TftpTestClient& c = *clients[i];
+    TftpTestClient intruder(port);
+    intruder.sendRaw(std::string("\0\4\0\1", 4), c.tid());
+    TftpPacket p;
+    ASSERT_TRUE(intruder.receive(p)) << i;
+    EXPECT_EQ(p.opcode, Opcode::Error);
+    EXPECT_EQ(p.number, 5);
+    EXPECT_EQ(p.from.sin_port, c.tid().sin_port);
+    c.ack(1);
+    do ASSERT_TRUE(c.receive(p)) << i;  // skips block 1 resent on a timeout
+    while (p.opcode == Opcode::Data && p.number == 1);
+    EXPECT_EQ(p.opcode, Opcode::Data);
+    EXPECT_EQ(p.number, 2);
+    EXPECT_TRUE(p.payload == block(content, 1)) << i;
+  }
+  for (auto& c : clients) c->error(0, "done");
+  EXPECT_EQ(m.stop(), 0);
 }
 
 TEST(TftpProtocol, BlockNumbersRollOverBothWays) {
