@@ -13,37 +13,17 @@
 #include <vector>
 
 #include "shm/arena.hpp"
+#include "t/unit/shm_test_util.hpp"
 
 using manifold::shm::Arena;
 
 namespace {
 
-// A MAP_SHARED anonymous mapping: shared with forked children like a shm region.
-struct SharedMemory {
-  explicit SharedMemory(size_t n) : bytes(n) {
-    base = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED) throw std::runtime_error("mmap");
-  }
-  ~SharedMemory() { munmap(base, bytes); }
-  size_t bytes;
-  void* base;
-};
+using manifold::shm::testing::Reaper;
+using manifold::shm::testing::SharedMemory;
 
-struct Reaper {
-  std::vector<pid_t> pids;
-  ~Reaper() {
-    for (pid_t pid : pids) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-  int wait(pid_t pid) {
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    std::erase(pids, pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-};
+// A MAP_SHARED anonymous mapping: shared with forked children like a shm region.
+
 
 void fill(Arena* a, uint64_t off, size_t n, uint64_t seed) {
   auto* p = static_cast<unsigned char*>(a->ptr(off));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "shm/segment.hpp"
+#include "t/unit/shm_test_util.hpp"
 
 using manifold::shm::RegionInfo;
 using manifold::shm::RegionState;
@@ -21,6 +22,9 @@ using manifold::shm::Segment;
 using manifold::shm::SegmentNotFound;
 
 namespace {
+
+using manifold::shm::testing::Reaper;
+using manifold::shm::testing::SharedMemory;
 
 std::string uniqueName() {
   static int counter = 0;
@@ -38,22 +42,6 @@ struct NameGuard {
   ~NameGuard() { shm_unlink(("/manifold." + name).c_str()); }
 };
 
-// Kills and reaps whatever a failed assertion left running.
-struct Reaper {
-  std::vector<pid_t> pids;
-  ~Reaper() {
-    for (pid_t pid : pids) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-  int wait(pid_t pid) {
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    std::erase(pids, pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-};
 
 const RegionInfo* findInfo(const std::vector<RegionInfo>& all, const std::string& name,
                            RegionState state) {

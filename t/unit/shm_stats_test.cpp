@@ -13,6 +13,7 @@
 
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
+#include "t/unit/shm_test_util.hpp"
 
 using manifold::shm::kCounter;
 using manifold::shm::kGauge;
@@ -23,27 +24,14 @@ using manifold::shm::WorkerInfo;
 
 namespace {
 
+using manifold::shm::testing::Reaper;
+using manifold::shm::testing::SharedMemory;
+
 std::string uniqueName() {
   static int counter = 0;
   return "test-stats-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
 }
 
-// Kills and reaps whatever a failed assertion left running.
-struct Reaper {
-  std::vector<pid_t> pids;
-  ~Reaper() {
-    for (pid_t pid : pids) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-  int wait(pid_t pid) {
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    std::erase(pids, pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-};
 
 // Region bases are 4096-aligned in the segment; test buffers are too.
 struct AlignedBuffer {

@@ -15,6 +15,7 @@
 #include "shm/robust_mutex.hpp"
 #include "shm/segment.hpp"
 #include "shm/table.hpp"
+#include "t/unit/shm_test_util.hpp"
 
 using manifold::shm::RobustLockGuard;
 using manifold::shm::RobustMutex;
@@ -24,6 +25,8 @@ using manifold::shm::TableEntry;
 using PutResult = Table::PutResult;
 
 namespace {
+
+using manifold::shm::testing::Reaper;
 
 std::string uniqueName() {
   static int counter = 0;
@@ -44,35 +47,6 @@ struct TestTable {
   Table* table = nullptr;
 };
 
-struct Reaper {
-  std::vector<pid_t> pids;
-  ~Reaper() {
-    for (pid_t pid : pids) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-  int wait(pid_t pid) {
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    std::erase(pids, pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  template <class Fn>
-  pid_t spawn(Fn&& fn) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      int rc = 100;
-      try {
-        rc = fn();
-      } catch (...) {
-      }
-      _exit(rc);
-    }
-    if (pid > 0) pids.push_back(pid);
-    return pid;
-  }
-};
 
 std::span<const uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
