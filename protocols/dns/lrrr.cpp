@@ -162,7 +162,7 @@ void Lrrr::formatRegion(void* base, size_t bytes) {
 
 size_t Lrrr::writeAddresses(const Query& q, const LrrrName& n, int winner, uint32_t ttl, uint8_t* out,
                             size_t limit, AnswerInfo& info) const {
-  size_t optSize = q.edns ? 11 + (q.ecs.present ? 8 + (q.ecs.sourcePrefix + 7u) / 8u : 0) : 0;
+  size_t optSize = optRecordSize(q);
   if (limit < kHeaderSize + optSize) return 0;
   PacketWriter w(out, limit - optSize);
   w.start(q.id, static_cast<uint16_t>(kFlagQr | kFlagAa | (q.flags & 0x0110)));
@@ -194,7 +194,7 @@ size_t Lrrr::writeCname(const Query& q, const LrrrName& n, int side, const LrrrT
   target[0] = static_cast<uint8_t>(kLrrrTokenChars);
   encodeLrrrToken(t, n.key, who, suffix, reinterpret_cast<char*>(target + 1));
   std::memcpy(target + 1 + kLrrrTokenChars, suffix.data(), suffix.size());
-  size_t optSize = q.edns ? 11 + (q.ecs.present ? 8 + (q.ecs.sourcePrefix + 7u) / 8u : 0) : 0;
+  size_t optSize = optRecordSize(q);
   if (limit < kHeaderSize + optSize) return 0;
   PacketWriter w(out, limit - optSize);
   w.start(q.id, static_cast<uint16_t>(kFlagQr | kFlagAa | (q.flags & 0x0110)));

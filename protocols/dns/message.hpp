@@ -121,4 +121,11 @@ size_t appendOpt(uint8_t* buf, size_t len, size_t cap, uint16_t payload, uint16_
 size_t writeErrorReply(const uint8_t* packet, size_t len, const Query& q, uint8_t rcode,
                        uint8_t* out, size_t cap);
 
+// Bytes the OPT record of the answer to `q` takes (0 without EDNS): answers reserve it first so
+// truncation never drops the OPT. 11 fixed bytes, plus the ECS option echoed with its address.
+inline size_t optRecordSize(const Query& q) {
+  if (!q.edns) return 0;
+  return 11 + (q.ecs.present ? 8 + (q.ecs.sourcePrefix + 7u) / 8u : 0);
+}
+
 }  // namespace manifold::dns

@@ -530,7 +530,7 @@ size_t ZoneDb::emitPrecomputed(const Precomputed& p, const Query& q, uint8_t* ou
                                AnswerInfo& info) const {
   size_t qlen = q.questionEnd - kHeaderSize;
   size_t head = kHeaderSize + qlen;
-  size_t optSize = q.edns ? 11 + (q.ecs.present ? 8 + (q.ecs.sourcePrefix + 7u) / 8u : 0) : 0;
+  size_t optSize = optRecordSize(q);
   if (head + optSize > limit) return 0;
   size_t room = limit - head - optSize;
   uint16_t flags = static_cast<uint16_t>(kFlagQr | (q.flags & 0x0110) | p.flags);
@@ -579,7 +579,7 @@ size_t ZoneDb::answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t l
       if (pi != NameTable::kNone) return emitPrecomputed(precomputed_[pi], q, out, limit, info);
     }
   }
-  size_t optSize = q.edns ? 11 + (q.ecs.present ? 8 + (q.ecs.sourcePrefix + 7u) / 8u : 0) : 0;
+  size_t optSize = optRecordSize(q);
   if (limit < kHeaderSize + optSize) return 0;
   PacketWriter w(out, limit - optSize);
   w.start(q.id, static_cast<uint16_t>(kFlagQr | (q.flags & 0x0110)));
