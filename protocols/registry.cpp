@@ -13,6 +13,16 @@ std::map<std::string, ProtocolParser, std::less<>>& registry() {
 }
 }  // namespace
 
+std::vector<ListenRequest> listenRequests(const std::vector<config::ListenAddress>& addresses,
+                                          int line, bool udp, bool tcp) {
+  std::vector<ListenRequest> out;
+  for (const auto& address : addresses) {
+    if (udp) out.push_back({address, Transport::Udp, line});
+    if (tcp) out.push_back({address, Transport::Tcp, line});
+  }
+  return out;
+}
+
 ProtocolRegistrar::ProtocolRegistrar(const char* name, ProtocolParser parse) {
   registry()[name] = parse;
 }

@@ -101,6 +101,11 @@ class ServiceConfig {
   virtual std::unique_ptr<Service> createService(ServiceContext& ctx) const = 0;
 };
 
+// The requests for `addresses` from one `listen` key at `line`: per address, UDP (if udp) then
+// TCP (if tcp). Services index ServiceContext::fds in this order.
+std::vector<ListenRequest> listenRequests(const std::vector<config::ListenAddress>& addresses,
+                                          int line, bool udp, bool tcp);
+
 // Parses and validates one section; throws config::ConfigError.
 using ProtocolParser = std::unique_ptr<ServiceConfig> (*)(config::SectionReader&);
 

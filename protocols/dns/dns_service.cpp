@@ -71,12 +71,7 @@ struct DnsConfig : ServiceConfig {
   size_t lrrrBytes = 0;
 
   std::vector<ListenRequest> listeners() const override {
-    std::vector<ListenRequest> out;
-    for (auto& a : listen) {
-      out.push_back({a, Transport::Udp, line});
-      out.push_back({a, Transport::Tcp, line});
-    }
-    return out;
+    return listenRequests(listen, line, true, true);
   }
   size_t regionBytes() const { return sizeof(HealthRegionHeader) + targets.size() * sizeof(HealthSlot); }
   // The raw ICMP socket needs CAP_NET_RAW, which workers lose when they drop privileges.

@@ -68,9 +68,7 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
 MANIFOLD_PROTOCOL("http", parseHttpSection);
 
 std::vector<ListenRequest> SiteConfig::listeners() const {
-  std::vector<ListenRequest> out;
-  for (auto& address : listen) out.push_back({address, Transport::Tcp, listenLine});
-  return out;
+  return listenRequests(listen, listenLine, false, true);
 }
 
 std::vector<RegionRequest> SiteConfig::regions() const {

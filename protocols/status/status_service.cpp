@@ -144,9 +144,7 @@ struct StatusConfig : ServiceConfig {
   http::ServerLimits limits;
 
   std::vector<ListenRequest> listeners() const override {
-    std::vector<ListenRequest> out;
-    for (auto& address : listen) out.push_back({address, Transport::Tcp, line});
-    return out;
+    return listenRequests(listen, line, false, true);
   }
   std::vector<CounterSpec> counters() const override { return http::httpCounters(); }
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;

@@ -19,9 +19,7 @@ uint32_t TftpSettings::blksizeCap(int family) const {
 }
 
 std::vector<ListenRequest> TftpConfig::listeners() const {
-  std::vector<ListenRequest> out;
-  for (auto& address : listen) out.push_back({address, Transport::Udp, listenLine});
-  return out;
+  return listenRequests(listen, listenLine, true, false);
 }
 
 std::vector<CounterSpec> TftpConfig::counters() const {

@@ -87,12 +87,7 @@ std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
 MANIFOLD_PROTOCOL("tracker", parseTrackerSection);
 
 std::vector<ListenRequest> TrackerConfig::listeners() const {
-  std::vector<ListenRequest> out;
-  for (auto& address : listen) {
-    if (udp) out.push_back({address, Transport::Udp, listenLine});
-    if (http) out.push_back({address, Transport::Tcp, listenLine});
-  }
-  return out;
+  return listenRequests(listen, listenLine, udp, http);
 }
 
 std::vector<RegionRequest> TrackerConfig::regions() const {
