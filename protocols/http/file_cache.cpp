@@ -117,6 +117,7 @@ void FileCache::refresh(const std::string& path, FileInfo& info, double now) {
   makeEtag(info.validators.mtimeNs, info.validators.size, info.validators.ino, info.etag);
   formatHttpDate(info.mtime, info.lastModified);
   info.mime = mime_.lookup(path);
+  info.compressible = isCompressible(info.mime);
 }
 
 }  // namespace manifold::http

@@ -297,15 +297,13 @@ void StaticSite::sendBody(Exchange& ex, const Representation& rep, uint64_t offs
 void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
   const Request& req = ex.request();
   uint64_t size = info.validators.size;
-  bool compressible = config_.gzip && isCompressible(info.mime);
+  bool compressible = config_.gzip && info.compressible;
   bool wantsGzip =
       compressible && size >= config_.gzipMinLength && acceptsGzip(req.acceptEncoding);
   const FileInfo* staticGz = nullptr;
   if (wantsGzip && config_.gzipStatic) {
-    std::string original = path_;
-    path_ += ".gz";
-    const FileInfo& gz = files_.lookup(path_, ev_now(ctx_.loop));
-    path_ = std::move(original);
+    gzPath_.assign(path_).append(".gz");  // reused buffer: no allocation per request
+    const FileInfo& gz = files_.lookup(gzPath_, ev_now(ctx_.loop));
     if (gz.error == 0 && !gz.isDirectory && gz.mtime >= info.mtime) staticGz = &gz;
   }
   bool small = xcache_.enabled() && size <= config_.xcacheMaxFile;

@@ -80,6 +80,7 @@ class StaticSite : public RequestHandler {
   // Per-request scratch reused across requests: no allocation once warm.
   std::string path_;
   std::string key_;
+  std::string gzPath_;
   std::string memoryBody_;
   std::string head_;
   std::vector<ByteRange> ranges_;
