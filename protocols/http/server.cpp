@@ -84,16 +84,10 @@ void Exchange::endHeaders() {
 
 void Exchange::sendError(int status, std::string_view extraHeaders, bool close) {
   if (close || (bodyUnreadCloses_ && !bodyAccepted_)) keepAlive_ = false;
-  std::string headers(extraHeaders);
-  if (versionMinor_ == 0 && keepAlive_) headers.append("Connection: keep-alive\r\n");
-  size_t before = out().size();
+  // appendErrorResponse writes the Connection header (close, or keep-alive for HTTP/1.0).
   appendErrorResponse(out(), versionMinor_, status, date(), site_->serverHeader, keepAlive_, head_,
-                      headers);
-  status_ = status;
-  // Body bytes: what followed the blank line.
-  std::string_view written(out().data() + before, out().size() - before);
-  size_t end = written.find("\r\n\r\n");
-  finish(status, end == std::string_view::npos ? 0 : written.size() - end - 4);
+                      extraHeaders);
+  finish(status, head_ || statusHasNoBody(status) ? 0 : errorBodyLength(status));
 }
 
 void Exchange::acceptBody() {
