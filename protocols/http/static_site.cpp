@@ -265,9 +265,9 @@ bool StaticSite::serveFromXcache(Exchange& ex, const FileInfo& info, char varian
   return true;
 }
 
-void StaticSite::appendEntityHeaders(Exchange& ex, const FileInfo& info, const Representation& rep) {
-  std::string& o = ex.out();
-  o.append("Content-Type: ").append(info.mime).append("\r\n");
+void StaticSite::appendEntityHeaders(std::string& o, const FileInfo& info, const Representation& rep,
+                                     std::string_view contentType) {
+  o.append("Content-Type: ").append(contentType.empty() ? info.mime : contentType).append("\r\n");
   o.append("Last-Modified: ").append(info.lastModified, 29).append("\r\n");
   o.append("ETag: ").append(rep.etag).append("\r\n");
   if (rep.compressible) o.append("Vary: Accept-Encoding\r\n");
@@ -337,14 +337,11 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     head_.append("Server: ").append(site_.serverHeader).append("\r\nDate: ");
     uint32_t dateOffset = head_.size();
     head_.append(ex.date()).append("\r\n");
+    appendEntityHeaders(head_, info, rep);
+    appendHeader(head_, "Content-Length", body.size());
+    head_.append("Accept-Ranges: bytes\r\n");
     std::string& realOut = ex.out();
     size_t mark = realOut.size();
-    // Reuse appendEntityHeaders by building into the output, then moving it into head_.
-    appendEntityHeaders(ex, info, rep);
-    appendHeader(realOut, "Content-Length", body.size());
-    realOut.append("Accept-Ranges: bytes\r\n");
-    head_.append(realOut, mark, std::string::npos);
-    realOut.resize(mark);
     xcache_.put(key_, info.validators, head_, dateOffset, body);
     realOut.append(head_);
     if (ex.versionMinor() == 0) realOut[mark + 7] = '0';
@@ -418,7 +415,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
 
 void StaticSite::serveFull(Exchange& ex, const FileInfo& info, Representation& rep) {
   ex.beginResponse(200);
-  appendEntityHeaders(ex, info, rep);
+  appendEntityHeaders(ex.out(), info, rep);
   appendHeader(ex.out(), "Content-Length", rep.length);
   ex.out().append("Accept-Ranges: bytes\r\n");
   ex.endHeaders();
@@ -432,7 +429,7 @@ void StaticSite::serveRanges(Exchange& ex, const FileInfo& info, Representation&
   std::string& o = ex.out();
   if (ranges.size() == 1) {
     const ByteRange& r = ranges[0];
-    appendEntityHeaders(ex, info, rep);
+    appendEntityHeaders(ex.out(), info, rep);
     o.append("Content-Range: ");
     appendContentRange(o, r, rep.length);
     o.append("\r\n");
@@ -445,11 +442,7 @@ void StaticSite::serveRanges(Exchange& ex, const FileInfo& info, Representation&
   }
   std::string boundary = multipartBoundary(info.validators.mtimeNs ^ ex.counters()[kRequests]);
   uint64_t length = multipartLength(boundary, info.mime, ranges, rep.length);
-  o.append("Content-Type: multipart/byteranges; boundary=").append(boundary).append("\r\n");
-  o.append("Last-Modified: ").append(info.lastModified, 29).append("\r\n");
-  o.append("ETag: ").append(rep.etag).append("\r\n");
-  if (rep.compressible) o.append("Vary: Accept-Encoding\r\n");
-  if (rep.gzip) o.append("Content-Encoding: gzip\r\n");
+  appendEntityHeaders(o, info, rep, "multipart/byteranges; boundary=" + boundary);
   appendHeader(o, "Content-Length", length);
   ex.endHeaders();
   if (!ex.head()) {

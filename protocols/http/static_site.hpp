@@ -55,7 +55,10 @@ class StaticSite : public RequestHandler {
   // Answers after loadSmall() found the file changed: re-checks it now and serves it again, once.
   void serveChanged(Exchange& ex);
   bool smallGzipBody(const FileInfo& info, std::string& body);
-  void appendEntityHeaders(Exchange& ex, const FileInfo& info, const Representation& rep);
+  // Content-Type (the file's, unless contentType is given), Last-Modified, ETag, Vary,
+  // Content-Encoding.
+  void appendEntityHeaders(std::string& out, const FileInfo& info, const Representation& rep,
+                           std::string_view contentType = {});
   void sendBody(Exchange& ex, const Representation& rep, uint64_t offset, uint64_t length);
   void respondOptions(Exchange& ex);
   void respondNotAllowed(Exchange& ex);
