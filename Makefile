@@ -32,10 +32,13 @@ INTEG_SRC  := $(wildcard t/integration/*.cpp)
 FUZZ_SRC   := $(wildcard t/fuzz/*.cpp)
 FUZZ_BIN   := $(FUZZ_SRC:t/fuzz/%.cpp=bin/fuzz/%)
 
-# Load generators: tools/NAME-load/*.cpp -> bin/manifold-NAME-load
-LOAD_TOOLS := $(patsubst tools/%-load/main.cpp,bin/manifold-%-load,$(wildcard tools/*-load/main.cpp))
+# Tools: tools/NAME/*.cpp (with a main.cpp) -> bin/manifold-NAME (shm inspector, load generators,
+# the UDP ceiling responder)
+TOOLS := $(patsubst tools/%/main.cpp,bin/manifold-%,$(wildcard tools/*/main.cpp))
 
-BINS := bin/manifold bin/manifold-shm $(LOAD_TOOLS)
+tool_objects = $(patsubst %.cpp,build/%.o,$(wildcard tools/$(1)/*.cpp))
+
+BINS := bin/manifold $(TOOLS)
 
 .PHONY: all deps run test unit integration fuzz fuzz-smoke bench clean format
 all: $(BINS)
@@ -48,12 +51,10 @@ bin/manifold: build/master/main.o $(CORE_OBJ)
 	@mkdir -p bin
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
-bin/manifold-shm: $(patsubst %.cpp,build/%.o,$(wildcard tools/shm/*.cpp)) $(CORE_OBJ)
-	@mkdir -p bin
-	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
-
+# Tool objects are found through a function, so make would see them as intermediate and delete them.
+.PRECIOUS: build/%.o
 .SECONDEXPANSION:
-bin/manifold-%-load: $$(patsubst %.cpp,build/%.o,$$(wildcard tools/$$*-load/*.cpp)) $(CORE_OBJ)
+bin/manifold-%: $$(call tool_objects,$$*) $(CORE_OBJ)
 	@mkdir -p bin
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
