@@ -1,0 +1,61 @@
+// The master half of [dns:NAME]: the validated section and what it asks of the master
+// (sockets, shm regions, counters). Parsed in dns_config.cpp (scalar keys and zones),
+// dns_config_pools.cpp (views, pools, checks) and dns_config_lrrr.cpp (lrrr.NAME);
+// its requests to the master are in dns_regions.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "master/config.hpp"
+#include "protocols/dns/health.hpp"
+#include "protocols/dns/lrrr.hpp"
+#include "protocols/dns/rrl.hpp"
+#include "protocols/dns/zone_db.hpp"
+#include "protocols/service.hpp"
+
+namespace manifold::dns {
+
+// Health region layout: HealthRegionHeader, then HealthSlot[targets] (48 bytes each).
+struct HealthRegionHeader {
+  char magic[8];  // "MFDNSHL1"
+  uint32_t targets;
+  uint32_t reserved;
+};
+
+struct DnsConfig : ServiceConfig {
+  std::vector<config::ListenAddress> listen;
+  int line = 0;
+  std::shared_ptr<ZoneDb> db = std::make_shared<ZoneDb>();
+  std::vector<HealthTarget> targets;
+  bool wantsIcmp = false;
+  std::shared_ptr<IcmpSocket> icmp;  // opened by the master while privileged, shared by workers
+  uint16_t maxUdp = 1232;
+  double tcpIdle = 10;
+  RrlSettings rrl;
+  std::string targetsKey;  // identity of the target list, part of the region layout
+  std::shared_ptr<Lrrr> lrrr;
+  size_t lrrrBytes = 0;
+
+  std::vector<ListenRequest> listeners() const override;
+  size_t regionBytes() const { return sizeof(HealthRegionHeader) + targets.size() * sizeof(HealthSlot); }
+  void acquirePrivileged() override;
+  std::vector<RegionRequest> regions() const override;
+  std::vector<CounterSpec> counters() const override;
+  std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
+};
+
+// Words of a config value, split on blanks and commas.
+std::vector<std::string> configWords(const std::string& value);
+// "ADDR" or "ADDR*WEIGHT", IPv4 or IPv6.
+bool parseAddress(const std::string& text, PoolAddress& out);
+
+// view.V, pool.[_]NAME[@V], fallback.NAME[@V], check.NAME: adds the pools to cfg.db (finished
+// afterwards by the caller) and the health targets to cfg.
+void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl);
+// lrrr.NAME and lrrr_cache; needs cfg.db finished.
+void parseLrrr(config::SectionReader& in, DnsConfig& cfg);
+
+}  // namespace manifold::dns

@@ -1,0 +1,77 @@
+// What [dns:NAME] asks of the master: sockets, shm regions (LRRR cache, health state) and
+// counters.
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "protocols/dns/counters.hpp"
+#include "protocols/dns/dns_config.hpp"
+#include "shm/table.hpp"
+
+namespace manifold::dns {
+
+std::vector<ListenRequest> DnsConfig::listeners() const {
+  return listenRequests(listen, line, true, true);
+}
+
+// The raw ICMP socket needs CAP_NET_RAW, which workers lose when they drop privileges.
+void DnsConfig::acquirePrivileged() {
+  if (wantsIcmp && !icmp) icmp = std::make_shared<IcmpSocket>();
+}
+
+std::vector<RegionRequest> DnsConfig::regions() const {
+  std::vector<RegionRequest> out;
+  if (lrrr && lrrrBytes) {
+    // Decision cache (lrrr.hpp): an shm::Table; kept across reloads of the same size.
+    RegionRequest c;
+    c.name = title() + "/lrrr";
+    c.layout = "dns-lrrr-v1 entry=" + std::to_string(sizeof(LrrrEntry)) + " bytes=" + std::to_string(lrrrBytes);
+    c.bytes = lrrrBytes;
+    c.init = [](void* base, size_t bytes, bool adopted) {
+      if (adopted && shm::Table::at(base)) return;
+      Lrrr::formatRegion(base, bytes);
+    };
+    out.push_back(std::move(c));
+  }
+  if (targets.empty()) return out;
+  RegionRequest r;
+  r.name = title() + "/health";
+  // Same targets (address, check, interval) in the same order: the state is adopted on reload.
+  uint64_t h = 1469598103934665603ull;
+  for (char ch : targetsKey) h = (h ^ static_cast<uint8_t>(ch)) * 1099511628211ull;
+  char key[64];
+  snprintf(key, sizeof key, "dns-health-v1 slot=%zu n=%zu h=%016llx", sizeof(HealthSlot), targets.size(),
+           static_cast<unsigned long long>(h));
+  r.layout = key;
+  r.bytes = regionBytes();
+  size_t n = targets.size();
+  r.init = [n](void* base, size_t, bool adopted) {
+    auto* h = static_cast<HealthRegionHeader*>(base);
+    auto* slots = reinterpret_cast<HealthSlot*>(h + 1);
+    if (adopted && std::memcmp(h->magic, "MFDNSHL1", 8) == 0 && h->targets == n) return;
+    std::memcpy(h->magic, "MFDNSHL1", 8);
+    h->targets = static_cast<uint32_t>(n);
+    for (size_t i = 0; i < n; ++i) {
+      new (&slots[i]) HealthSlot{};
+      slots[i].up.store(1);
+    }
+  };
+  out.push_back(std::move(r));
+  return out;
+}
+
+std::vector<CounterSpec> DnsConfig::counters() const {
+  std::vector<CounterSpec> out;
+  for (const char* n : kCounterNames) out.push_back({n, CounterKind::Counter});
+  for (const auto& t : targets) {
+    std::string base;
+    for (char c : t.text) base.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
+    if (base.size() > 44) base.resize(44);
+    out.push_back({"t_" + base + "_up", CounterKind::Gauge});
+    out.push_back({"t_" + base + "_checked", CounterKind::Gauge});
+  }
+  return out;
+}
+
+}  // namespace manifold::dns

@@ -1,0 +1,53 @@
+// The worker half of [dns:NAME]: answers queries from the batched UDP endpoints and the TCP
+// sessions (dns_tcp.hpp), applies RRL to UDP answers, counts, and runs the health prober on
+// worker 0.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "protocols/dns/dns_config.hpp"
+#include "protocols/service.hpp"
+#include "worker/acceptor.hpp"
+#include "worker/udp_endpoint.hpp"
+
+namespace manifold::shm {
+class Table;
+}
+
+namespace manifold::dns {
+
+class DnsService : public Service, public DatagramHandler {
+ public:
+  DnsService(const DnsConfig& config, ServiceContext& ctx);
+
+  void start() override;
+  void stopAccepting() override;
+  size_t inFlight() const override { return 0; }
+
+  size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t, uint8_t* out,
+                    size_t outCap) override;
+
+  // Answers one query; 0 = no reply.
+  size_t handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap, bool udp);
+
+  uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
+  uint64_t* counters() { return ctx_.counters; }
+
+ private:
+  void countType(uint16_t t);
+
+  const DnsConfig& config_;
+  ServiceContext ctx_;
+  HealthSlot* health_ = nullptr;
+  shm::Table* lrrrCache_ = nullptr;
+  uint64_t rotation_ = 0;
+  Rrl rrl_;
+  std::vector<uint8_t> tcpBuffer_;
+  std::vector<std::unique_ptr<UdpEndpoint>> udp_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  std::unique_ptr<Prober> prober_;
+};
+
+}  // namespace manifold::dns

@@ -1,0 +1,44 @@
+#include "protocols/dns/dns_tcp.hpp"
+
+#include <sys/socket.h>
+
+#include "protocols/dns/counters.hpp"
+#include "protocols/dns/dns_service.hpp"
+#include "protocols/dns/wire.hpp"
+
+namespace manifold::dns {
+
+void TcpHandler::onReadable(Connection& conn) {
+  // RFC 1035 4.2.2 / RFC 7766: each message is preceded by its 2-byte length.
+  for (;;) {
+    std::string_view in = conn.pendingInput();
+    if (in.size() < 2) {
+      partial_ = !in.empty();
+      return;
+    }
+    size_t len = get16(reinterpret_cast<const uint8_t*>(in.data()));
+    if (len == 0) {
+      conn.closeAfterFlush();
+      return;
+    }
+    if (in.size() < 2 + len) {
+      partial_ = true;
+      return;
+    }
+    partial_ = false;
+    uint8_t* buf = service_.tcpBuffer();
+    ++service_.counters()[kQueriesTcp];
+    size_t n = service_.handle(reinterpret_cast<const uint8_t*>(in.data()) + 2, len,
+                               reinterpret_cast<const sockaddr*>(&conn.peer()), buf + 2, 65535, false);
+    conn.consume(2 + len);
+    if (n) {
+      put16(buf, static_cast<uint16_t>(n));
+      conn.output().append(reinterpret_cast<const char*>(buf), n + 2);
+    } else {
+      conn.closeAfterFlush();  // a message we do not answer: nothing sensible follows
+      return;
+    }
+  }
+}
+
+}  // namespace manifold::dns

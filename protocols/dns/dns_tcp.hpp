@@ -1,0 +1,23 @@
+// A DNS-over-TCP session (RFC 1035 4.2.2, RFC 7766): each message is preceded by its 2-byte
+// length; several queries per connection, answered in order; the idle timeout is the
+// connection's (set by the acceptor).
+#pragma once
+
+#include "worker/connection.hpp"
+
+namespace manifold::dns {
+
+class DnsService;
+
+class TcpHandler : public ConnectionHandler {
+ public:
+  explicit TcpHandler(DnsService& s) : service_(s) {}
+  void onReadable(Connection& conn) override;
+  bool busy() const override { return partial_; }
+
+ private:
+  DnsService& service_;
+  bool partial_ = false;
+};
+
+}  // namespace manifold::dns
