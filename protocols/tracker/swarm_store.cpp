@@ -276,13 +276,31 @@ void SwarmStore::releaseLists(TorrentSlot& t) {
 
 namespace {
 
+// Peer keys are 6 or 18 bytes (address + port): compared as big-endian words rather than through
+// memcmp, whose call and length dispatch cost more than the compare for keys this short.
+uint64_t loadBig(const uint8_t* p, size_t n) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, n);
+  return __builtin_bswap64(v) >> (64 - 8 * n);
+}
+
+int compareKey(const uint8_t* a, const uint8_t* b, size_t keyBytes) {
+  for (size_t at = 0; at < keyBytes;) {
+    const size_t n = std::min<size_t>(8, keyBytes - at);
+    const uint64_t x = loadBig(a + at, n), y = loadBig(b + at, n);
+    if (x != y) return x < y ? -1 : 1;
+    at += n;
+  }
+  return 0;
+}
+
 // Binary search by key: index of the record, or of the insertion point with found = false.
 uint32_t locate(const uint8_t* rec, uint32_t count, size_t stride, size_t keyBytes,
                 const uint8_t* key, bool& found) {
   uint32_t lo = 0, hi = count;
   while (lo < hi) {
     const uint32_t mid = (lo + hi) / 2;
-    const int c = std::memcmp(rec + size_t{mid} * stride, key, keyBytes);
+    const int c = compareKey(rec + size_t{mid} * stride, key, keyBytes);
     if (c == 0) {
       found = true;
       return mid;
@@ -413,7 +431,7 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
     if (idx >= n) idx -= n;
     if (in.seeder && (r[keyBytes] & kSeederFlag)) continue;  // seeders only want leechers
     if (static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) < 0) continue;  // expired
-    if (std::memcmp(r, in.peerKey, keyBytes) == 0) continue;  // never the asking peer
+    if (compareKey(r, in.peerKey, keyBytes) == 0) continue;  // never the asking peer
     std::memcpy(peersOut + size_t{out.peers} * keyBytes, r, keyBytes);
     ++out.peers;
   }
