@@ -447,6 +447,22 @@ ScrapeCounts SwarmStore::scrape(const uint8_t* infoHash) {
   return {t->seeders, t->downloaded, t->leechers};
 }
 
+void SwarmStore::collect(std::vector<TorrentCounts>& out) {
+  for (uint32_t si = 0; si < header_->shards; ++si) {
+    ShardHeader* s = shard(si);
+    ShardLock lock(*this, s);
+    if (s->torrents == 0) continue;
+    const TorrentSlot* t = slots(s);
+    for (uint32_t i = 0; i < header_->slotsPerShard; ++i) {
+      if (!t[i].live) continue;
+      TorrentCounts c;
+      std::memcpy(c.infoHash.data(), t[i].infoHash, kInfoHashBytes);
+      c.counts = {t[i].seeders, t[i].downloaded, t[i].leechers};
+      out.push_back(c);
+    }
+  }
+}
+
 std::vector<PeerInfo> SwarmStore::list(const uint8_t* infoHash, uint32_t now) {
   std::vector<PeerInfo> out;
   const uint64_t hash = hashOf(infoHash);

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "protocols/tracker/access_list.hpp"
 #include "protocols/tracker/udp_packet.hpp"
 #include "shm/arena.hpp"
 #include "shm/robust_mutex.hpp"
@@ -110,6 +111,13 @@ class SwarmStore {
   AnnounceOutput announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random);
   ScrapeCounts scrape(const uint8_t* infoHash);
   std::vector<PeerInfo> list(const uint8_t* infoHash, uint32_t now);
+  // Appends every torrent's info hash and counts (shard by shard, one lock at a time), for
+  // the HTTP full scrape. Unsorted.
+  struct TorrentCounts {
+    InfoHash infoHash;
+    ScrapeCounts counts;
+  };
+  void collect(std::vector<TorrentCounts>& out);
   // Drops peers not seen for peerTimeout, reclaims empty torrents, shrinks sparse lists.
   CleanTotals clean(uint32_t now, uint32_t peerTimeout);
 

@@ -11,6 +11,9 @@
 //   clean_interval    how often worker 0 sweeps expired peers and empty torrents (default 60s)
 //   connection_id_lifetime  validity of a UDP connection id (default 2m)
 //   max_scrape_hashes hashes answered per scrape (default 74, the BEP 15 packet limit)
+//   full_scrape       on|off (default off): HTTP /scrape without info_hash lists every torrent;
+//                     each worker rebuilds that answer at most once per full_scrape_interval
+//   full_scrape_interval  (default 30s)
 //   memory            shm region for swarms (default 64M): the memory budget
 //   max_torrents      torrent slots (default memory / 512)
 //   shards            lock stripes (default 256)
@@ -59,6 +62,8 @@ struct TrackerConfig : ServiceConfig {
   double cleanInterval = 60;
   uint32_t connectionIdLifetime = 120;
   uint32_t maxScrapeHashes = 74;
+  bool fullScrape = false;
+  double fullScrapeInterval = 30;
   StoreGeometry geometry;
   AccessList accessList;
   std::string accessListFile;

@@ -335,25 +335,60 @@ class HttpHandler : public http::RequestHandler {
   void scrape(http::Exchange& ex) {
     const int n = parseScrapeQuery(ex.request().query, hashes_.data(), t_.config().maxScrapeHashes);
     if (n < 0) return fail("invalid info_hash");
-    if (n == 0) return fail("full scrape is not supported");
+    if (n == 0 && !t_.config().fullScrape) return fail("full scrape is not supported");
     if (!t_.ready()) return fail("tracker unavailable");
     t_.count(kScrapes);
+    if (n == 0) return fullScrape();
     // d5:filesd<hash>d8:completei.e10:downloadedi.e10:incompletei.ee...ee, hashes sorted.
-    std::vector<InfoHash> sorted(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) std::memcpy(sorted[i].data(), hashes_.data() + i * 20, 20);
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    body_ = "d5:filesd";
-    for (auto& h : sorted) {
-      ScrapeCounts c = t_.store().scrape(h.data());
-      bencode::appendString(body_, std::string_view(reinterpret_cast<const char*>(h.data()), 20));
-      body_.push_back('d');
-      bencode::appendKeyInt(body_, "complete", c.seeders);
-      bencode::appendKeyInt(body_, "downloaded", c.downloaded);
-      bencode::appendKeyInt(body_, "incomplete", c.leechers);
-      body_.push_back('e');
+    scraped_.clear();
+    for (int i = 0; i < n; ++i) {
+      SwarmStore::TorrentCounts c;
+      std::memcpy(c.infoHash.data(), hashes_.data() + i * 20, 20);
+      scraped_.push_back(c);
     }
-    body_ += "ee";
+    sortUnique(scraped_);
+    for (auto& c : scraped_) c.counts = t_.store().scrape(c.infoHash.data());
+    appendFiles(body_, scraped_);
+  }
+
+  // Every torrent the access list still permits, rebuilt at most once per
+  // full_scrape_interval (a full scrape walks every shard; a busy tracker gets many).
+  void fullScrape() {
+    const uint32_t now = t_.now();
+    if (fullScrapeBody_.empty() || now - fullScrapeBuilt_ >= t_.config().fullScrapeInterval) {
+      scraped_.clear();
+      t_.store().collect(scraped_);
+      std::erase_if(scraped_, [&](const SwarmStore::TorrentCounts& c) {
+        return !t_.config().accessList.permits(c.infoHash.data());
+      });
+      sortUnique(scraped_);
+      fullScrapeBody_.clear();
+      appendFiles(fullScrapeBody_, scraped_);
+      fullScrapeBuilt_ = now;
+    }
+    body_ = fullScrapeBody_;
+  }
+
+  static void sortUnique(std::vector<SwarmStore::TorrentCounts>& v) {
+    auto byHash = [](const auto& a, const auto& b) { return a.infoHash < b.infoHash; };
+    std::sort(v.begin(), v.end(), byHash);
+    v.erase(std::unique(v.begin(), v.end(),
+                        [](const auto& a, const auto& b) { return a.infoHash == b.infoHash; }),
+            v.end());
+  }
+
+  // Bencoded dictionaries need their keys sorted: `torrents` is.
+  static void appendFiles(std::string& out, const std::vector<SwarmStore::TorrentCounts>& torrents) {
+    out += "d5:filesd";
+    for (auto& t : torrents) {
+      bencode::appendString(out, std::string_view(reinterpret_cast<const char*>(t.infoHash.data()), 20));
+      out.push_back('d');
+      bencode::appendKeyInt(out, "complete", t.counts.seeders);
+      bencode::appendKeyInt(out, "downloaded", t.counts.downloaded);
+      bencode::appendKeyInt(out, "incomplete", t.counts.leechers);
+      out.push_back('e');
+    }
+    out += "ee";
   }
 
   // GET /swarm?info_hash=<40 hex> (loopback clients only): one line per peer, for operators.
@@ -390,7 +425,9 @@ class HttpHandler : public http::RequestHandler {
   }
 
   Tracker& t_;
-  std::string body_;
+  std::string body_, fullScrapeBody_;
+  uint32_t fullScrapeBuilt_ = 0;
+  std::vector<SwarmStore::TorrentCounts> scraped_;
   std::vector<uint8_t> peers_, hashes_;
 };
 

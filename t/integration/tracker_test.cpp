@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <set>
@@ -524,6 +525,46 @@ TEST(Tracker, ScrapeManyHashes) {
   int64_t downloaded = 0;
   for (auto& [k, f] : files) downloaded += f.get("downloaded")->integer;
   EXPECT_EQ(downloaded, 20);
+  EXPECT_EQ(m.stop(), 0);
+}
+
+// Full scrape (off by default): every torrent, sorted by raw hash as bencoding requires, minus
+// those the access list no longer permits; rebuilt at most once per full_scrape_interval.
+TEST(Tracker, FullScrapeListsEveryTorrent) {
+  int port = trackerPort();
+  Instance m(section(port, "full_scrape = on\nfull_scrape_interval = 2s\n"), "", 1);
+  ASSERT_TRUE(m.start()) << m.log();
+  UdpClient c(port);
+  uint64_t cid = c.connect();
+  for (int i = 0; i < 5; ++i) c.announce(cid, Hash(300 + i), static_cast<uint16_t>(7000 + i), i, 2);
+  c.announce(cid, Hash(302), 7100, 0, 1);  // a second peer (seeder, completed) on one torrent
+  std::string body = httpGet(port, "/scrape");
+  bencode::Value v;
+  ASSERT_TRUE(bencode::decode(body, v)) << body;
+  auto& files = v.get("files")->dict;
+  ASSERT_EQ(files.size(), 5u);
+  std::vector<size_t> at;
+  for (int i = 0; i < 5; ++i) {
+    Hash h(300 + i);
+    const std::string raw(reinterpret_cast<const char*>(h.b), 20);
+    ASSERT_TRUE(files.count(raw)) << i;
+    at.push_back(body.find("20:" + raw));
+    const bool both = i == 2;
+    EXPECT_EQ(files.at(raw).get("complete")->integer, (i == 0) + both) << i;
+    EXPECT_EQ(files.at(raw).get("incomplete")->integer, i == 0 ? 0 : 1) << i;
+    EXPECT_EQ(files.at(raw).get("downloaded")->integer, both ? 1 : 0) << i;
+  }
+  std::vector<std::pair<std::string, size_t>> order;
+  for (int i = 0; i < 5; ++i) order.emplace_back(std::string(reinterpret_cast<const char*>(Hash(300 + i).b), 20), at[i]);
+  std::sort(order.begin(), order.end());
+  for (size_t i = 1; i < order.size(); ++i) EXPECT_LT(order[i - 1].second, order[i].second) << i;
+  // A new torrent shows up only once the cached answer is older than the interval.
+  c.announce(cid, Hash(399), 7200, 1, 2);
+  ASSERT_TRUE(bencode::decode(httpGet(port, "/scrape"), v));
+  EXPECT_EQ(v.get("files")->dict.size(), 5u) << "served from the cache";
+  std::this_thread::sleep_for(std::chrono::milliseconds(3100));
+  ASSERT_TRUE(bencode::decode(httpGet(port, "/scrape"), v));
+  EXPECT_EQ(v.get("files")->dict.size(), 6u);
   EXPECT_EQ(m.stop(), 0);
 }
 
