@@ -6,7 +6,7 @@
 //   max_udp_payload = 1232                 cap for EDNS answers (512 without EDNS)
 //   tcp_idle_timeout = 10s
 //   pool_ttl = 30                          TTL of pool answers
-//   rrl_rate = 0                           responses/s per client prefix per worker (0 = off)
+//   rrl_rate = 0                           UDP answers/s per client prefix, all workers together (0 = off)
 //   rrl_slip = 2                           every Nth limited answer goes out truncated (TC)
 //   view.NAME = 10.0.0.0/8 2001:db8::/32   client networks (source address, or ECS when present)
 //   pool.www.example.com = 192.0.2.1 192.0.2.2*3 2001:db8::1   (*W = weight)

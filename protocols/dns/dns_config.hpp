@@ -43,6 +43,12 @@ struct DnsConfig : ServiceConfig {
   size_t regionBytes() const { return sizeof(HealthRegionHeader) + targets.size() * sizeof(HealthSlot); }
   void acquirePrivileged() override;
   std::vector<RegionRequest> regions() const override;
+  // Where each region sits in regions() (and so in ServiceContext::regions); -1 = not asked for.
+  struct RegionSlots {
+    int lrrr = -1, health = -1, rrl = -1;
+  };
+  RegionSlots regionSlots() const;
+  RegionRequest healthRegion() const;
   std::vector<CounterSpec> counters() const override;
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };

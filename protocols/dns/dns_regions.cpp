@@ -1,5 +1,5 @@
-// What [dns:NAME] asks of the master: sockets, shm regions (LRRR cache, health state) and
-// counters.
+// What [dns:NAME] asks of the master: sockets, shm regions (LRRR cache, health state, RRL
+// buckets) and counters.
 #include <cctype>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +20,16 @@ void DnsConfig::acquirePrivileged() {
   if (wantsIcmp && !icmp) icmp = std::make_shared<IcmpSocket>();
 }
 
+DnsConfig::RegionSlots DnsConfig::regionSlots() const {
+  RegionSlots s;
+  int next = 0;
+  if (lrrr && lrrrBytes) s.lrrr = next++;
+  if (!targets.empty()) s.health = next++;
+  if (rrl.rate) s.rrl = next++;
+  return s;
+}
+
+// In regionSlots() order.
 std::vector<RegionRequest> DnsConfig::regions() const {
   std::vector<RegionRequest> out;
   if (lrrr && lrrrBytes) {
@@ -34,7 +44,20 @@ std::vector<RegionRequest> DnsConfig::regions() const {
     };
     out.push_back(std::move(c));
   }
-  if (targets.empty()) return out;
+  if (!targets.empty()) out.push_back(healthRegion());
+  if (rrl.rate) {
+    // Token buckets of every worker (rrl.hpp); kept across reloads (they only hold times).
+    RegionRequest r;
+    r.name = title() + "/rrl";
+    r.layout = "dns-rrl-v1 buckets=" + std::to_string(Rrl::kBuckets);
+    r.bytes = Rrl::regionBytes();
+    r.init = [](void* base, size_t bytes, bool adopted) { Rrl::formatRegion(base, bytes, adopted); };
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+RegionRequest DnsConfig::healthRegion() const {
   RegionRequest r;
   r.name = title() + "/health";
   // Same targets (address, check, interval) in the same order: the state is adopted on reload.
@@ -57,8 +80,7 @@ std::vector<RegionRequest> DnsConfig::regions() const {
       slots[i].up.store(1);
     }
   };
-  out.push_back(std::move(r));
-  return out;
+  return r;
 }
 
 std::vector<CounterSpec> DnsConfig::counters() const {

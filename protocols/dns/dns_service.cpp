@@ -1,7 +1,5 @@
 #include "protocols/dns/dns_service.hpp"
 
-#include <ev.h>
-
 #include <algorithm>
 
 #include "protocols/dns/counters.hpp"
@@ -15,12 +13,14 @@
 namespace manifold::dns {
 
 DnsService::DnsService(const DnsConfig& config, ServiceContext& ctx)
-    : config_(config), ctx_(ctx), rrl_(config.rrl), tcpBuffer_(65535 + 2) {
-  size_t region = 0;
-  if (config.lrrr && config.lrrrBytes && region < ctx.regions.size() && ctx.regions[region])
-    lrrrCache_ = shm::Table::at(ctx.regions[region++]);
-  if (!config.targets.empty() && region < ctx.regions.size() && ctx.regions[region])
-    health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(ctx.regions[region]) + 1);
+    : config_(config), ctx_(ctx), rrl_(config.rrl, region(config.regionSlots().rrl)), tcpBuffer_(65535 + 2) {
+  DnsConfig::RegionSlots slots = config.regionSlots();
+  if (void* r = region(slots.lrrr)) lrrrCache_ = shm::Table::at(r);
+  if (void* r = region(slots.health)) health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(r) + 1);
+}
+
+void* DnsService::region(int slot) const {
+  return slot >= 0 && static_cast<size_t>(slot) < ctx_.regions.size() ? ctx_.regions[slot] : nullptr;
 }
 
 void DnsService::start() {
@@ -101,7 +101,7 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   if (config_.lrrr) n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c + kLrrrFirst);
   if (!n) n = config_.db->answer(q, actx, out, limit, info);
   if (udp && config_.rrl.rate && n) {
-    RrlVerdict v = rrl_.check(peer, ctx_.runtime->loop() ? ev_now(ctx_.runtime->loop()) : 0);
+    RrlVerdict v = rrl_.check(peer, Rrl::now());
     if (v == RrlVerdict::Drop) {
       ++c[kRrlDropped];
       return 0;

@@ -37,6 +37,7 @@ class DnsService : public Service, public DatagramHandler {
 
  private:
   void countType(uint16_t t);
+  void* region(int slot) const;  // ServiceContext::regions[slot], null when absent
 
   const DnsConfig& config_;
   ServiceContext ctx_;

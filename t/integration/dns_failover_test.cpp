@@ -171,7 +171,7 @@ TEST(DnsFailover, RoundRobinViewsEcsIcmpAndRrl) {
   EXPECT_EQ(digShort(port, "ping.fo.test A"), "127.0.0.30\n");
   auto stats = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
   EXPECT_NE(stats.find("t_127_0_0_30_icmp_up"), std::string::npos) << stats;
-  // RRL: 200 queries in a burst from one socket at 5/s per prefix and worker: most are limited,
+  // RRL: 200 queries in a burst from one socket at 5/s per prefix: most are limited,
   // every 2nd limited one slips out truncated (TC, empty) so a real client would retry on TCP.
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in to{};
