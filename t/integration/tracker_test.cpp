@@ -435,12 +435,19 @@ TEST(Tracker, AccessListAllowDenyAndReload) {
   EXPECT_EQ(c.announce(cid, other, 1, 1).action, 1u);
   EXPECT_EQ(c.announce(cid, allowed, 2, 1).leechers, 2u);
   // Deny mode.
-  m.rewriteConfig(section(port, "access_list = deny\naccess_list_file = {dir}/list\n"));
+  m.rewriteConfig(
+      section(port, "access_list = deny\naccess_list_file = {dir}/list\nfull_scrape = on\n"));
   writeFile(m.path("list"), other.hex() + "\n");
   m.signal(SIGHUP);
   ASSERT_TRUE(m.waitForLog("generation 2 finished", 8000)) << m.log();
   EXPECT_EQ(c.announce(cid, other, 1, 1).error, "torrent not allowed");
   EXPECT_EQ(c.announce(cid, allowed, 3, 1).action, 1u);
+  // `other` still has peers in the swarms, but a full scrape leaves out what is now denied.
+  ASSERT_TRUE(bencode::decode(httpGet(port, "/scrape"), v));
+  auto& files = v.get("files")->dict;
+  EXPECT_EQ(files.count(std::string(reinterpret_cast<const char*>(allowed.b), 20)), 1u);
+  EXPECT_EQ(files.count(std::string(reinterpret_cast<const char*>(other.b), 20)), 0u);
+  EXPECT_EQ(files.size(), 1u);
   // A bad list is refused and the running one stays.
   writeFile(m.path("list"), "not a hash\n");
   m.signal(SIGHUP);
