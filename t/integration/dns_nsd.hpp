@@ -1,0 +1,35 @@
+// NSD (Debian's nsd) as a reference server for the dns_* tests: one zone, one process, on
+// loopback, minimal responses, no rate limit; run in the foreground and stopped by pid on every
+// exit path. And `dig` output normalised for comparing two servers line by line.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace manifold::testing {
+
+class Nsd {
+ public:
+  // Files go in `dir` (created); the zone file is served as `origin`.
+  Nsd(const std::string& dir, const std::string& origin, const std::string& zoneFile);
+  ~Nsd();
+  Nsd(const Nsd&) = delete;
+
+  static bool installed();
+  // Starts NSD and waits until it answers `origin` SOA; false (see output()) when it does not.
+  bool start();
+  int port() const { return port_; }
+  std::string output() const;  // what NSD printed
+
+ private:
+  std::string dir_, origin_, zoneFile_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// `dig +norec` for `query` against 127.0.0.1:port, without the lines that differ between servers
+// and runs (ids, times, sizes, cookies). answerOnly drops the additional section and its count.
+std::string normalizedDig(int port, const std::string& query, bool answerOnly = false);
+
+}  // namespace manifold::testing
