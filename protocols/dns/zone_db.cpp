@@ -244,12 +244,38 @@ void ZoneDb::finish() {
       if (a && a->zone == n.zone && a->delegation) n.occluded = true;
     }
   }
+  // Wildcards: the "*" child of each closest encloser, found at query time without a search.
+  for (auto& [name, idx] : entries) {
+    if (name.size() < 3 || name[0] != 1 || name[1] != '*') continue;
+    uint32_t parent = nodeIndex_.find(std::string_view(name).substr(2));
+    const Node& w = nodes_[idx];
+    if (parent != NameTable::kNone && nodes_[parent].zone == w.zone && !w.delegation && !w.occluded)
+      nodes_[parent].wildcard = idx;
+  }
   for (auto& [name, idx] : entries) precompute(nodes_[idx], idx);
 }
 
 const ZoneDb::Node* ZoneDb::findNode(std::string_view name) const {
   uint32_t i = nodeIndex_.find(name);
   return i == NameTable::kNone ? nullptr : &nodes_[i];
+}
+
+const ZoneDb::Node* ZoneDb::resolveNode(std::string_view name, uint32_t zone) const {
+  const Node* n = findNode(name);
+  if (n) return n->zone == zone ? n : nullptr;
+  // The closest encloser is the longest existing ancestor; only its own "*" child may match.
+  size_t i = 0;
+  const std::string& origin = zones_[zone].origin;
+  while (i < name.size() && name[i] != 0) {
+    i += 1 + static_cast<uint8_t>(name[i]);
+    std::string_view sfx = name.substr(i);
+    if (sfx.size() < origin.size()) break;
+    const Node* encloser = findNode(sfx);
+    if (!encloser) continue;
+    if (encloser->zone != zone || encloser->wildcard == NameTable::kNone) return nullptr;
+    return &nodes_[encloser->wildcard];
+  }
+  return nullptr;
 }
 
 const ZoneDb::RRset* ZoneDb::findSet(const Node& n, uint16_t type) const {
@@ -434,8 +460,8 @@ void ZoneDb::build(Build& b, std::string_view qname, uint16_t qtype) const {
     }
   }
   w.setFlags(flags | kFlagAa);
-  const Node* node = findNode(qname);
-  if (!node || node->zone != static_cast<uint32_t>(zi)) {
+  const Node* node = resolveNode(qname, static_cast<uint32_t>(zi));
+  if (!node) {
     w.setFlags(flags | kFlagAa | kRcodeNxDomain);
     addSoa(b, zone);
     return;
@@ -454,7 +480,7 @@ void ZoneDb::build(Build& b, std::string_view qname, uint16_t qtype) const {
     int zi2 = findZone(lt);
     if (zi2 < 0) return;  // out of our zones: the resolver continues from the CNAME
     z = &zones_[zi2];
-    const Node* next = findNode(lt);
+    const Node* next = resolveNode(lt, static_cast<uint32_t>(zi2));
     if (!next || next->occluded || next->delegation) {
       if (!next) {
         w.setFlags(flags | kFlagAa | kRcodeNxDomain);

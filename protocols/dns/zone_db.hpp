@@ -2,7 +2,10 @@
 // server (RFC 1034 4.3.2): exact-name hash -> node -> RRsets; delegations answered with
 // referrals and glue; CNAME chains followed inside our zones; NXDOMAIN/NODATA with the SOA in the
 // authority section (TTL min(SOA TTL, MINIMUM), RFC 2308); REFUSED outside our zones; ANY answered
-// with one RRset (RFC 8482); additional A/AAAA for NS, MX and SRV targets.
+// with one RRset (RFC 8482); additional A/AAAA for NS, MX and SRV targets; wildcards (RFC 4592):
+// a name that does not exist is answered from "*.<closest encloser>" when that node exists, with
+// the query name as owner (existing names, empty non-terminals included, block it; nothing below
+// a zone cut matches).
 //
 // Answers that depend only on (name, type) are built once at load ("precomputed": the bytes after
 // the question, with compression pointers valid because the question always sits at offset 12
@@ -127,6 +130,7 @@ class ZoneDb {
     bool occluded = false;    // below a delegation: only glue
     bool cname = false;
     int pool = -1;
+    uint32_t wildcard = NameTable::kNone;  // node of "*.<this name>", when there is one
     std::vector<std::pair<uint16_t, uint32_t>> answers;  // qtype -> precomputed index
     uint32_t nodata = NameTable::kNone;                  // any other type
   };
@@ -165,6 +169,9 @@ class ZoneDb {
   void addAdditional(Build& b, std::string_view target) const;
   void addSoa(Build& b, const Zone& z) const;
   const Node* findNode(std::string_view name) const;
+  // The node answering for `name` in zone `zone`: the name's own node, else the wildcard below its
+  // closest encloser (RFC 4592 3.3.1), else null (NXDOMAIN).
+  const Node* resolveNode(std::string_view name, uint32_t zone) const;
   const RRset* findSet(const Node& n, uint16_t type) const;
   int findZone(std::string_view name) const;
   void precompute(Node& node, uint32_t index);

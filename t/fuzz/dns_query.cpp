@@ -1,4 +1,5 @@
-// libFuzzer target: the DNS query parser and the whole answer path over a small compiled zone.
+// libFuzzer target: the DNS query parser and the whole answer path over a small compiled zone
+// (wildcards included).
 // Whatever the bytes, parsing must not read outside the input, and an answer must fit the limit
 // and start with the query's ID. The LRRR answer path (lrrr.hpp) runs on the same query.
 #include <netinet/in.h>
@@ -28,7 +29,8 @@ const ZoneDb& db() {
     std::ofstream(path) << "$ORIGIN example.com.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n@ MX 10 mail\n"
                            "ns A 192.0.2.53\nmail A 192.0.2.25\nwww CNAME web\nweb A 192.0.2.80\n"
                            "web AAAA 2001:db8::80\nsub NS ns.sub\nns.sub A 192.0.2.1\nt TXT \"x\" \"y\"\n"
-                           "loop CNAME loop2\nloop2 CNAME loop\n";
+                           "loop CNAME loop2\nloop2 CNAME loop\n* A 192.0.2.9\n*.w CNAME x.w2\n"
+                           "*.w2 TXT \"w\"\n*.sub A 192.0.2.99\na.b A 192.0.2.7\n";
     auto d = std::make_unique<ZoneDb>();
     std::string err;
     std::vector<Pool> pools(1);
