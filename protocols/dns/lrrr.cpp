@@ -31,7 +31,7 @@ uint64_t wallMs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
-void mac(const uint8_t* payload, const uint8_t key[16], const LrrrPrefix& who, std::string_view suffix,
+void mac(const uint8_t* payload, const uint8_t key[16], const ClientPrefix& who, std::string_view suffix,
          uint8_t out[8]) {
   uint8_t buf[kPayload + sizeof who.bytes + kMaxName];
   size_t n = 0;
@@ -45,7 +45,7 @@ void mac(const uint8_t* payload, const uint8_t key[16], const LrrrPrefix& who, s
   crypto_shorthash(out, buf, n, key);
 }
 
-void cacheKey(uint16_t index, const LrrrPrefix& who, char out[19]) {
+void cacheKey(uint16_t index, const ClientPrefix& who, char out[19]) {
   out[0] = static_cast<char>(index >> 8);
   out[1] = static_cast<char>(index);
   std::memcpy(out + 2, who.bytes, sizeof who.bytes);
@@ -53,8 +53,8 @@ void cacheKey(uint16_t index, const LrrrPrefix& who, char out[19]) {
 
 }  // namespace
 
-LrrrPrefix lrrrPrefix(const sockaddr* peer, unsigned prefix4, unsigned prefix6) {
-  LrrrPrefix p;
+ClientPrefix clientPrefix(const sockaddr* peer, unsigned prefix4, unsigned prefix6) {
+  ClientPrefix p;
   if (!peer) return p;
   unsigned bits = 0, bytes = 0;
   if (peer->sa_family == AF_INET) {
@@ -84,7 +84,7 @@ LrrrPrefix lrrrPrefix(const sockaddr* peer, unsigned prefix4, unsigned prefix6) 
   return p;
 }
 
-void encodeLrrrToken(const LrrrToken& t, const uint8_t key[16], const LrrrPrefix& who,
+void encodeLrrrToken(const LrrrToken& t, const uint8_t key[16], const ClientPrefix& who,
                      std::string_view suffix, char* out) {
   uint8_t raw[kLrrrTokenBytes];
   raw[0] = static_cast<uint8_t>(t.step);
@@ -108,7 +108,7 @@ void encodeLrrrToken(const LrrrToken& t, const uint8_t key[16], const LrrrPrefix
   if (bits) out[o++] = kBase32[(acc << (5 - bits)) & 31];
 }
 
-bool decodeLrrrToken(std::string_view label, const uint8_t key[16], const LrrrPrefix& who,
+bool decodeLrrrToken(std::string_view label, const uint8_t key[16], const ClientPrefix& who,
                      std::string_view suffix, LrrrToken& out) {
   if (label.size() != kLrrrTokenChars) return false;
   uint8_t raw[kLrrrTokenBytes];
@@ -187,7 +187,7 @@ size_t Lrrr::writeAddresses(const Query& q, const LrrrName& n, int winner, uint3
 }
 
 size_t Lrrr::writeCname(const Query& q, const LrrrName& n, int side, const LrrrToken& t,
-                        const LrrrPrefix& who, uint8_t* out, size_t limit, AnswerInfo& info) const {
+                        const ClientPrefix& who, uint8_t* out, size_t limit, AnswerInfo& info) const {
   const std::string& suffix = n.measure[side];
   uint8_t target[kMaxName];
   if (1 + kLrrrTokenChars + suffix.size() > kMaxName) return 0;  // refused at config time
@@ -211,7 +211,7 @@ size_t Lrrr::writeCname(const Query& q, const LrrrName& n, int side, const LrrrT
   return w.size();
 }
 
-void Lrrr::store(shm::Table* cache, uint16_t index, const LrrrPrefix& who, const uint16_t rtt[2],
+void Lrrr::store(shm::Table* cache, uint16_t index, const ClientPrefix& who, const uint16_t rtt[2],
                  uint32_t lrTtl, uint64_t nowMs) const {
   if (!cache) return;
   char key[19];
@@ -229,7 +229,7 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
   if (hit != NameTable::kNone) {
     if (hit % 3 != 0) return 0;  // the measurement domain itself: ordinary zone data
     const LrrrName& n = names_[hit / 3];
-    LrrrPrefix who = lrrrPrefix(peer, n.prefix4, n.prefix6);
+    ClientPrefix who = clientPrefix(peer, n.prefix4, n.prefix6);
     uint64_t now = wallMs();
     if (cache) {
       char key[19];
@@ -263,7 +263,7 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
   const LrrrName& n = names_[hit / 3];
   int side = static_cast<int>(hit % 3) - 1;
   if (side != n.side) return 0;  // the other site's domain: not ours to answer
-  LrrrPrefix who = lrrrPrefix(peer, n.prefix4, n.prefix6);
+  ClientPrefix who = clientPrefix(peer, n.prefix4, n.prefix6);
   LrrrToken t;
   if (!decodeLrrrToken(name.substr(1, first), n.key, who, suffix, t)) return 0;
   ++counters[kLrrrSteps];

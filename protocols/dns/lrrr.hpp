@@ -19,7 +19,7 @@
 //                       the site that wrote it (step 1)
 //   +9  u32  wall       issuing site's unix time (s): tokens older than kTokenLifetime are stale
 //   +13 u64  mac        SipHash-2-4 (libsodium crypto_shorthash) keyed with the shared secret
-//                       over bytes 0..12 + the resolver prefix (LrrrPrefix) + the lowercase wire
+//                       over bytes 0..12 + the resolver prefix (ClientPrefix) + the lowercase wire
 //                       suffix after the token label: a token cannot be forged, moved to another
 //                       resolver prefix, another NAME or the other site's domain.
 // Anything that does not decode and verify is not a token: the query gets the normal zone
@@ -59,18 +59,18 @@ struct LrrrToken {
   uint32_t wall = 0;
 };
 
-// The resolver identity a decision is cached under and tokens are bound to: family byte, then
+// A client's identity for LRRR decisions, LRRR tokens and RRL buckets: family byte, then
 // the source address masked to prefix4 / prefix6 bits (IPv4-mapped IPv6 counts as IPv4).
-struct LrrrPrefix {
+struct ClientPrefix {
   uint8_t bytes[17] = {};
 };
-LrrrPrefix lrrrPrefix(const sockaddr* peer, unsigned prefix4, unsigned prefix6);
+ClientPrefix clientPrefix(const sockaddr* peer, unsigned prefix4, unsigned prefix6);
 
 // Writes kLrrrTokenChars characters to out.
-void encodeLrrrToken(const LrrrToken& t, const uint8_t key[16], const LrrrPrefix& who,
+void encodeLrrrToken(const LrrrToken& t, const uint8_t key[16], const ClientPrefix& who,
                      std::string_view suffix, char* out);
 // False unless `label` is exactly a token with a valid MAC for (who, suffix).
-bool decodeLrrrToken(std::string_view label, const uint8_t key[16], const LrrrPrefix& who,
+bool decodeLrrrToken(std::string_view label, const uint8_t key[16], const ClientPrefix& who,
                      std::string_view suffix, LrrrToken& out);
 
 struct LrrrName {
@@ -86,7 +86,7 @@ struct LrrrName {
 };
 
 // Decision cache in shm (region "dns:NAME/lrrr"): an shm::Table keyed by
-// u16 name index + LrrrPrefix (19 bytes), value LrrrEntry.
+// u16 name index + ClientPrefix (19 bytes), value LrrrEntry.
 struct LrrrEntry {
   uint64_t expiresMs;  // unix ms
   uint16_t rtt[2];
@@ -124,8 +124,8 @@ class Lrrr {
   size_t writeAddresses(const Query& q, const LrrrName& n, int winner, uint32_t ttl, uint8_t* out,
                         size_t limit, AnswerInfo& info) const;
   size_t writeCname(const Query& q, const LrrrName& n, int side, const LrrrToken& t,
-                    const LrrrPrefix& who, uint8_t* out, size_t limit, AnswerInfo& info) const;
-  void store(shm::Table* cache, uint16_t index, const LrrrPrefix& who, const uint16_t rtt[2],
+                    const ClientPrefix& who, uint8_t* out, size_t limit, AnswerInfo& info) const;
+  void store(shm::Table* cache, uint16_t index, const ClientPrefix& who, const uint16_t rtt[2],
              uint32_t lrTtl, uint64_t nowMs) const;
 
   std::vector<LrrrName> names_;

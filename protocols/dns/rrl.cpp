@@ -50,7 +50,7 @@ uint64_t Rrl::now() {
 // The same client identity as LRRR's (family, address cut to the prefix; IPv4-mapped counts as
 // IPv4), hashed.
 uint64_t Rrl::prefixHash(const sockaddr* peer) const {
-  LrrrPrefix p = lrrrPrefix(peer, s_.ipv4Prefix, s_.ipv6Prefix);
+  ClientPrefix p = clientPrefix(peer, s_.ipv4Prefix, s_.ipv6Prefix);
   uint64_t h = 1469598103934665603ull;
   for (uint8_t b : p.bytes) h = (h ^ b) * 1099511628211ull;
   return h * 0x9E3779B97F4A7C15ull;

@@ -20,7 +20,7 @@ const uint8_t kKey[16] = {};
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view label(reinterpret_cast<const char*>(data), size);
-  LrrrPrefix who;
+  ClientPrefix who;
   std::string_view suffix("\x03lrl\x03www\x00", 9);
   LrrrToken t;
   if (!decodeLrrrToken(label, kKey, who, suffix, t)) return 0;

@@ -30,7 +30,7 @@ std::string wire(const std::string& text) {
 
 TEST(DnsLrrrToken, RoundTripAndBinding) {
   auto peer = v4("192.0.2.77");
-  LrrrPrefix who = lrrrPrefix(reinterpret_cast<sockaddr*>(&peer), 24, 56);
+  ClientPrefix who = clientPrefix(reinterpret_cast<sockaddr*>(&peer), 24, 56);
   std::string suffix = wire("lrl.www.example.com.");
   LrrrToken t;
   t.step = LrrrStep::Start;
@@ -56,8 +56,8 @@ TEST(DnsLrrrToken, RoundTripAndBinding) {
 
   // Same /24: same resolver; another /24, another domain, another key: not a token.
   auto near = v4("192.0.2.1"), far = v4("192.0.3.77");
-  EXPECT_TRUE(decodeLrrrToken(s, kKey, lrrrPrefix(reinterpret_cast<sockaddr*>(&near), 24, 56), suffix, back));
-  EXPECT_FALSE(decodeLrrrToken(s, kKey, lrrrPrefix(reinterpret_cast<sockaddr*>(&far), 24, 56), suffix, back));
+  EXPECT_TRUE(decodeLrrrToken(s, kKey, clientPrefix(reinterpret_cast<sockaddr*>(&near), 24, 56), suffix, back));
+  EXPECT_FALSE(decodeLrrrToken(s, kKey, clientPrefix(reinterpret_cast<sockaddr*>(&far), 24, 56), suffix, back));
   EXPECT_FALSE(decodeLrrrToken(s, kKey, who, wire("lrr.www.example.com."), back));
   uint8_t other[16] = {};
   EXPECT_FALSE(decodeLrrrToken(s, other, who, suffix, back));
@@ -83,7 +83,7 @@ TEST(DnsLrrrToken, RoundTripAndBinding) {
 
 TEST(DnsLrrrToken, PrefixMasksAndMapsV4) {
   auto a = v4("10.1.2.3");
-  LrrrPrefix p = lrrrPrefix(reinterpret_cast<sockaddr*>(&a), 24, 56);
+  ClientPrefix p = clientPrefix(reinterpret_cast<sockaddr*>(&a), 24, 56);
   EXPECT_EQ(p.bytes[0], 4);
   EXPECT_EQ(p.bytes[1], 10);
   EXPECT_EQ(p.bytes[3], 2);
@@ -91,12 +91,12 @@ TEST(DnsLrrrToken, PrefixMasksAndMapsV4) {
   sockaddr_in6 m{};
   m.sin6_family = AF_INET6;
   inet_pton(AF_INET6, "::ffff:10.1.2.99", &m.sin6_addr);
-  LrrrPrefix q = lrrrPrefix(reinterpret_cast<sockaddr*>(&m), 24, 56);
+  ClientPrefix q = clientPrefix(reinterpret_cast<sockaddr*>(&m), 24, 56);
   EXPECT_EQ(std::memcmp(p.bytes, q.bytes, sizeof p.bytes), 0);
   sockaddr_in6 b{};
   b.sin6_family = AF_INET6;
   inet_pton(AF_INET6, "2001:db8:1:2ff::1", &b.sin6_addr);
-  LrrrPrefix r = lrrrPrefix(reinterpret_cast<sockaddr*>(&b), 24, 56);
+  ClientPrefix r = clientPrefix(reinterpret_cast<sockaddr*>(&b), 24, 56);
   EXPECT_EQ(r.bytes[0], 6);
   EXPECT_EQ(r.bytes[7], 0x02);  // byte 6 of the address: the /56 boundary keeps 7 bytes
   EXPECT_EQ(r.bytes[8], 0);     // 0xff cut
