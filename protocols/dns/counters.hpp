@@ -1,4 +1,5 @@
-// The counters of a [dns:NAME] service, in shm order (see ServiceConfig::counters()). After the
+// The counters of a [dns:NAME] service (queries, rcodes, RRL, probes, transfers, NOTIFY, LRRR),
+// in shm order (see ServiceConfig::counters()). After the
 // fixed ones come two gauges per health target: <target>_up (1/0) and <target>_checked (unix
 // time of the last finished check), so `manifold-shm` shows every target's state.
 #pragma once
@@ -40,6 +41,13 @@ enum Counter : unsigned {
   kTcpConnections,
   kProbeOk,
   kProbeFail,
+  kRcodeNotAuthCount,
+  kXfrServed,    // full transfers (AXFR, or IXFR answered AXFR-style)
+  kXfrUpToDate,  // IXFR answered with the SOA alone
+  kXfrRefused,   // REFUSED by allow_transfer, NOTAUTH, or AXFR over UDP
+  kNotifySent,   // NOTIFY packets, retries included
+  kNotifyAcked,
+  kNotifyFailed,
   kLrrrFirst,  // kLrrrCounterCount slots in LrrrCounter order (lrrr.hpp)
   kLrrrEnd = kLrrrFirst + 7,
   kFixedCounters = kLrrrEnd
@@ -52,7 +60,8 @@ inline constexpr const char* kCounterNames[kFixedCounters] = {
     "rcode_noerror",  "rcode_formerr",   "rcode_servfail",  "rcode_nxdomain",   "rcode_notimp",
     "rcode_refused",  "rcode_badvers",   "nodata",          "truncated",        "dropped",
     "edns_queries",   "ecs_queries",     "rrl_dropped",     "rrl_slipped",      "tcp_connections",
-    "probe_ok",       "probe_fail",
+    "probe_ok",       "probe_fail",      "rcode_notauth",   "xfr_served",       "xfr_uptodate",
+    "xfr_refused",    "notify_sent",     "notify_acked",    "notify_failed",
     "lrrr_chains",    "lrrr_steps",      "lrrr_decisions",  "lrrr_cache_hits",  "lrrr_left_wins",
     "lrrr_right_wins", "lrrr_stale"};
 

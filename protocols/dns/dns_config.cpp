@@ -18,9 +18,11 @@
 //   lrrr.www.example.com = side=left left=192.0.2.1,2001:db8::1 right=198.51.100.1 key=SECRET
 //                          [prefix=lr lr_ttl=60s ttl=30 max_rtt=2s prefix4=24 prefix6=56]
 //   lrrr_cache = 1m                        shm budget of the LRRR decision cache
+//   allow_transfer = 192.0.2.0/24 ::1      who may AXFR/IXFR (default none: REFUSED)
+//   notify = 192.0.2.53 [2001:db8::53]:5300   secondaries told of a new serial (NOTIFY)
 //
 // This file: the scalar keys, the zones and the registration; pools and checks are in
-// dns_config_pools.cpp, lrrr.NAME in dns_config_lrrr.cpp.
+// dns_config_pools.cpp, lrrr.NAME in dns_config_lrrr.cpp, transfers in dns_config_xfr.cpp.
 #include "protocols/dns/dns_config.hpp"
 
 #include <arpa/inet.h>
@@ -96,6 +98,7 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   parsePools(in, *cfg, poolTtl);
   cfg->db->finish();
   parseLrrr(in, *cfg);
+  parseTransfers(in, *cfg);
   LOG_INFO("[dns:%s] %zu zone(s), %zu records, %zu precomputed answers, %zu health target(s)",
            in.section().name.c_str(), cfg->db->zoneCount(), cfg->db->recordCount(),
            cfg->db->precomputedCount(), cfg->targets.size());

@@ -1,6 +1,7 @@
 // The master half of [dns:NAME]: the validated section and what it asks of the master
 // (sockets, shm regions, counters). Parsed in dns_config.cpp (scalar keys and zones),
-// dns_config_pools.cpp (views, pools, checks) and dns_config_lrrr.cpp (lrrr.NAME);
+// dns_config_pools.cpp (views, pools, checks), dns_config_lrrr.cpp (lrrr.NAME) and
+// dns_config_xfr.cpp (allow_transfer, notify);
 // its requests to the master are in dns_regions.cpp.
 #pragma once
 
@@ -12,7 +13,9 @@
 #include "master/config.hpp"
 #include "protocols/dns/health.hpp"
 #include "protocols/dns/lrrr.hpp"
+#include "protocols/dns/notify.hpp"
 #include "protocols/dns/rrl.hpp"
+#include "protocols/dns/transfer.hpp"
 #include "protocols/dns/zone_db.hpp"
 #include "protocols/service.hpp"
 
@@ -38,6 +41,8 @@ struct DnsConfig : ServiceConfig {
   std::string targetsKey;  // identity of the target list, part of the region layout
   std::shared_ptr<Lrrr> lrrr;
   size_t lrrrBytes = 0;
+  std::shared_ptr<Transfers> transfers = std::make_shared<Transfers>();  // allow_transfer, images
+  std::vector<NotifyTarget> notify;
 
   std::vector<ListenRequest> listeners() const override;
   size_t regionBytes() const { return sizeof(HealthRegionHeader) + targets.size() * sizeof(HealthSlot); }
@@ -45,7 +50,7 @@ struct DnsConfig : ServiceConfig {
   std::vector<RegionRequest> regions() const override;
   // Where each region sits in regions() (and so in ServiceContext::regions); -1 = not asked for.
   struct RegionSlots {
-    int lrrr = -1, health = -1, rrl = -1;
+    int lrrr = -1, health = -1, rrl = -1, notify = -1;
   };
   RegionSlots regionSlots() const;
   RegionRequest healthRegion() const;
@@ -57,11 +62,15 @@ struct DnsConfig : ServiceConfig {
 std::vector<std::string> configWords(const std::string& value);
 // "ADDR" or "ADDR*WEIGHT", IPv4 or IPv6.
 bool parseAddress(const std::string& text, PoolAddress& out);
+// "ADDR/PREFIX" or "ADDR" (a host), IPv4 or IPv6.
+bool parseCidr(const std::string& text, Cidr& out);
 
 // view.V, pool.[_]NAME[@V], fallback.NAME[@V], check.NAME: adds the pools to cfg.db (finished
 // afterwards by the caller) and the health targets to cfg.
 void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl);
 // lrrr.NAME and lrrr_cache; needs cfg.db finished.
 void parseLrrr(config::SectionReader& in, DnsConfig& cfg);
+// allow_transfer and notify; builds the transfer images; needs cfg.db finished.
+void parseTransfers(config::SectionReader& in, DnsConfig& cfg);
 
 }  // namespace manifold::dns

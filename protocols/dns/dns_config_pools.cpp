@@ -11,8 +11,6 @@
 
 namespace manifold::dns {
 
-namespace {
-
 bool parseCidr(const std::string& text, Cidr& out) {
   size_t slash = text.find('/');
   std::string addr = text.substr(0, slash);
@@ -30,6 +28,8 @@ bool parseCidr(const std::string& text, Cidr& out) {
   out.prefix = static_cast<uint8_t>(prefix);
   return true;
 }
+
+namespace {
 
 struct CheckSpec {
   CheckKind kind;

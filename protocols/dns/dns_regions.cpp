@@ -1,5 +1,5 @@
 // What [dns:NAME] asks of the master: sockets, shm regions (LRRR cache, health state, RRL
-// buckets) and counters.
+// buckets, serials announced by NOTIFY), the transfer image file, and counters.
 #include <cctype>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +8,7 @@
 #include "protocols/dns/counters.hpp"
 #include "protocols/dns/dns_config.hpp"
 #include "shm/table.hpp"
+#include "worker/log.hpp"
 
 namespace manifold::dns {
 
@@ -15,9 +16,13 @@ std::vector<ListenRequest> DnsConfig::listeners() const {
   return listenRequests(listen, line, true, true);
 }
 
-// The raw ICMP socket needs CAP_NET_RAW, which workers lose when they drop privileges.
+// The raw ICMP socket needs CAP_NET_RAW, which workers lose when they drop privileges. The
+// transfer images go into one file here, before fork, so all workers send the same pages.
 void DnsConfig::acquirePrivileged() {
   if (wantsIcmp && !icmp) icmp = std::make_shared<IcmpSocket>();
+  std::string why;
+  if (!transfers->openFile(why))
+    LOG_ERROR("[%s] zone transfers will fail (SERVFAIL): %s", title().c_str(), why.c_str());
 }
 
 DnsConfig::RegionSlots DnsConfig::regionSlots() const {
@@ -26,6 +31,7 @@ DnsConfig::RegionSlots DnsConfig::regionSlots() const {
   if (lrrr && lrrrBytes) s.lrrr = next++;
   if (!targets.empty()) s.health = next++;
   if (rrl.rate) s.rrl = next++;
+  if (!notify.empty()) s.notify = next++;
   return s;
 }
 
@@ -52,6 +58,15 @@ std::vector<RegionRequest> DnsConfig::regions() const {
     r.layout = "dns-rrl-v1 buckets=" + std::to_string(Rrl::kBuckets);
     r.bytes = Rrl::regionBytes();
     r.init = [](void* base, size_t bytes, bool adopted) { Rrl::formatRegion(base, bytes, adopted); };
+    out.push_back(std::move(r));
+  }
+  if (!notify.empty()) {
+    // Serials already announced (notify.hpp); kept across reloads so only changes are notified.
+    RegionRequest r;
+    r.name = title() + "/notify";
+    r.layout = "dns-notify-v1 slots=" + std::to_string(kNotifySlots) + " slot=" + std::to_string(sizeof(NotifySlot));
+    r.bytes = sizeof(NotifyRegion);
+    r.init = [](void* base, size_t, bool adopted) { NotifyRegion::format(base, adopted); };
     out.push_back(std::move(r));
   }
   return out;

@@ -48,12 +48,25 @@ void DnsService::start() {
                                        config_.icmp ? config_.icmp->fd : -1);
     prober_->start();
   }
+  if (ctx_.workerIndex == 0 && !config_.notify.empty()) startNotifier();
+}
+
+// Zones whose serial was not announced yet (by an earlier generation, or before a respawn).
+void DnsService::startNotifier() {
+  auto* announced = static_cast<NotifyRegion*>(region(config_.regionSlots().notify));
+  std::vector<const ZoneTransfer*> zones;
+  for (const ZoneTransfer& z : config_.transfers->zones())
+    if (!announced || announced->changed(z.origin, z.serial)) zones.push_back(&z);
+  if (zones.empty()) return;
+  notifier_ = std::make_unique<Notifier>(ctx_.loop, config_.title(), config_.notify, ctx_.counters + kNotifySent);
+  notifier_->start(zones);
 }
 
 void DnsService::stopAccepting() {
   for (auto& u : udp_) u->stop();
   for (auto& a : acceptors_) a->stop();
   if (prober_) prober_->stop();
+  if (notifier_) notifier_->stop();
 }
 
 size_t DnsService::onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t,
@@ -63,7 +76,7 @@ size_t DnsService::onDatagram(const uint8_t* in, size_t len, const sockaddr* pee
 }
 
 size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap,
-                          bool udp) {
+                          bool udp, const ZoneTransfer** stream) {
   uint64_t* c = ctx_.counters;
   ++c[kQueries];
   Query q;
@@ -71,6 +84,13 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   if (st == QueryStatus::Drop) {
     ++c[kDropped];
     return 0;
+  }
+  if (st == QueryStatus::NotImp && q.opcode == kOpcodeNotify) {
+    // We are never a secondary: REFUSED, with AA as NSD sets it.
+    ++c[kRcodeRefusedCount];
+    size_t n = writeErrorReply(in, len, q, kRcodeRefused, out, cap);
+    if (n) put16(out + 2, static_cast<uint16_t>(get16(out + 2) | 0x0400));
+    return n;
   }
   if (st != QueryStatus::Ok) {
     uint8_t rcode = st == QueryStatus::NotImp ? kRcodeNotImp : kRcodeFormErr;
@@ -98,8 +118,19 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   actx.rotation = &rotation_;
   AnswerInfo info;
   size_t n = 0;
-  if (config_.lrrr) n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c + kLrrrFirst);
-  if (!n) n = config_.db->answer(q, actx, out, limit, info);
+  const ZoneTransfer* rest = nullptr;
+  TransferOutcome xfr = config_.transfers->answer(q, peer, udp, out, limit, n, rest);
+  if (xfr != TransferOutcome::NotTransfer) {
+    countTransfer(xfr);
+    if (stream) *stream = rest;
+    if (n) {
+      info.rcode = out[3] & 0xF;
+      info.truncated = out[2] & 0x02;
+    }
+  } else {
+    if (config_.lrrr) n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c + kLrrrFirst);
+    if (!n) n = config_.db->answer(q, actx, out, limit, info);
+  }
   if (udp && config_.rrl.rate && n) {
     RrlVerdict v = rrl_.check(peer, Rrl::now());
     if (v == RrlVerdict::Drop) {
@@ -123,9 +154,22 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
     case kRcodeNxDomain: ++c[kRcodeNxDomainCount]; break;
     case kRcodeRefused: ++c[kRcodeRefusedCount]; break;
     case kRcodeServFail: ++c[kRcodeServFailCount]; break;
+    case kRcodeFormErr: ++c[kRcodeFormErrCount]; break;
+    case kRcodeNotImp: ++c[kRcodeNotImpCount]; break;
+    case kRcodeNotAuth: ++c[kRcodeNotAuthCount]; break;
     default: break;
   }
   return n;
+}
+
+void DnsService::countTransfer(TransferOutcome o) {
+  switch (o) {
+    case TransferOutcome::Served: ++ctx_.counters[kXfrServed]; break;
+    case TransferOutcome::UpToDate: ++ctx_.counters[kXfrUpToDate]; break;
+    case TransferOutcome::Refused:
+    case TransferOutcome::NotAuth: ++ctx_.counters[kXfrRefused]; break;
+    default: break;
+  }
 }
 
 void DnsService::countType(uint16_t t) {

@@ -1,6 +1,6 @@
 // The worker half of [dns:NAME]: answers queries from the batched UDP endpoints and the TCP
-// sessions (dns_tcp.hpp), applies RRL to UDP answers, counts, and runs the health prober on
-// worker 0.
+// sessions (dns_tcp.hpp), answers zone transfers (transfer.hpp), applies RRL to UDP answers,
+// counts, and runs the health prober and the NOTIFY sender (notify.hpp) on worker 0.
 #pragma once
 
 #include <cstdint>
@@ -29,14 +29,19 @@ class DnsService : public Service, public DatagramHandler {
   size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t, uint8_t* out,
                     size_t outCap) override;
 
-  // Answers one query; 0 = no reply.
-  size_t handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap, bool udp);
+  // Answers one query; 0 = no reply. For a zone transfer over TCP, `stream` (when given) is set
+  // to the zone whose other messages must follow the reply.
+  size_t handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap, bool udp,
+                const ZoneTransfer** stream = nullptr);
+  const Transfers& transfers() const { return *config_.transfers; }
 
   uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
   uint64_t* counters() { return ctx_.counters; }
 
  private:
   void countType(uint16_t t);
+  void countTransfer(TransferOutcome o);
+  void startNotifier();
   void* region(int slot) const;  // ServiceContext::regions[slot], null when absent
 
   const DnsConfig& config_;
@@ -49,6 +54,7 @@ class DnsService : public Service, public DatagramHandler {
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unique_ptr<Prober> prober_;
+  std::unique_ptr<Notifier> notifier_;
 };
 
 }  // namespace manifold::dns

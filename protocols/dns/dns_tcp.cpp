@@ -28,12 +28,17 @@ void TcpHandler::onReadable(Connection& conn) {
     partial_ = false;
     uint8_t* buf = service_.tcpBuffer();
     ++service_.counters()[kQueriesTcp];
-    size_t n = service_.handle(reinterpret_cast<const uint8_t*>(in.data()) + 2, len,
-                               reinterpret_cast<const sockaddr*>(&conn.peer()), buf + 2, 65535, false);
+    const auto* msg = reinterpret_cast<const uint8_t*>(in.data()) + 2;
+    const ZoneTransfer* stream = nullptr;
+    size_t n = service_.handle(msg, len, reinterpret_cast<const sockaddr*>(&conn.peer()), buf + 2, 65535, false,
+                               &stream);
     conn.consume(2 + len);
     if (n) {
       put16(buf, static_cast<uint16_t>(n));
       conn.output().append(reinterpret_cast<const char*>(buf), n + 2);
+      // The rest of a zone transfer: file ranges in the send queue, sent as the client reads;
+      // later queries on this connection are answered after it.
+      if (stream) queueTransferRest(conn, service_.transfers(), *stream, get16(msg));
     } else {
       conn.closeAfterFlush();  // a message we do not answer: nothing sensible follows
       return;

@@ -1,6 +1,7 @@
 // A DNS-over-TCP session (RFC 1035 4.2.2, RFC 7766): each message is preceded by its 2-byte
 // length; several queries per connection, answered in order; the idle timeout is the
-// connection's (set by the acceptor).
+// connection's (set by the acceptor). A zone transfer's messages after the first leave through
+// the connection's send queue (transfer.hpp).
 #pragma once
 
 #include "worker/connection.hpp"

@@ -56,6 +56,21 @@ bool parseOptions(const uint8_t* p, size_t len, Query& q) {
   return true;
 }
 
+// The SOA of an IXFR query's authority section: owner, SOA, rdata = MNAME RNAME SERIAL ...
+bool parseIxfrSoa(const uint8_t* p, size_t len, size_t& pos, Query& q) {
+  if (!skipName(p, len, pos) || pos + 10 > len) return false;
+  uint16_t type = get16(p + pos), rdlen = get16(p + pos + 8);
+  pos += 10;
+  size_t end = pos + rdlen;
+  if (type != kTypeSoa || end > len) return false;
+  size_t at = pos;
+  if (!skipName(p, end, at) || !skipName(p, end, at) || at + 20 != end) return false;
+  q.ixfrSerial = get32(p + at);
+  q.ixfrSoa = true;
+  pos = end;
+  return true;
+}
+
 }  // namespace
 
 QueryStatus parseQuery(const uint8_t* p, size_t len, Query& q) {
@@ -70,6 +85,7 @@ QueryStatus parseQuery(const uint8_t* p, size_t len, Query& q) {
   q.udpPayload = 512;
   q.dnssecOk = false;
   q.ednsVersion = 0;
+  q.ixfrSoa = false;
   uint16_t qd = get16(p + 4), an = get16(p + 6), ns = get16(p + 8), ar = get16(p + 10);
   if (qd != 1) return q.opcode ? QueryStatus::NotImp : QueryStatus::FormErr;
   // The question: labels only, no compression pointers.
@@ -96,7 +112,8 @@ QueryStatus parseQuery(const uint8_t* p, size_t len, Query& q) {
   q.questionEnd = pos;
   q.questionParsed = true;
   if (q.opcode != 0) return QueryStatus::NotImp;
-  if (an != 0 || ns != 0) return QueryStatus::FormErr;
+  if (an != 0 || ns > (q.qtype == kTypeIxfr ? 1 : 0)) return QueryStatus::FormErr;
+  if (ns && !parseIxfrSoa(p, len, pos, q)) return QueryStatus::FormErr;
   for (unsigned i = 0; i < ar; ++i) {
     size_t ownerStart = pos;
     if (!skipName(p, len, pos)) return QueryStatus::FormErr;

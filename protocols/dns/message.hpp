@@ -7,7 +7,9 @@
 //   one question with an uncompressed QNAME, and read the additional section for one EDNS0 OPT RR
 //   (RFC 6891: owner root, TYPE 41, CLASS = UDP payload size, TTL = ext-rcode|version|DO|Z,
 //   RDATA = options {code, length, data}); the ECS option (RFC 7871: family, source prefix,
-//   scope prefix, address truncated to the source prefix) is decoded when present.
+//   scope prefix, address truncated to the source prefix) is decoded when present. An IXFR query
+//   (RFC 1995) carries the client's SOA in the authority section: its serial is read (the only
+//   query with NSCOUNT != 0 we accept; its names may be compressed).
 #pragma once
 
 #include <cstddef>
@@ -48,6 +50,8 @@ struct Query {
   uint16_t udpPayload = 512;
   bool dnssecOk = false;
   ClientSubnet ecs;
+  bool ixfrSoa = false;     // IXFR: the authority section held the client's SOA
+  uint32_t ixfrSerial = 0;  // its serial
   bool rd() const { return flags & 0x0100; }
   bool cd() const { return flags & 0x0010; }
   std::string_view name() const {

@@ -18,10 +18,12 @@ inline constexpr uint16_t kTypeA = 1, kTypeNs = 2, kTypeCname = 5, kTypeSoa = 6,
                           kTypeMx = 15, kTypeTxt = 16, kTypeAaaa = 28, kTypeSrv = 33,
                           kTypeOpt = 41, kTypeAxfr = 252, kTypeIxfr = 251, kTypeAny = 255,
                           kTypeCaa = 257;
+inline constexpr uint8_t kOpcodeQuery = 0, kOpcodeNotify = 4;
 inline constexpr uint16_t kClassIn = 1, kClassCh = 3, kClassAny = 255;
 
 inline constexpr uint8_t kRcodeNoError = 0, kRcodeFormErr = 1, kRcodeServFail = 2,
-                         kRcodeNxDomain = 3, kRcodeNotImp = 4, kRcodeRefused = 5;
+                         kRcodeNxDomain = 3, kRcodeNotImp = 4, kRcodeRefused = 5,
+                         kRcodeNotAuth = 9;
 inline constexpr uint16_t kRcodeBadVers = 16;  // extended: upper 8 bits go in the OPT TTL
 
 inline constexpr size_t kMaxName = 255;

@@ -51,6 +51,24 @@ bool Cidr::contains(int fam, const uint8_t* addr) const {
   return (addr[full] & mask) == (bytes[full] & mask);
 }
 
+bool clientAddress(const sockaddr* peer, int& family, uint8_t addr[16]) {
+  family = peer ? peer->sa_family : 0;
+  if (family == AF_INET) {
+    std::memcpy(addr, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, 4);
+    return true;
+  }
+  if (family != AF_INET6) return false;
+  const auto* a6 = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr);
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(a6, mapped, 12) == 0) {
+    family = AF_INET;
+    std::memcpy(addr, a6 + 12, 4);
+  } else {
+    std::memcpy(addr, a6, 16);
+  }
+  return true;
+}
+
 bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
   std::map<std::string, uint32_t> byName;  // lowercase name -> node (built per zone below)
   for (const std::string& spec : files) {
@@ -255,6 +273,17 @@ void ZoneDb::finish() {
   for (auto& [name, idx] : entries) precompute(nodes_[idx], idx);
 }
 
+ZoneDb::SoaRecord ZoneDb::zoneSoa(size_t z) const {
+  const Zone& zone = zones_[z];
+  SoaRecord r;
+  r.owner = nodes_[zone.apex].owner;
+  if (zone.soa) {
+    r.ttl = zone.soa->ttl;
+    r.rdata = zone.soa->rdatas[0];
+  }
+  return r;
+}
+
 const ZoneDb::Node* ZoneDb::findNode(std::string_view name) const {
   uint32_t i = nodeIndex_.find(name);
   return i == NameTable::kNone ? nullptr : &nodes_[i];
@@ -355,19 +384,7 @@ bool ZoneDb::addPool(Build& b, std::string_view owner, const Pool& pool, uint16_
     std::memcpy(addr, q->ecs.address, 16);
     usedEcs = true;
   } else if (b.ctx->client) {
-    family = b.ctx->client->sa_family;
-    if (family == AF_INET) {
-      std::memcpy(addr, &reinterpret_cast<const sockaddr_in*>(b.ctx->client)->sin_addr, 4);
-    } else if (family == AF_INET6) {
-      const auto* a6 = &reinterpret_cast<const sockaddr_in6*>(b.ctx->client)->sin6_addr;
-      static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-      if (std::memcmp(a6, mapped, 12) == 0) {
-        family = AF_INET;
-        std::memcpy(addr, reinterpret_cast<const uint8_t*>(a6) + 12, 4);
-      } else {
-        std::memcpy(addr, a6, 16);
-      }
-    }
+    clientAddress(b.ctx->client, family, addr);
   }
   const PoolVariant* chosen = nullptr;
   const PoolVariant* fallbackVariant = nullptr;

@@ -55,6 +55,10 @@ struct Cidr {
   bool contains(int fam, const uint8_t* addr) const;
 };
 
+// The client's address for network matching: family (AF_INET/AF_INET6) and bytes; an
+// IPv4-mapped IPv6 address counts as IPv4. False for other families.
+bool clientAddress(const sockaddr* peer, int& family, uint8_t addr[16]);
+
 struct View {
   std::string name;
   std::vector<Cidr> networks;
@@ -111,7 +115,28 @@ class ZoneDb {
     return n && n->pool >= 0;
   }
 
+  // Zone enumeration for transfers and NOTIFY (control plane). The zone's SOA: owner as written,
+  // TTL and uncompressed RDATA (the serial is its 20th-from-last byte).
   size_t zoneCount() const { return zones_.size(); }
+  const std::string& zoneOrigin(size_t z) const { return zones_[z].origin; }
+  struct SoaRecord {
+    std::string_view owner;
+    uint32_t ttl = 0;
+    std::string_view rdata;
+    uint32_t serial() const { return get32(reinterpret_cast<const uint8_t*>(rdata.data()) + rdata.size() - 20); }
+  };
+  SoaRecord zoneSoa(size_t z) const;
+  // Every RR of zone z as loaded from its file (delegation NS and glue included, the SOA left
+  // out; pools and wildcard synthesis are answers, not records), in load order.
+  template <class F>
+  void forEachRecord(size_t z, F&& f) const {
+    for (const Node& n : nodes_)
+      if (n.zone == z)
+        for (const RRset& set : n.sets)
+          if (set.type != kTypeSoa)
+            for (const std::string& rd : set.rdatas) f(std::string_view(n.owner), set.type, set.ttl, std::string_view(rd));
+  }
+
   size_t recordCount() const { return records_; }
   size_t precomputedCount() const { return precomputed_.size(); }
 
