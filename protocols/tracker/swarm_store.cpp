@@ -268,8 +268,10 @@ bool SwarmStore::reserve(TorrentSlot& t, Family f, uint32_t capacity) {
 }
 
 void SwarmStore::releaseLists(TorrentSlot& t) {
-  for (auto& l : t.lists)
+  for (auto& l : t.lists) {
     if (l.offset16) arena_->release(uint64_t{l.offset16} * 16);
+    l = {};
+  }
 }
 
 // --- operations -----------------------------------------------------------------------------
@@ -372,7 +374,7 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
     out.downloaded = t->downloaded;
     if (t->seeders + t->leechers == 0) {
       releaseLists(*t);
-      eraseSlot(s, t);
+      if (t->downloaded == 0) eraseSlot(s, t);  // else kept for its count until the cleaner
     }
     return out;
   }
@@ -487,9 +489,10 @@ std::vector<PeerInfo> SwarmStore::list(const uint8_t* infoHash, uint32_t now) {
   return out;
 }
 
-CleanTotals SwarmStore::clean(uint32_t now, uint32_t peerTimeout) {
+CleanTotals SwarmStore::clean(uint32_t now, uint32_t peerTimeout, uint32_t torrentTimeout) {
   CleanTotals totals;
   const uint32_t oldest = now - peerTimeout;
+  const uint32_t roomy = static_cast<uint32_t>(header_->slotsPerShard * kMaxLoad / 2);
   for (uint32_t si = 0; si < header_->shards; ++si) {
     ShardHeader* s = shard(si);
     ShardLock lock(*this, s);
@@ -531,7 +534,11 @@ CleanTotals SwarmStore::clean(uint32_t now, uint32_t peerTimeout) {
           }
         }
       }
-      if (slot.seeders + slot.leechers == 0) {
+      // An empty torrent keeps its completed count (scrapes still show it) for torrentTimeout
+      // after its last announce, while its shard has room.
+      const bool keep = slot.downloaded > 0 && now - slot.lastActive < torrentTimeout &&
+                        s->torrents <= roomy;
+      if (slot.seeders + slot.leechers == 0 && !keep) {
         releaseLists(slot);
         eraseSlot(s, &slot);
         ++totals.removedTorrents;

@@ -118,8 +118,10 @@ class SwarmStore {
     ScrapeCounts counts;
   };
   void collect(std::vector<TorrentCounts>& out);
-  // Drops peers not seen for peerTimeout, reclaims empty torrents, shrinks sparse lists.
-  CleanTotals clean(uint32_t now, uint32_t peerTimeout);
+  // Drops peers not seen for peerTimeout, shrinks sparse lists and reclaims empty torrents:
+  // at once when nothing was completed, else torrentTimeout after the last announce (sooner
+  // when the shard is more than half its load limit).
+  CleanTotals clean(uint32_t now, uint32_t peerTimeout, uint32_t torrentTimeout);
 
   uint64_t refusals() const;
   uint64_t recoveries() const;

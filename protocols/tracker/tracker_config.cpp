@@ -43,6 +43,8 @@ std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
   if (c->defaultNumWant > c->maxNumWant) in.fail("default_numwant", "is larger than max_numwant");
   c->peerTimeout = secondsOf(in.duration("peer_timeout", Millis((2LL * c->interval + 120) * 1000),
                                          Millis(1000), 72 * hour));
+  c->torrentTimeout =
+      secondsOf(in.duration("torrent_timeout", Millis(86400000), Millis(0), 30 * 24 * hour));
   c->cleanInterval =
       std::chrono::duration<double>(in.duration("clean_interval", Millis(60000), Millis(100), hour))
           .count();

@@ -9,6 +9,8 @@
 //   max_numwant       cap on numwant (default 200, at most 200)
 //   peer_timeout      a peer not seen for this long is dropped (default 2 x interval + 2m)
 //   clean_interval    how often worker 0 sweeps expired peers and empty torrents (default 60s)
+//   torrent_timeout   an empty torrent with completed downloads keeps its count this long after
+//                     its last announce (default 24h, as opentracker)
 //   connection_id_lifetime  validity of a UDP connection id (default 2m)
 //   max_scrape_hashes hashes answered per scrape (default 74, the BEP 15 packet limit)
 //   full_scrape       on|off (default off): HTTP /scrape without info_hash lists every torrent;
@@ -59,6 +61,7 @@ struct TrackerConfig : ServiceConfig {
   uint32_t interval = 1800, minInterval = 300;
   uint32_t defaultNumWant = 50, maxNumWant = 200;
   uint32_t peerTimeout = 0;
+  uint32_t torrentTimeout = 86400;
   double cleanInterval = 60;
   uint32_t connectionIdLifetime = 120;
   uint32_t maxScrapeHashes = 74;

@@ -476,7 +476,8 @@ class TrackerService : public Service {
   static void onClean(struct ev_loop*, ev_timer* w, int) {
     auto* self = static_cast<TrackerService*>(w->data);
     auto& store = self->tracker_.store();
-    CleanTotals t = store.clean(self->tracker_.now(), self->config_.peerTimeout);
+    CleanTotals t = store.clean(self->tracker_.now(), self->config_.peerTimeout,
+                                self->config_.torrentTimeout);
     uint64_t* c = self->ctx_.counters;
     c[kTorrents] = t.torrents;
     c[kPeers] = t.peers;

@@ -376,7 +376,8 @@ TEST(Tracker, NumwantIsHonouredAndCapped) {
 TEST(Tracker, StoppedCompletedAndExpiry) {
   int port = trackerPort();
   Instance m(section(
-      port, "interval = 1s\nmin_interval = 1s\npeer_timeout = 2s\nclean_interval = 300ms\n"));
+      port, "interval = 1s\nmin_interval = 1s\npeer_timeout = 2s\nclean_interval = 300ms\n"
+            "torrent_timeout = 6s\n"));
   ASSERT_TRUE(m.start()) << m.log();
   UdpClient c(port);
   uint64_t cid = c.connect();
@@ -404,12 +405,21 @@ TEST(Tracker, StoppedCompletedAndExpiry) {
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->get("downloaded")->integer, 2);
   EXPECT_EQ(f->get("complete")->integer, 2);
-  // Peers expire after peer_timeout and the empty torrent is reclaimed.
-  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  // Peers expire after peer_timeout; the empty torrent keeps its completed count until
+  // torrent_timeout after its last announce, then it is reclaimed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  s = c.scrape(cid = c.connect(), {h});
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0] + s[2], 0u);
+  EXPECT_EQ(s[1], 2u);
+  auto stats = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
+  EXPECT_NE(stats.find("torrents (gauge)              1"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("peers (gauge)                 0"), std::string::npos) << stats;
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
   s = c.scrape(cid = c.connect(), {h});
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0] + s[1] + s[2], 0u);
-  auto stats = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
+  stats = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
   EXPECT_NE(stats.find("torrents (gauge)              0"), std::string::npos) << stats;
   EXPECT_EQ(m.stop(), 0);
 }

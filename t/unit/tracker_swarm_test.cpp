@@ -121,7 +121,7 @@ TEST(TrackerSwarm, ExpiryAndCleaning) {
   for (int t = 0; t < 50; ++t)
     for (int p = 0; p < 40; ++p) announce(s, Hash(t), p, p % 2, Event::None, 0, t < 25 ? 100 : 200);
   // At 200 with timeout 60, torrents announced at 100 are gone.
-  CleanTotals c = s.clean(200, 60);
+  CleanTotals c = s.clean(200, 60, 0);
   EXPECT_EQ(c.torrents, 25u);
   EXPECT_EQ(c.peers, 25u * 40);
   EXPECT_EQ(c.seeders, 25u * 20);
@@ -131,9 +131,40 @@ TEST(TrackerSwarm, ExpiryAndCleaning) {
   uint8_t out[200 * 6];
   AnnounceOutput o = announce(s, Hash(30), 1000, false, Event::None, 50, 261, out);
   EXPECT_EQ(o.peers, 0u);
-  c = s.clean(1000, 60);
+  c = s.clean(1000, 60, 0);
   EXPECT_EQ(c.torrents, 0u);
   EXPECT_EQ(s.arenaUsed(), 0u);
+}
+
+// A swarm that empties keeps its completed count (as opentracker does) until torrent_timeout after
+// its last announce; one nobody completed is reclaimed at once.
+TEST(TrackerSwarm, EmptyTorrentKeepsItsDownloadsUntilTimeout) {
+  Region r(4 << 20);
+  SwarmStore s(r.mem);
+  Hash done(70), never(71);
+  announce(s, done, 1, false, Event::Started, 0, 100);
+  announce(s, done, 1, true, Event::Completed, 0, 110);
+  announce(s, done, 1, true, Event::Stopped, 0, 120);
+  announce(s, never, 2, false, Event::Started, 0, 120);
+  announce(s, never, 2, false, Event::Stopped, 0, 120);
+  ScrapeCounts c = s.scrape(done.b);
+  EXPECT_EQ(c.downloaded, 1u);
+  EXPECT_EQ(c.seeders + c.leechers, 0u);
+  EXPECT_EQ(s.arenaUsed(), 0u) << "an empty torrent holds no peer list";
+  CleanTotals t = s.clean(200, 60, 3600);
+  EXPECT_EQ(t.torrents, 1u);
+  EXPECT_EQ(s.scrape(done.b).downloaded, 1u);
+  // It fills again as a normal swarm.
+  AnnounceOutput o = announce(s, done, 3, false, Event::Started, 0, 300);
+  EXPECT_EQ(o.leechers, 1u);
+  EXPECT_EQ(o.downloaded, 1u);
+  announce(s, done, 3, false, Event::Stopped, 0, 300);
+  // One hour after the last announce it goes.
+  EXPECT_EQ(s.clean(300 + 3599, 60, 3600).torrents, 1u);
+  t = s.clean(300 + 3600, 60, 3600);
+  EXPECT_EQ(t.torrents, 0u);
+  EXPECT_EQ(t.removedTorrents, 1u);
+  EXPECT_EQ(s.scrape(done.b).downloaded, 0u);
 }
 
 TEST(TrackerSwarm, FullRefusesNewTorrentsAndStaysConsistent) {
@@ -149,7 +180,7 @@ TEST(TrackerSwarm, FullRefusesNewTorrentsAndStaysConsistent) {
   for (int p = 0; p < 200000 && !full; ++p)
     if (announce(s, Hash(0), p + 2, false).status == AnnounceStatus::Full) ++full;
   EXPECT_EQ(full, 1);
-  CleanTotals c = s.clean(100, 60);
+  CleanTotals c = s.clean(100, 60, 0);
   EXPECT_LE(c.torrents, 64u);
   EXPECT_EQ(s.scrape(Hash(0).b).leechers + 0u, s.list(Hash(0).b, 100).size());
 }
@@ -161,7 +192,7 @@ TEST(TrackerSwarm, ManyTorrentsInsertAndEraseKeepProbing) {
     ASSERT_EQ(announce(s, Hash(t), 1, false).status, AnnounceStatus::Ok);
   for (int t = 0; t < 1500; t += 2) announce(s, Hash(t), 1, false, Event::Stopped);
   for (int t = 0; t < 1500; ++t) EXPECT_EQ(s.scrape(Hash(t).b).leechers, t % 2 ? 1u : 0u) << t;
-  EXPECT_EQ(s.clean(100, 60).torrents, 750u);
+  EXPECT_EQ(s.clean(100, 60, 0).torrents, 750u);
 }
 
 // A process killed while holding a shard lock: the next locker repairs the shard and goes on.
@@ -187,6 +218,6 @@ TEST(TrackerSwarm, RepairsAShardWhoseOwnerDied) {
   EXPECT_EQ(o.seeders, 1u);
   EXPECT_EQ(o.leechers, 5u);
   EXPECT_EQ(s.scrape(Hash(43).b).leechers, 1u);
-  EXPECT_EQ(s.clean(100, 60).peers, 7u);
+  EXPECT_EQ(s.clean(100, 60, 0).peers, 7u);
   munmap(mem, bytes);
 }
