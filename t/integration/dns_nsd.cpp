@@ -12,8 +12,9 @@
 
 namespace manifold::testing {
 
-Nsd::Nsd(const std::string& dir, const std::string& origin, const std::string& zoneFile)
-    : dir_(dir), origin_(origin), zoneFile_(zoneFile), port_(freeDnsPort()) {}
+Nsd::Nsd(const std::string& dir, const std::string& origin, const std::string& zoneFile,
+         const std::string& zoneExtra)
+    : dir_(dir), origin_(origin), zoneFile_(zoneFile), zoneExtra_(zoneExtra), port_(freeDnsPort()) {}
 
 Nsd::~Nsd() {
   if (pid_ <= 0) return;
@@ -30,7 +31,7 @@ bool Nsd::installed() { return !run("command -v nsd").empty(); }
 
 std::string Nsd::output() const { return readFile(dir_ + "/nsd.out"); }
 
-bool Nsd::start() {
+bool Nsd::start(int waitMs) {
   run("mkdir -p " + dir_);
   writeFile(dir_ + "/nsd.conf", "server:\n  ip-address: 127.0.0.1@" + std::to_string(port_) +
                                     "\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"" + dir_ +
@@ -38,7 +39,7 @@ bool Nsd::start() {
                                     dir_ + "/xfrd.state\"\n  zonelistfile: \"" + dir_ +
                                     "/zone.list\"\n  server-count: 1\n  rrl-ratelimit: 0\n  minimal-responses: yes\n"
                                     "  verbosity: 0\nremote-control:\n  control-enable: no\nzone:\n  name: " +
-                                    origin_ + "\n  zonefile: " + zoneFile_ + "\n");
+                                    origin_ + "\n  zonefile: " + zoneFile_ + "\n" + zoneExtra_);
   // Output to a file, not our stdout: a leaked process must never hold a pipe open.
   pid_ = fork();
   if (pid_ == 0) {
@@ -50,7 +51,7 @@ bool Nsd::start() {
     execlp("nsd", "nsd", "-d", "-c", (dir_ + "/nsd.conf").c_str(), (char*)nullptr);
     _exit(127);
   }
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < waitMs / 100; ++i) {
     if (!run("dig +short +time=1 +tries=1 -p " + std::to_string(port_) + " @127.0.0.1 " + origin_ +
              " SOA 2>/dev/null | grep -v '^;'")
              .empty())

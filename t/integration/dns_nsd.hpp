@@ -11,19 +11,22 @@ namespace manifold::testing {
 
 class Nsd {
  public:
-  // Files go in `dir` (created); the zone file is served as `origin`.
-  Nsd(const std::string& dir, const std::string& origin, const std::string& zoneFile);
+  // Files go in `dir` (created); the zone file is served as `origin`. `zoneExtra` lines go in the
+  // zone's clause (e.g. "provide-xfr: 127.0.0.1 NOKEY", or request-xfr for a secondary).
+  Nsd(const std::string& dir, const std::string& origin, const std::string& zoneFile,
+      const std::string& zoneExtra = "");
   ~Nsd();
   Nsd(const Nsd&) = delete;
 
   static bool installed();
-  // Starts NSD and waits until it answers `origin` SOA; false (see output()) when it does not.
-  bool start();
+  // Starts NSD and waits until it answers `origin` SOA (a secondary: once it has transferred the
+  // zone); false (see output()) when it does not within `waitMs`.
+  bool start(int waitMs = 5000);
   int port() const { return port_; }
   std::string output() const;  // what NSD printed
 
  private:
-  std::string dir_, origin_, zoneFile_;
+  std::string dir_, origin_, zoneFile_, zoneExtra_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

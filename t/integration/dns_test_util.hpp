@@ -3,7 +3,11 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+#include <cstdint>
+#include <string>
 
 #include "t/integration/harness.hpp"
 
@@ -40,5 +44,33 @@ inline int freeDnsPort() {
   }
   return freePort(true);
 }
+
+// One UDP exchange with raw bytes; empty when nothing came back within the timeout.
+inline std::string udpExchange(int port, const std::string& packet, int timeoutMs = 700) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// A DNS header with these fields.
+inline std::string header(uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar) {
+  std::string h;
+  for (uint16_t v : {id, flags, qd, an, ns, ar}) {
+    h.push_back(static_cast<char>(v >> 8));
+    h.push_back(static_cast<char>(v));
+  }
+  return h;
+}
+
+inline int rcodeOf(const std::string& reply) { return reply.size() >= 4 ? reply[3] & 0x0F : -1; }
 
 }  // namespace manifold::testing
