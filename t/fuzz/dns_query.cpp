@@ -1,7 +1,8 @@
 // libFuzzer target: the DNS query parser and the whole answer path over a small compiled zone
 // (wildcards included).
 // Whatever the bytes, parsing must not read outside the input, and an answer must fit the limit
-// and start with the query's ID. The LRRR answer path (lrrr.hpp) runs on the same query.
+// and start with the query's ID. The LRRR answer path (lrrr.hpp) and the zone transfer answer
+// (transfer.hpp: AXFR/IXFR, the IXFR SOA in the authority section) run on the same query.
 #include <netinet/in.h>
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 
 #include "protocols/dns/lrrr.hpp"
 #include "protocols/dns/message.hpp"
+#include "protocols/dns/transfer.hpp"
 #include "protocols/dns/zone_db.hpp"
 
 using namespace manifold::dns;
@@ -61,6 +63,19 @@ const Lrrr& lrrr() {
   return instance;
 }
 
+// Transfers of that zone open to everybody, images built and in their file.
+const Transfers& transfers() {
+  static std::unique_ptr<Transfers> instance = [] {
+    auto t = std::make_unique<Transfers>();
+    Cidr any;
+    t->allow = {any};  // 0.0.0.0/0
+    std::string err;
+    if (!t->build(db(), true, err) || !t->openFile(err)) __builtin_trap();
+    return t;
+  }();
+  return *instance;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -84,6 +99,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       n = lrrr().answer(q, reinterpret_cast<sockaddr*>(&peer), nullptr, out.data(), limit, info, counters);
       check(n <= limit);
       if (n) check(get16(out.data()) == q.id && (out[2] & 0x80));
+      for (bool udp : {true, false}) {
+        const ZoneTransfer* stream = nullptr;
+        TransferOutcome o = transfers().answer(q, reinterpret_cast<sockaddr*>(&peer), udp, out.data(), limit, n, stream);
+        check(n <= limit && (!stream || (!udp && o == TransferOutcome::Served)));
+        if (n) check(get16(out.data()) == q.id && (out[2] & 0x80));
+        if (o != TransferOutcome::NotTransfer) check(n > 0 || limit < 64);
+      }
     }
   } else if (st != QueryStatus::Drop) {
     size_t n = writeErrorReply(in.data(), in.size(), q, 1, out.data(), 512);
