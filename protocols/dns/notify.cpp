@@ -48,9 +48,8 @@ bool parseNotifyTarget(const std::string& text, NotifyTarget& out, std::string& 
     return true;
   }
   config::ListenAddress a;
-  if (!config::parseListenAddress(text, a, why)) return false;
-  if (a.isWildcard()) {
-    why = "'" + text + "' is not a host address";
+  if (!config::parseListenAddress(text, a, why) || a.isWildcard()) {
+    why = "expected ADDR, ADDR:PORT or [IPv6]:PORT, not '" + text + "'";
     return false;
   }
   out.addr = a.addr;
