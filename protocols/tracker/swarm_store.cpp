@@ -322,6 +322,29 @@ uint32_t lastSeenOf(const uint8_t* r, size_t keyBytes) {
   return v;
 }
 
+// Every peer of a torrent, checking each list against the arena first (the inspection tool
+// reads without the lock, so a list may be mid-change).
+void appendPeers(const TorrentSlot& t, const shm::Arena& arena, uint32_t now,
+                 std::vector<PeerInfo>& out) {
+  for (int f = 0; f < 2; ++f) {
+    const PeerList l = t.lists[f];
+    const uint64_t off = uint64_t{l.offset16} * 16;
+    if (!l.offset16 || l.count > l.capacity ||
+        arena.usableBytes(off) < size_t{l.capacity} * kRecordBytes[f])
+      continue;
+    const auto* rec = static_cast<const uint8_t*>(arena.ptr(off));
+    for (uint32_t k = 0; k < l.count; ++k) {
+      const uint8_t* r = rec + size_t{k} * kRecordBytes[f];
+      PeerInfo p{};
+      p.family = static_cast<Family>(f);
+      std::memcpy(p.key, r, kKeyBytes[f]);
+      p.seeder = r[kKeyBytes[f]] & kSeederFlag;
+      p.age = now - lastSeenOf(r, kKeyBytes[f]);
+      out.push_back(p);
+    }
+  }
+}
+
 void setLastSeen(uint8_t* r, size_t keyBytes, uint32_t now) {
   std::memcpy(r + keyBytes + 2, &now, 4);
 }
@@ -465,27 +488,36 @@ void SwarmStore::collect(std::vector<TorrentCounts>& out) {
   }
 }
 
+bool SwarmStore::peek(const void* base, size_t bytes, const uint8_t* infoHash, uint32_t now,
+                      ScrapeCounts& counts, std::vector<PeerInfo>& peers) {
+  const auto* h = static_cast<const StoreHeader*>(base);
+  if (bytes < sizeof(StoreHeader) || std::memcmp(h->magic, kMagic, sizeof kMagic) != 0 ||
+      h->version != kVersion || h->shards == 0 || h->slotsPerShard == 0 ||
+      h->shardBytes != shardBytesFor(h->slotsPerShard) ||
+      h->shardsOffset + uint64_t{h->shards} * h->shardBytes > h->arenaOffset ||
+      h->arenaOffset + shm::Arena::headerBytes() > bytes)
+    return false;
+  // Only reads follow: the handle's non-const members are never given a write to do.
+  SwarmStore store(const_cast<void*>(base));
+  if (!store.ok() || h->arenaOffset + shm::Arena::headerBytes() + store.arena_->capacity() > bytes)
+    return false;
+  const uint64_t hash = store.hashOf(infoHash);
+  const TorrentSlot* t =
+      store.findSlot(store.shard(static_cast<uint32_t>(hash % h->shards)), hash, infoHash);
+  if (!t) return false;
+  counts = {t->seeders, t->downloaded, t->leechers};
+  peers.clear();
+  appendPeers(*t, *store.arena_, now, peers);
+  return true;
+}
+
 std::vector<PeerInfo> SwarmStore::list(const uint8_t* infoHash, uint32_t now) {
   std::vector<PeerInfo> out;
   const uint64_t hash = hashOf(infoHash);
   ShardHeader* s = shard(static_cast<uint32_t>(hash % header_->shards));
   ShardLock lock(*this, s);
   const TorrentSlot* t = findSlot(s, hash, infoHash);
-  if (!t) return out;
-  for (int f = 0; f < 2; ++f) {
-    const PeerList& l = t->lists[f];
-    if (!l.offset16) continue;
-    const auto* rec = static_cast<const uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16));
-    for (uint32_t k = 0; k < l.count; ++k) {
-      const uint8_t* r = rec + size_t{k} * kRecordBytes[f];
-      PeerInfo p{};
-      p.family = static_cast<Family>(f);
-      std::memcpy(p.key, r, kKeyBytes[f]);
-      p.seeder = r[kKeyBytes[f]] & kSeederFlag;
-      p.age = now - lastSeenOf(r, kKeyBytes[f]);
-      out.push_back(p);
-    }
-  }
+  if (t) appendPeers(*t, *arena_, now, out);
   return out;
 }
 

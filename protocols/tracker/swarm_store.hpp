@@ -123,6 +123,13 @@ class SwarmStore {
   // when the shard is more than half its load limit).
   CleanTotals clean(uint32_t now, uint32_t peerTimeout, uint32_t torrentTimeout);
 
+  // For the inspection tool, on a read-only mapping of `bytes`: one torrent's counts and peers,
+  // read without the shard lock (a concurrent update may show a momentarily inconsistent list;
+  // the geometry, every offset and every count are checked, so nothing outside the region is
+  // read). False when the region is not a swarm store or the torrent is unknown.
+  static bool peek(const void* base, size_t bytes, const uint8_t* infoHash, uint32_t now,
+                   ScrapeCounts& counts, std::vector<PeerInfo>& peers);
+
   uint64_t refusals() const;
   uint64_t recoveries() const;
   size_t arenaUsed() const { return arena_->used(); }

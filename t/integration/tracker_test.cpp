@@ -585,6 +585,32 @@ TEST(Tracker, FullScrapeListsEveryTorrent) {
   EXPECT_EQ(m.stop(), 0);
 }
 
+// `manifold-shm swarm HASH` lists one torrent from the shm region, without the tracker's help.
+TEST(Tracker, ManifoldShmListsOneSwarm) {
+  int port = trackerPort();
+  Instance m(section(port));
+  ASSERT_TRUE(m.start()) << m.log();
+  UdpClient c(port);
+  uint64_t cid = c.connect();
+  Hash h(500);
+  c.announce(cid, h, 6881, 0, 1);  // completed seeder
+  UdpClient c6(port, true);
+  c6.announce(c6.connect(), h, 6882, 10, 2);
+  const std::string tool = binPath("manifold-shm") + " -n " + m.shmName();
+  std::string text = run(tool + " swarm " + h.hex());
+  EXPECT_NE(text.find("tracker:t: " + h.hex()), std::string::npos) << text;
+  EXPECT_NE(text.find("seeders 1  leechers 1  downloaded 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("127.0.0.1:6881  seeder"), std::string::npos) << text;
+  EXPECT_NE(text.find("[::1]:6882  leecher"), std::string::npos) << text;
+  std::string json = run(tool + " swarm " + h.hex() + " --json");
+  EXPECT_NE(json.find("\"known\":true,\"seeders\":1,\"leechers\":1,\"downloaded\":1"),
+            std::string::npos) << json;
+  EXPECT_NE(json.find("{\"address\":\"[::1]:6882\",\"seeder\":false"), std::string::npos) << json;
+  EXPECT_NE(run(tool + " swarm " + Hash(501).hex()).find("not tracked"), std::string::npos);
+  EXPECT_NE(run(tool + " swarm 1234 2>&1").find("not an info hash"), std::string::npos);
+  EXPECT_EQ(m.stop(), 0);
+}
+
 TEST(Tracker, MalformedInputNeverKillsIt) {
   int port = trackerPort();
   Instance m(section(port));

@@ -18,6 +18,7 @@
 #include "master/config.hpp"
 #include "shm/segment.hpp"
 #include "tools/shm/render.hpp"
+#include "tools/shm/swarm.hpp"
 #include "tools/shm/snapshot.hpp"
 
 namespace {
@@ -26,7 +27,7 @@ using manifold::shmtool::RenderOptions;
 using manifold::shmtool::View;
 
 constexpr const char* kUsage =
-    "usage: manifold-shm [-c FILE | -n SHM_NAME] [stats|workers|regions|REGION]\n"
+    "usage: manifold-shm [-c FILE | -n SHM_NAME] [stats|workers|regions|REGION|swarm HASH]\n"
     "                    [--json] [--watch [SECONDS]] [--per-worker]\n"
     "\n"
     "Shows the shared memory of a running instance: master and reload counts, the\n"
@@ -37,6 +38,7 @@ constexpr const char* kUsage =
     "  workers          the worker table\n"
     "  regions          the region directory\n"
     "  REGION           details of one region\n"
+    "  swarm HASH       one torrent (40 hex digits) in every tracker: counts and peers\n"
     "  --json           one JSON object (one per line with --watch)\n"
     "  --watch [SECS]   redraw every SECS seconds (default 1) until interrupted\n";
 
@@ -44,6 +46,7 @@ struct Args {
   std::string configPath;
   std::string shmName;
   RenderOptions render;
+  std::string swarmHash;  // the swarm view
   bool json = false;
   bool watch = false;
   double interval = 1.0;
@@ -93,7 +96,10 @@ Args parseArgs(int argc, char** argv) {
       usageError("more than one view: " + arg);
     } else {
       haveView = true;
-      if (arg == "stats")
+      if (arg == "swarm") {
+        if (i + 1 >= argc) usageError("swarm needs an info hash");
+        a.swarmHash = argv[++i];
+      } else if (arg == "stats")
         a.render.view = View::Stats;
       else if (arg == "workers")
         a.render.view = View::Workers;
@@ -131,16 +137,20 @@ bool showOnce(const std::string& name, const Args& args, bool clear) {
   try {
     // Attached afresh each time: a restarted instance replaces its segment.
     const auto segment = manifold::shm::Segment::attach(name, true);
-    const auto snap = manifold::shmtool::takeSnapshot(*segment);
-    if (args.render.view == View::Region &&
-        !manifold::shmtool::findRegion(snap, args.render.region)) {
-      std::string names;
-      for (const auto& r : snap.regions) names += (names.empty() ? "" : ", ") + r.info.name;
-      throw std::runtime_error("no region '" + args.render.region + "' in shm " + name +
-                               " (regions: " + (names.empty() ? "none" : names) + ")");
+    if (!args.swarmHash.empty()) {
+      out = manifold::shmtool::renderSwarm(*segment, args.swarmHash, args.json);
+    } else {
+      const auto snap = manifold::shmtool::takeSnapshot(*segment);
+      if (args.render.view == View::Region &&
+          !manifold::shmtool::findRegion(snap, args.render.region)) {
+        std::string names;
+        for (const auto& r : snap.regions) names += (names.empty() ? "" : ", ") + r.info.name;
+        throw std::runtime_error("no region '" + args.render.region + "' in shm " + name +
+                                 " (regions: " + (names.empty() ? "none" : names) + ")");
+      }
+      out = args.json ? manifold::shmtool::renderJson(snap, args.render) + "\n"
+                      : manifold::shmtool::renderText(snap, args.render);
     }
-    out = args.json ? manifold::shmtool::renderJson(snap, args.render) + "\n"
-                    : manifold::shmtool::renderText(snap, args.render);
   } catch (const std::exception& e) {
     if (clear) std::fputs("\x1b[H\x1b[2J", stdout);
     std::fflush(stdout);
