@@ -161,11 +161,30 @@ struct TypeEntry {
   uint16_t type;
   const char* name;
 };
-constexpr TypeEntry kTypes[] = {{kTypeA, "A"},     {kTypeNs, "NS"},     {kTypeCname, "CNAME"},
-                                {kTypeSoa, "SOA"}, {kTypePtr, "PTR"},   {kTypeMx, "MX"},
-                                {kTypeTxt, "TXT"}, {kTypeAaaa, "AAAA"}, {kTypeSrv, "SRV"},
-                                {kTypeOpt, "OPT"}, {kTypeAny, "ANY"},   {kTypeCaa, "CAA"},
-                                {kTypeAxfr, "AXFR"}, {kTypeIxfr, "IXFR"}};
+constexpr TypeEntry kTypes[] = {
+    {kTypeA, "A"},          {kTypeNs, "NS"},
+    {kTypeCname, "CNAME"},  {kTypeSoa, "SOA"},
+    {kTypePtr, "PTR"},      {kTypeHinfo, "HINFO"},
+    {kTypeMx, "MX"},        {kTypeTxt, "TXT"},
+    {kTypeRp, "RP"},        {kTypeAaaa, "AAAA"},
+    {kTypeSrv, "SRV"},      {kTypeNaptr, "NAPTR"},
+    {kTypeOpt, "OPT"},      {kTypeDs, "DS"},
+    {kTypeSshfp, "SSHFP"},  {kTypeRrsig, "RRSIG"},
+    {kTypeNsec, "NSEC"},    {kTypeDnskey, "DNSKEY"},
+    {kTypeNsec3, "NSEC3"},  {kTypeNsec3param, "NSEC3PARAM"},
+    {kTypeTlsa, "TLSA"},    {kTypeSmimea, "SMIMEA"},
+    {kTypeCds, "CDS"},      {kTypeCdnskey, "CDNSKEY"},
+    {kTypeOpenpgpkey, "OPENPGPKEY"}, {kTypeSpf, "SPF"},
+    {kTypeIxfr, "IXFR"},    {kTypeAxfr, "AXFR"},
+    {kTypeAny, "ANY"},      {kTypeUri, "URI"},
+    {kTypeCaa, "CAA"}};
+
+bool equalsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lowerAscii(static_cast<uint8_t>(a[i])) != lowerAscii(static_cast<uint8_t>(b[i]))) return false;
+  return true;
+}
 }  // namespace
 
 std::string typeName(uint16_t type) {
@@ -176,17 +195,12 @@ std::string typeName(uint16_t type) {
 
 bool parseTypeName(std::string_view text, uint16_t& type) {
   for (const auto& e : kTypes) {
-    std::string_view n(e.name);
-    if (n.size() != text.size()) continue;
-    bool same = true;
-    for (size_t i = 0; i < n.size(); ++i)
-      if (lowerAscii(static_cast<uint8_t>(text[i])) != lowerAscii(static_cast<uint8_t>(n[i]))) same = false;
-    if (same) {
+    if (equalsNoCase(text, e.name)) {
       type = e.type;
       return true;
     }
   }
-  if (text.size() > 4 && (text.substr(0, 4) == "TYPE" || text.substr(0, 4) == "type")) {
+  if (text.size() > 4 && equalsNoCase(text.substr(0, 4), "TYPE")) {
     unsigned v = 0;
     for (char c : text.substr(4)) {
       if (c < '0' || c > '9') return false;

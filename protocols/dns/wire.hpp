@@ -15,9 +15,19 @@
 namespace manifold::dns {
 
 inline constexpr uint16_t kTypeA = 1, kTypeNs = 2, kTypeCname = 5, kTypeSoa = 6, kTypePtr = 12,
-                          kTypeMx = 15, kTypeTxt = 16, kTypeAaaa = 28, kTypeSrv = 33,
-                          kTypeOpt = 41, kTypeAxfr = 252, kTypeIxfr = 251, kTypeAny = 255,
-                          kTypeCaa = 257;
+                          kTypeHinfo = 13, kTypeMx = 15, kTypeTxt = 16, kTypeRp = 17,
+                          kTypeAaaa = 28, kTypeSrv = 33, kTypeNaptr = 35, kTypeOpt = 41,
+                          kTypeSshfp = 44, kTypeTlsa = 52, kTypeSmimea = 53, kTypeOpenpgpkey = 61,
+                          kTypeSpf = 99, kTypeAxfr = 252, kTypeIxfr = 251, kTypeAny = 255,
+                          kTypeUri = 256, kTypeCaa = 257;
+// DNSSEC types: known by name so a zone using them is refused with a clear reason (answering them
+// needs DO-bit logic, signed denial and RRSIG selection that we do not have).
+inline constexpr uint16_t kTypeDs = 43, kTypeRrsig = 46, kTypeNsec = 47, kTypeDnskey = 48,
+                          kTypeNsec3 = 50, kTypeNsec3param = 51, kTypeCds = 59, kTypeCdnskey = 60;
+inline bool isDnssecType(uint16_t t) {
+  return t == kTypeDs || t == kTypeRrsig || t == kTypeNsec || t == kTypeDnskey || t == kTypeNsec3 ||
+         t == kTypeNsec3param || t == kTypeCds || t == kTypeCdnskey;
+}
 inline constexpr uint8_t kOpcodeQuery = 0, kOpcodeNotify = 4;
 inline constexpr uint16_t kClassIn = 1, kClassCh = 3, kClassAny = 255;
 
@@ -62,7 +72,8 @@ std::string nameToText(std::string_view wire);
 // origin). False with `why` on a bad label, an empty label or a name over 255 bytes.
 bool textToName(std::string_view text, std::string_view origin, std::string& out,
                 std::string& why);
-// Type mnemonic ("A", "TYPE65280") and its inverse (also accepts TYPEnnn); false when unknown.
+// Type mnemonic ("A", "TYPE65280") and its inverse (case-insensitive, also accepts TYPEnnn);
+// false when unknown.
 std::string typeName(uint16_t type);
 bool parseTypeName(std::string_view text, uint16_t& type);
 

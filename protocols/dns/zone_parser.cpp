@@ -1,11 +1,10 @@
 #include "protocols/dns/zone_parser.hpp"
 
-#include <arpa/inet.h>
-
 #include <cctype>
 #include <fstream>
 #include <sstream>
 
+#include "protocols/dns/rdata_text.hpp"
 #include "protocols/dns/wire.hpp"
 
 namespace manifold::dns {
@@ -14,10 +13,7 @@ namespace {
 
 constexpr int kMaxIncludeDepth = 8;
 
-struct Token {
-  std::string text;
-  bool quoted = false;
-};
+using Token = RdataToken;
 
 // One logical entry: the tokens of one line, or of several when parentheses span them.
 struct Entry {
@@ -128,51 +124,6 @@ class Tokenizer {
   int errorLine_ = 0;
 };
 
-bool parseUint(std::string_view text, uint64_t max, uint64_t& out) {
-  if (text.empty() || text.size() > 20) return false;
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-    if (v > max) return false;
-  }
-  out = v;
-  return true;
-}
-
-void append16(std::string& out, uint16_t v) {
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v));
-}
-void append32(std::string& out, uint32_t v) {
-  append16(out, static_cast<uint16_t>(v >> 16));
-  append16(out, static_cast<uint16_t>(v));
-}
-
-// Decodes \X and \DDD escapes of a character-string; false on a bad \DDD.
-bool unescape(std::string_view in, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '\\') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 1 >= in.size()) return false;
-    if (isdigit(static_cast<unsigned char>(in[i + 1]))) {
-      if (i + 3 >= in.size() + 0 || !isdigit(static_cast<unsigned char>(in[i + 2])) ||
-          !isdigit(static_cast<unsigned char>(in[i + 3])))
-        return false;
-      int v = (in[i + 1] - '0') * 100 + (in[i + 2] - '0') * 10 + (in[i + 3] - '0');
-      if (v > 255) return false;
-      out.push_back(static_cast<char>(v));
-      i += 3;
-    } else {
-      out.push_back(in[++i]);
-    }
-  }
-  return true;
-}
-
 bool isClass(std::string_view t, uint16_t& klass) {
   auto eq = [&](const char* s) {
     std::string_view n(s);
@@ -274,6 +225,7 @@ class Parser {
         }
       }
       if (type == 0) return err("missing record type");
+      if (isDnssecType(type)) return err(typeName(type) + ": DNSSEC records are not supported");
       if (haveClass && rec.klass != kClassIn) return err("only class IN is served");
       rec.klass = kClassIn;
       rec.type = type;
@@ -298,159 +250,6 @@ class Parser {
   bool fail(const std::string& file, int line, const std::string& why) {
     result_.error = file + ":" + std::to_string(line) + ": " + why;
     return false;
-  }
-
-  static bool name(const Token& t, const std::string& origin, std::string& out, std::string& why) {
-    std::string n;
-    if (!textToName(t.text, origin, n, why)) return false;
-    out += n;
-    return true;
-  }
-
-  static bool number(const Token& t, uint64_t max, uint64_t& v, const char* what, std::string& why) {
-    if (!parseUint(t.text, max, v)) {
-      why = std::string("bad ") + what + " '" + t.text + "'";
-      return false;
-    }
-    return true;
-  }
-
-  static bool parseRdata(uint16_t type, const std::vector<Token>& t, const std::string& origin,
-                         std::string& out, std::string& why) {
-    auto need = [&](size_t n) {
-      if (t.size() != n) {
-        why = "expected " + std::to_string(n) + " fields, got " + std::to_string(t.size());
-        return false;
-      }
-      return true;
-    };
-    if (!t.empty() && !t[0].quoted && t[0].text == "\\#") {
-      // RFC 3597: \# LENGTH HEX...
-      uint64_t len;
-      if (t.size() < 2 || !parseUint(t[1].text, 65535, len)) {
-        why = "bad \\# length";
-        return false;
-      }
-      std::string hex;
-      for (size_t i = 2; i < t.size(); ++i) hex += t[i].text;
-      if (hex.size() != len * 2) {
-        why = "\\# length does not match the data";
-        return false;
-      }
-      for (size_t i = 0; i < hex.size(); i += 2) {
-        auto nib = [](char c) -> int {
-          if (c >= '0' && c <= '9') return c - '0';
-          c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-          if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-          return -1;
-        };
-        int h = nib(hex[i]), l = nib(hex[i + 1]);
-        if (h < 0 || l < 0) {
-          why = "bad hex in \\# data";
-          return false;
-        }
-        out.push_back(static_cast<char>(h << 4 | l));
-      }
-      return true;
-    }
-    uint64_t v;
-    switch (type) {
-      case kTypeA: {
-        if (!need(1)) return false;
-        in_addr a;
-        if (inet_pton(AF_INET, t[0].text.c_str(), &a) != 1) {
-          why = "bad IPv4 address '" + t[0].text + "'";
-          return false;
-        }
-        out.append(reinterpret_cast<const char*>(&a), 4);
-        return true;
-      }
-      case kTypeAaaa: {
-        if (!need(1)) return false;
-        in6_addr a;
-        if (inet_pton(AF_INET6, t[0].text.c_str(), &a) != 1) {
-          why = "bad IPv6 address '" + t[0].text + "'";
-          return false;
-        }
-        out.append(reinterpret_cast<const char*>(&a), 16);
-        return true;
-      }
-      case kTypeNs:
-      case kTypeCname:
-      case kTypePtr:
-        return need(1) && name(t[0], origin, out, why);
-      case kTypeMx:
-        if (!need(2) || !number(t[0], 65535, v, "preference", why)) return false;
-        append16(out, static_cast<uint16_t>(v));
-        return name(t[1], origin, out, why);
-      case kTypeSrv:
-        if (!need(4)) return false;
-        for (int k = 0; k < 3; ++k) {
-          if (!number(t[k], 65535, v, k == 0 ? "priority" : k == 1 ? "weight" : "port", why)) return false;
-          append16(out, static_cast<uint16_t>(v));
-        }
-        return name(t[3], origin, out, why);
-      case kTypeSoa: {
-        if (!need(7) || !name(t[0], origin, out, why) || !name(t[1], origin, out, why)) return false;
-        if (!number(t[2], 0xffffffffull, v, "serial", why)) return false;
-        append32(out, static_cast<uint32_t>(v));
-        for (int k = 3; k < 7; ++k) {
-          uint32_t ttl;
-          if (!parseTtl(t[k].text, ttl)) {
-            why = "bad SOA timer '" + t[k].text + "'";
-            return false;
-          }
-          append32(out, ttl);
-        }
-        return true;
-      }
-      case kTypeTxt: {
-        if (t.empty()) {
-          why = "TXT needs at least one string";
-          return false;
-        }
-        for (const auto& tok : t) {
-          std::string s;
-          if (!unescape(tok.text, s)) {
-            why = "bad escape in '" + tok.text + "'";
-            return false;
-          }
-          if (s.size() > 255) {
-            why = "string longer than 255 bytes";
-            return false;
-          }
-          out.push_back(static_cast<char>(s.size()));
-          out += s;
-        }
-        return true;
-      }
-      case kTypeCaa: {
-        if (!need(3) || !number(t[0], 255, v, "flags", why)) return false;
-        const std::string& tag = t[1].text;
-        if (tag.empty() || tag.size() > 15) {
-          why = "bad tag '" + tag + "'";
-          return false;
-        }
-        for (char c : tag)
-          if (!isalnum(static_cast<unsigned char>(c))) {
-            why = "bad tag '" + tag + "'";
-            return false;
-          }
-        std::string value;
-        if (!unescape(t[2].text, value)) {
-          why = "bad escape in value";
-          return false;
-        }
-        out.push_back(static_cast<char>(v));
-        out.push_back(static_cast<char>(tag.size()));
-        out += tag;
-        out += value;
-        return true;
-      }
-      default:
-        why = "type not supported in presentation form (use \\# LENGTH HEX)";
-        return false;
-    }
   }
 
   const IncludeReader& reader_;
