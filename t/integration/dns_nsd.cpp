@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "t/integration/dns_test_util.hpp"
@@ -79,6 +80,16 @@ std::string normalizedDig(int port, const std::string& q, bool answerOnly) {
     keep += line + "\n";
   }
   return keep;
+}
+
+std::vector<std::string> sortedRecords(const std::string& digOutput) {
+  std::vector<std::string> out;
+  std::istringstream in(digOutput);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] != ';') out.push_back(line);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace manifold::testing

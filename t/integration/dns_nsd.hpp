@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace manifold::testing {
 
@@ -34,5 +35,8 @@ class Nsd {
 // `dig +norec` for `query` against 127.0.0.1:port, without the lines that differ between servers
 // and runs (ids, times, sizes, cookies). answerOnly drops the additional section and its count.
 std::string normalizedDig(int port, const std::string& query, bool answerOnly = false);
+
+// The RRs of a dig transfer's output, one per line, sorted (servers may order them differently).
+std::vector<std::string> sortedRecords(const std::string& digOutput);
 
 }  // namespace manifold::testing

@@ -28,17 +28,6 @@ std::string digAxfr(int port, const std::string& args) {
   return run("dig -p " + std::to_string(port) + " @127.0.0.1 +time=3 +tries=1 " + args + " 2>&1");
 }
 
-// The RRs of a dig transfer, one per line, sorted (servers may order them differently).
-std::vector<std::string> records(const std::string& digOutput) {
-  std::vector<std::string> out;
-  std::istringstream in(digOutput);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty() && line[0] != ';') out.push_back(line);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // A TCP query (length-prefixed) and the first reply message, without its length.
 std::string tcpQuery(int port, const std::string& msg) {
   std::string framed{static_cast<char>(msg.size() >> 8), static_cast<char>(msg.size())};
@@ -70,15 +59,15 @@ TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
   Nsd nsd(m.dir() + "/nsd", "example.com", repoZone(), "  provide-xfr: 127.0.0.1 NOKEY\n");
   ASSERT_TRUE(nsd.start()) << nsd.output();
 
-  auto ours = records(digAxfr(open, "example.com AXFR"));
-  auto theirs = records(digAxfr(nsd.port(), "example.com AXFR"));
+  auto ours = sortedRecords(digAxfr(open, "example.com AXFR"));
+  auto theirs = sortedRecords(digAxfr(nsd.port(), "example.com AXFR"));
   ASSERT_GT(theirs.size(), 20u);
   EXPECT_EQ(ours, theirs);
   // Glue below the cut and the delegation are in it; the SOA opens and closes the transfer. Names
   // are compressed against the question, so they come back in the client's case (as from NSD).
   auto raw = digAxfr(open, "ExAmPlE.CoM AXFR");
   EXPECT_NE(raw.find("ns.sub.ExAmPlE.CoM.\t3600\tIN\tA\t192.0.2.200"), std::string::npos) << raw;
-  EXPECT_EQ(records(raw), records(digAxfr(nsd.port(), "ExAmPlE.CoM AXFR")));
+  EXPECT_EQ(sortedRecords(raw), sortedRecords(digAxfr(nsd.port(), "ExAmPlE.CoM AXFR")));
   std::vector<std::string> inOrder;
   std::istringstream lines(raw);
   for (std::string line; std::getline(lines, line);)
@@ -100,7 +89,7 @@ TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
   // whole zone (AXFR-style).
   EXPECT_EQ(digAxfr(open, "+short +notcp example.com IXFR=2024010101"),
             digAxfr(nsd.port(), "+short +notcp example.com IXFR=2024010101"));
-  EXPECT_EQ(records(digAxfr(open, "example.com IXFR=2024010100")), theirs);
+  EXPECT_EQ(sortedRecords(digAxfr(open, "example.com IXFR=2024010100")), theirs);
   // A NOTIFY to us (never a secondary) is REFUSED, as NSD answers a primary's zone.
   std::string notify = header(12, 4 << 11 | 0x0400, 1, 0, 0, 0) + kOrigin + std::string("\x00\x06\x00\x01", 4);
   EXPECT_EQ(rcodeOf(udpExchange(open, notify)), 5);
@@ -130,7 +119,7 @@ TEST(DnsTransfer, ThousandsOfRecordsOverManyMessages) {
   writeFile(m.path("big.zone"), zone);
   ASSERT_TRUE(m.start()) << m.log();
   auto out = digAxfr(port, "big.example AXFR");
-  auto rrs = records(out);
+  auto rrs = sortedRecords(out);
   EXPECT_EQ(rrs.size(), static_cast<size_t>(2 * n + 2 + 2)) << out.substr(out.size() > 400 ? out.size() - 400 : 0);
   size_t at = out.find(";; XFR size: ");
   ASSERT_NE(at, std::string::npos) << out.substr(0, 400);
