@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "worker/connection_quota.hpp"
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
 
@@ -18,20 +19,29 @@ constexpr int kAcceptsPerWake = 64;
 constexpr double kRetryAfterFdExhaustion = 0.1;
 }  // namespace
 
-Acceptor::Acceptor(WorkerRuntime& runtime, int listenFd, HandlerFactory factory)
-    : runtime_(runtime), fd_(listenFd), factory_(std::move(factory)) {
+Acceptor::Acceptor(WorkerRuntime& runtime, int listenFd, HandlerFactory factory,
+                   ConnectionQuota* quota)
+    : runtime_(runtime), fd_(listenFd), factory_(std::move(factory)), quota_(quota) {
   ev_io_init(&io_, onAccept, fd_, EV_READ);
   io_.data = this;
   ev_timer_init(&retry_, onRetry, kRetryAfterFdExhaustion, 0.);
   retry_.data = this;
   runtime_.onCapacity(resume, this);
+  if (quota_) quota_->onRelease(resume, this);
 }
 
-Acceptor::~Acceptor() { stop(); }
+Acceptor::~Acceptor() {
+  stop();
+  if (quota_) quota_->forget(this);
+}
+
+bool Acceptor::atLimit() const {
+  return runtime_.atConnectionLimit() || (quota_ && quota_->full());
+}
 
 void Acceptor::start() {
   stopped_ = false;
-  if (!runtime_.atConnectionLimit()) ev_io_start(runtime_.loop(), &io_);
+  if (!atLimit()) ev_io_start(runtime_.loop(), &io_);
 }
 
 void Acceptor::stop() {
@@ -42,7 +52,8 @@ void Acceptor::stop() {
 
 void Acceptor::resume(void* arg) {
   auto* self = static_cast<Acceptor*>(arg);
-  if (!self->stopped_ && !ev_is_active(&self->retry_)) ev_io_start(self->runtime_.loop(), &self->io_);
+  if (!self->stopped_ && !ev_is_active(&self->retry_) && !self->atLimit())
+    ev_io_start(self->runtime_.loop(), &self->io_);
 }
 
 void Acceptor::onAccept(struct ev_loop*, ev_io* watcher, int) {
@@ -56,8 +67,8 @@ void Acceptor::onRetry(struct ev_loop*, ev_timer* watcher, int) {
 
 void Acceptor::acceptSome() {
   for (int i = 0; i < kAcceptsPerWake; ++i) {
-    if (runtime_.atConnectionLimit()) {
-      ev_io_stop(runtime_.loop(), &io_);  // resumed by the runtime when one closes
+    if (atLimit()) {
+      ev_io_stop(runtime_.loop(), &io_);  // resumed by the runtime or the quota when one closes
       return;
     }
     sockaddr_storage peer;

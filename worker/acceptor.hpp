@@ -12,12 +12,16 @@
 
 namespace manifold {
 
+class ConnectionQuota;
+
 class WorkerRuntime;
 
 class Acceptor {
  public:
   using HandlerFactory = std::function<std::unique_ptr<ConnectionHandler>(Connection&)>;
-  Acceptor(WorkerRuntime& runtime, int listenFd, HandlerFactory factory);
+  // `quota` (optional, outlives the acceptor): the service's own connection cap.
+  Acceptor(WorkerRuntime& runtime, int listenFd, HandlerFactory factory,
+           ConnectionQuota* quota = nullptr);
   ~Acceptor();
   void start();
   void stop();  // graceful stop: no more accepts; the socket stays open (the master owns it)
@@ -27,10 +31,12 @@ class Acceptor {
   static void onRetry(struct ev_loop*, ev_timer* watcher, int);
   static void resume(void* self);
   void acceptSome();
+  bool atLimit() const;
 
   WorkerRuntime& runtime_;
   int fd_;
   HandlerFactory factory_;
+  ConnectionQuota* quota_;
   ev_io io_;
   ev_timer retry_;
   bool stopped_ = true;

@@ -5,6 +5,7 @@
 //   zones = example.com=etc/zones/example.com.zone other.zone   (origin=path, or path named ORIGIN.zone)
 //   max_udp_payload = 1232                 cap for EDNS answers (512 without EDNS)
 //   tcp_idle_timeout = 10s
+//   tcp_max_connections = 100              per worker (NSD's tcp-count); at the cap new ones wait
 //   pool_ttl = 30                          TTL of pool answers
 //   rrl_rate = 0                           UDP answers/s per client prefix, all workers together (0 = off)
 //   rrl_slip = 2                           every Nth limited answer goes out truncated (TC)
@@ -79,6 +80,7 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   cfg->tcpIdle = std::chrono::duration<double>(
                      in.duration("tcp_idle_timeout", config::Millis(10000), config::Millis(100), config::Millis(3600000)))
                      .count();
+  cfg->tcpMaxConnections = static_cast<size_t>(in.integer("tcp_max_connections", 100, 1, 100000));
   uint32_t poolTtl = static_cast<uint32_t>(in.integer("pool_ttl", 30, 0, 86400));
   cfg->rrl.rate = static_cast<unsigned>(in.integer("rrl_rate", 0, 0, 1000000));
   cfg->rrl.slip = static_cast<unsigned>(in.integer("rrl_slip", 2, 0, 10));

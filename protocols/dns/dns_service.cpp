@@ -13,7 +13,8 @@
 namespace manifold::dns {
 
 DnsService::DnsService(const DnsConfig& config, ServiceContext& ctx)
-    : config_(config), ctx_(ctx), rrl_(config.rrl, region(config.regionSlots().rrl)), tcpBuffer_(65535 + 2) {
+    : config_(config), ctx_(ctx), rrl_(config.rrl, region(config.regionSlots().rrl)), tcpBuffer_(65535 + 2),
+      tcpQuota_(config.tcpMaxConnections) {
   DnsConfig::RegionSlots slots = config.regionSlots();
   if (void* r = region(slots.lrrr)) lrrrCache_ = shm::Table::at(r);
   if (void* r = region(slots.health)) health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(r) + 1);
@@ -34,8 +35,9 @@ void DnsService::start() {
           *ctx_.runtime, ctx_.fds[i], [this](Connection& conn) -> std::unique_ptr<ConnectionHandler> {
             conn.setIdleTimeout(config_.tcpIdle);
             ++ctx_.counters[kTcpConnections];
-            return std::make_unique<TcpHandler>(*this);
-          }));
+            return std::make_unique<TcpHandler>(*this, tcpQuota_);
+          },
+          &tcpQuota_));
       acceptors_.back()->start();
     }
   }

@@ -10,6 +10,7 @@
 #include "protocols/dns/dns_config.hpp"
 #include "protocols/service.hpp"
 #include "worker/acceptor.hpp"
+#include "worker/connection_quota.hpp"
 #include "worker/udp_endpoint.hpp"
 
 namespace manifold::shm {
@@ -52,6 +53,7 @@ class DnsService : public Service, public DatagramHandler {
   Rrl rrl_;
   std::vector<uint8_t> tcpBuffer_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
+  ConnectionQuota tcpQuota_;  // declared before the acceptors that pause on it
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Notifier> notifier_;

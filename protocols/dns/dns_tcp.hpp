@@ -5,6 +5,7 @@
 #pragma once
 
 #include "worker/connection.hpp"
+#include "worker/connection_quota.hpp"
 
 namespace manifold::dns {
 
@@ -12,12 +13,13 @@ class DnsService;
 
 class TcpHandler : public ConnectionHandler {
  public:
-  explicit TcpHandler(DnsService& s) : service_(s) {}
+  TcpHandler(DnsService& s, ConnectionQuota& quota) : service_(s), slot_(quota) {}
   void onReadable(Connection& conn) override;
   bool busy() const override { return partial_; }
 
  private:
   DnsService& service_;
+  ConnectionQuota::Slot slot_;  // counts against tcp_max_connections while open
   bool partial_ = false;
 };
 
