@@ -237,7 +237,11 @@ void Connection::afterEvent() {
         return;
       }
     }
-    if (!outputPending() && runtime_.draining() && idle()) {
+    // Draining: an idle connection closes once it has been quiet for the grace (the drain
+    // check closes it then), not right after an answer, when the client (DNS over TCP, which
+    // has no Connection: close) may already have sent its next query.
+    if (!outputPending() && runtime_.draining() && idle() &&
+        ev_now(runtime_.loop()) - lastActivity_ >= kDrainIdleGrace) {
       destroy();
       return;
     }

@@ -53,11 +53,7 @@ TEST(CoreReload, HupUnderKeepAliveLoadLosesNoRequest) {
   std::string output = m.path("wrk.out");
   Background wrk("wrk -t2 -c20 -d6s --latency http://127.0.0.1:" + std::to_string(port) + "/file",
                  output);
-  sleepMs(1200);
-  for (int i = 0; i < 3; ++i) {
-    m.signal(SIGHUP);
-    sleepMs(1200);
-  }
+  reloadRepeatedly(m, 3, 1200);
   int status = wrk.wait(15000);
   ASSERT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   std::string report = readFile(output);

@@ -253,4 +253,69 @@ std::vector<pid_t> Instance::workerPids() const {
 
 std::string Instance::log() const { return readFile(logPath_); }
 
+// ---- time ----
+
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void sleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// ---- processes ----
+
+Background::Background(const std::string& command, const std::string& stdoutPath) {
+  std::string script = "exec " + command + (stdoutPath.empty() ? "" : " > " + stdoutPath);
+  pid_ = fork();
+  if (pid_ == 0) {
+    execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
+    _exit(127);
+  }
+}
+
+Background::~Background() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+int Background::wait(int waitMs) {
+  auto start = Clock::now();
+  while (true) {
+    if (pid_ <= 0) return status_;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      status_ = status;
+      return status;
+    }
+    if (msSince(start) >= waitMs) return -1;
+    sleepMs(10);
+  }
+}
+
+bool Background::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t rc = waitpid(pid_, &status, WNOHANG);
+  if (rc == 0) return true;
+  if (rc == pid_) {
+    pid_ = -1;
+    status_ = status;
+  }
+  return false;
+}
+
+void reloadRepeatedly(Instance& m, int times, int gapMs) {
+  sleepMs(gapMs);
+  for (int i = 0; i < times; ++i) {
+    m.signal(SIGHUP);
+    sleepMs(gapMs);
+  }
+}
+
 }  // namespace manifold::testing

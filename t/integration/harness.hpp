@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+
 #include <string>
 #include <vector>
 
@@ -67,5 +69,34 @@ class Instance {
 
 // The repository's bin/ directory (tests run from the repository root).
 std::string binPath(const std::string& name);
+
+// ---- time ----
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point start);
+double secondsSince(Clock::time_point start);
+void sleepMs(int ms);
+
+// ---- processes ----
+// A child process started with /bin/sh -c "exec COMMAND" (its stdout redirected to
+// `stdoutPath` unless that is empty); killed by pid when it goes out of scope.
+class Background {
+ public:
+  explicit Background(const std::string& command, const std::string& stdoutPath = "");
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  // Exit status (waitpid form), or -1 if it did not exit within waitMs (checked at least once).
+  int wait(int waitMs);
+  // True while the child has not exited (an exit seen here is kept for wait()).
+  bool running();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;  // exit status once reaped
+};
+
+// The reload-under-load rhythm: wait gapMs, then `times` x (SIGHUP, wait gapMs).
+void reloadRepeatedly(Instance& m, int times, int gapMs = 1000);
 
 }  // namespace manifold::testing

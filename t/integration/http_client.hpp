@@ -16,11 +16,6 @@
 
 namespace manifold::testing {
 
-// ---- time ----
-using Clock = std::chrono::steady_clock;
-double msSince(Clock::time_point start);
-double secondsSince(Clock::time_point start);
-void sleepMs(int ms);
 std::string str(long long n);
 
 // ---- config sections and sites ----
@@ -101,25 +96,5 @@ class RawClient {
 long long counter(int statusPort, const std::string& service, const std::string& name);
 // One counter of one service in a /metrics.json or manifold-shm --json document; -1 when absent.
 long long jsonCounter(const std::string& json, const std::string& title, const std::string& name);
-
-// ---- processes ----
-// A child process started with /bin/sh -c "exec COMMAND" (its stdout redirected to
-// `stdoutPath` unless that is empty); killed by pid when it goes out of scope.
-class Background {
- public:
-  explicit Background(const std::string& command, const std::string& stdoutPath = "");
-  ~Background();
-  Background(const Background&) = delete;
-  Background& operator=(const Background&) = delete;
-  // Exit status (waitpid form), or -1 if it did not exit within waitMs (checked at least once).
-  int wait(int waitMs);
-  // True while the child has not exited (an exit seen here is kept for wait()).
-  bool running();
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = -1;  // exit status once reaped
-};
 
 }  // namespace manifold::testing

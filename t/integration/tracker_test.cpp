@@ -6,11 +6,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -609,6 +611,32 @@ TEST(Tracker, ManifoldShmListsOneSwarm) {
   EXPECT_NE(run(tool + " swarm " + Hash(501).hex()).find("not tracked"), std::string::npos);
   EXPECT_NE(run(tool + " swarm 1234 2>&1").find("not an info hash"), std::string::npos);
   EXPECT_EQ(m.stop(), 0);
+}
+
+// Reloads under load: the UDP sockets stay (the master keeps them), old workers answer what
+// they received, so the load generator sees no request go unanswered and no error.
+TEST(Tracker, HupUnderLoadLosesNoRequest) {
+  int port = trackerPort();
+  Instance m(section(port), "", 2);
+  ASSERT_TRUE(m.start()) << m.log();
+  const std::string out = m.path("load.out");
+  // A small window (8 in flight) so a timeout can only be a request the reload dropped.
+  Background load(binPath("manifold-tracker-load") + " --port " + std::to_string(port) +
+                      " --duration 5 --threads 1 --sockets 2 --window 4 --torrents 500",
+                  out);
+  reloadRepeatedly(m, 3);
+  const int status = load.wait(20000);
+  ASSERT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string report = readFile(out);
+  std::smatch r;
+  ASSERT_TRUE(std::regex_search(report, r,
+                                std::regex(R"(responses/s (\d+) .* errors (\d+) timeouts (\d+))")))
+      << report;
+  EXPECT_GT(std::stoll(r[1]), 1000) << report;
+  EXPECT_EQ(r[2], "0") << report;
+  EXPECT_EQ(r[3], "0") << report << m.log();
+  EXPECT_TRUE(m.waitForLog("generation 4 ready", 5000)) << m.log();
+  EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
 TEST(Tracker, MalformedInputNeverKillsIt) {
