@@ -31,7 +31,7 @@ std::string firstNumber(const std::string& text) {
 }  // namespace
 
 TEST(CorePrivileges, WorkersDropToTheConfiguredUserAfterBinding) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop privileges";
+  ASSERT_EQ(geteuid(), 0u) << "needs root to drop privileges (make test runs as root)";
   passwd* nobody = getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
   int port = freePort();
@@ -54,7 +54,7 @@ TEST(CorePrivileges, WorkersDropToTheConfiguredUserAfterBinding) {
 }
 
 TEST(CorePrivileges, UnknownUserIsReportedAndTheInstanceDoesNotStart) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop privileges";
+  ASSERT_EQ(geteuid(), 0u) << "needs root to drop privileges (make test runs as root)";
   int port = freePort();
   Instance m("[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = {dir}\n",
              "user = no-such-user-here\n", 1);

@@ -50,7 +50,7 @@ std::vector<pid_t> jsonWorkerPids(const std::string& json) {
 }  // namespace
 
 TEST(CoreShm, ToolListsWorkersAndCountersMove) {
-  if (!haveShmTool()) GTEST_SKIP() << "bin/manifold-shm is not built yet";
+  ASSERT_TRUE(haveShmTool()) << "bin/manifold-shm is not built (make all)";
   int port = freePort();
   Instance m(httpSite(port), "", 3);
   makeSiteWithFiles(m);
@@ -82,7 +82,7 @@ TEST(CoreShm, ToolListsWorkersAndCountersMove) {
 }
 
 TEST(CoreShm, ToolFailsClearlyForAnUnknownInstance) {
-  if (!haveShmTool()) GTEST_SKIP() << "bin/manifold-shm is not built yet";
+  ASSERT_TRUE(haveShmTool()) << "bin/manifold-shm is not built (make all)";
   int rc = 0;
   std::string out = run(binPath("manifold-shm") + " -n doesnotexist 2>&1", &rc);
   EXPECT_NE(rc, 0) << out;

@@ -49,7 +49,7 @@ bool eventually(const std::function<bool()>& ok, int ms) {
 }  // namespace
 
 TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
-  if (!Nsd::installed()) GTEST_SKIP() << "nsd is not installed (apt-get install nsd)";
+  ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
   int open = freeDnsPort(), closed = freeDnsPort();
   // [dns:closed] has no allow_transfer: the default refuses everybody.
   Instance m("[dns:open]\nlisten = 127.0.0.1:" + std::to_string(open) + "\nzones = example.com=" + repoZone() +
@@ -137,7 +137,7 @@ TEST(DnsTransfer, ThousandsOfRecordsOverManyMessages) {
 }
 
 TEST(DnsTransfer, NsdSecondaryFollowsOurNotify) {
-  if (!Nsd::installed()) GTEST_SKIP() << "nsd is not installed (apt-get install nsd)";
+  ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
   int port = freeDnsPort();
   std::string dir = makeTempDir();
   // A refresh of a day: only our NOTIFY can make NSD fetch the new serial within the test.

@@ -42,7 +42,7 @@ struct Server {
 }  // namespace
 
 TEST(TftpClients, TftpHpaGetAndPutOctet) {
-  if (!have("tftp")) GTEST_SKIP() << "tftp-hpa not installed";
+  ASSERT_TRUE(have("tftp")) << "tftp-hpa is not installed (make deps)";
   Server s;
   std::string content = makeContent(1500000, 1);
   writeFile(s.m.path("root/image.bin"), content);
@@ -65,7 +65,7 @@ TEST(TftpClients, TftpHpaGetAndPutOctet) {
 }
 
 TEST(TftpClients, TftpHpaNetasciiBothWays) {
-  if (!have("tftp")) GTEST_SKIP() << "tftp-hpa not installed";
+  ASSERT_TRUE(have("tftp")) << "tftp-hpa is not installed (make deps)";
   Server s;
   // Lines end in LF locally; a bare CR must survive too (CR NUL on the wire). Long enough that
   // CR LF pairs straddle 512-byte block boundaries.
@@ -89,7 +89,7 @@ TEST(TftpClients, TftpHpaNetasciiBothWays) {
 }
 
 TEST(TftpClients, CurlGetAndPutWithAndWithoutOptions) {
-  if (!have("curl")) GTEST_SKIP();
+  ASSERT_TRUE(have("curl")) << "curl is not installed (make deps)";
   Server s;
   std::string content = makeContent(700000, 2);
   writeFile(s.m.path("root/file.bin"), content);
@@ -109,7 +109,7 @@ TEST(TftpClients, CurlGetAndPutWithAndWithoutOptions) {
 }
 
 TEST(TftpClients, AtftpBlksizeWindowsizeTsize) {
-  if (!have("atftp")) GTEST_SKIP() << "atftp not installed";
+  ASSERT_TRUE(have("atftp")) << "atftp is not installed (make deps)";
   Server s;
   std::string content = makeContent(2 * 1024 * 1024 + 77, 3);
   writeFile(s.m.path("root/big.bin"), content);
@@ -125,7 +125,7 @@ TEST(TftpClients, AtftpBlksizeWindowsizeTsize) {
 }
 
 TEST(TftpClients, HundredConcurrentGetsAndCounters) {
-  if (!have("curl")) GTEST_SKIP();
+  ASSERT_TRUE(have("curl")) << "curl is not installed (make deps)";
   Server s;
   for (int i = 0; i < 100; ++i)
     writeFile(s.m.path("root/f" + std::to_string(i)), makeContent(20000 + i * 997, 100 + i));
@@ -147,7 +147,7 @@ TEST(TftpClients, HundredConcurrentGetsAndCounters) {
 }
 
 TEST(TftpClients, Ipv6Loopback) {
-  if (!have("curl") || !have("tftp")) GTEST_SKIP();
+  ASSERT_TRUE(have("curl") && have("tftp")) << "curl and tftp-hpa are needed (make deps)";
   int port = freePort(true);
   Instance m("[tftp:v6]\nlisten = [::1]:" + std::to_string(port) + "\nroot = {dir}/root\n", "", 1);
   run("mkdir -p " + m.path("root") + " " + m.path("local"));
