@@ -16,11 +16,18 @@ using namespace manifold::testing;
 
 namespace {
 
-// dnsperf's "Queries sent" and "Queries lost" from its report.
-void sentAndLost(const std::string& report, long long& sent, long long& lost) {
+// Waits for dnsperf to exit cleanly and returns its report with "Queries sent" and "Queries
+// lost" (-1 when absent, or when dnsperf did not exit with 0).
+std::string dnsperfReport(Background& perf, const std::string& out, long long& sent, long long& lost) {
+  sent = lost = -1;
+  const int status = perf.wait(20000);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return "dnsperf did not exit cleanly: status " + std::to_string(status);
+  const std::string report = readFile(out);
   std::smatch s, l;
-  sent = std::regex_search(report, s, std::regex(R"(Queries sent:\s+(\d+))")) ? std::stoll(s[1]) : -1;
-  lost = std::regex_search(report, l, std::regex(R"(Queries lost:\s+(\d+))")) ? std::stoll(l[1]) : -1;
+  if (std::regex_search(report, s, std::regex(R"(Queries sent:\s+(\d+))"))) sent = std::stoll(s[1]);
+  if (std::regex_search(report, l, std::regex(R"(Queries lost:\s+(\d+))"))) lost = std::stoll(l[1]);
+  return report;
 }
 
 std::string section(int port) {
@@ -42,11 +49,8 @@ TEST(DnsContinuity, HupUnderLoadLosesNoQuery) {
                         m.path("queries") + " -l 5 -Q 3000 -c 4 -t 2 -m " + mode,
                     out);
     reloadRepeatedly(m, 3);
-    const int status = perf.wait(20000);
-    ASSERT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-    const std::string report = readFile(out);
     long long sent, lost;
-    sentAndLost(report, sent, lost);
+    const std::string report = dnsperfReport(perf, out, sent, lost);
     EXPECT_GT(sent, 10000) << report;
     EXPECT_EQ(lost, 0) << mode << "\n" << report << m.log();
   }
@@ -71,11 +75,8 @@ TEST(DnsContinuity, KilledWorkerLosesAtMostOneBatch) {
   const std::vector<pid_t> before = m.workerPids();
   ASSERT_EQ(before.size(), 2u);
   ::kill(before[0], SIGKILL);
-  const int status = perf.wait(20000);
-  ASSERT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  const std::string report = readFile(out);
   long long sent, lost;
-  sentAndLost(report, sent, lost);
+  const std::string report = dnsperfReport(perf, out, sent, lost);
   EXPECT_GT(sent, 9000) << report;
   EXPECT_LE(lost, 64) << report << m.log();
   EXPECT_TRUE(m.waitForLog("killed by signal 9", 3000)) << m.log();
