@@ -60,7 +60,7 @@ struct CounterSpec {
 // What a service gets in its worker.
 struct ServiceContext {
   struct ev_loop* loop = nullptr;
-  unsigned workerIndex = 0;  // 0..workers-1; worker 0 hosts once-per-instance timers
+  unsigned workerIndex = 0;  // 0..workers-1 (instance-wide tasks: runtime->runsInstanceTasks())
   unsigned workerCount = 1;
   std::vector<int> fds;        // this worker's socket for each listeners() entry, same order
   std::vector<void*> regions;  // base of each regions() entry, same order

@@ -20,6 +20,11 @@ class WorkerRuntime {
   struct ev_loop* loop() const { return loop_; }
   unsigned index() const { return index_; }
   unsigned count() const { return count_; }
+  // Instance-wide background work (health checks, NOTIFY, cleaners, repair) runs in exactly one
+  // worker of each generation; this is the one place that decides which. Services ask this
+  // instead of testing an index. (Today: index 0. During a reload the old generation's
+  // designated worker stops its tasks in stopAccepting() while the new one starts them.)
+  bool runsInstanceTasks() const { return index_ == 0; }
 
   // Seconds since the epoch from the loop's cached time: no syscall per request.
   time_t now() const { return static_cast<time_t>(ev_now(loop_)); }
