@@ -23,7 +23,7 @@ DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 medi
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
-CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp) \
+CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \
             $(filter-out master/main.cpp,$(wildcard master/*.cpp))
 CORE_OBJ := $(CORE_SRC:%.cpp=build/%.o)
 

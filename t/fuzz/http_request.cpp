@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "protocols/http/accept.hpp"
+#include "protocols/http/accept_encoding.hpp"
 #include "protocols/http/chunked.hpp"
 #include "protocols/http/conditional.hpp"
 #include "protocols/http/date.hpp"

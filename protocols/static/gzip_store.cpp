@@ -1,4 +1,4 @@
-#include "protocols/http/gzip_store.hpp"
+#include "protocols/static/gzip_store.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,11 +1,11 @@
-// Unit tests of the media type table (protocols/http/mime.*).
+// Unit tests of the media type table (protocols/static/mime.*).
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
 
-#include "protocols/http/mime.hpp"
+#include "protocols/static/mime.hpp"
 
 namespace manifold::http {
 namespace {

@@ -6,7 +6,7 @@
 #include <new>
 
 #include "protocols/dns/counters.hpp"
-#include "protocols/dns/dns_config.hpp"
+#include "protocols/dns/config.hpp"
 #include "shm/table.hpp"
 #include "worker/log.hpp"
 

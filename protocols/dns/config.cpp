@@ -23,8 +23,8 @@
 //   notify = 192.0.2.53 [2001:db8::53]:5300   secondaries told of a new serial (NOTIFY)
 //
 // This file: the scalar keys, the zones and the registration; pools and checks are in
-// dns_config_pools.cpp, lrrr.NAME in dns_config_lrrr.cpp, transfers in dns_config_xfr.cpp.
-#include "protocols/dns/dns_config.hpp"
+// config_pools.cpp, lrrr.NAME in config_lrrr.cpp, transfers in config_xfr.cpp.
+#include "protocols/dns/config.hpp"
 
 #include <arpa/inet.h>
 #include <unistd.h>

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <map>
 
-#include "protocols/dns/dns_config.hpp"
+#include "protocols/dns/config.hpp"
 
 namespace manifold::dns {
 

@@ -1,9 +1,9 @@
-#include "protocols/dns/dns_service.hpp"
+#include "protocols/dns/service.hpp"
 
 #include <algorithm>
 
 #include "protocols/dns/counters.hpp"
-#include "protocols/dns/dns_tcp.hpp"
+#include "protocols/dns/tcp_session.hpp"
 #include "protocols/dns/message.hpp"
 #include "shm/table.hpp"
 #include "worker/connection.hpp"

@@ -1,5 +1,5 @@
 // The worker half of [dns:NAME]: answers queries from the batched UDP endpoints and the TCP
-// sessions (dns_tcp.hpp), answers zone transfers (transfer.hpp), applies RRL to UDP answers,
+// sessions (tcp_session.hpp), answers zone transfers (transfer.hpp), applies RRL to UDP answers,
 // counts, and runs the health prober and the NOTIFY sender (notify.hpp) on worker 0.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "protocols/dns/dns_config.hpp"
+#include "protocols/dns/config.hpp"
 #include "protocols/service.hpp"
 #include "worker/acceptor.hpp"
 #include "worker/connection_quota.hpp"

@@ -1,4 +1,4 @@
-#include "protocols/http/mime.hpp"
+#include "protocols/static/mime.hpp"
 
 #include <algorithm>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "protocols/tracker/tracker_config.hpp"
+#include "protocols/tracker/config.hpp"
 
 #include <fstream>
 #include <sstream>

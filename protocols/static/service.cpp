@@ -1,7 +1,7 @@
 // Worker half of [http:NAME]: registers the site on the listener of each of its addresses
 // (shared with other sites on the same address) and drains with the worker.
-#include "protocols/http/site_config.hpp"
-#include "protocols/http/static_site.hpp"
+#include "protocols/static/config.hpp"
+#include "protocols/static/site.hpp"
 
 namespace manifold::http {
 

@@ -1,8 +1,8 @@
-#include "protocols/http/site_config.hpp"
+#include "protocols/static/config.hpp"
 
 #include <sys/stat.h>
 
-#include "protocols/http/xcache.hpp"
+#include "protocols/static/xcache.hpp"
 
 namespace manifold::http {
 

@@ -15,7 +15,7 @@
 #include "protocols/tracker/bencode.hpp"
 #include "protocols/tracker/connection_id.hpp"
 #include "protocols/tracker/query.hpp"
-#include "protocols/tracker/tracker_config.hpp"
+#include "protocols/tracker/config.hpp"
 #include "protocols/tracker/udp_packet.hpp"
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "protocols/http/xcache.hpp"
+#include "protocols/static/xcache.hpp"
 #include "worker/connection.hpp"
 
 namespace manifold::http {

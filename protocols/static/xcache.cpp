@@ -1,4 +1,4 @@
-#include "protocols/http/xcache.hpp"
+#include "protocols/static/xcache.hpp"
 
 #include <cstring>
 #include <span>

@@ -1,8 +1,8 @@
 // The master half of [dns:NAME]: the validated section and what it asks of the master
-// (sockets, shm regions, counters). Parsed in dns_config.cpp (scalar keys and zones),
-// dns_config_pools.cpp (views, pools, checks), dns_config_lrrr.cpp (lrrr.NAME) and
-// dns_config_xfr.cpp (allow_transfer, notify);
-// its requests to the master are in dns_regions.cpp.
+// (sockets, shm regions, counters). Parsed in config.cpp (scalar keys and zones),
+// config_pools.cpp (views, pools, checks), config_lrrr.cpp (lrrr.NAME) and
+// config_xfr.cpp (allow_transfer, notify);
+// its requests to the master are in regions.cpp.
 #pragma once
 
 #include <cstdint>

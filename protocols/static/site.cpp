@@ -1,4 +1,4 @@
-#include "protocols/http/static_site.hpp"
+#include "protocols/static/site.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "protocols/http/accept.hpp"
+#include "protocols/http/accept_encoding.hpp"
 #include "protocols/http/conditional.hpp"
 #include "protocols/http/date.hpp"
-#include "protocols/http/gzip_store.hpp"
+#include "protocols/static/gzip_store.hpp"
 #include "protocols/http/gzip.hpp"
 #include "protocols/http/path.hpp"
 #include "protocols/http/response.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "protocols/http/file_cache.hpp"
+#include "protocols/static/file_cache.hpp"
 
 namespace manifold::http {
 

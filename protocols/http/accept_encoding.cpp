@@ -1,4 +1,4 @@
-#include "protocols/http/accept.hpp"
+#include "protocols/http/accept_encoding.hpp"
 
 #include "protocols/http/request.hpp"
 

@@ -1,7 +1,7 @@
-// Unit tests of Accept-Encoding negotiation (protocols/http/accept.*).
+// Unit tests of Accept-Encoding negotiation (protocols/http/accept_encoding.*).
 #include <gtest/gtest.h>
 
-#include "protocols/http/accept.hpp"
+#include "protocols/http/accept_encoding.hpp"
 
 namespace manifold::http {
 namespace {

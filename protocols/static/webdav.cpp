@@ -12,7 +12,7 @@
 #include <random>
 
 #include "protocols/http/path.hpp"
-#include "protocols/http/static_site.hpp"
+#include "protocols/static/site.hpp"
 #include "worker/log.hpp"
 
 namespace manifold::http {

@@ -1,4 +1,4 @@
-#include "protocols/http/file_cache.hpp"
+#include "protocols/static/file_cache.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -10,7 +10,7 @@
 
 #include "protocols/http/conditional.hpp"
 #include "protocols/http/date.hpp"
-#include "protocols/http/mime.hpp"
+#include "protocols/static/mime.hpp"
 
 namespace manifold::http {
 

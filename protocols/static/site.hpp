@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "protocols/http/access_log.hpp"
-#include "protocols/http/file_cache.hpp"
-#include "protocols/http/gzip_store.hpp"
-#include "protocols/http/mime.hpp"
+#include "protocols/static/file_cache.hpp"
+#include "protocols/static/gzip_store.hpp"
+#include "protocols/static/mime.hpp"
 #include "protocols/http/range.hpp"
 #include "protocols/http/server.hpp"
-#include "protocols/http/site_config.hpp"
-#include "protocols/http/xcache.hpp"
+#include "protocols/static/config.hpp"
+#include "protocols/static/xcache.hpp"
 
 namespace manifold::http {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "protocols/dns/counters.hpp"
-#include "protocols/dns/dns_config.hpp"
+#include "protocols/dns/config.hpp"
 
 namespace manifold::dns {
 

@@ -2,7 +2,7 @@
 //   allow_transfer = CIDR ...   clients that may AXFR/IXFR any zone of the section (default none:
 //                               REFUSED; "none" says so explicitly)
 //   notify = ADDR[:PORT] ...    secondaries sent a NOTIFY when a zone's serial changes
-#include "protocols/dns/dns_config.hpp"
+#include "protocols/dns/config.hpp"
 
 namespace manifold::dns {
 
