@@ -21,7 +21,8 @@ inline double monotonicSeconds() { return static_cast<double>(monotonicNs()) / 1
 inline uint64_t wallMs() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000ull + static_cast<uint64_t>(ts.tv_nsec) / 1000000ull;
+  return static_cast<uint64_t>(ts.tv_sec) * 1000ull +
+         static_cast<uint64_t>(ts.tv_nsec) / 1000000ull;
 }
 inline uint64_t wallSeconds() { return wallMs() / 1000ull; }
 

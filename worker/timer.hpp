@@ -37,14 +37,21 @@ class Timer {
   // Seconds until it fires (0 if inactive).
   double remaining() const;
   double now() const { return ev_now(loop_); }
-  struct ev_loop* loop() const { return loop_; }
+  // A background timer (log flushes, cleaners) must not keep a draining worker's loop alive:
+  // with false, the loop may end while this timer is still armed.
+  void keepsLoopAlive(bool keeps);
+  struct ev_loop* loop() const {
+    return loop_;
+  }
 
  private:
   static void onTimer(struct ev_loop*, ev_timer* watcher, int);
+  void arm();
 
   struct ev_loop* loop_;
   Callback onFire_;
   ev_timer watcher_;
+  bool weak_ = false;  // ev_unref'd while active
 };
 
 }  // namespace manifold
