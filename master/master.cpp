@@ -116,7 +116,10 @@ int Master::run() {
     LOG_CRIT("shared memory: %s", e.what());
     return 1;
   }
-  if (segment_->replacedStale()) {
+  if (segment_->replacedForeign()) {
+    LOG_WARN("removed shm segment \"%s\" that another user created (or that others could write); "
+             "its contents were not trusted", master.shmName.c_str());
+  } else if (segment_->replacedStale()) {
     LOG_WARN("replaced a stale shm segment \"%s\" left by a crashed instance", master.shmName.c_str());
   }
   segment_->header().masterPid = getpid();
