@@ -97,7 +97,9 @@ class Exchange {
   std::string& out() { return conn_->output(); }
   bool head() const { return head_; }
   int versionMinor() const { return versionMinor_; }
-  bool keepAlive() const { return keepAlive_; }
+  // Whether this response keeps the connection: decided before any head is written (a cached
+  // head chooses its Connection line from it), so a body the handler will leave unread counts.
+  bool keepAlive() const { return keepAlive_ && !(bodyUnreadCloses_ && !bodyAccepted_); }
   void disableKeepAlive() { keepAlive_ = false; }
   std::string_view date() const;  // current IMF-fixdate, 29 chars, refreshed once a second
 

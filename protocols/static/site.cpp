@@ -378,7 +378,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     }
   }
 
-  switch (evaluatePreconditions(req, rep.etag, info.mtime)) {
+  switch (evaluatePreconditions(req, rep.etag, info.mtime, ctx_.runtime->now())) {
     case Precondition::NotModified: {
       ex.beginResponse(304);
       ex.out().append("Last-Modified: ").append(info.lastModified, 29).append("\r\n");
@@ -395,7 +395,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       break;
   }
   if (!req.range.empty() && req.method == Method::Get &&
-      ifRangeAllows(req.ifRange, rep.etag, info.mtime)) {
+      (!req.ifRangePresent || ifRangeAllows(req.ifRange, rep.etag, info.mtime))) {
     switch (parseRange(req.range, rep.length, ranges_)) {
       case RangeResult::Satisfiable:
         return serveRanges(ex, info, rep, ranges_);
