@@ -52,6 +52,7 @@ struct ServerLimits {
   double keepaliveTimeout = 75;
   double headerTimeout = 10;
   double bodyTimeout = 60;
+  uint64_t bodyMinRate = 1024;  // bytes/s a body must average after bodyTimeout; 0: no minimum
   double sendTimeout = 60;
   unsigned keepaliveRequests = 10000;
   uint64_t maxBodySize = 16 << 20;

@@ -38,7 +38,9 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
       rootFd_(::open(config.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
       xcache_(ctx.regions.empty() ? nullptr : ctx.regions[0]),
       files_(rootFd_, config.followSymlinks, config.fileCheckInterval, config.openFileCacheMax,
-             mime_, xcache_) {
+             mime_, xcache_),
+      reservations_(ctx.regions.size() > 1 ? ctx.regions[1] : nullptr, ctx.slot,
+                    config.uploadReserveMax) {
   if (rootFd_ < 0)
     throw std::runtime_error("root " + config.root + ": " + strerror(errno));
   mime_.loadDefaults();
