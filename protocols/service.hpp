@@ -47,6 +47,7 @@ struct RegionRequest {
   std::string layout;
   size_t bytes = 0;
   std::function<void(void* base, size_t bytes, bool adopted)> init;
+  std::string sizeKey;  // the config key that sets `bytes` (named when shm_size is too small)
 };
 
 enum class CounterKind : uint8_t { Counter, Gauge };

@@ -81,17 +81,20 @@ std::vector<RegionRequest> SiteConfig::regions() const {
     out.push_back({title() + "/xcache", Xcache::headerOnlyLayout(), Xcache::kHeaderOnlyBytes,
                    [](void* base, size_t, bool adopted) {
                      if (!adopted) Xcache::formatHeaderOnly(base);
-                   }});
+                   },
+                   "xcache_size"});
   } else {
     out.push_back({title() + "/xcache", Xcache::layout(), xcacheSize,
                    [](void* base, size_t bytes, bool adopted) {
                      if (!adopted) Xcache::format(base, bytes);
-                   }});
+                   },
+                   "xcache_size"});
   }
   out.push_back({title() + "/uploads", UploadReservations::layout(), UploadReservations::bytes(),
                  [](void* base, size_t, bool adopted) {
                    if (!adopted) UploadReservations::format(base);
-                 }});
+                 },
+                 ""});
   return out;
 }
 
