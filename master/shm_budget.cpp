@@ -61,7 +61,7 @@ void checkShmBudget(const Config& config, const std::string& file, int shmSizeLi
           "[" + service->title() + "] " + region.sizeKey + " " + mib(extent(region.bytes)) + ", ";
     }
   }
-  parts += "fixed regions " + mib(fixed);
+  parts += "fixed regions " + std::to_string(fixed / 1024) + "K";
   auto kib = [](uint64_t bytes) { return std::to_string(bytes / 1024) + "K"; };
   throw ConfigError(file, shmSizeLine, "shm_size",
                     kib(have) + " cannot hold the shared memory this configuration needs (" +
