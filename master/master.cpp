@@ -1,4 +1,5 @@
 #include "master/master.hpp"
+#include "master/shm_budget.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -116,7 +117,10 @@ int Master::run() {
     LOG_CRIT("shared memory: %s", e.what());
     return 1;
   }
-  if (segment_->replacedStale()) {
+  if (segment_->replacedForeign()) {
+    LOG_WARN("removed shm segment \"%s\" that another user created (or that others could write); "
+             "its contents were not trusted", master.shmName.c_str());
+  } else if (segment_->replacedStale()) {
     LOG_WARN("replaced a stale shm segment \"%s\" left by a crashed instance", master.shmName.c_str());
   }
   segment_->header().masterPid = getpid();
@@ -185,17 +189,8 @@ bool Master::startGeneration(std::shared_ptr<config::Config> config, std::string
   const unsigned workers = config->master.workers;
 
   // Regions: the stats region first, then every service's own.
-  std::vector<shm::StatsServiceSpec> specs;
-  for (auto& service : config->services) {
-    shm::StatsServiceSpec spec;
-    spec.title = service->title();
-    spec.protocol = service->protocol;
-    for (auto& counter : service->counters())
-      spec.counters.emplace_back(counter.name, static_cast<uint8_t>(counter.kind));
-    specs.push_back(std::move(spec));
-  }
-  // Room for three generations: the running one, a new one, and one still draining.
-  unsigned slots = workers * 3;
+  std::vector<shm::StatsServiceSpec> specs = config::statsSpecs(*config);
+  unsigned slots = workers * config::kStatsSlotsPerWorker;
   try {
     auto view = segment_->ensureRegion("stats", shm::StatsRegion::layoutKey(slots, specs),
                                        shm::StatsRegion::bytesFor(slots, specs));

@@ -47,6 +47,7 @@ struct RegionRequest {
   std::string layout;
   size_t bytes = 0;
   std::function<void(void* base, size_t bytes, bool adopted)> init;
+  std::string sizeKey;  // the config key that sets `bytes` (named when shm_size is too small)
 };
 
 enum class CounterKind : uint8_t { Counter, Gauge };
@@ -62,6 +63,9 @@ struct ServiceContext {
   struct ev_loop* loop = nullptr;
   unsigned workerIndex = 0;  // 0..workers-1 (instance-wide tasks: runtime->runsInstanceTasks())
   unsigned workerCount = 1;
+  // This worker's stats slot: unique among live workers of every generation (a respawn reuses a
+  // dead worker's), so per-worker shm state keyed by it is never shared.
+  unsigned slot = 0;
   std::vector<int> fds;        // this worker's socket for each listeners() entry, same order
   std::vector<void*> regions;  // base of each regions() entry, same order
   uint64_t* counters = nullptr;  // this worker's slot, indexed like counters()

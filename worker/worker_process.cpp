@@ -157,6 +157,7 @@ int runWorker(const WorkerLaunch& launch) {
     ctx.fds = launch.serviceFds[i];
     ctx.regions = launch.serviceRegions[i];
     ctx.counters = launch.stats->counters(launch.slot, i);
+    ctx.slot = launch.slot;
     ctx.runtime = &runtime;
     ctx.segment = launch.segment;
     try {

@@ -40,6 +40,7 @@ inline constexpr size_t kMaxName = 255;
 inline constexpr size_t kMaxLabel = 63;
 inline constexpr size_t kHeaderSize = 12;
 inline constexpr uint16_t kEdnsOptionEcs = 8;  // RFC 7871 client subnet
+inline constexpr uint16_t kEdnsOptionCookie = 10;  // RFC 7873 DNS cookies
 
 inline uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 inline uint32_t get32(const uint8_t* p) {

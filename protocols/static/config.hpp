@@ -37,6 +37,7 @@ struct SiteConfig : public ServiceConfig {
 
   bool webdav = false;
   bool createFullPutPath = false;
+  uint64_t uploadReserveMax = 64ull << 20;  // disk reserved ahead of PUT bodies, whole instance
 
   std::string accessLog;  // empty = off
   ServerLimits limits;

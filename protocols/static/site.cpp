@@ -38,7 +38,9 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
       rootFd_(::open(config.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
       xcache_(ctx.regions.empty() ? nullptr : ctx.regions[0]),
       files_(rootFd_, config.followSymlinks, config.fileCheckInterval, config.openFileCacheMax,
-             mime_, xcache_) {
+             mime_, xcache_),
+      reservations_(ctx.regions.size() > 1 ? ctx.regions[1] : nullptr, ctx.slot,
+                    config.uploadReserveMax) {
   if (rootFd_ < 0)
     throw std::runtime_error("root " + config.root + ": " + strerror(errno));
   mime_.loadDefaults();
@@ -378,7 +380,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     }
   }
 
-  switch (evaluatePreconditions(req, rep.etag, info.mtime)) {
+  switch (evaluatePreconditions(req, rep.etag, info.mtime, ctx_.runtime->now())) {
     case Precondition::NotModified: {
       ex.beginResponse(304);
       ex.out().append("Last-Modified: ").append(info.lastModified, 29).append("\r\n");
@@ -395,7 +397,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       break;
   }
   if (!req.range.empty() && req.method == Method::Get &&
-      ifRangeAllows(req.ifRange, rep.etag, info.mtime)) {
+      (!req.ifRangePresent || ifRangeAllows(req.ifRange, rep.etag, info.mtime))) {
     switch (parseRange(req.range, rep.length, ranges_)) {
       case RangeResult::Satisfiable:
         return serveRanges(ex, info, rep, ranges_);
