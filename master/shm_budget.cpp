@@ -1,6 +1,7 @@
 #include "master/shm_budget.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "master/config.hpp"
 #include "protocols/service.hpp"
@@ -33,10 +34,21 @@ std::vector<shm::StatsServiceSpec> statsSpecs(const Config& config) {
   return specs;
 }
 
+namespace {
+// A title or counter name the stats region cannot hold is reported where the region is made (at
+// start, with its own message); the budget then counts no stats bytes.
+uint64_t statsBytes(const Config& config) {
+  try {
+    return shm::StatsRegion::bytesFor(config.master.workers * kStatsSlotsPerWorker,
+                                      statsSpecs(config));
+  } catch (const std::invalid_argument&) {
+    return 0;
+  }
+}
+}  // namespace
+
 uint64_t shmBytesNeeded(const Config& config) {
-  uint64_t total = extent(sizeof(shm::SegmentHeader));
-  total += extent(
-      shm::StatsRegion::bytesFor(config.master.workers * kStatsSlotsPerWorker, statsSpecs(config)));
+  uint64_t total = extent(sizeof(shm::SegmentHeader)) + extent(statsBytes(config));
   for (auto& service : config.services)
     for (auto& region : service->regions()) total += extent(region.bytes);
   return total;
@@ -47,9 +59,7 @@ void checkShmBudget(const Config& config, const std::string& file, int shmSizeLi
   const uint64_t have = extent(config.master.shmSize);
   if (need <= have) return;
   // Regions sized by a key are named; the fixed ones (counters, small tables) are summed.
-  uint64_t fixed = extent(sizeof(shm::SegmentHeader)) +
-                   extent(shm::StatsRegion::bytesFor(config.master.workers * kStatsSlotsPerWorker,
-                                                     statsSpecs(config)));
+  uint64_t fixed = extent(sizeof(shm::SegmentHeader)) + extent(statsBytes(config));
   std::string parts;
   for (auto& service : config.services) {
     for (auto& region : service->regions()) {
