@@ -55,6 +55,7 @@ size_t UdpHandler::announce(const UdpRequest& req, const net::PeerAddress& clien
   in.numWant =
       std::min<uint32_t>(t_.numWant(a.numWant), static_cast<uint32_t>((cap - 20) / kKeyBytes[f]));
   const uint16_t port = a.port ? a.port : net::peerPort(peer);
+  if (port == 0) return error(out, cap, req.transactionId, "invalid port");  // never stored
   AnnounceOutput res = t_.announce(in, client, port, out + 20);
   if (res.status == AnnounceStatus::Full)
     return error(out, cap, req.transactionId, "tracker is full");
