@@ -223,6 +223,7 @@ bool Master::startGeneration(std::shared_ptr<config::Config> config, std::string
   }
 
   for (auto& service : config->services) service->acquirePrivileged();
+  prepareLogFiles(*config);
   ++nextGeneration_;
   segment_->header().generation = gen->number;
   Generation& ref = *gen;
@@ -628,9 +629,38 @@ void Master::fastStop() {
   checkExit();
 }
 
+// Creates every file the workers append to and gives it to the worker user, so that workers,
+// which open and reopen logs after dropping privileges, never need to write the directory
+// (nginx's master does the same before its workers reopen logs). Failures are the workers' to
+// report when they open the file.
+void Master::prepareLogFiles(const config::Config& config) {
+  bool dropping = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (!workerIdentity(config.master, dropping, uid, gid) || !dropping) return;
+  std::vector<std::string> paths;
+  if (!config.master.errorLog.empty() && config.master.errorLog != "stderr")
+    paths.push_back(config.master.errorLog);
+  for (auto& service : config.services)
+    for (auto& path : service->logFiles()) paths.push_back(path);
+  for (const std::string& path : paths) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+      LOG_ERROR("log file %s: %s", path.c_str(), strerror(errno));
+      continue;
+    }
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid != uid || st.st_gid != gid) &&
+        fchown(fd, uid, gid) != 0)
+      LOG_ERROR("log file %s: chown: %s", path.c_str(), strerror(errno));
+    ::close(fd);
+  }
+}
+
 void Master::reopenLogs() {
   LOG_NOTICE("reopening logs");
   if (!log::reopen()) LOG_ERROR("reopen error log: %s", strerror(errno));
+  if (config_) prepareLogFiles(*config_);
   for (auto& [pid, worker] : workers_) sendControl(*worker, 'L');
 }
 

@@ -102,6 +102,10 @@ class ServiceConfig {
   // has its privileges: open what workers cannot after dropping them (raw ICMP sockets).
   // Failures should be logged and degrade the service, not throw.
   virtual void acquirePrivileged() {}
+  // Files the workers append to (access logs). The master creates each one and gives it to the
+  // worker user before workers start and again before they reopen logs (USR1), as nginx does,
+  // so logs may live in a directory only root can write.
+  virtual std::vector<std::string> logFiles() const { return {}; }
   virtual std::unique_ptr<Service> createService(ServiceContext& ctx) const = 0;
 };
 

@@ -74,6 +74,11 @@ std::vector<ListenRequest> SiteConfig::listeners() const {
   return listenRequests(listen, listenLine, false, true);
 }
 
+std::vector<std::string> SiteConfig::logFiles() const {
+  if (accessLog.empty()) return {};
+  return {accessLog};
+}
+
 // Regions, in ServiceContext::regions order: [0] the xcache, [1] upload reservations.
 std::vector<RegionRequest> SiteConfig::regions() const {
   std::vector<RegionRequest> out;

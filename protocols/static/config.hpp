@@ -43,6 +43,7 @@ struct SiteConfig : public ServiceConfig {
   ServerLimits limits;
 
   std::vector<ListenRequest> listeners() const override;
+  std::vector<std::string> logFiles() const override;
   std::vector<RegionRequest> regions() const override;
   std::vector<CounterSpec> counters() const override { return httpCounters(); }
   std::string listenShareGroup() const override { return "http"; }
