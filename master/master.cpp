@@ -18,6 +18,7 @@
 #include "protocols/service.hpp"
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
+#include "worker/clock.hpp"
 #include "worker/log.hpp"
 #include "worker/worker_process.hpp"
 
@@ -28,12 +29,6 @@ constexpr double kReadyTimeout = 15.0;
 constexpr double kFastStopGrace = 3.0;
 constexpr double kFirstRespawnDelay = 0.1;
 constexpr uint8_t kSlotFree = 0, kSlotStarting = 1, kSlotReady = 2, kSlotDraining = 3;
-
-uint64_t nowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
-}
 
 std::string describeStatus(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -124,7 +119,7 @@ int Master::run() {
     LOG_WARN("replaced a stale shm segment \"%s\" left by a crashed instance", master.shmName.c_str());
   }
   segment_->header().masterPid = getpid();
-  segment_->header().startedAtMs = nowMs();
+  segment_->header().startedAtMs = clock::wallMs();
 
   if (!writePidfile(pidfile_)) {
     LOG_CRIT("pidfile %s: %s", pidfile_.c_str(), strerror(errno));
@@ -322,7 +317,7 @@ void Master::spawn(Generation& gen, unsigned index, unsigned slot, unsigned rest
   info.pid = pid;
   info.index = index;
   info.generation = gen.number;
-  info.startedAtMs = nowMs();
+  info.startedAtMs = clock::wallMs();
   info.restarts = restarts;
   info.state = kSlotStarting;
   LOG_INFO("started worker %u (pid %d), generation %lu", index, pid,

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,8 @@
 #include <cstddef>
 #include <cstring>
 #include <system_error>
+
+#include "worker/clock.hpp"
 
 namespace manifold::shm {
 
@@ -84,11 +85,7 @@ const char* regionStateName(RegionState state) {
   return "?";
 }
 
-uint64_t wallClockMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
+uint64_t wallClockMs() { return clock::wallMs(); }
 
 std::string Segment::shmName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 200 && name != "." && name != "..";

@@ -63,8 +63,6 @@ struct DnsConfig : ServiceConfig {
 std::vector<std::string> configWords(const std::string& value);
 // "ADDR" or "ADDR*WEIGHT", IPv4 or IPv6.
 bool parseAddress(const std::string& text, PoolAddress& out);
-// "ADDR/PREFIX" or "ADDR" (a host), IPv4 or IPv6.
-bool parseCidr(const std::string& text, Cidr& out);
 
 // view.V, pool.[_]NAME[@V], fallback.NAME[@V], check.NAME: adds the pools to cfg.db (finished
 // afterwards by the caller) and the health targets to cfg.

@@ -29,6 +29,8 @@ inline bool isDnssecType(uint16_t t) {
          t == kTypeNsec3param || t == kTypeCds || t == kTypeCdnskey;
 }
 inline constexpr uint8_t kOpcodeQuery = 0, kOpcodeNotify = 4;
+// Header flag bits (RFC 1035 4.1.1): response, authoritative answer, truncated.
+inline constexpr uint16_t kFlagQr = 0x8000, kFlagAa = 0x0400, kFlagTc = 0x0200;
 inline constexpr uint16_t kClassIn = 1, kClassCh = 3, kClassAny = 255;
 
 inline constexpr uint8_t kRcodeNoError = 0, kRcodeFormErr = 1, kRcodeServFail = 2,
@@ -65,6 +67,9 @@ size_t wireNameLength(const uint8_t* p, const uint8_t* end);
 std::string lowerName(std::string_view wire);
 // True when `name` equals `suffix` or lies below it (both lowercase wire names).
 bool isSubdomain(std::string_view name, std::string_view suffix);
+// Offsets of the suffixes of a wire name that start at each label (at most `max`), the name
+// itself first and the root last; returns how many.
+unsigned labelOffsets(std::string_view name, size_t* out, unsigned max);
 // Number of labels, root excluded.
 unsigned labelCount(std::string_view wire);
 // Presentation form: "www.example.com." ("." for the root); escapes dots and odd bytes.
