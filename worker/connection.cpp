@@ -15,7 +15,10 @@ namespace manifold {
 namespace {
 constexpr size_t kInputMax = 256 * 1024;       // a handler that consumes nothing never needs more
 constexpr size_t kSendfileSlice = 512 * 1024;  // per wake, so one big file cannot starve others
-constexpr double kDrainIdleGrace = 0.5;         // idle keep-alive conns younger than this may race
+constexpr double kDrainIdleGrace = 0.5;        // idle keep-alive conns younger than this may race
+// Lingering close (see the header): bounded so a peer that never stops cannot hold the fd.
+constexpr double kLingeringTimeout = 2;  // without input
+constexpr double kLingeringTime = 10;    // in total
 }  // namespace
 
 OpenFile::~OpenFile() {
@@ -81,26 +84,36 @@ void Connection::setDeadline(double seconds) {
   armTimer();
 }
 
+void Connection::markActive() {
+  lastActivity_ = ev_now(runtime_.loop());
+  armTimer();
+}
+
+double Connection::expiry() const {
+  if (lingering_) return std::min(lingerStart_ + kLingeringTime, lastActivity_ + kLingeringTimeout);
+  bool sending = outputPending();
+  double limit = sending ? sendTimeout_ : timeout_;
+  if (limit <= 0) return 0;
+  return ((!sending && absoluteDeadline_) ? deadlineStart_ : lastActivity_) + limit;
+}
+
 void Connection::armTimer() {
   ev_timer_stop(runtime_.loop(), &timer_);
   timerSending_ = outputPending();
-  double limit = timerSending_ ? sendTimeout_ : timeout_;
-  if (limit <= 0) return;
-  double since = (!outputPending() && absoluteDeadline_) ? deadlineStart_ : lastActivity_;
-  double left = since + limit - ev_now(runtime_.loop());
-  ev_timer_set(&timer_, std::max(left, 0.001), 0.);
+  double at = expiry();
+  if (at <= 0) return;
+  ev_timer_set(&timer_, std::max(at - ev_now(runtime_.loop()), 0.001), 0.);
   ev_timer_start(runtime_.loop(), &timer_);
 }
 
 void Connection::onTimer(struct ev_loop* loop, ev_timer* watcher, int) {
   auto* self = static_cast<Connection*>(watcher->data);
-  bool sending = self->outputPending();
-  double limit = sending ? self->sendTimeout_ : self->timeout_;
-  double since =
-      (!sending && self->absoluteDeadline_) ? self->deadlineStart_ : self->lastActivity_;
-  double left = since + limit - ev_now(loop);
-  if (limit > 0 && left <= 0) {
-    LOG_DEBUG("connection fd %d: %s timeout", self->fd_, sending ? "send" : "read");
+  double at = self->expiry();
+  if (at > 0 && at - ev_now(loop) <= 0) {
+    LOG_DEBUG("connection fd %d: %s timeout", self->fd_,
+              self->lingering_        ? "lingering"
+              : self->outputPending() ? "send"
+                                      : "read");
     self->destroy();
     return;
   }
@@ -112,11 +125,72 @@ void Connection::onIo(struct ev_loop*, ev_io* watcher, int events) {
   self->inEvent_ = true;
   if (events & EV_WRITE) self->flush();
   if ((events & EV_READ) && !self->abort_) self->handleRead();
+  self->applyUpgrade();
   self->inEvent_ = false;
   self->afterEvent();
 }
 
+void Connection::upgrade(std::unique_ptr<ConnectionHandler> next) {
+  next_ = std::move(next);
+  if (inEvent_) return;  // applied when the current callback returns
+  inEvent_ = true;
+  applyUpgrade();
+  if (!abort_ && outputPending()) flush();  // a request queued by the new owner leaves now
+  inEvent_ = false;
+  afterEvent();
+}
+
+void Connection::applyUpgrade() {
+  while (next_ && !abort_) {
+    std::unique_ptr<ConnectionHandler> old = std::move(handler_);
+    handler_ = std::move(next_);
+    old.reset();  // its callback has returned
+    if (!pendingInput().empty() && !closing()) {
+      handler_->onReadable(*this);
+      if (!abort_) flush();
+    }
+  }
+}
+
+void Connection::close() {
+  if (inEvent_) {
+    abort_ = true;
+    return;
+  }
+  destroy();
+}
+
+bool Connection::startLingering() {
+  if (readClosed_) return false;
+  bool more = lingerOnClose_ || inStart_ < inEnd_;
+  if (!more) {
+    char byte;  // only on the closing path: one peek, not a syscall per request
+    more = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+  }
+  if (!more || ::shutdown(fd_, SHUT_WR) < 0) return false;
+  lingering_ = true;
+  inStart_ = inEnd_ = 0;
+  lingerStart_ = lastActivity_ = ev_now(runtime_.loop());
+  armTimer();
+  return true;
+}
+
+void Connection::discardInput() {
+  if (in_.empty()) in_ = runtime_.takeInputBuffer();
+  ssize_t n = ::read(fd_, in_.data(), in_.size());
+  if (n > 0) {
+    lastActivity_ = ev_now(runtime_.loop());
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  readClosed_ = true;  // EOF (or an error): nothing left to wait for
+}
+
 void Connection::handleRead() {
+  if (lingering_) {
+    discardInput();
+    return;
+  }
   if (in_.empty()) in_ = runtime_.takeInputBuffer();
   if (inStart_ == inEnd_) {
     inStart_ = inEnd_ = 0;
@@ -220,12 +294,15 @@ void Connection::afterEvent() {
     destroy();
     return;
   }
-  if (!outputPending()) {
-    if (closeAfterFlush_) {
-      destroy();
-      return;
-    }
+  if (!outputPending() && closeAfterFlush_ && !lingering_ && !startLingering()) {
+    destroy();
+    return;
+  }
+  if (!outputPending() && !lingering_) {
+    inEvent_ = true;  // an upgrade asked for in onDrained waits until it returns
     handler_->onDrained(*this);
+    applyUpgrade();
+    inEvent_ = false;
     if (abort_) {
       destroy();
       return;
