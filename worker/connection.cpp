@@ -27,13 +27,13 @@ OpenFile::~OpenFile() {
 
 Connection::Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& peer,
                        socklen_t peerLen)
-    : runtime_(runtime), peerLen_(std::min<socklen_t>(peerLen, sizeof peer_)), fd_(fd) {
+    : runtime_(runtime),
+      io_(runtime.loop(), [this](int events) { onIo(events); }),
+      timer_(runtime.loop(), [this] { onTimer(); }),
+      peerLen_(std::min<socklen_t>(peerLen, sizeof peer_)),
+      fd_(fd) {
   std::memcpy(&peer_, &peer, peerLen_);
-  ev_io_init(&io_, onIo, fd_, EV_READ);
-  io_.data = this;
-  ev_init(&timer_, onTimer);
-  timer_.data = this;
-  lastActivity_ = ev_now(runtime_.loop());
+  lastActivity_ = now();
 }
 
 Connection::~Connection() { releaseBuffers(); }
@@ -51,8 +51,8 @@ void Connection::releaseBuffers() {
 void Connection::start(std::unique_ptr<ConnectionHandler> handler) {
   handler_ = std::move(handler);
   runtime_.connectionOpened(this);
-  ioEvents_ = EV_READ;
-  ev_io_start(runtime_.loop(), &io_);
+  ioEvents_ = IoWatcher::kRead;
+  io_.start(fd_, IoWatcher::kRead);
   armTimer();
 }
 
@@ -79,13 +79,13 @@ void Connection::setIdleTimeout(double seconds) {
 
 void Connection::setDeadline(double seconds) {
   absoluteDeadline_ = true;
-  deadlineStart_ = ev_now(runtime_.loop());
+  deadlineStart_ = now();
   timeout_ = static_cast<float>(seconds);
   armTimer();
 }
 
 void Connection::markActive() {
-  lastActivity_ = ev_now(runtime_.loop());
+  lastActivity_ = now();
   armTimer();
 }
 
@@ -98,36 +98,33 @@ double Connection::expiry() const {
 }
 
 void Connection::armTimer() {
-  ev_timer_stop(runtime_.loop(), &timer_);
+  timer_.stop();
   timerSending_ = outputPending();
   double at = expiry();
   if (at <= 0) return;
-  ev_timer_set(&timer_, std::max(at - ev_now(runtime_.loop()), 0.001), 0.);
-  ev_timer_start(runtime_.loop(), &timer_);
+  timer_.once(std::max(at - now(), 0.001));
 }
 
-void Connection::onTimer(struct ev_loop* loop, ev_timer* watcher, int) {
-  auto* self = static_cast<Connection*>(watcher->data);
-  double at = self->expiry();
-  if (at > 0 && at - ev_now(loop) <= 0) {
-    LOG_DEBUG("connection fd %d: %s timeout", self->fd_,
-              self->lingering_        ? "lingering"
-              : self->outputPending() ? "send"
-                                      : "read");
-    self->destroy();
+void Connection::onTimer() {
+  double at = expiry();
+  if (at > 0 && at - now() <= 0) {
+    LOG_DEBUG("connection fd %d: %s timeout", fd_,
+              lingering_        ? "lingering"
+              : outputPending() ? "send"
+                                : "read");
+    destroy();
     return;
   }
-  self->armTimer();
+  armTimer();
 }
 
-void Connection::onIo(struct ev_loop*, ev_io* watcher, int events) {
-  auto* self = static_cast<Connection*>(watcher->data);
-  self->inEvent_ = true;
-  if (events & EV_WRITE) self->flush();
-  if ((events & EV_READ) && !self->abort_) self->handleRead();
-  self->applyUpgrade();
-  self->inEvent_ = false;
-  self->afterEvent();
+void Connection::onIo(int events) {
+  inEvent_ = true;
+  if (events & IoWatcher::kWrite) flush();
+  if ((events & IoWatcher::kRead) && !abort_) handleRead();
+  applyUpgrade();
+  inEvent_ = false;
+  afterEvent();
 }
 
 void Connection::upgrade(std::unique_ptr<ConnectionHandler> next) {
@@ -170,7 +167,7 @@ bool Connection::startLingering() {
   if (!more || ::shutdown(fd_, SHUT_WR) < 0) return false;
   lingering_ = true;
   inStart_ = inEnd_ = 0;
-  lingerStart_ = lastActivity_ = ev_now(runtime_.loop());
+  lingerStart_ = lastActivity_ = now();
   armTimer();
   return true;
 }
@@ -179,7 +176,7 @@ void Connection::discardInput() {
   if (in_.empty()) in_ = runtime_.takeInputBuffer();
   ssize_t n = ::read(fd_, in_.data(), in_.size());
   if (n > 0) {
-    lastActivity_ = ev_now(runtime_.loop());
+    lastActivity_ = now();
     return;
   }
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -209,7 +206,7 @@ void Connection::handleRead() {
   ssize_t n = ::read(fd_, in_.data() + inEnd_, in_.size() - inEnd_);
   if (n > 0) {
     inEnd_ += n;
-    lastActivity_ = ev_now(runtime_.loop());
+    lastActivity_ = now();
     handler_->onReadable(*this);
     if (!abort_) flush();
     return;
@@ -238,7 +235,7 @@ void Connection::flush() {
         return;
       }
       outSent_ += n;
-      lastActivity_ = ev_now(runtime_.loop());
+      lastActivity_ = now();
       if (static_cast<size_t>(n) < limit - (outSent_ - n)) return;  // socket buffer full
       continue;
     }
@@ -264,7 +261,7 @@ void Connection::flush() {
       }
       chunk.remaining -= n;
       sentfileThisWake += n;
-      lastActivity_ = ev_now(runtime_.loop());
+      lastActivity_ = now();
       if (chunk.remaining == 0) files_->erase(files_->begin());
       continue;
     }
@@ -281,7 +278,7 @@ bool Connection::idle() const {
 
 void Connection::closeIfIdle() {
   if (!idle()) return;
-  if (ev_now(runtime_.loop()) - lastActivity_ < kDrainIdleGrace) return;  // re-checked later
+  if (now() - lastActivity_ < kDrainIdleGrace) return;  // re-checked later
   if (inEvent_) {
     abort_ = true;
     return;
@@ -318,20 +315,19 @@ void Connection::afterEvent() {
     // check closes it then), not right after an answer, when the client (DNS over TCP, which
     // has no Connection: close) may already have sent its next query.
     if (!outputPending() && runtime_.draining() && idle() &&
-        ev_now(runtime_.loop()) - lastActivity_ >= kDrainIdleGrace) {
+        now() - lastActivity_ >= kDrainIdleGrace) {
       destroy();
       return;
     }
   }
   // Read only when nothing waits to be sent; write only while something does.
-  int want = outputPending() ? EV_WRITE : (readClosed_ ? 0 : EV_READ);
+  int want = outputPending() ? IoWatcher::kWrite : (readClosed_ ? 0 : IoWatcher::kRead);
   if (want != ioEvents_) {
-    ev_io_stop(runtime_.loop(), &io_);
     ioEvents_ = want;
-    if (want) {
-      ev_io_set(&io_, fd_, want);
-      ev_io_start(runtime_.loop(), &io_);
-    }
+    if (want)
+      io_.start(fd_, want);
+    else
+      io_.stop();
   }
   if (!outputPending() && readClosed_) {
     destroy();
@@ -339,12 +335,12 @@ void Connection::afterEvent() {
   }
   if (!outputPending() && inStart_ == inEnd_) releaseBuffers();
   // The timer callback recomputes the deadline itself; re-arm only when the mode changes.
-  if (outputPending() != timerSending_ || !ev_is_active(&timer_)) armTimer();
+  if (outputPending() != timerSending_ || !timer_.active()) armTimer();
 }
 
 void Connection::destroy() {
-  ev_io_stop(runtime_.loop(), &io_);
-  ev_timer_stop(runtime_.loop(), &timer_);
+  io_.stop();
+  timer_.stop();
   if (handler_) handler_->onClose(*this);
   ::close(fd_);
   runtime_.connectionClosed(this);

@@ -30,7 +30,6 @@
 // the same (the handler reads the response, writes requests to output()).
 #pragma once
 
-#include <ev.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -40,6 +39,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "worker/io_watcher.hpp"
+#include "worker/timer.hpp"
 
 namespace manifold {
 
@@ -123,8 +125,9 @@ class Connection {
 
  private:
   friend class WorkerRuntime;
-  static void onIo(struct ev_loop* loop, ev_io* watcher, int events);
-  static void onTimer(struct ev_loop* loop, ev_timer* watcher, int events);
+  void onIo(int events);
+  void onTimer();
+  double now() const { return timer_.now(); }  // the loop's cached time
   void handleRead();
   void flush();
   void afterEvent();  // applies close flags, re-arms watchers
@@ -151,8 +154,8 @@ class Connection {
   std::unique_ptr<ConnectionHandler> handler_;
   std::unique_ptr<ConnectionHandler> next_;  // upgrade asked for during a callback
   std::unique_ptr<std::vector<FileChunk>> files_;
-  ev_io io_;
-  ev_timer timer_;
+  IoWatcher io_;
+  Timer timer_;
   std::string in_;  // size() is the allocated space; [inStart_, inEnd_) holds unread bytes
   std::string out_;
   double deadlineStart_ = 0;
