@@ -11,14 +11,8 @@
 #include "worker/connection.hpp"
 #include "worker/connector.hpp"
 
-using manifold::Connection;
-using manifold::ConnectionHandler;
-using manifold::ConnectOptions;
-using manifold::Connector;
-using manifold::ConnectOutcome;
-using manifold::testing::Listening;
-using manifold::testing::LoopFixture;
-using manifold::testing::readSome;
+using namespace manifold;
+using namespace manifold::testing;
 
 namespace {
 
@@ -52,20 +46,51 @@ struct Attempt {
   }
 };
 
-}  // namespace
-
-TEST(WorkerConnector, ConnectsSendsAndReads) {
+// A listening socket, a connector, and the steps most tests share.
+class WorkerConnector : public ::testing::Test {
+ protected:
   LoopFixture f;
   Listening server;
-  Connector connector(f.runtime);
+  Connector connector{f.runtime};
+
+  void connect(Attempt& a, const ConnectOptions& options = {}) {
+    connector.connect(server.sa(), sizeof server.address, options, a.callback());
+  }
+  // Connects a fresh connection; returns the server's end once a.request has arrived on it.
+  int connectAndAccept(Attempt& a, const ConnectOptions& options = {}) {
+    connect(a, options);
+    int peer = -1;
+    std::string got;
+    bool ok = f.runUntil([&] { return a.done && (peer >= 0 || (peer = server.accept()) >= 0); }) &&
+              f.runUntil([&] { return (got += readSome(peer)) == a.request; });
+    EXPECT_TRUE(ok) << "no connection, or the request did not arrive: " << got;
+    return peer;
+  }
+};
+
+// A listening socket whose queue is full (backlog 0 and one connection already queued): later
+// SYNs are dropped, so a connect to it neither succeeds nor fails until it times out.
+class WorkerConnectorBacklogFull : public ::testing::Test {
+ protected:
+  LoopFixture f;
+  Listening server{0};
+  Connector connector{f.runtime};
+  int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  void SetUp() override {
+    ::connect(filler, server.sa(), sizeof server.address);
+    f.runUntil([] { return false; }, 0.1);  // lets its handshake end
+    ev_now_update(f.loop);
+  }
+  void TearDown() override { ::close(filler); }
+};
+
+}  // namespace
+
+TEST_F(WorkerConnector, ConnectsSendsAndReads) {
   Attempt a;
-  connector.connect(server.sa(), sizeof server.address, {}, a.callback());
-  int peer = -1;
-  ASSERT_TRUE(f.runUntil([&] { return a.done && (peer >= 0 || (peer = server.accept()) >= 0); }));
+  int peer = connectAndAccept(a);
   ASSERT_NE(a.outcome.connection, nullptr) << strerror(a.outcome.error);
   EXPECT_FALSE(a.outcome.reused);
-  std::string request;
-  ASSERT_TRUE(f.runUntil([&] { return (request += readSome(peer)) == "ping"; }));
   ASSERT_EQ(::write(peer, "pong", 4), 4);
   ASSERT_TRUE(f.runUntil([&] { return a.got == "pong"; }));
   a.outcome.connection->close();
@@ -74,7 +99,7 @@ TEST(WorkerConnector, ConnectsSendsAndReads) {
   ::close(peer);
 }
 
-TEST(WorkerConnector, RefusedIsReportedAsAValue) {
+TEST(WorkerConnectorErrors, RefusedIsReportedAsAValue) {
   LoopFixture f;
   sockaddr_in closed;
   {
@@ -90,33 +115,19 @@ TEST(WorkerConnector, RefusedIsReportedAsAValue) {
   EXPECT_EQ(connector.connectsInProgress(), 0u);
 }
 
-TEST(WorkerConnector, ConnectTimesOutWhenTheBacklogIsFull) {
-  LoopFixture f;
-  Listening server(0);  // backlog 0: one queued connection, later SYNs are dropped
-  int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  ::connect(filler, server.sa(), sizeof server.address);
-  manifold::testing::LoopFixture().runUntil([] { return false; }, 0.1);  // let the handshake end
-  Connector connector(f.runtime);
+TEST_F(WorkerConnectorBacklogFull, ConnectTimesOut) {
   Attempt a;
   ConnectOptions options;
   options.connectTimeout = 0.2;
-  ev_now_update(f.loop);  // the loop's cached time is from before the wait above
   double start = manifold::clock::monotonicSeconds();
   connector.connect(server.sa(), sizeof server.address, options, a.callback());
   ASSERT_TRUE(f.runUntil([&] { return a.done; }, 3));
   EXPECT_EQ(a.outcome.connection, nullptr);
   EXPECT_EQ(a.outcome.error, ETIMEDOUT);
   EXPECT_GE(manifold::clock::monotonicSeconds() - start, 0.19);
-  ::close(filler);
 }
 
-TEST(WorkerConnector, CancelledConnectNeverCallsBack) {
-  LoopFixture f;
-  Listening server(0);
-  int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  ::connect(filler, server.sa(), sizeof server.address);
-  manifold::testing::LoopFixture().runUntil([] { return false; }, 0.1);
-  Connector connector(f.runtime);
+TEST_F(WorkerConnectorBacklogFull, CancelledConnectNeverCallsBack) {
   Attempt a;
   ConnectOptions options;
   options.connectTimeout = 0.05;
@@ -125,18 +136,12 @@ TEST(WorkerConnector, CancelledConnectNeverCallsBack) {
   connector.cancel(id);
   f.runUntil([] { return false; }, 0.2);
   EXPECT_FALSE(a.done);
-  ::close(filler);
+  EXPECT_EQ(connector.connectsInProgress(), 0u);
 }
 
-TEST(WorkerConnector, KeepAliveConnectionIsReused) {
-  LoopFixture f;
-  Listening server;
-  Connector connector(f.runtime);
+TEST_F(WorkerConnector, KeepAliveConnectionIsReused) {
   Attempt first;
-  connector.connect(server.sa(), sizeof server.address, {}, first.callback());
-  int peer = -1;
-  ASSERT_TRUE(f.runUntil([&] { return first.done && (peer = server.accept()) >= 0; }));
-  ASSERT_TRUE(f.runUntil([&] { return readSome(peer) == "ping"; }));
+  int peer = connectAndAccept(first);
   ASSERT_EQ(::write(peer, "pong", 4), 4);
   ASSERT_TRUE(f.runUntil([&] { return first.got == "pong"; }));
   EXPECT_TRUE(connector.release(*first.outcome.connection));
@@ -145,7 +150,7 @@ TEST(WorkerConnector, KeepAliveConnectionIsReused) {
 
   Attempt second;
   second.request = "again";
-  connector.connect(server.sa(), sizeof server.address, {}, second.callback());
+  connect(second);
   ASSERT_TRUE(second.done);  // from the pool: at once
   EXPECT_TRUE(second.outcome.reused);
   EXPECT_EQ(second.outcome.connection, first.outcome.connection);
@@ -158,9 +163,7 @@ TEST(WorkerConnector, KeepAliveConnectionIsReused) {
   Attempt fresh;
   ConnectOptions options;
   options.fresh = true;
-  connector.connect(server.sa(), sizeof server.address, options, fresh.callback());
-  int peer2 = -1;
-  ASSERT_TRUE(f.runUntil([&] { return fresh.done && (peer2 = server.accept()) >= 0; }));
+  int peer2 = connectAndAccept(fresh, options);
   EXPECT_FALSE(fresh.outcome.reused);
   EXPECT_EQ(connector.idleConnections(), 1u);
   fresh.outcome.connection->close();
@@ -168,38 +171,24 @@ TEST(WorkerConnector, KeepAliveConnectionIsReused) {
   ::close(peer2);
 }
 
-TEST(WorkerConnector, PooledConnectionClosedByThePeerIsNotHandedOut) {
-  LoopFixture f;
-  Listening server;
-  Connector connector(f.runtime);
+TEST_F(WorkerConnector, PooledConnectionClosedByThePeerIsNotHandedOut) {
   Attempt first;
-  connector.connect(server.sa(), sizeof server.address, {}, first.callback());
-  int peer = -1;
-  ASSERT_TRUE(f.runUntil([&] { return first.done && (peer = server.accept()) >= 0; }));
-  ASSERT_TRUE(f.runUntil([&] { return readSome(peer) == "ping"; }));
+  int peer = connectAndAccept(first);
   ASSERT_TRUE(connector.release(*first.outcome.connection));
   ::close(peer);  // the backend closes an idle keep-alive connection
   ASSERT_TRUE(f.runUntil([&] { return connector.idleConnections() == 0; }));
   EXPECT_EQ(f.runtime.openConnections(), 0u);
 
   Attempt second;
-  connector.connect(server.sa(), sizeof server.address, {}, second.callback());
-  int peer2 = -1;
-  ASSERT_TRUE(f.runUntil([&] { return second.done && (peer2 = server.accept()) >= 0; }));
+  int peer2 = connectAndAccept(second);
   EXPECT_FALSE(second.outcome.reused);
   second.outcome.connection->close();
   ::close(peer2);
 }
 
-TEST(WorkerConnector, ReleaseClosesAConnectionThatCannotBeReused) {
-  LoopFixture f;
-  Listening server;
-  Connector connector(f.runtime);
+TEST_F(WorkerConnector, ReleaseClosesAConnectionThatCannotBeReused) {
   Attempt a;
-  connector.connect(server.sa(), sizeof server.address, {}, a.callback());
-  int peer = -1;
-  ASSERT_TRUE(f.runUntil([&] { return a.done && (peer = server.accept()) >= 0; }));
-  ASSERT_TRUE(f.runUntil([&] { return readSome(peer) == "ping"; }));
+  int peer = connectAndAccept(a);
   a.outcome.connection->closeAfterFlush();  // e.g. the response said Connection: close
   EXPECT_FALSE(connector.release(*a.outcome.connection));
   EXPECT_TRUE(a.closed);
@@ -208,7 +197,7 @@ TEST(WorkerConnector, ReleaseClosesAConnectionThatCannotBeReused) {
   ::close(peer);
 }
 
-TEST(WorkerConnector, DestructorClosesPooledConnections) {
+TEST(WorkerConnectorLifetime, DestructorClosesPooledConnections) {
   LoopFixture f;
   Listening server;
   {

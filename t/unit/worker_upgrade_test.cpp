@@ -12,11 +12,8 @@
 #include "t/unit/worker_loop_test_util.hpp"
 #include "worker/connection.hpp"
 
-using manifold::Connection;
-using manifold::ConnectionHandler;
-using manifold::testing::Listening;
-using manifold::testing::LoopFixture;
-using manifold::testing::readSome;
+using namespace manifold;
+using namespace manifold::testing;
 
 namespace {
 
