@@ -247,6 +247,7 @@ class Session : public ConnectionHandler {
       // Handed over when this callback returns; this Session is then destroyed (no onClose).
       upgraded_ = true;
       --listener_.defaultSite().counters[kConnectionsOpen];
+      conn.setIdleTimeout(site.limits->keepaliveTimeout);  // not the header deadline
       conn.upgrade(std::move(ex_.upgradeTo_));
       return;
     }

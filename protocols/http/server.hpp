@@ -116,8 +116,8 @@ class Exchange {
   // `extraHeaders` (whole lines, each ending in CRLF), and hands the connection to `next` once
   // onRequest returns (Connection::upgrade): the socket, the bytes the client sent right after
   // this request's head, and the queued 101. The HTTP session ends there; `next` owns the
-  // connection (its timeouts included). Only for an HTTP/1.1 request without a body: otherwise
-  // returns false and writes nothing (answer as usual).
+  // connection (it starts with keepalive_timeout as its idle timeout: set its own). Only for an
+  // HTTP/1.1 request without a body: otherwise returns false and writes nothing (answer as usual).
   bool switchProtocols(std::string_view protocol, std::unique_ptr<ConnectionHandler> next,
                        std::string_view extraHeaders = {});
   std::unique_ptr<ExchangeState> state;
