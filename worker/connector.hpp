@@ -6,8 +6,8 @@
 //  - connect(address, options, callback): the callback runs exactly once, with either a
 //    Connection (connected, or taken from the pool) or an error as a value (errno: ECONNREFUSED,
 //    ETIMEDOUT for the connect timeout, ENETUNREACH, ...). It may run before connect() returns
-//    (a pooled connection, or an error the kernel reports at once). On success the callback
-//    queues its request in conn.output() and returns the ConnectionHandler that drives the
+//    (a pooled connection, or a connect the kernel completes or refuses at once). On success the
+//    callback queues its request in conn.output() and returns the ConnectionHandler that drives the
 //    exchange (the connection is handed to it with Connection::upgrade, and the request leaves
 //    at once); returning nullptr closes the connection. From then on it is an ordinary
 //    Connection: buffers, output queue, flow control and read/send timeouts as for accepted
@@ -25,6 +25,9 @@
 //    already handed out is the caller's to close (Connection::close).
 //  - The Connector must outlive the connects it started; its destructor cancels those and closes
 //    its pooled connections. Pooled connections also close on a graceful stop (they are idle).
+//  - Outbound connections count against the worker's connection cap like accepted ones.
+//    Cost: a fresh connect allocates its pending state (it costs syscalls anyway); release()
+//    allocates the small handler that watches the idle connection.
 #pragma once
 
 #include <sys/socket.h>
