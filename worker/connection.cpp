@@ -27,14 +27,32 @@ OpenFile::~OpenFile() {
 
 Connection::Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& peer,
                        socklen_t peerLen)
-    : runtime_(runtime),
-      io_(runtime.loop(), [this](int events) { onIo(events); }),
-      timer_(runtime.loop(), [this] { onTimer(); }),
-      peerLen_(std::min<socklen_t>(peerLen, sizeof peer_)),
-      fd_(fd) {
+    : runtime_(runtime), peerLen_(std::min<socklen_t>(peerLen, sizeof peer_)), fd_(fd) {
   std::memcpy(&peer_, &peer, peerLen_);
+  ev_io_init(&io_, onIoEvent, fd_, EV_READ);
+  io_.data = this;
+  ev_init(&timer_, onTimerEvent);
+  timer_.data = this;
   lastActivity_ = now();
 }
+
+double Connection::now() const { return ev_now(runtime_.loop()); }
+
+void Connection::onIoEvent(struct ev_loop*, ev_io* watcher, int events) {
+  static_cast<Connection*>(watcher->data)->onIo(events & (EV_READ | EV_WRITE));
+}
+
+void Connection::onTimerEvent(struct ev_loop*, ev_timer* watcher, int) {
+  static_cast<Connection*>(watcher->data)->onTimer();
+}
+
+namespace {
+void watchIo(struct ev_loop* loop, ev_io& io, int events) {
+  ev_io_stop(loop, &io);
+  ev_io_set(&io, io.fd, events);
+  ev_io_start(loop, &io);
+}
+}  // namespace
 
 Connection::~Connection() { releaseBuffers(); }
 
@@ -51,8 +69,8 @@ void Connection::releaseBuffers() {
 void Connection::start(std::unique_ptr<ConnectionHandler> handler) {
   handler_ = std::move(handler);
   runtime_.connectionOpened(this);
-  ioEvents_ = IoWatcher::kRead;
-  io_.start(fd_, IoWatcher::kRead);
+  ioEvents_ = EV_READ;
+  watchIo(runtime_.loop(), io_, EV_READ);
   armTimer();
 }
 
@@ -98,11 +116,12 @@ double Connection::expiry() const {
 }
 
 void Connection::armTimer() {
-  timer_.stop();
+  ev_timer_stop(runtime_.loop(), &timer_);
   timerSending_ = outputPending();
   double at = expiry();
   if (at <= 0) return;
-  timer_.once(std::max(at - now(), 0.001));
+  ev_timer_set(&timer_, std::max(at - now(), 0.001), 0.);
+  ev_timer_start(runtime_.loop(), &timer_);
 }
 
 void Connection::onTimer() {
@@ -120,8 +139,8 @@ void Connection::onTimer() {
 
 void Connection::onIo(int events) {
   inEvent_ = true;
-  if (events & IoWatcher::kWrite) flush();
-  if ((events & IoWatcher::kRead) && !abort_) handleRead();
+  if (events & EV_WRITE) flush();
+  if ((events & EV_READ) && !abort_) handleRead();
   applyUpgrade();
   inEvent_ = false;
   afterEvent();
@@ -321,13 +340,13 @@ void Connection::afterEvent() {
     }
   }
   // Read only when nothing waits to be sent; write only while something does.
-  int want = outputPending() ? IoWatcher::kWrite : (readClosed_ ? 0 : IoWatcher::kRead);
+  int want = outputPending() ? EV_WRITE : (readClosed_ ? 0 : EV_READ);
   if (want != ioEvents_) {
     ioEvents_ = want;
     if (want)
-      io_.start(fd_, want);
+      watchIo(runtime_.loop(), io_, want);
     else
-      io_.stop();
+      ev_io_stop(runtime_.loop(), &io_);
   }
   if (!outputPending() && readClosed_) {
     destroy();
@@ -335,12 +354,12 @@ void Connection::afterEvent() {
   }
   if (!outputPending() && inStart_ == inEnd_) releaseBuffers();
   // The timer callback recomputes the deadline itself; re-arm only when the mode changes.
-  if (outputPending() != timerSending_ || !timer_.active()) armTimer();
+  if (outputPending() != timerSending_ || !ev_is_active(&timer_)) armTimer();
 }
 
 void Connection::destroy() {
-  io_.stop();
-  timer_.stop();
+  ev_io_stop(runtime_.loop(), &io_);
+  ev_timer_stop(runtime_.loop(), &timer_);
   if (handler_) handler_->onClose(*this);
   ::close(fd_);
   runtime_.connectionClosed(this);

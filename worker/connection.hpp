@@ -30,6 +30,7 @@
 // the same (the handler reads the response, writes requests to output()).
 #pragma once
 
+#include <ev.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -39,9 +40,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "worker/io_watcher.hpp"
-#include "worker/timer.hpp"
 
 namespace manifold {
 
@@ -127,7 +125,9 @@ class Connection {
   friend class WorkerRuntime;
   void onIo(int events);
   void onTimer();
-  double now() const { return timer_.now(); }  // the loop's cached time
+  double now() const;  // the loop's cached time
+  static void onIoEvent(struct ev_loop*, ev_io* watcher, int events);
+  static void onTimerEvent(struct ev_loop*, ev_timer* watcher, int);
   void handleRead();
   void flush();
   void afterEvent();  // applies close flags, re-arms watchers
@@ -154,8 +154,10 @@ class Connection {
   std::unique_ptr<ConnectionHandler> handler_;
   std::unique_ptr<ConnectionHandler> next_;  // upgrade asked for during a callback
   std::unique_ptr<std::vector<FileChunk>> files_;
-  IoWatcher io_;
-  Timer timer_;
+  // Raw libev watchers, not IoWatcher/Timer: worker/ owns libev, and their std::function
+  // callbacks would add 80 bytes to every idle keep-alive connection.
+  ev_io io_;
+  ev_timer timer_;
   std::string in_;  // size() is the allocated space; [inStart_, inEnd_) holds unread bytes
   std::string out_;
   double deadlineStart_ = 0;
