@@ -37,7 +37,10 @@ Acceptor::~Acceptor() {
 }
 
 bool Acceptor::atLimit() const {
-  return runtime_.atConnectionLimit() || (quota_ && quota_->full());
+  if (runtime_.atConnectionLimit()) return true;
+  // At the service's cap an idle connection can give way to a new one (connection_quota.hpp):
+  // keep accepting while one could, and evict only once a connection has really arrived.
+  return quota_ && quota_->full() && !quota_->canMakeRoom();
 }
 
 void Acceptor::start() {
@@ -86,6 +89,7 @@ void Acceptor::acceptSome() {
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+    if (quota_ && quota_->full()) quota_->evictOldestIdle();
     auto* conn = new Connection(runtime_, fd, peer, len);
     conn->start(factory_(*conn));
   }

@@ -30,7 +30,7 @@ class Acceptor {
   void onRetry();
   static void resume(void* self);
   void acceptSome();
-  bool atLimit() const;
+  bool atLimit() const;  // at the worker cap, or the service cap with no idle one to evict
 
   WorkerRuntime& runtime_;
   int fd_;

@@ -36,7 +36,7 @@ void DnsService::start() {
           *ctx_.runtime, ctx_.fds[i], [this](Connection& conn) -> std::unique_ptr<ConnectionHandler> {
             conn.setIdleTimeout(config_.tcpIdle);
             ++ctx_.counters[kTcpConnections];
-            return std::make_unique<TcpHandler>(*this, tcpQuota_);
+            return std::make_unique<TcpHandler>(*this, tcpQuota_, conn);
           },
           &tcpQuota_));
       acceptors_.back()->start();
