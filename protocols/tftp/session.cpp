@@ -65,19 +65,15 @@ void sizeBuffers(int fd, size_t bytes) {
 
 }  // namespace
 
-Session::Session(SessionHost& host) : host_(host) {
-  ev_io_init(&io_, onReadable, -1, EV_READ);
-  io_.data = this;
-  ev_io_init(&strayIo_, onStray, -1, EV_READ);
-  strayIo_.data = this;
-  ev_init(&timer_, onTimer);
-  timer_.data = this;
-}
+Session::Session(SessionHost& host)
+    : host_(host),
+      io_(host.loop, [this](int) { receive(); }),
+      strayIo_(host.loop, [this](int) { answerStrays(); }),
+      timer_(host.loop, [this] { onTimeout(); }) {}
 
 Session::~Session() {
-  ev_io_stop(host_.loop, &io_);
-  ev_io_stop(host_.loop, &strayIo_);
-  ev_timer_stop(host_.loop, &timer_);
+  io_.stop();  // before the fds close
+  strayIo_.stop();
   if (sock_ >= 0) ::close(sock_);
   if (stray_ >= 0) ::close(stray_);
   if (file_ >= 0) ::close(file_);
@@ -179,8 +175,7 @@ bool Session::start(const Request& request, const std::string& path, const socka
     }
   }
   if (host_.connected < host_.maxConnected) connectSocket(local, localLen);
-  ev_io_set(&io_, sock_, EV_READ);
-  ev_io_start(host_.loop, &io_);
+  io_.start(sock_, IoWatcher::kRead);
 
   if (accepted.any()) {
     state_ = State::Oack;
@@ -238,20 +233,12 @@ void Session::connectSocket(const sockaddr* local, socklen_t localLen) {
   }
   stray_ = stray;
   ++host_.connected;
-  ev_io_set(&strayIo_, stray_, EV_READ);
-  ev_io_start(host_.loop, &strayIo_);
+  strayIo_.start(stray_, IoWatcher::kRead);
 }
 
 void Session::armTimer() {
-  timer_.repeat = state_ == State::Dally ? std::max(2 * timeout_, 2.0) : timeout_;
-  ev_timer_again(host_.loop, &timer_);
-}
-
-void Session::onReadable(struct ev_loop*, ev_io* w, int) { static_cast<Session*>(w->data)->receive(); }
-void Session::onTimer(struct ev_loop*, ev_timer* w, int) { static_cast<Session*>(w->data)->onTimeout(); }
-
-void Session::onStray(struct ev_loop*, ev_io* w, int) {
-  static_cast<Session*>(w->data)->answerStrays();
+  // Repeating, as before: a timeout that does not re-arm (a retransmission) fires again later.
+  timer_.repeat(state_ == State::Dally ? std::max(2 * timeout_, 2.0) : timeout_);
 }
 
 // Packets from other TIDs (the connected socket only gets the client's): error 5 to each,
@@ -628,9 +615,9 @@ void Session::succeed() {
 }
 
 void Session::close() {
-  ev_io_stop(host_.loop, &io_);
-  ev_io_stop(host_.loop, &strayIo_);
-  ev_timer_stop(host_.loop, &timer_);
+  io_.stop();
+  strayIo_.stop();
+  timer_.stop();
   if (sock_ >= 0) ::close(sock_);
   if (stray_ >= 0) {
     ::close(stray_);

@@ -1,5 +1,5 @@
 // One TFTP transfer: its own ephemeral UDP socket (the server's TID for this transfer), an
-// ev_io and an ev_timer on the worker's loop, and the state machine of a read (RRQ: we send
+// IoWatcher and a Timer on the worker's loop (made once per pooled session, never per packet), and the state machine of a read (RRQ: we send
 // DATA, the client ACKs) or a write (WRQ: the client sends DATA, we ACK).
 //
 // Block numbers are kept as 64-bit counters internally (block 1 = first) and only their low
@@ -27,7 +27,6 @@
 // session then dallies for a while to re-ACK a retransmitted last block.
 #pragma once
 
-#include <ev.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -41,6 +40,8 @@
 #include "protocols/tftp/mapped_files.hpp"
 #include "protocols/tftp/netascii.hpp"
 #include "protocols/tftp/packet.hpp"
+#include "worker/io_watcher.hpp"
+#include "worker/timer.hpp"
 
 namespace manifold::tftp {
 
@@ -97,9 +98,6 @@ class Session {
  private:
   enum class State : uint8_t { Idle, Oack, Transfer, Dally };
 
-  static void onReadable(struct ev_loop*, ev_io* w, int);
-  static void onStray(struct ev_loop*, ev_io* w, int);
-  static void onTimer(struct ev_loop*, ev_timer* w, int);
   bool openSocket(const sockaddr* local, socklen_t localLen);
   void connectSocket(const sockaddr* local, socklen_t localLen);
   void answerStrays();
@@ -132,9 +130,9 @@ class Session {
   int sock_ = -1;
   int stray_ = -1;  // unconnected twin of a connected sock_, for unknown TIDs (else -1)
   int file_ = -1;
-  ev_io io_;
-  ev_io strayIo_;
-  ev_timer timer_;
+  IoWatcher io_;
+  IoWatcher strayIo_;
+  Timer timer_;
   sockaddr_storage peer_{};
   socklen_t peerLen_ = 0;
   uint32_t blksize_ = kDefaultBlockSize;
