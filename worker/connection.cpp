@@ -183,6 +183,14 @@ void Connection::discardInput() {
   readClosed_ = true;  // EOF (or an error): nothing left to wait for
 }
 
+void Connection::reprocess() {
+  inEvent_ = true;
+  handler_->onReadable(*this);
+  if (!abort_) flush();
+  inEvent_ = false;
+  afterEvent();
+}
+
 void Connection::handleRead() {
   if (lingering_) {
     discardInput();

@@ -121,6 +121,10 @@ class Connection {
 
   // Graceful stop: close now if nothing is in flight, else when the current work ends.
   void closeIfIdle();
+  // Hands the input already received to the handler again, outside an I/O event (a parked HTTP
+  // request resuming once work off the loop is done), then flushes and re-arms as after an
+  // event. The connection may be destroyed before this returns.
+  void reprocess();
   double lastActivity() const { return lastActivity_; }
 
  private:
