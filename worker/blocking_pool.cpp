@@ -1,6 +1,7 @@
 #include "worker/blocking_pool.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -8,6 +9,10 @@
 #include <utility>
 
 namespace manifold {
+
+namespace {
+constexpr int kNice = 5;
+}  // namespace
 
 BlockingPool::BlockingPool(struct ev_loop* loop, unsigned threads, unsigned maxJobs)
     : threadCount_(threads ? threads : 1),
@@ -50,6 +55,8 @@ bool BlockingPool::submit(Work work, Done done) {
 }
 
 void BlockingPool::run() {
+  // Background work yields to the loop thread when they share a busy core.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), getpriority(PRIO_PROCESS, 0) + kNice);
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     ready_.wait(lock, [this] { return cancelled_ || !queued_.empty(); });

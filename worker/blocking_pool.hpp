@@ -14,6 +14,7 @@
 //  - Draining: the pool does not keep a loop alive by itself when idle (its wake-up watcher runs
 //    only while jobs are in flight). Destroying the pool cancels: queued jobs are dropped,
 //    running ones see the flag, the threads are joined, and no `done` runs afterwards.
+//  - Pool threads run at a lower priority (nice + 5) than the loop thread.
 //  - Threads start on the first submit() (a worker that never needs them has none), after
 //    fork, so the prefork model is unaffected.
 #pragma once

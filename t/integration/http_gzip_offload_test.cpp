@@ -1,7 +1,8 @@
 // Tier: integration — the gzip store builds off the worker's loop (worker/blocking_pool.hpp):
 // while one client's first gzip request for a multi-MB file is being compressed, another
-// client's small requests on the same (only) worker keep being answered at once; the first
-// request then gets the stored gzip.
+// client's small requests on the same (only) worker keep being answered at once (well under
+// 250 ms each on a shared CI machine; the old in-loop build stalled them for the whole
+// compression, over a second here); the first request then gets the stored gzip.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -52,7 +53,7 @@ TEST(HttpGzipOffload, SmallRequestsAreAnsweredWhileALargeFileIsCompressed) {
   }
   ASSERT_TRUE(fileExists(stored)) << "the store copy was not built";
   EXPECT_GE(duringBuild, 5) << "no small request was answered while the file was compressed";
-  EXPECT_LT(slowest, 100) << "a small request waited for the compression (" << duringBuild
+  EXPECT_LT(slowest, 250) << "a small request waited for the compression (" << duringBuild
                           << " answered during the build)";
 
   // The first request waited for the build (without blocking anyone) and got the stored gzip.
