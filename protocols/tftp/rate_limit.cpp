@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <new>
 
 #include "worker/peer_address.hpp"
 
@@ -13,16 +12,9 @@ namespace {
 constexpr unsigned kIndexBits = 14;
 static_assert(SourceRateLimiter::kBuckets == 1u << kIndexBits);
 constexpr unsigned kTagShift = 48;
-constexpr uint64_t kTimeMask = (uint64_t{1} << 48) - 1;
+constexpr uint64_t kTimeMask = shm::kTime48Mask;
 // Burst credit is kept well inside the 48-bit clock so "ahead" never reads as wrapped.
 constexpr uint64_t kCreditMax = uint64_t{1} << 46;
-
-// The signed difference a - b of two 48-bit times.
-int64_t timeDiff(uint64_t a, uint64_t b) {
-  uint64_t d = (a - b) & kTimeMask;
-  return d & (uint64_t{1} << 47) ? static_cast<int64_t>(d) - (int64_t{1} << 48)
-                                 : static_cast<int64_t>(d);
-}
 
 }  // namespace
 
@@ -40,13 +32,7 @@ uint64_t sourceKey(const sockaddr* peer) {
 }
 
 void SourceRateLimiter::formatRegion(void* base, size_t bytes, bool adopted) {
-  auto* h = static_cast<RateRegionHeader*>(base);
-  if (adopted && std::memcmp(h->magic, "MFTFTRL1", 8) == 0 && h->buckets == kBuckets) return;
-  std::memset(base, 0, bytes);
-  auto* words = reinterpret_cast<std::atomic<uint64_t>*>(h + 1);
-  for (uint32_t i = 0; i < kBuckets; ++i) new (&words[i]) std::atomic<uint64_t>(0);
-  h->buckets = kBuckets;
-  std::memcpy(h->magic, "MFTFTRL1", 8);
+  shm::formatWordRegion(base, bytes, adopted, "MFTFTRL1", kBuckets);
 }
 
 SourceRateLimiter::SourceRateLimiter(double ratePerSecond, double burst, void* region) {
@@ -56,7 +42,7 @@ SourceRateLimiter::SourceRateLimiter(double ratePerSecond, double burst, void* r
     region = private_.get();
     formatRegion(region, regionBytes(), false);
   }
-  buckets_ = reinterpret_cast<std::atomic<uint64_t>*>(static_cast<RateRegionHeader*>(region) + 1);
+  buckets_ = shm::regionWords(region);
   interval_ = std::max<uint64_t>(1, static_cast<uint64_t>(1e9 / ratePerSecond));
   double credit = (std::max(burst, 1.0) - 1.0) * static_cast<double>(interval_);
   credit_ = std::min(kCreditMax, static_cast<uint64_t>(credit));
@@ -70,7 +56,7 @@ bool SourceRateLimiter::allow(uint64_t source, double now) {
   uint64_t nowNs = static_cast<uint64_t>(now * 1e9) & kTimeMask;
   uint64_t old = slot.load(std::memory_order_relaxed);
   for (;;) {
-    int64_t ahead = timeDiff(old & kTimeMask, nowNs);
+    int64_t ahead = shm::time48Diff(old & kTimeMask, nowNs);
     // A newcomer, an idle bucket, or a value no live bucket can hold: a full bucket.
     if (old >> kTagShift != tag || ahead < 0 || static_cast<uint64_t>(ahead) > credit_ + interval_)
       ahead = 0;

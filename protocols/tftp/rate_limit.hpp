@@ -3,11 +3,8 @@
 // instance-wide: every worker takes from the same bucket, in the shm region "tftp:NAME/rate".
 //
 // As DNS RRL (protocols/dns/rrl.hpp): GCRA, each bucket one atomic 64-bit word updated with a
-// CAS, so a worker killed mid-update leaves nothing locked. Region layout:
-//   +0   char[8]  magic "MFTFTRL1"
-//   +8   u32      buckets (a power of two)
-//   +12  u32      reserved
-//   +16  u64[buckets], each one atomic word:
+// CAS, so a worker killed mid-update leaves nothing locked. Region: a shm/word_region.hpp with
+// magic "MFTFTRL1" and kBuckets words, each:
 //          bits 63..48  tag: 16 bits of the source hash not used for the index
 //          bits 47..0   TAT ("theoretical arrival time"): CLOCK_MONOTONIC ns modulo 2^48
 // A request at `now` passes when TAT - now <= (burst - 1) / rate s, and then
@@ -23,24 +20,18 @@
 #include <cstdint>
 #include <memory>
 
+#include "shm/word_region.hpp"
+
 namespace manifold::tftp {
 
 // IPv4: 0xffffffff00000000 | address; IPv6: the top 64 bits (the /64 prefix); v4-mapped IPv6
 // addresses count as IPv4; 0 for a non-IP address.
 uint64_t sourceKey(const sockaddr* peer);
 
-struct RateRegionHeader {
-  char magic[8];  // "MFTFTRL1"
-  uint32_t buckets;
-  uint32_t reserved;
-};
-static_assert(sizeof(RateRegionHeader) == 16);
-static_assert(std::atomic<uint64_t>::is_always_lock_free);
-
 class SourceRateLimiter {
  public:
   static constexpr uint32_t kBuckets = 1u << 14;
-  static size_t regionBytes() { return sizeof(RateRegionHeader) + kBuckets * sizeof(uint64_t); }
+  static size_t regionBytes() { return shm::wordRegionBytes(kBuckets); }
   // Zeroes the buckets unless an adopted region already has this layout.
   static void formatRegion(void* base, size_t bytes, bool adopted);
 

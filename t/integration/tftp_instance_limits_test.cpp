@@ -51,17 +51,24 @@ std::string section(int port, const std::string& limits, const std::string& name
          "\nroot = {dir}/root\ntimeout = 5s\n" + limits;
 }
 
+// An instance of `sections` with `workers` workers, serving root/file; started.
+std::unique_ptr<Instance> startWith(const std::string& sections, unsigned workers) {
+  auto m = std::make_unique<Instance>(sections, "", workers);
+  run("mkdir -p " + m->path("root"));
+  writeFile(m->path("root/file"), std::string(2000, 'a'));
+  if (!m->start()) ADD_FAILURE() << m->log();
+  return m;
+}
+
 }  // namespace
 
 TEST(TftpInstanceLimits, SessionCapsHoldAcrossWorkers) {
   int port = freePort(true), perClient = freePort(true);
-  Instance m(section(port, "max_sessions = 3\nnew_session_rate = 0\n") +
-                 section(perClient, "max_sessions_per_client = 2\nnew_session_rate = 0\n", "per"),
-             "", 2);
-  run("mkdir -p " + m.path("root"));
-  writeFile(m.path("root/file"), std::string(2000, 'a'));
-  ASSERT_TRUE(m.start()) << m.log();
-  ASSERT_EQ(m.workerPids().size(), 2u);
+  auto m = startWith(
+      section(port, "max_sessions = 3\nnew_session_rate = 0\n") +
+          section(perClient, "max_sessions_per_client = 2\nnew_session_rate = 0\n", "per"),
+      2);
+  ASSERT_EQ(m->workerPids().size(), 2u);
 
   std::vector<std::unique_ptr<TftpTestClient>> clients;
   Outcome total = requestAll(port, 16, clients);
@@ -79,46 +86,40 @@ TEST(TftpInstanceLimits, SessionCapsHoldAcrossWorkers) {
   Outcome again = requestAll(port, 3, clients);
   EXPECT_EQ(again.data, 3);
   endAll(clients);
-  EXPECT_EQ(m.stop(), 0);
+  EXPECT_EQ(m->stop(), 0);
 }
 
 TEST(TftpInstanceLimits, RateLimitHoldsAcrossWorkers) {
   int port = freePort(true);
-  Instance m(section(port, "new_session_rate = 1\nnew_session_burst = 4\n"), "", 2);
-  run("mkdir -p " + m.path("root"));
-  writeFile(m.path("root/file"), std::string(2000, 'a'));
-  ASSERT_TRUE(m.start()) << m.log();
+  auto m = startWith(section(port, "new_session_rate = 1\nnew_session_burst = 4\n"), 2);
   std::vector<std::unique_ptr<TftpTestClient>> clients;
   Outcome o = requestAll(port, 16, clients);
   EXPECT_EQ(o.data, 4) << "one burst for the instance, not one per worker";
   EXPECT_EQ(o.silent, 12);
   endAll(clients);
-  EXPECT_EQ(m.stop(), 0);
+  EXPECT_EQ(m->stop(), 0);
 }
 
 TEST(TftpInstanceLimits, AKilledWorkersSessionsAreGivenBack) {
   int port = freePort(true);
-  Instance m(section(port, "max_sessions = 2\nnew_session_rate = 0\n"), "", 1);
-  run("mkdir -p " + m.path("root"));
-  writeFile(m.path("root/file"), std::string(2000, 'a'));
-  ASSERT_TRUE(m.start()) << m.log();
+  auto m = startWith(section(port, "max_sessions = 2\nnew_session_rate = 0\n"), 1);
   std::vector<std::unique_ptr<TftpTestClient>> clients;
   ASSERT_EQ(requestAll(port, 2, clients).data, 2);
-  auto before = m.workerPids();
+  auto before = m->workerPids();
   ASSERT_EQ(before.size(), 1u);
   ASSERT_EQ(kill(before[0], SIGKILL), 0);
   clients.clear();  // the transfers died with the worker
   auto start = Clock::now();
   std::vector<pid_t> now;
   while (msSince(start) < 3000) {
-    now = m.workerPids();
+    now = m->workerPids();
     if (now.size() == 1 && now[0] != before[0]) break;
     sleepMs(10);
   }
-  ASSERT_TRUE(now.size() == 1 && now[0] != before[0]) << "no respawn\n" << m.log();
+  ASSERT_TRUE(now.size() == 1 && now[0] != before[0]) << "no respawn\n" << m->log();
   sleepMs(200);  // let the new worker start its service
   Outcome o = requestAll(port, 2, clients);
   EXPECT_EQ(o.data, 2) << "the dead worker's sessions still count";
   endAll(clients);
-  EXPECT_EQ(m.stop(), 0);
+  EXPECT_EQ(m->stop(), 0);
 }
