@@ -80,7 +80,8 @@ class TftpService : public Service {
       : config_(config),
         ctx_(ctx),
         limiter_(config.settings.newSessionRate, config.settings.newSessionBurst, region(1)),
-        caps_(region(0), config.settings.maxSessions, config.settings.maxSessionsPerClient),
+        caps_(region(0), ctx.slot, config.settings.maxSessions,
+              config.settings.maxSessionsPerClient),
         sweep_(ctx.loop, [this] { caps_.reclaimDead(); }) {
     const TftpSettings& s = config.settings;
     host_.settings = &config_.settings;
@@ -112,8 +113,8 @@ class TftpService : public Service {
     // limit's worth of sessions get one, so max_sessions mapped transfers still fit.
     host_.maxConnected = static_cast<size_t>(raiseFileLimit() / 8);
     setActive(0);
-    // A killed worker's sessions are given back when its successor starts; this sweep covers a
-    // worker that is not respawned (crash-loop guard, fewer workers after a reload).
+    // A killed worker's sessions are given back when its successor takes its slot; this sweep
+    // covers a worker that is not respawned (crash-loop guard, fewer workers after a reload).
     if (ctx_.runtime && ctx_.runtime->runsInstanceTasks() && caps_.shared()) {
       sweep_.keepsLoopAlive(false);
       sweep_.repeat(kSweepInterval);

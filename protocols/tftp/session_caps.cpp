@@ -1,5 +1,6 @@
 #include "protocols/tftp/session_caps.hpp"
 
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -57,14 +58,11 @@ void SessionCaps::formatRegion(void* base, size_t bytes, bool adopted) {
   std::memcpy(h->magic, "MFTFTSC1", 8);
 }
 
-SessionCaps::SessionCaps(void* region, unsigned maxSessions, unsigned maxPerSource)
+SessionCaps::SessionCaps(void* region, unsigned slot, unsigned maxSessions, unsigned maxPerSource)
     : region_(static_cast<uint8_t*>(region)),
       maxSessions_(maxSessions),
       maxPerSource_(maxPerSource) {
-  if (region_) {
-    reclaimDead();
-    claim();
-  }
+  if (region_ && slot < kSlots) claim(slot);
   if (!mine_) {
     region_ = nullptr;
     private_ = std::make_unique<uint8_t[]>(kSlotBytes);
@@ -75,7 +73,8 @@ SessionCaps::SessionCaps(void* region, unsigned maxSessions, unsigned maxPerSour
 SessionCaps::~SessionCaps() {
   if (!region_) return;
   mine_->zero();
-  mine_->owner.store(0, std::memory_order_release);
+  int32_t pid = static_cast<int32_t>(getpid());
+  mine_->owner.compare_exchange_strong(pid, 0, std::memory_order_acq_rel);
 }
 
 SessionCaps::Slot* SessionCaps::slot(uint32_t i) const {
@@ -86,23 +85,30 @@ uint32_t SessionCaps::bucketOf(uint64_t source) const {
   return static_cast<uint32_t>((source * 0x9e3779b97f4a7c15ull) >> 32) & (kBuckets - 1);
 }
 
-void SessionCaps::claim() {
+// The slot is ours (no live worker shares a stats slot) once the sweep is not zeroing it; its
+// counts are a dead predecessor's, if anything: forgotten.
+void SessionCaps::claim(uint32_t i) {
   const int32_t pid = static_cast<int32_t>(getpid());
-  Header* h = header(region_);
-  for (uint32_t i = 0; i < kSlots; ++i) {
-    int32_t expected = 0;
-    if (!slot(i)->owner.compare_exchange_strong(expected, pid, std::memory_order_acq_rel)) continue;
-    mine_ = slot(i);
-    mine_->zero();  // a released slot is zero already; a reclaimed one too: cheap insurance
-    uint32_t high = h->highWater.load(std::memory_order_relaxed);
-    while (high < i + 1 && !h->highWater.compare_exchange_weak(high, i + 1)) {
+  Slot* s = slot(i);
+  int32_t owner = s->owner.load(std::memory_order_acquire);
+  for (;;) {
+    if (owner == -1) {
+      sched_yield();
+      owner = s->owner.load(std::memory_order_acquire);
+    } else if (s->owner.compare_exchange_weak(owner, pid, std::memory_order_acq_rel)) {
+      break;
     }
-    return;
+  }
+  mine_ = s;
+  mine_->zero();
+  Header* h = header(region_);
+  uint32_t high = h->highWater.load(std::memory_order_relaxed);
+  while (high < i + 1 && !h->highWater.compare_exchange_weak(high, i + 1)) {
   }
 }
 
-// Only the worker whose CAS moves the owner to -1 zeroes the slot, so a slot another worker
-// claimed meanwhile is never wiped.
+// Only the sweep whose CAS moves the owner to -1 zeroes the slot, and a starting worker waits
+// for -1 to clear before it takes the slot, so a slot in use is never wiped.
 bool SessionCaps::reclaim(uint32_t i, pid_t owner) {
   int32_t expected = static_cast<int32_t>(owner);
   if (!slot(i)->owner.compare_exchange_strong(expected, -1, std::memory_order_acq_rel))

@@ -2,19 +2,20 @@
 // max_sessions_per_client (per source, an IPv4 /32 or IPv6 /64), counted in the shm region
 // "tftp:NAME/sessions" by every worker.
 //
-// Each worker process owns one slot of the region and writes only its own counts (atomic
-// adds); a check sums the slots in use. A worker that exits releases its slot; one killed
-// while holding sessions leaves its pid in the slot, and the next worker that claims a slot
-// (its respawned successor) or the instance-task worker's periodic sweep finds that pid gone
-// and zeroes the slot, so a crash never leaks sessions for longer than that.
+// Each worker writes only the slot of its stats slot number (ServiceContext::slot, unique among
+// live workers of every generation) with atomic adds; a check sums the slots in use. A worker
+// zeroes its slot when it starts (a respawn reuses its dead predecessor's slot, so a crash does
+// not leak sessions) and when it exits. A worker killed and not respawned (crash-loop guard,
+// fewer workers after a reload) leaves its pid in the slot: the instance-task worker's periodic
+// sweep finds that pid gone and zeroes the slot.
 //
 // Region layout (offsets from the region base):
 //   +0    char[8]   magic "MFTFTSC1"
 //   +8    u32       slots (kSlots)
 //   +12   u32       buckets per slot (kBuckets, a power of two)
-//   +16   u32 atomic  high water: slots at or past it were never claimed (readers stop there)
+//   +16   u32 atomic  high water: slots at or past it were never used (readers stop there)
 //   +64   slot[slots], kSlotBytes each:
-//           +0   i32 atomic  owner pid (0 free, -1 being reclaimed)
+//           +0   i32 atomic  owner pid (0 free, -1 being zeroed by the sweep)
 //           +4   u32 atomic  sessions held by the owner
 //           +64  u32 atomic[buckets]  sessions held per source bucket (source hash -> bucket)
 // Sources whose hashes share a bucket share its count: rare with 4096 buckets, and it can only
@@ -32,7 +33,7 @@ namespace manifold::tftp {
 
 class SessionCaps {
  public:
-  static constexpr uint32_t kSlots = 128;  // worker processes alive at once (2 generations)
+  static constexpr uint32_t kSlots = 128;  // stats slots; a worker past them counts alone
   static constexpr uint32_t kBuckets = 4096;
   static constexpr size_t kHeaderBytes = 64;
   static constexpr size_t kSlotBytes = 64 + kBuckets * sizeof(uint32_t);
@@ -43,9 +44,9 @@ class SessionCaps {
 
   enum class Verdict : uint8_t { Ok, Busy, SourceBusy };
 
-  // Claims a slot for this process in `region` (reclaiming dead workers' slots first). With a
-  // null region, or when every slot is taken, it counts this process's sessions only.
-  SessionCaps(void* region, unsigned maxSessions, unsigned maxPerSource);
+  // Takes slot `slot` of `region` for this process and zeroes it. With a null region, or a slot
+  // past kSlots, it counts this process's sessions only.
+  SessionCaps(void* region, unsigned slot, unsigned maxSessions, unsigned maxPerSource);
   ~SessionCaps();  // releases the slot
   SessionCaps(const SessionCaps&) = delete;
   SessionCaps& operator=(const SessionCaps&) = delete;
@@ -63,7 +64,7 @@ class SessionCaps {
   struct Slot;
   Slot* slot(uint32_t i) const;
   uint32_t bucketOf(uint64_t source) const;
-  void claim();
+  void claim(uint32_t i);
   bool reclaim(uint32_t i, pid_t owner);
 
   uint8_t* region_ = nullptr;  // null: private counting

@@ -28,7 +28,7 @@ struct SharedRegion {
 TEST(TftpSessionCaps, TotalAndPerSourceCapsSpanInstances) {
   SharedRegion r(SessionCaps::regionBytes());
   SessionCaps::formatRegion(r.base, r.bytes, false);
-  SessionCaps a(r.base, 5, 3), b(r.base, 5, 3);  // two workers
+  SessionCaps a(r.base, 0, 5, 3), b(r.base, 1, 5, 3);  // two workers
   ASSERT_TRUE(a.shared() && b.shared());
   EXPECT_EQ(a.acquire(1), SessionCaps::Verdict::Ok);
   EXPECT_EQ(b.acquire(1), SessionCaps::Verdict::Ok);
@@ -47,25 +47,37 @@ TEST(TftpSessionCaps, ADeadWorkersSessionsAreGivenBack) {
   SessionCaps::formatRegion(r.base, r.bytes, false);
   pid_t child = fork();
   if (child == 0) {
-    SessionCaps dying(r.base, 4, 4);
+    SessionCaps dying(r.base, 0, 4, 4);
     for (int i = 0; i < 4; ++i) dying.acquire(7);
     _exit(0);  // no destructor: as if killed
   }
   int status = 0;
   waitpid(child, &status, 0);
   {
-    SessionCaps survivor(r.base, 4, 4);
-    survivor.reclaimDead();
+    SessionCaps survivor(r.base, 1, 4, 4);
+    EXPECT_EQ(survivor.acquire(7), SessionCaps::Verdict::Busy);  // the dead one's still count
+    survivor.reclaimDead();                                      // the instance-task sweep
     for (int i = 0; i < 4; ++i) EXPECT_EQ(survivor.acquire(7), SessionCaps::Verdict::Ok) << i;
+  }
+  child = fork();
+  if (child == 0) {
+    SessionCaps dying(r.base, 0, 4, 4);
+    for (int i = 0; i < 4; ++i) dying.acquire(7);
+    _exit(0);
+  }
+  waitpid(child, &status, 0);
+  {
+    SessionCaps respawned(r.base, 0, 4, 4);  // takes the dead worker's slot: forgets its counts
+    EXPECT_EQ(respawned.acquire(7), SessionCaps::Verdict::Ok);
   }
   // A region adopted on reload keeps its layout; a released slot counts nothing.
   SessionCaps::formatRegion(r.base, r.bytes, true);
-  SessionCaps next(r.base, 1, 1);
+  SessionCaps next(r.base, 2, 1, 1);
   EXPECT_EQ(next.acquire(7), SessionCaps::Verdict::Ok);
 }
 
 TEST(TftpSessionCaps, WithoutARegionCountsThisProcess) {
-  SessionCaps alone(nullptr, 2, 1);
+  SessionCaps alone(nullptr, 0, 2, 1);
   EXPECT_FALSE(alone.shared());
   EXPECT_EQ(alone.acquire(1), SessionCaps::Verdict::Ok);
   EXPECT_EQ(alone.acquire(1), SessionCaps::Verdict::SourceBusy);
