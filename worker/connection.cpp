@@ -187,6 +187,7 @@ void Connection::reprocess() {
   inEvent_ = true;
   handler_->onReadable(*this);
   if (!abort_) flush();
+  applyUpgrade();  // as after an I/O event: the resumed request may switch protocols
   inEvent_ = false;
   afterEvent();
 }
@@ -221,7 +222,8 @@ void Connection::handleRead() {
   }
   if (n == 0) {
     readClosed_ = true;
-    closeAfterFlush_ = true;
+    // With an answer still to come, afterEvent closes once it has been sent.
+    closeAfterFlush_ = !(handler_ && handler_->awaitingAnswer());
     return;
   }
   if (errno == EAGAIN || errno == EINTR) return;
@@ -337,7 +339,8 @@ void Connection::afterEvent() {
     else
       io_.stop();
   }
-  if (!outputPending() && readClosed_) {
+  // A parked answer is still to come: close once it has been sent.
+  if (!outputPending() && readClosed_ && !(handler_ && handler_->awaitingAnswer())) {
     destroy();
     return;
   }

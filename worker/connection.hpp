@@ -64,6 +64,9 @@ class ConnectionHandler {
   virtual void onDrained(Connection&) {}
   // A request is partly received or being answered: graceful stop waits for it.
   virtual bool busy() const { return false; }
+  // An answer is being prepared off the loop (a parked HTTP request): the connection stays open
+  // through the peer's half-close until that answer has been sent.
+  virtual bool awaitingAnswer() const { return false; }
   virtual void onClose(Connection&) {}
 };
 

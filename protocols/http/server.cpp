@@ -160,6 +160,8 @@ class Session : public ConnectionHandler {
     ex_.conn_->reprocess();
   }
 
+  bool awaitingAnswer() const override { return ex_.parked_; }
+
   bool busy() const override { return headStarted_ || phase_ != Phase::Head || ex_.parked_; }
 
   void onClose(Connection& conn) override {

@@ -63,4 +63,14 @@ TEST(HttpGzipOffload, SmallRequestsAreAnsweredWhileALargeFileIsCompressed) {
   EXPECT_TRUE(body == readFile(stored)) << "not sent from the store";
   EXPECT_TRUE(gunzip(body) == big);
   EXPECT_EQ(run("ls -A " + m.path("store")), "big.txt.gz\n");  // no temp file left
+
+  // A client that half-closes after its request still gets the answer it waits for.
+  std::string other = textOf(6u << 20, "half closed");
+  writeFile(m.path("www/other.txt"), other);
+  std::string reply = rawExchange(
+      port, "GET /other.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", 20000, true);
+  EXPECT_NE(reply.find("Content-Encoding: gzip"), std::string::npos) << reply.substr(0, 300);
+  size_t bodyAt = reply.find("\r\n\r\n");
+  ASSERT_NE(bodyAt, std::string::npos);
+  EXPECT_TRUE(gunzip(reply.substr(bodyAt + 4)) == other);
 }
