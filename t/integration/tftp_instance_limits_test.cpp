@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,12 @@ using manifold::tftp::Opcode;
 namespace {
 
 struct Outcome {
-  int data = 0, refused = 0, silent = 0;
+  int data = 0, refused = 0, silent = 0;  // transfers started, ERROR answers, no answer
+  bool operator==(const Outcome&) const = default;
 };
+std::ostream& operator<<(std::ostream& out, const Outcome& o) {
+  return out << o.data << " started, " << o.refused << " refused, " << o.silent << " silent";
+}
 
 // `n` clients (each its own port) ask for `name` at once, then each waits for its answer. The
 // admitted transfers stay open (never ACKed) until `clients` goes away.
@@ -44,6 +49,15 @@ Outcome requestAll(int port, int n, std::vector<std::unique_ptr<TftpTestClient>>
 void endAll(std::vector<std::unique_ptr<TftpTestClient>>& clients) {
   for (auto& c : clients) c->error(0, "done");
   clients.clear();
+}
+
+// requestAll, then every admitted transfer is ended (and its session given back).
+Outcome askOnce(int port, int n) {
+  std::vector<std::unique_ptr<TftpTestClient>> clients;
+  Outcome out = requestAll(port, n, clients);
+  endAll(clients);
+  sleepMs(100);  // the ERROR reaches the sessions
+  return out;
 }
 
 std::string section(int port, const std::string& limits, const std::string& name = "boot") {
@@ -70,33 +84,18 @@ TEST(TftpInstanceLimits, SessionCapsHoldAcrossWorkers) {
       2);
   ASSERT_EQ(m->workerPids().size(), 2u);
 
-  std::vector<std::unique_ptr<TftpTestClient>> clients;
-  Outcome total = requestAll(port, 16, clients);
-  EXPECT_EQ(total.data, 3) << "max_sessions counted per worker?";
-  EXPECT_EQ(total.refused, 13);
-  endAll(clients);
-
-  Outcome source = requestAll(perClient, 16, clients);
-  EXPECT_EQ(source.data, 2) << "max_sessions_per_client counted per worker?";
-  EXPECT_EQ(source.refused, 14);
-  endAll(clients);
-
+  // With per-worker counting, each worker would admit its own 3 and 2.
+  EXPECT_EQ(askOnce(port, 16), (Outcome{3, 13, 0})) << "max_sessions";
+  EXPECT_EQ(askOnce(perClient, 16), (Outcome{2, 14, 0})) << "max_sessions_per_client";
   // Ended sessions are given back, on whichever worker they ran.
-  sleepMs(100);
-  Outcome again = requestAll(port, 3, clients);
-  EXPECT_EQ(again.data, 3);
-  endAll(clients);
+  EXPECT_EQ(askOnce(port, 3), (Outcome{3, 0, 0}));
   EXPECT_EQ(m->stop(), 0);
 }
 
 TEST(TftpInstanceLimits, RateLimitHoldsAcrossWorkers) {
   int port = freePort(true);
   auto m = startWith(section(port, "new_session_rate = 1\nnew_session_burst = 4\n"), 2);
-  std::vector<std::unique_ptr<TftpTestClient>> clients;
-  Outcome o = requestAll(port, 16, clients);
-  EXPECT_EQ(o.data, 4) << "one burst for the instance, not one per worker";
-  EXPECT_EQ(o.silent, 12);
-  endAll(clients);
+  EXPECT_EQ(askOnce(port, 16), (Outcome{4, 0, 12})) << "one burst for the instance";
   EXPECT_EQ(m->stop(), 0);
 }
 
@@ -118,8 +117,6 @@ TEST(TftpInstanceLimits, AKilledWorkersSessionsAreGivenBack) {
   }
   ASSERT_TRUE(now.size() == 1 && now[0] != before[0]) << "no respawn\n" << m->log();
   sleepMs(200);  // let the new worker start its service
-  Outcome o = requestAll(port, 2, clients);
-  EXPECT_EQ(o.data, 2) << "the dead worker's sessions still count";
-  endAll(clients);
+  EXPECT_EQ(askOnce(port, 2), (Outcome{2, 0, 0})) << "the dead worker's sessions still count";
   EXPECT_EQ(m->stop(), 0);
 }
