@@ -20,18 +20,23 @@ ErrorCode codeForErrno(int error) {
   switch (error) {
     case ENOENT:
     case ENOTDIR:
-    case ENAMETOOLONG: return ErrorCode::FileNotFound;
+    case ENAMETOOLONG:
+      return ErrorCode::FileNotFound;
     case EACCES:
     case EPERM:
     case EXDEV:  // RESOLVE_BENEATH: the path leads out of the root
     case ELOOP:
     case EISDIR:
-    case EROFS: return ErrorCode::AccessViolation;
+    case EROFS:
+      return ErrorCode::AccessViolation;
     case ENOSPC:
     case EDQUOT:
-    case EFBIG: return ErrorCode::DiskFull;
-    case EEXIST: return ErrorCode::FileExists;
-    default: return ErrorCode::NotDefined;
+    case EFBIG:
+      return ErrorCode::DiskFull;
+    case EEXIST:
+      return ErrorCode::FileExists;
+    default:
+      return ErrorCode::NotDefined;
   }
 }
 
@@ -157,7 +162,8 @@ bool Session::start(const Request& request, const std::string& path, const socka
     int error = upload_.begin(host_.rootFd, path, exists);
     if (error) return refuse(codeForErrno(error), {});
     if (exists && !s.overwrite) return refuse(ErrorCode::FileExists, {});
-    if (!exists && !s.allowCreate) return refuse(ErrorCode::FileNotFound, "File not found (creating files is not allowed)");
+    if (!exists && !s.allowCreate)
+      return refuse(ErrorCode::FileNotFound, "File not found (creating files is not allowed)");
     replace_ = exists;
   }
 
@@ -403,7 +409,8 @@ size_t Session::buildNetasciiWindow(unsigned& blocks) {
     while (n < 0 && errno == EINTR);
     if (n < 0) return SIZE_MAX;
     uint8_t* dst = out.data() + static_cast<size_t>(i) * blksize_;
-    size_t len = netasciiEncode(host_.readBuffer.data(), static_cast<size_t>(n), cursor, dst, blksize_);
+    size_t len =
+        netasciiEncode(host_.readBuffer.data(), static_cast<size_t>(n), cursor, dst, blksize_);
     cursors_[i + 1] = cursor;
     host_.iov[2 * i + 1] = {dst, len};
     total += len;
@@ -466,7 +473,8 @@ void Session::onData(uint16_t wire, const uint8_t* payload, size_t len) {
   }
   if (len > blksize_) return fail(ErrorCode::IllegalOperation, "Block larger than blksize");
   uint64_t expected = received_ + 1;
-  if (wire != static_cast<uint16_t>(expected) && state_ == State::Oack) return;  // OACK resent on timeout
+  if (wire != static_cast<uint16_t>(expected) && state_ == State::Oack)
+    return;  // OACK resent on timeout
   if (wire != static_cast<uint16_t>(expected)) {
     // A duplicate (the client missed our ACK) or a gap (we missed its DATA): ACK what we have,
     // once until progress resumes; our timer repeats it if that ACK is lost too.
