@@ -202,6 +202,15 @@ void Connection::discardInput() {
   readClosed_ = true;  // EOF (or an error): nothing left to wait for
 }
 
+void Connection::reprocess() {
+  inEvent_ = true;
+  handler_->onReadable(*this);
+  if (!abort_) flush();
+  applyUpgrade();  // as after an I/O event: the resumed request may switch protocols
+  inEvent_ = false;
+  afterEvent();
+}
+
 void Connection::handleRead() {
   if (lingering_) {
     discardInput();
@@ -232,7 +241,8 @@ void Connection::handleRead() {
   }
   if (n == 0) {
     readClosed_ = true;
-    closeAfterFlush_ = true;
+    // With an answer still to come, afterEvent closes once it has been sent.
+    closeAfterFlush_ = !(handler_ && handler_->awaitingAnswer());
     return;
   }
   if (errno == EAGAIN || errno == EINTR) return;
@@ -348,7 +358,8 @@ void Connection::afterEvent() {
     else
       ev_io_stop(runtime_.loop(), &io_);
   }
-  if (!outputPending() && readClosed_) {
+  // A parked answer is still to come: close once it has been sent.
+  if (!outputPending() && readClosed_ && !(handler_ && handler_->awaitingAnswer())) {
     destroy();
     return;
   }

@@ -62,6 +62,9 @@ class ConnectionHandler {
   virtual void onDrained(Connection&) {}
   // A request is partly received or being answered: graceful stop waits for it.
   virtual bool busy() const { return false; }
+  // An answer is being prepared off the loop (a parked HTTP request): the connection stays open
+  // through the peer's half-close until that answer has been sent.
+  virtual bool awaitingAnswer() const { return false; }
   virtual void onClose(Connection&) {}
 };
 
@@ -119,6 +122,10 @@ class Connection {
 
   // Graceful stop: close now if nothing is in flight, else when the current work ends.
   void closeIfIdle();
+  // Hands the input already received to the handler again, outside an I/O event (a parked HTTP
+  // request resuming once work off the loop is done), then flushes and re-arms as after an
+  // event. The connection may be destroyed before this returns.
+  void reprocess();
   double lastActivity() const { return lastActivity_; }
 
  private:

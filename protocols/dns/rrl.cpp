@@ -12,29 +12,17 @@ namespace {
 constexpr unsigned kIndexBits = 14;
 static_assert(Rrl::kBuckets == 1u << kIndexBits);
 constexpr unsigned kTagShift = 52, kSlipShift = 48;
-constexpr uint64_t kTimeMask = (uint64_t{1} << 48) - 1;
-
-// The signed difference a - b of two 48-bit times.
-int64_t timeDiff(uint64_t a, uint64_t b) {
-  uint64_t d = (a - b) & kTimeMask;
-  return d & (uint64_t{1} << 47) ? static_cast<int64_t>(d) - (int64_t{1} << 48) : static_cast<int64_t>(d);
-}
+constexpr uint64_t kTimeMask = shm::kTime48Mask;
 
 }  // namespace
 
 void Rrl::formatRegion(void* base, size_t bytes, bool adopted) {
-  auto* h = static_cast<RrlRegionHeader*>(base);
-  if (adopted && std::memcmp(h->magic, "MFDNSRL1", 8) == 0 && h->buckets == kBuckets) return;
-  std::memset(base, 0, bytes);
-  auto* words = reinterpret_cast<std::atomic<uint64_t>*>(h + 1);
-  for (uint32_t i = 0; i < kBuckets; ++i) new (&words[i]) std::atomic<uint64_t>(0);
-  h->buckets = kBuckets;
-  std::memcpy(h->magic, "MFDNSRL1", 8);
+  shm::formatWordRegion(base, bytes, adopted, "MFDNSRL1", kBuckets);
 }
 
 Rrl::Rrl(const RrlSettings& s, void* region) : s_(s) {
   if (!s_.rate || !region) return;
-  buckets_ = reinterpret_cast<std::atomic<uint64_t>*>(static_cast<RrlRegionHeader*>(region) + 1);
+  buckets_ = shm::regionWords(region);
   interval_ = 1000000000ull / s_.rate;
   burst_ = interval_ * (s_.rate - 1);
 }
@@ -58,7 +46,7 @@ RrlVerdict Rrl::check(const sockaddr* peer, uint64_t nowNs) {
   for (;;) {
     uint64_t tat = old & kTimeMask;
     unsigned limited = static_cast<unsigned>((old >> kSlipShift) & 0xF);
-    int64_t ahead = timeDiff(tat, now);
+    int64_t ahead = shm::time48Diff(tat, now);
     // A newcomer, an idle bucket, or a value no live bucket can hold: start afresh.
     if (old >> kTagShift != tag || ahead < 0 || static_cast<uint64_t>(ahead) > burst_ + interval_) {
       ahead = 0;

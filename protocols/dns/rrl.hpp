@@ -26,6 +26,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "shm/word_region.hpp"
+
 namespace manifold::dns {
 
 struct RrlSettings {
@@ -37,18 +39,13 @@ struct RrlSettings {
 
 enum class RrlVerdict : uint8_t { Pass, Slip, Drop };
 
-struct RrlRegionHeader {
-  char magic[8];  // "MFDNSRL1"
-  uint32_t buckets;
-  uint32_t reserved;
-};
-static_assert(sizeof(RrlRegionHeader) == 16);
-static_assert(std::atomic<uint64_t>::is_always_lock_free);
+// Magic "MFDNSRL1", words = buckets (shm/word_region.hpp).
+using RrlRegionHeader = shm::WordRegionHeader;
 
 class Rrl {
  public:
   static constexpr uint32_t kBuckets = 1u << 14;
-  static size_t regionBytes() { return sizeof(RrlRegionHeader) + kBuckets * sizeof(uint64_t); }
+  static size_t regionBytes() { return shm::wordRegionBytes(kBuckets); }
   // Zeroes the buckets unless an adopted region already has this layout.
   static void formatRegion(void* base, size_t bytes, bool adopted);
 

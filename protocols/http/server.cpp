@@ -138,6 +138,7 @@ class Session : public ConnectionHandler {
  public:
   Session(Listener& listener, Connection& conn) : listener_(listener) {
     ex_.conn_ = &conn;
+    ex_.session_ = this;
     ex_.site_ = &listener.defaultSite();
     const ServerLimits& limits = *listener.defaultSite().limits;
     conn.setSendTimeout(limits.sendTimeout);
@@ -153,10 +154,22 @@ class Session : public ConnectionHandler {
     if (!conn.pendingInput().empty()) process(conn);
   }
 
-  bool busy() const override { return headStarted_ || phase_ != Phase::Head; }
+  // A parked exchange resumes: its request is still the first unconsumed input.
+  void resume() {
+    ex_.parked_ = false;
+    ex_.conn_->reprocess();
+  }
+
+  bool awaitingAnswer() const override { return ex_.parked_; }
+
+  bool busy() const override { return headStarted_ || phase_ != Phase::Head || ex_.parked_; }
 
   void onClose(Connection& conn) override {
     --listener_.defaultSite().counters[kConnectionsOpen];
+    if (ex_.parked_) {
+      ex_.parked_ = false;
+      ex_.site_->handler->onParkedClose(ex_);
+    }
     if (phase_ == Phase::Body) {
       ex_.site_->handler->onAbort(ex_);
       ex_.state.reset();
@@ -171,7 +184,7 @@ class Session : public ConnectionHandler {
   const ServerLimits& limits() const { return *ex_.site_->limits; }
 
   void process(Connection& conn) {
-    while (!conn.closing() && !upgraded_) {
+    while (!conn.closing() && !upgraded_ && !ex_.parked_) {
       if (phase_ != Phase::Head) {
         if (!feedBody(conn)) return;
         continue;
@@ -242,8 +255,14 @@ class Session : public ConnectionHandler {
     // decided before the handler writes its Connection header.
     ex_.bodyUnreadCloses_ =
         hasBody && (chunkedBody_ || bodyLeft_ > kMaxDiscardBody || request_.expectContinue);
-    conn.consume(headBytes);
     site.handler->onRequest(ex_);
+    if (ex_.parked_) {  // answered later, by the same request handled again: not counted yet
+      --requests_;
+      --site.counters[kRequests];
+      site.counters[kBytesIn] -= headBytes;
+      return;
+    }
+    conn.consume(headBytes);
     if (ex_.upgradeTo_) {
       // Handed over when this callback returns; this Session is then destroyed (no onClose).
       upgraded_ = true;
@@ -368,6 +387,12 @@ class Session : public ConnectionHandler {
   bool chunkedBody_ = false;
   std::unique_ptr<ChunkedDecoder> chunked_;  // only while a chunked body arrives
 };
+
+// ---- Exchange::resume, needing Session ----
+
+void Exchange::resume() {
+  if (parked_) session_->resume();
+}
 
 // ---- Listener ----
 

@@ -25,6 +25,7 @@ namespace manifold::http {
 
 class AccessLog;
 class Exchange;
+class Session;
 
 // Counters every HTTP-speaking service keeps, in this order (shm stats slots).
 enum HttpCounter : unsigned {
@@ -69,6 +70,8 @@ class RequestHandler {
   virtual void onBodyEnd(Exchange&) {}
   // The body did not arrive whole (closed, timed out, malformed): undo partial work.
   virtual void onAbort(Exchange&) {}
+  // The connection of an exchange parked by this handler closed: forget the exchange.
+  virtual void onParkedClose(Exchange&) {}
 };
 
 // One virtual server on a listener.
@@ -123,10 +126,20 @@ class Exchange {
   // HTTP/1.1 request without a body: otherwise returns false and writes nothing (answer as usual).
   bool switchProtocols(std::string_view protocol, std::unique_ptr<ConnectionHandler> next,
                        std::string_view extraHeaders = {});
+  // Instead of answering in onRequest: the answer waits for work off the loop (a gzip store
+  // build). The request stays unconsumed and uncounted, later input waits behind it, and
+  // resume() hands the same request to onRequest again (which may answer or park again). Call
+  // resume() from the loop, outside this exchange's own callbacks; the exchange (and its
+  // connection) may be gone when it returns. Graceful stop waits for parked exchanges.
+  void park() { parked_ = true; }
+  bool parked() const { return parked_; }
+  void resume();
   std::unique_ptr<ExchangeState> state;
 
  private:
   friend class Session;
+  Session* session_ = nullptr;
+  bool parked_ = false;
   const Request* request_ = nullptr;
   Connection* conn_ = nullptr;
   const Site* site_ = nullptr;

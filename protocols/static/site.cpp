@@ -50,8 +50,16 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
     if (!accessLog_->open())
       throw std::runtime_error("access_log " + config.accessLog + ": " + strerror(errno));
   }
-  if (!config.gzipStore.empty())
-    gzipStore_ = std::make_unique<GzipStore>(config.gzipStore, config.gzipLevel);
+  if (!config.gzipStore.empty()) {
+    gzipStore_ = std::make_unique<GzipStore>(ctx.loop, config.gzipStore, config.gzipLevel);
+    // A build finished: the parked requests run again (those whose file is still being built
+    // park again). Swapped out first: a resumed request may park anew.
+    gzipStore_->onBuilt = [this] {
+      std::vector<Exchange*> waiting;
+      waiting.swap(parked_);
+      for (Exchange* ex : waiting) ex->resume();
+    };
+  }
   site_.title = config.title();
   site_.names = config.serverNames;
   site_.isDefault = config.defaultServer;
@@ -296,6 +304,8 @@ void StaticSite::sendBody(Exchange& ex, const Representation& rep, uint64_t offs
   ex.connection().queueFile(rep.info->file, offset, length);
 }
 
+void StaticSite::onParkedClose(Exchange& ex) { std::erase(parked_, &ex); }
+
 void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
   const Request& req = ex.request();
   uint64_t size = info.validators.size;
@@ -371,6 +381,11 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       if (stored) {
         rep.info = stored;
         rep.length = stored->validators.size;
+      } else if (gzipStore_->building(path_)) {
+        // Wait for the build off the loop, answering nothing meanwhile (gzip_store.hpp).
+        ex.park();
+        parked_.push_back(&ex);
+        return;
       }
     }
     if (rep.info != &info || rep.inMemory) {

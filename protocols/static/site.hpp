@@ -27,6 +27,7 @@ class StaticSite : public RequestHandler {
   void onBody(Exchange& ex, std::string_view data) override;
   void onBodyEnd(Exchange& ex) override;
   void onAbort(Exchange& ex) override;
+  void onParkedClose(Exchange& ex) override;
 
   Site& site() { return site_; }
   void reopenLogs();
@@ -81,6 +82,7 @@ class StaticSite : public RequestHandler {
   UploadReservations reservations_;
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<GzipStore> gzipStore_;
+  std::vector<Exchange*> parked_;  // gzip requests waiting for a store build
   Site site_;
   // Per-request scratch reused across requests: no allocation once warm.
   std::string path_;

@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "protocols/tftp/packet.hpp"
+#include "protocols/tftp/rate_limit.hpp"
+#include "protocols/tftp/session_caps.hpp"
 
 namespace manifold::tftp {
 
@@ -13,7 +15,7 @@ uint32_t TftpSettings::blksizeCap(int family) const {
   if (pathMtu) {
     uint32_t overhead = (family == AF_INET6 ? 40 : 20) + 8 + kHeaderSize;
     cap = std::min(cap, pathMtu > overhead + kMinBlockSize ? pathMtu - overhead
-                                                            : static_cast<uint32_t>(kMinBlockSize));
+                                                           : static_cast<uint32_t>(kMinBlockSize));
   }
   return cap;
 }
@@ -22,15 +24,36 @@ std::vector<ListenRequest> TftpConfig::listeners() const {
   return listenRequests(listen, listenLine, true, false);
 }
 
+std::vector<RegionRequest> TftpConfig::regions() const {
+  std::vector<RegionRequest> out;
+  // Both are kept across reloads: an old generation drains with its sessions still counted.
+  RegionRequest caps;
+  caps.name = title() + "/sessions";
+  caps.layout = "tftp-sessions-v1 slots=" + std::to_string(SessionCaps::kSlots) +
+                " buckets=" + std::to_string(SessionCaps::kBuckets);
+  caps.bytes = SessionCaps::regionBytes();
+  caps.init = [](void* base, size_t bytes, bool adopted) {
+    SessionCaps::formatRegion(base, bytes, adopted);
+  };
+  out.push_back(std::move(caps));
+  if (settings.newSessionRate > 0) {
+    RegionRequest rate;
+    rate.name = title() + "/rate";
+    rate.layout = "tftp-rate-v1 buckets=" + std::to_string(SourceRateLimiter::kBuckets);
+    rate.bytes = SourceRateLimiter::regionBytes();
+    rate.init = [](void* base, size_t bytes, bool adopted) {
+      SourceRateLimiter::formatRegion(base, bytes, adopted);
+    };
+    out.push_back(std::move(rate));
+  }
+  return out;
+}
+
 std::vector<CounterSpec> TftpConfig::counters() const {
-  return {{"transfers_active", CounterKind::Gauge},
-          {"transfers_finished", CounterKind::Counter},
-          {"transfers_failed", CounterKind::Counter},
-          {"bytes_sent", CounterKind::Counter},
-          {"bytes_received", CounterKind::Counter},
-          {"retransmits", CounterKind::Counter},
-          {"errors_sent", CounterKind::Counter},
-          {"sessions_refused", CounterKind::Counter}};
+  return {{"transfers_active", CounterKind::Gauge},   {"transfers_finished", CounterKind::Counter},
+          {"transfers_failed", CounterKind::Counter}, {"bytes_sent", CounterKind::Counter},
+          {"bytes_received", CounterKind::Counter},   {"retransmits", CounterKind::Counter},
+          {"errors_sent", CounterKind::Counter},      {"sessions_refused", CounterKind::Counter}};
 }
 
 std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
@@ -52,8 +75,8 @@ std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
   s.pathMtu = static_cast<uint32_t>(in.integer("path_mtu", 0, 0, 65535));
   if (s.pathMtu && s.pathMtu < 68) in.fail("path_mtu", "must be 0 (off) or at least 68");
   s.windowsizeMax = static_cast<uint32_t>(in.integer("windowsize_max", 64, 1, 65535));
-  s.timeout = std::chrono::duration<double>(in.duration("timeout", Millis(1000), Millis(10),
-                                                        Millis(255000)))
+  s.timeout = std::chrono::duration<double>(
+                  in.duration("timeout", Millis(1000), Millis(10), Millis(255000)))
                   .count();
   s.retries = static_cast<unsigned>(in.integer("retries", 5, 1, 100));
   s.maxFileSize = in.size("max_file_size", 1ull << 30, 0, 1ull << 50);

@@ -12,11 +12,14 @@
 //   timeout = 1s            retransmission timeout unless the client asks for one (RFC 2349)
 //   retries = 5             consecutive timeouts before a transfer is abandoned
 //   max_file_size = 1G      largest upload (and tsize accepted in a WRQ): error 3 beyond
-//   max_sessions = 10000    concurrent transfers per worker; more get error 0 "server busy"
-//   max_sessions_per_client = 1000  per source (/32, /64) per worker
-//   new_session_rate = 1000 new sessions per second per source per worker (0 = unlimited);
+//   max_sessions = 10000    concurrent transfers of the instance (all workers); more get
+//                           error 0 "server busy"
+//   max_sessions_per_client = 1000  per source (/32, /64), instance-wide
+//   new_session_rate = 1000 new sessions per second per source, instance-wide (0 = unlimited);
 //                           requests over the rate are dropped silently (no reflection)
 //   new_session_burst       bucket depth, default 2 x new_session_rate
+// Instance-wide state lives in shm: "tftp:NAME/sessions" (session_caps.hpp) and, when a rate is
+// set, "tftp:NAME/rate" (rate_limit.hpp).
 #pragma once
 
 #include <cstdint>
@@ -68,6 +71,8 @@ struct TftpConfig : ServiceConfig {
   TftpSettings settings;
 
   std::vector<ListenRequest> listeners() const override;
+  // [0] the session caps; [1] the rate buckets, when new_session_rate is set.
+  std::vector<RegionRequest> regions() const override;
   std::vector<CounterSpec> counters() const override;
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };

@@ -1,8 +1,8 @@
 // Worker half of [tftp:NAME]: answers requests on the SO_REUSEPORT listen sockets (batched by
-// UdpEndpoint), admits them (per-source rate limit, global and per-client caps, duplicate
-// request suppression) and runs each transfer as a Session from a pool on the worker's loop.
-// Refusals and request errors are answered from the listen socket, so a refused (possibly
-// spoofed) request costs one small packet and no socket.
+// UdpEndpoint), admits them (instance-wide per-source rate limit and global and per-client
+// caps in shm, duplicate request suppression in this worker) and runs each transfer as a Session
+// from a pool on the worker's loop. Refusals and request errors are answered from the listen
+// socket, so a refused (possibly spoofed) request costs one small packet and no socket.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -17,8 +17,11 @@
 #include "protocols/tftp/packet.hpp"
 #include "protocols/tftp/rate_limit.hpp"
 #include "protocols/tftp/session.hpp"
+#include "protocols/tftp/session_caps.hpp"
+#include "worker/clock.hpp"
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
+#include "worker/timer.hpp"
 #include "worker/udp_endpoint.hpp"
 
 namespace manifold::tftp {
@@ -76,7 +79,10 @@ class TftpService : public Service {
   TftpService(const TftpConfig& config, ServiceContext& ctx)
       : config_(config),
         ctx_(ctx),
-        limiter_(config.settings.newSessionRate, config.settings.newSessionBurst) {
+        limiter_(config.settings.newSessionRate, config.settings.newSessionBurst, region(1)),
+        caps_(region(0), ctx.slot, config.settings.maxSessions,
+              config.settings.maxSessionsPerClient),
+        sweep_(ctx.loop, [this] { caps_.reclaimDead(); }) {
     const TftpSettings& s = config.settings;
     host_.settings = &config_.settings;
     host_.loop = ctx.loop;
@@ -107,6 +113,12 @@ class TftpService : public Service {
     // limit's worth of sessions get one, so max_sessions mapped transfers still fit.
     host_.maxConnected = static_cast<size_t>(raiseFileLimit() / 8);
     setActive(0);
+    // A killed worker's sessions are given back when its successor takes its slot; this sweep
+    // covers a worker that is not respawned (crash-loop guard, fewer workers after a reload).
+    if (ctx_.runtime && ctx_.runtime->runsInstanceTasks() && caps_.shared()) {
+      sweep_.keepsLoopAlive(false);
+      sweep_.repeat(kSweepInterval);
+    }
     for (size_t i = 0; i < ctx_.fds.size() && i < config_.listen.size(); ++i) {
       auto port = std::make_unique<ListenPort>(*this, config_.listen[i]);
       port->endpoint = std::make_unique<UdpEndpoint>(*ctx_.runtime, ctx_.fds[i], *port, 64, 4096);
@@ -117,6 +129,7 @@ class TftpService : public Service {
 
   void stopAccepting() override {
     accepting_ = false;
+    sweep_.stop();
     for (auto& port : ports_) port->endpoint->stop();
   }
   size_t inFlight() const override { return active_; }
@@ -125,6 +138,9 @@ class TftpService : public Service {
                    socklen_t peerLen, uint8_t* out, size_t outCap);
 
  private:
+  static constexpr double kSweepInterval = 2.0;  // seconds
+
+  void* region(size_t i) const { return i < ctx_.regions.size() ? ctx_.regions[i] : nullptr; }
   void setActive(size_t n) {
     active_ = n;
     ctx_.counters[kTransfersActive] = n;
@@ -140,15 +156,15 @@ class TftpService : public Service {
   ServiceContext ctx_;
   SessionHost host_;
   SourceRateLimiter limiter_;
+  SessionCaps caps_;
+  Timer sweep_;
   std::vector<std::unique_ptr<ListenPort>> ports_;
   std::vector<std::unique_ptr<Session>> sessions_;  // every session ever made (the pool)
   std::vector<Session*> free_;
   std::unordered_map<PeerKey, Session*, PeerKeyHash> byPeer_;
-  std::unordered_map<uint64_t, unsigned> perClient_;
-  size_t live_ = 0;    // sessions holding a socket (active + dallying)
   size_t active_ = 0;  // transfers in flight
   bool accepting_ = true;
-  std::string path_;   // scratch for the normalised name
+  std::string path_;  // scratch for the normalised name
 };
 
 size_t ListenPort::onDatagram(const uint8_t* in, size_t len, const sockaddr* peer,
@@ -162,33 +178,37 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
   const TftpSettings& s = config_.settings;
   if (!accepting_ || len < 2) return 0;
   uint64_t source = sourceKey(peer);
-  if (!limiter_.allow(source, ev_now(ctx_.loop))) {
+  if (!limiter_.allow(source, clock::monotonicSeconds())) {
     ctx_.counters[kSessionsRefused]++;
     return 0;  // silently: the source may be spoofed
   }
   Request request;
   switch (parseRequest(in, len, request)) {
-    case ParseResult::Ok: break;
-    case ParseResult::BadMode: return refuse(out, outCap, ErrorCode::IllegalOperation, "Unsupported mode");
+    case ParseResult::Ok:
+      break;
+    case ParseResult::BadMode:
+      return refuse(out, outCap, ErrorCode::IllegalOperation, "Unsupported mode");
     case ParseResult::NotARequest:
       // A stray DATA/ACK/ERROR on the listen port (e.g. a late packet): error 5, not a crash.
       if (in[1] == static_cast<uint8_t>(Opcode::Error)) return 0;
       return refuse(out, outCap, ErrorCode::UnknownTid, {});
-    case ParseResult::Malformed: return refuse(out, outCap, ErrorCode::IllegalOperation, {});
+    case ParseResult::Malformed:
+      return refuse(out, outCap, ErrorCode::IllegalOperation, {});
   }
   PeerKey key = peerKey(peer);
   if (byPeer_.count(key)) return 0;  // a retransmitted request: that session answers
-  if (live_ >= s.maxSessions) {
-    ctx_.counters[kSessionsRefused]++;
-    return refuse(out, outCap, ErrorCode::NotDefined, "Server busy");
-  }
-  unsigned& perClient = perClient_[source];
-  if (perClient >= s.maxSessionsPerClient) {
-    ctx_.counters[kSessionsRefused]++;
-    return refuse(out, outCap, ErrorCode::NotDefined, "Too many sessions from your address");
+  switch (caps_.acquire(source)) {
+    case SessionCaps::Verdict::Ok:
+      break;
+    case SessionCaps::Verdict::Busy:
+      ctx_.counters[kSessionsRefused]++;
+      return refuse(out, outCap, ErrorCode::NotDefined, "Server busy");
+    case SessionCaps::Verdict::SourceBusy:
+      ctx_.counters[kSessionsRefused]++;
+      return refuse(out, outCap, ErrorCode::NotDefined, "Too many sessions from your address");
   }
   if (!normalizeFilename(request.filename, s.allowAbsolute, path_)) {
-    if (perClient == 0) perClient_.erase(source);
+    caps_.release(source);
     return refuse(out, outCap, ErrorCode::AccessViolation, {});
   }
 
@@ -201,8 +221,6 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
     free_.pop_back();
   }
   session->clientKey = source;
-  ++perClient;
-  ++live_;
   setActive(active_ + 1);
   byPeer_[key] = session;
   size_t replyLen = 0;
@@ -217,9 +235,7 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
 
 void TftpService::release(Session* session, bool wasActive) {
   byPeer_.erase(peerKey(reinterpret_cast<const sockaddr*>(&session->peer())));
-  auto it = perClient_.find(session->clientKey);
-  if (it != perClient_.end() && --it->second == 0) perClient_.erase(it);
-  --live_;
+  caps_.release(session->clientKey);
   if (wasActive) setActive(active_ - 1);
   free_.push_back(session);
 }
@@ -235,9 +251,11 @@ rlim_t TftpService::raiseFileLimit() {
   limit.rlim_cur = std::min(want, limit.rlim_max);
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return before;
   if (limit.rlim_cur < want)
-    LOG_WARN("[%s] open file limit %lu (was %lu) is below 2 x max_sessions: raise "
-             "worker_rlimit_nofile", config_.title().c_str(),
-             static_cast<unsigned long>(limit.rlim_cur), static_cast<unsigned long>(before));
+    LOG_WARN(
+        "[%s] open file limit %lu (was %lu) is below 2 x max_sessions: raise "
+        "worker_rlimit_nofile",
+        config_.title().c_str(), static_cast<unsigned long>(limit.rlim_cur),
+        static_cast<unsigned long>(before));
   return limit.rlim_cur;
 }
 

@@ -20,18 +20,23 @@ ErrorCode codeForErrno(int error) {
   switch (error) {
     case ENOENT:
     case ENOTDIR:
-    case ENAMETOOLONG: return ErrorCode::FileNotFound;
+    case ENAMETOOLONG:
+      return ErrorCode::FileNotFound;
     case EACCES:
     case EPERM:
     case EXDEV:  // RESOLVE_BENEATH: the path leads out of the root
     case ELOOP:
     case EISDIR:
-    case EROFS: return ErrorCode::AccessViolation;
+    case EROFS:
+      return ErrorCode::AccessViolation;
     case ENOSPC:
     case EDQUOT:
-    case EFBIG: return ErrorCode::DiskFull;
-    case EEXIST: return ErrorCode::FileExists;
-    default: return ErrorCode::NotDefined;
+    case EFBIG:
+      return ErrorCode::DiskFull;
+    case EEXIST:
+      return ErrorCode::FileExists;
+    default:
+      return ErrorCode::NotDefined;
   }
 }
 
@@ -65,19 +70,15 @@ void sizeBuffers(int fd, size_t bytes) {
 
 }  // namespace
 
-Session::Session(SessionHost& host) : host_(host) {
-  ev_io_init(&io_, onReadable, -1, EV_READ);
-  io_.data = this;
-  ev_io_init(&strayIo_, onStray, -1, EV_READ);
-  strayIo_.data = this;
-  ev_init(&timer_, onTimer);
-  timer_.data = this;
-}
+Session::Session(SessionHost& host)
+    : host_(host),
+      io_(host.loop, [this](int) { receive(); }),
+      strayIo_(host.loop, [this](int) { answerStrays(); }),
+      timer_(host.loop, [this] { onTimeout(); }) {}
 
 Session::~Session() {
-  ev_io_stop(host_.loop, &io_);
-  ev_io_stop(host_.loop, &strayIo_);
-  ev_timer_stop(host_.loop, &timer_);
+  io_.stop();  // before the fds close
+  strayIo_.stop();
   if (sock_ >= 0) ::close(sock_);
   if (stray_ >= 0) ::close(stray_);
   if (file_ >= 0) ::close(file_);
@@ -161,7 +162,8 @@ bool Session::start(const Request& request, const std::string& path, const socka
     int error = upload_.begin(host_.rootFd, path, exists);
     if (error) return refuse(codeForErrno(error), {});
     if (exists && !s.overwrite) return refuse(ErrorCode::FileExists, {});
-    if (!exists && !s.allowCreate) return refuse(ErrorCode::FileNotFound, "File not found (creating files is not allowed)");
+    if (!exists && !s.allowCreate)
+      return refuse(ErrorCode::FileNotFound, "File not found (creating files is not allowed)");
     replace_ = exists;
   }
 
@@ -179,8 +181,7 @@ bool Session::start(const Request& request, const std::string& path, const socka
     }
   }
   if (host_.connected < host_.maxConnected) connectSocket(local, localLen);
-  ev_io_set(&io_, sock_, EV_READ);
-  ev_io_start(host_.loop, &io_);
+  io_.start(sock_, IoWatcher::kRead);
 
   if (accepted.any()) {
     state_ = State::Oack;
@@ -238,20 +239,12 @@ void Session::connectSocket(const sockaddr* local, socklen_t localLen) {
   }
   stray_ = stray;
   ++host_.connected;
-  ev_io_set(&strayIo_, stray_, EV_READ);
-  ev_io_start(host_.loop, &strayIo_);
+  strayIo_.start(stray_, IoWatcher::kRead);
 }
 
 void Session::armTimer() {
-  timer_.repeat = state_ == State::Dally ? std::max(2 * timeout_, 2.0) : timeout_;
-  ev_timer_again(host_.loop, &timer_);
-}
-
-void Session::onReadable(struct ev_loop*, ev_io* w, int) { static_cast<Session*>(w->data)->receive(); }
-void Session::onTimer(struct ev_loop*, ev_timer* w, int) { static_cast<Session*>(w->data)->onTimeout(); }
-
-void Session::onStray(struct ev_loop*, ev_io* w, int) {
-  static_cast<Session*>(w->data)->answerStrays();
+  // Repeating, as before: a timeout that does not re-arm (a retransmission) fires again later.
+  timer_.repeat(state_ == State::Dally ? std::max(2 * timeout_, 2.0) : timeout_);
 }
 
 // Packets from other TIDs (the connected socket only gets the client's): error 5 to each,
@@ -416,7 +409,8 @@ size_t Session::buildNetasciiWindow(unsigned& blocks) {
     while (n < 0 && errno == EINTR);
     if (n < 0) return SIZE_MAX;
     uint8_t* dst = out.data() + static_cast<size_t>(i) * blksize_;
-    size_t len = netasciiEncode(host_.readBuffer.data(), static_cast<size_t>(n), cursor, dst, blksize_);
+    size_t len =
+        netasciiEncode(host_.readBuffer.data(), static_cast<size_t>(n), cursor, dst, blksize_);
     cursors_[i + 1] = cursor;
     host_.iov[2 * i + 1] = {dst, len};
     total += len;
@@ -479,7 +473,8 @@ void Session::onData(uint16_t wire, const uint8_t* payload, size_t len) {
   }
   if (len > blksize_) return fail(ErrorCode::IllegalOperation, "Block larger than blksize");
   uint64_t expected = received_ + 1;
-  if (wire != static_cast<uint16_t>(expected) && state_ == State::Oack) return;  // OACK resent on timeout
+  if (wire != static_cast<uint16_t>(expected) && state_ == State::Oack)
+    return;  // OACK resent on timeout
   if (wire != static_cast<uint16_t>(expected)) {
     // A duplicate (the client missed our ACK) or a gap (we missed its DATA): ACK what we have,
     // once until progress resumes; our timer repeats it if that ACK is lost too.
@@ -628,9 +623,9 @@ void Session::succeed() {
 }
 
 void Session::close() {
-  ev_io_stop(host_.loop, &io_);
-  ev_io_stop(host_.loop, &strayIo_);
-  ev_timer_stop(host_.loop, &timer_);
+  io_.stop();
+  strayIo_.stop();
+  timer_.stop();
   if (sock_ >= 0) ::close(sock_);
   if (stray_ >= 0) {
     ::close(stray_);

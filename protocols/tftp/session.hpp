@@ -1,6 +1,7 @@
 // One TFTP transfer: its own ephemeral UDP socket (the server's TID for this transfer), an
-// ev_io and an ev_timer on the worker's loop, and the state machine of a read (RRQ: we send
-// DATA, the client ACKs) or a write (WRQ: the client sends DATA, we ACK).
+// IoWatcher and a Timer on the worker's loop (made once per pooled session, never per packet), and
+// the state machine of a read (RRQ: we send DATA, the client ACKs) or a write (WRQ: the client
+// sends DATA, we ACK).
 //
 // Block numbers are kept as 64-bit counters internally (block 1 = first) and only their low
 // 16 bits go on the wire, so transfers roll over past 65535 blocks.
@@ -27,7 +28,6 @@
 // session then dallies for a while to re-ACK a retransmitted last block.
 #pragma once
 
-#include <ev.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -41,6 +41,8 @@
 #include "protocols/tftp/mapped_files.hpp"
 #include "protocols/tftp/netascii.hpp"
 #include "protocols/tftp/packet.hpp"
+#include "worker/io_watcher.hpp"
+#include "worker/timer.hpp"
 
 namespace manifold::tftp {
 
@@ -57,11 +59,11 @@ struct SessionHost {
   std::vector<uint8_t> readBuffer;  // netascii: raw file bytes of one block
   std::vector<uint8_t> recvBuffer;  // kRecvBatch datagrams of kMaxDatagram bytes
   std::vector<uint8_t> decodeBuffer;
-  std::vector<uint8_t> headers;     // 4 bytes per block of a window
+  std::vector<uint8_t> headers;  // 4 bytes per block of a window
   std::vector<iovec> iov;
   std::vector<mmsghdr> msgs;
   std::vector<sockaddr_storage> from;
-  MappedFiles mapped;  // octet reads send straight from these
+  MappedFiles mapped;       // octet reads send straight from these
   size_t connected = 0;     // sessions running on a connected socket pair
   size_t maxConnected = 0;  // ... at most (fd budget)
   // The session is over (closed, socket gone): return it to the pool. `wasActive`: it had not
@@ -97,9 +99,6 @@ class Session {
  private:
   enum class State : uint8_t { Idle, Oack, Transfer, Dally };
 
-  static void onReadable(struct ev_loop*, ev_io* w, int);
-  static void onStray(struct ev_loop*, ev_io* w, int);
-  static void onTimer(struct ev_loop*, ev_timer* w, int);
   bool openSocket(const sockaddr* local, socklen_t localLen);
   void connectSocket(const sockaddr* local, socklen_t localLen);
   void answerStrays();
@@ -132,9 +131,9 @@ class Session {
   int sock_ = -1;
   int stray_ = -1;  // unconnected twin of a connected sock_, for unknown TIDs (else -1)
   int file_ = -1;
-  ev_io io_;
-  ev_io strayIo_;
-  ev_timer timer_;
+  IoWatcher io_;
+  IoWatcher strayIo_;
+  Timer timer_;
   sockaddr_storage peer_{};
   socklen_t peerLen_ = 0;
   uint32_t blksize_ = kDefaultBlockSize;
@@ -147,20 +146,20 @@ class Session {
 
   // read
   uint64_t fileSize_ = 0;
-  const uint8_t* map_ = nullptr;  // the file's mapping (octet), else pread into sendBuffer
-  uint64_t base_ = 1;       // first block not yet acknowledged
-  uint64_t sentUpTo_ = 0;   // highest block sent
-  uint64_t lastBlock_ = 0;  // the short final block, once known (0: not yet)
+  const uint8_t* map_ = nullptr;         // the file's mapping (octet), else pread into sendBuffer
+  uint64_t base_ = 1;                    // first block not yet acknowledged
+  uint64_t sentUpTo_ = 0;                // highest block sent
+  uint64_t lastBlock_ = 0;               // the short final block, once known (0: not yet)
   std::vector<NetasciiCursor> cursors_;  // netascii: start of block base_ + i
 
   // write
   Upload upload_;
   NetasciiDecoder decoder_;
-  uint64_t received_ = 0;   // highest block received in order
-  uint64_t acked_ = 0;      // highest block we ACKed
-  uint64_t written_ = 0;    // bytes in the temp file
+  uint64_t received_ = 0;  // highest block received in order
+  uint64_t acked_ = 0;     // highest block we ACKed
+  uint64_t written_ = 0;   // bytes in the temp file
   bool replace_ = false;
-  bool nudged_ = false;     // ACK already resent for a gap/duplicate since the last progress
+  bool nudged_ = false;  // ACK already resent for a gap/duplicate since the last progress
   bool ackDue_ = false, finalDue_ = false, progress_ = false;  // decided per received batch
   std::vector<iovec> pendingWrites_;
   size_t pendingBytes_ = 0;

@@ -1,0 +1,18 @@
+#include "shm/word_region.hpp"
+
+#include <cstring>
+#include <new>
+
+namespace manifold::shm {
+
+void formatWordRegion(void* base, size_t bytes, bool adopted, const char* magic, uint32_t words) {
+  auto* h = static_cast<WordRegionHeader*>(base);
+  if (adopted && std::memcmp(h->magic, magic, 8) == 0 && h->words == words) return;
+  std::memset(base, 0, bytes);
+  std::atomic<uint64_t>* w = regionWords(base);
+  for (uint32_t i = 0; i < words; ++i) new (&w[i]) std::atomic<uint64_t>(0);
+  h->words = words;
+  std::memcpy(h->magic, magic, 8);
+}
+
+}  // namespace manifold::shm
