@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "master/config.hpp"
+#include "master/section_reader.hpp"
 
 struct ev_loop;
 
