@@ -11,22 +11,16 @@
 
 namespace manifold::dns {
 
-bool parseCidr(const std::string& text, Cidr& out) {
-  size_t slash = text.find('/');
-  std::string addr = text.substr(0, slash);
-  if (inet_pton(AF_INET, addr.c_str(), out.bytes) == 1) out.family = AF_INET;
-  else if (inet_pton(AF_INET6, addr.c_str(), out.bytes) == 1) out.family = AF_INET6;
-  else return false;
-  int max = out.family == AF_INET ? 32 : 128;
-  int prefix = max;
-  if (slash != std::string::npos) {
-    std::string p = text.substr(slash + 1);
-    if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos) return false;
-    prefix = atoi(p.c_str());
+std::vector<Cidr> toCidrs(const std::vector<net::Cidr>& networks) {
+  std::vector<Cidr> out;
+  for (const net::Cidr& n : networks) {
+    Cidr c;
+    c.family = n.base.family;
+    std::memcpy(c.bytes, n.base.raw(), n.base.rawLength());
+    c.prefix = n.prefix;
+    out.push_back(c);
   }
-  if (prefix < 0 || prefix > max) return false;
-  out.prefix = static_cast<uint8_t>(prefix);
-  return true;
+  return out;
 }
 
 namespace {
@@ -114,17 +108,10 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
   // Dynamic keys: view.V, pool.[_]NAME[@V], fallback.NAME[@V], check.NAME.
   std::vector<View> views;
   std::map<std::string, int> viewIndex;
-  const auto& entries = in.section().entries;
-  for (const auto& e : entries) {
-    if (e.key.rfind("view.", 0) != 0) continue;
-    e.used = true;
+  for (const config::Entry& e : in.prefixed({"view."})) {
     View v;
     v.name = e.key.substr(5);
-    for (const auto& w : configWords(e.value)) {
-      Cidr c;
-      if (!parseCidr(w, c)) in.fail(e.key, "bad network '" + w + "'");
-      v.networks.push_back(c);
-    }
+    v.networks = toCidrs(in.networks(e.key, ""));
     if (v.networks.empty()) in.fail(e.key, "no networks");
     viewIndex[v.name] = static_cast<int>(views.size());
     views.push_back(std::move(v));
@@ -154,10 +141,8 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
     if (!textToName(t, "", wire, why)) in.fail(key, why);
     return lowerName(wire);
   };
-  for (const auto& e : entries) {
-    bool isPool = e.key.rfind("pool.", 0) == 0, isFallback = e.key.rfind("fallback.", 0) == 0;
-    if (!isPool && !isFallback) continue;
-    e.used = true;
+  for (const config::Entry& e : in.prefixed({"pool.", "fallback."})) {
+    bool isPool = e.key.rfind("pool.", 0) == 0, isFallback = !isPool;
     unsigned level;
     int view;
     std::string name = nameOf(e.key, e.key.substr(isPool ? 5 : 9), level, view);
@@ -187,9 +172,7 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
       var->levels[level] = addrs;
     }
   }
-  for (const auto& e : entries) {
-    if (e.key.rfind("check.", 0) != 0) continue;
-    e.used = true;
+  for (const config::Entry& e : in.prefixed({"check."})) {
     unsigned level;
     int view;
     std::string name = nameOf(e.key, e.key.substr(6), level, view);

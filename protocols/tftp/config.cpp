@@ -1,7 +1,5 @@
 #include "protocols/tftp/config.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include "protocols/tftp/packet.hpp"
@@ -39,11 +37,7 @@ std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
   cfg->listen = in.listen("listen");
   cfg->listenLine = in.lineOf("listen");
   TftpSettings& s = cfg->settings;
-  s.root = in.path("root", "");
-  if (s.root.empty()) in.fail("root", "required");
-  struct stat st;
-  if (stat(s.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    in.fail("root", "\"" + s.root + "\" is not a directory");
+  s.root = in.directory("root", "", true);
   s.allowWrite = in.flag("allow_write", false);
   s.allowCreate = in.flag("allow_create", false);
   s.overwrite = in.flag("overwrite", true);

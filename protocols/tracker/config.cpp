@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "protocols/http/limits_config.hpp"
+
 namespace manifold::tracker {
 
 namespace {
@@ -82,9 +84,7 @@ std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
       in.fail("access_list_file", c->accessListFile + ": " + why);
   }
   c->trustIpParam = in.flag("trust_ip_param", false);
-  c->limits.keepaliveTimeout = std::chrono::duration<double>(
-                                   in.duration("keepalive_timeout", Millis(75000), Millis(0), hour))
-                                   .count();
+  c->limits = http::readConnectionLimits(in);
   return c;
 }
 

@@ -1,0 +1,37 @@
+#include "protocols/http/limits_config.hpp"
+
+#include <chrono>
+#include <cmath>
+
+namespace manifold::http {
+namespace {
+
+using config::Millis;
+
+constexpr Millis kHour{3600000};
+
+double seconds(Millis value) { return std::chrono::duration<double>(value).count(); }
+Millis millis(double seconds) { return Millis(std::llround(seconds * 1000)); }
+
+}  // namespace
+
+ServerLimits readConnectionLimits(config::SectionReader& in, const ServerLimits& defaults) {
+  ServerLimits limits = defaults;
+  limits.keepaliveTimeout = seconds(
+      in.duration("keepalive_timeout", millis(defaults.keepaliveTimeout), Millis(0), kHour));
+  limits.headerTimeout = seconds(
+      in.duration("client_header_timeout", millis(defaults.headerTimeout), Millis(100), kHour));
+  limits.bodyTimeout =
+      seconds(in.duration("client_body_timeout", millis(defaults.bodyTimeout), Millis(100), kHour));
+  limits.sendTimeout =
+      seconds(in.duration("send_timeout", millis(defaults.sendTimeout), Millis(100), kHour));
+  limits.keepaliveRequests = static_cast<unsigned>(
+      in.integer("keepalive_requests", defaults.keepaliveRequests, 1, 100000000));
+  limits.parse.maxRequestLine =
+      in.size("max_request_line", defaults.parse.maxRequestLine, 256, 1 << 20);
+  limits.parse.maxHeaderBytes =
+      in.size("max_header_size", defaults.parse.maxHeaderBytes, 1024, 1 << 20);
+  return limits;
+}
+
+}  // namespace manifold::http
