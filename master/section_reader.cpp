@@ -151,6 +151,10 @@ Millis SectionReader::duration(std::string_view key, Millis fallback, Millis min
   return value;
 }
 
+double SectionReader::seconds(std::string_view key, Millis fallback, Millis min, Millis max) {
+  return std::chrono::duration<double>(duration(key, fallback, min, max)).count();
+}
+
 std::string SectionReader::choice(std::string_view key, std::string_view fallback,
                                   std::initializer_list<std::string_view> choices) {
   const Entry* entry = single(key);

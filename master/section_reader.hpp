@@ -102,6 +102,8 @@ class SectionReader {
   int64_t integer(std::string_view key, int64_t fallback, int64_t min, int64_t max);
   uint64_t size(std::string_view key, uint64_t fallback, uint64_t min, uint64_t max);
   Millis duration(std::string_view key, Millis fallback, Millis min, Millis max);
+  // The same duration in (fractional) seconds, as the loop's timers take it.
+  double seconds(std::string_view key, Millis fallback, Millis min, Millis max);
   // One of `choices`; the error lists them.
   std::string choice(std::string_view key, std::string_view fallback,
                      std::initializer_list<std::string_view> choices);

@@ -10,21 +10,19 @@ using config::Millis;
 
 constexpr Millis kHour{3600000};
 
-double seconds(Millis value) { return std::chrono::duration<double>(value).count(); }
 Millis millis(double seconds) { return Millis(std::llround(seconds * 1000)); }
 
 }  // namespace
 
 ServerLimits readConnectionLimits(config::SectionReader& in, const ServerLimits& defaults) {
   ServerLimits limits = defaults;
-  limits.keepaliveTimeout = seconds(
-      in.duration("keepalive_timeout", millis(defaults.keepaliveTimeout), Millis(0), kHour));
-  limits.headerTimeout = seconds(
-      in.duration("client_header_timeout", millis(defaults.headerTimeout), Millis(100), kHour));
+  limits.keepaliveTimeout =
+      in.seconds("keepalive_timeout", millis(defaults.keepaliveTimeout), Millis(0), kHour);
+  limits.headerTimeout =
+      in.seconds("client_header_timeout", millis(defaults.headerTimeout), Millis(100), kHour);
   limits.bodyTimeout =
-      seconds(in.duration("client_body_timeout", millis(defaults.bodyTimeout), Millis(100), kHour));
-  limits.sendTimeout =
-      seconds(in.duration("send_timeout", millis(defaults.sendTimeout), Millis(100), kHour));
+      in.seconds("client_body_timeout", millis(defaults.bodyTimeout), Millis(100), kHour);
+  limits.sendTimeout = in.seconds("send_timeout", millis(defaults.sendTimeout), Millis(100), kHour);
   limits.keepaliveRequests = static_cast<unsigned>(
       in.integer("keepalive_requests", defaults.keepaliveRequests, 1, 100000000));
   limits.parse.maxRequestLine =

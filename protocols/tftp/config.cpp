@@ -46,9 +46,7 @@ std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
   s.pathMtu = static_cast<uint32_t>(in.integer("path_mtu", 0, 0, 65535));
   if (s.pathMtu && s.pathMtu < 68) in.fail("path_mtu", "must be 0 (off) or at least 68");
   s.windowsizeMax = static_cast<uint32_t>(in.integer("windowsize_max", 64, 1, 65535));
-  s.timeout = std::chrono::duration<double>(in.duration("timeout", Millis(1000), Millis(10),
-                                                        Millis(255000)))
-                  .count();
+  s.timeout = in.seconds("timeout", Millis(1000), Millis(10), Millis(255000));
   s.retries = static_cast<unsigned>(in.integer("retries", 5, 1, 100));
   s.maxFileSize = in.size("max_file_size", 1ull << 30, 0, 1ull << 50);
   s.maxSessions = static_cast<unsigned>(in.integer("max_sessions", 10000, 1, 1 << 20));

@@ -786,6 +786,15 @@ TEST(ConfigHelpers, Directory) {
   std::filesystem::remove(dir);
 }
 
+TEST(ConfigHelpers, Seconds) {
+  Reader r("[x:y]\nt = 1500ms\n");
+  EXPECT_EQ(r->seconds("t", Millis(0), Millis(0), Millis(10000)), 1.5);
+  EXPECT_EQ(r->seconds("absent", Millis(250), Millis(0), Millis(10000)), 0.25);
+  EXPECT_EQ(
+      r.errorOf([](SectionReader& in) { in.seconds("t", Millis(0), Millis(0), Millis(1000)); }),
+      "2: t: must be between 0s and 1s");
+}
+
 TEST(ConfigHelpers, Networks) {
   Reader r("[x:y]\nnets = 192.0.2.0/24 2001:db8::1\nnone = none\nbad = 10.0.0.0/8 host.example\n");
   std::vector<net::Cidr> nets = r->networks("nets", "");
