@@ -24,6 +24,18 @@ std::vector<std::string_view> splitWords(std::string_view text) {
   return words;
 }
 
+// `text` through `parse`, then kept within [min, max]; the range error shows the bounds as the
+// key is written (`show`).
+template <typename T, typename Parse, typename Show>
+T parsedInRange(const SectionReader& r, std::string_view key, const std::string& text, T min, T max,
+                Parse parse, Show show) {
+  T value{};
+  std::string why;
+  if (!parse(text, value, why)) r.fail(key, why);
+  if (value < min || value > max) r.fail(key, "must be between " + show(min) + " and " + show(max));
+  return value;
+}
+
 }  // namespace
 
 std::string absolutePath(std::string_view p) {
@@ -118,37 +130,20 @@ bool SectionReader::flag(std::string_view key, bool fallback) {
 int64_t SectionReader::integer(std::string_view key, int64_t fallback, int64_t min, int64_t max) {
   const Entry* entry = single(key);
   if (!entry) return fallback;
-  int64_t value = 0;
-  std::string why;
-  if (!parseInteger(entry->value, value, why)) fail(key, why);
-  if (value < min || value > max) {
-    fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-  }
-  return value;
+  auto show = [](int64_t v) { return std::to_string(v); };
+  return parsedInRange(*this, key, entry->value, min, max, parseInteger, show);
 }
 
 uint64_t SectionReader::size(std::string_view key, uint64_t fallback, uint64_t min, uint64_t max) {
   const Entry* entry = single(key);
   if (!entry) return fallback;
-  uint64_t value = 0;
-  std::string why;
-  if (!parseSize(entry->value, value, why)) fail(key, why);
-  if (value < min || value > max) {
-    fail(key, "must be between " + formatSize(min) + " and " + formatSize(max));
-  }
-  return value;
+  return parsedInRange(*this, key, entry->value, min, max, parseSize, formatSize);
 }
 
 Millis SectionReader::duration(std::string_view key, Millis fallback, Millis min, Millis max) {
   const Entry* entry = single(key);
   if (!entry) return fallback;
-  Millis value{};
-  std::string why;
-  if (!parseDuration(entry->value, value, why)) fail(key, why);
-  if (value < min || value > max) {
-    fail(key, "must be between " + formatDuration(min) + " and " + formatDuration(max));
-  }
-  return value;
+  return parsedInRange(*this, key, entry->value, min, max, parseDuration, formatDuration);
 }
 
 double SectionReader::seconds(std::string_view key, Millis fallback, Millis min, Millis max) {
