@@ -1,6 +1,7 @@
 // load(): the whole file read, typed and validated: [master], every service section through its
 // protocol's parser, and listen-address conflicts across services.
 #include "master/config.hpp"
+#include "master/shm_budget.hpp"
 
 #include <unistd.h>
 
@@ -132,6 +133,7 @@ std::unique_ptr<Config> load(const std::string& path) {
     sectionOf.push_back(&section);
   }
   checkListenConflicts(ini, *cfg, sectionOf);
+  checkShmBudget(*cfg, ini.path, masterReader.lineOf("shm_size"));
   return cfg;
 }
 

@@ -62,8 +62,6 @@ struct DnsConfig : ServiceConfig {
 std::vector<std::string> configWords(const std::string& value);
 // "ADDR" or "ADDR*WEIGHT", IPv4 or IPv6.
 bool parseAddress(const std::string& text, PoolAddress& out);
-// The reader's networks in the zone database's form.
-std::vector<Cidr> toCidrs(const std::vector<net::Cidr>& networks);
 
 // view.V, pool.[_]NAME[@V], fallback.NAME[@V], check.NAME: adds the pools to cfg.db (finished
 // afterwards by the caller) and the health targets to cfg.

@@ -11,18 +11,6 @@
 
 namespace manifold::dns {
 
-std::vector<Cidr> toCidrs(const std::vector<net::Cidr>& networks) {
-  std::vector<Cidr> out;
-  for (const net::Cidr& n : networks) {
-    Cidr c;
-    c.family = n.base.family;
-    std::memcpy(c.bytes, n.base.raw(), n.base.rawLength());
-    c.prefix = n.prefix;
-    out.push_back(c);
-  }
-  return out;
-}
-
 namespace {
 
 struct CheckSpec {
@@ -111,7 +99,7 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
   for (const config::Entry& e : in.prefixed({"view."})) {
     View v;
     v.name = e.key.substr(5);
-    v.networks = toCidrs(in.networks(e.key, ""));
+    v.networks = in.networks(e.key, "");
     if (v.networks.empty()) in.fail(e.key, "no networks");
     viewIndex[v.name] = static_cast<int>(views.size());
     views.push_back(std::move(v));

@@ -7,7 +7,7 @@
 namespace manifold::dns {
 
 void parseTransfers(config::SectionReader& in, DnsConfig& cfg) {
-  std::vector<Cidr> allow = toCidrs(in.networks("allow_transfer", ""));
+  std::vector<net::Cidr> allow = in.networks("allow_transfer", "");
   for (const config::ListenAddress& a : in.addresses("notify", 53))
     cfg.notify.push_back(NotifyTarget{a.addr, a.len, a.text});
   cfg.transfers->allow = std::move(allow);

@@ -1,6 +1,7 @@
 // The worker half of [dns:NAME]: answers queries from the batched UDP endpoints and the TCP
 // sessions (tcp_session.hpp), answers zone transfers (transfer.hpp), applies RRL to UDP answers,
-// counts, and runs the health prober and the NOTIFY sender (notify.hpp) on worker 0.
+// counts, and runs the health prober and the NOTIFY sender (notify.hpp) in the one worker that
+// runs instance tasks.
 #pragma once
 
 #include <cstdint>

@@ -22,6 +22,7 @@ ServerLimits readConnectionLimits(config::SectionReader& in, const ServerLimits&
       in.seconds("client_header_timeout", millis(defaults.headerTimeout), Millis(100), kHour);
   limits.bodyTimeout =
       in.seconds("client_body_timeout", millis(defaults.bodyTimeout), Millis(100), kHour);
+  limits.bodyMinRate = in.size("client_body_min_rate", defaults.bodyMinRate, 0, 1ull << 30);
   limits.sendTimeout = in.seconds("send_timeout", millis(defaults.sendTimeout), Millis(100), kHour);
   limits.keepaliveRequests = static_cast<unsigned>(
       in.integer("keepalive_requests", defaults.keepaliveRequests, 1, 100000000));

@@ -1,7 +1,7 @@
 // The HTTP connection keys every service on the HTTP engine takes ([http:NAME], [tracker:NAME],
 // [status:NAME]): keepalive_timeout, keepalive_requests, client_header_timeout,
-// client_body_timeout, send_timeout, max_request_line, max_header_size. Parsed here once, with
-// one set of names, ranges and messages.
+// client_body_timeout, client_body_min_rate, send_timeout, max_request_line, max_header_size.
+// Parsed here once, with one set of names, ranges and messages.
 #pragma once
 
 #include "master/section_reader.hpp"

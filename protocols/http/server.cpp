@@ -211,6 +211,7 @@ class Session : public ConnectionHandler {
       chunked_->reset();
     }
     bodySeen_ = 0;
+    bodyStart_ = static_cast<double>(conn.runtime().now());
     // A body the handler will not read can only be skipped if it is small and announced;
     // decided before the handler writes its Connection header.
     ex_.bodyUnreadCloses_ =
@@ -268,6 +269,10 @@ class Session : public ConnectionHandler {
     bodySeen_ += data.size();
     ex_.site_->counters[kBytesIn] += used;
     conn.consume(used);
+    if (tooSlow(conn)) {
+      failBody(conn, 408);
+      return false;
+    }
     if (bodySeen_ > limits().maxBodySize && phase_ == Phase::Body) {
       failBody(conn, 413);
       return false;
@@ -279,6 +284,17 @@ class Session : public ConnectionHandler {
       return true;
     }
     return !conn.pendingInput().empty();
+  }
+
+  // A body must keep a minimum average rate after client_body_timeout's grace (as Apache's
+  // mod_reqtimeout MinRate): the idle timeout alone lets a client that sends a byte every few
+  // seconds hold a connection (and a PUT's reservation) for ever. Checked as bytes arrive; a
+  // client that stops altogether meets the idle timeout.
+  bool tooSlow(Connection& conn) const {
+    const ServerLimits& l = limits();
+    if (l.bodyMinRate == 0) return false;
+    const double elapsed = static_cast<double>(conn.runtime().now()) - bodyStart_;
+    return elapsed > l.bodyTimeout + static_cast<double>(bodySeen_) / l.bodyMinRate;
   }
 
   void endBody(Connection& conn) {
@@ -311,6 +327,7 @@ class Session : public ConnectionHandler {
   unsigned requests_ = 0;
   uint64_t bodyLeft_ = 0;
   uint64_t bodySeen_ = 0;
+  double bodyStart_ = 0;
   bool chunkedBody_ = false;
   std::unique_ptr<ChunkedDecoder> chunked_;  // only while a chunked body arrives
 };

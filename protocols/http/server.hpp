@@ -52,6 +52,7 @@ struct ServerLimits {
   double keepaliveTimeout = 75;
   double headerTimeout = 10;
   double bodyTimeout = 60;
+  uint64_t bodyMinRate = 1024;  // bytes/s a body must average after bodyTimeout; 0: no minimum
   double sendTimeout = 60;
   unsigned keepaliveRequests = 10000;
   uint64_t maxBodySize = 16 << 20;
@@ -97,7 +98,9 @@ class Exchange {
   std::string& out() { return conn_->output(); }
   bool head() const { return head_; }
   int versionMinor() const { return versionMinor_; }
-  bool keepAlive() const { return keepAlive_; }
+  // Whether this response keeps the connection: decided before any head is written (a cached
+  // head chooses its Connection line from it), so a body the handler will leave unread counts.
+  bool keepAlive() const { return keepAlive_ && !(bodyUnreadCloses_ && !bodyAccepted_); }
   void disableKeepAlive() { keepAlive_ = false; }
   std::string_view date() const;  // current IMF-fixdate, 29 chars, refreshed once a second
 

@@ -842,6 +842,7 @@ TEST(ConfigHelpers, HttpConnectionLimits) {
   EXPECT_EQ(d.headerTimeout, engine.headerTimeout);
   EXPECT_EQ(d.bodyTimeout, engine.bodyTimeout);
   EXPECT_EQ(d.sendTimeout, engine.sendTimeout);
+  EXPECT_EQ(d.bodyMinRate, engine.bodyMinRate);
   EXPECT_EQ(d.keepaliveRequests, engine.keepaliveRequests);
   EXPECT_EQ(d.parse.maxRequestLine, engine.parse.maxRequestLine);
   EXPECT_EQ(d.parse.maxHeaderBytes, engine.parse.maxHeaderBytes);
@@ -851,6 +852,7 @@ TEST(ConfigHelpers, HttpConnectionLimits) {
       "keepalive_timeout = 0\n"
       "client_header_timeout = 500ms\n"
       "client_body_timeout = 2m\n"
+      "client_body_min_rate = 2k\n"
       "send_timeout = 7s\n"
       "keepalive_requests = 3\n"
       "max_request_line = 1k\n"
@@ -862,6 +864,7 @@ TEST(ConfigHelpers, HttpConnectionLimits) {
   EXPECT_EQ(l.headerTimeout, 0.5);
   EXPECT_EQ(l.bodyTimeout, 120.0);
   EXPECT_EQ(l.sendTimeout, 7.0);
+  EXPECT_EQ(l.bodyMinRate, 2048u);
   EXPECT_EQ(l.keepaliveRequests, 3u);
   EXPECT_EQ(l.parse.maxRequestLine, 1024u);
   EXPECT_EQ(l.parse.maxHeaderBytes, 4096u);
