@@ -36,6 +36,7 @@ struct DnsConfig : ServiceConfig {
   std::shared_ptr<IcmpSocket> icmp;  // opened by the master while privileged, shared by workers
   uint16_t maxUdp = 1232;
   double tcpIdle = 10;
+  double tcpMessageTimeout = 3;  // from the first byte of a message to its last
   size_t tcpMaxConnections = 100;  // per worker
   RrlSettings rrl;
   std::string targetsKey;  // identity of the target list, part of the region layout

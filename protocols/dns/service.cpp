@@ -36,7 +36,7 @@ void DnsService::start() {
           *ctx_.runtime, ctx_.fds[i], [this](Connection& conn) -> std::unique_ptr<ConnectionHandler> {
             conn.setIdleTimeout(config_.tcpIdle);
             ++ctx_.counters[kTcpConnections];
-            return std::make_unique<TcpHandler>(*this, tcpQuota_);
+            return std::make_unique<TcpHandler>(*this, tcpQuota_, conn);
           },
           &tcpQuota_));
       acceptors_.back()->start();
@@ -46,7 +46,7 @@ void DnsService::start() {
     if (config_.wantsIcmp && (!config_.icmp || config_.icmp->fd < 0))
       LOG_WARN("[%s] %s; ICMP checks fall back to ping sockets", config_.title().c_str(),
                config_.icmp ? config_.icmp->error.c_str() : "no raw ICMP socket");
-    prober_ = std::make_unique<Prober>(ctx_.loop, config_.title(), config_.targets, health_,
+    prober_ = std::make_unique<Prober>(*ctx_.runtime, config_.title(), config_.targets, health_,
                                        ctx_.counters + kFixedCounters, ctx_.counters + kProbeOk,
                                        config_.icmp ? config_.icmp->fd : -1);
     prober_->start();

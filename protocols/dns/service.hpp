@@ -36,6 +36,7 @@ class DnsService : public Service, public DatagramHandler {
   size_t handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap, bool udp,
                 const ZoneTransfer** stream = nullptr);
   const Transfers& transfers() const { return *config_.transfers; }
+  const DnsConfig& config() const { return config_; }
 
   uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
   uint64_t* counters() { return ctx_.counters; }

@@ -27,13 +27,20 @@ char gDate[29];
 
 std::vector<CounterSpec> httpCounters() {
   return {
-      {"requests", CounterKind::Counter},        {"responses_1xx", CounterKind::Counter},
-      {"responses_2xx", CounterKind::Counter},   {"responses_3xx", CounterKind::Counter},
-      {"responses_4xx", CounterKind::Counter},   {"responses_5xx", CounterKind::Counter},
-      {"bytes_in", CounterKind::Counter},        {"bytes_out", CounterKind::Counter},
-      {"connections_open", CounterKind::Gauge},  {"connections_total", CounterKind::Counter},
-      {"cache_hits", CounterKind::Counter},      {"cache_misses", CounterKind::Counter},
-      {"gzip_responses", CounterKind::Counter},  {"sendfile_responses", CounterKind::Counter},
+      {"requests", CounterKind::Counter},
+      {"responses_1xx", CounterKind::Counter},
+      {"responses_2xx", CounterKind::Counter},
+      {"responses_3xx", CounterKind::Counter},
+      {"responses_4xx", CounterKind::Counter},
+      {"responses_5xx", CounterKind::Counter},
+      {"bytes_in", CounterKind::Counter},
+      {"bytes_out", CounterKind::Counter},
+      {"connections_open", CounterKind::Gauge},
+      {"connections_total", CounterKind::Counter},
+      {"cache_hits", CounterKind::Counter},
+      {"cache_misses", CounterKind::Counter},
+      {"gzip_responses", CounterKind::Counter},
+      {"sendfile_responses", CounterKind::Counter},
       {"requests_incomplete", CounterKind::Counter},
   };
 }
@@ -68,7 +75,11 @@ void Exchange::beginResponse(int status) {
   status_ = status;
   std::string& o = out();
   appendStatusLine(o, versionMinor_, status);
-  o.append("Server: ").append(site_->serverHeader).append("\r\nDate: ").append(date()).append("\r\n");
+  o.append("Server: ")
+      .append(site_->serverHeader)
+      .append("\r\nDate: ")
+      .append(date())
+      .append("\r\n");
 }
 
 void Exchange::endHeaders() {
@@ -95,6 +106,18 @@ void Exchange::acceptBody() {
   if (request_->expectContinue) out().append("HTTP/1.1 100 Continue\r\n\r\n");
 }
 
+bool Exchange::switchProtocols(std::string_view protocol, std::unique_ptr<ConnectionHandler> next,
+                               std::string_view extraHeaders) {
+  if (versionMinor_ != 1 || request_->chunked || request_->contentLength > 0 || !next) return false;
+  std::string& o = out();
+  appendStatusLine(o, versionMinor_, 101);
+  o.append("Connection: Upgrade\r\nUpgrade: ").append(protocol).append("\r\n");
+  o.append(extraHeaders).append("\r\n");
+  upgradeTo_ = std::move(next);
+  finish(101, 0);
+  return true;
+}
+
 void Exchange::finish(int status, uint64_t bodyBytes) {
   finished_ = true;
   status_ = status;
@@ -105,8 +128,7 @@ void Exchange::finish(int status, uint64_t bodyBytes) {
   if (site_->accessLog) {
     if (!log_) log_ = std::make_unique<LogFields>();
     site_->accessLog->write(conn_->peer(), log_->requestLine, status, bodyBytes, log_->referer,
-                            log_->userAgent,
-                            conn_->runtime().now());
+                            log_->userAgent, conn_->runtime().now());
   }
 }
 
@@ -149,7 +171,7 @@ class Session : public ConnectionHandler {
   const ServerLimits& limits() const { return *ex_.site_->limits; }
 
   void process(Connection& conn) {
-    while (!conn.closing()) {
+    while (!conn.closing() && !upgraded_) {
       if (phase_ != Phase::Head) {
         if (!feedBody(conn)) return;
         continue;
@@ -173,6 +195,9 @@ class Session : public ConnectionHandler {
         if (ex_.log_) *ex_.log_ = {};
         ++ex_.site_->counters[kRequests];
         ex_.sendError(result.errorStatus, {}, true);
+        // A head cut short by a limit (431, 414): the client is probably still sending it, and
+        // must read the error before the close (see "Lingering close" in connection.hpp).
+        if (input.find("\r\n\r\n") == std::string_view::npos) conn.lingerOnClose();
         conn.consume(input.size());
         conn.closeAfterFlush();
         return;
@@ -196,8 +221,9 @@ class Session : public ConnectionHandler {
     ++site.counters[kRequests];
     site.counters[kBytesIn] += headBytes;
     if (site.accessLog) {
-      std::string_view line(request_.methodText.data(),
-                            request_.target.data() + request_.target.size() - request_.methodText.data());
+      std::string_view line(
+          request_.methodText.data(),
+          request_.target.data() + request_.target.size() - request_.methodText.data());
       if (!ex_.log_) ex_.log_ = std::make_unique<Exchange::LogFields>();
       ex_.log_->requestLine.assign(line).append(request_.versionMinor ? " HTTP/1.1" : " HTTP/1.0");
       ex_.log_->userAgent.assign(request_.userAgent);
@@ -218,6 +244,14 @@ class Session : public ConnectionHandler {
         hasBody && (chunkedBody_ || bodyLeft_ > kMaxDiscardBody || request_.expectContinue);
     conn.consume(headBytes);
     site.handler->onRequest(ex_);
+    if (ex_.upgradeTo_) {
+      // Handed over when this callback returns; this Session is then destroyed (no onClose).
+      upgraded_ = true;
+      --listener_.defaultSite().counters[kConnectionsOpen];
+      conn.setIdleTimeout(site.limits->keepaliveTimeout);  // not the header deadline
+      conn.upgrade(std::move(ex_.upgradeTo_));
+      return;
+    }
 
     if (ex_.bodyAccepted_) {
       phase_ = Phase::Body;
@@ -228,6 +262,7 @@ class Session : public ConnectionHandler {
     if (hasBody) {
       if (ex_.bodyUnreadCloses_ || !ex_.keepAlive_) {
         ex_.keepAlive_ = false;
+        if (chunkedBody_ || conn.pendingInput().size() < bodyLeft_) conn.lingerOnClose();
         conn.closeAfterFlush();
         return;
       }
@@ -314,6 +349,7 @@ class Session : public ConnectionHandler {
       if (!ex_.finished_) ex_.sendError(status, {}, true);
     }
     phase_ = Phase::Head;
+    conn.lingerOnClose();  // the rest of the body is still coming
     conn.closeAfterFlush();
   }
 
@@ -324,6 +360,7 @@ class Session : public ConnectionHandler {
   static inline Request request_;
   Phase phase_ = Phase::Head;
   bool headStarted_ = false;
+  bool upgraded_ = false;
   unsigned requests_ = 0;
   uint64_t bodyLeft_ = 0;
   uint64_t bodySeen_ = 0;
