@@ -1,13 +1,13 @@
-// Config value parsers: sizes, durations, flags, integers and listen addresses.
-// Pure functions over text; they never throw. SectionReader (config.cpp) turns a false
-// return into a ConfigError naming the file, line and key.
+// Config value parsers: sizes, durations, flags, integers, listen and remote addresses, and the
+// size/duration formats of messages. Pure functions over text; they never throw. SectionReader
+// (section_reader.cpp) turns a false return into a ConfigError naming the file, line and key.
 #include <arpa/inet.h>
 
 #include <cstring>
 #include <limits>
 
+#include "master/section_reader.hpp"
 #include "protocols/ascii.hpp"
-#include "master/config.hpp"
 
 namespace manifold::config {
 namespace {
@@ -112,6 +112,22 @@ bool parseDuration(std::string_view text, Millis& out, std::string& why) {
   }
   out = Millis(static_cast<Millis::rep>(value * factor));
   return true;
+}
+
+std::string formatSize(uint64_t bytes) {
+  if (bytes != 0 && bytes % (1ull << 30) == 0) return std::to_string(bytes >> 30) + "G";
+  if (bytes != 0 && bytes % (1ull << 20) == 0) return std::to_string(bytes >> 20) + "M";
+  if (bytes != 0 && bytes % (1ull << 10) == 0) return std::to_string(bytes >> 10) + "k";
+  return std::to_string(bytes);
+}
+
+std::string formatDuration(Millis d) {
+  auto ms = d.count();
+  if (ms == 0) return "0s";
+  if (ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
+  if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
 }
 
 bool parseFlag(std::string_view text, bool& out, std::string& why) {
@@ -233,6 +249,25 @@ bool parseListenAddress(std::string_view text, ListenAddress& out, std::string& 
   }
   out = std::move(result);
   return true;
+}
+
+bool parseRemoteAddress(std::string_view text, uint16_t defaultPort, ListenAddress& out,
+                        std::string& why) {
+  std::string withPort(text);
+  bool bareV6 = !text.empty() && text[0] != '[' && text.find(':') != text.rfind(':');
+  bool bracketedV6 = !text.empty() && text[0] == '[' && text.back() == ']';
+  bool v4 = text.find(':') == std::string_view::npos;
+  if (bareV6) withPort = "[" + withPort + "]";
+  if (bareV6 || bracketedV6 || v4) withPort += ":" + std::to_string(defaultPort);
+  ListenAddress address;
+  if (v4 && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    // A bare number would read as a port: it is no address.
+  } else if (parseListenAddress(withPort, address, why) && !address.isWildcard()) {
+    out = std::move(address);
+    return true;
+  }
+  why = "expected ADDR, ADDR:PORT or [IPv6]:PORT, not '" + std::string(text) + "'";
+  return false;
 }
 
 uint16_t ListenAddress::port() const {

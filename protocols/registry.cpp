@@ -17,8 +17,9 @@ std::vector<ListenRequest> listenRequests(const std::vector<config::ListenAddres
                                           int line, bool udp, bool tcp) {
   std::vector<ListenRequest> out;
   for (const auto& address : addresses) {
-    if (udp) out.push_back({address, Transport::Udp, line});
-    if (tcp) out.push_back({address, Transport::Tcp, line});
+    int at = address.line > 0 ? address.line : line;  // a list may span repeated keys
+    if (udp) out.push_back({address, Transport::Udp, at});
+    if (tcp) out.push_back({address, Transport::Tcp, at});
   }
   return out;
 }

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "master/config.hpp"
+#include "master/section_reader.hpp"
 
 struct ev_loop;
 
@@ -109,8 +109,9 @@ class ServiceConfig {
   virtual std::unique_ptr<Service> createService(ServiceContext& ctx) const = 0;
 };
 
-// The requests for `addresses` from one `listen` key at `line`: per address, UDP (if udp) then
-// TCP (if tcp). Services index ServiceContext::fds in this order.
+// The requests for `addresses` from a `listen` key: per address, UDP (if udp) then TCP (if tcp),
+// at the address's own line (`line` for one without). Services index ServiceContext::fds in this
+// order.
 std::vector<ListenRequest> listenRequests(const std::vector<config::ListenAddress>& addresses,
                                           int line, bool udp, bool tcp);
 

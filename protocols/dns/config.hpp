@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "master/config.hpp"
 #include "protocols/dns/health.hpp"
 #include "protocols/dns/lrrr.hpp"
 #include "protocols/dns/notify.hpp"

@@ -15,9 +15,7 @@ static_assert(kLrrrEnd - kLrrrFirst == kLrrrCounterCount);
 //             lr_ttl=60s ttl=30 max_rtt=2s prefix4=24 prefix6=56]   (see lrrr.hpp, README.md)
 void parseLrrr(config::SectionReader& in, DnsConfig& cfg) {
   std::vector<LrrrName> names;
-  for (const auto& e : in.section().entries) {
-    if (e.key.rfind("lrrr.", 0) != 0) continue;
-    e.used = true;
+  for (const config::Entry& e : in.prefixed({"lrrr."})) {
     LrrrName n;
     std::string text = e.key.substr(5);
     if (text.empty()) in.fail(e.key, "missing name");

@@ -96,17 +96,10 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
   // Dynamic keys: view.V, pool.[_]NAME[@V], fallback.NAME[@V], check.NAME.
   std::vector<View> views;
   std::map<std::string, int> viewIndex;
-  const auto& entries = in.section().entries;
-  for (const auto& e : entries) {
-    if (e.key.rfind("view.", 0) != 0) continue;
-    e.used = true;
+  for (const config::Entry& e : in.prefixed({"view."})) {
     View v;
     v.name = e.key.substr(5);
-    for (const auto& w : configWords(e.value)) {
-      net::Cidr c;
-      if (!net::parseCidr(w, c)) in.fail(e.key, "bad network '" + w + "'");
-      v.networks.push_back(c);
-    }
+    v.networks = in.networks(e.key, "");
     if (v.networks.empty()) in.fail(e.key, "no networks");
     viewIndex[v.name] = static_cast<int>(views.size());
     views.push_back(std::move(v));
@@ -136,10 +129,8 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
     if (!textToName(t, "", wire, why)) in.fail(key, why);
     return lowerName(wire);
   };
-  for (const auto& e : entries) {
-    bool isPool = e.key.rfind("pool.", 0) == 0, isFallback = e.key.rfind("fallback.", 0) == 0;
-    if (!isPool && !isFallback) continue;
-    e.used = true;
+  for (const config::Entry& e : in.prefixed({"pool.", "fallback."})) {
+    bool isPool = e.key.rfind("pool.", 0) == 0, isFallback = !isPool;
     unsigned level;
     int view;
     std::string name = nameOf(e.key, e.key.substr(isPool ? 5 : 9), level, view);
@@ -169,9 +160,7 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
       var->levels[level] = addrs;
     }
   }
-  for (const auto& e : entries) {
-    if (e.key.rfind("check.", 0) != 0) continue;
-    e.used = true;
+  for (const config::Entry& e : in.prefixed({"check."})) {
     unsigned level;
     int view;
     std::string name = nameOf(e.key, e.key.substr(6), level, view);

@@ -7,20 +7,9 @@
 namespace manifold::dns {
 
 void parseTransfers(config::SectionReader& in, DnsConfig& cfg) {
-  std::vector<net::Cidr> allow;
-  std::vector<std::string> words = in.list("allow_transfer", "");
-  for (const std::string& w : words) {
-    if (w == "none" && words.size() == 1) break;
-    net::Cidr c;
-    if (!net::parseCidr(w, c)) in.fail("allow_transfer", "bad network '" + w + "'");
-    allow.push_back(c);
-  }
-  for (const std::string& w : in.list("notify", "")) {
-    NotifyTarget t;
-    std::string why;
-    if (!parseNotifyTarget(w, t, why)) in.fail("notify", why);
-    cfg.notify.push_back(std::move(t));
-  }
+  std::vector<net::Cidr> allow = in.networks("allow_transfer", "");
+  for (const config::ListenAddress& a : in.addresses("notify", 53))
+    cfg.notify.push_back(NotifyTarget{a.addr, a.len, a.text});
   cfg.transfers->allow = std::move(allow);
   std::string why;
   if (!cfg.transfers->build(*cfg.db, !cfg.transfers->allow.empty(), why)) in.fail("allow_transfer", why);

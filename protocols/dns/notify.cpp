@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "master/config.hpp"
+#include "master/section_reader.hpp"
 #include "worker/log.hpp"
 #include "worker/peer_address.hpp"
 
@@ -26,31 +26,9 @@ bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
 }  // namespace
 
 bool parseNotifyTarget(const std::string& text, NotifyTarget& out, std::string& why) {
-  out = NotifyTarget{};
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&out.addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.addr);
-  if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(53);
-    out.len = sizeof *v4;
-    out.text = text + ":53";
-    return true;
-  }
-  if (inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(53);
-    out.len = sizeof *v6;
-    out.text = "[" + text + "]:53";
-    return true;
-  }
   config::ListenAddress a;
-  if (!config::parseListenAddress(text, a, why) || a.isWildcard()) {
-    why = "expected ADDR, ADDR:PORT or [IPv6]:PORT, not '" + text + "'";
-    return false;
-  }
-  out.addr = a.addr;
-  out.len = a.len;
-  out.text = a.text;
+  if (!config::parseRemoteAddress(text, 53, a, why)) return false;
+  out = NotifyTarget{a.addr, a.len, a.text};
   return true;
 }
 

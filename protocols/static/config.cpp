@@ -1,7 +1,6 @@
 #include "protocols/static/config.hpp"
 
-#include <sys/stat.h>
-
+#include "protocols/http/limits_config.hpp"
 #include "protocols/static/upload_reserve.hpp"
 #include "protocols/static/xcache.hpp"
 
@@ -11,8 +10,6 @@ namespace {
 
 using config::Millis;
 
-double seconds(Millis value) { return std::chrono::duration<double>(value).count(); }
-
 std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   auto site = std::make_unique<SiteConfig>();
   site->listen = in.listen("listen");
@@ -21,11 +18,7 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   for (auto& name : site->serverNames)
     for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
   site->defaultServer = in.flag("default_server", false);
-  site->root = in.path("root", "");
-  if (site->root.empty()) in.fail("root", "required");
-  struct stat st;
-  if (::stat(site->root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    in.fail("root", "\"" + site->root + "\" is not a directory");
+  site->root = in.directory("root", "", true);
   site->index = in.list("index", "index.html");
   site->autoindex = in.flag("autoindex", false);
   site->followSymlinks = in.flag("follow_symlinks", true);
@@ -36,7 +29,7 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   if (site->xcacheSize != 0 && site->xcacheSize < (1 << 20))
     in.fail("xcache_size", "must be 0 (off) or at least 1M");
   site->xcacheMaxFile = in.size("xcache_max_file", 256 * 1024, 0, 64ull << 20);
-  site->fileCheckInterval = seconds(in.duration("file_check_interval", Millis(1000), Millis(0), Millis(3600000)));
+  site->fileCheckInterval = in.seconds("file_check_interval", Millis(1000), Millis(0), Millis(3600000));
   site->openFileCacheMax = in.integer("open_file_cache_max", 10000, 16, 1000000);
 
   site->gzip = in.flag("gzip", true);
@@ -54,15 +47,7 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   std::string accessLog = in.text("access_log", "off");
   if (accessLog != "off") site->accessLog = in.path("access_log", "");
 
-  auto& limits = site->limits;
-  limits.keepaliveTimeout = seconds(in.duration("keepalive_timeout", Millis(75000), Millis(0), Millis(3600000)));
-  limits.headerTimeout = seconds(in.duration("client_header_timeout", Millis(10000), Millis(100), Millis(3600000)));
-  limits.bodyTimeout = seconds(in.duration("client_body_timeout", Millis(60000), Millis(100), Millis(3600000)));
-  limits.bodyMinRate = in.size("client_body_min_rate", 1024, 0, 1ull << 30);
-  limits.sendTimeout = seconds(in.duration("send_timeout", Millis(60000), Millis(100), Millis(3600000)));
-  limits.keepaliveRequests = in.integer("keepalive_requests", 10000, 1, 100000000);
-  limits.parse.maxRequestLine = in.size("max_request_line", 8192, 256, 1 << 20);
-  limits.parse.maxHeaderBytes = in.size("max_header_size", 32768, 1024, 1 << 20);
+  site->limits = http::readConnectionLimits(in, site->limits);
   return site;
 }
 

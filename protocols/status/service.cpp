@@ -5,6 +5,7 @@
 // without any change to this file.
 #include <string>
 
+#include "protocols/http/limits_config.hpp"
 #include "protocols/http/response.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/service.hpp"
@@ -187,9 +188,7 @@ std::unique_ptr<ServiceConfig> parseStatusSection(config::SectionReader& in) {
   auto status = std::make_unique<StatusConfig>();
   status->listen = in.listen("listen");
   status->line = in.lineOf("listen");
-  auto seconds = [](config::Millis m) { return std::chrono::duration<double>(m).count(); };
-  status->limits.keepaliveTimeout =
-      seconds(in.duration("keepalive_timeout", config::Millis(75000), config::Millis(0), config::Millis(3600000)));
+  status->limits = http::readConnectionLimits(in);
   return status;
 }
 

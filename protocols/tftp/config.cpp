@@ -1,7 +1,5 @@
 #include "protocols/tftp/config.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include "protocols/tftp/packet.hpp"
@@ -62,11 +60,7 @@ std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
   cfg->listen = in.listen("listen");
   cfg->listenLine = in.lineOf("listen");
   TftpSettings& s = cfg->settings;
-  s.root = in.path("root", "");
-  if (s.root.empty()) in.fail("root", "required");
-  struct stat st;
-  if (stat(s.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    in.fail("root", "\"" + s.root + "\" is not a directory");
+  s.root = in.directory("root", "", true);
   s.allowWrite = in.flag("allow_write", false);
   s.allowCreate = in.flag("allow_create", false);
   s.overwrite = in.flag("overwrite", true);
@@ -75,9 +69,7 @@ std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
   s.pathMtu = static_cast<uint32_t>(in.integer("path_mtu", 0, 0, 65535));
   if (s.pathMtu && s.pathMtu < 68) in.fail("path_mtu", "must be 0 (off) or at least 68");
   s.windowsizeMax = static_cast<uint32_t>(in.integer("windowsize_max", 64, 1, 65535));
-  s.timeout = std::chrono::duration<double>(
-                  in.duration("timeout", Millis(1000), Millis(10), Millis(255000)))
-                  .count();
+  s.timeout = in.seconds("timeout", Millis(1000), Millis(10), Millis(255000));
   s.retries = static_cast<unsigned>(in.integer("retries", 5, 1, 100));
   s.maxFileSize = in.size("max_file_size", 1ull << 30, 0, 1ull << 50);
   s.maxSessions = static_cast<unsigned>(in.integer("max_sessions", 10000, 1, 1 << 20));

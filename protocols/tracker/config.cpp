@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "protocols/http/limits_config.hpp"
+
 namespace manifold::tracker {
 
 namespace {
@@ -45,16 +47,12 @@ std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
                                          Millis(1000), 72 * hour));
   c->torrentTimeout =
       secondsOf(in.duration("torrent_timeout", Millis(86400000), Millis(0), 30 * 24 * hour));
-  c->cleanInterval =
-      std::chrono::duration<double>(in.duration("clean_interval", Millis(60000), Millis(100), hour))
-          .count();
+  c->cleanInterval = in.seconds("clean_interval", Millis(60000), Millis(100), hour);
   c->connectionIdLifetime =
       secondsOf(in.duration("connection_id_lifetime", Millis(120000), Millis(1000), hour));
   c->maxScrapeHashes = static_cast<uint32_t>(in.integer("max_scrape_hashes", 74, 1, 300));
   c->fullScrape = in.flag("full_scrape", false);
-  c->fullScrapeInterval = std::chrono::duration<double>(
-                              in.duration("full_scrape_interval", Millis(30000), Millis(0), hour))
-                              .count();
+  c->fullScrapeInterval = in.seconds("full_scrape_interval", Millis(30000), Millis(0), hour);
 
   // Peer-list offsets are stored in 16-byte units in 32 bits: the arena stays below 64 GiB.
   const uint64_t memory = in.size("memory", 64ull << 20, 1ull << 20, 32ull << 30);
@@ -82,9 +80,7 @@ std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
       in.fail("access_list_file", c->accessListFile + ": " + why);
   }
   c->trustIpParam = in.flag("trust_ip_param", false);
-  c->limits.keepaliveTimeout = std::chrono::duration<double>(
-                                   in.duration("keepalive_timeout", Millis(75000), Millis(0), hour))
-                                   .count();
+  c->limits = http::readConnectionLimits(in);
   return c;
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "protocols/http/limits_config.hpp"
 #include "protocols/service.hpp"
 
 namespace manifold::config {
@@ -664,6 +665,221 @@ TEST_F(SectionReaderTest, Errors) {
   EXPECT_EQ(errorOf([&] { r.path("empty", "x"); }), "4: empty: expected a path");
   EXPECT_EQ(errorOf([&] { r.fail("n", "custom"); }), "12: n: custom");
   EXPECT_EQ(errorOf([&] { r.fail("absent", "needed"); }), "1: absent: needed");
+}
+
+// --- repeated keys and the shared helpers -------------------------------------------------------
+
+// One file with one section, read, and a reader on it; errorOf() strips "FILE:".
+class Reader {
+ public:
+  explicit Reader(const std::string& content)
+      : file_(content), ini_(readIni(file_.path())), reader_(ini_, ini_.sections.at(0)) {}
+  SectionReader& operator*() { return reader_; }
+  SectionReader* operator->() { return &reader_; }
+  std::string errorOf(const std::function<void(SectionReader&)>& f) {
+    try {
+      f(reader_);
+    } catch (const ConfigError& e) {
+      std::string what = e.what();
+      std::string prefix = file_.path() + ":";
+      return what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
+    }
+    return "no error";
+  }
+
+ private:
+  TempIni file_;
+  IniFile ini_;
+  SectionReader reader_;
+};
+
+TEST(ConfigRepeatedKeys, ListsConcatenateInFileOrder) {
+  Reader r(
+      "[x:y]\n"                             // 1
+      "listen = 127.0.0.1:1 127.0.0.1:2\n"  // 2
+      "names = a b\n"                       // 3
+      "listen = [::1]:1\n"                  // 4
+      "names = c\n"                         // 5
+      "nets = 192.0.2.0/24\n"               // 6
+      "nets = 2001:db8::/32, 10.0.0.1\n"    // 7
+      "peers = 192.0.2.53\n"                // 8
+      "peers = [::1]:5300\n");              // 9
+  std::vector<ListenAddress> listen = r->listen("listen");
+  ASSERT_EQ(listen.size(), 3u);
+  EXPECT_EQ(listen[0].text, "127.0.0.1:1");
+  EXPECT_EQ(listen[1].line, 2);
+  EXPECT_EQ(listen[2].text, "[::1]:1");
+  EXPECT_EQ(listen[2].line, 4);
+  EXPECT_EQ(r->list("names", ""), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(r->networks("nets", "").size(), 3u);
+  std::vector<ListenAddress> peers = r->addresses("peers", 53);
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_EQ(peers[0].text, "192.0.2.53:53");
+  EXPECT_EQ(peers[1].text, "[::1]:5300");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.finish(); }), "no error");
+
+  // Each address's own line reaches the listen requests (and so conflict errors).
+  std::vector<ListenRequest> requests = listenRequests(listen, 2, false, true);
+  EXPECT_EQ(requests[2].line, 4);
+}
+
+TEST(ConfigRepeatedKeys, ListErrorsNameTheLineOfTheWord) {
+  Reader r("[x:y]\nlisten = 127.0.0.1:1\nlisten = 127.0.0.1:1\nnets = ::1\nnets = 10.0.0.0/33\n");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.listen("listen"); }),
+            "3: listen: duplicate address 127.0.0.1:1");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.networks("nets", ""); }),
+            "5: nets: bad network '10.0.0.0/33'");
+}
+
+TEST(ConfigRepeatedKeys, ScalarsRefuseRepeats) {
+  Reader r("[x:y]\nmode = a\nn = 1\nmode = b\nother = 1\nother = 2\npool.a = 1\npool.a = 2\n");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.text("mode", ""); }),
+            "4: mode: duplicate key (first at line 2)");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) {
+    in.choice("mode", "a", {"a", "b"});
+  }),
+            "4: mode: duplicate key (first at line 2)");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.integer("n", 0, 0, 9); }), "no error");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.prefixed({"pool."}); }),
+            "8: pool.a: duplicate key (first at line 7)");
+  // A repeat no getter asked for is refused by finish() before unknown keys.
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.finish(); }),
+            "4: mode: duplicate key (first at line 2)");
+  // Through load(), in a service section.
+  expectError("[testproto:a]\nlisten = 1\ntransport = tcp\ntransport = udp\n",
+              "4: transport: duplicate key (first at line 3)");
+}
+
+TEST(ConfigRepeatedKeys, LongListOverRepeatedKeysWhileALongLineIsRefused) {
+  std::string many, line;
+  for (int port = 7001; port <= 7040; ++port) {
+    std::string word = "127.0.0.1:" + std::to_string(port) + " ";
+    if (line.size() + word.size() > 150) {
+      many += "listen = " + line + "\n";
+      line.clear();
+    }
+    line += word;
+  }
+  many += "listen = " + line + "\n";
+  auto cfg = loadText("[testproto:a]\n" + many);
+  EXPECT_EQ(cfg->services.at(0)->listeners().size(), 40u);
+
+  std::string one = "listen =";
+  for (int port = 7001; port <= 7040; ++port) one += " 127.0.0.1:" + std::to_string(port);
+  expectError("[testproto:a]\n" + one + "\n",
+              "2: line is too long (at most 199 characters after indentation)");
+}
+
+TEST(ConfigHelpers, Directory) {
+  std::string dir = "/tmp/manifold-config-dir-" + std::to_string(getpid());
+  std::filesystem::create_directory(dir);
+  Reader r("[x:y]\nroot = " + dir + "/./\nfile = /etc/hostname\nnone = " + dir + "/missing\n");
+  EXPECT_EQ(r->directory("root", "", true), dir + "/");
+  EXPECT_EQ(r->directory("absent", "rel", false), cwd() + "/rel");
+  EXPECT_EQ(r->directory("absent", "", false), "");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.directory("absent", "", true); }),
+            "1: absent: required");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.directory("file", "", true); }),
+            "3: file: \"/etc/hostname\" is not a directory");
+  EXPECT_EQ(r.errorOf([&](SectionReader& in) { in.directory("none", "", true); }),
+            "4: none: \"" + dir + "/missing\" is not a directory");
+  std::filesystem::remove(dir);
+}
+
+TEST(ConfigHelpers, Seconds) {
+  Reader r("[x:y]\nt = 1500ms\n");
+  EXPECT_EQ(r->seconds("t", Millis(0), Millis(0), Millis(10000)), 1.5);
+  EXPECT_EQ(r->seconds("absent", Millis(250), Millis(0), Millis(10000)), 0.25);
+  EXPECT_EQ(
+      r.errorOf([](SectionReader& in) { in.seconds("t", Millis(0), Millis(0), Millis(1000)); }),
+      "2: t: must be between 0s and 1s");
+}
+
+TEST(ConfigHelpers, Networks) {
+  Reader r("[x:y]\nnets = 192.0.2.0/24 2001:db8::1\nnone = none\nbad = 10.0.0.0/8 host.example\n");
+  std::vector<net::Cidr> nets = r->networks("nets", "");
+  ASSERT_EQ(nets.size(), 2u);
+  net::PeerAddress inside, outside, host;
+  ASSERT_TRUE(net::parseAddress("192.0.2.77", inside));
+  ASSERT_TRUE(net::parseAddress("192.0.3.1", outside));
+  ASSERT_TRUE(net::parseAddress("2001:db8::1", host));
+  EXPECT_TRUE(nets[0].contains(inside));
+  EXPECT_FALSE(nets[0].contains(outside));
+  EXPECT_TRUE(nets[1].contains(host));
+  EXPECT_EQ(nets[1].prefix, 128);
+  EXPECT_TRUE(r->networks("none", "").empty());
+  EXPECT_TRUE(r->networks("absent", "").empty());
+  EXPECT_EQ(r->networks("absent", "127.0.0.0/8").size(), 1u);
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.networks("bad", ""); }),
+            "4: bad: bad network 'host.example'");
+}
+
+TEST(ConfigHelpers, RemoteAddresses) {
+  ListenAddress a;
+  std::string why;
+  ASSERT_TRUE(parseRemoteAddress("192.0.2.53", 53, a, why)) << why;
+  EXPECT_EQ(a.text, "192.0.2.53:53");
+  ASSERT_TRUE(parseRemoteAddress("127.0.0.1:5300", 53, a, why)) << why;
+  EXPECT_EQ(a.port(), 5300);
+  ASSERT_TRUE(parseRemoteAddress("2001:db8::1", 53, a, why)) << why;
+  EXPECT_EQ(a.text, "[2001:db8::1]:53");
+  ASSERT_TRUE(parseRemoteAddress("[::1]", 80, a, why)) << why;
+  EXPECT_EQ(a.text, "[::1]:80");
+  for (const char* bad : {"*:53", "53", "nonsense", "", "[::]:53", "1.2.3.4:0"}) {
+    EXPECT_FALSE(parseRemoteAddress(bad, 53, a, why)) << bad;
+    EXPECT_EQ(why, "expected ADDR, ADDR:PORT or [IPv6]:PORT, not '" + std::string(bad) + "'");
+  }
+  Reader r("[x:y]\nnotify = 192.0.2.1 *:53\n");
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.addresses("notify", 53); }),
+            "2: notify: expected ADDR, ADDR:PORT or [IPv6]:PORT, not '*:53'");
+}
+
+TEST(ConfigHelpers, HttpConnectionLimits) {
+  Reader defaults("[x:y]\n");
+  http::ServerLimits d = http::readConnectionLimits(*defaults);
+  http::ServerLimits engine;
+  EXPECT_EQ(d.keepaliveTimeout, engine.keepaliveTimeout);
+  EXPECT_EQ(d.headerTimeout, engine.headerTimeout);
+  EXPECT_EQ(d.bodyTimeout, engine.bodyTimeout);
+  EXPECT_EQ(d.sendTimeout, engine.sendTimeout);
+  EXPECT_EQ(d.bodyMinRate, engine.bodyMinRate);
+  EXPECT_EQ(d.keepaliveRequests, engine.keepaliveRequests);
+  EXPECT_EQ(d.parse.maxRequestLine, engine.parse.maxRequestLine);
+  EXPECT_EQ(d.parse.maxHeaderBytes, engine.parse.maxHeaderBytes);
+
+  Reader r(
+      "[x:y]\n"
+      "keepalive_timeout = 0\n"
+      "client_header_timeout = 500ms\n"
+      "client_body_timeout = 2m\n"
+      "client_body_min_rate = 2k\n"
+      "send_timeout = 7s\n"
+      "keepalive_requests = 3\n"
+      "max_request_line = 1k\n"
+      "max_header_size = 4k\n");
+  http::ServerLimits given;
+  given.maxBodySize = 12345;
+  http::ServerLimits l = http::readConnectionLimits(*r, given);
+  EXPECT_EQ(l.keepaliveTimeout, 0.0);
+  EXPECT_EQ(l.headerTimeout, 0.5);
+  EXPECT_EQ(l.bodyTimeout, 120.0);
+  EXPECT_EQ(l.sendTimeout, 7.0);
+  EXPECT_EQ(l.bodyMinRate, 2048u);
+  EXPECT_EQ(l.keepaliveRequests, 3u);
+  EXPECT_EQ(l.parse.maxRequestLine, 1024u);
+  EXPECT_EQ(l.parse.maxHeaderBytes, 4096u);
+  EXPECT_EQ(l.maxBodySize, 12345u);
+  EXPECT_EQ(r.errorOf([](SectionReader& in) { in.finish(); }), "no error");
+
+  // The same keys, ranges and messages in every section on the HTTP engine.
+  for (std::string section : {"tracker:t", "status:s"}) {
+    expectError("[" + section + "]\nlisten = 127.0.0.1:7001\nkeepalive_timeout = 2h\n",
+                "3: keepalive_timeout: must be between 0s and 1h");
+    expectError("[" + section + "]\nlisten = 127.0.0.1:7001\nclient_header_timeout = 50ms\n",
+                "3: client_header_timeout: must be between 100ms and 1h");
+    expectError("[" + section + "]\nlisten = 127.0.0.1:7001\nmax_header_size = 512\n",
+                "3: max_header_size: must be between 1k and 1M");
+  }
 }
 
 // --- services --------------------------------------------------------------------------------
