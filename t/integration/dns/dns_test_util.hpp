@@ -1,0 +1,76 @@
+// Helpers shared by the dns_* integration tests.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+
+#include "t/integration/lib/harness.hpp"
+
+namespace manifold::testing {
+
+// A port free for both UDP and TCP on 127.0.0.1 and ::1 a moment ago (DNS listens on both).
+inline int freeDnsPort() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int port = freePort(true);
+    bool ok = true;
+    for (int family : {AF_INET, AF_INET6}) {
+      int fd = socket(family, SOCK_STREAM, 0);
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sockaddr_storage ss{};
+      socklen_t len;
+      if (family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(static_cast<uint16_t>(port));
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+      } else {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(static_cast<uint16_t>(port));
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+      }
+      if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) ok = false;
+      close(fd);
+    }
+    if (ok) return port;
+  }
+  return freePort(true);
+}
+
+// One UDP exchange with raw bytes; empty when nothing came back within the timeout.
+inline std::string udpExchange(int port, const std::string& packet, int timeoutMs = 700) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// A DNS header with these fields.
+inline std::string header(uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar) {
+  std::string h;
+  for (uint16_t v : {id, flags, qd, an, ns, ar}) {
+    h.push_back(static_cast<char>(v >> 8));
+    h.push_back(static_cast<char>(v));
+  }
+  return h;
+}
+
+inline int rcodeOf(const std::string& reply) { return reply.size() >= 4 ? reply[3] & 0x0F : -1; }
+
+}  // namespace manifold::testing
