@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <regex>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "t/integration/dns/dns_test_util.hpp"
 #include "t/integration/lib/harness.hpp"
@@ -18,7 +18,8 @@ namespace {
 
 // Waits for dnsperf to exit cleanly and returns its report with "Queries sent" and "Queries
 // lost" (-1 when absent, or when dnsperf did not exit with 0).
-std::string dnsperfReport(Background& perf, const std::string& out, long long& sent, long long& lost) {
+std::string dnsperfReport(Background& perf, const std::string& out, long long& sent,
+                          long long& lost) {
   sent = lost = -1;
   const int status = perf.wait(20000);
   if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -31,8 +32,9 @@ std::string dnsperfReport(Background& perf, const std::string& out, long long& s
 }
 
 std::string section(int port) {
-  return "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = example.com=" +
-         std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone\n";
+  return "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
+         "\nzones = example.com=" + std::string(getcwd(nullptr, 0)) +
+         "/etc/zones/example.com.zone\n";
 }
 
 }  // namespace
@@ -45,8 +47,8 @@ TEST(DnsContinuity, HupUnderLoadLosesNoQuery) {
   for (const char* mode : {"udp", "tcp"}) {
     const std::string out = m.path(std::string("dnsperf-") + mode);
     // A steady 3,000 queries/s (not a flood: a lost query here can only be the reload's).
-    Background perf("dnsperf -s 127.0.0.1 -p " + std::to_string(port) + " -d " +
-                        m.path("queries") + " -l 5 -Q 3000 -c 4 -t 2 -m " + mode,
+    Background perf("dnsperf -s 127.0.0.1 -p " + std::to_string(port) + " -d " + m.path("queries") +
+                        " -l 5 -Q 3000 -c 4 -t 2 -m " + mode,
                     out);
     reloadRepeatedly(m, 3);
     long long sent, lost;

@@ -36,22 +36,18 @@ int listenOn(const std::string& ip, int port) {
   return fd;
 }
 
-std::string digShort(int port, const std::string& args) {
-  return run("dig -p " + std::to_string(port) + " @127.0.0.1 +norec +time=2 +tries=1 +short " + args + " 2>&1");
-}
-
 // Polls until the sorted answer equals `want` or the deadline passes.
 bool waitAnswer(int port, const std::string& q, const std::string& want, int ms = 4000) {
   for (int waited = 0; waited < ms; waited += 50) {
-    if (run("dig -p " + std::to_string(port) + " @127.0.0.1 +norec +time=1 +tries=1 +short " + q + " | sort") == want)
-      return true;
+    if (run(digCommand(port, "+time=1 +short " + q) + " | sort") == want) return true;
     usleep(50000);
   }
   return false;
 }
 
 std::string zoneFile(Instance& m) {
-  writeFile(m.path("fo.zone"), "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww A 10.0.0.1\n");
+  writeFile(m.path("fo.zone"),
+            "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww A 10.0.0.1\n");
   return "fo.test=" + m.path("fo.zone");
 }
 
@@ -61,11 +57,14 @@ TEST(DnsFailover, TcpCheckBackupLevelsAndFallback) {
   int port = freeDnsPort(), probe = freePort();
   Instance m("");
   std::string p = std::to_string(probe);
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
-                  "\npool_ttl = 5\npool.www.fo.test = 127.0.0.10 127.0.0.11\npool._www.fo.test = 127.0.0.20\n"
-                  "fallback.www.fo.test = 127.0.0.99\n"
-                  "check.www.fo.test = tcp:" + p + " interval=200ms timeout=150ms rise=1 fall=1\n");
-  int a = listenOn("127.0.0.10", probe), b = listenOn("127.0.0.11", probe), c = listenOn("127.0.0.20", probe);
+  m.rewriteConfig(
+      "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
+      "\npool_ttl = 5\npool.www.fo.test = 127.0.0.10 127.0.0.11\npool._www.fo.test = 127.0.0.20\n"
+      "fallback.www.fo.test = 127.0.0.99\n"
+      "check.www.fo.test = tcp:" +
+      p + " interval=200ms timeout=150ms rise=1 fall=1\n");
+  int a = listenOn("127.0.0.10", probe), b = listenOn("127.0.0.11", probe),
+      c = listenOn("127.0.0.20", probe);
   ASSERT_TRUE(a >= 0 && b >= 0 && c >= 0);
   ASSERT_TRUE(m.start()) << m.log();
   EXPECT_TRUE(waitAnswer(port, "www.fo.test A", "127.0.0.10\n127.0.0.11\n"));
@@ -80,7 +79,7 @@ TEST(DnsFailover, TcpCheckBackupLevelsAndFallback) {
   EXPECT_TRUE(waitAnswer(port, "www.fo.test A", "127.0.0.10\n")) << m.log();
   EXPECT_TRUE(m.waitForLog("127.0.0.10 tcp:" + p + " is UP")) << m.log();
   // The TTL is pool_ttl and the answer is authoritative.
-  auto full = run("dig -p " + std::to_string(port) + " @127.0.0.1 +norec www.fo.test A");
+  auto full = dig(port, "www.fo.test A");
   EXPECT_NE(full.find("www.fo.test.\t\t5\tIN\tA\t127.0.0.10"), std::string::npos) << full;
   // manifold-shm shows each target's state and last check.
   auto stats = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
@@ -105,32 +104,35 @@ TEST(DnsFailover, HttpCheckExpectsStatus) {
       if (t.joinable()) t.join();
     }
   } joiner{stop, std::thread([&] {
-    while (!stop) {
-      timeval tv{0, 100000};
-      fd_set set;
-      FD_ZERO(&set);
-      FD_SET(lfd, &set);
-      if (select(lfd + 1, &set, nullptr, nullptr, &tv) <= 0) continue;
-      int c = accept(lfd, nullptr, nullptr);
-      if (c < 0) continue;
-      char buf[1024];
-      (void)!recv(c, buf, sizeof buf, 0);
-      std::string resp = "HTTP/1.0 " + std::to_string(status.load()) + " X\r\nContent-Length: 0\r\n\r\n";
-      (void)!send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
-      close(c);
-    }
-  })};
+             while (!stop) {
+               timeval tv{0, 100000};
+               fd_set set;
+               FD_ZERO(&set);
+               FD_SET(lfd, &set);
+               if (select(lfd + 1, &set, nullptr, nullptr, &tv) <= 0) continue;
+               int c = accept(lfd, nullptr, nullptr);
+               if (c < 0) continue;
+               char buf[1024];
+               (void)!recv(c, buf, sizeof buf, 0);
+               std::string resp =
+                   "HTTP/1.0 " + std::to_string(status.load()) + " X\r\nContent-Length: 0\r\n\r\n";
+               (void)!send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+               close(c);
+             }
+           })};
   Instance m("");
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
-                  "\npool.api.fo.test = 127.0.0.12 127.0.0.13\n"
-                  "check.api.fo.test = http:" + std::to_string(probe) +
-                  "/health status=200 interval=200ms timeout=150ms rise=1 fall=1\n");
+  m.rewriteConfig(
+      "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
+      "\npool.api.fo.test = 127.0.0.12 127.0.0.13\n"
+      "check.api.fo.test = http:" +
+      std::to_string(probe) + "/health status=200 interval=200ms timeout=150ms rise=1 fall=1\n");
   ASSERT_TRUE(m.start()) << m.log();
   // .13 has no server: hidden; .12 answers 200.
   EXPECT_TRUE(waitAnswer(port, "api.fo.test A", "127.0.0.12\n")) << m.log();
   status = 503;  // .12 now fails too: nothing live, no fallback -> level 0 rather than empty
   EXPECT_TRUE(waitAnswer(port, "api.fo.test A", "127.0.0.12\n127.0.0.13\n")) << m.log();
-  EXPECT_TRUE(m.waitForLog("127.0.0.12 http:" + std::to_string(probe) + "/health is DOWN")) << m.log();
+  EXPECT_TRUE(m.waitForLog("127.0.0.12 http:" + std::to_string(probe) + "/health is DOWN"))
+      << m.log();
   status = 200;
   EXPECT_TRUE(waitAnswer(port, "api.fo.test A", "127.0.0.12\n")) << m.log();
   stop = true;
@@ -143,13 +145,16 @@ TEST(DnsFailover, RoundRobinViewsEcsIcmpAndRrl) {
   int port = freeDnsPort(), limitedPort = freeDnsPort();
   while (limitedPort == port) limitedPort = freeDnsPort();
   Instance m("");
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
-                  "\nview.ecsnet = 198.51.100.0/24\nview.inside = 127.0.0.0/8\n"
-                  "pool.rr.fo.test = 10.0.0.1 10.0.0.2 10.0.0.3 2001:db8::7\n"
-                  "pool.v.fo.test = 10.9.9.9\npool.v.fo.test@inside = 10.1.1.1\npool.v.fo.test@ecsnet = 10.2.2.2\n"
-                  "pool.ping.fo.test = 127.0.0.30\ncheck.ping.fo.test = icmp interval=200ms timeout=150ms fall=1\n"
-                  "[dns:limited]\nlisten = 127.0.0.1:" + std::to_string(limitedPort) +
-                  "\nzones = " + zoneFile(m) + "\nrrl_rate = 5\nrrl_slip = 2\n");
+  m.rewriteConfig(
+      "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
+      "\nview.ecsnet = 198.51.100.0/24\nview.inside = 127.0.0.0/8\n"
+      "pool.rr.fo.test = 10.0.0.1 10.0.0.2 10.0.0.3 2001:db8::7\n"
+      "pool.v.fo.test = 10.9.9.9\npool.v.fo.test@inside = 10.1.1.1\npool.v.fo.test@ecsnet = "
+      "10.2.2.2\n"
+      "pool.ping.fo.test = 127.0.0.30\ncheck.ping.fo.test = icmp interval=200ms timeout=150ms "
+      "fall=1\n"
+      "[dns:limited]\nlisten = 127.0.0.1:" +
+      std::to_string(limitedPort) + "\nzones = " + zoneFile(m) + "\nrrl_rate = 5\nrrl_slip = 2\n");
   ASSERT_TRUE(m.start()) << m.log();
   // Round-robin: every address comes first at some point; AAAA from the same pool.
   std::set<std::string> firsts;
@@ -163,7 +168,7 @@ TEST(DnsFailover, RoundRobinViewsEcsIcmpAndRrl) {
   EXPECT_EQ(digShort(port, "v.fo.test A"), "10.1.1.1\n");
   EXPECT_EQ(digShort(port, "+subnet=198.51.100.0/24 v.fo.test A"), "10.2.2.2\n");
   EXPECT_EQ(digShort(port, "+subnet=203.0.113.0/24 v.fo.test A"), "10.9.9.9\n");
-  auto ecs = run("dig -p " + std::to_string(port) + " @127.0.0.1 +norec +subnet=198.51.100.0/24 v.fo.test A");
+  auto ecs = dig(port, "+subnet=198.51.100.0/24 v.fo.test A");
   EXPECT_NE(ecs.find("CLIENT-SUBNET: 198.51.100.0/24/24"), std::string::npos) << ecs;
   // ICMP through the raw socket opened before privileges were dropped: loopback answers.
   EXPECT_TRUE(m.waitForLog("ICMP probes use the raw socket")) << m.log();
@@ -178,15 +183,23 @@ TEST(DnsFailover, RoundRobinViewsEcsIcmpAndRrl) {
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<uint16_t>(limitedPort));
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string q("\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03" "www\x02" "fo\x04" "test\x00\x00\x01\x00\x01", 29);
-  for (int i = 0; i < 200; ++i) sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  std::string q(
+      "\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03"
+      "www\x02"
+      "fo\x04"
+      "test\x00\x00\x01\x00\x01",
+      29);
+  for (int i = 0; i < 200; ++i)
+    sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
   timeval tv{0, 300000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   int answered = 0, truncated = 0;
   char buf[512];
   for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) {
-    if (buf[2] & 0x02) ++truncated;
-    else ++answered;
+    if (buf[2] & 0x02)
+      ++truncated;
+    else
+      ++answered;
   }
   close(fd);
   EXPECT_GE(answered, 5);

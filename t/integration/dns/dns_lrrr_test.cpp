@@ -79,14 +79,16 @@ class Stub {
   bool bound() const { return bound_; }
 
   Reply query(int port, const std::string& name, uint16_t type = 1) {
-    std::vector<uint8_t> q = {static_cast<uint8_t>(id_ >> 8), static_cast<uint8_t>(id_), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+    std::vector<uint8_t> q = {
+        static_cast<uint8_t>(id_ >> 8), static_cast<uint8_t>(id_), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
     ++id_;
     size_t start = 0;
     for (size_t i = 0; i <= name.size(); ++i)
       if (i == name.size() || name[i] == '.') {
         if (i > start) {
           q.push_back(static_cast<uint8_t>(i - start));
-          q.insert(q.end(), name.begin() + static_cast<long>(start), name.begin() + static_cast<long>(i));
+          q.insert(q.end(), name.begin() + static_cast<long>(start),
+                   name.begin() + static_cast<long>(i));
         }
         start = i + 1;
       }
@@ -100,7 +102,8 @@ class Stub {
     to.sin_port = htons(static_cast<uint16_t>(port));
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
     Reply r;
-    if (sendto(fd_, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) return r;
+    if (sendto(fd_, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+      return r;
     std::vector<uint8_t> m(4096);
     ssize_t n = recv(fd_, m.data(), m.size(), 0);
     if (n < 12) return r;
@@ -116,7 +119,8 @@ class Stub {
       Rr rr;
       if (!readName(m, off, rr.owner) || off + 10 > m.size()) return r;
       rr.type = static_cast<uint16_t>(m[off] << 8 | m[off + 1]);
-      rr.ttl = static_cast<uint32_t>(m[off + 4]) << 24 | m[off + 5] << 16 | m[off + 6] << 8 | m[off + 7];
+      rr.ttl =
+          static_cast<uint32_t>(m[off + 4]) << 24 | m[off + 5] << 16 | m[off + 6] << 8 | m[off + 7];
       size_t len = static_cast<size_t>(m[off + 8] << 8 | m[off + 9]);
       off += 10;
       if (off + len > m.size()) return r;
@@ -150,7 +154,8 @@ struct Resolution {
 };
 
 bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Follows the chain as a resolver would; a site's delay is added before every query to it.
@@ -159,8 +164,10 @@ Resolution resolve(Stub& stub, char startSite, int portL, int portR, int delayLm
   std::string name = kName;
   for (int hop = 0; hop < 10; ++hop) {
     char site = startSite;
-    if (endsWith(name, ".lrl.www.lr.test.")) site = 'L';
-    else if (endsWith(name, ".lrr.www.lr.test.")) site = 'R';
+    if (endsWith(name, ".lrl.www.lr.test."))
+      site = 'L';
+    else if (endsWith(name, ".lrr.www.lr.test."))
+      site = 'R';
     res.sites.push_back(site);
     int delay = site == 'L' ? delayLms : delayRms;
     if (delay) usleep(static_cast<useconds_t>(delay) * 1000);
@@ -192,11 +199,12 @@ long counter(const std::string& stats, const std::string& name) {
 }
 
 std::string siteConfig(Instance& m, int port, const char* side) {
-  writeFile(m.path("lr.zone"),
-            "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww MX 10 mail\nmail A 192.0.2.25\n"
-            "lrfoo A 192.0.2.7\nabc.lrl.www A 192.0.2.8\n");
-  return "[dns:site]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = lr.test=" + m.path("lr.zone") +
-         "\nlrrr.www.lr.test = side=" + side +
+  writeFile(
+      m.path("lr.zone"),
+      "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww MX 10 mail\nmail A 192.0.2.25\n"
+      "lrfoo A 192.0.2.7\nabc.lrl.www A 192.0.2.8\n");
+  return "[dns:site]\nlisten = 127.0.0.1:" + std::to_string(port) +
+         "\nzones = lr.test=" + m.path("lr.zone") + "\nlrrr.www.lr.test = side=" + side +
          " left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789 lr_ttl=2s ttl=30 prefix4=32\n";
 }
 
@@ -286,9 +294,9 @@ TEST(DnsLrrr, FasterSiteWinsDecisionCachedAndPrefixNamesUntouched) {
   ASSERT_EQ(mx.answers.size(), 1u);
   EXPECT_EQ(mx.answers[0].type, 15);
   // dig agrees the first step is a TTL-0 CNAME with AA.
-  std::string dig = run("dig -p " + std::to_string(portL) + " @127.0.0.1 +norec +noall +answer +comments www.lr.test A");
-  EXPECT_NE(dig.find(" aa"), std::string::npos) << dig;
-  EXPECT_NE(dig.find("www.lr.test.\t\t0\tIN\tCNAME\t"), std::string::npos) << dig;
+  std::string shown = dig(portL, "+noall +answer +comments www.lr.test A");
+  EXPECT_NE(shown.find(" aa"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("www.lr.test.\t\t0\tIN\tCNAME\t"), std::string::npos) << shown;
 
   // lr_ttl (2s) passes: A's decision is measured again, starting at R this time.
   sleep(2);
@@ -320,7 +328,9 @@ TEST(DnsLrrr, SlowStepIsStaleAndDecidesNothing) {
   int portL = freeDnsPort(), portR = freeDnsPort();
   while (portR == portL) portR = freeDnsPort();
   Instance left(""), right("");
-  auto slow = [](std::string c) { return c.replace(c.find(" lr_ttl=2s"), 10, " lr_ttl=60s max_rtt=50ms"); };
+  auto slow = [](std::string c) {
+    return c.replace(c.find(" lr_ttl=2s"), 10, " lr_ttl=60s max_rtt=50ms");
+  };
   left.rewriteConfig(slow(siteConfig(left, portL, "left")));
   right.rewriteConfig(slow(siteConfig(right, portR, "right")));
   ASSERT_TRUE(left.start()) << left.log();
@@ -350,15 +360,21 @@ TEST(DnsLrrr, ConfigErrors) {
     const char* line;
     const char* why;
   } cases[] = {
-      {"lrrr.www.lr.test = left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789", "side=left|right is required"},
-      {"lrrr.www.lr.test = side=left left=10.0.0.1 right=10.0.0.2 key=short", "at least 16 characters"},
-      {"lrrr.www.lr.test = side=left left=10.0.0.1 key=test-secret-0123456789", "right=ADDR... is required"},
+      {"lrrr.www.lr.test = left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789",
+       "side=left|right is required"},
+      {"lrrr.www.lr.test = side=left left=10.0.0.1 right=10.0.0.2 key=short",
+       "at least 16 characters"},
+      {"lrrr.www.lr.test = side=left left=10.0.0.1 key=test-secret-0123456789",
+       "right=ADDR... is required"},
       {"lrrr.www.other.test = side=left left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789",
        "not inside any loaded zone"},
-      {"lrrr.www.lr.test = side=left left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789 speed=9",
+      {"lrrr.www.lr.test = side=left left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789 "
+       "speed=9",
        "unknown option 'speed=9'"},
-      {"lrrr.www.lr.test = side=up left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789", "side must be"},
-      {"lrrr.www.lr.test = side=left left=10.0.0.x right=10.0.0.2 key=test-secret-0123456789", "bad address"},
+      {"lrrr.www.lr.test = side=up left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789",
+       "side must be"},
+      {"lrrr.www.lr.test = side=left left=10.0.0.x right=10.0.0.2 key=test-secret-0123456789",
+       "bad address"},
   };
   for (const auto& c : cases) {
     m.rewriteConfig(base + c.line + "\n");

@@ -16,19 +16,27 @@ TEST(DnsNsdCompare, SameZoneSameAnswers) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
   int port = freeDnsPort();
   std::string zone = std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone";
-  Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = example.com=" + zone + "\n");
+  Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
+             "\nzones = example.com=" + zone + "\n");
   ASSERT_TRUE(m.start()) << m.log();
   Nsd nsd(m.dir() + "/nsd", "example.com", zone);
   ASSERT_TRUE(nsd.start()) << "nsd did not answer: " << nsd.output();
   int nsdPort = nsd.port();
-  for (std::string q : {"example.com SOA", "example.com NS", "example.com A", "example.com AAAA", "example.com TXT",
-                        "example.com CAA", "www.example.com A", "alias.example.com A", "alias.example.com AAAA",
-                        "nx.example.com A", "deep.nx.example.com MX", "b.c.example.com A", "c.example.com TXT",
-                        "a.b.c.example.com A", "host.sub.example.com A", "sub.example.com NS", "sub.example.com A",
-                        "ns.sub.example.com A", "txt.example.com TXT", "WwW.ExAmPlE.CoM A", "mail.example.com AAAA",
-                        "outside.example.com A", "example.org A", "+noedns example.com A", "+tcp www.example.com A",
-                        "4.3.2.1.example.com PTR", "example.com TYPE65000", "+bufsize=0 web.example.com A",
-                        "ns2.example.com AAAA", "+noedns nx.example.com A"}) {
+  for (std::string q : {"example.com SOA",        "example.com NS",
+                        "example.com A",          "example.com AAAA",
+                        "example.com TXT",        "example.com CAA",
+                        "www.example.com A",      "alias.example.com A",
+                        "alias.example.com AAAA", "nx.example.com A",
+                        "deep.nx.example.com MX", "b.c.example.com A",
+                        "c.example.com TXT",      "a.b.c.example.com A",
+                        "host.sub.example.com A", "sub.example.com NS",
+                        "sub.example.com A",      "ns.sub.example.com A",
+                        "txt.example.com TXT",    "WwW.ExAmPlE.CoM A",
+                        "mail.example.com AAAA",  "outside.example.com A",
+                        "example.org A",          "+noedns example.com A",
+                        "+tcp www.example.com A", "4.3.2.1.example.com PTR",
+                        "example.com TYPE65000",  "+bufsize=0 web.example.com A",
+                        "ns2.example.com AAAA",   "+noedns nx.example.com A"}) {
     EXPECT_EQ(normalizedDig(port, q), normalizedDig(nsdPort, q)) << q;
   }
   // NSD with minimal responses leaves out MX/SRV target addresses that we add: compare the rest.

@@ -19,22 +19,19 @@ namespace {
 
 const char* kRepoZone = "etc/zones/example.com.zone";
 
-std::string dig(int port, const std::string& args, const std::string& server = "127.0.0.1") {
-  return run("dig -p " + std::to_string(port) + " @" + server + " +norec +time=2 +tries=1 " + args + " 2>&1");
-}
-std::string digShort(int port, const std::string& args) {
-  return run("dig -p " + std::to_string(port) + " @127.0.0.1 +norec +time=2 +tries=1 +short " + args +
-             " 2>&1");
-}
-
 std::string dnsSection(int port, const std::string& extra = "") {
-  return "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + " [::1]:" + std::to_string(port) +
-         "\nzones = example.com=" + std::string(getcwd(nullptr, 0)) + "/" + kRepoZone + "\n" + extra;
+  return "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
+         " [::1]:" + std::to_string(port) +
+         "\nzones = example.com=" + std::string(getcwd(nullptr, 0)) + "/" + kRepoZone + "\n" +
+         extra;
 }
 
-const std::string kQname("\x07" "example\x03" "com\x00", 13);
+const std::string kQname(
+    "\x07"
+    "example\x03"
+    "com\x00",
+    13);
 const std::string kTypeAIn("\x00\x01\x00\x01", 4);
-
 
 }  // namespace
 
@@ -46,7 +43,8 @@ TEST(DnsProtocol, AuthoritativeAnswers) {
   EXPECT_NE(soa.find("flags: qr aa;"), std::string::npos) << soa;
   EXPECT_NE(soa.find("2024010101 7200 3600 1209600 300"), std::string::npos) << soa;
   // CNAME chain inside the zone.
-  EXPECT_EQ(digShort(port, "alias.example.com A"), "www.example.com.\nweb.example.com.\n192.0.2.80\n192.0.2.81\n");
+  EXPECT_EQ(digShort(port, "alias.example.com A"),
+            "www.example.com.\nweb.example.com.\n192.0.2.80\n192.0.2.81\n");
   // NXDOMAIN with the SOA (negative TTL = min(SOA TTL, MINIMUM) = 300).
   auto nx = dig(port, "nothere.example.com A");
   EXPECT_NE(nx.find("status: NXDOMAIN"), std::string::npos) << nx;
@@ -68,8 +66,10 @@ TEST(DnsProtocol, AuthoritativeAnswers) {
   // Referral for a delegated child: no AA, NS in authority, glue in additional.
   auto deleg = dig(port, "host.sub.example.com A");
   EXPECT_NE(deleg.find("flags: qr;"), std::string::npos) << deleg;
-  EXPECT_NE(deleg.find("sub.example.com.\t3600\tIN\tNS\tns.sub.example.com."), std::string::npos) << deleg;
-  EXPECT_NE(deleg.find("ns.sub.example.com.\t3600\tIN\tA\t192.0.2.200"), std::string::npos) << deleg;
+  EXPECT_NE(deleg.find("sub.example.com.\t3600\tIN\tNS\tns.sub.example.com."), std::string::npos)
+      << deleg;
+  EXPECT_NE(deleg.find("ns.sub.example.com.\t3600\tIN\tA\t192.0.2.200"), std::string::npos)
+      << deleg;
   // 0x20: the question's case comes back as sent; matching ignores it.
   auto mixed = dig(port, "wWw.ExAmple.COM A");
   EXPECT_NE(mixed.find(";wWw.ExAmple.COM.\t"), std::string::npos) << mixed;
@@ -82,7 +82,7 @@ TEST(DnsProtocol, AuthoritativeAnswers) {
   EXPECT_EQ(digShort(port, "_sip._tcp.example.com SRV"), "10 60 5060 sip.example.com.\n");
   EXPECT_EQ(digShort(port, "example.com CAA"), "0 issue \"letsencrypt.org\"\n");
   EXPECT_EQ(digShort(port, "4.3.2.1.example.com PTR"), "host.example.com.\n");
-  EXPECT_EQ(run("dig -p " + std::to_string(port) + " @::1 +short +norec example.com AAAA"), "2001:db8::1\n");
+  EXPECT_EQ(digShort(port, "example.com AAAA", "::1"), "2001:db8::1\n");
   EXPECT_EQ(digShort(port, "+tcp web.example.com A"), "192.0.2.80\n192.0.2.81\n");
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
@@ -92,11 +92,12 @@ TEST(DnsProtocol, EdnsAndTruncation) {
   Instance m("");
   std::string zone = "$ORIGIN big.test.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\n";
   for (int i = 0; i < 40; ++i)
-    zone += "many TXT \"record number " + std::to_string(i) + " with some padding to make it long\"\n";
+    zone +=
+        "many TXT \"record number " + std::to_string(i) + " with some padding to make it long\"\n";
   zone += "many A 10.0.0.1\n";
   writeFile(m.path("big.zone"), zone);
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = big.test=" +
-                  m.path("big.zone") + "\n");
+  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
+                  "\nzones = big.test=" + m.path("big.zone") + "\n");
   ASSERT_TRUE(m.start()) << m.log();
   // No EDNS: 512 bytes; the TXT RRset does not fit whole, so TC and an empty answer section.
   auto plain = dig(port, "+noedns +ignore many.big.test TXT");
@@ -130,9 +131,14 @@ TEST(DnsProtocol, MalformedInputNeverCrashes) {
   // QDCOUNT 0 -> FORMERR.
   EXPECT_EQ(rcodeOf(udpExchange(port, header(2, 0x0100, 0, 0, 0, 0))), 1);
   // A compression pointer in the question (even a loop) -> FORMERR.
-  EXPECT_EQ(rcodeOf(udpExchange(port, header(3, 0, 1, 0, 0, 0) + std::string("\xc0\x0c", 2) + kTypeAIn)), 1);
+  EXPECT_EQ(
+      rcodeOf(udpExchange(port, header(3, 0, 1, 0, 0, 0) + std::string("\xc0\x0c", 2) + kTypeAIn)),
+      1);
   // A label length running past the end -> FORMERR.
-  EXPECT_EQ(rcodeOf(udpExchange(port, header(4, 0, 1, 0, 0, 0) + std::string("\x3f" "abc", 4))), 1);
+  EXPECT_EQ(rcodeOf(udpExchange(port, header(4, 0, 1, 0, 0, 0) + std::string("\x3f"
+                                                                             "abc",
+                                                                             4))),
+            1);
   // Truncated question -> FORMERR; opcode STATUS -> NOTIMP.
   EXPECT_EQ(rcodeOf(udpExchange(port, header(5, 0, 1, 0, 0, 0) + kQname)), 1);
   EXPECT_EQ(rcodeOf(udpExchange(port, header(6, 2 << 11, 1, 0, 0, 0) + kQname + kTypeAIn)), 4);
@@ -141,7 +147,8 @@ TEST(DnsProtocol, MalformedInputNeverCrashes) {
   EXPECT_EQ(udpExchange(port, std::string("\x00\x01\x02", 3), 300), "");
   // A bad OPT (two of them) -> FORMERR.
   std::string opt("\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", 11);
-  EXPECT_EQ(rcodeOf(udpExchange(port, header(8, 0, 1, 0, 0, 2) + kQname + kTypeAIn + opt + opt)), 1);
+  EXPECT_EQ(rcodeOf(udpExchange(port, header(8, 0, 1, 0, 0, 2) + kQname + kTypeAIn + opt + opt)),
+            1);
   // TCP: two queries in one segment, answered in order; then a zero length closes.
   std::string q1 = header(9, 0, 1, 0, 0, 0) + kQname + kTypeAIn;
   std::string framed;
@@ -166,10 +173,13 @@ TEST(DnsProtocol, MalformedInputNeverCrashes) {
 TEST(DnsProtocol, ZoneErrorsAtStartAndOnReload) {
   int port = freeDnsPort();
   Instance m("");
-  writeFile(m.path("z.zone"), "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww A 10.0.0.1\n");
+  writeFile(m.path("z.zone"),
+            "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww A 10.0.0.1\n");
   writeFile(m.path("bad.zone"), "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n\nwww A 10.0.0.300\n");
-  std::string good = "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = z.test=" + m.path("z.zone") + "\n";
-  std::string bad = "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = z.test=" + m.path("bad.zone") + "\n";
+  std::string good = "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
+                     "\nzones = z.test=" + m.path("z.zone") + "\n";
+  std::string bad = "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
+                    "\nzones = z.test=" + m.path("bad.zone") + "\n";
   // -t refuses the bad zone naming file and line.
   m.rewriteConfig(bad);
   int rc = 0;

@@ -42,9 +42,11 @@ TEST(DnsRrlShared, RateIsForTheWholeServer) {
   constexpr int kRate = 100;
   int port = freeDnsPort();
   Instance m("", "", 2);
-  writeFile(m.path("fo.zone"), "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww A 10.0.0.1\n");
-  m.rewriteConfig("[dns:limited]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = fo.test=" +
-                  m.path("fo.zone") + "\nrrl_rate = " + std::to_string(kRate) + "\nrrl_slip = 0\n");
+  writeFile(m.path("fo.zone"),
+            "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww A 10.0.0.1\n");
+  m.rewriteConfig("[dns:limited]\nlisten = 127.0.0.1:" + std::to_string(port) +
+                  "\nzones = fo.test=" + m.path("fo.zone") +
+                  "\nrrl_rate = " + std::to_string(kRate) + "\nrrl_slip = 0\n");
   ASSERT_TRUE(m.start()) << m.log();
   ASSERT_EQ(m.workerPids().size(), 2u);
 
@@ -53,8 +55,14 @@ TEST(DnsRrlShared, RateIsForTheWholeServer) {
   to.sin_port = htons(static_cast<uint16_t>(port));
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::vector<int> fds;
-  for (int i = 0; i < 64; ++i) fds.push_back(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  std::string q("\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03" "www\x02" "fo\x04" "test\x00\x00\x01\x00\x01", 29);
+  for (int i = 0; i < 64; ++i)
+    fds.push_back(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  std::string q(
+      "\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03"
+      "www\x02"
+      "fo\x04"
+      "test\x00\x00\x01\x00\x01",
+      29);
   int answered = 0, sent = 0;
   char buf[512];
   auto drain = [&] {
@@ -64,7 +72,9 @@ TEST(DnsRrlShared, RateIsForTheWholeServer) {
   };
   // About 2000 queries/s for 2 s, round-robin over the sockets.
   auto begin = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count(); };
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  };
   while (elapsed() < 2.0) {
     int fd = fds[sent % fds.size()];
     if (sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) > 0) ++sent;
@@ -95,7 +105,6 @@ TEST(DnsRrlShared, RateIsForTheWholeServer) {
 
   // Once the bucket has refilled, a real client is answered again.
   usleep(1100000);
-  EXPECT_EQ(run("dig -p " + std::to_string(port) + " @127.0.0.1 +norec +time=2 +tries=1 +short www.fo.test A"),
-            "10.0.0.1\n");
+  EXPECT_EQ(digShort(port, "www.fo.test A"), "10.0.0.1\n");
   EXPECT_EQ(m.stop(), 0) << m.log();
 }

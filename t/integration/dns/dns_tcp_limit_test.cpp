@@ -32,7 +32,12 @@ int connectTcp(int port) {
 // Sends one framed query for example.com SOA; true when a framed answer with our id arrives
 // within timeoutMs.
 bool askAndWait(int fd, uint16_t id, int timeoutMs) {
-  std::string q = header(id, 0, 1, 0, 0, 0) + std::string("\x07" "example\x03" "com\x00", 13) +
+  std::string q = header(id, 0, 1, 0, 0, 0) +
+                  std::string(
+                      "\x07"
+                      "example\x03"
+                      "com\x00",
+                      13) +
                   std::string("\x00\x06\x00\x01", 4);
   std::string framed = std::string(1, static_cast<char>(q.size() >> 8)) +
                        std::string(1, static_cast<char>(q.size() & 0xff)) + q;
@@ -69,7 +74,10 @@ TEST(DnsTcpLimit, ConnectionsBeyondTheCapWaitUntilOneCloses) {
   EXPECT_FALSE(askAndWait(c, 0x0303, 700)) << "served beyond tcp_max_connections";
   // UDP is not affected.
   EXPECT_EQ(rcodeOf(udpExchange(port, header(7, 0, 1, 0, 0, 0) +
-                                          std::string("\x07" "example\x03" "com\x00", 13) +
+                                          std::string("\x07"
+                                                      "example\x03"
+                                                      "com\x00",
+                                                      13) +
                                           std::string("\x00\x06\x00\x01", 4))),
             0);
   close(a);  // a slot frees: the waiting connection is accepted and its query answered

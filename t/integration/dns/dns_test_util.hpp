@@ -62,13 +62,34 @@ inline std::string udpExchange(int port, const std::string& packet, int timeoutM
 }
 
 // A DNS header with these fields.
-inline std::string header(uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar) {
+inline std::string header(uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns,
+                          uint16_t ar) {
   std::string h;
   for (uint16_t v : {id, flags, qd, an, ns, ar}) {
     h.push_back(static_cast<char>(v >> 8));
     h.push_back(static_cast<char>(v));
   }
   return h;
+}
+
+// ---- dig: the one place a dig command line is built ----
+// Every query starts from these options: no recursion desired (both servers under test are
+// authoritative) and one try of 2 s. `args` (options, then the query) follows them, so an option
+// there such as "+time=5" or "+rec" overrides the default.
+inline std::string digCommand(int port, const std::string& args,
+                              const std::string& server = "127.0.0.1") {
+  return "dig -p " + std::to_string(port) + " @" + server + " +norec +time=2 +tries=1 " + args;
+}
+
+// dig's whole output, its errors included.
+inline std::string dig(int port, const std::string& args, const std::string& server = "127.0.0.1") {
+  return run(digCommand(port, args, server) + " 2>&1");
+}
+
+// dig +short: the answer's data, one record a line.
+inline std::string digShort(int port, const std::string& args,
+                            const std::string& server = "127.0.0.1") {
+  return dig(port, "+short " + args, server);
 }
 
 inline int rcodeOf(const std::string& reply) { return reply.size() >= 4 ? reply[3] & 0x0F : -1; }

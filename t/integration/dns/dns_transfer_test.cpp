@@ -24,9 +24,8 @@ namespace {
 
 std::string repoZone() { return std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone"; }
 
-std::string digAxfr(int port, const std::string& args) {
-  return run("dig -p " + std::to_string(port) + " @127.0.0.1 +time=3 +tries=1 " + args + " 2>&1");
-}
+// Transfers get more time than a query.
+std::string digAxfr(int port, const std::string& args) { return dig(port, "+time=3 " + args); }
 
 // A TCP query (length-prefixed) and the first reply message, without its length.
 std::string tcpQuery(int port, const std::string& msg) {
@@ -35,7 +34,11 @@ std::string tcpQuery(int port, const std::string& msg) {
   return r.size() > 2 ? r.substr(2) : "";
 }
 
-const std::string kOrigin("\x07" "example\x03" "com\x00", 13);
+const std::string kOrigin(
+    "\x07"
+    "example\x03"
+    "com\x00",
+    13);
 const std::string kAxfrIn("\x00\xfc\x00\x01", 4);
 
 bool eventually(const std::function<bool()>& ok, int ms) {
@@ -52,9 +55,9 @@ TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
   int open = freeDnsPort(), closed = freeDnsPort();
   // [dns:closed] has no allow_transfer: the default refuses everybody.
-  Instance m("[dns:open]\nlisten = 127.0.0.1:" + std::to_string(open) + "\nzones = example.com=" + repoZone() +
-             "\nallow_transfer = 127.0.0.1 ::1\n[dns:closed]\nlisten = 127.0.0.1:" + std::to_string(closed) +
-             "\nzones = example.com=" + repoZone() + "\n");
+  Instance m("[dns:open]\nlisten = 127.0.0.1:" + std::to_string(open) + "\nzones = example.com=" +
+             repoZone() + "\nallow_transfer = 127.0.0.1 ::1\n[dns:closed]\nlisten = 127.0.0.1:" +
+             std::to_string(closed) + "\nzones = example.com=" + repoZone() + "\n");
   ASSERT_TRUE(m.start()) << m.log();
   Nsd nsd(m.dir() + "/nsd", "example.com", repoZone(), "  provide-xfr: 127.0.0.1 NOKEY\n");
   ASSERT_TRUE(nsd.start()) << nsd.output();
@@ -91,7 +94,8 @@ TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
             digAxfr(nsd.port(), "+short +notcp example.com IXFR=2024010101"));
   EXPECT_EQ(sortedRecords(digAxfr(open, "example.com IXFR=2024010100")), theirs);
   // A NOTIFY to us (never a secondary) is REFUSED, as NSD answers a primary's zone.
-  std::string notify = header(12, 4 << 11 | 0x0400, 1, 0, 0, 0) + kOrigin + std::string("\x00\x06\x00\x01", 4);
+  std::string notify =
+      header(12, 4 << 11 | 0x0400, 1, 0, 0, 0) + kOrigin + std::string("\x00\x06\x00\x01", 4);
   EXPECT_EQ(rcodeOf(udpExchange(open, notify)), 5);
   EXPECT_EQ(rcodeOf(udpExchange(nsd.port(), notify)), 5);
 
@@ -100,7 +104,9 @@ TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
   auto count = [&](const std::string& section, const std::string& name) {
     size_t at = stats.find(section);
     at = stats.find(name, at);
-    return at == std::string::npos ? -1 : atol(stats.c_str() + stats.find_first_of("0123456789", at + name.size()));
+    return at == std::string::npos
+               ? -1
+               : atol(stats.c_str() + stats.find_first_of("0123456789", at + name.size()));
   };
   EXPECT_EQ(count("dns:open", "xfr_served "), 3) << stats;  // two AXFR, one IXFR
   EXPECT_EQ(count("dns:closed", "xfr_refused "), 2) << stats;
@@ -111,26 +117,31 @@ TEST(DnsTransfer, ThousandsOfRecordsOverManyMessages) {
   int port = freeDnsPort();
   Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
              "\nzones = big.example={dir}/big.zone\nallow_transfer = 127.0.0.0/8\n");
-  std::string zone = "$ORIGIN big.example.\n$TTL 300\n@ SOA ns hm 7 86400 3600 604800 60\n@ NS ns\nns A 192.0.2.1\n";
+  std::string zone =
+      "$ORIGIN big.example.\n$TTL 300\n@ SOA ns hm 7 86400 3600 604800 60\n@ NS ns\nns A "
+      "192.0.2.1\n";
   const int n = 6000;
   for (int i = 0; i < n; ++i)
-    zone += "h" + std::to_string(i) + " A 10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
-            std::to_string(i & 255) + "\nh" + std::to_string(i) + " TXT \"record " + std::to_string(i) + "\"\n";
+    zone += "h" + std::to_string(i) + " A 10." + std::to_string(i >> 16) + "." +
+            std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255) + "\nh" +
+            std::to_string(i) + " TXT \"record " + std::to_string(i) + "\"\n";
   writeFile(m.path("big.zone"), zone);
   ASSERT_TRUE(m.start()) << m.log();
   auto out = digAxfr(port, "big.example AXFR");
   auto rrs = sortedRecords(out);
-  EXPECT_EQ(rrs.size(), static_cast<size_t>(2 * n + 2 + 2)) << out.substr(out.size() > 400 ? out.size() - 400 : 0);
+  EXPECT_EQ(rrs.size(), static_cast<size_t>(2 * n + 2 + 2))
+      << out.substr(out.size() > 400 ? out.size() - 400 : 0);
   size_t at = out.find(";; XFR size: ");
   ASSERT_NE(at, std::string::npos) << out.substr(0, 400);
   int recs = 0, msgs = 0;
   sscanf(out.c_str() + at, ";; XFR size: %d records (messages %d", &recs, &msgs);
   EXPECT_EQ(recs, 2 * n + 4);
   EXPECT_GE(msgs, 8);  // about 16 KB each
-  EXPECT_NE(std::find(rrs.begin(), rrs.end(), "h5999.big.example.\t300\tIN\tTXT\t\"record 5999\""), rrs.end());
+  EXPECT_NE(std::find(rrs.begin(), rrs.end(), "h5999.big.example.\t300\tIN\tTXT\t\"record 5999\""),
+            rrs.end());
   // Several transfers at once over separate connections, all complete.
-  std::string many = run("for i in 1 2 3 4; do dig -p " + std::to_string(port) +
-                         " @127.0.0.1 +time=5 big.example AXFR | grep -c 'IN' & done; wait");
+  std::string many = run("for i in 1 2 3 4; do " + digCommand(port, "+time=5 big.example AXFR") +
+                         " | grep -c 'IN' & done; wait");
   std::string each = std::to_string(2 * n + 4) + "\n";
   EXPECT_EQ(many, each + each + each + each);
   EXPECT_EQ(m.stop(), 0) << m.log();
@@ -146,16 +157,16 @@ TEST(DnsTransfer, NsdSecondaryFollowsOurNotify) {
            " 86400 86400 604800 60\n@ NS ns1\nns1 A 192.0.2.53\nwww A 192.0.2.80\n" + extra;
   };
   Nsd nsd(dir + "/nsd", "example.com", dir + "/nsd/secondary.zone",
-          "  request-xfr: 127.0.0.1@" + std::to_string(port) + " NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n");
+          "  request-xfr: 127.0.0.1@" + std::to_string(port) +
+              " NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n");
   Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-             "\nzones = example.com={dir}/example.com.zone\nallow_transfer = 127.0.0.1\nnotify = 127.0.0.1:" +
+             "\nzones = example.com={dir}/example.com.zone\nallow_transfer = 127.0.0.1\nnotify = "
+             "127.0.0.1:" +
              std::to_string(nsd.port()) + "\n");
   writeFile(m.path("example.com.zone"), zone(1, ""));
   ASSERT_TRUE(m.start()) << m.log();
   ASSERT_TRUE(nsd.start(10000)) << nsd.output() << m.log();
-  auto nsdShort = [&](const std::string& q) {
-    return run("dig +short +norec +time=1 +tries=1 -p " + std::to_string(nsd.port()) + " @127.0.0.1 " + q);
-  };
+  auto nsdShort = [&](const std::string& q) { return digShort(nsd.port(), "+time=1 " + q); };
   EXPECT_EQ(nsdShort("www.example.com A"), "192.0.2.80\n");
 
   writeFile(m.path("example.com.zone"), zone(2, "new A 192.0.2.77\n"));
@@ -163,8 +174,8 @@ TEST(DnsTransfer, NsdSecondaryFollowsOurNotify) {
   EXPECT_TRUE(eventually([&] { return nsdShort("new.example.com A") == "192.0.2.77\n"; }, 8000))
       << m.log() << nsd.output();
   EXPECT_NE(nsdShort("example.com SOA").find(" 2 86400"), std::string::npos);
-  EXPECT_TRUE(m.waitForLog("NOTIFY example.com. serial 2 to 127.0.0.1:" + std::to_string(nsd.port()) +
-                           " acknowledged"))
+  EXPECT_TRUE(m.waitForLog(
+      "NOTIFY example.com. serial 2 to 127.0.0.1:" + std::to_string(nsd.port()) + " acknowledged"))
       << m.log();
   // A reload with the same serial notifies nobody again (the announced serial is kept in shm).
   m.signal(SIGHUP);

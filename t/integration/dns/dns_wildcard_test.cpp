@@ -31,18 +31,14 @@ const char* kZone =
     "chain CNAME nothere.e\n"
     "*.e TXT \"from the wildcard\"\n";
 
-std::string dig(int port, const std::string& args) {
-  return run("dig -p " + std::to_string(port) + " @127.0.0.1 +norec +time=2 +tries=1 " + args + " 2>&1");
-}
-
 }  // namespace
 
 TEST(DnsWildcard, AnswersLikeNsd) {
   int port = freeDnsPort();
   Instance m("");
   writeFile(m.path("wild.zone"), kZone);
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = wild.test=" +
-                  m.path("wild.zone") + "\n");
+  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
+                  "\nzones = wild.test=" + m.path("wild.zone") + "\n");
   ASSERT_TRUE(m.start()) << m.log();
 
   // With dig alone: the owner is the query name as asked, AA set.
@@ -58,14 +54,20 @@ TEST(DnsWildcard, AnswersLikeNsd) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
   Nsd nsd(m.dir() + "/nsd", "wild.test", m.path("wild.zone"));
   ASSERT_TRUE(nsd.start()) << "nsd did not answer: " << nsd.output();
-  for (std::string q : {"foo.wild.test A", "FoO.WiLd.TeSt A", "deep.er.wild.test A", "foo.wild.test AAAA",
-                        "foo.wild.test TXT", "foo.wild.test ANY", "x.b.wild.test A", "b.wild.test A",
-                        "a.b.wild.test A", "host.wild.test A", "host.wild.test TXT", "x.host.wild.test A",
-                        "any.c.wild.test A", "any.c.wild.test AAAA", "chain.wild.test TXT", "x.e.wild.test TXT",
-                        "x.sub.wild.test A", "ns.sub.wild.test A", "*.wild.test A", "x.*.wild.test A",
+  for (std::string q : {"foo.wild.test A",      "FoO.WiLd.TeSt A",
+                        "deep.er.wild.test A",  "foo.wild.test AAAA",
+                        "foo.wild.test TXT",    "foo.wild.test ANY",
+                        "x.b.wild.test A",      "b.wild.test A",
+                        "a.b.wild.test A",      "host.wild.test A",
+                        "host.wild.test TXT",   "x.host.wild.test A",
+                        "any.c.wild.test A",    "any.c.wild.test AAAA",
+                        "chain.wild.test TXT",  "x.e.wild.test TXT",
+                        "x.sub.wild.test A",    "ns.sub.wild.test A",
+                        "*.wild.test A",        "x.*.wild.test A",
                         "+tcp foo.wild.test A", "+noedns two.labels.wild.test A"})
     EXPECT_EQ(normalizedDig(port, q), normalizedDig(nsd.port(), q)) << q;
   // NSD with minimal responses leaves out the MX target's address that we add.
-  EXPECT_EQ(normalizedDig(port, "foo.wild.test MX", true), normalizedDig(nsd.port(), "foo.wild.test MX", true));
+  EXPECT_EQ(normalizedDig(port, "foo.wild.test MX", true),
+            normalizedDig(nsd.port(), "foo.wild.test MX", true));
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
