@@ -134,7 +134,7 @@ TEST(CoreProcess, CrashLoopingWorkerIsNotRespawnedAndOthersKeepServing) {
   EXPECT_EQ(countFailures(port, 40, 1500), 0) << m.log();
   // A reload brings a full generation back.
   m.signal(SIGHUP);
-  EXPECT_TRUE(m.waitForLog("generation 2 ready", 5000)) << m.log();
+  EXPECT_TRUE(m.waitForGeneration(2)) << m.log();
   EXPECT_TRUE(m.waitForLog("generation 1 finished", 5000)) << m.log();
   EXPECT_TRUE(waitForWorkers(m, 2, {survivor}, 2000)) << m.log();
   EXPECT_EQ(countFailures(port, 20, 1500), 0) << m.log();
@@ -203,7 +203,7 @@ TEST(CoreProcess, SignalOptionUsesThePidfile) {
   int rc = -1;
   std::string out = run(manifoldCommand("-s reload -c " + m.configPath()), &rc);
   EXPECT_EQ(rc, 0) << out;
-  EXPECT_TRUE(m.waitForLog("generation 2 ready", 5000)) << m.log();
+  EXPECT_TRUE(m.waitForGeneration(2)) << m.log();
   EXPECT_EQ(countFailures(port, 5), 0);
   out = run(manifoldCommand("-s quit -c " + m.configPath()), &rc);
   EXPECT_EQ(rc, 0) << out;
@@ -329,7 +329,7 @@ TEST(CoreProcess, Usr1ReopensTheErrorLog) {
   auto oldWorkers = m.workerPids();
   sleepMs(200);  // let the workers handle their 'L' too
   m.signal(SIGHUP);
-  ASSERT_TRUE(m.waitForLog("generation 2 ready", 5000)) << readFile(logPath + ".1");
+  ASSERT_TRUE(m.waitForGeneration(2)) << readFile(logPath + ".1");
   // The new file holds the master's reload lines and the old workers' drain lines.
   EXPECT_TRUE(m.waitForLog("reloading configuration", 1000)) << m.log();
   std::string masterTag = std::to_string(m.pid()) + "#master";

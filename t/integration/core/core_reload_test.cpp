@@ -57,7 +57,7 @@ TEST(CoreReload, HupUnderKeepAliveLoadLosesNoRequest) {
   int status = wrk.wait(15000);
   ASSERT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   std::string report = readFile(output);
-  EXPECT_TRUE(m.waitForLog("generation 4 ready", 5000)) << m.log();
+  EXPECT_TRUE(m.waitForGeneration(4)) << m.log();
   std::smatch match;
   ASSERT_TRUE(std::regex_search(report, match, std::regex(R"((\d+) requests in)"))) << report;
   EXPECT_GT(std::stoll(match[1]), 1000) << report;
@@ -95,7 +95,7 @@ TEST(CoreReload, BrokenConfigIsRefusedAndTheOldOneKeepsServing) {
   // Fixed: the next reload goes through.
   m.rewriteConfig(services);
   m.signal(SIGHUP);
-  EXPECT_TRUE(m.waitForLog("generation 2 ready", 5000)) << m.log();
+  EXPECT_TRUE(m.waitForGeneration(2)) << m.log();
   EXPECT_EQ(countFailures(port, 10), 0);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
@@ -109,14 +109,14 @@ TEST(CoreReload, ReloadAddsAndRemovesListenAddresses) {
   // Add a second site on a new port.
   m.rewriteConfig(httpSite(portA, "a") + httpSite(portB, "b"));
   m.signal(SIGHUP);
-  ASSERT_TRUE(m.waitForLog("generation 2 ready", 5000)) << m.log();
+  ASSERT_TRUE(m.waitForGeneration(2)) << m.log();
   EXPECT_EQ(countFailures(portB, 10), 0) << m.log();
   EXPECT_EQ(countFailures(portA, 10), 0) << m.log();
   ASSERT_TRUE(m.waitForLog("generation 1 finished", 5000)) << m.log();
   // Remove the first one: once generation 2 is gone, its port refuses connections.
   m.rewriteConfig(httpSite(portB, "b"));
   m.signal(SIGHUP);
-  ASSERT_TRUE(m.waitForLog("generation 3 ready", 5000)) << m.log();
+  ASSERT_TRUE(m.waitForGeneration(3)) << m.log();
   ASSERT_TRUE(m.waitForLog("generation 2 finished", 5000)) << m.log();
   EXPECT_TRUE(connectionRefused(portA)) << "port " << portA << " must be closed\n" << m.log();
   EXPECT_EQ(countFailures(portB, 10), 0) << m.log();
@@ -132,7 +132,7 @@ TEST(CoreReload, CountersSurviveAReloadWithUnchangedServices) {
   ASSERT_TRUE(m.start()) << m.log();
   ASSERT_EQ(countFailures(port, 50), 0);
   m.signal(SIGHUP);
-  ASSERT_TRUE(m.waitForLog("generation 2 ready", 5000)) << m.log();
+  ASSERT_TRUE(m.waitForGeneration(2)) << m.log();
   auto response = curl(statusPort, "/metrics.json");
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_GE(jsonCounter(response.body, "http:www", "requests"), 50) << response.body;

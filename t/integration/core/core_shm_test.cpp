@@ -71,7 +71,7 @@ TEST(CoreShm, ToolListsWorkersAndCountersMove) {
   EXPECT_GE(jsonCounter(after, "http:www", "responses_2xx"), 20) << after;
   // After a reload the tool follows the new generation's workers.
   m.signal(SIGHUP);
-  ASSERT_TRUE(m.waitForLog("generation 2 ready", 5000)) << m.log();
+  ASSERT_TRUE(m.waitForGeneration(2)) << m.log();
   ASSERT_TRUE(m.waitForLog("generation 1 finished", 5000)) << m.log();
   std::string reloaded = shmJson(m, &rc);
   pids = m.workerPids();

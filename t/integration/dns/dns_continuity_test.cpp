@@ -56,7 +56,7 @@ TEST(DnsContinuity, HupUnderLoadLosesNoQuery) {
     EXPECT_GT(sent, 10000) << report;
     EXPECT_EQ(lost, 0) << mode << "\n" << report << m.log();
   }
-  EXPECT_TRUE(m.waitForLog("generation 7 ready", 5000)) << m.log();
+  EXPECT_TRUE(m.waitForGeneration(7)) << m.log();
   EXPECT_EQ(m.log().find("[error]"), std::string::npos) << m.log();
   EXPECT_EQ(m.stop(), 0) << m.log();
 }

@@ -179,7 +179,7 @@ TEST(DnsTransfer, NsdSecondaryFollowsOurNotify) {
       << m.log();
   // A reload with the same serial notifies nobody again (the announced serial is kept in shm).
   m.signal(SIGHUP);
-  ASSERT_TRUE(m.waitForLog("generation 3 ready", 5000)) << m.log();
+  ASSERT_TRUE(m.waitForGeneration(3)) << m.log();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   std::string log = m.log();
   size_t notifies = 0;

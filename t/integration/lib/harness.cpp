@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,9 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "shm/segment.hpp"
+#include "shm/stats.hpp"
 
 namespace manifold::testing {
 
@@ -43,6 +47,39 @@ int freePort(bool udp) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+int freePortAnyProtocol() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int port = freePort(true);
+    bool ok = true;
+    for (int family : {AF_INET, AF_INET6}) {
+      for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+        int fd = socket(family, type, 0);
+        sockaddr_storage ss{};
+        socklen_t len;
+        if (family == AF_INET) {
+          auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+          a->sin_family = AF_INET;
+          a->sin_port = htons(static_cast<uint16_t>(port));
+          a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          len = sizeof *a;
+        } else {
+          auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+          a->sin6_family = AF_INET6;
+          a->sin6_port = htons(static_cast<uint16_t>(port));
+          a->sin6_addr = in6addr_loopback;
+          len = sizeof *a;
+        }
+        // A host without IPv6 loopback cannot collide there.
+        if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EADDRNOTAVAIL)
+          ok = false;
+        close(fd);
+      }
+    }
+    if (ok) return port;
+  }
+  return freePort(true);
 }
 
 std::string makeTempDir() {
@@ -126,8 +163,8 @@ std::string HttpResponse::header(const std::string& name) const {
 }
 
 HttpResponse curl(int port, const std::string& path, const std::string& extraArgs) {
-  std::string command = "curl -s -i --max-time 10 " + extraArgs + " 'http://127.0.0.1:" +
-                        std::to_string(port) + path + "'";
+  std::string command = "curl -s -i --max-time 10 " + extraArgs +
+                        " 'http://127.0.0.1:" + std::to_string(port) + path + "'";
   std::string raw = run(command);
   HttpResponse response;
   // Skip interim 1xx heads.
@@ -174,12 +211,31 @@ Instance::~Instance() {
   run("rm -rf " + dir_);
 }
 
-std::string Instance::render(const std::string& services, const std::string& masterExtra) const {
-  std::string config = "[master]\nworkers = " + std::to_string(workers_) + "\npidfile = " + dir_ +
-                       "/manifold.pid\nshm_name = " + shmName_ + "\nshm_size = 512M\nerror_log = " +
-                       logPath_ + "\nlog_level = info\nshutdown_timeout = 10s\n" + masterExtra +
-                       "\n" + services;
-  return replaceAll(config, "{dir}", dir_);
+std::string Instance::render(const std::string& services, const std::string& masterExtra) {
+  services_ = services;
+  masterExtra_ = masterExtra;
+  std::string config =
+      "[master]\nworkers = " + std::to_string(workers_) + "\npidfile = " + dir_ +
+      "/manifold.pid\nshm_name = " + shmName_ + "\nshm_size = 512M\nerror_log = " + logPath_ +
+      "\nlog_level = info\nshutdown_timeout = 10s\n" + masterExtra + "\n" + services;
+  config = replaceAll(config, "{dir}", dir_);
+  const std::string open = "{port:";
+  for (size_t at = config.find(open); at != std::string::npos; at = config.find(open, at)) {
+    size_t end = config.find('}', at);
+    if (end == std::string::npos) break;
+    std::string name = config.substr(at + open.size(), end - at - open.size());
+    int& port = ports_[name];
+    if (port == 0) port = freePortAnyProtocol();
+    std::string text = std::to_string(port);
+    config.replace(at, end + 1 - at, text);
+    at += text.size();
+  }
+  return config;
+}
+
+int Instance::port(const std::string& name) const {
+  auto it = ports_.find(name);
+  return it == ports_.end() ? 0 : it->second;
 }
 
 void Instance::rewriteConfig(const std::string& services, const std::string& masterExtra) {
@@ -188,6 +244,20 @@ void Instance::rewriteConfig(const std::string& services, const std::string& mas
 }
 
 bool Instance::start(int waitMs) {
+  for (int attempt = 1;; ++attempt) {
+    if (launchAndWait(waitMs)) return true;
+    // Only a port picked for {port:NAME} that someone took meanwhile is worth another try.
+    if (pid_ > 0 || ports_.empty() || attempt == 5 ||
+        log().find("Address already in use") == std::string::npos)
+      return false;
+    for (auto& [name, port] : ports_) port = freePortAnyProtocol();
+    rewriteConfig(services_, masterExtra_);
+    writeFile(logPath_, "");
+  }
+}
+
+bool Instance::launchAndWait(int waitMs) {
+  segment_.reset();  // a previous run's segment is gone
   pid_ = fork();
   if (pid_ == 0) {
     int null = open("/dev/null", O_RDWR);
@@ -197,17 +267,51 @@ bool Instance::start(int waitMs) {
     execl(bin.c_str(), "manifold", "-c", configPath_.c_str(), nullptr);
     _exit(127);
   }
-  return waitForLog("generation 1 ready", waitMs);
+  return waitForGeneration(1, waitMs);
+}
+
+unsigned Instance::readyWorkers(uint64_t generation) {
+  if (!segment_) {
+    try {
+      segment_ = shm::Segment::attach(shmName_, true);
+    } catch (const std::exception&) {
+      return 0;  // not created (or not sized) yet
+    }
+  }
+  if (segment_->header().masterPid.load() != pid_) {  // a killed master's leftover: not ours
+    segment_.reset();
+    return 0;
+  }
+  const auto* stats = shm::StatsRegion::at(segment_->findRegion("stats"));
+  if (!stats) return 0;
+  unsigned ready = 0;
+  for (unsigned slot = 0; slot < stats->slotCount(); ++slot) {
+    const shm::WorkerInfo info = stats->readWorker(slot);
+    if (info.generation == generation && info.state == shm::kWorkerReady) ++ready;
+  }
+  return ready;
+}
+
+bool Instance::waitForGeneration(uint64_t number, int waitMs) {
+  return waitUntil([&] { return readyWorkers(number) >= workers_; }, waitMs);
 }
 
 bool Instance::waitForLog(const std::string& needle, int waitMs, size_t occurrences) {
+  return waitUntil(
+      [&] {
+        std::string text = log();
+        size_t count = 0;
+        for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+          ++count;
+        return count >= occurrences;
+      },
+      waitMs);
+}
+
+bool Instance::waitUntil(const std::function<bool()>& done, int waitMs) {
   double deadline = nowMs() + waitMs;
   while (nowMs() < deadline) {
-    std::string text = log();
-    size_t count = 0;
-    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-      ++count;
-    if (count >= occurrences) return true;
+    if (done()) return true;
     int status;
     if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
@@ -243,8 +347,8 @@ int Instance::stop(int waitMs) {
 std::vector<pid_t> Instance::workerPids() const {
   std::vector<pid_t> pids;
   if (pid_ <= 0) return pids;
-  std::string children = readFile("/proc/" + std::to_string(pid_) + "/task/" +
-                                  std::to_string(pid_) + "/children");
+  std::string children =
+      readFile("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/children");
   std::istringstream in(children);
   pid_t child;
   while (in >> child) pids.push_back(child);

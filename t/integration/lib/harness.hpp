@@ -6,14 +6,25 @@
 #include <sys/types.h>
 
 #include <chrono>
-
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+namespace manifold::shm {
+class Segment;
+}
+
 namespace manifold::testing {
 
-// A port that was free a moment ago (bound to port 0 and released).
+// A port that was free a moment ago (bound to port 0 and released). It can be taken by someone
+// else before the server binds it: prefer {port:NAME} in an Instance's config, which is re-picked
+// when the master fails to bind. freePort stays for ports a test needs before any Instance exists.
 int freePort(bool udp = false);
+// Like freePort, but free for TCP and UDP on 127.0.0.1 and ::1 at once (any service fits it).
+int freePortAnyProtocol();
 std::string makeTempDir();
 void writeFile(const std::string& path, const std::string& content);
 std::string readFile(const std::string& path);
@@ -39,14 +50,21 @@ HttpResponse curl(int port, const std::string& path, const std::string& extraArg
 class Instance {
  public:
   // `services`: the service sections (and anything else) appended after a generated [master]
-  // section; `masterExtra` lines go inside [master]. Paths in `services` may use {dir}.
+  // section; `masterExtra` lines go inside [master]. Both may use {dir} (the instance's temp
+  // directory) and {port:NAME}: a free port picked for NAME, the same in every rewriteConfig,
+  // re-picked if the master cannot bind it; read it back with port("NAME") after start().
   Instance(const std::string& services, const std::string& masterExtra = "", unsigned workers = 2);
   ~Instance();
   Instance(const Instance&) = delete;
 
-  bool start(int waitMs = 5000);      // true once the master reports generation 1 ready
+  // True once every worker of generation 1 is ready (read from the shm worker table). When the
+  // master exits because a {port:NAME} was taken meanwhile, new ports are picked and it retries.
+  bool start(int waitMs = 5000);
+  int port(const std::string& name) const;  // the port {port:NAME} stands for; 0 if unknown
+  // True once every worker of generation `number` (1 = first start, +1 per reload) is ready.
+  bool waitForGeneration(uint64_t number, int waitMs = 5000);
   bool waitForLog(const std::string& needle, int waitMs = 5000, size_t occurrences = 1);
-  int stop(int waitMs = 10000);        // QUIT, wait; TERM then KILL if needed; returns exit status
+  int stop(int waitMs = 10000);  // QUIT, wait; TERM then KILL if needed; returns exit status
   void signal(int sig);
   void rewriteConfig(const std::string& services, const std::string& masterExtra = "");
   std::vector<pid_t> workerPids() const;  // live children of the master
@@ -58,7 +76,14 @@ class Instance {
   std::string path(const std::string& relative) const { return dir_ + "/" + relative; }
 
  private:
-  std::string render(const std::string& services, const std::string& masterExtra) const;
+  std::string render(const std::string& services, const std::string& masterExtra);
+  bool launchAndWait(int waitMs);
+  bool waitUntil(const std::function<bool()>& done, int waitMs);  // false if the master exits
+  unsigned readyWorkers(uint64_t generation);
+
+  std::string services_, masterExtra_;  // as last given, for re-rendering with new ports
+  std::map<std::string, int> ports_;
+  std::unique_ptr<shm::Segment> segment_;  // read-only attachment, made once the master created it
   std::string dir_;
   std::string configPath_;
   std::string logPath_;

@@ -635,7 +635,7 @@ TEST(Tracker, HupUnderLoadLosesNoRequest) {
   EXPECT_GT(std::stoll(r[1]), 1000) << report;
   EXPECT_EQ(r[2], "0") << report;
   EXPECT_EQ(r[3], "0") << report << m.log();
-  EXPECT_TRUE(m.waitForLog("generation 4 ready", 5000)) << m.log();
+  EXPECT_TRUE(m.waitForGeneration(4)) << m.log();
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
