@@ -87,10 +87,10 @@ TEST(CoreProcess, ConfiguredNumberOfWorkersAppearAsChildren) {
 }
 
 TEST(CoreProcess, KilledWorkerIsRespawnedAndServiceContinues) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   auto before = m.workerPids();
   ASSERT_EQ(before.size(), 2u);
   pid_t victim = before[0];
@@ -106,10 +106,10 @@ TEST(CoreProcess, KilledWorkerIsRespawnedAndServiceContinues) {
 }
 
 TEST(CoreProcess, CrashLoopingWorkerIsNotRespawnedAndOthersKeepServing) {
-  int port = freePort();
-  Instance m(httpSite(port), "crash_loop_limit = 3\ncrash_loop_window = 10s\n", 2);
+  Instance m(httpSite(), "crash_loop_limit = 3\ncrash_loop_window = 10s\n", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   pid_t survivor = lastPidOfIndex(m.log(), 1);
   for (int death = 1; death <= 3; ++death) {
     pid_t victim = lastPidOfIndex(m.log(), 0);
@@ -147,10 +147,13 @@ TEST(CoreProcess, ConfigTestAcceptsAGoodFile) {
   int port = freePort();
   std::string good = dir + "/good.ini";
   writeFile(good,
-            "[master]\nworkers = 2\npidfile = " + dir + "/m.pid\nshm_size = 64M\n"
-            "shutdown_timeout = 5s\n\n[http:a]\nlisten = 127.0.0.1:" + std::to_string(port) +
-                "\nroot = " + dir + "/www\n\n"
-                "[http:b]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = " + dir +
+            "[master]\nworkers = 2\npidfile = " + dir +
+                "/m.pid\nshm_size = 64M\n"
+                "shutdown_timeout = 5s\n\n[http:a]\nlisten = 127.0.0.1:" +
+                std::to_string(port) + "\nroot = " + dir +
+                "/www\n\n"
+                "[http:b]\nlisten = 127.0.0.1:" +
+                std::to_string(port) + "\nroot = " + dir +
                 "/www\n");  // two virtual hosts on the same address
   int rc = -1;
   std::string out = run(manifoldCommand("-t -c " + good), &rc);
@@ -187,18 +190,19 @@ TEST(CoreProcess, ConfigTestRejectsBadFilesWithFileLineKeyAndWhy) {
     int rc = -1;
     std::string out = run(manifoldCommand("-t -c " + file), &rc);
     EXPECT_EQ(rc, 1) << out;
-    EXPECT_TRUE(std::regex_search(out, std::regex(c.expect))) << "expected /" << c.expect
-                                                               << "/ in:\n" << out;
+    EXPECT_TRUE(std::regex_search(out, std::regex(c.expect)))
+        << "expected /" << c.expect << "/ in:\n"
+        << out;
     EXPECT_EQ(out.find("test is successful"), std::string::npos) << out;
   }
   run("rm -rf " + dir);
 }
 
 TEST(CoreProcess, SignalOptionUsesThePidfile) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 1);
+  Instance m(httpSite(), "", 1);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   ASSERT_EQ(readFile(m.path("manifold.pid")), std::to_string(m.pid()) + "\n");
   int rc = -1;
   std::string out = run(manifoldCommand("-s reload -c " + m.configPath()), &rc);
@@ -217,10 +221,10 @@ TEST(CoreProcess, SignalOptionUsesThePidfile) {
 }
 
 TEST(CoreProcess, SecondInstanceWithTheSamePidfileRefusesToStart) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 1);
+  Instance m(httpSite(), "", 1);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   Background second(binPath("manifold") + " -c " + m.configPath());
   int status = second.wait(5000);
   ASSERT_NE(status, -1) << "the second instance did not exit\n" << m.log();
@@ -235,12 +239,12 @@ TEST(CoreProcess, SecondInstanceWithTheSamePidfileRefusesToStart) {
 }
 
 TEST(CoreProcess, GarbageShmSegmentIsReplacedAsStale) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 1);
+  Instance m(httpSite(), "", 1);
   makeSite(m);
   std::string shmPath = "/dev/shm/manifold." + m.shmName();
   writeFile(shmPath, "this is not a manifold segment");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   EXPECT_NE(m.log().find("stale"), std::string::npos) << m.log();
   EXPECT_EQ(countFailures(port, 5), 0);
   EXPECT_EQ(m.stop(), 0) << m.log();
@@ -258,7 +262,7 @@ TEST(CoreProcess, SegmentLeftByAKilledMasterIsReplacedAsStale) {
   ASSERT_EQ(workers.size(), 2u);
   m.signal(SIGKILL);
   for (pid_t pid : workers) kill(pid, SIGKILL);
-  m.stop();  // reaps the killed master
+  m.stop();                    // reaps the killed master
   for (pid_t pid : workers) {  // wait until they are gone (reparented, reaped by init)
     for (int i = 0; i < 200 && kill(pid, 0) == 0; ++i) sleepMs(10);
   }
@@ -272,28 +276,29 @@ TEST(CoreProcess, SegmentLeftByAKilledMasterIsReplacedAsStale) {
 }
 
 TEST(CoreProcess, CleanStopRemovesShmAndPidfile) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   auto workers = m.workerPids();
   EXPECT_TRUE(fileExists("/dev/shm/manifold." + m.shmName()));
   EXPECT_TRUE(fileExists(m.path("manifold.pid")));
   EXPECT_EQ(m.stop(), 0) << m.log();
   EXPECT_FALSE(fileExists("/dev/shm/manifold." + m.shmName()));
   EXPECT_FALSE(fileExists(m.path("manifold.pid")));
-  for (pid_t pid : workers) EXPECT_NE(kill(pid, 0), 0) << "worker " << pid << " outlived the master";
+  for (pid_t pid : workers)
+    EXPECT_NE(kill(pid, 0), 0) << "worker " << pid << " outlived the master";
   EXPECT_EQ(getStatus(port), 0) << "nothing may listen after a stop";
 }
 
 TEST(CoreProcess, TermIsAFastStopEvenWithADownloadInFlight) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   makeSite(m);
   run("truncate -s 64M " + m.path("www/big"));
   ASSERT_TRUE(m.start()) << m.log();
-  Background download("curl -s -o /dev/null --limit-rate 1M http://127.0.0.1:" +
-                      std::to_string(port) + "/big");
+  const int port = m.port("www");
+  Background download(
+      "curl -s -o /dev/null --limit-rate 1M http://127.0.0.1:" + std::to_string(port) + "/big");
   sleepMs(500);
   ASSERT_EQ(download.wait(0), -1) << "the download must still be in flight";
   auto start = Clock::now();
@@ -315,15 +320,15 @@ TEST(CoreProcess, TermIsAFastStopEvenWithADownloadInFlight) {
 }
 
 TEST(CoreProcess, Usr1ReopensTheErrorLog) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
   std::string logPath = m.path("error.log");
   ASSERT_EQ(rename(logPath.c_str(), (logPath + ".1").c_str()), 0);
   m.signal(SIGUSR1);
   // The master writes "reopening logs" to the old file, then opens the new one.
-  for (int i = 0; i < 200 && readFile(logPath + ".1").find("reopening logs") == std::string::npos; ++i)
+  for (int i = 0; i < 200 && readFile(logPath + ".1").find("reopening logs") == std::string::npos;
+       ++i)
     sleepMs(10);
   ASSERT_NE(readFile(logPath + ".1").find("reopening logs"), std::string::npos);
   auto oldWorkers = m.workerPids();
@@ -336,7 +341,8 @@ TEST(CoreProcess, Usr1ReopensTheErrorLog) {
   EXPECT_NE(m.log().find(masterTag), std::string::npos) << m.log();
   for (pid_t pid : oldWorkers)
     EXPECT_TRUE(m.waitForLog(std::to_string(pid) + "#worker", 3000))
-        << "old worker " << pid << " kept writing to the renamed file\n" << m.log();
+        << "old worker " << pid << " kept writing to the renamed file\n"
+        << m.log();
   EXPECT_EQ(readFile(logPath + ".1").find("reloading configuration"), std::string::npos);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }

@@ -13,8 +13,8 @@ using namespace manifold::testing;
 TEST(CoreRapidReload, BackToBackHupsEndOnTheNewestConfig) {
   int port = freePort();
   auto site = [&](const std::string& index) {
-    return "[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = {dir}/www\nindex = " +
-           index + "\n";
+    return "[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) +
+           "\nroot = {dir}/www\nindex = " + index + "\n";
   };
   Instance m(site("one.html"));
   run("mkdir -p " + m.path("www"));

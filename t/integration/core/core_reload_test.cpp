@@ -1,16 +1,16 @@
 // Tier: end-to-end, reload and graceful stop — HUP under keep-alive load loses no request, a
 // broken config keeps the old one serving, listen addresses added/removed by a reload, counters
 // kept across a reload, QUIT drains in-flight downloads, shutdown_timeout bounds the drain.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <cerrno>
 
 #include <algorithm>
+#include <cerrno>
 #include <regex>
 #include <string>
 #include <vector>
@@ -35,9 +35,8 @@ void setShutdownTimeout(const Instance& m, const std::string& value) {
 // True if a TCP connect to 127.0.0.1:port is refused (nothing listens).
 bool connectionRefused(int port) {
   int rc = -1;
-  std::string out = run("curl -s -o /dev/null --max-time 2 http://127.0.0.1:" +
-                            std::to_string(port) + "/file",
-                        &rc);
+  std::string out = run(
+      "curl -s -o /dev/null --max-time 2 http://127.0.0.1:" + std::to_string(port) + "/file", &rc);
   return rc == 7;  // curl: "Failed to connect to host"
 }
 
@@ -46,10 +45,10 @@ bool connectionRefused(int port) {
 // The key reload test: a keep-alive load generator must not see a single error or non-2xx
 // response while the configuration is reloaded three times under it.
 TEST(CoreReload, HupUnderKeepAliveLoadLosesNoRequest) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   std::string output = m.path("wrk.out");
   Background wrk("wrk -t2 -c20 -d6s --latency http://127.0.0.1:" + std::to_string(port) + "/file",
                  output);
@@ -61,8 +60,9 @@ TEST(CoreReload, HupUnderKeepAliveLoadLosesNoRequest) {
   std::smatch match;
   ASSERT_TRUE(std::regex_search(report, match, std::regex(R"((\d+) requests in)"))) << report;
   EXPECT_GT(std::stoll(match[1]), 1000) << report;
-  if (std::regex_search(report, match,
-                        std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))"))) {
+  if (std::regex_search(
+          report, match,
+          std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))"))) {
     for (int i = 1; i <= 4; ++i) EXPECT_EQ(match[i], "0") << report << m.log();
   }
   EXPECT_EQ(report.find("Non-2xx or 3xx responses"), std::string::npos) << report;
@@ -72,18 +72,19 @@ TEST(CoreReload, HupUnderKeepAliveLoadLosesNoRequest) {
 }
 
 TEST(CoreReload, BrokenConfigIsRefusedAndTheOldOneKeepsServing) {
-  int port = freePort();
-  std::string services = httpSite(port);
+  std::string services = httpSite();
   Instance m(services, "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   auto workers = m.workerPids();
   ASSERT_EQ(workers.size(), 2u);
   m.rewriteConfig(services + "no_such_key = 1\n");
   m.signal(SIGHUP);
   ASSERT_TRUE(m.waitForLog("reload refused", 3000)) << m.log();
   std::string log = m.log();
-  EXPECT_TRUE(std::regex_search(log, std::regex(R"(reload refused.*manifold\.ini:\d+: no_such_key)")))
+  EXPECT_TRUE(
+      std::regex_search(log, std::regex(R"(reload refused.*manifold\.ini:\d+: no_such_key)")))
       << log;
   sleepMs(200);
   auto after = m.workerPids();
@@ -125,8 +126,8 @@ TEST(CoreReload, ReloadAddsAndRemovesListenAddresses) {
 
 TEST(CoreReload, CountersSurviveAReloadWithUnchangedServices) {
   int port = freePort(), statusPort = freePort();
-  std::string services = httpSite(port) + "\n[status:m]\nlisten = 127.0.0.1:" +
-                         std::to_string(statusPort) + "\n";
+  std::string services =
+      httpSite(port) + "\n[status:m]\nlisten = 127.0.0.1:" + std::to_string(statusPort) + "\n";
   Instance m(services, "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
@@ -141,16 +142,17 @@ TEST(CoreReload, CountersSurviveAReloadWithUnchangedServices) {
 }
 
 TEST(CoreReload, QuitDrainsAnInFlightDownload) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   makeSite(m);
   const long long size = 64ll << 20;
   run("truncate -s " + std::to_string(size) + " " + m.path("www/big"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   std::string output = m.path("curl.out");
-  Background download("curl -s -o /dev/null -w '%{size_download}' --limit-rate 20M http://127.0.0.1:" +
-                          std::to_string(port) + "/big",
-                      output);
+  Background download(
+      "curl -s -o /dev/null -w '%{size_download}' --limit-rate 20M http://127.0.0.1:" +
+          std::to_string(port) + "/big",
+      output);
   sleepMs(400);
   ASSERT_TRUE(download.running());
   auto start = Clock::now();
@@ -176,13 +178,13 @@ TEST(CoreReload, QuitDrainsAnInFlightDownload) {
 // cut: loopback socket buffers hold megabytes that it would keep reading for seconds after the
 // worker is gone), then, once the master has exited, drains what is left as fast as it can.
 TEST(CoreReload, ShutdownTimeoutCutsOffASlowDownload) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   setShutdownTimeout(m, "1s");
   makeSite(m);
   const long long size = 64ll << 20;
   run("truncate -s " + std::to_string(size) + " " + m.path("www/big"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   int small = 32 * 1024;
@@ -200,7 +202,8 @@ TEST(CoreReload, ShutdownTimeoutCutsOffASlowDownload) {
   auto readSome = [&](int flags) {
     ssize_t n = recv(fd, buffer.data(), buffer.size(), flags);
     if (n > 0) received += n;
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) ended = true;
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      ended = true;
   };
   auto start = Clock::now();
   bool quitSent = false, masterGone = false;

@@ -51,10 +51,10 @@ std::vector<pid_t> jsonWorkerPids(const std::string& json) {
 
 TEST(CoreShm, ToolListsWorkersAndCountersMove) {
   ASSERT_TRUE(haveShmTool()) << "bin/manifold-shm is not built (make all)";
-  int port = freePort();
-  Instance m(httpSite(port), "", 3);
+  Instance m(httpSite(), "", 3);
   makeSiteWithFiles(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   int rc = -1;
   std::string before = shmJson(m, &rc);
   ASSERT_EQ(rc, 0) << before;
@@ -94,17 +94,19 @@ TEST(CoreShm, ToolFailsClearlyForAnUnknownInstance) {
 // land while one holds a stripe lock. The others must carry on (robust locks), and so must the
 // respawned worker.
 TEST(CoreShm, WorkerKilledUnderTrafficDoesNotWedgeTheOthers) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   makeSiteWithFiles(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   std::string script = m.path("paths.lua");
   writeFile(script,
             "counter = 0\n"
             "request = function()\n"
             "  counter = counter + 1\n"
-            "  return wrk.format(\"GET\", \"/f\" .. (counter % " + std::to_string(kFiles) + "))\n"
-            "end\n");
+            "  return wrk.format(\"GET\", \"/f\" .. (counter % " +
+                std::to_string(kFiles) +
+                "))\n"
+                "end\n");
   std::vector<pid_t> killed;
   {
     Background load("wrk -t2 -c16 -d4s -s " + script + " http://127.0.0.1:" + std::to_string(port) +

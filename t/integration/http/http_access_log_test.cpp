@@ -30,27 +30,35 @@ std::vector<std::string> waitForLines(const std::string& path, size_t count, int
     sleepMs(50);
   }
 }
-const char* kStamp = "\\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\\]";
+const char* kStamp =
+    "\\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\\]";
 }  // namespace
 
 TEST(HttpAccessLog, WritesCombinedFormatLines) {
-  int port = freePort();
-  Instance m(httpSection("www", port, "{dir}/www",
+  Instance m(httpSection("www", "{dir}/www",
                          "access_log = {dir}/access.log\nwebdav = on\ncreate_full_put_path = on"));
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/hello.txt"), "hello\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   auto start = Clock::now();
-  EXPECT_EQ(curl(port, "/hello.txt?x=1", "-A 'TestAgent/1.0' -e 'http://ref.example/page'").status, 200);
+  EXPECT_EQ(curl(port, "/hello.txt?x=1", "-A 'TestAgent/1.0' -e 'http://ref.example/page'").status,
+            200);
   EXPECT_EQ(curl(port, "/missing", "-A 'Quote\"Agent'").status, 404);
   EXPECT_EQ(one(port, "HEAD /hello.txt HTTP/1.0\r\n\r\n", true).status, 200);
   EXPECT_EQ(one(port, "GARBAGE\r\n\r\n").status, 400);
   // An upload: the body replaces the head in the input buffer before the line is logged.
   writeFile(m.path("upload.bin"), pattern(200000, 4));
-  EXPECT_EQ(curl(port, "/up/loaded.bin", "-T " + m.path("upload.bin") + " -A 'Uploader/2.0' -e 'http://ref.example/up'").status, 201);
+  EXPECT_EQ(curl(port, "/up/loaded.bin",
+                 "-T " + m.path("upload.bin") + " -A 'Uploader/2.0' -e 'http://ref.example/up'")
+                .status,
+            201);
   // A bad request after a good one on the same connection logs no stale fields.
   RawClient client(port);
-  EXPECT_EQ(client.exchange(get("/hello.txt", "User-Agent: Keeper/1.0\r\nReferer: http://keep/\r\n")).status, 200);
+  EXPECT_EQ(
+      client.exchange(get("/hello.txt", "User-Agent: Keeper/1.0\r\nReferer: http://keep/\r\n"))
+          .status,
+      200);
   client.send("BAD\x01\r\n\r\n");
   Reply bad;
   EXPECT_TRUE(client.read(bad));
@@ -63,7 +71,8 @@ TEST(HttpAccessLog, WritesCombinedFormatLines) {
   });
   std::string stamp = kStamp;
   for (int i : {0, 1}) {  // the two bad requests, without request line, referer or agent
-    EXPECT_TRUE(std::regex_match(lines[i], std::regex("127\\.0\\.0\\.1 - - " + stamp + " \"\" 400 [0-9]+ \"-\" \"-\"")))
+    EXPECT_TRUE(std::regex_match(
+        lines[i], std::regex("127\\.0\\.0\\.1 - - " + stamp + " \"\" 400 [0-9]+ \"-\" \"-\"")))
         << lines[i];
   }
   lines.erase(lines.begin());
@@ -76,26 +85,28 @@ TEST(HttpAccessLog, WritesCombinedFormatLines) {
                                                     " \"PUT /up/loaded.bin HTTP/1.1\" 201 0 "
                                                     "\"http://ref.example/up\" \"Uploader/2.0\"")))
       << lines[4];
-  EXPECT_TRUE(std::regex_match(lines[1], std::regex("127\\.0\\.0\\.1 - - " + stamp +
-                                                    " \"GET /hello.txt\\?x=1 HTTP/1.1\" 200 6 "
-                                                    "\"http://ref.example/page\" \"TestAgent/1.0\"")))
+  EXPECT_TRUE(
+      std::regex_match(lines[1], std::regex("127\\.0\\.0\\.1 - - " + stamp +
+                                            " \"GET /hello.txt\\?x=1 HTTP/1.1\" 200 6 "
+                                            "\"http://ref.example/page\" \"TestAgent/1.0\"")))
       << lines[1];
   EXPECT_TRUE(std::regex_match(lines[2], std::regex("127\\.0\\.0\\.1 - - " + stamp +
                                                     " \"GET /missing HTTP/1.1\" 404 [0-9]+ \"-\" "
                                                     "\"Quote\\\\x22Agent\"")))
       << lines[2];
-  EXPECT_TRUE(std::regex_match(lines[3], std::regex("127\\.0\\.0\\.1 - - " + stamp +
-                                                    " \"HEAD /hello.txt HTTP/1.0\" 200 0 \"-\" \"-\"")))
+  EXPECT_TRUE(
+      std::regex_match(lines[3], std::regex("127\\.0\\.0\\.1 - - " + stamp +
+                                            " \"HEAD /hello.txt HTTP/1.0\" 200 0 \"-\" \"-\"")))
       << lines[3];
 }
 
 TEST(HttpAccessLog, Usr1ReopensTheLog) {
-  int port = freePort();
-  Instance m(httpSection("www", port, "{dir}/www", "access_log = {dir}/access.log"));
+  Instance m(httpSection("www", "{dir}/www", "access_log = {dir}/access.log"));
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/before.txt"), "before\n");
   writeFile(m.path("www/after.txt"), "after\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   for (int i = 0; i < 4; ++i) ASSERT_EQ(one(port, getClose("/before.txt")).status, 200);
   ASSERT_EQ(waitForLines(m.path("access.log"), 4).size(), 4u);
   ASSERT_EQ(rename(m.path("access.log").c_str(), m.path("access.log.1").c_str()), 0);
@@ -108,7 +119,8 @@ TEST(HttpAccessLog, Usr1ReopensTheLog) {
   for (int i = 0; i < 6; ++i) ASSERT_EQ(one(port, getClose("/after.txt")).status, 200);
   auto lines = waitForLines(m.path("access.log"), 6);
   ASSERT_EQ(lines.size(), 6u) << readFile(m.path("access.log"));
-  for (auto& line : lines) EXPECT_NE(line.find("\"GET /after.txt HTTP/1.1\" 200 6"), std::string::npos) << line;
+  for (auto& line : lines)
+    EXPECT_NE(line.find("\"GET /after.txt HTTP/1.1\" 200 6"), std::string::npos) << line;
   sleepMs(1200);
   std::string old = readFile(m.path("access.log.1"));
   EXPECT_EQ(waitForLines(m.path("access.log.1"), 4).size(), 4u) << old;

@@ -21,13 +21,11 @@ using namespace manifold::testing;
 class HttpFiles : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    strict = freePort();
-    loose = freePort();
-    instance = new Instance(httpSection("strict", strict, "{dir}/www", "follow_symlinks = off") +
-                            httpSection("loose", loose, "{dir}/www", "autoindex = on"));
+    instance = new Instance(httpSection("strict", "{dir}/www", "follow_symlinks = off") +
+                            httpSection("loose", "{dir}/www", "autoindex = on"));
     Instance& m = *instance;
-    run("mkdir -p " + m.path("www/sub") + " " + m.path("www/list/inner") + " " + m.path("www/a") + " " +
-        m.path("outside"));
+    run("mkdir -p " + m.path("www/sub") + " " + m.path("www/list/inner") + " " + m.path("www/a") +
+        " " + m.path("outside"));
     writeFile(m.path("secret.txt"), kSecret);
     writeFile(m.path("outside/x.txt"), kSecret);
     writeFile(m.path("www/my file.txt"), "spaced out\n");
@@ -40,9 +38,13 @@ class HttpFiles : public ::testing::Test {
     writeFile(m.path("www/data.bin"), small);
     large = pattern(100000, 12);
     writeFile(m.path("www/large.bin"), large);
-    run("cd " + m.path("www") + " && ln -s real.txt link.txt && ln -s ../secret.txt out.txt && "
-        "ln -s " + m.path("secret.txt") + " abs.txt && ln -s ../outside outdir && ln -s sub subdir");
+    run("cd " + m.path("www") +
+        " && ln -s real.txt link.txt && ln -s ../secret.txt out.txt && "
+        "ln -s " +
+        m.path("secret.txt") + " abs.txt && ln -s ../outside outdir && ln -s sub subdir");
     ASSERT_TRUE(m.start()) << m.log();
+    strict = m.port("strict");
+    loose = m.port("loose");
   }
   static void TearDownTestSuite() {
     delete instance;
@@ -67,27 +69,42 @@ TEST_F(HttpFiles, PercentEncodedNamesAreDecoded) {
   EXPECT_EQ(one(strict, getClose("/%72eal.txt")).body, "real content\n");
   EXPECT_EQ(one(strict, getClose("/list/b%20%26%20c.txt")).body, "bc\n");
   EXPECT_EQ(one(strict, getClose("/my+file.txt")).status, 404);  // '+' is not a space in a path
-  EXPECT_EQ(one(strict, getClose("/my%2")).status, 400);        // truncated escape
+  EXPECT_EQ(one(strict, getClose("/my%2")).status, 400);         // truncated escape
   EXPECT_EQ(one(strict, getClose("/my%zzfile.txt")).status, 400);
   EXPECT_EQ(curl(strict, "/my%20file.txt").body, "spaced out\n");
 }
 
 TEST_F(HttpFiles, TraversalNeverLeavesTheRoot) {
   std::vector<std::string> targets = {
-      "/../secret.txt",          "/%2e%2e/secret.txt",        "/a/%2E%2E/%2e%2e/secret.txt",
-      "/..%2fsecret.txt",        "/%2e%2e%2fsecret.txt",      "/a/..%2F..%2Fsecret.txt",
-      "/sub/../../secret.txt",   "/./../secret.txt",          "//../secret.txt",
-      "/a/x.txt/../../../secret.txt",                          "/..\\secret.txt",
-      "/%2e%2e%5csecret.txt",    "/secret.txt%00",            "/%00",
-      "/real.txt%00.html",       "/%00/../secret.txt",        "/.%2e/secret.txt",
-      "http://x/../secret.txt",  "/../../../../../../../../etc/passwd",
-      "/outdir/x.txt",           "/out.txt",                  "/abs.txt",
+      "/../secret.txt",
+      "/%2e%2e/secret.txt",
+      "/a/%2E%2E/%2e%2e/secret.txt",
+      "/..%2fsecret.txt",
+      "/%2e%2e%2fsecret.txt",
+      "/a/..%2F..%2Fsecret.txt",
+      "/sub/../../secret.txt",
+      "/./../secret.txt",
+      "//../secret.txt",
+      "/a/x.txt/../../../secret.txt",
+      "/..\\secret.txt",
+      "/%2e%2e%5csecret.txt",
+      "/secret.txt%00",
+      "/%00",
+      "/real.txt%00.html",
+      "/%00/../secret.txt",
+      "/.%2e/secret.txt",
+      "http://x/../secret.txt",
+      "/../../../../../../../../etc/passwd",
+      "/outdir/x.txt",
+      "/out.txt",
+      "/abs.txt",
   };
   for (int port : {strict, loose}) {
     for (auto& target : targets) {
       bool symlinkOut = target == "/out.txt" || target == "/abs.txt" || target == "/outdir/x.txt";
       if (port == loose && symlinkOut) continue;  // followed on purpose there: see below
-      std::string raw = rawExchange(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      std::string raw =
+          rawExchange(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
       Reply r;
       parseReply(raw, r, false, true);
       EXPECT_TRUE(r.status == 400 || r.status == 403 || r.status == 404)
@@ -193,11 +210,15 @@ TEST_F(HttpFiles, ValidatorsAndConditionalRequests) {
     EXPECT_EQ(one(strict, getClose(path, "If-None-Match: \"other\"\r\n")).status, 200);
 
     EXPECT_EQ(one(strict, getClose(path, "If-Modified-Since: " + modified + "\r\n")).status, 304);
-    EXPECT_EQ(one(strict, getClose(path, "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n")).status, 200);
+    EXPECT_EQ(
+        one(strict, getClose(path, "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n")).status,
+        200);
     // If-None-Match wins over If-Modified-Since.
-    EXPECT_EQ(one(strict, getClose(path, "If-None-Match: \"other\"\r\nIf-Modified-Since: " + modified +
-                                             "\r\n")).status,
-              200);
+    EXPECT_EQ(
+        one(strict,
+            getClose(path, "If-None-Match: \"other\"\r\nIf-Modified-Since: " + modified + "\r\n"))
+            .status,
+        200);
 
     Reply failed = one(strict, getClose(path, "If-Match: \"nope\"\r\n"));
     EXPECT_EQ(failed.status, 412) << path;
@@ -205,12 +226,19 @@ TEST_F(HttpFiles, ValidatorsAndConditionalRequests) {
               std::string::npos);
     EXPECT_EQ(one(strict, getClose(path, "If-Match: " + etag + "\r\n")).status, 200);
     EXPECT_EQ(one(strict, getClose(path, "If-Match: W/" + etag + "\r\n")).status, 412);  // strong
-    EXPECT_EQ(one(strict, getClose(path, "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n")).status, 412);
-    EXPECT_EQ(one(strict, getClose(path, "If-Unmodified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n")).status, 200);
+    EXPECT_EQ(one(strict, getClose(path, "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
+                  .status,
+              412);
+    EXPECT_EQ(one(strict, getClose(path, "If-Unmodified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n"))
+                  .status,
+              200);
     EXPECT_EQ(one(strict, getClose(path, "If-Unmodified-Since: " + modified + "\r\n")).status, 200);
     // A HEAD sees the same.
-    EXPECT_EQ(one(strict, "HEAD " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nIf-None-Match: " +
-                              etag + "\r\n\r\n", true).status,
+    EXPECT_EQ(one(strict,
+                  "HEAD " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nIf-None-Match: " +
+                      etag + "\r\n\r\n",
+                  true)
+                  .status,
               304);
   }
 }
@@ -279,7 +307,10 @@ TEST_F(HttpFiles, RangeRequests) {
   std::vector<Multi> multis = {
       {"/data.bin", "bytes=0-4,10-14", {{0, 5}, {10, 5}}, &small},
       {"/data.bin", "bytes=500-599,-10,100-109", {{500, 100}, {990, 10}, {100, 10}}, &small},
-      {"/large.bin", "bytes=0-19999,50000-79999,-10", {{0, 20000}, {50000, 30000}, {99990, 10}}, &large},
+      {"/large.bin",
+       "bytes=0-19999,50000-79999,-10",
+       {{0, 20000}, {50000, 30000}, {99990, 10}},
+       &large},
   };
   for (auto& m : multis) {
     Reply r = one(strict, getClose(m.path, "Range: " + m.header + "\r\n"));
@@ -294,8 +325,8 @@ TEST_F(HttpFiles, RangeRequests) {
     for (size_t i = 0; i < parts.size(); ++i) {
       auto [first, length] = m.expect[i];
       EXPECT_EQ(parts[i].contentType, "application/octet-stream");
-      EXPECT_EQ(parts[i].contentRange,
-                "bytes " + str(first) + "-" + str(first + length - 1) + "/" + str(m.content->size()));
+      EXPECT_EQ(parts[i].contentRange, "bytes " + str(first) + "-" + str(first + length - 1) + "/" +
+                                           str(m.content->size()));
       EXPECT_TRUE(parts[i].data == m.content->substr(first, length)) << m.header << " part " << i;
     }
   }
@@ -316,16 +347,20 @@ TEST_F(HttpFiles, RangeRequests) {
   Reply full = one(strict, getClose("/data.bin"));
   std::string etag = full.header("ETag");
   std::string modified = full.header("Last-Modified");
-  Reply matching = one(strict, getClose("/data.bin", "Range: bytes=0-9\r\nIf-Range: " + etag + "\r\n"));
+  Reply matching =
+      one(strict, getClose("/data.bin", "Range: bytes=0-9\r\nIf-Range: " + etag + "\r\n"));
   EXPECT_EQ(matching.status, 206);
   EXPECT_TRUE(matching.body == small.substr(0, 10));
-  Reply dated = one(strict, getClose("/data.bin", "Range: bytes=0-9\r\nIf-Range: " + modified + "\r\n"));
+  Reply dated =
+      one(strict, getClose("/data.bin", "Range: bytes=0-9\r\nIf-Range: " + modified + "\r\n"));
   EXPECT_EQ(dated.status, 206);
   Reply changed = one(strict, getClose("/data.bin", "Range: bytes=0-9\r\nIf-Range: \"stale\"\r\n"));
   EXPECT_EQ(changed.status, 200);
   EXPECT_FALSE(changed.has("Content-Range"));
   EXPECT_TRUE(changed.body == small);
-  Reply old = one(strict, getClose("/data.bin", "Range: bytes=0-9\r\nIf-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
+  Reply old =
+      one(strict,
+          getClose("/data.bin", "Range: bytes=0-9\r\nIf-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
   EXPECT_EQ(old.status, 200);
   EXPECT_TRUE(old.body == small);
 
@@ -338,11 +373,11 @@ TEST_F(HttpFiles, RangeRequests) {
 // ---- caching ----
 
 TEST(HttpCache, ChangesAreSeenAtOnceWithZeroInterval) {
-  int port = freePort();
-  Instance m(httpSection("www", port, "{dir}/www", "file_check_interval = 0"));
+  Instance m(httpSection("www", "{dir}/www", "file_check_interval = 0"));
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/f.txt"), "aaaa");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   for (int i = 0; i < 4; ++i) ASSERT_EQ(one(port, getClose("/f.txt")).body, "aaaa");
   std::vector<std::string> versions = {"bbbb", "cccccccc", "dd", "eeee"};  // same size, then not
   for (auto& content : versions) {
@@ -372,8 +407,8 @@ void overwrite(const std::string& path, const std::string& content) {
 
 // Polls until the body is `want`; every answer meanwhile must be the old or the new one.
 // Returns the milliseconds it took, or -1.
-double waitForBody(int port, const std::string& path, const std::string& old, const std::string& want,
-                   int oldStatus = 200, int wantStatus = 200) {
+double waitForBody(int port, const std::string& path, const std::string& old,
+                   const std::string& want, int oldStatus = 200, int wantStatus = 200) {
   auto start = Clock::now();
   while (msSince(start) < 3000) {
     Reply r = one(port, getClose(path));
@@ -389,12 +424,12 @@ double waitForBody(int port, const std::string& path, const std::string& old, co
 }  // namespace
 
 TEST(HttpCache, ChangesAreSeenWithinTheDefaultInterval) {
-  int port = freePort();
-  Instance m(httpSection("www", port, "{dir}/www"));
+  Instance m(httpSection("www", "{dir}/www"));
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/f.txt"), "version one\n");
   writeFile(m.path("www/g.txt"), "gone soon\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   for (int i = 0; i < 6; ++i) {
     ASSERT_EQ(one(port, getClose("/f.txt")).body, "version one\n");
     ASSERT_EQ(one(port, getClose("/g.txt")).body, "gone soon\n");
@@ -415,7 +450,8 @@ TEST(HttpCache, ChangesAreSeenWithinTheDefaultInterval) {
   took = waitForBody(port, "/f.txt", "version two\n", "version three is longer\n");
   EXPECT_GE(took, 0) << "never saw the new content";
   EXPECT_LE(took, 1500);
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(one(port, getClose("/f.txt")).body, "version three is longer\n");
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(one(port, getClose("/f.txt")).body, "version three is longer\n");
 
   // Replaced by rename (another inode), as editors and deploy tools do.
   writeFile(m.path("www/f.new"), "v4\n");
@@ -432,11 +468,12 @@ TEST(HttpCache, ChangesAreSeenWithinTheDefaultInterval) {
 }
 
 TEST(HttpCache, HitCountersMove) {
-  int port = freePort(), status = freePort();
-  Instance m(httpSection("www", port, "{dir}/www") + statusSection(status));
+  Instance m(httpSection("www", "{dir}/www") + statusSection());
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/f.txt"), "cached\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
+  const int status = m.port("status");
   long long hits0 = counter(status, "http:www", "cache_hits");
   long long misses0 = counter(status, "http:www", "cache_misses");
   ASSERT_EQ(hits0, 0);
@@ -453,17 +490,19 @@ TEST(HttpCache, HitCountersMove) {
 }
 
 TEST(HttpCache, LargeFileIsByteExactThroughSendfile) {
-  int port = freePort(), status = freePort();
-  Instance m(httpSection("www", port, "{dir}/www") + statusSection(status));
+  Instance m(httpSection("www", "{dir}/www") + statusSection());
   run("mkdir -p " + m.path("www") + " && head -c 5242880 /dev/urandom > " + m.path("www/big.bin") +
       " && head -c 300000 /dev/urandom > " + m.path("www/mid.bin"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
+  const int status = m.port("status");
   for (std::string name : {"big.bin", "mid.bin", "big.bin"}) {
     int rc = -1;
     std::string out = m.path("got-" + name);
-    std::string code = run("curl -s -o " + out + " -w '%{http_code} %{size_download}' http://127.0.0.1:" +
-                               str(port) + "/" + name,
-                           &rc);
+    std::string code =
+        run("curl -s -o " + out +
+                " -w '%{http_code} %{size_download}' http://127.0.0.1:" + str(port) + "/" + name,
+            &rc);
     EXPECT_EQ(rc, 0);
     struct stat st;
     ASSERT_EQ(stat(m.path("www/" + name).c_str(), &st), 0);
@@ -474,7 +513,8 @@ TEST(HttpCache, LargeFileIsByteExactThroughSendfile) {
   EXPECT_EQ(counter(status, "http:www", "bytes_out"), 2 * 5242880 + 300000);
   // Many clients at once over keep-alive connections.
   std::string urls;
-  for (int i = 0; i < 8; ++i) urls += " -o " + m.path("par" + str(i)) + " http://127.0.0.1:" + str(port) + "/big.bin";
+  for (int i = 0; i < 8; ++i)
+    urls += " -o " + m.path("par" + str(i)) + " http://127.0.0.1:" + str(port) + "/big.bin";
   int rc = -1;
   run("curl -s --parallel --parallel-max 8" + urls, &rc);
   EXPECT_EQ(rc, 0);

@@ -23,10 +23,8 @@ const std::string kGzip = "-H 'Accept-Encoding: gzip'";
 class HttpGzip : public ::testing::Test {
  protected:
   void SetUp() override {
-    port = freePort();
-    status = freePort();
-    m = std::make_unique<Instance>(
-        httpSection("www", port, "{dir}/www", "gzip_store = {dir}/store") + statusSection(status));
+    m = std::make_unique<Instance>(httpSection("www", "{dir}/www", "gzip_store = {dir}/store") +
+                                   statusSection());
     run("mkdir -p " + m->path("www/js"));
     text = textOf(20 * 1024);
     writeFile(m->path("www/page.txt"), text);
@@ -36,13 +34,20 @@ class HttpGzip : public ::testing::Test {
     big = textOf(2 * 1024 * 1024, "big");
     writeFile(m->path("www/big.txt"), big);
   }
+  // Starts the instance and reads back the ports it picked.
+  bool start() {
+    bool started = m->start();
+    port = m->port("www");
+    status = m->port("status");
+    return started;
+  }
   std::unique_ptr<Instance> m;
   int port = 0, status = 0;
   std::string text, png, big;
 };
 
 TEST_F(HttpGzip, CompressibleTextIsGzippedAndRoundTrips) {
-  ASSERT_TRUE(m->start()) << m->log();
+  ASSERT_TRUE(start()) << m->log();
   for (int round = 0; round < 3; ++round) {  // built, then from the xcache
     HttpResponse r = curl(port, "/page.txt", "--compressed");
     EXPECT_EQ(r.status, 200);
@@ -62,13 +67,17 @@ TEST_F(HttpGzip, CompressibleTextIsGzippedAndRoundTrips) {
   HttpResponse plain = curl(port, "/page.txt");
   HttpResponse zipped = curl(port, "/page.txt", "--compressed");
   EXPECT_NE(plain.header("ETag"), zipped.header("ETag"));
-  EXPECT_EQ(curl(port, "/page.txt", "--compressed -H 'If-None-Match: " + zipped.header("ETag") + "'").status, 304);
-  EXPECT_EQ(curl(port, "/page.txt", "-H 'If-None-Match: " + plain.header("ETag") + "'").status, 304);
+  EXPECT_EQ(
+      curl(port, "/page.txt", "--compressed -H 'If-None-Match: " + zipped.header("ETag") + "'")
+          .status,
+      304);
+  EXPECT_EQ(curl(port, "/page.txt", "-H 'If-None-Match: " + plain.header("ETag") + "'").status,
+            304);
   EXPECT_GE(counter(status, "http:www", "gzip_responses"), 6);
 }
 
 TEST_F(HttpGzip, NoGzipUnlessAsked) {
-  ASSERT_TRUE(m->start()) << m->log();
+  ASSERT_TRUE(start()) << m->log();
   for (int round = 0; round < 2; ++round) {
     HttpResponse none = rawCurl(port, "/page.txt", "");
     EXPECT_EQ(none.status, 200);
@@ -76,13 +85,15 @@ TEST_F(HttpGzip, NoGzipUnlessAsked) {
     EXPECT_EQ(none.header("Vary"), "Accept-Encoding");  // it could have been compressed
     EXPECT_EQ(none.header("Content-Length"), str(text.size()));
     EXPECT_TRUE(none.body == text);
-    for (std::string refusal : {"gzip;q=0", "gzip; q=0.000", "identity", "br", "deflate, gzip;q=0"}) {
+    for (std::string refusal :
+         {"gzip;q=0", "gzip; q=0.000", "identity", "br", "deflate, gzip;q=0"}) {
       HttpResponse r = rawCurl(port, "/page.txt", "-H 'Accept-Encoding: " + refusal + "'");
       EXPECT_EQ(r.status, 200) << refusal;
       EXPECT_EQ(r.header("Content-Encoding"), "") << refusal;
       EXPECT_TRUE(r.body == text) << refusal;
     }
-    for (std::string accepted : {"gzip", "deflate, gzip", "GZIP;q=0.5", "*", "br;q=1, gzip;q=0.1"}) {
+    for (std::string accepted :
+         {"gzip", "deflate, gzip", "GZIP;q=0.5", "*", "br;q=1, gzip;q=0.1"}) {
       HttpResponse r = rawCurl(port, "/page.txt", "-H 'Accept-Encoding: " + accepted + "'");
       EXPECT_EQ(r.header("Content-Encoding"), "gzip") << accepted;
       EXPECT_TRUE(gunzip(r.body) == text) << accepted;
@@ -91,7 +102,7 @@ TEST_F(HttpGzip, NoGzipUnlessAsked) {
 }
 
 TEST_F(HttpGzip, ImagesAndTinyFilesAreNotCompressed) {
-  ASSERT_TRUE(m->start()) << m->log();
+  ASSERT_TRUE(start()) << m->log();
   for (int round = 0; round < 2; ++round) {
     HttpResponse image = rawCurl(port, "/pic.png", kGzip);
     EXPECT_EQ(image.status, 200);
@@ -116,7 +127,7 @@ TEST_F(HttpGzip, GzipStaticFileIsServedVerbatim) {
   writeFile(m->path("www/js/old.js"), source);
   writeFile(m->path("www/js/old.js.gz"), precompressed);
   run("touch -d '2001-01-01' " + m->path("www/js/old.js.gz"));
-  ASSERT_TRUE(m->start()) << m->log();
+  ASSERT_TRUE(start()) << m->log();
 
   for (int round = 0; round < 2; ++round) {
     HttpResponse raw = rawCurl(port, "/js/app.js", kGzip);
@@ -143,7 +154,7 @@ TEST_F(HttpGzip, GzipStaticFileIsServedVerbatim) {
 }
 
 TEST_F(HttpGzip, GzipStoreKeepsCompressedCopiesOfLargeFiles) {
-  ASSERT_TRUE(m->start()) << m->log();
+  ASSERT_TRUE(start()) << m->log();
   std::string stored = m->path("store/big.txt.gz");
   EXPECT_FALSE(fileExists(stored));
   HttpResponse decoded = curl(port, "/big.txt", "--compressed");
@@ -196,7 +207,7 @@ TEST_F(HttpGzip, GzipStoreKeepsCompressedCopiesOfLargeFiles) {
 }
 
 TEST_F(HttpGzip, RangesApplyToTheCompressedBytes) {
-  ASSERT_TRUE(m->start()) << m->log();
+  ASSERT_TRUE(start()) << m->log();
   for (std::string path : {"/page.txt", "/big.txt"}) {  // in memory (xcache) and from the store
     HttpResponse whole = rawCurl(port, path, kGzip);
     ASSERT_EQ(whole.header("Content-Encoding"), "gzip") << path;
@@ -215,7 +226,8 @@ TEST_F(HttpGzip, RangesApplyToTheCompressedBytes) {
               "bytes " + str(gz.size() - 50) + "-" + str(gz.size() - 1) + "/" + str(gz.size()));
     EXPECT_TRUE(tail.body == gz.substr(gz.size() - 50));
 
-    HttpResponse matching = rawCurl(port, path, kGzip + " -H 'Range: bytes=10-19' -H 'If-Range: " + etag + "'");
+    HttpResponse matching =
+        rawCurl(port, path, kGzip + " -H 'Range: bytes=10-19' -H 'If-Range: " + etag + "'");
     EXPECT_EQ(matching.status, 206);
     EXPECT_TRUE(matching.body == gz.substr(10, 10));
 

@@ -16,11 +16,8 @@ using namespace manifold::testing;
 class HttpProtocol : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    www = freePort();
-    dav = freePort();
-    status = freePort();
-    instance = new Instance(httpSection("www", www, "{dir}/www", "max_request_line = 1k") +
-                            httpSection("dav", dav, "{dir}/dav", "webdav = on") + statusSection(status));
+    instance = new Instance(httpSection("www", "{dir}/www", "max_request_line = 1k") +
+                            httpSection("dav", "{dir}/dav", "webdav = on") + statusSection());
     run("mkdir -p " + instance->path("www/sub") + " " + instance->path("dav"));
     writeFile(instance->path("www/index.html"), "<html><body>home</body></html>\n");
     writeFile(instance->path("www/style.css"), "body { color: red; }\n");
@@ -36,6 +33,9 @@ class HttpProtocol : public ::testing::Test {
     writeFile(instance->path("www/empty.txt"), "");
     writeFile(instance->path("www/big.bin"), big);
     ASSERT_TRUE(instance->start()) << instance->log();
+    www = instance->port("www");
+    dav = instance->port("dav");
+    status = instance->port("status");
   }
   static void TearDownTestSuite() {
     delete instance;
@@ -204,7 +204,8 @@ TEST_F(HttpProtocol, KeepAliveServesSeveralRequestsOnOneConnection) {
 }
 
 TEST_F(HttpProtocol, Http10ClosesUnlessKeepAliveAsked) {
-  for (std::string path : {"/one.txt", "/one.txt", "/big.bin", "/nope"}) {  // miss, hit, sendfile, error
+  for (std::string path :
+       {"/one.txt", "/one.txt", "/big.bin", "/nope"}) {  // miss, hit, sendfile, error
     RawClient client(www);
     client.send("GET " + path + " HTTP/1.0\r\n\r\n");
     Reply r;
@@ -243,7 +244,8 @@ TEST_F(HttpProtocol, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(c.body, "third!!!\n");
 
   std::string mixed = get("/three.txt") + get("/big.bin") +
-                      "HEAD /two.txt HTTP/1.1\r\nHost: x\r\n\r\n" + get("/nope") + getClose("/one.txt");
+                      "HEAD /two.txt HTTP/1.1\r\nHost: x\r\n\r\n" + get("/nope") +
+                      getClose("/one.txt");
   std::string raw = rawExchange(www, mixed, 5000, false);
   auto replies = parseReplies(raw, {false, false, true, false, false});
   ASSERT_EQ(replies.size(), 5u);
@@ -314,8 +316,8 @@ TEST_F(HttpProtocol, BadRequestsGetExactErrors) {
 
   // 405 and 501 keep the connection; a small body sent with the POST is skipped.
   RawClient client(www);
-  Reply post = client.exchange(
-      "POST /index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  Reply post =
+      client.exchange("POST /index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.header("Allow"), "GET, HEAD, OPTIONS");
   Reply brew = client.exchange("BREW / HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -330,7 +332,8 @@ TEST(HttpVhosts, HostSelectsTheVirtualServer) {
   int port = freePort();
   Instance m(httpSection("a", port, "{dir}/a", "server_name = a.example.com") +
              httpSection("b", port, "{dir}/b", "server_name = *.example.com") +
-             httpSection("c", port, "{dir}/c", "server_name = www.other.test other.test\ndefault_server = on"));
+             httpSection("c", port, "{dir}/c",
+                         "server_name = www.other.test other.test\ndefault_server = on"));
   for (std::string site : {"a", "b", "c"}) {
     run("mkdir -p " + m.path(site));
     writeFile(m.path(site + "/who.txt"), "site " + site + "\n");
@@ -341,26 +344,29 @@ TEST(HttpVhosts, HostSelectsTheVirtualServer) {
     std::string site;
   };
   std::vector<Case> cases = {
-      {"a.example.com", "a"},          // exact
-      {"A.Example.COM:8080", "a"},     // case and port ignored
-      {"a.example.com.", "a"},         // trailing dot
-      {"x.example.com", "b"},          // wildcard
-      {"deep.x.example.com", "b"},     // wildcard, several labels
-      {"example.com", "c"},            // "*.example.com" needs a label: default
-      {"www.other.test", "c"},         // exact, second section listing two names
+      {"a.example.com", "a"},       // exact
+      {"A.Example.COM:8080", "a"},  // case and port ignored
+      {"a.example.com.", "a"},      // trailing dot
+      {"x.example.com", "b"},       // wildcard
+      {"deep.x.example.com", "b"},  // wildcard, several labels
+      {"example.com", "c"},         // "*.example.com" needs a label: default
+      {"www.other.test", "c"},      // exact, second section listing two names
       {"other.test", "c"},
-      {"unknown.org", "c"},            // default_server, although it is the last section
+      {"unknown.org", "c"},  // default_server, although it is the last section
       {"127.0.0.1", "c"},
   };
   for (auto& c : cases) {
-    Reply r = one(port, "GET /who.txt HTTP/1.1\r\nHost: " + c.host + "\r\nConnection: close\r\n\r\n");
+    Reply r =
+        one(port, "GET /who.txt HTTP/1.1\r\nHost: " + c.host + "\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(r.status, 200) << c.host;
     EXPECT_EQ(r.body, "site " + c.site + "\n") << c.host;
   }
   // HTTP/1.0 without Host goes to the default server; absolute-form overrides Host.
   EXPECT_EQ(one(port, "GET /who.txt HTTP/1.0\r\n\r\n").body, "site c\n");
-  EXPECT_EQ(one(port, "GET http://a.example.com/who.txt HTTP/1.1\r\nHost: zz.example.com\r\n"
-                      "Connection: close\r\n\r\n").body,
+  EXPECT_EQ(one(port,
+                "GET http://a.example.com/who.txt HTTP/1.1\r\nHost: zz.example.com\r\n"
+                "Connection: close\r\n\r\n")
+                .body,
             "site a\n");
   // Each request on a keep-alive connection is routed on its own.
   RawClient client(port);
@@ -381,7 +387,8 @@ TEST_F(HttpProtocol, StatusEndpointServesMetrics) {
   std::regex line("\nmanifold_http_requests_total\\{service=\"http:www\"\\} ([0-9]+)\n");
   ASSERT_TRUE(std::regex_search(prom.body, match, line)) << prom.body;
   EXPECT_GE(std::stoll(match[1]), 3);
-  EXPECT_TRUE(std::regex_search(prom.body, std::regex("\nmanifold_http_connections_open\\{service=\"http:dav\"\\} 0\n")))
+  EXPECT_TRUE(std::regex_search(
+      prom.body, std::regex("\nmanifold_http_connections_open\\{service=\"http:dav\"\\} 0\n")))
       << prom.body;
   EXPECT_NE(prom.body.find("# TYPE manifold_http_connections_open gauge\n"), std::string::npos);
   EXPECT_NE(prom.body.find("\nmanifold_workers_ready 2\n"), std::string::npos) << prom.body;
@@ -391,13 +398,14 @@ TEST_F(HttpProtocol, StatusEndpointServesMetrics) {
   EXPECT_EQ(json.header("Content-Type"), "application/json");
   writeFile(instance->path("metrics.json"), json.body);
   int rc = -1;
-  std::string checked = run(
-      "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
-      "s={x[\"title\"]: x for x in d[\"services\"]}; "
-      "print(len(d[\"workers\"]), s[\"http:www\"][\"protocol\"], s[\"http:www\"][\"counters\"][\"requests\"] >= 3, "
-      "\"cache_hits\" in s[\"http:dav\"][\"counters\"], s[\"status:m\"][\"protocol\"])' " +
-          instance->path("metrics.json"),
-      &rc);
+  std::string checked =
+      run("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+          "s={x[\"title\"]: x for x in d[\"services\"]}; "
+          "print(len(d[\"workers\"]), s[\"http:www\"][\"protocol\"], "
+          "s[\"http:www\"][\"counters\"][\"requests\"] >= 3, "
+          "\"cache_hits\" in s[\"http:dav\"][\"counters\"], s[\"status:m\"][\"protocol\"])' " +
+              instance->path("metrics.json"),
+          &rc);
   EXPECT_EQ(rc, 0) << json.body;
   EXPECT_EQ(checked, "2 http True True status\n") << json.body;
   EXPECT_NE(json.body.find("\"title\":\"http:www\",\"protocol\":\"http\""), std::string::npos);
@@ -409,6 +417,7 @@ TEST_F(HttpProtocol, StatusEndpointServesMetrics) {
   Reply post = one(status, "POST /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.header("Allow"), "GET, HEAD");
-  std::string head = rawExchange(status, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string head =
+      rawExchange(status, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(head.size(), head.find("\r\n\r\n") + 4) << "HEAD /metrics has a body";
 }

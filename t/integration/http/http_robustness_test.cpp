@@ -53,11 +53,11 @@ struct SlowSenders {
 }  // namespace
 
 TEST(HttpRobustness, SlowlorisDoesNotStarveOtherClients) {
-  int port = freePort();
-  Instance m(httpSection("www", port, "{dir}/www"));
+  Instance m(httpSection("www", "{dir}/www"));
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/index.html"), "<p>fast</p>\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   SlowSenders slow(port, 50);
   std::thread sender([&] { slow.run(2600, 200); });
   sleepMs(300);
@@ -81,11 +81,12 @@ TEST(HttpRobustness, SlowlorisDoesNotStarveOtherClients) {
 }
 
 TEST(HttpRobustness, HeaderTimeoutClosesSlowSendersThatKeepSending) {
-  int port = freePort(), status = freePort();
-  Instance m(httpSection("www", port, "{dir}/www", "client_header_timeout = 1s") + statusSection(status));
+  Instance m(httpSection("www", "{dir}/www", "client_header_timeout = 1s") + statusSection());
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/index.html"), "<p>fast</p>\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
+  const int status = m.port("status");
   SlowSenders slow(port, 20);
   slow.run(4000, 100);
   EXPECT_EQ(slow.open(), 0) << "slow senders still connected after 4 s";
@@ -108,11 +109,12 @@ TEST(HttpRobustness, HeaderTimeoutClosesSlowSendersThatKeepSending) {
 }
 
 TEST(HttpRobustness, SendTimeoutDropsAClientThatStopsReading) {
-  int port = freePort(), status = freePort();
-  Instance m(httpSection("www", port, "{dir}/www", "send_timeout = 1s") + statusSection(status));
+  Instance m(httpSection("www", "{dir}/www", "send_timeout = 1s") + statusSection());
   run("mkdir -p " + m.path("www") + " && truncate -s 256M " + m.path("www/huge.bin"));
   writeFile(m.path("www/index.html"), "<p>fast</p>\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
+  const int status = m.port("status");
   RawClient stalled(port, 4096);
   ASSERT_TRUE(stalled.send(get("/huge.bin")));
   auto start = Clock::now();
@@ -145,11 +147,11 @@ TEST(HttpRobustness, SendTimeoutDropsAClientThatStopsReading) {
 }
 
 TEST(HttpRobustness, WorkerConnectionsCapsConcurrentConnections) {
-  int port = freePort();
-  Instance m(httpSection("www", port, "{dir}/www"), "worker_connections = 16", 1);
+  Instance m(httpSection("www", "{dir}/www"), "worker_connections = 16", 1);
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/index.html"), "<p>fast</p>\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   std::vector<std::unique_ptr<RawClient>> held;
   for (int i = 0; i < 16; ++i) {
     held.push_back(std::make_unique<RawClient>(port));
@@ -178,12 +180,13 @@ TEST(HttpRobustness, WorkerConnectionsCapsConcurrentConnections) {
 }
 
 TEST(HttpRobustness, MalformedInputNeverCrashesAWorker) {
-  int port = freePort(), status = freePort();
-  Instance m(httpSection("www", port, "{dir}/www", "webdav = on\nclient_max_body_size = 1M") +
-             statusSection(status));
+  Instance m(httpSection("www", "{dir}/www", "webdav = on\nclient_max_body_size = 1M") +
+             statusSection());
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/index.html"), "<p>fast</p>\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
+  const int status = m.port("status");
   auto workers = m.workerPids();
   ASSERT_EQ(workers.size(), 2u);
 
@@ -205,9 +208,14 @@ TEST(HttpRobustness, MalformedInputNeverCrashesAWorker) {
       {"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400},
       {"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello!", 400},
       {"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n", 400},
-      {"PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-      {"PUT /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400},
-      {"PUT /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffffff\r\nx", 400},
+      {"PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       400},
+      {"PUT /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+       400},
+      {"PUT /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+       "chunked\r\n\r\nffffffffffffffffffffff\r\nx",
+       400},
       {"PUT /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
       {"PUT /f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: x\r\n Folded: yes\r\n\r\n", 400},
@@ -215,25 +223,37 @@ TEST(HttpRobustness, MalformedInputNeverCrashesAWorker) {
       {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=" + std::string(5000, '1') + "-\r\n\r\n", 0},
-      {"GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=" + [] {
-         std::string many;
-         for (int i = 0; i < 1000; ++i) many += std::to_string(i) + "-" + std::to_string(i) + ",";
-         return many + "0-0";
-       }() + "\r\n\r\n", 200},
+      {"GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=" +
+           [] {
+             std::string many;
+             for (int i = 0; i < 1000; ++i)
+               many += std::to_string(i) + "-" + std::to_string(i) + ",";
+             return many + "0-0";
+           }() +
+           "\r\n\r\n",
+       200},
       {"GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"" + std::string(5000, 'W') + "\r\n\r\n", 0},
-      {"GET / HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Mon, 99 Xyz 99999 99:99:99 GMT\r\n\r\n", 200},
-      {"GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip;q=" + std::string(3000, '9') + "\r\n\r\n", 200},
+      {"GET / HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Mon, 99 Xyz 99999 99:99:99 GMT\r\n\r\n",
+       200},
+      {"GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip;q=" + std::string(3000, '9') +
+           "\r\n\r\n",
+       200},
       {"GET /%%%%/%ff%fe%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
       {"GET /" + std::string(100000, '/') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
       {"\r\n\r\n\r\n" + std::string(20000, '\n'), 400},
       {"GET / HTTP/1.1\r" + std::string("\rHost: x\r\n\r\n"), 400},
-      {"GET / HTTP/1.1\r\n" + [] {
-         std::string many;
-         for (int i = 0; i < 200; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
-         return many;
-       }() + "Host: x\r\n\r\n", 431},
-      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + std::string("\xff\xfe\xfd garbage after a good one"), 200},
-      {"OPTIONS / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" + std::string(5000, 'x'), 200},
+      {"GET / HTTP/1.1\r\n" +
+           [] {
+             std::string many;
+             for (int i = 0; i < 200; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+             return many;
+           }() +
+           "Host: x\r\n\r\n",
+       431},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + std::string("\xff\xfe\xfd garbage after a good one"),
+       200},
+      {"OPTIONS / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" + std::string(5000, 'x'),
+       200},
       {"GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n", 0},  // lenient: an unclosed IPv6 literal
       {"CONNECT x:1 HTTP/1.1\r\nHost: x\r\n\r\n", 405},
   };
@@ -252,14 +272,21 @@ TEST(HttpRobustness, MalformedInputNeverCrashesAWorker) {
     for (auto& ch : s) ch = static_cast<char>(random());
     return s;
   };
-  std::string valid = "PUT /fuzz.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nRange: bytes=0-1\r\n"
-                      "Transfer-Encoding: chunked\r\nIf-None-Match: \"a\"\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  std::string valid =
+      "PUT /fuzz.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nRange: bytes=0-1\r\n"
+      "Transfer-Encoding: chunked\r\nIf-None-Match: \"a\"\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
   for (int i = 0; i < 300; ++i) {
     std::string request;
     switch (i % 4) {
-      case 0: request = bytes(1 + random() % 3000); break;
-      case 1: request = "GET / HTTP/1.1\r\n" + bytes(1 + random() % 500); break;
-      case 2: request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n" + bytes(1 + random() % 500); break;
+      case 0:
+        request = bytes(1 + random() % 3000);
+        break;
+      case 1:
+        request = "GET / HTTP/1.1\r\n" + bytes(1 + random() % 500);
+        break;
+      case 2:
+        request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n" + bytes(1 + random() % 500);
+        break;
       default:
         request = valid;
         for (int flips = 1 + random() % 4; flips > 0; --flips)
@@ -272,8 +299,9 @@ TEST(HttpRobustness, MalformedInputNeverCrashesAWorker) {
 
   // The input did reach the parser: every connection with bytes counted a request or an
   // incomplete one.
-  EXPECT_GE(counter(status, "http:www", "requests") + counter(status, "http:www", "requests_incomplete"),
-            static_cast<long long>(cases.size() + 300));
+  EXPECT_GE(
+      counter(status, "http:www", "requests") + counter(status, "http:www", "requests_incomplete"),
+      static_cast<long long>(cases.size() + 300));
   EXPECT_GE(counter(status, "http:www", "responses_4xx"), static_cast<long long>(cases.size()));
   EXPECT_EQ(m.workerPids(), workers) << m.log();
   EXPECT_EQ(m.log().find("killed by signal"), std::string::npos) << m.log();

@@ -22,19 +22,19 @@ std::string listing(const std::string& dir) { return run("ls -A1 '" + dir + "' |
 class HttpWebdav : public ::testing::Test {
  protected:
   void SetUp() override {
-    dav = freePort();
-    full = freePort();
-    ro = freePort();
-    nox = freePort();
-    status = freePort();
     m = std::make_unique<Instance>(
-        httpSection("dav", dav, "{dir}/www", "webdav = on\nclient_max_body_size = 4M") +
-        httpSection("full", full, "{dir}/www", "webdav = on\ncreate_full_put_path = on") +
-        httpSection("ro", ro, "{dir}/www") +
-        httpSection("nox", nox, "{dir}/www", "webdav = on\nxcache_size = 0") + statusSection(status));
+        httpSection("dav", "{dir}/www", "webdav = on\nclient_max_body_size = 4M") +
+        httpSection("full", "{dir}/www", "webdav = on\ncreate_full_put_path = on") +
+        httpSection("ro", "{dir}/www") +
+        httpSection("nox", "{dir}/www", "webdav = on\nxcache_size = 0") + statusSection());
     run("mkdir -p " + m->path("www/dir"));
     writeFile(m->path("www/existing.txt"), "old content\n");
     ASSERT_TRUE(m->start()) << m->log();
+    dav = m->port("dav");
+    full = m->port("full");
+    ro = m->port("ro");
+    nox = m->port("nox");
+    status = m->port("status");
   }
   std::string url(int port, const std::string& path) {
     return "http://127.0.0.1:" + str(port) + path;
@@ -65,7 +65,8 @@ TEST_F(HttpWebdav, PutCreatesThenReplaces) {
   EXPECT_EQ(curl(dav, "/dir/with%20space.bin", "-T " + m->path("upload.bin")).status, 201);
   EXPECT_TRUE(readFile(m->path("www/dir/with space.bin")) == binary);
   EXPECT_TRUE(curl(dav, "/dir/with%20space.bin").body == binary);
-  Reply empty = one(dav, "PUT /empty.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  Reply empty = one(
+      dav, "PUT /empty.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(empty.status, 201);
   EXPECT_TRUE(fileExists(m->path("www/empty.txt")));
   EXPECT_EQ(readFile(m->path("www/empty.txt")), "");
@@ -92,8 +93,8 @@ TEST_F(HttpWebdav, PutLargerThanTheLimitIs413) {
   EXPECT_FALSE(fileExists(m->path("www/raw.bin")));
   // Chunked: the limit is found while reading; the server answers 413 (or curl sees the close
   // first), and nothing is created either way.
-  HttpResponse chunked = curl(dav, "/chunked.bin",
-                              "-T - -H 'Transfer-Encoding: chunked' < " + m->path("five.bin"));
+  HttpResponse chunked =
+      curl(dav, "/chunked.bin", "-T - -H 'Transfer-Encoding: chunked' < " + m->path("five.bin"));
   EXPECT_TRUE(chunked.status == 413 || chunked.status == 0) << chunked.status;
   EXPECT_FALSE(fileExists(m->path("www/chunked.bin")));
   // Exactly at the limit is fine.
@@ -116,8 +117,9 @@ TEST_F(HttpWebdav, PutIntoAMissingDirectory) {
   EXPECT_EQ(curl(full, "/a/b/other.txt", "-T " + m->path("upload.txt")).status, 201);
   EXPECT_EQ(readFile(m->path("www/a/b/other.txt")), "deep\n");
   // Never above the root, even with create_full_put_path.
-  Reply escape = one(full, "PUT /x/../../escape.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-                           "Connection: close\r\n\r\nabc");
+  Reply escape = one(full,
+                     "PUT /x/../../escape.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                     "Connection: close\r\n\r\nabc");
   EXPECT_EQ(escape.status, 400);
   EXPECT_FALSE(fileExists(m->path("escape.txt")));
 }
@@ -125,21 +127,24 @@ TEST_F(HttpWebdav, PutIntoAMissingDirectory) {
 TEST_F(HttpWebdav, ChunkedAndExpectContinueUploads) {
   std::string body = pattern(300000, 9);
   writeFile(m->path("chunked.bin"), body);
-  HttpResponse chunked = curl(dav, "/chunked.bin",
-                              "-T - -H 'Transfer-Encoding: chunked' < " + m->path("chunked.bin"));
+  HttpResponse chunked =
+      curl(dav, "/chunked.bin", "-T - -H 'Transfer-Encoding: chunked' < " + m->path("chunked.bin"));
   EXPECT_EQ(chunked.status, 201);
   EXPECT_TRUE(readFile(m->path("www/chunked.bin")) == body);
   EXPECT_TRUE(curl(dav, "/chunked.bin").body == body);
   // Raw chunked with extensions and a trailer.
-  Reply raw = one(dav, "PUT /raw.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                       "Connection: close\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: y\r\n\r\n");
+  Reply raw =
+      one(dav,
+          "PUT /raw.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+          "Connection: close\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: y\r\n\r\n");
   EXPECT_EQ(raw.status, 201);
   EXPECT_EQ(readFile(m->path("www/raw.txt")), "hello world");
 
   // curl sends "Expect: 100-continue" for bodies over 1 MB.
   run("head -c 2500000 /dev/urandom > " + m->path("two.bin"));
   int rc = -1;
-  std::string out = run("curl -s -i --max-time 10 -T " + m->path("two.bin") + " " + url(dav, "/two.bin"), &rc);
+  std::string out =
+      run("curl -s -i --max-time 10 -T " + m->path("two.bin") + " " + url(dav, "/two.bin"), &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n", 0), 0u) << out;
   EXPECT_EQ(sha256(m->path("www/two.bin")), sha256(m->path("two.bin")));
@@ -148,7 +153,8 @@ TEST_F(HttpWebdav, ChunkedAndExpectContinueUploads) {
   EXPECT_EQ(sha256(m->path("got.bin")), sha256(m->path("two.bin")));
   // Raw: 100 Continue, then the final status after the body.
   RawClient client(dav);
-  client.send("PUT /cont.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  client.send(
+      "PUT /cont.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
   Reply interim;
   ASSERT_TRUE(client.read(interim));
   EXPECT_EQ(interim.statusLine(), "HTTP/1.1 100 Continue");
@@ -177,8 +183,10 @@ TEST_F(HttpWebdav, AbortedUploadLeavesNothing) {
   }
   {
     RawClient client(dav);  // chunked, cut in the middle of a chunk
-    client.send("PUT /aborted2.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                "1000\r\n" + std::string(100, 'z'));
+    client.send(
+        "PUT /aborted2.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "1000\r\n" +
+        std::string(100, 'z'));
     sleepMs(100);
   }
   sleepMs(200);
@@ -216,7 +224,8 @@ TEST_F(HttpWebdav, DeleteFilesAndDirectories) {
   EXPECT_FALSE(fileExists(m->path("www/t2")));
   // Never the root, never above it.
   EXPECT_EQ(curl(dav, "/", "-X DELETE").status, 403);
-  EXPECT_EQ(one(dav, "DELETE /../www HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status, 400);
+  EXPECT_EQ(one(dav, "DELETE /../www HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status,
+            400);
   EXPECT_TRUE(fileExists(m->path("www/existing.txt")));
 }
 
@@ -232,8 +241,9 @@ TEST_F(HttpWebdav, Mkcol) {
   EXPECT_EQ(curl(dav, "/existing.txt", "-X MKCOL").status, 405);
   EXPECT_EQ(curl(dav, "/missing/sub", "-X MKCOL").status, 409);
   EXPECT_FALSE(fileExists(m->path("www/missing")));
-  Reply withBody = one(dav, "MKCOL /bodied HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-                            "Content-Length: 7\r\nConnection: close\r\n\r\n<x></x>");
+  Reply withBody = one(dav,
+                       "MKCOL /bodied HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                       "Content-Length: 7\r\nConnection: close\r\n\r\n<x></x>");
   EXPECT_EQ(withBody.status, 415);
   EXPECT_FALSE(fileExists(m->path("www/bodied")));
   // A trailing slash names the same collection; a new one is usable at once.

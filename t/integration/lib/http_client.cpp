@@ -23,18 +23,36 @@ std::string str(long long n) { return std::to_string(n); }
 
 // ---- config sections and sites ----
 
+namespace {
+std::string placeholder(const std::string& name) { return "{port:" + name + "}"; }
+std::string httpSectionOn(const std::string& name, const std::string& port, const std::string& root,
+                          const std::string& extra) {
+  return "[http:" + name + "]\nlisten = 127.0.0.1:" + port + "\nroot = " + root + "\n" + extra +
+         "\n";
+}
+}  // namespace
+
 std::string httpSection(const std::string& name, int port, const std::string& root,
                         const std::string& extra) {
-  return "[http:" + name + "]\nlisten = 127.0.0.1:" + str(port) + "\nroot = " + root + "\n" +
-         extra + "\n";
+  return httpSectionOn(name, str(port), root, extra);
+}
+
+std::string httpSection(const std::string& name, const std::string& root,
+                        const std::string& extra) {
+  return httpSectionOn(name, placeholder(name), root, extra);
 }
 
 std::string statusSection(int port) { return "[status:m]\nlisten = 127.0.0.1:" + str(port) + "\n"; }
 
-std::string httpSite(int port, const std::string& name) {
-  return "[http:" + name + "]\nlisten = 127.0.0.1:" + std::to_string(port) +
-         "\nroot = {dir}/www\n";
+std::string statusSection() {
+  return "[status:m]\nlisten = 127.0.0.1:" + placeholder("status") + "\n";
 }
+
+std::string httpSite(int port, const std::string& name) {
+  return httpSection(name, port, "{dir}/www");
+}
+
+std::string httpSite(const std::string& name) { return httpSection(name, "{dir}/www"); }
 
 void makeSite(const Instance& m) {
   run("mkdir -p " + m.path("www"));
@@ -55,7 +73,8 @@ std::string pattern(size_t size, unsigned seed) {
 
 std::string textOf(size_t size, const std::string& word) {
   std::string out;
-  for (size_t i = 0; out.size() < size; ++i) out += word + " " + std::to_string(i) + " of the text\n";
+  for (size_t i = 0; out.size() < size; ++i)
+    out += word + " " + std::to_string(i) + " of the text\n";
   out.resize(size);
   return out;
 }
@@ -79,7 +98,8 @@ std::vector<std::string> Reply::all(const std::string& name) const {
   while (at != std::string::npos) {
     size_t start = at + 2;
     size_t end = head.find("\r\n", start);
-    std::string line = head.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string line =
+        head.substr(start, end == std::string::npos ? std::string::npos : end - start);
     size_t colon = line.find(':');
     if (colon == name.size() && strncasecmp(line.c_str(), name.c_str(), colon) == 0) {
       std::string value = line.substr(colon + 1);

@@ -23,8 +23,15 @@ std::string str(long long n);
 std::string httpSection(const std::string& name, int port, const std::string& root,
                         const std::string& extra = "");
 std::string statusSection(int port);
+// The same on {port:NAME} ({port:status} for the status section): the Instance picks the port,
+// re-picks it if taken, and tells it with port(NAME).
+std::string httpSection(const std::string& name, const std::string& root,
+                        const std::string& extra = "");
+std::string statusSection();
 // One [http:NAME] section on 127.0.0.1:port serving {dir}/www (see makeSite).
 std::string httpSite(int port, const std::string& name = "www");
+// The same on {port:NAME}.
+std::string httpSite(const std::string& name = "www");
 // {dir}/www with one file, /file.
 void makeSite(const Instance& m);
 
