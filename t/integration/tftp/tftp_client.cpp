@@ -110,7 +110,8 @@ bool tftpGet(int port, const std::string& name, std::string& out, const Options&
     }
     if (p.opcode == Opcode::Oack) {
       Options got;
-      if (!parseOack(reinterpret_cast<const uint8_t*>(p.raw.data()), p.raw.size(), got)) return false;
+      if (!parseOack(reinterpret_cast<const uint8_t*>(p.raw.data()), p.raw.size(), got))
+        return false;
       if (got.hasBlksize) blksize = got.blksize;
       if (got.hasWindowsize) window = got.windowsize;
       c.ack(0);

@@ -13,29 +13,32 @@ using namespace manifold::testing;
 
 namespace {
 
-bool have(const char* tool) { return run(std::string("command -v ") + tool + " >/dev/null && echo y") == "y\n"; }
+bool have(const char* tool) {
+  return run(std::string("command -v ") + tool + " >/dev/null && echo y") == "y\n";
+}
 
-std::string section(int port, const std::string& extra = "") {
-  return "[tftp:boot]\nlisten = 127.0.0.1:" + std::to_string(port) +
-         "\nroot = {dir}/root\nallow_write = on\nallow_create = on\n" + extra;
+std::string section(const std::string& extra = "") {
+  return "[tftp:boot]\nlisten = 127.0.0.1:{port:boot}"
+         "\nroot = {dir}/root\nallow_write = on\nallow_create = on\n" +
+         extra;
 }
 
 struct Server {
-  int port = freePort(true);
   Instance m;
-  explicit Server(const std::string& extra = "") : m(section(port, extra)) {
+  explicit Server(const std::string& extra = "") : m(section(extra)) {
     run("mkdir -p " + m.path("root") + " " + m.path("local"));
   }
+  int port() const { return m.port("boot"); }  // valid once m started
   std::string url(const std::string& name) const {
-    return "tftp://127.0.0.1:" + std::to_string(port) + "/" + name;
+    return "tftp://127.0.0.1:" + std::to_string(port()) + "/" + name;
   }
   std::string hpa(const std::string& mode, const std::string& cmd) const {
     return "cd " + m.path("local") + " && timeout 30 tftp -m " + mode + " 127.0.0.1 " +
-           std::to_string(port) + " -c " + cmd + " 2>&1";
+           std::to_string(port()) + " -c " + cmd + " 2>&1";
   }
   std::string atftp(const std::string& args) const {
     return "cd " + m.path("local") + " && timeout 30 atftp " + args + " 127.0.0.1 " +
-           std::to_string(port) + " 2>&1";
+           std::to_string(port()) + " 2>&1";
   }
 };
 
@@ -70,7 +73,8 @@ TEST(TftpClients, TftpHpaNetasciiBothWays) {
   // Lines end in LF locally; a bare CR must survive too (CR NUL on the wire). Long enough that
   // CR LF pairs straddle 512-byte block boundaries.
   std::string text;
-  for (int i = 0; text.size() < 5000; ++i) text += "line " + std::to_string(i) + (i % 7 ? "\n" : "\rx\n");
+  for (int i = 0; text.size() < 5000; ++i)
+    text += "line " + std::to_string(i) + (i % 7 ? "\n" : "\rx\n");
   writeFile(s.m.path("root/text.txt"), text);
   ASSERT_TRUE(s.m.start()) << s.m.log();
   run(s.hpa("netascii", "get text.txt"));
@@ -79,11 +83,14 @@ TEST(TftpClients, TftpHpaNetasciiBothWays) {
   EXPECT_EQ(readFile(s.m.path("root/back.txt")), text);
   // What actually crossed the wire: our own client sees CR LF and CR NUL.
   std::string wire, expected;
-  ASSERT_TRUE(tftpGet(s.port, "text.txt", wire, {}, nullptr, manifold::tftp::Mode::Netascii));
+  ASSERT_TRUE(tftpGet(s.port(), "text.txt", wire, {}, nullptr, manifold::tftp::Mode::Netascii));
   for (char ch : text) {
-    if (ch == '\n') expected += "\r\n";
-    else if (ch == '\r') expected += std::string("\r\0", 2);
-    else expected += ch;
+    if (ch == '\n')
+      expected += "\r\n";
+    else if (ch == '\r')
+      expected += std::string("\r\0", 2);
+    else
+      expected += ch;
   }
   EXPECT_TRUE(wire == expected);
 }
@@ -96,7 +103,8 @@ TEST(TftpClients, CurlGetAndPutWithAndWithoutOptions) {
   writeFile(s.m.path("local/up.bin"), content);
   ASSERT_TRUE(s.m.start()) << s.m.log();
   int rc;
-  for (std::string opts : {"--tftp-no-options", "", "--tftp-blksize 1428", "--tftp-blksize 65464"}) {
+  for (std::string opts :
+       {"--tftp-no-options", "", "--tftp-blksize 1428", "--tftp-blksize 65464"}) {
     run("curl -s " + opts + " " + s.url("file.bin") + " -o " + s.m.path("local/c.bin"), &rc);
     EXPECT_EQ(rc, 0) << opts;
     EXPECT_TRUE(readFile(s.m.path("local/c.bin")) == content) << opts;
@@ -114,8 +122,10 @@ TEST(TftpClients, AtftpBlksizeWindowsizeTsize) {
   std::string content = makeContent(2 * 1024 * 1024 + 77, 3);
   writeFile(s.m.path("root/big.bin"), content);
   ASSERT_TRUE(s.m.start()) << s.m.log();
-  for (std::string opts : {std::string(""), std::string("--option \"blksize 1428\" --option \"windowsize 16\" --option tsize"),
-                           std::string("--option \"blksize 8192\" --option \"windowsize 4\"")}) {
+  for (std::string opts :
+       {std::string(""),
+        std::string("--option \"blksize 1428\" --option \"windowsize 16\" --option tsize"),
+        std::string("--option \"blksize 8192\" --option \"windowsize 4\"")}) {
     std::string out = run(s.atftp(opts + " -g -r big.bin -l got.bin"));
     EXPECT_TRUE(readFile(s.m.path("local/got.bin")) == content) << opts << out;
     out = run(s.atftp(opts + " -p -l got.bin -r put.bin"));
@@ -130,12 +140,14 @@ TEST(TftpClients, HundredConcurrentGetsAndCounters) {
   for (int i = 0; i < 100; ++i)
     writeFile(s.m.path("root/f" + std::to_string(i)), makeContent(20000 + i * 997, 100 + i));
   ASSERT_TRUE(s.m.start()) << s.m.log();
-  std::string script = "cd " + s.m.path("local") + " && for i in $(seq 0 99); do curl -s --tftp-blksize 1024 " +
-                       s.url("f$i") + " -o f$i & done; wait";
+  std::string script = "cd " + s.m.path("local") +
+                       " && for i in $(seq 0 99); do curl -s --tftp-blksize 1024 " + s.url("f$i") +
+                       " -o f$i & done; wait";
   run(script);
   int same = 0;
   for (int i = 0; i < 100; ++i)
-    same += readFile(s.m.path("local/f" + std::to_string(i))) == makeContent(20000 + i * 997, 100 + i);
+    same +=
+        readFile(s.m.path("local/f" + std::to_string(i))) == makeContent(20000 + i * 997, 100 + i);
   EXPECT_EQ(same, 100);
   std::string stats = run(binPath("manifold-shm") + " -c " + s.m.configPath() + " stats");
   EXPECT_NE(stats.find("transfers_finished"), std::string::npos) << stats;
@@ -148,17 +160,20 @@ TEST(TftpClients, HundredConcurrentGetsAndCounters) {
 
 TEST(TftpClients, Ipv6Loopback) {
   ASSERT_TRUE(have("curl") && have("tftp")) << "curl and tftp-hpa are needed (make deps)";
-  int port = freePort(true);
-  Instance m("[tftp:v6]\nlisten = [::1]:" + std::to_string(port) + "\nroot = {dir}/root\n", "", 1);
+  Instance m("[tftp:v6]\nlisten = [::1]:{port:v6}\nroot = {dir}/root\n", "", 1);
   run("mkdir -p " + m.path("root") + " " + m.path("local"));
   std::string content = makeContent(100000, 5);
   writeFile(m.path("root/f.bin"), content);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("v6");
   int rc;
-  run("curl -s -g 'tftp://[::1]:" + std::to_string(port) + "/f.bin' -o " + m.path("local/c.bin"), &rc);
+  run("curl -s -g 'tftp://[::1]:" + std::to_string(port) + "/f.bin' -o " + m.path("local/c.bin"),
+      &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_TRUE(readFile(m.path("local/c.bin")) == content);
-  run("cd " + m.path("local") + " && timeout 20 tftp -6 ::1 " + std::to_string(port) + " -c get f.bin h.bin", &rc);
+  run("cd " + m.path("local") + " && timeout 20 tftp -6 ::1 " + std::to_string(port) +
+          " -c get f.bin h.bin",
+      &rc);
   EXPECT_TRUE(readFile(m.path("local/h.bin")) == content);
   EXPECT_EQ(m.stop(), 0);
 }

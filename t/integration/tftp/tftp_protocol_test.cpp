@@ -23,26 +23,32 @@ using manifold::tftp::Options;
 namespace {
 
 struct Fixture {
-  int main = freePort(true), readOnly = freePort(true), strict = freePort(true), limited = freePort(true);
   Instance m;
   Fixture()
-      : m("[tftp:main]\nlisten = 127.0.0.1:" + std::to_string(main) +
+      : m("[tftp:main]\nlisten = 127.0.0.1:{port:main}"
           "\nroot = {dir}/root\nallow_write = on\nallow_create = on\ntimeout = 300ms\nretries = 3\n"
           "blksize_max = 2048\nwindowsize_max = 16\nmax_file_size = 1M\n"
-          "[tftp:ro]\nlisten = 127.0.0.1:" + std::to_string(readOnly) + "\nroot = {dir}/root\n"
-          "[tftp:strict]\nlisten = 127.0.0.1:" + std::to_string(strict) +
+          "[tftp:ro]\nlisten = 127.0.0.1:{port:ro}\nroot = {dir}/root\n"
+          "[tftp:strict]\nlisten = 127.0.0.1:{port:strict}"
           "\nroot = {dir}/root\nallow_write = on\nallow_create = off\noverwrite = off\n"
-          "[tftp:limited]\nlisten = 127.0.0.1:" + std::to_string(limited) +
-          "\nroot = {dir}/root\nmax_sessions_per_client = 2\nnew_session_rate = 1\nnew_session_burst = 4\n",
+          "[tftp:limited]\nlisten = 127.0.0.1:{port:limited}"
+          "\nroot = {dir}/root\nmax_sessions_per_client = 2\nnew_session_rate = "
+          "1\nnew_session_burst = 4\n",
           "", 1) {
     run("mkdir -p " + m.path("root/sub") + " " + m.path("outside"));
     writeFile(m.path("outside/secret"), "secret\n");
   }
+  // The services' ports, as the instance picked them (valid once it started).
+  int main() const { return m.port("main"); }
+  int readOnly() const { return m.port("ro"); }
+  int strict() const { return m.port("strict"); }
+  int limited() const { return m.port("limited"); }
   std::string json() { return run(binPath("manifold-shm") + " -c " + m.configPath() + " --json"); }
 };
 
 // The ERROR code the server answers `name` with (-1: it answered something else or nothing).
-int errorFor(int port, Opcode op, const std::string& name, Mode mode = Mode::Octet, const Options& o = {}) {
+int errorFor(int port, Opcode op, const std::string& name, Mode mode = Mode::Octet,
+             const Options& o = {}) {
   TftpTestClient c(port);
   c.sendRequest(op, name, mode, o);
   TftpPacket p;
@@ -66,18 +72,18 @@ TEST(TftpProtocol, ErrorCodesAndRootJail) {
   ASSERT_EQ(symlink("../outside/secret", f.m.path("root/rel").c_str()), 0);
   ASSERT_EQ(symlink("image", f.m.path("root/alias").c_str()), 0);
   ASSERT_TRUE(f.m.start()) << f.m.log();
-  EXPECT_EQ(errorFor(f.main, Opcode::Rrq, "missing"), 1);
-  EXPECT_EQ(errorFor(f.main, Opcode::Rrq, "sub/missing"), 1);
+  EXPECT_EQ(errorFor(f.main(), Opcode::Rrq, "missing"), 1);
+  EXPECT_EQ(errorFor(f.main(), Opcode::Rrq, "sub/missing"), 1);
   for (const char* evil : {"../outside/secret", "/etc/passwd", "sub/../../outside/secret", "..",
                            "out/secret", "abs", "rel", "sub"})
-    EXPECT_EQ(errorFor(f.main, Opcode::Rrq, evil), 2) << evil;
+    EXPECT_EQ(errorFor(f.main(), Opcode::Rrq, evil), 2) << evil;
   std::string got;
-  EXPECT_TRUE(tftpGet(f.main, "alias", got));  // a symlink that stays inside the root is fine
+  EXPECT_TRUE(tftpGet(f.main(), "alias", got));  // a symlink that stays inside the root is fine
   EXPECT_EQ(got, "image\n");
-  EXPECT_TRUE(tftpGet(f.main, "./sub/../image", got) == false);  // ".." refused even inside
-  EXPECT_EQ(errorFor(f.main, Opcode::Rrq, "image", Mode::Octet), -1);  // DATA, not an error
+  EXPECT_TRUE(tftpGet(f.main(), "./sub/../image", got) == false);        // ".." refused even inside
+  EXPECT_EQ(errorFor(f.main(), Opcode::Rrq, "image", Mode::Octet), -1);  // DATA, not an error
 
-  TftpTestClient c(f.main);
+  TftpTestClient c(f.main());
   c.sendRawToServer(std::string("\0\1image\0mail\0", 13));
   TftpPacket p;
   ASSERT_TRUE(c.receive(p));
@@ -91,17 +97,17 @@ TEST(TftpProtocol, ErrorCodesAndRootJail) {
   EXPECT_EQ(p.number, 5);
 
   // Writes: refused when disabled, no creation without allow_create, no overwrite when off.
-  EXPECT_EQ(errorFor(f.readOnly, Opcode::Wrq, "new"), 2);
-  EXPECT_EQ(errorFor(f.strict, Opcode::Wrq, "new"), 1);
-  EXPECT_EQ(errorFor(f.strict, Opcode::Wrq, "image"), 6);
-  EXPECT_EQ(errorFor(f.main, Opcode::Wrq, "../outside/new"), 2);
-  EXPECT_EQ(errorFor(f.main, Opcode::Wrq, "out/new"), 2);
-  EXPECT_EQ(errorFor(f.main, Opcode::Wrq, "nodir/new"), 1);
-  EXPECT_EQ(errorFor(f.main, Opcode::Wrq, "sub"), 2);
+  EXPECT_EQ(errorFor(f.readOnly(), Opcode::Wrq, "new"), 2);
+  EXPECT_EQ(errorFor(f.strict(), Opcode::Wrq, "new"), 1);
+  EXPECT_EQ(errorFor(f.strict(), Opcode::Wrq, "image"), 6);
+  EXPECT_EQ(errorFor(f.main(), Opcode::Wrq, "../outside/new"), 2);
+  EXPECT_EQ(errorFor(f.main(), Opcode::Wrq, "out/new"), 2);
+  EXPECT_EQ(errorFor(f.main(), Opcode::Wrq, "nodir/new"), 1);
+  EXPECT_EQ(errorFor(f.main(), Opcode::Wrq, "sub"), 2);
   Options big;
   big.hasTsize = true;
   big.tsize = 2 << 20;
-  EXPECT_EQ(errorFor(f.main, Opcode::Wrq, "huge", Mode::Octet, big), 3);
+  EXPECT_EQ(errorFor(f.main(), Opcode::Wrq, "huge", Mode::Octet, big), 3);
   EXPECT_EQ(listing(f.m.path("outside")), "secret\n");
   EXPECT_EQ(readFile(f.m.path("root/image")), "image\n");
   EXPECT_EQ(f.m.stop(), 0);
@@ -113,23 +119,46 @@ TEST(TftpProtocol, OptionNegotiation) {
   writeFile(f.m.path("root/file"), content);
   ASSERT_TRUE(f.m.start()) << f.m.log();
   {
-    TftpTestClient c(f.main);
+    TftpTestClient c(f.main());
     // Unknown and out-of-range options are ignored; blksize and windowsize are capped by config.
-    std::string req = std::string("\0\1file\0octet\0", 13) + std::string("BlkSize\0" "4096\0", 13) +
-                      std::string("windowsize\0" "200\0", 15) + std::string("tsize\0" "0\0", 8) +
-                      std::string("timeout\0" "2\0", 10) + std::string("foo\0bar\0", 8);
+    std::string req = std::string("\0\1file\0octet\0", 13) +
+                      std::string(
+                          "BlkSize\0"
+                          "4096\0",
+                          13) +
+                      std::string(
+                          "windowsize\0"
+                          "200\0",
+                          15) +
+                      std::string(
+                          "tsize\0"
+                          "0\0",
+                          8) +
+                      std::string(
+                          "timeout\0"
+                          "2\0",
+                          10) +
+                      std::string("foo\0bar\0", 8);
     c.sendRawToServer(req);
     TftpPacket p;
     ASSERT_TRUE(c.receive(p));
     ASSERT_EQ(p.opcode, Opcode::Oack);
-    static const char kOack[] = "blksize\0" "2048\0timeout\0" "2\0tsize\0" "100000\0windowsize\0" "16";
+    static const char kOack[] =
+        "blksize\0"
+        "2048\0timeout\0"
+        "2\0tsize\0"
+        "100000\0windowsize\0"
+        "16";
     EXPECT_EQ(p.payload, std::string(kOack, sizeof kOack));
-    EXPECT_NE(ntohs(p.from.sin_port), f.main);  // a fresh TID
+    EXPECT_NE(ntohs(p.from.sin_port), f.main());  // a fresh TID
     c.error(8, "just checking");
   }
   {
-    TftpTestClient c(f.main);  // only unknown options: plain RFC 1350 answer (DATA 1)
-    c.sendRawToServer(std::string("\0\1file\0octet\0foo\0" "1\0", 19));
+    TftpTestClient c(f.main());  // only unknown options: plain RFC 1350 answer (DATA 1)
+    c.sendRawToServer(
+        std::string("\0\1file\0octet\0foo\0"
+                    "1\0",
+                    19));
     TftpPacket p;
     ASSERT_TRUE(c.receive(p));
     EXPECT_EQ(p.opcode, Opcode::Data);
@@ -142,7 +171,7 @@ TEST(TftpProtocol, OptionNegotiation) {
   o.hasBlksize = o.hasWindowsize = true;
   o.blksize = 1428;
   o.windowsize = 8;
-  ASSERT_TRUE(tftpGet(f.main, "file", got, o));
+  ASSERT_TRUE(tftpGet(f.main(), "file", got, o));
   EXPECT_TRUE(got == content);
   EXPECT_EQ(f.m.stop(), 0);
 }
@@ -152,7 +181,7 @@ TEST(TftpProtocol, LostPacketsRetransmitAndDuplicateAcksSendNothing) {
   std::string content = makeContent(512 * 3 + 100, 8);
   writeFile(f.m.path("root/file"), content);
   ASSERT_TRUE(f.m.start()) << f.m.log();
-  TftpTestClient c(f.main);
+  TftpTestClient c(f.main());
   c.sendRequest(Opcode::Rrq, "file");
   TftpPacket p;
   ASSERT_TRUE(c.receive(p));
@@ -160,7 +189,9 @@ TEST(TftpProtocol, LostPacketsRetransmitAndDuplicateAcksSendNothing) {
   // We "lose" DATA 1: no ACK. The server resends it after its 300 ms timeout.
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(c.receive(p, 2000));
-  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   EXPECT_EQ(p.opcode, Opcode::Data);
   EXPECT_EQ(p.number, 1);
   EXPECT_GE(waited, 200);
@@ -192,7 +223,7 @@ TEST(TftpProtocol, WindowWithPartialAck) {
   std::string content = makeContent(512 * 10 + 80, 9);  // blocks 1..10 full, 11 short
   writeFile(f.m.path("root/file"), content);
   ASSERT_TRUE(f.m.start()) << f.m.log();
-  TftpTestClient c(f.main);
+  TftpTestClient c(f.main());
   Options o;
   o.hasWindowsize = true;
   o.windowsize = 4;
@@ -228,7 +259,7 @@ TEST(TftpProtocol, UploadWithLostAckGapAndRetransmittedAck) {
   Fixture f;
   ASSERT_TRUE(f.m.start()) << f.m.log();
   std::string content = makeContent(512 * 2 + 10, 10);
-  TftpTestClient c(f.main);
+  TftpTestClient c(f.main());
   c.sendRequest(Opcode::Wrq, "up.bin");
   TftpPacket p;
   ASSERT_TRUE(c.receive(p));
@@ -267,7 +298,7 @@ TEST(TftpProtocol, AbortedUploadsLeaveNothing) {
   std::string before = listing(f.m.path("root"));
   std::string content = makeContent(512 * 8, 11);
   {
-    TftpTestClient c(f.main);  // client vanishes midway
+    TftpTestClient c(f.main());  // client vanishes midway
     c.sendRequest(Opcode::Wrq, "vanish.bin");
     TftpPacket p;
     ASSERT_TRUE(c.receive(p));
@@ -277,7 +308,7 @@ TEST(TftpProtocol, AbortedUploadsLeaveNothing) {
     }
   }
   {
-    TftpTestClient c(f.main);  // client gives up with an ERROR while replacing a file
+    TftpTestClient c(f.main());  // client gives up with an ERROR while replacing a file
     c.sendRequest(Opcode::Wrq, "existing");
     TftpPacket p;
     ASSERT_TRUE(c.receive(p));
@@ -286,7 +317,7 @@ TEST(TftpProtocol, AbortedUploadsLeaveNothing) {
     c.error(0, "user abort");
   }
   {
-    TftpTestClient c(f.main);  // more than max_file_size (1M): error 3
+    TftpTestClient c(f.main());  // more than max_file_size (1M): error 3
     c.sendRequest(Opcode::Wrq, "toobig.bin");
     TftpPacket p;
     ASSERT_TRUE(c.receive(p));
@@ -314,12 +345,12 @@ TEST(TftpProtocol, UnknownTidGetsErrorFiveAndTransferGoesOn) {
   std::string content = makeContent(512 * 2 + 1, 12);
   writeFile(f.m.path("root/file"), content);
   ASSERT_TRUE(f.m.start()) << f.m.log();
-  TftpTestClient c(f.main);
+  TftpTestClient c(f.main());
   c.sendRequest(Opcode::Rrq, "file");
   TftpPacket p;
   ASSERT_TRUE(c.receive(p));
   ASSERT_EQ(p.number, 1);
-  TftpTestClient intruder(f.main);
+  TftpTestClient intruder(f.main());
   intruder.sendRaw(std::string("\0\4\0\1", 4), c.tid());
   ASSERT_TRUE(intruder.receive(p));
   EXPECT_EQ(p.opcode, Opcode::Error);
@@ -341,14 +372,15 @@ TEST(TftpProtocol, UnknownTidGetsErrorFiveAndTransferGoesOn) {
 // Sessions run on a connected socket pair while fds are plentiful (an eighth of the fd limit:
 // 8 here) and on one unconnected socket beyond: both answer a stray TID with error 5.
 TEST(TftpProtocol, UnknownTidOnConnectedAndUnconnectedSessions) {
-  int port = freePort(true);
-  Instance m("[tftp:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-                 "\nroot = {dir}/root\ntimeout = 300ms\nretries = 10\n",
-             "worker_rlimit_nofile = 64", 1);
+  Instance m(
+      "[tftp:main]\nlisten = 127.0.0.1:{port:main}"
+      "\nroot = {dir}/root\ntimeout = 300ms\nretries = 10\n",
+      "worker_rlimit_nofile = 64", 1);
   run("mkdir -p " + m.path("root"));
   std::string content = makeContent(512 * 2 + 1, 14);
   writeFile(m.path("root/file"), content);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("main");
   std::vector<std::unique_ptr<TftpTestClient>> clients;
   for (int i = 0; i < 10; ++i) {  // 8 connected, then 2 unconnected
     clients.push_back(std::make_unique<TftpTestClient>(port));
@@ -387,10 +419,10 @@ TEST(TftpProtocol, BlockNumbersRollOverBothWays) {
   o.blksize = 8;
   o.windowsize = 16;
   std::string got;
-  ASSERT_TRUE(tftpGet(f.main, "big", got, o));
+  ASSERT_TRUE(tftpGet(f.main(), "big", got, o));
   EXPECT_TRUE(got == content);
 
-  TftpTestClient c(f.main);
+  TftpTestClient c(f.main());
   c.sendRequest(Opcode::Wrq, "rolled", Mode::Octet, o);
   TftpPacket p;
   ASSERT_TRUE(c.receive(p));
@@ -414,7 +446,7 @@ TEST(TftpProtocol, AdmissionLimitsAndDuplicateRequests) {
   ASSERT_TRUE(f.m.start()) << f.m.log();
   TftpPacket p;
   {
-    TftpTestClient c(f.main);  // the same request twice: one session, one DATA 1
+    TftpTestClient c(f.main());  // the same request twice: one session, one DATA 1
     c.sendRequest(Opcode::Rrq, "file");
     c.sendRequest(Opcode::Rrq, "file");
     ASSERT_TRUE(c.receive(p));
@@ -423,7 +455,7 @@ TEST(TftpProtocol, AdmissionLimitsAndDuplicateRequests) {
     c.error(0, "done");
   }
   // limited: 2 sessions per client, then error 0; a burst of 4 new sessions, then silence.
-  TftpTestClient a(f.limited), b(f.limited), c(f.limited), d(f.limited), e(f.limited);
+  TftpTestClient a(f.limited()), b(f.limited()), c(f.limited()), d(f.limited()), e(f.limited());
   a.sendRequest(Opcode::Rrq, "file");
   ASSERT_TRUE(a.receive(p));
   EXPECT_EQ(p.opcode, Opcode::Data);
@@ -451,14 +483,14 @@ TEST(TftpProtocol, GracefulStopLetsTransfersFinish) {
   std::string content = makeContent(512 * 4 + 5, 14);
   writeFile(f.m.path("root/file"), content);
   ASSERT_TRUE(f.m.start()) << f.m.log();
-  TftpTestClient c(f.main);
+  TftpTestClient c(f.main());
   c.sendRequest(Opcode::Rrq, "file");
   TftpPacket p;
   ASSERT_TRUE(c.receive(p));
   std::string got = p.payload;
   f.m.signal(SIGQUIT);
   usleep(100 * 1000);
-  TftpTestClient late(f.main);
+  TftpTestClient late(f.main());
   late.sendRequest(Opcode::Rrq, "file");  // after the stop began: no new session
   for (uint16_t b = 1; b <= 4;) {
     c.ack(b);
