@@ -31,18 +31,18 @@ std::string dnsperfReport(Background& perf, const std::string& out, long long& s
   return report;
 }
 
-std::string section(int port) {
-  return "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-         "\nzones = example.com=" + std::string(getcwd(nullptr, 0)) +
-         "/etc/zones/example.com.zone\n";
+std::string section() {
+  return "[dns:main]\nlisten = 127.0.0.1:{port:dns}"
+         "\nzones = example.com=" +
+         std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone\n";
 }
 
 }  // namespace
 
 TEST(DnsContinuity, HupUnderLoadLosesNoQuery) {
-  const int port = freeDnsPort();
-  Instance m(section(port), "", 2);
+  Instance m(section(), "", 2);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   writeFile(m.path("queries"), "www.example.com A\nexample.com MX\nnx.example.com A\n");
   for (const char* mode : {"udp", "tcp"}) {
     const std::string out = m.path(std::string("dnsperf-") + mode);
@@ -65,9 +65,9 @@ TEST(DnsContinuity, HupUnderLoadLosesNoQuery) {
 // wait for the respawned worker; only what the dead worker had read and not yet answered (one
 // batch at most) can be lost.
 TEST(DnsContinuity, KilledWorkerLosesAtMostOneBatch) {
-  const int port = freeDnsPort();
-  Instance m(section(port), "", 2);
+  Instance m(section(), "", 2);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   writeFile(m.path("queries"), "www.example.com A\nexample.com MX\n");
   const std::string out = m.path("dnsperf");
   Background perf("dnsperf -s 127.0.0.1 -p " + std::to_string(port) + " -d " + m.path("queries") +

@@ -14,11 +14,10 @@ using namespace manifold::testing;
 
 TEST(DnsNsdCompare, SameZoneSameAnswers) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
-  int port = freeDnsPort();
   std::string zone = std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone";
-  Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-             "\nzones = example.com=" + zone + "\n");
+  Instance m("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = example.com=" + zone + "\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   Nsd nsd(m.dir() + "/nsd", "example.com", zone);
   ASSERT_TRUE(nsd.start()) << "nsd did not answer: " << nsd.output();
   int nsdPort = nsd.port();

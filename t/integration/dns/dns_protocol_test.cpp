@@ -19,11 +19,10 @@ namespace {
 
 const char* kRepoZone = "etc/zones/example.com.zone";
 
-std::string dnsSection(int port, const std::string& extra = "") {
-  return "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-         " [::1]:" + std::to_string(port) +
-         "\nzones = example.com=" + std::string(getcwd(nullptr, 0)) + "/" + kRepoZone + "\n" +
-         extra;
+std::string dnsSection(const std::string& extra = "") {
+  return "[dns:main]\nlisten = 127.0.0.1:{port:dns} [::1]:{port:dns}"
+         "\nzones = example.com=" +
+         std::string(getcwd(nullptr, 0)) + "/" + kRepoZone + "\n" + extra;
 }
 
 const std::string kQname(
@@ -36,9 +35,9 @@ const std::string kTypeAIn("\x00\x01\x00\x01", 4);
 }  // namespace
 
 TEST(DnsProtocol, AuthoritativeAnswers) {
-  int port = freeDnsPort();
-  Instance m(dnsSection(port));
+  Instance m(dnsSection());
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   auto soa = dig(port, "example.com SOA");
   EXPECT_NE(soa.find("flags: qr aa;"), std::string::npos) << soa;
   EXPECT_NE(soa.find("2024010101 7200 3600 1209600 300"), std::string::npos) << soa;
@@ -88,7 +87,6 @@ TEST(DnsProtocol, AuthoritativeAnswers) {
 }
 
 TEST(DnsProtocol, EdnsAndTruncation) {
-  int port = freeDnsPort();
   Instance m("");
   std::string zone = "$ORIGIN big.test.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\n";
   for (int i = 0; i < 40; ++i)
@@ -96,9 +94,10 @@ TEST(DnsProtocol, EdnsAndTruncation) {
         "many TXT \"record number " + std::to_string(i) + " with some padding to make it long\"\n";
   zone += "many A 10.0.0.1\n";
   writeFile(m.path("big.zone"), zone);
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-                  "\nzones = big.test=" + m.path("big.zone") + "\n");
+  m.rewriteConfig(
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = big.test=" + m.path("big.zone") + "\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   // No EDNS: 512 bytes; the TXT RRset does not fit whole, so TC and an empty answer section.
   auto plain = dig(port, "+noedns +ignore many.big.test TXT");
   EXPECT_NE(plain.find("flags: qr aa tc;"), std::string::npos) << plain;
@@ -121,9 +120,9 @@ TEST(DnsProtocol, EdnsAndTruncation) {
 }
 
 TEST(DnsProtocol, MalformedInputNeverCrashes) {
-  int port = freeDnsPort();
-  Instance m(dnsSection(port));
+  Instance m(dnsSection());
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   auto pids = m.workerPids();
   // QDCOUNT 2 -> FORMERR.
   auto r = udpExchange(port, header(1, 0x0100, 2, 0, 0, 0) + kQname + kTypeAIn + kQname + kTypeAIn);
@@ -171,15 +170,14 @@ TEST(DnsProtocol, MalformedInputNeverCrashes) {
 }
 
 TEST(DnsProtocol, ZoneErrorsAtStartAndOnReload) {
-  int port = freeDnsPort();
   Instance m("");
   writeFile(m.path("z.zone"),
             "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww A 10.0.0.1\n");
   writeFile(m.path("bad.zone"), "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n\nwww A 10.0.0.300\n");
-  std::string good = "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-                     "\nzones = z.test=" + m.path("z.zone") + "\n";
-  std::string bad = "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-                    "\nzones = z.test=" + m.path("bad.zone") + "\n";
+  std::string good =
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = z.test=" + m.path("z.zone") + "\n";
+  std::string bad =
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = z.test=" + m.path("bad.zone") + "\n";
   // -t refuses the bad zone naming file and line.
   m.rewriteConfig(bad);
   int rc = 0;
@@ -188,6 +186,7 @@ TEST(DnsProtocol, ZoneErrorsAtStartAndOnReload) {
   EXPECT_NE(out.find("bad.zone:4: A: bad IPv4 address '10.0.0.300'"), std::string::npos) << out;
   m.rewriteConfig(good);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   EXPECT_EQ(digShort(port, "www.z.test A"), "10.0.0.1\n");
   // A reload with the broken zone fails and the old data keeps serving.
   m.rewriteConfig(bad);

@@ -40,14 +40,13 @@ std::vector<long> perWorker(const std::string& stats, const std::string& counter
 
 TEST(DnsRrlShared, RateIsForTheWholeServer) {
   constexpr int kRate = 100;
-  int port = freeDnsPort();
   Instance m("", "", 2);
   writeFile(m.path("fo.zone"),
             "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww A 10.0.0.1\n");
-  m.rewriteConfig("[dns:limited]\nlisten = 127.0.0.1:" + std::to_string(port) +
-                  "\nzones = fo.test=" + m.path("fo.zone") +
-                  "\nrrl_rate = " + std::to_string(kRate) + "\nrrl_slip = 0\n");
+  m.rewriteConfig("[dns:limited]\nlisten = 127.0.0.1:{port:dns}\nzones = fo.test=" +
+                  m.path("fo.zone") + "\nrrl_rate = " + std::to_string(kRate) + "\nrrl_slip = 0\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   ASSERT_EQ(m.workerPids().size(), 2u);
 
   sockaddr_in to{};

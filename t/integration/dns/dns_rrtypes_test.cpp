@@ -29,10 +29,10 @@ const char* kSmimea =
 
 TEST(DnsRrtypes, EveryNewTypeAnswersLikeNsd) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
-  int port = freeDnsPort();
-  Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-             "\nzones = rrtypes.example=" + repoZone() + "\nallow_transfer = 127.0.0.1\n");
+  Instance m("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = rrtypes.example=" + repoZone() +
+             "\nallow_transfer = 127.0.0.1\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   Nsd nsd(m.dir() + "/nsd", "rrtypes.example", repoZone(), "  provide-xfr: 127.0.0.1 NOKEY\n");
   ASSERT_TRUE(nsd.start()) << "nsd did not load the zone: " << nsd.output();
 
@@ -87,10 +87,10 @@ TEST(DnsRrtypes, EveryNewTypeAnswersLikeNsd) {
 // RFC 3597 4: RP is not an RFC 1035 type, so its names travel uncompressed even where they
 // share a suffix with the question (NSD does the same).
 TEST(DnsRrtypes, RpNamesAreNotCompressed) {
-  int port = freeDnsPort();
-  Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-             "\nzones = rrtypes.example=" + repoZone() + "\n");
+  Instance m("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = rrtypes.example=" + repoZone() +
+             "\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   const std::string apex(
       "\x07"
       "rrtypes\x07"

@@ -57,12 +57,12 @@ bool askAndWait(int fd, uint16_t id, int timeoutMs) {
 }  // namespace
 
 TEST(DnsTcpLimit, ConnectionsBeyondTheCapWaitUntilOneCloses) {
-  const int port = freeDnsPort();
-  Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = example.com=" +
+  Instance m("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = example.com=" +
                  std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone\n" +
                  "tcp_max_connections = 2\ntcp_idle_timeout = 30s\n",
              "", 1);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   int a = connectTcp(port), b = connectTcp(port);
   ASSERT_GE(a, 0);
   ASSERT_GE(b, 0);

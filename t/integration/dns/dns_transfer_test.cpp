@@ -114,9 +114,9 @@ TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
 }
 
 TEST(DnsTransfer, ThousandsOfRecordsOverManyMessages) {
-  int port = freeDnsPort();
-  Instance m("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-             "\nzones = big.example={dir}/big.zone\nallow_transfer = 127.0.0.0/8\n");
+  Instance m(
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = "
+      "big.example={dir}/big.zone\nallow_transfer = 127.0.0.0/8\n");
   std::string zone =
       "$ORIGIN big.example.\n$TTL 300\n@ SOA ns hm 7 86400 3600 604800 60\n@ NS ns\nns A "
       "192.0.2.1\n";
@@ -127,6 +127,7 @@ TEST(DnsTransfer, ThousandsOfRecordsOverManyMessages) {
             std::to_string(i) + " TXT \"record " + std::to_string(i) + "\"\n";
   writeFile(m.path("big.zone"), zone);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   auto out = digAxfr(port, "big.example AXFR");
   auto rrs = sortedRecords(out);
   EXPECT_EQ(rrs.size(), static_cast<size_t>(2 * n + 2 + 2))

@@ -34,12 +34,12 @@ const char* kZone =
 }  // namespace
 
 TEST(DnsWildcard, AnswersLikeNsd) {
-  int port = freeDnsPort();
   Instance m("");
   writeFile(m.path("wild.zone"), kZone);
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) +
-                  "\nzones = wild.test=" + m.path("wild.zone") + "\n");
+  m.rewriteConfig(
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = wild.test=" + m.path("wild.zone") + "\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
 
   // With dig alone: the owner is the query name as asked, AA set.
   EXPECT_EQ(dig(port, "+short foo.wild.test A"), "10.0.0.1\n");
