@@ -34,13 +34,12 @@ TEST(CorePrivileges, WorkersDropToTheConfiguredUserAfterBinding) {
   ASSERT_EQ(geteuid(), 0u) << "needs root to drop privileges (make test runs as root)";
   passwd* nobody = getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
-  int port = freePort();
-  Instance m("[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = {dir}/www\n",
-             "user = nobody\n", 2);
+  Instance m("[http:www]\nlisten = 127.0.0.1:{port:www}\nroot = {dir}/www\n", "user = nobody\n", 2);
   run("mkdir -p " + m.path("www") + " && chmod 755 " + m.dir() + " " + m.path("www"));
   writeFile(m.path("www/hello.txt"), "hello\n");
   run("chmod 644 " + m.path("www/hello.txt"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   // The master keeps its identity (it may need to bind again on reload); workers do not.
   EXPECT_EQ(firstNumber(statusField(m.pid(), "Uid")), "0");
   auto workers = m.workerPids();
@@ -55,8 +54,7 @@ TEST(CorePrivileges, WorkersDropToTheConfiguredUserAfterBinding) {
 
 TEST(CorePrivileges, UnknownUserIsReportedAndTheInstanceDoesNotStart) {
   ASSERT_EQ(geteuid(), 0u) << "needs root to drop privileges (make test runs as root)";
-  int port = freePort();
-  Instance m("[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = {dir}\n",
+  Instance m("[http:www]\nlisten = 127.0.0.1:{port:www}\nroot = {dir}\n",
              "user = no-such-user-here\n", 1);
   EXPECT_FALSE(m.start(3000));
   EXPECT_NE(m.log().find("user \"no-such-user-here\" not found"), std::string::npos) << m.log();
@@ -64,9 +62,7 @@ TEST(CorePrivileges, UnknownUserIsReportedAndTheInstanceDoesNotStart) {
 
 TEST(CorePrivileges, CpuAffinityPinsEachWorkerToItsCpu) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  int port = freePort();
-  Instance m("[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = {dir}\n",
-             "cpu_affinity = on\n", 2);
+  Instance m("[http:www]\nlisten = 127.0.0.1:{port:www}\nroot = {dir}\n", "cpu_affinity = on\n", 2);
   ASSERT_TRUE(m.start()) << m.log();
   std::set<std::string> allowed;
   for (pid_t worker : m.workerPids()) {

@@ -71,8 +71,7 @@ std::string manifoldCommand(const std::string& args) {
 TEST(CoreProcess, ConfiguredNumberOfWorkersAppearAsChildren) {
   for (unsigned workers : {1u, 2u, 3u}) {
     SCOPED_TRACE("workers = " + std::to_string(workers));
-    int port = freePort();
-    Instance m(httpSite(port), "", workers);
+    Instance m(httpSite(), "", workers);
     makeSite(m);
     ASSERT_TRUE(m.start()) << m.log();
     EXPECT_EQ(m.workerPids().size(), workers) << m.log();
@@ -81,7 +80,7 @@ TEST(CoreProcess, ConfiguredNumberOfWorkersAppearAsChildren) {
       pid_t pid = lastPidOfIndex(m.log(), i);
       EXPECT_TRUE(contains(m.workerPids(), pid)) << "worker " << i << " pid " << pid;
     }
-    EXPECT_EQ(countFailures(port, 5), 0);
+    EXPECT_EQ(countFailures(m.port("www"), 5), 0);
     EXPECT_EQ(m.stop(), 0) << m.log();
   }
 }
@@ -144,7 +143,7 @@ TEST(CoreProcess, CrashLoopingWorkerIsNotRespawnedAndOthersKeepServing) {
 TEST(CoreProcess, ConfigTestAcceptsAGoodFile) {
   std::string dir = makeTempDir();
   run("mkdir -p " + dir + "/www");
-  int port = freePort();
+  int port = freePort();  // never bound: -t only reads the file
   std::string good = dir + "/good.ini";
   writeFile(good,
             "[master]\nworkers = 2\npidfile = " + dir +
@@ -166,7 +165,7 @@ TEST(CoreProcess, ConfigTestAcceptsAGoodFile) {
 TEST(CoreProcess, ConfigTestRejectsBadFilesWithFileLineKeyAndWhy) {
   std::string dir = makeTempDir();
   run("mkdir -p " + dir + "/www");
-  std::string port = std::to_string(freePort());
+  std::string port = std::to_string(freePort());  // never bound: -t only reads the files
   struct Case {
     const char* name;
     std::string body;
@@ -252,8 +251,7 @@ TEST(CoreProcess, GarbageShmSegmentIsReplacedAsStale) {
 }
 
 TEST(CoreProcess, SegmentLeftByAKilledMasterIsReplacedAsStale) {
-  int port = freePort();
-  Instance m(httpSite(port), "", 2);
+  Instance m(httpSite(), "", 2);
   makeSite(m);
   std::string shmPath = "/dev/shm/manifold." + m.shmName();
   ASSERT_TRUE(m.start()) << m.log();
@@ -271,7 +269,7 @@ TEST(CoreProcess, SegmentLeftByAKilledMasterIsReplacedAsStale) {
   ASSERT_TRUE(m.start()) << m.log();
   ASSERT_TRUE(m.waitForLog("generation 1 ready", 5000, 2)) << m.log();
   EXPECT_TRUE(m.waitForLog("stale", 1000)) << m.log();
-  EXPECT_EQ(countFailures(port, 10), 0) << m.log();
+  EXPECT_EQ(countFailures(m.port("www"), 10), 0) << m.log();
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
 

@@ -11,10 +11,8 @@
 using namespace manifold::testing;
 
 TEST(CoreRapidReload, BackToBackHupsEndOnTheNewestConfig) {
-  int port = freePort();
   auto site = [&](const std::string& index) {
-    return "[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) +
-           "\nroot = {dir}/www\nindex = " + index + "\n";
+    return "[http:www]\nlisten = 127.0.0.1:{port:www}\nroot = {dir}/www\nindex = " + index + "\n";
   };
   Instance m(site("one.html"));
   run("mkdir -p " + m.path("www"));
@@ -22,6 +20,7 @@ TEST(CoreRapidReload, BackToBackHupsEndOnTheNewestConfig) {
   writeFile(m.path("www/two.html"), "two\n");
   writeFile(m.path("www/three.html"), "three\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   ASSERT_EQ(curl(port, "/").body, "one\n");
 
   m.rewriteConfig(site("two.html"));

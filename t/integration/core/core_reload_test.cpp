@@ -102,13 +102,15 @@ TEST(CoreReload, BrokenConfigIsRefusedAndTheOldOneKeepsServing) {
 }
 
 TEST(CoreReload, ReloadAddsAndRemovesListenAddresses) {
-  int portA = freePort(), portB = freePort();
-  Instance m(httpSite(portA, "a"), "", 2);
+  // portB is first bound by a reload, where nothing re-picks a taken port: it stays freePort().
+  int portB = freePort();
+  Instance m(httpSite("a"), "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int portA = m.port("a");
   EXPECT_TRUE(connectionRefused(portB));
   // Add a second site on a new port.
-  m.rewriteConfig(httpSite(portA, "a") + httpSite(portB, "b"));
+  m.rewriteConfig(httpSite("a") + httpSite(portB, "b"));
   m.signal(SIGHUP);
   ASSERT_TRUE(m.waitForGeneration(2)) << m.log();
   EXPECT_EQ(countFailures(portB, 10), 0) << m.log();
@@ -125,12 +127,10 @@ TEST(CoreReload, ReloadAddsAndRemovesListenAddresses) {
 }
 
 TEST(CoreReload, CountersSurviveAReloadWithUnchangedServices) {
-  int port = freePort(), statusPort = freePort();
-  std::string services =
-      httpSite(port) + "\n[status:m]\nlisten = 127.0.0.1:" + std::to_string(statusPort) + "\n";
-  Instance m(services, "", 2);
+  Instance m(httpSite() + statusSection(), "", 2);
   makeSite(m);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www"), statusPort = m.port("status");
   ASSERT_EQ(countFailures(port, 50), 0);
   m.signal(SIGHUP);
   ASSERT_TRUE(m.waitForGeneration(2)) << m.log();

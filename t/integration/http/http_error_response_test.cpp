@@ -14,11 +14,11 @@ size_t countOf(const std::string& text, const std::string& needle) {
 }  // namespace
 
 TEST(HttpErrorResponse, Http10KeepAliveErrorHasOneConnectionHeaderAndKeepsTheConnection) {
-  int port = freePort();
-  Instance m("[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = {dir}/www\n");
+  Instance m("[http:www]\nlisten = 127.0.0.1:{port:www}\nroot = {dir}/www\n");
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/a.txt"), "A");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   std::string reply = rawExchange(port,
                                   "GET /missing HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
                                   "GET /a.txt HTTP/1.0\r\n\r\n",

@@ -6,12 +6,12 @@
 using namespace manifold::testing;
 
 TEST(HttpKeepAliveOff, ZeroTimeoutClosesAfterEachResponse) {
-  int port = freePort();
-  Instance m("[http:www]\nlisten = 127.0.0.1:" + std::to_string(port) +
-             "\nroot = {dir}/www\nkeepalive_timeout = 0\n");
+  Instance m(
+      "[http:www]\nlisten = 127.0.0.1:{port:www}\nroot = {dir}/www\nkeepalive_timeout = 0\n");
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/a.txt"), "A");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("www");
   // Two pipelined requests: only the first is answered, with Connection: close.
   std::string reply = rawExchange(port,
                                   "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
