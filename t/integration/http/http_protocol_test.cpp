@@ -329,16 +329,19 @@ TEST_F(HttpProtocol, BadRequestsGetExactErrors) {
 
 // Several [http] sections on one address, chosen by Host.
 TEST(HttpVhosts, HostSelectsTheVirtualServer) {
-  int port = freePort();
-  Instance m(httpSection("a", port, "{dir}/a", "server_name = a.example.com") +
-             httpSection("b", port, "{dir}/b", "server_name = *.example.com") +
-             httpSection("c", port, "{dir}/c",
-                         "server_name = www.other.test other.test\ndefault_server = on"));
+  // Three virtual hosts share one address: one {port:vhosts}, spelled out.
+  auto site = [](const std::string& name, const std::string& extra) {
+    return "[http:" + name + "]\nlisten = 127.0.0.1:{port:vhosts}\nroot = {dir}/" + name + "\n" +
+           extra + "\n";
+  };
+  Instance m(site("a", "server_name = a.example.com") + site("b", "server_name = *.example.com") +
+             site("c", "server_name = www.other.test other.test\ndefault_server = on"));
   for (std::string site : {"a", "b", "c"}) {
     run("mkdir -p " + m.path(site));
     writeFile(m.path(site + "/who.txt"), "site " + site + "\n");
   }
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("vhosts");
   struct Case {
     std::string host;
     std::string site;

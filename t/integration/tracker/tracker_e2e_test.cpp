@@ -61,9 +61,9 @@ TEST(TrackerEndToEnd, TransmissionSeedsAria2Downloads) {
   for (const char* tool :
        {"transmission-create", "transmission-cli", "transmission-show", "aria2c"})
     ASSERT_TRUE(installed(tool)) << tool << " missing: apt-get install transmission-cli aria2";
-  const int port = freePort(), seedPort = freePort(), getPort = freePort();
-  Instance m("[tracker:t]\nlisten = 127.0.0.1:" + std::to_string(port) +
-             "\nhttp = on\nudp = off\n");
+  // The peers' own ports are theirs to bind: those stay freePort().
+  const int seedPort = freePort(), getPort = freePort();
+  Instance m("[tracker:t]\nlisten = 127.0.0.1:{port:t}\nhttp = on\nudp = off\n");
   run("mkdir -p " + m.path("seed") + " " + m.path("get") + " " + m.path("cfg"));
   run("head -c 1500000 /dev/urandom > " + m.path("seed/data.bin"));
   // Keep transmission's discovery off too: the tracker must be how the peers meet.
@@ -72,6 +72,7 @@ TEST(TrackerEndToEnd, TransmissionSeedsAria2Downloads) {
             " \"port-forwarding-enabled\": false, \"peer-port\": " +
                 std::to_string(seedPort) + "}\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   const std::string torrent = m.path("data.torrent");
   int rc = 0;
   run("transmission-create -o " + torrent + " -s 32 -t http://127.0.0.1:" + std::to_string(port) +

@@ -207,33 +207,16 @@ std::string announceQuery(const Hash& h, int port, uint64_t left, const std::str
          "&uploaded=0&downloaded=0&left=" + std::to_string(left) + extra;
 }
 
-std::string section(int port, const std::string& extra = "") {
-  return "[tracker:t]\nlisten = 127.0.0.1:" + std::to_string(port) +
-         " [::1]:" + std::to_string(port) + "\n" + extra;
-}
-
-int trackerPort() {
-  // UDP and TCP on the same number: retry until both are free.
-  for (int i = 0; i < 20; ++i) {
-    int p = freePort(true);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(p));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) return p;
-  }
-  return freePort(true);
+std::string section(const std::string& extra = "") {
+  return "[tracker:t]\nlisten = 127.0.0.1:{port:t} [::1]:{port:t}\n" + extra;
 }
 
 }  // namespace
 
 TEST(Tracker, UdpConnectAnnounceScrape) {
-  int port = trackerPort();
-  Instance m(section(port, "interval = 100s\n"));
+  Instance m(section("interval = 100s\n"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port);
   uint64_t cid = c.connect();
   ASSERT_NE(cid, 0u);
@@ -278,9 +261,9 @@ TEST(Tracker, UdpConnectAnnounceScrape) {
 }
 
 TEST(Tracker, ConnectionIdsAreCheckedAndExpire) {
-  int port = trackerPort();
-  Instance m(section(port, "connection_id_lifetime = 3s\n"));
+  Instance m(section("connection_id_lifetime = 3s\n"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port);
   Hash h(3);
   uint64_t cid = c.connect();
@@ -310,9 +293,9 @@ TEST(Tracker, ConnectionIdsAreCheckedAndExpire) {
 }
 
 TEST(Tracker, Ipv6PeersAreEighteenBytes) {
-  int port = trackerPort();
-  Instance m(section(port));
+  Instance m(section());
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port, true);
   uint64_t cid = c.connect();
   ASSERT_NE(cid, 0u);
@@ -341,9 +324,9 @@ TEST(Tracker, Ipv6PeersAreEighteenBytes) {
 }
 
 TEST(Tracker, NumwantIsHonouredAndCapped) {
-  int port = trackerPort();
-  Instance m(section(port, "default_numwant = 7\nmax_numwant = 12\ntrust_ip_param = on\n"));
+  Instance m(section("default_numwant = 7\nmax_numwant = 12\ntrust_ip_param = on\n"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port);
   uint64_t cid = c.connect();
   Hash h(5);
@@ -376,11 +359,11 @@ TEST(Tracker, NumwantIsHonouredAndCapped) {
 }
 
 TEST(Tracker, StoppedCompletedAndExpiry) {
-  int port = trackerPort();
-  Instance m(section(
-      port, "interval = 1s\nmin_interval = 1s\npeer_timeout = 2s\nclean_interval = 300ms\n"
-            "torrent_timeout = 6s\n"));
+  Instance m(
+      section("interval = 1s\nmin_interval = 1s\npeer_timeout = 2s\nclean_interval = 300ms\n"
+              "torrent_timeout = 6s\n"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port);
   uint64_t cid = c.connect();
   Hash h(6);
@@ -427,11 +410,11 @@ TEST(Tracker, StoppedCompletedAndExpiry) {
 }
 
 TEST(Tracker, AccessListAllowDenyAndReload) {
-  int port = trackerPort();
   Hash allowed(7), other(8);
-  Instance m(section(port, "access_list = allow\naccess_list_file = {dir}/list\n"));
+  Instance m(section("access_list = allow\naccess_list_file = {dir}/list\n"));
   writeFile(m.path("list"), "# allowed\n" + allowed.hex() + "\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port);
   uint64_t cid = c.connect();
   EXPECT_EQ(c.announce(cid, allowed, 1, 1).action, 1u);
@@ -447,8 +430,7 @@ TEST(Tracker, AccessListAllowDenyAndReload) {
   EXPECT_EQ(c.announce(cid, other, 1, 1).action, 1u);
   EXPECT_EQ(c.announce(cid, allowed, 2, 1).leechers, 2u);
   // Deny mode.
-  m.rewriteConfig(
-      section(port, "access_list = deny\naccess_list_file = {dir}/list\nfull_scrape = on\n"));
+  m.rewriteConfig(section("access_list = deny\naccess_list_file = {dir}/list\nfull_scrape = on\n"));
   writeFile(m.path("list"), other.hex() + "\n");
   m.signal(SIGHUP);
   ASSERT_TRUE(m.waitForLog("generation 2 finished", 8000)) << m.log();
@@ -469,9 +451,9 @@ TEST(Tracker, AccessListAllowDenyAndReload) {
 }
 
 TEST(Tracker, HttpAnnounceCompactAndDictionaries) {
-  int port = trackerPort();
-  Instance m(section(port, "interval = 600s\nmin_interval = 60s\n"));
+  Instance m(section("interval = 600s\nmin_interval = 60s\n"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   Hash h(9);
   bencode::Value v;
   ASSERT_TRUE(bencode::decode(httpGet(port, announceQuery(h, 5001, 0, "&event=started")), v));
@@ -517,9 +499,9 @@ TEST(Tracker, HttpAnnounceCompactAndDictionaries) {
 }
 
 TEST(Tracker, ScrapeManyHashes) {
-  int port = trackerPort();
-  Instance m(section(port, "max_scrape_hashes = 100\n"));
+  Instance m(section("max_scrape_hashes = 100\n"));
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port);
   uint64_t cid = c.connect();
   std::vector<Hash> hashes;
@@ -550,9 +532,9 @@ TEST(Tracker, ScrapeManyHashes) {
 // Full scrape (off by default): every torrent, sorted by raw hash as bencoding requires, minus
 // those the access list no longer permits; rebuilt at most once per full_scrape_interval.
 TEST(Tracker, FullScrapeListsEveryTorrent) {
-  int port = trackerPort();
-  Instance m(section(port, "full_scrape = on\nfull_scrape_interval = 2s\n"), "", 1);
+  Instance m(section("full_scrape = on\nfull_scrape_interval = 2s\n"), "", 1);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port);
   uint64_t cid = c.connect();
   for (int i = 0; i < 5; ++i) c.announce(cid, Hash(300 + i), static_cast<uint16_t>(7000 + i), i, 2);
@@ -574,7 +556,8 @@ TEST(Tracker, FullScrapeListsEveryTorrent) {
     EXPECT_EQ(files.at(raw).get("downloaded")->integer, both ? 1 : 0) << i;
   }
   std::vector<std::pair<std::string, size_t>> order;
-  for (int i = 0; i < 5; ++i) order.emplace_back(std::string(reinterpret_cast<const char*>(Hash(300 + i).b), 20), at[i]);
+  for (int i = 0; i < 5; ++i)
+    order.emplace_back(std::string(reinterpret_cast<const char*>(Hash(300 + i).b), 20), at[i]);
   std::sort(order.begin(), order.end());
   for (size_t i = 1; i < order.size(); ++i) EXPECT_LT(order[i - 1].second, order[i].second) << i;
   // A new torrent shows up only once the cached answer is older than the interval.
@@ -589,9 +572,9 @@ TEST(Tracker, FullScrapeListsEveryTorrent) {
 
 // `manifold-shm swarm HASH` lists one torrent from the shm region, without the tracker's help.
 TEST(Tracker, ManifoldShmListsOneSwarm) {
-  int port = trackerPort();
-  Instance m(section(port));
+  Instance m(section());
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   UdpClient c(port);
   uint64_t cid = c.connect();
   Hash h(500);
@@ -606,7 +589,8 @@ TEST(Tracker, ManifoldShmListsOneSwarm) {
   EXPECT_NE(text.find("[::1]:6882  leecher"), std::string::npos) << text;
   std::string json = run(tool + " swarm " + h.hex() + " --json");
   EXPECT_NE(json.find("\"known\":true,\"seeders\":1,\"leechers\":1,\"downloaded\":1"),
-            std::string::npos) << json;
+            std::string::npos)
+      << json;
   EXPECT_NE(json.find("{\"address\":\"[::1]:6882\",\"seeder\":false"), std::string::npos) << json;
   EXPECT_NE(run(tool + " swarm " + Hash(501).hex()).find("not tracked"), std::string::npos);
   EXPECT_NE(run(tool + " swarm 1234 2>&1").find("not an info hash"), std::string::npos);
@@ -616,9 +600,9 @@ TEST(Tracker, ManifoldShmListsOneSwarm) {
 // Reloads under load: the UDP sockets stay (the master keeps them), old workers answer what
 // they received, so the load generator sees no request go unanswered and no error.
 TEST(Tracker, HupUnderLoadLosesNoRequest) {
-  int port = trackerPort();
-  Instance m(section(port), "", 2);
+  Instance m(section(), "", 2);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   const std::string out = m.path("load.out");
   // A small window (8 in flight) so a timeout can only be a request the reload dropped.
   Background load(binPath("manifold-tracker-load") + " --port " + std::to_string(port) +
@@ -640,9 +624,9 @@ TEST(Tracker, HupUnderLoadLosesNoRequest) {
 }
 
 TEST(Tracker, MalformedInputNeverKillsIt) {
-  int port = trackerPort();
-  Instance m(section(port));
+  Instance m(section());
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   auto pids = m.workerPids();
   UdpClient c(port);
   uint64_t cid = c.connect();
@@ -723,9 +707,9 @@ TEST(Tracker, ConfigErrorsNameTheKey) {
 }
 
 TEST(Tracker, SwarmsSurviveAWorkerKilledMidLoad) {
-  int port = trackerPort();
-  Instance m(section(port));
+  Instance m(section());
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("t");
   Hash h(11);
   UdpClient c(port);
   uint64_t cid = c.connect();
