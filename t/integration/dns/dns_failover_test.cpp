@@ -54,11 +54,11 @@ std::string zoneFile(Instance& m) {
 }  // namespace
 
 TEST(DnsFailover, TcpCheckBackupLevelsAndFallback) {
-  int port = freeDnsPort(), probe = freePort();
+  int probe = freePort();  // the test's own health-check listener
   Instance m("");
   std::string p = std::to_string(probe);
   m.rewriteConfig(
-      "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = " + zoneFile(m) +
       "\npool_ttl = 5\npool.www.fo.test = 127.0.0.10 127.0.0.11\npool._www.fo.test = 127.0.0.20\n"
       "fallback.www.fo.test = 127.0.0.99\n"
       "check.www.fo.test = tcp:" +
@@ -67,6 +67,7 @@ TEST(DnsFailover, TcpCheckBackupLevelsAndFallback) {
       c = listenOn("127.0.0.20", probe);
   ASSERT_TRUE(a >= 0 && b >= 0 && c >= 0);
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   EXPECT_TRUE(waitAnswer(port, "www.fo.test A", "127.0.0.10\n127.0.0.11\n"));
   close(a);  // one of level 0 dies: hidden
   EXPECT_TRUE(waitAnswer(port, "www.fo.test A", "127.0.0.11\n")) << m.log();
@@ -91,7 +92,7 @@ TEST(DnsFailover, TcpCheckBackupLevelsAndFallback) {
 }
 
 TEST(DnsFailover, HttpCheckExpectsStatus) {
-  int port = freeDnsPort(), probe = freePort();
+  int probe = freePort();  // the test's own health-check listener
   std::atomic<int> status{200};
   std::atomic<bool> stop{false};
   int lfd = listenOn("127.0.0.12", probe);
@@ -121,12 +122,13 @@ TEST(DnsFailover, HttpCheckExpectsStatus) {
              }
            })};
   Instance m("");
-  m.rewriteConfig(
-      "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
-      "\npool.api.fo.test = 127.0.0.12 127.0.0.13\n"
-      "check.api.fo.test = http:" +
-      std::to_string(probe) + "/health status=200 interval=200ms timeout=150ms rise=1 fall=1\n");
+  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = " + zoneFile(m) +
+                  "\npool.api.fo.test = 127.0.0.12 127.0.0.13\n"
+                  "check.api.fo.test = http:" +
+                  std::to_string(probe) +
+                  "/health status=200 interval=200ms timeout=150ms rise=1 fall=1\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
   // .13 has no server: hidden; .12 answers 200.
   EXPECT_TRUE(waitAnswer(port, "api.fo.test A", "127.0.0.12\n")) << m.log();
   status = 503;  // .12 now fails too: nothing live, no fallback -> level 0 rather than empty
@@ -142,20 +144,20 @@ TEST(DnsFailover, HttpCheckExpectsStatus) {
 }
 
 TEST(DnsFailover, RoundRobinViewsEcsIcmpAndRrl) {
-  int port = freeDnsPort(), limitedPort = freeDnsPort();
-  while (limitedPort == port) limitedPort = freeDnsPort();
   Instance m("");
   m.rewriteConfig(
-      "[dns:main]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nzones = " + zoneFile(m) +
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = " + zoneFile(m) +
       "\nview.ecsnet = 198.51.100.0/24\nview.inside = 127.0.0.0/8\n"
       "pool.rr.fo.test = 10.0.0.1 10.0.0.2 10.0.0.3 2001:db8::7\n"
       "pool.v.fo.test = 10.9.9.9\npool.v.fo.test@inside = 10.1.1.1\npool.v.fo.test@ecsnet = "
       "10.2.2.2\n"
       "pool.ping.fo.test = 127.0.0.30\ncheck.ping.fo.test = icmp interval=200ms timeout=150ms "
       "fall=1\n"
-      "[dns:limited]\nlisten = 127.0.0.1:" +
-      std::to_string(limitedPort) + "\nzones = " + zoneFile(m) + "\nrrl_rate = 5\nrrl_slip = 2\n");
+      "[dns:limited]\nlisten = 127.0.0.1:{port:limited}\nzones = " +
+      zoneFile(m) + "\nrrl_rate = 5\nrrl_slip = 2\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int port = m.port("dns");
+  const int limitedPort = m.port("limited");
   // Round-robin: every address comes first at some point; AAAA from the same pool.
   std::set<std::string> firsts;
   for (int i = 0; i < 12; ++i) {

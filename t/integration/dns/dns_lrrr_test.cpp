@@ -198,26 +198,26 @@ long counter(const std::string& stats, const std::string& name) {
   return strtol(stats.c_str() + at + name.size() + 2, nullptr, 10);
 }
 
-std::string siteConfig(Instance& m, int port, const char* side) {
+// The site's DNS section on {port:dns}: read it back with m.port("dns") once m started.
+std::string siteConfig(Instance& m, const char* side) {
   writeFile(
       m.path("lr.zone"),
       "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 127.0.0.1\nwww MX 10 mail\nmail A 192.0.2.25\n"
       "lrfoo A 192.0.2.7\nabc.lrl.www A 192.0.2.8\n");
-  return "[dns:site]\nlisten = 127.0.0.1:" + std::to_string(port) +
-         "\nzones = lr.test=" + m.path("lr.zone") + "\nlrrr.www.lr.test = side=" + side +
+  return "[dns:site]\nlisten = 127.0.0.1:{port:dns}\nzones = lr.test=" + m.path("lr.zone") +
+         "\nlrrr.www.lr.test = side=" + side +
          " left=10.0.0.1 right=10.0.0.2 key=test-secret-0123456789 lr_ttl=2s ttl=30 prefix4=32\n";
 }
 
 }  // namespace
 
 TEST(DnsLrrr, FasterSiteWinsDecisionCachedAndPrefixNamesUntouched) {
-  int portL = freeDnsPort(), portR = freeDnsPort();
-  while (portR == portL) portR = freeDnsPort();
   Instance left(""), right("");
-  left.rewriteConfig(siteConfig(left, portL, "left"));
-  right.rewriteConfig(siteConfig(right, portR, "right"));
+  left.rewriteConfig(siteConfig(left, "left"));
+  right.rewriteConfig(siteConfig(right, "right"));
   ASSERT_TRUE(left.start()) << left.log();
   ASSERT_TRUE(right.start()) << right.log();
+  const int portL = left.port("dns"), portR = right.port("dns");
 
   // Resolver A is far from R: the chain L,L,L,R,R,L measures both legs; L wins.
   Stub a("127.0.0.2");
@@ -325,16 +325,15 @@ TEST(DnsLrrr, FasterSiteWinsDecisionCachedAndPrefixNamesUntouched) {
 }
 
 TEST(DnsLrrr, SlowStepIsStaleAndDecidesNothing) {
-  int portL = freeDnsPort(), portR = freeDnsPort();
-  while (portR == portL) portR = freeDnsPort();
   Instance left(""), right("");
   auto slow = [](std::string c) {
     return c.replace(c.find(" lr_ttl=2s"), 10, " lr_ttl=60s max_rtt=50ms");
   };
-  left.rewriteConfig(slow(siteConfig(left, portL, "left")));
-  right.rewriteConfig(slow(siteConfig(right, portR, "right")));
+  left.rewriteConfig(slow(siteConfig(left, "left")));
+  right.rewriteConfig(slow(siteConfig(right, "right")));
   ASSERT_TRUE(left.start()) << left.log();
   ASSERT_TRUE(right.start()) << right.log();
+  const int portL = left.port("dns"), portR = right.port("dns");
   // R's leg takes longer than max_rtt: R answers for itself (TTL 0) and nothing is cached.
   Stub a("127.0.0.6");
   ASSERT_TRUE(a.bound());
@@ -354,7 +353,7 @@ TEST(DnsLrrr, SlowStepIsStaleAndDecidesNothing) {
 
 TEST(DnsLrrr, ConfigErrors) {
   Instance m("");
-  std::string base = siteConfig(m, freeDnsPort(), "left");
+  std::string base = siteConfig(m, "left");
   base = base.substr(0, base.find("lrrr."));
   struct Case {
     const char* line;

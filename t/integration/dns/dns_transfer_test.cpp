@@ -150,6 +150,7 @@ TEST(DnsTransfer, ThousandsOfRecordsOverManyMessages) {
 
 TEST(DnsTransfer, NsdSecondaryFollowsOurNotify) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
+  // NSD's config names our port and ours names NSD's, both before either starts: freeDnsPort().
   int port = freeDnsPort();
   std::string dir = makeTempDir();
   // A refresh of a day: only our NOTIFY can make NSD fetch the new serial within the test.
