@@ -53,12 +53,13 @@ bool eventually(const std::function<bool()>& ok, int ms) {
 
 TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
-  int open = freeDnsPort(), closed = freeDnsPort();
   // [dns:closed] has no allow_transfer: the default refuses everybody.
-  Instance m("[dns:open]\nlisten = 127.0.0.1:" + std::to_string(open) + "\nzones = example.com=" +
-             repoZone() + "\nallow_transfer = 127.0.0.1 ::1\n[dns:closed]\nlisten = 127.0.0.1:" +
-             std::to_string(closed) + "\nzones = example.com=" + repoZone() + "\n");
+  Instance m("[dns:open]\nlisten = 127.0.0.1:{port:open}\nzones = example.com=" + repoZone() +
+             "\nallow_transfer = 127.0.0.1 ::1\n[dns:closed]\nlisten = 127.0.0.1:{port:closed}"
+             "\nzones = example.com=" +
+             repoZone() + "\n");
   ASSERT_TRUE(m.start()) << m.log();
+  const int open = m.port("open"), closed = m.port("closed");
   Nsd nsd(m.dir() + "/nsd", "example.com", repoZone(), "  provide-xfr: 127.0.0.1 NOKEY\n");
   ASSERT_TRUE(nsd.start()) << nsd.output();
 
