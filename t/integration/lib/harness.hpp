@@ -1,5 +1,7 @@
 // Integration-test harness: runs the real bin/manifold on free loopback ports with a generated
 // config in a temp directory, and talks to it with real clients (curl, wrk, raw sockets).
+// Ports come from {port:NAME} placeholders (re-picked when the master cannot bind them);
+// readiness is read from the instance's shm worker table, never from log wording.
 // Every process it starts is killed by pid in the destructor; shm segments are unlinked.
 #pragma once
 
