@@ -28,7 +28,7 @@ CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp 
 CORE_OBJ := $(CORE_SRC:%.cpp=build/%.o)
 
 UNIT_SRC   := $(wildcard t/unit/*.cpp)
-INTEG_SRC  := $(wildcard t/integration/*.cpp)
+INTEG_SRC  := $(wildcard t/integration/*.cpp t/integration/*/*.cpp)
 FUZZ_SRC   := $(wildcard t/fuzz/*.cpp)
 FUZZ_BIN   := $(FUZZ_SRC:t/fuzz/%.cpp=bin/fuzz/%)
 

@@ -56,6 +56,7 @@ void UdpEndpoint::receiveBatch() {
       if (got < 0 && errno != EAGAIN && errno != EINTR) LOG_WARN("recvmmsg: %s", strerror(errno));
       return;
     }
+    ++batchesReceived_;
     unsigned replies = 0;
     for (int i = 0; i < got; ++i) {
       if (inMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // oversized: drop
@@ -81,6 +82,7 @@ void UdpEndpoint::receiveBatch() {
         break;
       }
       sent += n;
+      ++batchesSent_;
     }
     if (static_cast<unsigned>(got) < batch_) return;
   }

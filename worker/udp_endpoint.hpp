@@ -30,6 +30,9 @@ class UdpEndpoint {
   void start();
   void stop();
   uint64_t sendDrops() const { return sendDrops_; }
+  // recvmmsg and sendmmsg calls that moved at least one datagram: tests assert the batching.
+  uint64_t batchesReceived() const { return batchesReceived_; }
+  uint64_t batchesSent() const { return batchesSent_; }
 
  private:
   static void onReadable(struct ev_loop*, ev_io* watcher, int);
@@ -46,6 +49,8 @@ class UdpEndpoint {
   std::vector<iovec> inIov_, outIov_;
   std::vector<mmsghdr> inMsgs_, outMsgs_;
   uint64_t sendDrops_ = 0;
+  uint64_t batchesReceived_ = 0;
+  uint64_t batchesSent_ = 0;
 };
 
 }  // namespace manifold

@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -31,7 +33,6 @@ std::string uniqueName() {
   static int counter = 0;
   return "test-stats-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
 }
-
 
 // Region bases are 4096-aligned in the segment; test buffers are too.
 struct AlignedBuffer {
@@ -213,13 +214,16 @@ TEST(ShmStats, RegionIsAdoptedAcrossReloadWithSameServices) {
   EXPECT_EQ(99u, kept->sum(1, 0));
 }
 
-// Each child owns one slot and counts without atomics RMW; the sum must be exact, and a
-// concurrent reader only ever sees it grow.
+// Each child owns one slot and counts without atomic read-modify-write; the sum must be exact.
+// The reader provably overlaps the writers: they wait until it has seen the zero state, pause
+// halfway until it has checked the exact intermediate sums, and it samples all along, so a
+// counter that is not visible live, or that ever goes back, fails here.
 TEST(ShmStats, WorkersCountConcurrentlyInTheirOwnSlots) {
   TestSegment t;
   const auto s = specs();
   constexpr unsigned kWorkers = 4;
   constexpr uint64_t kIncrements = 200000;
+  constexpr uint64_t kHalf = kIncrements / 2;
   auto view = t.seg->ensureRegion("stats", StatsRegion::layoutKey(kWorkers * 2, s),
                                   StatsRegion::bytesFor(kWorkers * 2, s));
   StatsRegion* r = StatsRegion::format(view.base, view.bytes, kWorkers * 2, s);
@@ -227,32 +231,74 @@ TEST(ShmStats, WorkersCountConcurrentlyInTheirOwnSlots) {
   const StatsRegion* ro = StatsRegion::at(reader->findRegion("stats"));
   ASSERT_NE(nullptr, ro);
 
+  // The handshake between the reader and the writers, outside the region under test.
+  struct Handshake {
+    std::atomic<unsigned> started, halfway, done;
+    std::atomic<bool> go, resume;
+  };
+  SharedMemory shared(sizeof(Handshake));
+  auto* sync = new (shared.base) Handshake{};
+  auto waitUntil = [](auto&& ready) {
+    for (int spins = 0; spins < 10000000; ++spins) {
+      if (ready()) return true;
+      if (spins > 1000) usleep(10);
+    }
+    return false;
+  };
+
   Reaper children;
   for (unsigned w = 0; w < kWorkers; ++w) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    const pid_t pid = children.spawn([&, w] {
       const unsigned slot = w * 2 + 1;
       uint64_t* http = r->counters(slot, 0);
       uint64_t* dns = r->counters(slot, 1);
-      for (uint64_t i = 0; i < kIncrements; ++i) {
-        StatsRegion::add(http, 1);
-        StatsRegion::add(http + 1, 3);
-        if (i % 2) StatsRegion::add(dns + 1, 1);
-      }
-      _exit(0);
-    }
-    children.pids.push_back(pid);
+      auto count = [&](uint64_t from, uint64_t to) {
+        for (uint64_t i = from; i < to; ++i) {
+          StatsRegion::add(http, 1);
+          StatsRegion::add(http + 1, 3);
+          if (i % 2) StatsRegion::add(dns + 1, 1);
+        }
+      };
+      ++sync->started;
+      if (!waitUntil([&] { return sync->go.load(); })) return 1;
+      count(0, kHalf);
+      ++sync->halfway;
+      if (!waitUntil([&] { return sync->resume.load(); })) return 2;
+      count(kHalf, kIncrements);
+      ++sync->done;
+      return 0;
+    });
+    ASSERT_GT(pid, 0);
   }
-  uint64_t last = 0;
+
+  uint64_t last = 0, samples = 0;
   bool monotonic = true;
-  for (int i = 0; i < 2000; ++i) {
+  auto sample = [&] {
     const uint64_t now = ro->sum(0, 0);
     monotonic = monotonic && now >= last;
     last = now;
-  }
+    ++samples;
+  };
+  ASSERT_TRUE(waitUntil([&] { return sync->started.load() == kWorkers; }));
+  EXPECT_EQ(0u, ro->sum(0, 0));  // every writer is alive and nothing is counted yet
+  sync->go = true;
+  ASSERT_TRUE(waitUntil([&] {
+    sample();
+    return sync->halfway.load() == kWorkers;
+  }));
+  // The writers are paused in the middle: the reader sees that exact intermediate state.
+  EXPECT_EQ(kWorkers * kHalf, ro->sum(0, 0));
+  EXPECT_EQ(3 * kWorkers * kHalf, ro->sum(0, 1));
+  EXPECT_EQ(kWorkers * kHalf / 2, ro->sum(1, 1));
+  EXPECT_EQ(kHalf, ro->read(3, 0, 0));
+  sync->resume = true;
+  ASSERT_TRUE(waitUntil([&] {
+    sample();
+    return sync->done.load() == kWorkers;
+  }));
+  sample();
   for (pid_t pid : std::vector<pid_t>(children.pids)) EXPECT_EQ(0, children.wait(pid));
-  EXPECT_TRUE(monotonic);
+  EXPECT_TRUE(monotonic) << samples << " samples";
   EXPECT_EQ(kWorkers * kIncrements, ro->sum(0, 0));
   EXPECT_EQ(3 * kWorkers * kIncrements, ro->sum(0, 1));
   EXPECT_EQ(kWorkers * kIncrements / 2, ro->sum(1, 1));

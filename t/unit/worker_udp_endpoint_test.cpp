@@ -64,6 +64,13 @@ TEST(WorkerUdpEndpoint, AnswersABurstInBatchesAndDropsWhatTheHandlerIgnores) {
   sendto(client, "junk", 4, 0, reinterpret_cast<sockaddr*>(&serverAddr), sizeof serverAddr);
   for (int round = 0; round < 50 && handler.seen < kPings + 1; ++round) ev_run(loop, EVRUN_NOWAIT);
   EXPECT_EQ(handler.seen, kPings + 1);
+  // Everything was queued before the loop ran, so each recvmmsg takes a full batch of 8 (the
+  // last one the remaining 5), and each batch's answers leave in one sendmmsg: one datagram per
+  // call would be 101 receives and 100 sends.
+  constexpr uint64_t kBatches = (kPings + 1 + 7) / 8;
+  EXPECT_EQ(endpoint.batchesReceived(), kBatches);
+  EXPECT_LE(endpoint.batchesSent(), kBatches);
+  EXPECT_GE(endpoint.batchesSent(), 1u);
 
   std::set<std::string> answers;
   char buffer[512];
