@@ -26,7 +26,6 @@ namespace {
 constexpr double kReadyTimeout = 15.0;
 constexpr double kFastStopGrace = 3.0;
 constexpr double kFirstRespawnDelay = 0.1;
-constexpr uint8_t kSlotFree = 0, kSlotStarting = 1, kSlotReady = 2, kSlotDraining = 3;
 
 uint64_t nowMs() {
   timespec ts;
@@ -191,7 +190,7 @@ bool Master::startGeneration(std::shared_ptr<config::Config> config, std::string
     spec.title = service->title();
     spec.protocol = service->protocol;
     for (auto& counter : service->counters())
-      spec.counters.emplace_back(counter.name, static_cast<uint8_t>(counter.kind));
+      spec.counters.push_back({counter.name, static_cast<uint8_t>(counter.kind), counter.help});
     specs.push_back(std::move(spec));
   }
   // Room for three generations: the running one, a new one, and one still draining.
@@ -264,7 +263,7 @@ void Master::releaseSlot(Generation& gen, unsigned slot) {
   for (auto& other : generations_)
     if (other->stats == gen.stats) other->slotsInUse[slot] = false;
   auto& info = gen.stats->worker(slot);
-  info.state = kSlotFree;
+  info.state = shm::kWorkerFree;
   info.pid = 0;
   gen.stats->resetGauges(slot);
 }
@@ -328,7 +327,7 @@ void Master::spawn(Generation& gen, unsigned index, unsigned slot, unsigned rest
   info.generation = gen.number;
   info.startedAtMs = nowMs();
   info.restarts = restarts;
-  info.state = kSlotStarting;
+  info.state = shm::kWorkerStarting;
   LOG_INFO("started worker %u (pid %d), generation %lu", index, pid,
            static_cast<unsigned long>(gen.number));
   workers_[pid] = std::move(worker);
@@ -349,7 +348,8 @@ void Master::onWorkerMessage(Worker& worker) {
   }
   if (message[0] == 'R' && !worker.ready) {
     worker.ready = true;
-    worker.gen->stats->worker(worker.slot).state = worker.told ? kSlotDraining : kSlotReady;
+    worker.gen->stats->worker(worker.slot).state =
+        worker.told ? shm::kWorkerDraining : shm::kWorkerReady;
     Generation& gen = *worker.gen;
     if (gen.state == Generation::State::Starting && ++gen.readyCount == gen.config->master.workers)
       onGenerationReady(gen);
@@ -380,7 +380,7 @@ void Master::retire(Generation& gen) {
   for (auto& [pid, worker] : workers_) {
     if (worker->gen != &gen) continue;
     worker->told = true;
-    gen.stats->worker(worker->slot).state = kSlotDraining;
+    gen.stats->worker(worker->slot).state = shm::kWorkerDraining;
     sendControl(*worker, 'Q');
   }
   double timeout = std::chrono::duration<double>(gen.config->master.shutdownTimeout).count();
@@ -493,7 +493,7 @@ void Master::onWorkerExit(pid_t pid, int status) {
   }
   double maxDelay = std::chrono::duration<double>(gen.config->master.respawnDelayMax).count();
   double delay = deaths.size() <= 1 ? 0 : std::min(maxDelay, kFirstRespawnDelay * std::pow(2.0, deaths.size() - 2));
-  gen.stats->worker(slot).state = kSlotStarting;
+  gen.stats->worker(slot).state = shm::kWorkerStarting;
   if (delay <= 0) {
     spawn(gen, index, slot, restarts + 1);
     return;

@@ -11,7 +11,7 @@ namespace manifold::shm {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'F', 'S', 'T', 'A', 'T', 'S', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: counter help texts
 constexpr unsigned kMaxSlots = 1u << 16;
 
 size_t alignUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -36,7 +36,7 @@ void validate(unsigned slots, const std::vector<StatsServiceSpec>& services) {
     if (s.protocol.size() > kStatsProtocolMax)
       throw std::invalid_argument("stats: protocol name '" + s.protocol + "' longer than " +
                                   std::to_string(kStatsProtocolMax));
-    for (const auto& [name, kind] : s.counters) {
+    for (const auto& [name, kind, help] : s.counters) {
       if (name.empty() || name.size() > kStatsCounterNameMax)
         throw std::invalid_argument("stats: counter '" + name + "' of " + s.title + " must be 1-" +
                                     std::to_string(kStatsCounterNameMax) + " characters");
@@ -97,9 +97,10 @@ std::string StatsRegion::layoutKey(unsigned slots, const std::vector<StatsServic
   for (const auto& s : services) {
     mix(s.title);
     mix(s.protocol);
-    for (const auto& [name, kind] : s.counters) {
+    for (const auto& [name, kind, help] : s.counters) {
       mix(name);
       mix(std::string_view(kind == kGauge ? "g" : "c"));
+      mix(help);
     }
     mix("|");
   }
@@ -139,9 +140,10 @@ StatsRegion* StatsRegion::format(void* mem, size_t bytes, unsigned slots,
     copyName(sd[s].protocol, sizeof sd[s].protocol, services[s].protocol);
     sd[s].firstCounter = next;
     sd[s].counterCount = static_cast<uint32_t>(services[s].counters.size());
-    for (const auto& [name, kind] : services[s].counters) {
+    for (const auto& [name, kind, help] : services[s].counters) {
       copyName(cd[next].name, sizeof cd[next].name, name);
       cd[next].kind = kind;
+      copyName(cd[next].help, sizeof cd[next].help, help);
       ++next;
     }
   }
@@ -259,6 +261,11 @@ std::string_view StatsRegion::counterName(unsigned s, unsigned c) const {
 uint8_t StatsRegion::counterKind(unsigned s, unsigned c) const {
   const StatsCounterDesc* cd = counterDesc(s, c);
   return cd ? cd->kind : kCounter;
+}
+
+std::string_view StatsRegion::counterHelp(unsigned s, unsigned c) const {
+  const StatsCounterDesc* cd = counterDesc(s, c);
+  return cd ? nameOf(cd->help, sizeof cd->help) : std::string_view();
 }
 
 uint64_t StatsRegion::read(unsigned slot, unsigned s, unsigned c) const {

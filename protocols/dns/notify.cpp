@@ -95,7 +95,7 @@ size_t writeNotify(const ZoneTransfer& zone, uint16_t id, uint8_t* out, size_t c
 }
 
 Notifier::Notifier(struct ev_loop* loop, std::string title, const std::vector<NotifyTarget>& targets,
-                   uint64_t* counters)
+                   shm::CounterSlot counters)
     : loop_(loop), title_(std::move(title)), targets_(targets), counters_(counters) {
   ev_timer_init(&timer_, onTimer, kInterval, kInterval);
   timer_.data = this;
@@ -150,7 +150,7 @@ void Notifier::send(Pending& p) {
     finish(p, false, !n ? "the SOA does not fit a NOTIFY" : "no socket");
     return;
   }
-  ++counters_[0];
+  counters_.inc(0);
   if (::sendto(fd, buf, n, 0, reinterpret_cast<const sockaddr*>(&p.target->addr), p.target->len) < 0)
     LOG_DEBUG("[%s] NOTIFY to %s: %s", title_.c_str(), p.target->text.c_str(), strerror(errno));
 }
@@ -159,7 +159,7 @@ void Notifier::finish(Pending& p, bool acked, const char* why) {
   if (p.done) return;
   p.done = true;
   --open_;
-  ++counters_[acked ? 1 : 2];
+  counters_.inc(acked ? 1 : 2);
   std::string zone = nameToText(p.zone->origin);
   if (acked)
     LOG_NOTICE("[%s] NOTIFY %s serial %u to %s acknowledged", title_.c_str(), zone.c_str(), p.zone->serial,

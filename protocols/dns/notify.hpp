@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "protocols/dns/transfer.hpp"
+#include "shm/counters.hpp"
 
 namespace manifold::dns {
 
@@ -60,7 +61,7 @@ class Notifier {
   static constexpr double kInterval = 2.0;
 
   // counters: [0] sent, [1] acknowledged, [2] failed.
-  Notifier(struct ev_loop* loop, std::string title, const std::vector<NotifyTarget>& targets, uint64_t* counters);
+  Notifier(struct ev_loop* loop, std::string title, const std::vector<NotifyTarget>& targets, shm::CounterSlot counters);
   ~Notifier();
   // Announces `zones` to every target.
   void start(const std::vector<const ZoneTransfer*>& zones);
@@ -83,7 +84,7 @@ class Notifier {
   struct ev_loop* loop_;
   std::string title_;
   const std::vector<NotifyTarget>& targets_;
-  uint64_t* counters_;
+  shm::CounterSlot counters_;
   int fd_[2] = {-1, -1};  // IPv4, IPv6
   ev_io io_[2];
   ev_timer timer_;

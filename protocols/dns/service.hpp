@@ -12,6 +12,7 @@
 #include "worker/acceptor.hpp"
 #include "worker/connection_quota.hpp"
 #include "worker/udp_endpoint.hpp"
+#include "shm/counters.hpp"
 
 namespace manifold::shm {
 class Table;
@@ -37,7 +38,7 @@ class DnsService : public Service, public DatagramHandler {
   const Transfers& transfers() const { return *config_.transfers; }
 
   uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
-  uint64_t* counters() { return ctx_.counters; }
+  shm::CounterSlot counters() { return ctx_.counters; }
 
  private:
   void countType(uint16_t t);

@@ -25,19 +25,6 @@ char gDate[29];
 
 }  // namespace
 
-std::vector<CounterSpec> httpCounters() {
-  return {
-      {"requests", CounterKind::Counter},        {"responses_1xx", CounterKind::Counter},
-      {"responses_2xx", CounterKind::Counter},   {"responses_3xx", CounterKind::Counter},
-      {"responses_4xx", CounterKind::Counter},   {"responses_5xx", CounterKind::Counter},
-      {"bytes_in", CounterKind::Counter},        {"bytes_out", CounterKind::Counter},
-      {"connections_open", CounterKind::Gauge},  {"connections_total", CounterKind::Counter},
-      {"cache_hits", CounterKind::Counter},      {"cache_misses", CounterKind::Counter},
-      {"gzip_responses", CounterKind::Counter},  {"sendfile_responses", CounterKind::Counter},
-      {"requests_incomplete", CounterKind::Counter},
-  };
-}
-
 bool Site::matches(std::string_view host) const {
   for (const auto& name : names) {
     if (name == "*" || name == host) return true;
@@ -98,10 +85,10 @@ void Exchange::acceptBody() {
 void Exchange::finish(int status, uint64_t bodyBytes) {
   finished_ = true;
   status_ = status;
-  uint64_t* c = site_->counters;
+  shm::CounterSlot c = site_->counters;
   unsigned statusClass = status / 100;
-  if (statusClass >= 1 && statusClass <= 5) ++c[kStatus1xx + statusClass - 1];
-  c[kBytesOut] += bodyBytes;
+  if (statusClass >= 1 && statusClass <= 5) c.inc(kStatus1xx + statusClass - 1);
+  c.add(kBytesOut, bodyBytes);
   if (site_->accessLog) {
     if (!log_) log_ = std::make_unique<LogFields>();
     site_->accessLog->write(conn_->peer(), log_->requestLine, status, bodyBytes, log_->referer,
@@ -120,9 +107,9 @@ class Session : public ConnectionHandler {
     const ServerLimits& limits = *listener.defaultSite().limits;
     conn.setSendTimeout(limits.sendTimeout);
     conn.setIdleTimeout(limits.keepaliveTimeout);
-    uint64_t* c = listener.defaultSite().counters;
-    ++c[kConnectionsOpen];
-    ++c[kConnectionsTotal];
+    shm::CounterSlot c = listener.defaultSite().counters;
+    c.inc(kConnectionsOpen);
+    c.inc(kConnectionsTotal);
   }
 
   void onReadable(Connection& conn) override { process(conn); }
@@ -134,12 +121,12 @@ class Session : public ConnectionHandler {
   bool busy() const override { return headStarted_ || phase_ != Phase::Head; }
 
   void onClose(Connection& conn) override {
-    --listener_.defaultSite().counters[kConnectionsOpen];
+    listener_.defaultSite().counters.dec(kConnectionsOpen);
     if (phase_ == Phase::Body) {
       ex_.site_->handler->onAbort(ex_);
       ex_.state.reset();
     }
-    if (busy()) ++listener_.defaultSite().counters[kRequestsIncomplete];
+    if (busy()) listener_.defaultSite().counters.inc(kRequestsIncomplete);
     (void)conn;
   }
 
@@ -171,7 +158,7 @@ class Session : public ConnectionHandler {
         ex_.versionMinor_ = 1;
         ex_.head_ = false;
         if (ex_.log_) *ex_.log_ = {};
-        ++ex_.site_->counters[kRequests];
+        ex_.site_->counters.inc(kRequests);
         ex_.sendError(result.errorStatus, {}, true);
         conn.consume(input.size());
         conn.closeAfterFlush();
@@ -193,8 +180,8 @@ class Session : public ConnectionHandler {
     ex_.bodyAccepted_ = false;
     ex_.finished_ = false;
     ex_.state.reset();
-    ++site.counters[kRequests];
-    site.counters[kBytesIn] += headBytes;
+    site.counters.inc(kRequests);
+    site.counters.add(kBytesIn, headBytes);
     if (site.accessLog) {
       std::string_view line(request_.methodText.data(),
                             request_.target.data() + request_.target.size() - request_.methodText.data());
@@ -266,7 +253,7 @@ class Session : public ConnectionHandler {
       done = bodyLeft_ == 0;
     }
     bodySeen_ += data.size();
-    ex_.site_->counters[kBytesIn] += used;
+    ex_.site_->counters.add(kBytesIn, used);
     conn.consume(used);
     if (bodySeen_ > limits().maxBodySize && phase_ == Phase::Body) {
       failBody(conn, 413);

@@ -127,10 +127,10 @@ class TftpService : public Service {
  private:
   void setActive(size_t n) {
     active_ = n;
-    ctx_.counters[kTransfersActive] = n;
+    ctx_.counters.set(kTransfersActive, n);
   }
   size_t refuse(uint8_t* out, size_t cap, ErrorCode code, std::string_view message) {
-    ctx_.counters[kErrorsSent]++;
+    ctx_.counters.inc(kErrorsSent);
     return buildError(out, cap, code, message);
   }
   void release(Session* session, bool wasActive);
@@ -163,7 +163,7 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
   if (!accepting_ || len < 2) return 0;
   uint64_t source = sourceKey(peer);
   if (!limiter_.allow(source, ev_now(ctx_.loop))) {
-    ctx_.counters[kSessionsRefused]++;
+    ctx_.counters.inc(kSessionsRefused);
     return 0;  // silently: the source may be spoofed
   }
   Request request;
@@ -179,12 +179,12 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
   PeerKey key = peerKey(peer);
   if (byPeer_.count(key)) return 0;  // a retransmitted request: that session answers
   if (live_ >= s.maxSessions) {
-    ctx_.counters[kSessionsRefused]++;
+    ctx_.counters.inc(kSessionsRefused);
     return refuse(out, outCap, ErrorCode::NotDefined, "Server busy");
   }
   unsigned& perClient = perClient_[source];
   if (perClient >= s.maxSessionsPerClient) {
-    ctx_.counters[kSessionsRefused]++;
+    ctx_.counters.inc(kSessionsRefused);
     return refuse(out, outCap, ErrorCode::NotDefined, "Too many sessions from your address");
   }
   if (!normalizeFilename(request.filename, s.allowAbsolute, path_)) {

@@ -86,7 +86,7 @@ class Tracker {
   SwarmStore& store() { return store_; }
   bool ready() const { return store_.ok(); }
   uint32_t now() const { return static_cast<uint32_t>(ctx_.runtime->now()); }
-  void count(unsigned counter, uint64_t n = 1) { ctx_.counters[counter] += n; }
+  void count(unsigned counter, uint64_t n = 1) { ctx_.counters.add(counter, n); }
   bool serves(Family f) const { return f == kV4 ? config_.ipv4 : config_.ipv6; }
   const ConnectionIds& ids() const { return ids_; }
 
@@ -478,12 +478,12 @@ class TrackerService : public Service {
     auto& store = self->tracker_.store();
     CleanTotals t = store.clean(self->tracker_.now(), self->config_.peerTimeout,
                                 self->config_.torrentTimeout);
-    uint64_t* c = self->ctx_.counters;
-    c[kTorrents] = t.torrents;
-    c[kPeers] = t.peers;
-    c[kSeeders] = t.seeders;
-    c[kLeechers] = t.leechers;
-    c[kSwarmBytes] = store.arenaUsed();
+    shm::CounterSlot c = self->ctx_.counters;
+    c.set(kTorrents, t.torrents);
+    c.set(kPeers, t.peers);
+    c.set(kSeeders, t.seeders);
+    c.set(kLeechers, t.leechers);
+    c.set(kSwarmBytes, store.arenaUsed());
   }
 
   const TrackerConfig& config_;
