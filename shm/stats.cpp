@@ -10,7 +10,6 @@ namespace manifold::shm {
 
 namespace {
 
-constexpr char kMagic[8] = {'M', 'F', 'S', 'T', 'A', 'T', 'S', '1'};
 constexpr uint32_t kVersion = 2;  // 2: counter help texts
 constexpr unsigned kMaxSlots = 1u << 16;
 
@@ -121,7 +120,6 @@ StatsRegion* StatsRegion::format(void* mem, size_t bytes, unsigned slots,
                                 std::to_string(l.total));
   std::memset(mem, 0, l.total);
   auto* r = new (mem) StatsRegion();
-  r->version_ = kVersion;
   r->slots_ = slots;
   r->services_ = static_cast<uint32_t>(services.size());
   r->counterTotal_ = static_cast<uint32_t>(counterTotal(services));
@@ -148,13 +146,12 @@ StatsRegion* StatsRegion::format(void* mem, size_t bytes, unsigned slots,
     }
   }
   // Magic last: at() refuses a half-formatted region.
-  __atomic_thread_fence(__ATOMIC_RELEASE);
-  std::memcpy(r->magic_, kMagic, sizeof kMagic);
+  r->header_.stamp(kMagic, kVersion);
   return r;
 }
 
 bool StatsRegion::valid() const {
-  if (std::memcmp(magic_, kMagic, sizeof kMagic) != 0 || version_ != kVersion) return false;
+  if (!header_.matches(kMagic, kVersion)) return false;
   if (slots_ == 0 || slots_ > kMaxSlots || slotStride_ < counterTotal_ * sizeof(uint64_t))
     return false;
   // Every array must lie inside bytes_, so a reader never follows a corrupt offset out.

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "shm/counters.hpp"
+#include "shm/region_header.hpp"
 
 namespace manifold::shm {
 
@@ -96,6 +97,8 @@ static_assert(sizeof(StatsCounterDesc) == 256);
 
 class StatsRegion {
  public:
+  static constexpr MagicText kMagic = "MFSTATS1";
+
   // Sizing and layout identity; throw std::invalid_argument for names that do not fit.
   static size_t bytesFor(unsigned slots, const std::vector<StatsServiceSpec>& services);
   // Changes whenever slots, services, counter names/kinds or the struct sizes change.
@@ -147,8 +150,7 @@ class StatsRegion {
   const uint64_t* slotBlock(unsigned slot) const;
   bool valid() const;
 
-  char magic_[8];
-  uint32_t version_;
+  RegionHeader header_;
   uint32_t slots_;
   uint32_t services_;
   uint32_t counterTotal_;

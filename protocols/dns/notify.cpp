@@ -60,9 +60,9 @@ bool parseNotifyTarget(const std::string& text, NotifyTarget& out, std::string& 
 
 void NotifyRegion::format(void* base, bool adopted) {
   auto* r = static_cast<NotifyRegion*>(base);
-  if (adopted && std::memcmp(r->magic, "MFDNSNT1", 8) == 0 && r->slots == kNotifySlots) return;
+  if (adopted && r->magic.is("MFDNSNT1") && r->slots == kNotifySlots) return;
   std::memset(static_cast<void*>(r), 0, sizeof *r);
-  std::memcpy(r->magic, "MFDNSNT1", 8);
+  r->magic.stamp("MFDNSNT1");
   r->slots = kNotifySlots;
 }
 

@@ -23,6 +23,7 @@
 
 #include "protocols/dns/transfer.hpp"
 #include "shm/counters.hpp"
+#include "shm/region_header.hpp"
 
 namespace manifold::dns {
 
@@ -43,7 +44,7 @@ struct NotifySlot {
 };
 static_assert(sizeof(NotifySlot) == 16);
 struct NotifyRegion {
-  char magic[8];
+  shm::RegionMagic magic;  // "MFDNSNT1"
   uint32_t slots;
   uint32_t reserved;
   NotifySlot slot[kNotifySlots];

@@ -87,8 +87,8 @@ RegionRequest DnsConfig::healthRegion() const {
   r.init = [n](void* base, size_t, bool adopted) {
     auto* h = static_cast<HealthRegionHeader*>(base);
     auto* slots = reinterpret_cast<HealthSlot*>(h + 1);
-    if (adopted && std::memcmp(h->magic, "MFDNSHL1", 8) == 0 && h->targets == n) return;
-    std::memcpy(h->magic, "MFDNSHL1", 8);
+    if (adopted && h->magic.is("MFDNSHL1") && h->targets == n) return;
+    h->magic.stamp("MFDNSHL1");
     h->targets = static_cast<uint32_t>(n);
     for (size_t i = 0; i < n; ++i) {
       new (&slots[i]) HealthSlot{};

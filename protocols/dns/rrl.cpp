@@ -26,12 +26,12 @@ int64_t timeDiff(uint64_t a, uint64_t b) {
 
 void Rrl::formatRegion(void* base, size_t bytes, bool adopted) {
   auto* h = static_cast<RrlRegionHeader*>(base);
-  if (adopted && std::memcmp(h->magic, "MFDNSRL1", 8) == 0 && h->buckets == kBuckets) return;
+  if (adopted && h->magic.is("MFDNSRL1") && h->buckets == kBuckets) return;
   std::memset(base, 0, bytes);
   auto* words = reinterpret_cast<std::atomic<uint64_t>*>(h + 1);
   for (uint32_t i = 0; i < kBuckets; ++i) new (&words[i]) std::atomic<uint64_t>(0);
   h->buckets = kBuckets;
-  std::memcpy(h->magic, "MFDNSRL1", 8);
+  h->magic.stamp("MFDNSRL1");
 }
 
 Rrl::Rrl(const RrlSettings& s, void* region) : s_(s) {

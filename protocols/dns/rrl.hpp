@@ -26,6 +26,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "shm/region_header.hpp"
+
 namespace manifold::dns {
 
 struct RrlSettings {
@@ -38,7 +40,7 @@ struct RrlSettings {
 enum class RrlVerdict : uint8_t { Pass, Slip, Drop };
 
 struct RrlRegionHeader {
-  char magic[8];  // "MFDNSRL1"
+  shm::RegionMagic magic;  // "MFDNSRL1"
   uint32_t buckets;
   uint32_t reserved;
 };
