@@ -73,6 +73,7 @@ void readStats(const shm::StatsRegion& stats, Snapshot& snap) {
       CounterView counter;
       counter.name = stats.counterName(s, c);
       counter.gauge = stats.counterKind(s, c) == shm::kGauge;
+      counter.help = stats.counterHelp(s, c);
       counter.total = stats.sum(s, c);  // every slot: retired workers' counts included
       for (unsigned slot : slots) counter.perWorker.push_back(stats.read(slot, s, c));
       service.counters.push_back(std::move(counter));
