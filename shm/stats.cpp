@@ -206,10 +206,10 @@ uint64_t* StatsRegion::counters(unsigned slot, unsigned s) {
 
 void StatsRegion::resetGauges(unsigned slot) {
   for (unsigned s = 0; s < services_; ++s) {
-    uint64_t* c = counters(slot, s);
+    const CounterSlot c = counters(slot, s);
     if (!c) return;
     for (unsigned i = 0; i < counterCount(s); ++i)
-      if (counterKind(s, i) == kGauge) set(c + i, 0);
+      if (counterKind(s, i) == kGauge) c.set(i, 0);
   }
 }
 

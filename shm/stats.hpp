@@ -113,14 +113,10 @@ class StatsRegion {
   // Writer side. nullptr if slot or service is out of range.
   uint64_t* counters(unsigned slot, unsigned service);
   // Single writer per slot: a relaxed load and store (no locked RMW) cannot tear and
-  // cannot lose updates because nobody else writes the slot.
-  static inline void add(uint64_t* c, uint64_t n) {
-    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-  }
-  static inline void sub(uint64_t* c, uint64_t n) {
-    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) - n, __ATOMIC_RELAXED);
-  }
-  static inline void set(uint64_t* c, uint64_t v) { __atomic_store_n(c, v, __ATOMIC_RELAXED); }
+  // cannot lose updates because nobody else writes the slot. Services use CounterSlot.
+  static void add(uint64_t* c, uint64_t n) { CounterSlot(c).add(0, n); }
+  static void sub(uint64_t* c, uint64_t n) { CounterSlot(c).sub(0, n); }
+  static void set(uint64_t* c, uint64_t v) { CounterSlot(c).set(0, v); }
   // Zeroes the slot's gauges (a respawned worker starts with no connections).
   void resetGauges(unsigned slot);
 
