@@ -14,6 +14,7 @@
 //  - a UTF-8 byte-order mark at the start of the file is skipped;
 //  - comments: ';' or '#' at the start of a line, or ' ;' after a value.
 #include "master/config.hpp"
+#include "master/shm_budget.hpp"
 
 #include <ini.h>
 #include <unistd.h>
@@ -539,6 +540,7 @@ std::unique_ptr<Config> load(const std::string& path) {
     sectionOf.push_back(&section);
   }
   checkListenConflicts(ini, *cfg, sectionOf);
+  checkShmBudget(*cfg, ini.path, masterReader.lineOf("shm_size"));
   return cfg;
 }
 

@@ -1,4 +1,5 @@
 #include "master/master.hpp"
+#include "master/shm_budget.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "protocols/service.hpp"
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
+#include "worker/clock.hpp"
 #include "worker/log.hpp"
 #include "worker/worker_process.hpp"
 
@@ -26,12 +28,6 @@ namespace {
 constexpr double kReadyTimeout = 15.0;
 constexpr double kFastStopGrace = 3.0;
 constexpr double kFirstRespawnDelay = 0.1;
-
-uint64_t nowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
-}
 
 std::string describeStatus(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -115,11 +111,14 @@ int Master::run() {
     LOG_CRIT("shared memory: %s", e.what());
     return 1;
   }
-  if (segment_->replacedStale()) {
+  if (segment_->replacedForeign()) {
+    LOG_WARN("removed shm segment \"%s\" that another user created (or that others could write); "
+             "its contents were not trusted", master.shmName.c_str());
+  } else if (segment_->replacedStale()) {
     LOG_WARN("replaced a stale shm segment \"%s\" left by a crashed instance", master.shmName.c_str());
   }
   segment_->header().masterPid = getpid();
-  segment_->header().startedAtMs = nowMs();
+  segment_->header().startedAtMs = clock::wallMs();
 
   if (!writePidfile(pidfile_)) {
     LOG_CRIT("pidfile %s: %s", pidfile_.c_str(), strerror(errno));
@@ -184,17 +183,8 @@ bool Master::startGeneration(std::shared_ptr<config::Config> config, std::string
   const unsigned workers = config->master.workers;
 
   // Regions: the stats region first, then every service's own.
-  std::vector<shm::StatsServiceSpec> specs;
-  for (auto& service : config->services) {
-    shm::StatsServiceSpec spec;
-    spec.title = service->title();
-    spec.protocol = service->protocol;
-    for (auto& counter : service->counters())
-      spec.counters.push_back({counter.name, static_cast<uint8_t>(counter.kind), counter.help});
-    specs.push_back(std::move(spec));
-  }
-  // Room for three generations: the running one, a new one, and one still draining.
-  unsigned slots = workers * 3;
+  std::vector<shm::StatsServiceSpec> specs = config::statsSpecs(*config);
+  unsigned slots = workers * config::kStatsSlotsPerWorker;
   try {
     auto view = segment_->ensureRegion("stats", shm::StatsRegion::layoutKey(slots, specs),
                                        shm::StatsRegion::bytesFor(slots, specs));
@@ -227,6 +217,7 @@ bool Master::startGeneration(std::shared_ptr<config::Config> config, std::string
   }
 
   for (auto& service : config->services) service->acquirePrivileged();
+  prepareLogFiles(*config);
   ++nextGeneration_;
   segment_->header().generation = gen->number;
   Generation& ref = *gen;
@@ -325,7 +316,7 @@ void Master::spawn(Generation& gen, unsigned index, unsigned slot, unsigned rest
   info.pid = pid;
   info.index = index;
   info.generation = gen.number;
-  info.startedAtMs = nowMs();
+  info.startedAtMs = clock::wallMs();
   info.restarts = restarts;
   info.state = shm::kWorkerStarting;
   LOG_INFO("started worker %u (pid %d), generation %lu", index, pid,
@@ -633,9 +624,38 @@ void Master::fastStop() {
   checkExit();
 }
 
+// Creates every file the workers append to and gives it to the worker user, so that workers,
+// which open and reopen logs after dropping privileges, never need to write the directory
+// (nginx's master does the same before its workers reopen logs). Failures are the workers' to
+// report when they open the file.
+void Master::prepareLogFiles(const config::Config& config) {
+  bool dropping = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (!workerIdentity(config.master, dropping, uid, gid) || !dropping) return;
+  std::vector<std::string> paths;
+  if (!config.master.errorLog.empty() && config.master.errorLog != "stderr")
+    paths.push_back(config.master.errorLog);
+  for (auto& service : config.services)
+    for (auto& path : service->logFiles()) paths.push_back(path);
+  for (const std::string& path : paths) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+      LOG_ERROR("log file %s: %s", path.c_str(), strerror(errno));
+      continue;
+    }
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid != uid || st.st_gid != gid) &&
+        fchown(fd, uid, gid) != 0)
+      LOG_ERROR("log file %s: chown: %s", path.c_str(), strerror(errno));
+    ::close(fd);
+  }
+}
+
 void Master::reopenLogs() {
   LOG_NOTICE("reopening logs");
   if (!log::reopen()) LOG_ERROR("reopen error log: %s", strerror(errno));
+  if (config_) prepareLogFiles(*config_);
   for (auto& [pid, worker] : workers_) sendControl(*worker, 'L');
 }
 

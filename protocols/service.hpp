@@ -50,6 +50,7 @@ struct RegionRequest {
   std::string layout;
   size_t bytes = 0;
   std::function<void(void* base, size_t bytes, bool adopted)> init;
+  std::string sizeKey;  // the config key that sets `bytes` (named when shm_size is too small)
 };
 
 using shm::CounterKind;
@@ -81,6 +82,9 @@ struct ServiceContext {
   struct ev_loop* loop = nullptr;
   unsigned workerIndex = 0;  // 0..workers-1 (instance-wide tasks: runtime->runsInstanceTasks())
   unsigned workerCount = 1;
+  // This worker's stats slot: unique among live workers of every generation (a respawn reuses a
+  // dead worker's), so per-worker shm state keyed by it is never shared.
+  unsigned slot = 0;
   std::vector<int> fds;        // this worker's socket for each listeners() entry, same order
   std::vector<void*> regions;  // base of each regions() entry, same order
   shm::CounterSlot counters;   // this worker's slot, indexed like counters()
@@ -117,6 +121,10 @@ class ServiceConfig {
   // has its privileges: open what workers cannot after dropping them (raw ICMP sockets).
   // Failures should be logged and degrade the service, not throw.
   virtual void acquirePrivileged() {}
+  // Files the workers append to (access logs). The master creates each one and gives it to the
+  // worker user before workers start and again before they reopen logs (USR1), as nginx does,
+  // so logs may live in a directory only root can write.
+  virtual std::vector<std::string> logFiles() const { return {}; }
   virtual std::unique_ptr<Service> createService(ServiceContext& ctx) const = 0;
 };
 

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,8 @@
 #include <cstddef>
 #include <cstring>
 #include <system_error>
+
+#include "worker/clock.hpp"
 
 namespace manifold::shm {
 
@@ -27,13 +28,28 @@ std::system_error sysError(const std::string& what) {
   return std::system_error(errno, std::generic_category(), what);
 }
 
+// Only a segment this user created, that nobody else may write, can speak for a live master.
+// Anyone can create /dev/shm/manifold.NAME (the directory is world-writable) with our magic
+// and a live pid in it; honouring that would let a local user keep the daemon from starting.
+bool trustworthy(const struct stat& st) {
+  return S_ISREG(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 // The pid recorded in an existing segment if that master is still running, else 0.
-// A segment we cannot parse (too small, no magic: its creator died mid-create) is stale.
-pid_t liveOwner(const std::string& shm) {
-  const int fd = shm_open(shm.c_str(), O_RDONLY, 0);
+// A segment we cannot parse (too small, no magic: its creator died mid-create) is stale, and
+// so is one we cannot trust (another owner, or writable by others): `foreignUid` then says whose.
+pid_t liveOwner(const std::string& shm, uid_t& foreignUid, bool& foreign) {
+  foreign = false;
+  const int fd = shm_open(shm.c_str(), O_RDONLY | O_NOFOLLOW, 0);
   if (fd < 0) return 0;
   struct stat st {};
   pid_t pid = 0;
+  if (fstat(fd, &st) == 0 && !trustworthy(st)) {
+    foreign = true;
+    foreignUid = st.st_uid;
+    close(fd);
+    return 0;
+  }
   if (fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) >= kHeaderPrefix) {
     void* p = mmap(nullptr, kHeaderPrefix, PROT_READ, MAP_SHARED, fd, 0);
     if (p != MAP_FAILED) {
@@ -69,11 +85,7 @@ const char* regionStateName(RegionState state) {
   return "?";
 }
 
-uint64_t wallClockMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
+uint64_t wallClockMs() { return clock::wallMs(); }
 
 std::string Segment::shmName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 200 && name != "." && name != "..";
@@ -104,16 +116,26 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, size_t bytes) 
   if (bytes < dataOffset + kRegionAlign)
     throw std::invalid_argument("shm size " + std::to_string(bytes) + " is too small (minimum " +
                                 std::to_string(dataOffset + kRegionAlign) + ")");
-  bool replaced = false;
+  bool replaced = false, replacedForeign = false;
   for (int attempt = 0; attempt < 4; ++attempt) {
     const int fd = shm_open(shm.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
       if (errno != EEXIST) throw sysError("shm_open " + shm);
-      if (const pid_t owner = liveOwner(shm))
+      uid_t foreignUid = 0;
+      bool foreign = false;
+      if (const pid_t owner = liveOwner(shm, foreignUid, foreign))
         throw std::runtime_error("another instance (pid " + std::to_string(owner) + ") uses shm " +
                                  name);
-      if (shm_unlink(shm.c_str()) != 0 && errno != ENOENT) throw sysError("shm_unlink " + shm);
+      if (shm_unlink(shm.c_str()) != 0 && errno != ENOENT) {
+        if (foreign)
+          throw std::runtime_error("/dev/shm" + shm + " belongs to uid " +
+                                   std::to_string(foreignUid) +
+                                   " (or is writable by others) and cannot be removed: it is not "
+                                   "this instance's; remove it or choose another shm_name");
+        throw sysError("shm_unlink " + shm);
+      }
       replaced = true;
+      if (foreign) replacedForeign = true;
       continue;
     }
     if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
@@ -132,6 +154,7 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, size_t bytes) 
     }
     std::unique_ptr<Segment> seg(new Segment(name, base, bytes, false));
     seg->replacedStale_ = replaced;
+    seg->replacedForeign_ = replacedForeign;
     SegmentHeader& h = seg->header();  // fresh pages are zero: only non-zero fields are set
     h.layoutVersion = kSegmentLayoutVersion;
     h.headerBytes = sizeof(SegmentHeader);

@@ -149,6 +149,9 @@ class Segment {
   bool readOnly() const { return readOnly_; }
   // True if create() found a stale segment of a dead master and replaced it.
   bool replacedStale() const { return replacedStale_; }
+  // True if that segment was not trusted (another user's, or writable by others): it was
+  // removed without honouring the master pid written in it.
+  bool replacedForeign() const { return replacedForeign_; }
   // Sum of live and retired extents (bytes, 4096-rounded).
   size_t bytesAllocated() const;
 
@@ -169,6 +172,7 @@ class Segment {
   size_t size_ = 0;
   bool readOnly_ = false;
   bool replacedStale_ = false;
+  bool replacedForeign_ = false;
   SegmentHeader* header_ = nullptr;
 };
 

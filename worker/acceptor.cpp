@@ -21,11 +21,12 @@ constexpr double kRetryAfterFdExhaustion = 0.1;
 
 Acceptor::Acceptor(WorkerRuntime& runtime, int listenFd, HandlerFactory factory,
                    ConnectionQuota* quota)
-    : runtime_(runtime), fd_(listenFd), factory_(std::move(factory)), quota_(quota) {
-  ev_io_init(&io_, onAccept, fd_, EV_READ);
-  io_.data = this;
-  ev_timer_init(&retry_, onRetry, kRetryAfterFdExhaustion, 0.);
-  retry_.data = this;
+    : runtime_(runtime),
+      fd_(listenFd),
+      factory_(std::move(factory)),
+      quota_(quota),
+      io_(runtime.loop(), [this](int) { acceptSome(); }),
+      retry_(runtime.loop(), [this] { onRetry(); }) {
   runtime_.onCapacity(resume, this);
   if (quota_) quota_->onRelease(resume, this);
 }
@@ -36,39 +37,37 @@ Acceptor::~Acceptor() {
 }
 
 bool Acceptor::atLimit() const {
-  return runtime_.atConnectionLimit() || (quota_ && quota_->full());
+  if (runtime_.atConnectionLimit()) return true;
+  // At the service's cap an idle connection can give way to a new one (connection_quota.hpp):
+  // keep accepting while one could, and evict only once a connection has really arrived.
+  return quota_ && quota_->full() && !quota_->canMakeRoom();
 }
 
 void Acceptor::start() {
   stopped_ = false;
-  if (!atLimit()) ev_io_start(runtime_.loop(), &io_);
+  if (!atLimit()) io_.start(fd_, IoWatcher::kRead);
 }
 
 void Acceptor::stop() {
   stopped_ = true;
-  ev_io_stop(runtime_.loop(), &io_);
-  ev_timer_stop(runtime_.loop(), &retry_);
+  io_.stop();
+  retry_.stop();
 }
 
 void Acceptor::resume(void* arg) {
   auto* self = static_cast<Acceptor*>(arg);
-  if (!self->stopped_ && !ev_is_active(&self->retry_) && !self->atLimit())
-    ev_io_start(self->runtime_.loop(), &self->io_);
+  if (!self->stopped_ && !self->retry_.active() && !self->atLimit())
+    self->io_.start(self->fd_, IoWatcher::kRead);
 }
 
-void Acceptor::onAccept(struct ev_loop*, ev_io* watcher, int) {
-  static_cast<Acceptor*>(watcher->data)->acceptSome();
-}
-
-void Acceptor::onRetry(struct ev_loop*, ev_timer* watcher, int) {
-  auto* self = static_cast<Acceptor*>(watcher->data);
-  if (!self->stopped_) ev_io_start(self->runtime_.loop(), &self->io_);
+void Acceptor::onRetry() {
+  if (!stopped_) io_.start(fd_, IoWatcher::kRead);
 }
 
 void Acceptor::acceptSome() {
   for (int i = 0; i < kAcceptsPerWake; ++i) {
     if (atLimit()) {
-      ev_io_stop(runtime_.loop(), &io_);  // resumed by the runtime or the quota when one closes
+      io_.stop();  // resumed by the runtime or the quota when one closes
       return;
     }
     sockaddr_storage peer;
@@ -79,8 +78,8 @@ void Acceptor::acceptSome() {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         LOG_ERROR("accept: %s; pausing accepts for %.0f ms", strerror(errno),
                   kRetryAfterFdExhaustion * 1000);
-        ev_io_stop(runtime_.loop(), &io_);
-        ev_timer_start(runtime_.loop(), &retry_);
+        io_.stop();
+        retry_.once(kRetryAfterFdExhaustion);
         return;
       }
       LOG_ERROR("accept: %s", strerror(errno));
@@ -90,6 +89,7 @@ void Acceptor::acceptSome() {
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+    if (quota_ && quota_->full()) quota_->evictOldestIdle();
     auto* conn = new Connection(runtime_, fd, peer, len);
     conn->start(factory_(*conn));
   }

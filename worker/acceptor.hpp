@@ -3,12 +3,12 @@
 // short pause on EMFILE/ENFILE instead of a busy loop.
 #pragma once
 
-#include <ev.h>
-
 #include <functional>
 #include <memory>
 
 #include "worker/connection.hpp"
+#include "worker/io_watcher.hpp"
+#include "worker/timer.hpp"
 
 namespace manifold {
 
@@ -27,18 +27,17 @@ class Acceptor {
   void stop();  // graceful stop: no more accepts; the socket stays open (the master owns it)
 
  private:
-  static void onAccept(struct ev_loop*, ev_io* watcher, int);
-  static void onRetry(struct ev_loop*, ev_timer* watcher, int);
+  void onRetry();
   static void resume(void* self);
   void acceptSome();
-  bool atLimit() const;
+  bool atLimit() const;  // at the worker cap, or the service cap with no idle one to evict
 
   WorkerRuntime& runtime_;
   int fd_;
   HandlerFactory factory_;
   ConnectionQuota* quota_;
-  ev_io io_;
-  ev_timer retry_;
+  IoWatcher io_;
+  Timer retry_;
   bool stopped_ = true;
 };
 

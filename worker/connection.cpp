@@ -15,7 +15,10 @@ namespace manifold {
 namespace {
 constexpr size_t kInputMax = 256 * 1024;       // a handler that consumes nothing never needs more
 constexpr size_t kSendfileSlice = 512 * 1024;  // per wake, so one big file cannot starve others
-constexpr double kDrainIdleGrace = 0.5;         // idle keep-alive conns younger than this may race
+constexpr double kDrainIdleGrace = 0.5;        // idle keep-alive conns younger than this may race
+// Lingering close (see the header): bounded so a peer that never stops cannot hold the fd.
+constexpr double kLingeringTimeout = 2;  // without input
+constexpr double kLingeringTime = 10;    // in total
 }  // namespace
 
 OpenFile::~OpenFile() {
@@ -26,12 +29,30 @@ Connection::Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& p
                        socklen_t peerLen)
     : runtime_(runtime), peerLen_(std::min<socklen_t>(peerLen, sizeof peer_)), fd_(fd) {
   std::memcpy(&peer_, &peer, peerLen_);
-  ev_io_init(&io_, onIo, fd_, EV_READ);
+  ev_io_init(&io_, onIoEvent, fd_, EV_READ);
   io_.data = this;
-  ev_init(&timer_, onTimer);
+  ev_init(&timer_, onTimerEvent);
   timer_.data = this;
-  lastActivity_ = ev_now(runtime_.loop());
+  lastActivity_ = now();
 }
+
+double Connection::now() const { return ev_now(runtime_.loop()); }
+
+void Connection::onIoEvent(struct ev_loop*, ev_io* watcher, int events) {
+  static_cast<Connection*>(watcher->data)->onIo(events & (EV_READ | EV_WRITE));
+}
+
+void Connection::onTimerEvent(struct ev_loop*, ev_timer* watcher, int) {
+  static_cast<Connection*>(watcher->data)->onTimer();
+}
+
+namespace {
+void watchIo(struct ev_loop* loop, ev_io& io, int events) {
+  ev_io_stop(loop, &io);
+  ev_io_set(&io, io.fd, events);
+  ev_io_start(loop, &io);
+}
+}  // namespace
 
 Connection::~Connection() { releaseBuffers(); }
 
@@ -49,7 +70,7 @@ void Connection::start(std::unique_ptr<ConnectionHandler> handler) {
   handler_ = std::move(handler);
   runtime_.connectionOpened(this);
   ioEvents_ = EV_READ;
-  ev_io_start(runtime_.loop(), &io_);
+  watchIo(runtime_.loop(), io_, EV_READ);
   armTimer();
 }
 
@@ -76,47 +97,116 @@ void Connection::setIdleTimeout(double seconds) {
 
 void Connection::setDeadline(double seconds) {
   absoluteDeadline_ = true;
-  deadlineStart_ = ev_now(runtime_.loop());
+  deadlineStart_ = now();
   timeout_ = static_cast<float>(seconds);
   armTimer();
+}
+
+void Connection::markActive() {
+  lastActivity_ = now();
+  armTimer();
+}
+
+double Connection::expiry() const {
+  if (lingering_) return std::min(lingerStart_ + kLingeringTime, lastActivity_ + kLingeringTimeout);
+  bool sending = outputPending();
+  double limit = sending ? sendTimeout_ : timeout_;
+  if (limit <= 0) return 0;
+  return ((!sending && absoluteDeadline_) ? deadlineStart_ : lastActivity_) + limit;
 }
 
 void Connection::armTimer() {
   ev_timer_stop(runtime_.loop(), &timer_);
   timerSending_ = outputPending();
-  double limit = timerSending_ ? sendTimeout_ : timeout_;
-  if (limit <= 0) return;
-  double since = (!outputPending() && absoluteDeadline_) ? deadlineStart_ : lastActivity_;
-  double left = since + limit - ev_now(runtime_.loop());
-  ev_timer_set(&timer_, std::max(left, 0.001), 0.);
+  double at = expiry();
+  if (at <= 0) return;
+  ev_timer_set(&timer_, std::max(at - now(), 0.001), 0.);
   ev_timer_start(runtime_.loop(), &timer_);
 }
 
-void Connection::onTimer(struct ev_loop* loop, ev_timer* watcher, int) {
-  auto* self = static_cast<Connection*>(watcher->data);
-  bool sending = self->outputPending();
-  double limit = sending ? self->sendTimeout_ : self->timeout_;
-  double since =
-      (!sending && self->absoluteDeadline_) ? self->deadlineStart_ : self->lastActivity_;
-  double left = since + limit - ev_now(loop);
-  if (limit > 0 && left <= 0) {
-    LOG_DEBUG("connection fd %d: %s timeout", self->fd_, sending ? "send" : "read");
-    self->destroy();
+void Connection::onTimer() {
+  double at = expiry();
+  if (at > 0 && at - now() <= 0) {
+    LOG_DEBUG("connection fd %d: %s timeout", fd_,
+              lingering_        ? "lingering"
+              : outputPending() ? "send"
+                                : "read");
+    destroy();
     return;
   }
-  self->armTimer();
+  armTimer();
 }
 
-void Connection::onIo(struct ev_loop*, ev_io* watcher, int events) {
-  auto* self = static_cast<Connection*>(watcher->data);
-  self->inEvent_ = true;
-  if (events & EV_WRITE) self->flush();
-  if ((events & EV_READ) && !self->abort_) self->handleRead();
-  self->inEvent_ = false;
-  self->afterEvent();
+void Connection::onIo(int events) {
+  inEvent_ = true;
+  if (events & EV_WRITE) flush();
+  if ((events & EV_READ) && !abort_) handleRead();
+  applyUpgrade();
+  inEvent_ = false;
+  afterEvent();
+}
+
+void Connection::upgrade(std::unique_ptr<ConnectionHandler> next) {
+  next_ = std::move(next);
+  if (inEvent_) return;  // applied when the current callback returns
+  inEvent_ = true;
+  applyUpgrade();
+  if (!abort_ && outputPending()) flush();  // a request queued by the new owner leaves now
+  inEvent_ = false;
+  afterEvent();
+}
+
+void Connection::applyUpgrade() {
+  while (next_ && !abort_) {
+    std::unique_ptr<ConnectionHandler> old = std::move(handler_);
+    handler_ = std::move(next_);
+    old.reset();  // its callback has returned
+    if (!pendingInput().empty() && !closing()) {
+      handler_->onReadable(*this);
+      if (!abort_) flush();
+    }
+  }
+}
+
+void Connection::close() {
+  if (inEvent_) {
+    abort_ = true;
+    return;
+  }
+  destroy();
+}
+
+bool Connection::startLingering() {
+  if (readClosed_) return false;
+  bool more = lingerOnClose_ || inStart_ < inEnd_;
+  if (!more) {
+    char byte;  // only on the closing path: one peek, not a syscall per request
+    more = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+  }
+  if (!more || ::shutdown(fd_, SHUT_WR) < 0) return false;
+  lingering_ = true;
+  inStart_ = inEnd_ = 0;
+  lingerStart_ = lastActivity_ = now();
+  armTimer();
+  return true;
+}
+
+void Connection::discardInput() {
+  if (in_.empty()) in_ = runtime_.takeInputBuffer();
+  ssize_t n = ::read(fd_, in_.data(), in_.size());
+  if (n > 0) {
+    lastActivity_ = now();
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  readClosed_ = true;  // EOF (or an error): nothing left to wait for
 }
 
 void Connection::handleRead() {
+  if (lingering_) {
+    discardInput();
+    return;
+  }
   if (in_.empty()) in_ = runtime_.takeInputBuffer();
   if (inStart_ == inEnd_) {
     inStart_ = inEnd_ = 0;
@@ -135,7 +225,7 @@ void Connection::handleRead() {
   ssize_t n = ::read(fd_, in_.data() + inEnd_, in_.size() - inEnd_);
   if (n > 0) {
     inEnd_ += n;
-    lastActivity_ = ev_now(runtime_.loop());
+    lastActivity_ = now();
     handler_->onReadable(*this);
     if (!abort_) flush();
     return;
@@ -164,7 +254,7 @@ void Connection::flush() {
         return;
       }
       outSent_ += n;
-      lastActivity_ = ev_now(runtime_.loop());
+      lastActivity_ = now();
       if (static_cast<size_t>(n) < limit - (outSent_ - n)) return;  // socket buffer full
       continue;
     }
@@ -190,7 +280,7 @@ void Connection::flush() {
       }
       chunk.remaining -= n;
       sentfileThisWake += n;
-      lastActivity_ = ev_now(runtime_.loop());
+      lastActivity_ = now();
       if (chunk.remaining == 0) files_->erase(files_->begin());
       continue;
     }
@@ -207,7 +297,7 @@ bool Connection::idle() const {
 
 void Connection::closeIfIdle() {
   if (!idle()) return;
-  if (ev_now(runtime_.loop()) - lastActivity_ < kDrainIdleGrace) return;  // re-checked later
+  if (now() - lastActivity_ < kDrainIdleGrace) return;  // re-checked later
   if (inEvent_) {
     abort_ = true;
     return;
@@ -220,12 +310,15 @@ void Connection::afterEvent() {
     destroy();
     return;
   }
-  if (!outputPending()) {
-    if (closeAfterFlush_) {
-      destroy();
-      return;
-    }
+  if (!outputPending() && closeAfterFlush_ && !lingering_ && !startLingering()) {
+    destroy();
+    return;
+  }
+  if (!outputPending() && !lingering_) {
+    inEvent_ = true;  // an upgrade asked for in onDrained waits until it returns
     handler_->onDrained(*this);
+    applyUpgrade();
+    inEvent_ = false;
     if (abort_) {
       destroy();
       return;
@@ -241,7 +334,7 @@ void Connection::afterEvent() {
     // check closes it then), not right after an answer, when the client (DNS over TCP, which
     // has no Connection: close) may already have sent its next query.
     if (!outputPending() && runtime_.draining() && idle() &&
-        ev_now(runtime_.loop()) - lastActivity_ >= kDrainIdleGrace) {
+        now() - lastActivity_ >= kDrainIdleGrace) {
       destroy();
       return;
     }
@@ -249,12 +342,11 @@ void Connection::afterEvent() {
   // Read only when nothing waits to be sent; write only while something does.
   int want = outputPending() ? EV_WRITE : (readClosed_ ? 0 : EV_READ);
   if (want != ioEvents_) {
-    ev_io_stop(runtime_.loop(), &io_);
     ioEvents_ = want;
-    if (want) {
-      ev_io_set(&io_, fd_, want);
-      ev_io_start(runtime_.loop(), &io_);
-    }
+    if (want)
+      watchIo(runtime_.loop(), io_, want);
+    else
+      ev_io_stop(runtime_.loop(), &io_);
   }
   if (!outputPending() && readClosed_) {
     destroy();

@@ -11,11 +11,28 @@
 //    handlers can queue the next part.
 //  - closeAfterFlush()/abort() only set flags; the connection closes itself when the handler
 //    returns, so handlers never see a dangling `this`.
+//  - upgrade(next) hands the connection (socket, unread input, output queue, timeouts) to another
+//    handler: effective when the current callback returns; the old handler is then destroyed
+//    (without onClose: it handed over, nothing closed) and the new one gets onReadable() at once
+//    if input is pending (bytes that arrived in the same read as an HTTP Upgrade request).
+//
+// Lingering close (as nginx's lingering_close): when a close was asked for while the peer may
+// still be sending (unread input buffered or waiting in the socket, or lingerOnClose() was
+// called because the request was cut short by an error), closing at once would make the kernel
+// answer the next bytes with a reset, and the reset can destroy the response still unread in the
+// peer's receive buffer. So once the output is flushed the connection half-closes (shutdown
+// SHUT_WR: the peer sees the response and then EOF), reads and discards input without calling the
+// handler, and closes on the peer's EOF, after kLingeringTimeout without input, or after
+// kLingeringTime in total, whichever comes first (defaults in connection.cpp: 2 s and 10 s; nginx
+// uses 5 s and 30 s). Graceful stop closes lingering connections at once.
+//
+// Outbound: a Connection may also wrap a socket that worker/connector.hpp connected; it then works
+// the same (the handler reads the response, writes requests to output()).
 #pragma once
 
 #include <ev.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -56,6 +73,11 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   void start(std::unique_ptr<ConnectionHandler> handler);
+  // Hands the connection to `next` (see the contract above). Outside a callback of this
+  // connection it takes effect at once, and the connection may then be closed before this
+  // returns (the new handler asked for it): do not touch it afterwards.
+  void upgrade(std::unique_ptr<ConnectionHandler> next);
+  ConnectionHandler* handler() const { return handler_.get(); }
 
   WorkerRuntime& runtime() { return runtime_; }
   int fd() const { return fd_; }
@@ -75,8 +97,15 @@ class Connection {
   bool outputPending() const { return outSent_ < out_.size() || hasFiles(); }
 
   void closeAfterFlush() { closeAfterFlush_ = true; }
+  // The close that follows should linger even if no input is visible yet: the peer was cut off
+  // mid-request (an error answered before its request ended) and is probably still sending.
+  void lingerOnClose() { lingerOnClose_ = true; }
   void abort() { abort_ = true; }
   bool closing() const { return closeAfterFlush_ || abort_; }
+  bool lingering() const { return lingering_; }
+  // Closes now (handler's onClose runs); inside one of this connection's callbacks it only sets
+  // the abort flag. For owners outside the connection (connection pools, probes).
+  void close();
 
   // Timeouts while waiting for input: an idle timeout is extended by every read; a deadline is
   // fixed from now (slow senders cannot stretch it a byte at a time). 0 disables.
@@ -84,6 +113,9 @@ class Connection {
   void setDeadline(double seconds);
   // Applies while output is blocked: a client that stops reading is dropped.
   void setSendTimeout(double seconds) { sendTimeout_ = static_cast<float>(seconds); }
+  // A new exchange starts on a connection that sat idle (taken from a keep-alive pool): idle
+  // timeouts count from now, not from the last byte of the previous exchange.
+  void markActive();
 
   // Graceful stop: close now if nothing is in flight, else when the current work ends.
   void closeIfIdle();
@@ -91,13 +123,20 @@ class Connection {
 
  private:
   friend class WorkerRuntime;
-  static void onIo(struct ev_loop* loop, ev_io* watcher, int events);
-  static void onTimer(struct ev_loop* loop, ev_timer* watcher, int events);
+  void onIo(int events);
+  void onTimer();
+  double now() const;  // the loop's cached time
+  static void onIoEvent(struct ev_loop*, ev_io* watcher, int events);
+  static void onTimerEvent(struct ev_loop*, ev_timer* watcher, int);
   void handleRead();
   void flush();
   void afterEvent();  // applies close flags, re-arms watchers
   void armTimer();
+  double expiry() const;  // loop time at which the current timeout closes, 0 for none
   void destroy();
+  void applyUpgrade();  // installs a pending next_ handler once the current callback returned
+  bool startLingering();
+  void discardInput();
   bool idle() const;
   void releaseBuffers();  // idle connections hold no buffers: a few hundred bytes each
   bool hasFiles() const { return files_ && !files_->empty(); }
@@ -113,13 +152,17 @@ class Connection {
   // kept small (buffers are pooled, file chunks allocated only when a file is queued).
   WorkerRuntime& runtime_;
   std::unique_ptr<ConnectionHandler> handler_;
+  std::unique_ptr<ConnectionHandler> next_;  // upgrade asked for during a callback
   std::unique_ptr<std::vector<FileChunk>> files_;
+  // Raw libev watchers, not IoWatcher/Timer: worker/ owns libev, and their std::function
+  // callbacks would add 80 bytes to every idle keep-alive connection.
   ev_io io_;
   ev_timer timer_;
   std::string in_;  // size() is the allocated space; [inStart_, inEnd_) holds unread bytes
   std::string out_;
   double deadlineStart_ = 0;
   double lastActivity_ = 0;
+  double lingerStart_ = 0;
   union {  // 28 bytes instead of sockaddr_storage's 128
     sockaddr any;
     sockaddr_in v4;
@@ -141,6 +184,8 @@ class Connection {
   bool abort_ = false;
   bool inEvent_ = false;
   bool timerSending_ = false;
+  bool lingerOnClose_ = false;
+  bool lingering_ = false;
 };
 
 }  // namespace manifold

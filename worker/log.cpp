@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <algorithm>
 #include <ctime>
 
 namespace manifold::log {
@@ -69,6 +70,23 @@ void write(Level level, const char* format, ...) {
   int saved = errno;
   (void)!::write(gFd, line, len);
   errno = saved;
+}
+
+std::string clip(std::string_view text, size_t max) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(text.size(), max) + 16);
+  for (size_t i = 0; i < text.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.append("\\x").push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (text.size() > max) out.append("...(").append(std::to_string(text.size())).append(" bytes)");
+  return out;
 }
 
 }  // namespace manifold::log

@@ -18,6 +18,10 @@ bool open(const std::string& target);
 bool reopen();
 int fd();
 void write(Level level, const char* format, ...) __attribute__((format(printf, 2, 3)));
+// A client-supplied string made safe to log: at most `max` bytes of it, non-printable bytes as
+// \xNN, and "..." plus the full length when cut, so a hostile request cannot flood the log or
+// forge log lines.
+std::string clip(std::string_view text, size_t max = 200);
 
 }  // namespace manifold::log
 

@@ -28,6 +28,8 @@ class WorkerRuntime {
 
   // Seconds since the epoch from the loop's cached time: no syscall per request.
   time_t now() const { return static_cast<time_t>(ev_now(loop_)); }
+  // The same cached time with its fraction (intervals below a second: file revalidation).
+  double loopTime() const { return ev_now(loop_); }
 
   // Buffers for connections: taken at accept, returned at close, capacity kept.
   std::string takeBuffer();

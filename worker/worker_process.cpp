@@ -83,22 +83,14 @@ void onControl(struct ev_loop* loop, ev_io* watcher, int) {
 }
 
 bool dropPrivileges(const config::MasterConfig& master) {
-  if (master.user.empty() || geteuid() != 0) return true;
-  passwd* pw = getpwnam(master.user.c_str());
-  if (!pw) {
-    LOG_CRIT("user \"%s\" not found", master.user.c_str());
-    return false;
-  }
-  gid_t gid = pw->pw_gid;
-  if (!master.group.empty()) {
-    group* gr = getgrnam(master.group.c_str());
-    if (!gr) {
-      LOG_CRIT("group \"%s\" not found", master.group.c_str());
-      return false;
-    }
-    gid = gr->gr_gid;
-  }
-  if (setgid(gid) != 0 || initgroups(pw->pw_name, gid) != 0 || setuid(pw->pw_uid) != 0) {
+  bool dropping = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (!workerIdentity(master, dropping, uid, gid)) return false;
+  if (!dropping) return true;
+  passwd* pw = getpwuid(uid);
+  if (setgid(gid) != 0 || initgroups(pw ? pw->pw_name : master.user.c_str(), gid) != 0 ||
+      setuid(uid) != 0) {
     LOG_CRIT("dropping privileges to %s: %s", master.user.c_str(), strerror(errno));
     return false;
   }
@@ -157,6 +149,7 @@ int runWorker(const WorkerLaunch& launch) {
     ctx.fds = launch.serviceFds[i];
     ctx.regions = launch.serviceRegions[i];
     ctx.counters = launch.stats->counters(launch.slot, i);
+    ctx.slot = launch.slot;
     ctx.runtime = &runtime;
     ctx.segment = launch.segment;
     try {
@@ -185,6 +178,27 @@ int runWorker(const WorkerLaunch& launch) {
   state.services.clear();
   LOG_INFO("exiting");
   return 0;
+}
+
+bool workerIdentity(const config::MasterConfig& master, bool& dropping, uid_t& uid, gid_t& gid) {
+  dropping = !master.user.empty() && geteuid() == 0;
+  if (!dropping) return true;
+  passwd* pw = getpwnam(master.user.c_str());
+  if (!pw) {
+    LOG_CRIT("user \"%s\" not found", master.user.c_str());
+    return false;
+  }
+  uid = pw->pw_uid;
+  gid = pw->pw_gid;
+  if (!master.group.empty()) {
+    group* gr = getgrnam(master.group.c_str());
+    if (!gr) {
+      LOG_CRIT("group \"%s\" not found", master.group.c_str());
+      return false;
+    }
+    gid = gr->gr_gid;
+  }
+  return true;
 }
 
 }  // namespace manifold

@@ -7,6 +7,8 @@
 // EOF on the channel means the master is gone: the worker stops gracefully.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,5 +37,9 @@ struct WorkerLaunch {
 
 // Runs in the forked child; returns the process exit code.
 int runWorker(const WorkerLaunch& launch);
+
+// The uid/gid workers run as (`user`, `group` of [master]); false (and logged) if they do not
+// exist. `dropping` is false when there is nothing to drop (no user set, or not root).
+bool workerIdentity(const config::MasterConfig& master, bool& dropping, uid_t& uid, gid_t& gid);
 
 }  // namespace manifold

@@ -81,6 +81,12 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
                      in.duration("tcp_idle_timeout", config::Millis(10000), config::Millis(100), config::Millis(3600000)))
                      .count();
   cfg->tcpMaxConnections = static_cast<size_t>(in.integer("tcp_max_connections", 100, 1, 100000));
+  // A message must arrive whole this long after its first byte (a slow sender cannot hold a
+  // connection by trickling one message, as HTTP's client_header_timeout for request heads).
+  cfg->tcpMessageTimeout = std::chrono::duration<double>(
+                               in.duration("tcp_message_timeout", config::Millis(3000),
+                                           config::Millis(100), config::Millis(3600000)))
+                               .count();
   uint32_t poolTtl = static_cast<uint32_t>(in.integer("pool_ttl", 30, 0, 86400));
   cfg->rrl.rate = static_cast<unsigned>(in.integer("rrl_rate", 0, 0, 1000000));
   cfg->rrl.slip = static_cast<unsigned>(in.integer("rrl_slip", 2, 0, 10));

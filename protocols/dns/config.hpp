@@ -38,6 +38,7 @@ struct DnsConfig : ServiceConfig {
   std::shared_ptr<IcmpSocket> icmp;  // opened by the master while privileged, shared by workers
   uint16_t maxUdp = 1232;
   double tcpIdle = 10;
+  double tcpMessageTimeout = 3;  // from the first byte of a message to its last
   size_t tcpMaxConnections = 100;  // per worker
   RrlSettings rrl;
   std::string targetsKey;  // identity of the target list, part of the region layout
@@ -64,8 +65,6 @@ struct DnsConfig : ServiceConfig {
 std::vector<std::string> configWords(const std::string& value);
 // "ADDR" or "ADDR*WEIGHT", IPv4 or IPv6.
 bool parseAddress(const std::string& text, PoolAddress& out);
-// "ADDR/PREFIX" or "ADDR" (a host), IPv4 or IPv6.
-bool parseCidr(const std::string& text, Cidr& out);
 
 // view.V, pool.[_]NAME[@V], fallback.NAME[@V], check.NAME: adds the pools to cfg.db (finished
 // afterwards by the caller) and the health targets to cfg.

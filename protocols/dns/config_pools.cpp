@@ -11,24 +11,6 @@
 
 namespace manifold::dns {
 
-bool parseCidr(const std::string& text, Cidr& out) {
-  size_t slash = text.find('/');
-  std::string addr = text.substr(0, slash);
-  if (inet_pton(AF_INET, addr.c_str(), out.bytes) == 1) out.family = AF_INET;
-  else if (inet_pton(AF_INET6, addr.c_str(), out.bytes) == 1) out.family = AF_INET6;
-  else return false;
-  int max = out.family == AF_INET ? 32 : 128;
-  int prefix = max;
-  if (slash != std::string::npos) {
-    std::string p = text.substr(slash + 1);
-    if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos) return false;
-    prefix = atoi(p.c_str());
-  }
-  if (prefix < 0 || prefix > max) return false;
-  out.prefix = static_cast<uint8_t>(prefix);
-  return true;
-}
-
 namespace {
 
 struct CheckSpec {
@@ -121,8 +103,8 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
     View v;
     v.name = e.key.substr(5);
     for (const auto& w : configWords(e.value)) {
-      Cidr c;
-      if (!parseCidr(w, c)) in.fail(e.key, "bad network '" + w + "'");
+      net::Cidr c;
+      if (!net::parseCidr(w, c)) in.fail(e.key, "bad network '" + w + "'");
       v.networks.push_back(c);
     }
     if (v.networks.empty()) in.fail(e.key, "no networks");

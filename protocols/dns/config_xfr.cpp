@@ -7,12 +7,12 @@
 namespace manifold::dns {
 
 void parseTransfers(config::SectionReader& in, DnsConfig& cfg) {
-  std::vector<Cidr> allow;
+  std::vector<net::Cidr> allow;
   std::vector<std::string> words = in.list("allow_transfer", "");
   for (const std::string& w : words) {
     if (w == "none" && words.size() == 1) break;
-    Cidr c;
-    if (!parseCidr(w, c)) in.fail("allow_transfer", "bad network '" + w + "'");
+    net::Cidr c;
+    if (!net::parseCidr(w, c)) in.fail("allow_transfer", "bad network '" + w + "'");
     allow.push_back(c);
   }
   for (const std::string& w : in.list("notify", "")) {

@@ -1,8 +1,9 @@
 // Health checks for failover pools: TCP connect, HTTP GET expecting a status, ICMP echo.
-// Probes run only in worker 0, non-blocking on its loop, and write up/down into the
-// HealthSlot array in shm (see zone_db.hpp) so every worker answers the same. A target goes
-// down after `fall` consecutive failures and up again after `rise` successes; it starts up.
-// Each change is logged.
+// Probes run only in the worker that runs instance tasks, non-blocking on its loop (TCP and HTTP
+// through worker/connector.hpp, timers and the ICMP sockets through the worker kit), and write
+// up/down into the HealthSlot array in shm (see zone_db.hpp) so every worker answers the same. A
+// target goes down after `fall` consecutive failures and up again after `rise` successes; it starts
+// up. Each change is logged.
 //
 // ICMP: a raw socket needs CAP_NET_RAW and workers drop privileges before services start, so
 // the master opens it while parsing the config (IcmpSocket, inherited over fork). Without it,
@@ -10,15 +11,17 @@
 // opened per probe; when neither works the target is reported down and the log says why.
 #pragma once
 
-#include <ev.h>
 #include <sys/socket.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocols/dns/zone_db.hpp"
+#include "worker/connector.hpp"
+#include "worker/io_watcher.hpp"
 #include "shm/counters.hpp"
 
 namespace manifold::dns {
@@ -48,7 +51,7 @@ struct IcmpSocket {
 
 class Prober {
  public:
-  Prober(struct ev_loop* loop, const std::string& title, const std::vector<HealthTarget>& targets,
+  Prober(WorkerRuntime& runtime, const std::string& title, const std::vector<HealthTarget>& targets,
          HealthSlot* slots, shm::CounterSlot gauges, shm::CounterSlot probeResults, int rawIcmpFd);
   ~Prober();
   void start();
@@ -56,22 +59,24 @@ class Prober {
 
  private:
   struct Probe;
-  static void onTick(struct ev_loop*, ev_timer* w, int);
-  static void onIo(struct ev_loop*, ev_io* w, int);
-  static void onTimeout(struct ev_loop*, ev_timer* w, int);
-  static void onRawIcmp(struct ev_loop*, ev_io* w, int);
+  class StatusReader;
   void begin(Probe& p);
+  void beginIcmp(Probe& p);
+  void beginTcp(Probe& p);
   void finish(Probe& p, bool ok, const char* why);
-  void progress(Probe& p);
+  void judgeStatus(Probe& p, std::string_view response);
+  void onPingReply(Probe& p);
+  void onRawIcmp();
 
-  struct ev_loop* loop_;
+  WorkerRuntime& runtime_;
+  Connector connector_;  // no pooling: checks close after each probe
   std::string title_;
   const std::vector<HealthTarget>& targets_;
   HealthSlot* slots_;
-  shm::CounterSlot gauges_;  // two per target: up, last check (unix seconds)
+  shm::CounterSlot gauges_;        // two per target: up, last check (unix seconds)
   shm::CounterSlot probeResults_;  // [0] good checks, [1] failed checks
   int rawFd_;
-  ev_io rawIo_;
+  IoWatcher rawIo_;
   std::vector<std::unique_ptr<Probe>> probes_;
   bool started_ = false;
 };

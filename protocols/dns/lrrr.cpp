@@ -1,35 +1,22 @@
 #include "protocols/dns/lrrr.hpp"
 
-#include <netinet/in.h>
 #include <sodium.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstring>
 #include <span>
 
 #include "shm/table.hpp"
+#include "worker/clock.hpp"
+#include "worker/peer_address.hpp"
 
 namespace manifold::dns {
 
 namespace {
 
-constexpr uint16_t kFlagQr = 0x8000, kFlagAa = 0x0400;
 constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
 constexpr size_t kPayload = 13;
 constexpr uint32_t kStripes = 16;
-
-uint64_t monoMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no syscall
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
-
-uint64_t wallMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
 
 void mac(const uint8_t* payload, const uint8_t key[16], const ClientPrefix& who, std::string_view suffix,
          uint8_t out[8]) {
@@ -55,32 +42,10 @@ void cacheKey(uint16_t index, const ClientPrefix& who, char out[19]) {
 
 ClientPrefix clientPrefix(const sockaddr* peer, unsigned prefix4, unsigned prefix6) {
   ClientPrefix p;
-  if (!peer) return p;
-  unsigned bits = 0, bytes = 0;
-  if (peer->sa_family == AF_INET) {
-    p.bytes[0] = 4;
-    std::memcpy(p.bytes + 1, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, 4);
-    bits = prefix4;
-    bytes = 4;
-  } else if (peer->sa_family == AF_INET6) {
-    const uint8_t* a = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr);
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(a, mapped, 12) == 0) {
-      p.bytes[0] = 4;
-      std::memcpy(p.bytes + 1, a + 12, 4);
-      bits = prefix4;
-      bytes = 4;
-    } else {
-      p.bytes[0] = 6;
-      std::memcpy(p.bytes + 1, a, 16);
-      bits = prefix6;
-      bytes = 16;
-    }
-  }
-  for (unsigned i = 0; i < bytes; ++i) {
-    unsigned keep = bits > i * 8 ? bits - i * 8 : 0;
-    if (keep < 8) p.bytes[1 + i] &= static_cast<uint8_t>(0xFF00 >> keep);
-  }
+  net::PeerAddress a = net::maskPrefix(net::peerAddress(peer), prefix4, prefix6);
+  if (!a.rawLength()) return p;
+  p.bytes[0] = a.isV4() ? 4 : 6;
+  std::memcpy(p.bytes + 1, a.raw(), a.rawLength());
   return p;
 }
 
@@ -230,7 +195,7 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
     if (hit % 3 != 0) return 0;  // the measurement domain itself: ordinary zone data
     const LrrrName& n = names_[hit / 3];
     ClientPrefix who = clientPrefix(peer, n.prefix4, n.prefix6);
-    uint64_t now = wallMs();
+    uint64_t now = clock::wallMs();
     if (cache) {
       char key[19];
       cacheKey(static_cast<uint16_t>(hit / 3), who, key);
@@ -267,10 +232,10 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
   LrrrToken t;
   if (!decodeLrrrToken(name.substr(1, first), n.key, who, suffix, t)) return 0;
   counters.inc(kLrrrSteps);
-  uint64_t now = wallMs();
+  uint64_t now = clock::wallMs();
   uint32_t nowSec = static_cast<uint32_t>(now / 1000);
   int32_t age = static_cast<int32_t>(nowSec - t.wall);
-  uint32_t rtt = static_cast<uint32_t>(monoMs()) - t.t0;
+  uint32_t rtt = static_cast<uint32_t>(clock::monotonicMs()) - t.t0;
   bool stale = age > static_cast<int32_t>(kLrrrTokenLifetime) || age < -static_cast<int32_t>(kLrrrTokenLifetime) ||
                (t.step == LrrrStep::Measure && rtt > n.maxRtt);
   if (stale) {
@@ -304,7 +269,7 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
     case LrrrStep::Start:
       next.step = LrrrStep::Measure;
       next.rtt[other] = t.rtt[other];
-      next.t0 = static_cast<uint32_t>(monoMs());
+      next.t0 = static_cast<uint32_t>(clock::monotonicMs());
       return writeCname(q, n, side, next, who, out, limit, info);
     case LrrrStep::Result: {
       if (t.rtt[0] == kLrrrNoRtt || t.rtt[1] == kLrrrNoRtt) return 0;

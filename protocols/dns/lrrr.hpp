@@ -61,8 +61,10 @@ struct LrrrToken {
   uint32_t wall = 0;
 };
 
-// A client's identity for LRRR decisions, LRRR tokens and RRL buckets: family byte, then
-// the source address masked to prefix4 / prefix6 bits (IPv4-mapped IPv6 counts as IPv4).
+// A client's identity for LRRR decisions, LRRR tokens and RRL buckets: family byte (4 or 6, 0
+// for no IP peer), then net::maskPrefix(peer, prefix4, prefix6) as the family writes it (4 or 16
+// bytes, IPv4-mapped IPv6 counts as IPv4), zero-padded. The bytes enter token MACs, cache keys
+// and RRL hashes: changing the layout invalidates tokens and decisions in flight.
 struct ClientPrefix {
   uint8_t bytes[17] = {};
 };

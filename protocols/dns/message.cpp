@@ -35,6 +35,9 @@ bool parseOptions(const uint8_t* p, size_t len, Query& q) {
     uint16_t code = get16(p + pos), olen = get16(p + pos + 2);
     pos += 4;
     if (pos + olen > len) return false;
+    // RFC 7873 5.2.2: a client cookie alone (8 bytes) or with a server cookie (8 to 32 bytes);
+    // any other length is malformed (FORMERR, as NSD answers). We issue no server cookies.
+    if (code == kEdnsOptionCookie && olen != 8 && (olen < 16 || olen > 40)) return false;
     if (code == kEdnsOptionEcs) {
       // FAMILY(2) SOURCE PREFIX(1) SCOPE PREFIX(1) ADDRESS(ceil(source/8))
       if (olen < 4 || q.ecs.present) return false;

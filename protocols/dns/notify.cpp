@@ -10,6 +10,7 @@
 
 #include "master/config.hpp"
 #include "worker/log.hpp"
+#include "worker/peer_address.hpp"
 
 namespace manifold::dns {
 
@@ -18,13 +19,8 @@ namespace {
 constexpr uint16_t kNotifyFlags = kOpcodeNotify << 11 | 0x0400;  // opcode NOTIFY, AA (RFC 1996 3.7)
 
 bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
-  if (a.ss_family != b.ss_family) return false;
-  if (a.ss_family == AF_INET) {
-    const auto &x = reinterpret_cast<const sockaddr_in&>(a), &y = reinterpret_cast<const sockaddr_in&>(b);
-    return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
-  }
-  const auto &x = reinterpret_cast<const sockaddr_in6&>(a), &y = reinterpret_cast<const sockaddr_in6&>(b);
-  return x.sin6_port == y.sin6_port && std::memcmp(&x.sin6_addr, &y.sin6_addr, 16) == 0;
+  const auto *x = reinterpret_cast<const sockaddr*>(&a), *y = reinterpret_cast<const sockaddr*>(&b);
+  return net::peerAddress(x) == net::peerAddress(y) && net::peerPort(x) == net::peerPort(y);
 }
 
 }  // namespace
@@ -94,16 +90,13 @@ size_t writeNotify(const ZoneTransfer& zone, uint16_t id, uint8_t* out, size_t c
   return w.size();
 }
 
-Notifier::Notifier(struct ev_loop* loop, std::string title, const std::vector<NotifyTarget>& targets,
-                   shm::CounterSlot counters)
-    : loop_(loop), title_(std::move(title)), targets_(targets), counters_(counters) {
-  ev_timer_init(&timer_, onTimer, kInterval, kInterval);
-  timer_.data = this;
-  for (auto& io : io_) {
-    ev_init(&io, onReadable);
-    io.data = this;
-  }
-}
+Notifier::Notifier(struct ev_loop* loop, std::string title,
+                   const std::vector<NotifyTarget>& targets, shm::CounterSlot counters)
+    : title_(std::move(title)),
+      targets_(targets),
+      counters_(counters),
+      io_{{loop, [this](int) { receive(fd_[0]); }}, {loop, [this](int) { receive(fd_[1]); }}},
+      timer_(loop, [this] { resend(); }) {}
 
 Notifier::~Notifier() {
   stop();
@@ -127,18 +120,17 @@ void Notifier::start(const std::vector<const ZoneTransfer*>& zones) {
         LOG_ERROR("[%s] NOTIFY socket: %s", title_.c_str(), strerror(errno));
         continue;
       }
-      ev_io_set(&io_[f], fd_[f], EV_READ);
-      ev_io_start(loop_, &io_[f]);
+      io_[f].start(fd_[f], IoWatcher::kRead);
     }
   }
   open_ = static_cast<unsigned>(pending_.size());
   for (size_t i = 0; i < pending_.size(); ++i) send(pending_[i]);
-  if (open_) ev_timer_start(loop_, &timer_);
+  if (open_) timer_.repeat(kInterval);
 }
 
 void Notifier::stop() {
-  ev_timer_stop(loop_, &timer_);
-  for (auto& io : io_) ev_io_stop(loop_, &io);
+  timer_.stop();
+  for (auto& io : io_) io.stop();
 }
 
 void Notifier::send(Pending& p) {
@@ -167,11 +159,7 @@ void Notifier::finish(Pending& p, bool acked, const char* why) {
   else
     LOG_WARN("[%s] NOTIFY %s serial %u to %s failed: %s", title_.c_str(), zone.c_str(), p.zone->serial,
              p.target->text.c_str(), why);
-  if (!open_) ev_timer_stop(loop_, &timer_);
-}
-
-void Notifier::onReadable(struct ev_loop*, ev_io* w, int) {
-  static_cast<Notifier*>(w->data)->receive(w->fd);
+  if (!open_) timer_.stop();
 }
 
 void Notifier::receive(int fd) {
@@ -198,13 +186,13 @@ void Notifier::receive(int fd) {
   }
 }
 
-void Notifier::onTimer(struct ev_loop*, ev_timer* w, int) {
-  auto* self = static_cast<Notifier*>(w->data);
-  for (size_t i = 0; i < self->pending_.size(); ++i) {
-    Pending& p = self->pending_[i];
+void Notifier::resend() {
+  for (Pending& p : pending_) {
     if (p.done) continue;
-    if (p.tries >= kTries) self->finish(p, false, "no answer after 5 tries");
-    else self->send(p);
+    if (p.tries >= kTries)
+      finish(p, false, "no answer after 5 tries");
+    else
+      send(p);
   }
 }
 

@@ -1,19 +1,19 @@
 // NOTIFY (RFC 1996) to the secondaries listed in `notify = ADDR[:PORT] ...`: when a zone is
-// loaded with a serial not yet announced (at start, after a reload), worker 0 sends each address
+// loaded with a serial not yet announced (at start, after a reload), the worker that runs
+// instance tasks (WorkerRuntime::runsInstanceTasks) sends each address
 // a NOTIFY over UDP (opcode 4, AA, the zone's SOA as question and answer) and resends it every
 // 2 s, 5 times at most, until a response with the same ID comes back from that address. Each
 // outcome is logged and counted (notify_sent per packet, notify_acked, notify_failed).
 //
 // Which serials were announced lives in the shm region dns:NAME/notify, so a reload (a new
-// generation of workers) or a respawned worker 0 notifies only zones whose serial changed:
+// generation of workers) or a respawned worker notifies only zones whose serial changed:
 //   NotifyRegion { char magic[8] "MFDNSNT1"; uint32 slots; uint32 reserved;
 //                  NotifySlot[kNotifySlots] { u64 key (hash of the origin, never 0); u32 serial;
 //                  u32 reserved } }
-// open addressing on the key; written by worker 0 only. With more zones than slots, the rest are
-// notified on every load (a harmless extra NOTIFY).
+// open addressing on the key; written by the instance-task worker only. With more zones than slots,
+// the rest are notified on every load (a harmless extra NOTIFY).
 #pragma once
 
-#include <ev.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "protocols/dns/transfer.hpp"
+#include "worker/io_watcher.hpp"
+#include "worker/timer.hpp"
 #include "shm/counters.hpp"
 #include "shm/region_header.hpp"
 
@@ -76,19 +78,17 @@ class Notifier {
     unsigned tries = 0;
     bool done = false;
   };
-  static void onReadable(struct ev_loop*, ev_io* w, int);
-  static void onTimer(struct ev_loop*, ev_timer* w, int);
   void send(Pending& p);
+  void resend();
   void receive(int fd);
   void finish(Pending& p, bool acked, const char* why);
 
-  struct ev_loop* loop_;
   std::string title_;
   const std::vector<NotifyTarget>& targets_;
   shm::CounterSlot counters_;
   int fd_[2] = {-1, -1};  // IPv4, IPv6
-  ev_io io_[2];
-  ev_timer timer_;
+  IoWatcher io_[2];       // readable fd_[i] -> receive()
+  Timer timer_;           // every kInterval while a NOTIFY is unanswered: resend()
   std::vector<Pending> pending_;
   unsigned open_ = 0;
 };

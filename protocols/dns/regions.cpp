@@ -44,6 +44,7 @@ std::vector<RegionRequest> DnsConfig::regions() const {
     c.name = title() + "/lrrr";
     c.layout = "dns-lrrr-v1 entry=" + std::to_string(sizeof(LrrrEntry)) + " bytes=" + std::to_string(lrrrBytes);
     c.bytes = lrrrBytes;
+    c.sizeKey = "lrrr_cache";
     c.init = [](void* base, size_t bytes, bool adopted) {
       if (adopted && shm::Table::at(base)) return;
       Lrrr::formatRegion(base, bytes);

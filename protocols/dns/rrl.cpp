@@ -1,7 +1,5 @@
 #include "protocols/dns/rrl.hpp"
 
-#include <time.h>
-
 #include <cstring>
 #include <new>
 
@@ -39,12 +37,6 @@ Rrl::Rrl(const RrlSettings& s, void* region) : s_(s) {
   buckets_ = reinterpret_cast<std::atomic<uint64_t>*>(static_cast<RrlRegionHeader*>(region) + 1);
   interval_ = 1000000000ull / s_.rate;
   burst_ = interval_ * (s_.rate - 1);
-}
-
-uint64_t Rrl::now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 // The same client identity as LRRR's (family, address cut to the prefix; IPv4-mapped counts as

@@ -57,9 +57,8 @@ class Rrl {
   // `region` formatted by formatRegion (shared by every worker); null = no limiting.
   Rrl(const RrlSettings& s, void* region);
 
-  // One UDP answer to `peer` at `nowNs` (CLOCK_MONOTONIC).
+  // One UDP answer to `peer` at `nowNs` (clock::monotonicNs()).
   RrlVerdict check(const sockaddr* peer, uint64_t nowNs);
-  static uint64_t now();
 
  private:
   uint64_t prefixHash(const sockaddr* peer) const;

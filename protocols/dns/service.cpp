@@ -3,9 +3,10 @@
 #include <algorithm>
 
 #include "protocols/dns/counters.hpp"
-#include "protocols/dns/tcp_session.hpp"
 #include "protocols/dns/message.hpp"
+#include "protocols/dns/tcp_session.hpp"
 #include "shm/table.hpp"
+#include "worker/clock.hpp"
 #include "worker/connection.hpp"
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
@@ -35,22 +36,22 @@ void DnsService::start() {
           *ctx_.runtime, ctx_.fds[i], [this](Connection& conn) -> std::unique_ptr<ConnectionHandler> {
             conn.setIdleTimeout(config_.tcpIdle);
             ctx_.counters.inc(kTcpConnections);
-            return std::make_unique<TcpHandler>(*this, tcpQuota_);
+            return std::make_unique<TcpHandler>(*this, tcpQuota_, conn);
           },
           &tcpQuota_));
       acceptors_.back()->start();
     }
   }
-  if (ctx_.workerIndex == 0 && health_) {
+  if (ctx_.runtime->runsInstanceTasks() && health_) {
     if (config_.wantsIcmp && (!config_.icmp || config_.icmp->fd < 0))
       LOG_WARN("[%s] %s; ICMP checks fall back to ping sockets", config_.title().c_str(),
                config_.icmp ? config_.icmp->error.c_str() : "no raw ICMP socket");
-    prober_ = std::make_unique<Prober>(ctx_.loop, config_.title(), config_.targets, health_,
+    prober_ = std::make_unique<Prober>(*ctx_.runtime, config_.title(), config_.targets, health_,
                                        ctx_.counters.from(kFixedCounters), ctx_.counters.from(kProbeOk),
                                        config_.icmp ? config_.icmp->fd : -1);
     prober_->start();
   }
-  if (ctx_.workerIndex == 0 && !config_.notify.empty()) startNotifier();
+  if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
 }
 
 // Zones whose serial was not announced yet (by an earlier generation, or before a respawn).
@@ -134,7 +135,7 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
     if (!n) n = config_.db->answer(q, actx, out, limit, info);
   }
   if (udp && config_.rrl.rate && n) {
-    RrlVerdict v = rrl_.check(peer, Rrl::now());
+    RrlVerdict v = rrl_.check(peer, clock::monotonicNs());
     if (v == RrlVerdict::Drop) {
       c.inc(kRrlDropped);
       return 0;

@@ -1,6 +1,7 @@
 // The worker half of [dns:NAME]: answers queries from the batched UDP endpoints and the TCP
 // sessions (tcp_session.hpp), answers zone transfers (transfer.hpp), applies RRL to UDP answers,
-// counts, and runs the health prober and the NOTIFY sender (notify.hpp) on worker 0.
+// counts, and runs the health prober and the NOTIFY sender (notify.hpp) in the one worker that
+// runs instance tasks.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,7 @@ class DnsService : public Service, public DatagramHandler {
   size_t handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap, bool udp,
                 const ZoneTransfer** stream = nullptr);
   const Transfers& transfers() const { return *config_.transfers; }
+  const DnsConfig& config() const { return config_; }
 
   uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
   shm::CounterSlot counters() { return ctx_.counters; }

@@ -12,7 +12,6 @@ namespace manifold::dns {
 
 namespace {
 
-constexpr uint16_t kFlagQr = 0x8000, kFlagAa = 0x0400, kFlagTc = 0x0200;
 constexpr size_t kOptReserve = 11;  // an OPT without options, appended to the first message
 
 // A reply with the question (and OPT when the query had EDNS); `soa` adds it as the answer.
@@ -147,12 +146,7 @@ const ZoneTransfer* Transfers::find(std::string_view lowerName) const {
 }
 
 bool Transfers::allowed(const sockaddr* peer) const {
-  int family;
-  uint8_t addr[16] = {};
-  if (!clientAddress(peer, family, addr)) return false;
-  for (const auto& net : allow)
-    if (net.contains(family, addr)) return true;
-  return false;
+  return net::anyContains(allow, net::peerAddress(peer));
 }
 
 TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out, size_t limit,

@@ -90,7 +90,7 @@ class Transfers {
   bool build(const ZoneDb& db, bool images, std::string& why);
   // Writes the images into a memfd (the master, before fork); false with why.
   bool openFile(std::string& why);
-  std::vector<Cidr> allow;  // allow_transfer
+  std::vector<net::Cidr> allow;  // allow_transfer
 
   const ZoneTransfer* find(std::string_view lowerName) const;
   const std::vector<ZoneTransfer>& zones() const { return zones_; }

@@ -43,6 +43,18 @@ bool isSubdomain(std::string_view name, std::string_view suffix) {
   return name.size() - i == suffix.size() && name.substr(i) == suffix;
 }
 
+unsigned labelOffsets(std::string_view name, size_t* out, unsigned max) {
+  unsigned n = 0;
+  size_t i = 0;
+  while (i < name.size() && n < max) {
+    out[n++] = i;
+    uint8_t l = static_cast<uint8_t>(name[i]);
+    if (l == 0) break;
+    i += 1 + l;
+  }
+  return n;
+}
+
 unsigned labelCount(std::string_view wire) {
   unsigned n = 0;
   size_t i = 0;

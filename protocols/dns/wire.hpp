@@ -29,6 +29,8 @@ inline bool isDnssecType(uint16_t t) {
          t == kTypeNsec3param || t == kTypeCds || t == kTypeCdnskey;
 }
 inline constexpr uint8_t kOpcodeQuery = 0, kOpcodeNotify = 4;
+// Header flag bits (RFC 1035 4.1.1): response, authoritative answer, truncated.
+inline constexpr uint16_t kFlagQr = 0x8000, kFlagAa = 0x0400, kFlagTc = 0x0200;
 inline constexpr uint16_t kClassIn = 1, kClassCh = 3, kClassAny = 255;
 
 inline constexpr uint8_t kRcodeNoError = 0, kRcodeFormErr = 1, kRcodeServFail = 2,
@@ -40,6 +42,7 @@ inline constexpr size_t kMaxName = 255;
 inline constexpr size_t kMaxLabel = 63;
 inline constexpr size_t kHeaderSize = 12;
 inline constexpr uint16_t kEdnsOptionEcs = 8;  // RFC 7871 client subnet
+inline constexpr uint16_t kEdnsOptionCookie = 10;  // RFC 7873 DNS cookies
 
 inline uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 inline uint32_t get32(const uint8_t* p) {
@@ -64,6 +67,9 @@ size_t wireNameLength(const uint8_t* p, const uint8_t* end);
 std::string lowerName(std::string_view wire);
 // True when `name` equals `suffix` or lies below it (both lowercase wire names).
 bool isSubdomain(std::string_view name, std::string_view suffix);
+// Offsets of the suffixes of a wire name that start at each label (at most `max`), the name
+// itself first and the root last; returns how many.
+unsigned labelOffsets(std::string_view name, size_t* out, unsigned max);
 // Number of labels, root excluded.
 unsigned labelCount(std::string_view wire);
 // Presentation form: "www.example.com." ("." for the root); escapes dots and odd bytes.

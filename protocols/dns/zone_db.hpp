@@ -25,10 +25,12 @@
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/name_table.hpp"
 #include "protocols/dns/zone_parser.hpp"
+#include "worker/peer_address.hpp"
 
 namespace manifold::dns {
 
-// Health of one probed target, in shm, written only by the probing worker (worker 0).
+// Health of one probed target, in shm, written only by the probing worker (the one that runs
+// instance tasks).
 struct HealthSlot {
   std::atomic<uint32_t> up;  // 1 = serving, 0 = hidden
   uint32_t okStreak;
@@ -48,20 +50,9 @@ struct PoolAddress {
   uint32_t weight = 1;
 };
 
-struct Cidr {
-  int family = AF_INET;
-  uint8_t bytes[16] = {};
-  uint8_t prefix = 0;
-  bool contains(int fam, const uint8_t* addr) const;
-};
-
-// The client's address for network matching: family (AF_INET/AF_INET6) and bytes; an
-// IPv4-mapped IPv6 address counts as IPv4. False for other families.
-bool clientAddress(const sockaddr* peer, int& family, uint8_t addr[16]);
-
 struct View {
   std::string name;
-  std::vector<Cidr> networks;
+  std::vector<net::Cidr> networks;
 };
 
 // One name's addresses for one view (or the default): level 0 is the pool itself, level 1 its

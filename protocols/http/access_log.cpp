@@ -30,17 +30,15 @@ void appendEscaped(std::string& out, std::string_view text) {
 }
 }  // namespace
 
-AccessLog::AccessLog(struct ev_loop* loop, std::string path) : loop_(loop), path_(std::move(path)) {
-  ev_timer_init(&timer_, onTimer, 1., 1.);
-  timer_.data = this;
-  ev_timer_start(loop_, &timer_);
-  ev_unref(loop_);  // the flush timer alone must not keep a draining worker alive
+AccessLog::AccessLog(struct ev_loop* loop, std::string path)
+    : path_(std::move(path)), timer_(loop, [this] { flush(); }) {
+  timer_.keepsLoopAlive(false);
+  timer_.repeat(1.);
 }
 
 AccessLog::~AccessLog() {
   flush();
-  ev_ref(loop_);
-  ev_timer_stop(loop_, &timer_);
+  timer_.stop();
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -50,10 +48,6 @@ bool AccessLog::open() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   return true;
-}
-
-void AccessLog::onTimer(struct ev_loop*, ev_timer* watcher, int) {
-  static_cast<AccessLog*>(watcher->data)->flush();
 }
 
 void AccessLog::flush() {

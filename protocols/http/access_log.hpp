@@ -2,13 +2,14 @@
 // buffer fills or once a second, so logging costs no syscall per request. Reopened on USR1.
 #pragma once
 
-#include <ev.h>
 #include <sys/socket.h>
 
 #include <cstdint>
 #include <ctime>
 #include <string>
 #include <string_view>
+
+#include "worker/timer.hpp"
 
 namespace manifold::http {
 
@@ -23,12 +24,10 @@ class AccessLog {
   void flush();
 
  private:
-  static void onTimer(struct ev_loop*, ev_timer* watcher, int);
-  struct ev_loop* loop_;
   std::string path_;
   int fd_ = -1;
   std::string buffer_;
-  ev_timer timer_;
+  Timer timer_;  // flushes once a second; never keeps a draining worker alive
   time_t stampSecond_ = -1;
   char stamp_[32];
 };

@@ -99,7 +99,8 @@ bool etagListMatches(std::string_view list, std::string_view etag, bool strong) 
   return false;
 }
 
-Precondition evaluatePreconditions(const Request& req, std::string_view etag, time_t lastModified) {
+Precondition evaluatePreconditions(const Request& req, std::string_view etag, time_t lastModified,
+                                   time_t now) {
   bool present = false;
   // 1. If-Match (strong); 2. otherwise If-Unmodified-Since.
   bool matched = anyValue(req, "if-match", req.ifMatch, present,
@@ -119,14 +120,15 @@ Precondition evaluatePreconditions(const Request& req, std::string_view etag, ti
     if (matched) return req.isHeadOrGet() ? Precondition::NotModified : Precondition::Failed;
   } else if (req.isHeadOrGet() && !req.ifModifiedSince.empty() && lastModified >= 0) {
     time_t since;
-    if (parseHttpDate(req.ifModifiedSince, since) && lastModified <= since)
+    if (parseHttpDate(req.ifModifiedSince, since) && (now < 0 || since <= now) &&
+        lastModified <= since)
       return Precondition::NotModified;
   }
   return Precondition::Proceed;
 }
 
 bool ifRangeAllows(std::string_view ifRange, std::string_view etag, time_t lastModified) {
-  if (ifRange.empty()) return true;
+  if (ifRange.empty()) return false;
   if (ifRange[0] == '"' || ifRange.substr(0, 2) == "W/") {
     EntityTag theirs, own;
     size_t pos = 0;

@@ -26,10 +26,14 @@ enum class Precondition {
 // and every field line of the header counts (the parsed field and any repeated header line in
 // req.headers). If-Modified-Since is only looked at for GET and HEAD, and only when there is
 // no If-None-Match; a matching If-None-Match on other methods fails (412). Unparseable dates
-// are ignored, as the RFC asks.
-Precondition evaluatePreconditions(const Request& req, std::string_view etag, time_t lastModified);
+// are ignored, as the RFC asks, and so is an If-Modified-Since later than `now` (the server's
+// clock; -1: not checked): RFC 9110 13.1.3 calls such a date invalid, and honouring it would
+// answer 304 for a file changed after the client's bogus date.
+Precondition evaluatePreconditions(const Request& req, std::string_view etag, time_t lastModified,
+                                   time_t now = -1);
 
-// If-Range (RFC 9110 13.1.5): true when the Range header may be honoured. Empty ifRange: true.
+// If-Range (RFC 9110 13.1.5): true when the Range header may be honoured. Call it only when the
+// request has an If-Range field (Request::ifRangePresent); an empty value then never allows.
 // An entity-tag must match `etag` strongly (weak tags never do); a date must equal
 // lastModified exactly. Anything else (malformed, no lastModified) is false: send the whole
 // representation.

@@ -225,7 +225,7 @@ ParseResult parseRequest(std::string_view in, Request& r, const ParseLimits& lim
       r.ifModifiedSince = r.ifUnmodifiedSince = r.expect = r.transferEncoding = r.contentType =
           r.userAgent = r.referer = {};
   r.contentLength = -1;
-  r.chunked = r.keepAlive = r.expectContinue = false;
+  r.chunked = r.keepAlive = r.expectContinue = r.ifRangePresent = false;
   r.headerBytes = 0;
 
   const size_t n = in.size();
@@ -319,8 +319,10 @@ ParseResult parseRequest(std::string_view in, Request& r, const ParseLimits& lim
       case 8:
         if (equalsIgnoreCase(name, "if-match"))
           pick(r.ifMatch);
-        else if (equalsIgnoreCase(name, "if-range"))
+        else if (equalsIgnoreCase(name, "if-range")) {
           pick(r.ifRange);
+          r.ifRangePresent = true;
+        }
         break;
       case 10:
         if (equalsIgnoreCase(name, "connection")) {

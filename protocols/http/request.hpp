@@ -78,6 +78,7 @@ struct Request {
   bool chunked = false;        // Transfer-Encoding: chunked (never together with contentLength)
   bool keepAlive = false;
   bool expectContinue = false;  // HTTP/1.1 and "Expect: 100-continue"
+  bool ifRangePresent = false;  // an If-Range field was sent (its value may be empty)
   size_t headerBytes = 0;       // bytes of request line + headers + final CRLF
 
   // First value of the header `name` (case-insensitive), empty when absent.

@@ -55,7 +55,11 @@ void Exchange::beginResponse(int status) {
   status_ = status;
   std::string& o = out();
   appendStatusLine(o, versionMinor_, status);
-  o.append("Server: ").append(site_->serverHeader).append("\r\nDate: ").append(date()).append("\r\n");
+  o.append("Server: ")
+      .append(site_->serverHeader)
+      .append("\r\nDate: ")
+      .append(date())
+      .append("\r\n");
 }
 
 void Exchange::endHeaders() {
@@ -82,6 +86,18 @@ void Exchange::acceptBody() {
   if (request_->expectContinue) out().append("HTTP/1.1 100 Continue\r\n\r\n");
 }
 
+bool Exchange::switchProtocols(std::string_view protocol, std::unique_ptr<ConnectionHandler> next,
+                               std::string_view extraHeaders) {
+  if (versionMinor_ != 1 || request_->chunked || request_->contentLength > 0 || !next) return false;
+  std::string& o = out();
+  appendStatusLine(o, versionMinor_, 101);
+  o.append("Connection: Upgrade\r\nUpgrade: ").append(protocol).append("\r\n");
+  o.append(extraHeaders).append("\r\n");
+  upgradeTo_ = std::move(next);
+  finish(101, 0);
+  return true;
+}
+
 void Exchange::finish(int status, uint64_t bodyBytes) {
   finished_ = true;
   status_ = status;
@@ -92,8 +108,7 @@ void Exchange::finish(int status, uint64_t bodyBytes) {
   if (site_->accessLog) {
     if (!log_) log_ = std::make_unique<LogFields>();
     site_->accessLog->write(conn_->peer(), log_->requestLine, status, bodyBytes, log_->referer,
-                            log_->userAgent,
-                            conn_->runtime().now());
+                            log_->userAgent, conn_->runtime().now());
   }
 }
 
@@ -136,7 +151,7 @@ class Session : public ConnectionHandler {
   const ServerLimits& limits() const { return *ex_.site_->limits; }
 
   void process(Connection& conn) {
-    while (!conn.closing()) {
+    while (!conn.closing() && !upgraded_) {
       if (phase_ != Phase::Head) {
         if (!feedBody(conn)) return;
         continue;
@@ -160,6 +175,9 @@ class Session : public ConnectionHandler {
         if (ex_.log_) *ex_.log_ = {};
         ex_.site_->counters.inc(kRequests);
         ex_.sendError(result.errorStatus, {}, true);
+        // A head cut short by a limit (431, 414): the client is probably still sending it, and
+        // must read the error before the close (see "Lingering close" in connection.hpp).
+        if (input.find("\r\n\r\n") == std::string_view::npos) conn.lingerOnClose();
         conn.consume(input.size());
         conn.closeAfterFlush();
         return;
@@ -183,8 +201,9 @@ class Session : public ConnectionHandler {
     site.counters.inc(kRequests);
     site.counters.add(kBytesIn, headBytes);
     if (site.accessLog) {
-      std::string_view line(request_.methodText.data(),
-                            request_.target.data() + request_.target.size() - request_.methodText.data());
+      std::string_view line(
+          request_.methodText.data(),
+          request_.target.data() + request_.target.size() - request_.methodText.data());
       if (!ex_.log_) ex_.log_ = std::make_unique<Exchange::LogFields>();
       ex_.log_->requestLine.assign(line).append(request_.versionMinor ? " HTTP/1.1" : " HTTP/1.0");
       ex_.log_->userAgent.assign(request_.userAgent);
@@ -198,12 +217,21 @@ class Session : public ConnectionHandler {
       chunked_->reset();
     }
     bodySeen_ = 0;
+    bodyStart_ = static_cast<double>(conn.runtime().now());
     // A body the handler will not read can only be skipped if it is small and announced;
     // decided before the handler writes its Connection header.
     ex_.bodyUnreadCloses_ =
         hasBody && (chunkedBody_ || bodyLeft_ > kMaxDiscardBody || request_.expectContinue);
     conn.consume(headBytes);
     site.handler->onRequest(ex_);
+    if (ex_.upgradeTo_) {
+      // Handed over when this callback returns; this Session is then destroyed (no onClose).
+      upgraded_ = true;
+      listener_.defaultSite().counters.dec(kConnectionsOpen);
+      conn.setIdleTimeout(site.limits->keepaliveTimeout);  // not the header deadline
+      conn.upgrade(std::move(ex_.upgradeTo_));
+      return;
+    }
 
     if (ex_.bodyAccepted_) {
       phase_ = Phase::Body;
@@ -214,6 +242,7 @@ class Session : public ConnectionHandler {
     if (hasBody) {
       if (ex_.bodyUnreadCloses_ || !ex_.keepAlive_) {
         ex_.keepAlive_ = false;
+        if (chunkedBody_ || conn.pendingInput().size() < bodyLeft_) conn.lingerOnClose();
         conn.closeAfterFlush();
         return;
       }
@@ -255,6 +284,10 @@ class Session : public ConnectionHandler {
     bodySeen_ += data.size();
     ex_.site_->counters.add(kBytesIn, used);
     conn.consume(used);
+    if (tooSlow(conn)) {
+      failBody(conn, 408);
+      return false;
+    }
     if (bodySeen_ > limits().maxBodySize && phase_ == Phase::Body) {
       failBody(conn, 413);
       return false;
@@ -266,6 +299,17 @@ class Session : public ConnectionHandler {
       return true;
     }
     return !conn.pendingInput().empty();
+  }
+
+  // A body must keep a minimum average rate after client_body_timeout's grace (as Apache's
+  // mod_reqtimeout MinRate): the idle timeout alone lets a client that sends a byte every few
+  // seconds hold a connection (and a PUT's reservation) for ever. Checked as bytes arrive; a
+  // client that stops altogether meets the idle timeout.
+  bool tooSlow(Connection& conn) const {
+    const ServerLimits& l = limits();
+    if (l.bodyMinRate == 0) return false;
+    const double elapsed = static_cast<double>(conn.runtime().now()) - bodyStart_;
+    return elapsed > l.bodyTimeout + static_cast<double>(bodySeen_) / l.bodyMinRate;
   }
 
   void endBody(Connection& conn) {
@@ -285,6 +329,7 @@ class Session : public ConnectionHandler {
       if (!ex_.finished_) ex_.sendError(status, {}, true);
     }
     phase_ = Phase::Head;
+    conn.lingerOnClose();  // the rest of the body is still coming
     conn.closeAfterFlush();
   }
 
@@ -295,9 +340,11 @@ class Session : public ConnectionHandler {
   static inline Request request_;
   Phase phase_ = Phase::Head;
   bool headStarted_ = false;
+  bool upgraded_ = false;
   unsigned requests_ = 0;
   uint64_t bodyLeft_ = 0;
   uint64_t bodySeen_ = 0;
+  double bodyStart_ = 0;
   bool chunkedBody_ = false;
   std::unique_ptr<ChunkedDecoder> chunked_;  // only while a chunked body arrives
 };

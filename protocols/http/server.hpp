@@ -55,6 +55,7 @@ struct ServerLimits {
   double keepaliveTimeout = 75;
   double headerTimeout = 10;
   double bodyTimeout = 60;
+  uint64_t bodyMinRate = 1024;  // bytes/s a body must average after bodyTimeout; 0: no minimum
   double sendTimeout = 60;
   unsigned keepaliveRequests = 10000;
   uint64_t maxBodySize = 16 << 20;
@@ -75,8 +76,8 @@ class RequestHandler {
 
 // One virtual server on a listener.
 struct Site {
-  std::string title;                 // "http:www"
-  std::vector<std::string> names;    // server_name patterns: "example.com", "*.example.com", "*"
+  std::string title;               // "http:www"
+  std::vector<std::string> names;  // server_name patterns: "example.com", "*.example.com", "*"
   bool isDefault = false;
   RequestHandler* handler = nullptr;
   shm::CounterSlot counters;
@@ -100,7 +101,9 @@ class Exchange {
   std::string& out() { return conn_->output(); }
   bool head() const { return head_; }
   int versionMinor() const { return versionMinor_; }
-  bool keepAlive() const { return keepAlive_; }
+  // Whether this response keeps the connection: decided before any head is written (a cached
+  // head chooses its Connection line from it), so a body the handler will leave unread counts.
+  bool keepAlive() const { return keepAlive_ && !(bodyUnreadCloses_ && !bodyAccepted_); }
   void disableKeepAlive() { keepAlive_ = false; }
   std::string_view date() const;  // current IMF-fixdate, 29 chars, refreshed once a second
 
@@ -114,6 +117,15 @@ class Exchange {
   // Records the finished response: counters, access log. `bodyBytes` as sent.
   void finish(int status, uint64_t bodyBytes);
   void acceptBody();
+  // Accepts a protocol upgrade (RFC 9110 7.8: WebSocket, h2c) from onRequest: writes
+  // "101 Switching Protocols" with "Connection: Upgrade", "Upgrade: <protocol>" and
+  // `extraHeaders` (whole lines, each ending in CRLF), and hands the connection to `next` once
+  // onRequest returns (Connection::upgrade): the socket, the bytes the client sent right after
+  // this request's head, and the queued 101. The HTTP session ends there; `next` owns the
+  // connection (it starts with keepalive_timeout as its idle timeout: set its own). Only for an
+  // HTTP/1.1 request without a body: otherwise returns false and writes nothing (answer as usual).
+  bool switchProtocols(std::string_view protocol, std::unique_ptr<ConnectionHandler> next,
+                       std::string_view extraHeaders = {});
   std::unique_ptr<ExchangeState> state;
 
  private:
@@ -135,6 +147,7 @@ class Exchange {
     std::string requestLine, userAgent, referer;
   };
   std::unique_ptr<LogFields> log_;
+  std::unique_ptr<ConnectionHandler> upgradeTo_;  // set by switchProtocols
 };
 
 // The sites sharing one listening socket in this worker, and its acceptor.

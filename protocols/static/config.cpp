@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "protocols/static/upload_reserve.hpp"
 #include "protocols/static/xcache.hpp"
 
 namespace manifold::http {
@@ -47,6 +48,7 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
 
   site->webdav = in.flag("webdav", false);
   site->createFullPutPath = in.flag("create_full_put_path", false);
+  site->uploadReserveMax = in.size("upload_reserve_max", 64ull << 20, 0, 1ull << 40);
   site->limits.maxBodySize = in.size("client_max_body_size", 16ull << 20, 0, 1ull << 40);
 
   std::string accessLog = in.text("access_log", "off");
@@ -56,6 +58,7 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   limits.keepaliveTimeout = seconds(in.duration("keepalive_timeout", Millis(75000), Millis(0), Millis(3600000)));
   limits.headerTimeout = seconds(in.duration("client_header_timeout", Millis(10000), Millis(100), Millis(3600000)));
   limits.bodyTimeout = seconds(in.duration("client_body_timeout", Millis(60000), Millis(100), Millis(3600000)));
+  limits.bodyMinRate = in.size("client_body_min_rate", 1024, 0, 1ull << 30);
   limits.sendTimeout = seconds(in.duration("send_timeout", Millis(60000), Millis(100), Millis(3600000)));
   limits.keepaliveRequests = in.integer("keepalive_requests", 10000, 1, 100000000);
   limits.parse.maxRequestLine = in.size("max_request_line", 8192, 256, 1 << 20);
@@ -71,17 +74,33 @@ std::vector<ListenRequest> SiteConfig::listeners() const {
   return listenRequests(listen, listenLine, false, true);
 }
 
+std::vector<std::string> SiteConfig::logFiles() const {
+  if (accessLog.empty()) return {};
+  return {accessLog};
+}
+
+// Regions, in ServiceContext::regions order: [0] the xcache, [1] upload reservations.
 std::vector<RegionRequest> SiteConfig::regions() const {
+  std::vector<RegionRequest> out;
   if (xcacheSize == 0) {
-    return {RegionRequest{title() + "/xcache", Xcache::headerOnlyLayout(), Xcache::kHeaderOnlyBytes,
-                          [](void* base, size_t, bool adopted) {
-                            if (!adopted) Xcache::formatHeaderOnly(base);
-                          }}};
+    out.push_back({title() + "/xcache", Xcache::headerOnlyLayout(), Xcache::kHeaderOnlyBytes,
+                   [](void* base, size_t, bool adopted) {
+                     if (!adopted) Xcache::formatHeaderOnly(base);
+                   },
+                   "xcache_size"});
+  } else {
+    out.push_back({title() + "/xcache", Xcache::layout(), xcacheSize,
+                   [](void* base, size_t bytes, bool adopted) {
+                     if (!adopted) Xcache::format(base, bytes);
+                   },
+                   "xcache_size"});
   }
-  return {RegionRequest{title() + "/xcache", Xcache::layout(), xcacheSize,
-                        [](void* base, size_t bytes, bool adopted) {
-                          if (!adopted) Xcache::format(base, bytes);
-                        }}};
+  out.push_back({title() + "/uploads", UploadReservations::layout(), UploadReservations::bytes(),
+                 [](void* base, size_t, bool adopted) {
+                   if (!adopted) UploadReservations::format(base);
+                 },
+                 ""});
+  return out;
 }
 
 }  // namespace manifold::http

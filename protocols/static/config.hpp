@@ -37,11 +37,13 @@ struct SiteConfig : public ServiceConfig {
 
   bool webdav = false;
   bool createFullPutPath = false;
+  uint64_t uploadReserveMax = 64ull << 20;  // disk reserved ahead of PUT bodies, whole instance
 
   std::string accessLog;  // empty = off
   ServerLimits limits;
 
   std::vector<ListenRequest> listeners() const override;
+  std::vector<std::string> logFiles() const override;
   std::vector<RegionRequest> regions() const override;
   std::vector<CounterSpec> counters() const override { return httpCounters(); }
   std::string listenShareGroup() const override { return "http"; }

@@ -33,6 +33,11 @@ std::string FileCache::xcacheKey(std::string_view path, char variant) {
 int FileCache::openBelowRoot(std::string_view path, int flags) const {
   std::string relative = path.size() <= 1 ? std::string(".") : std::string(path.substr(1));
   if (followSymlinks_) return ::openat(rootFd_, relative.c_str(), flags | O_CLOEXEC);
+  return openBeneathRoot(path, flags);
+}
+
+int FileCache::openBeneathRoot(std::string_view path, int flags) const {
+  std::string relative = path.size() <= 1 ? std::string(".") : std::string(path.substr(1));
   open_how how{};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;

@@ -51,6 +51,10 @@ class FileCache {
   static std::string xcacheKey(std::string_view path, char variant);
   // Opens `path` below the root with the configured symlink policy; -1 + errno on failure.
   int openBelowRoot(std::string_view path, int flags) const;
+  // For writes (WebDAV): always resolved beneath the root (openat2 RESOLVE_BENEATH), whatever
+  // follow_symlinks says: a symlink may lead reads out of the root, never a write. A path that
+  // would leave it fails with EXDEV.
+  int openBeneathRoot(std::string_view path, int flags) const;
 
  private:
   void refresh(const std::string& path, FileInfo& info, double now);

@@ -1,5 +1,6 @@
-// Worker half of [http:NAME]: registers the site on the listener of each of its addresses
-// (shared with other sites on the same address) and drains with the worker.
+// Worker half of [http:NAME]: serves the site on the listener of each of its addresses (shared
+// with other sites on the same address) and drains with the worker.
+#include "protocols/http/site_binding.hpp"
 #include "protocols/static/config.hpp"
 #include "protocols/static/site.hpp"
 
@@ -9,26 +10,18 @@ namespace {
 
 class StaticService : public Service {
  public:
-  StaticService(const SiteConfig& config, ServiceContext& ctx) : ctx_(ctx), site_(config, ctx_) {}
+  StaticService(const SiteConfig& config, ServiceContext& ctx)
+      : ctx_(ctx), site_(config, ctx_), binding_(*ctx_.runtime, site_.site()) {}
 
-  void start() override {
-    for (int fd : ctx_.fds) {
-      Listener& listener = Listener::forFd(*ctx_.runtime, fd);
-      listener.addSite(&site_.site());
-      listener.start();
-      listeners_.push_back(&listener);
-    }
-  }
-  void stopAccepting() override {
-    for (Listener* listener : listeners_) listener->stop();
-  }
+  void start() override { binding_.start(ctx_.fds); }
+  void stopAccepting() override { binding_.stop(); }
   size_t inFlight() const override { return 0; }  // connections are counted by the runtime
   void reopenLogs() override { site_.reopenLogs(); }
 
  private:
   ServiceContext ctx_;
   StaticSite site_;
-  std::vector<Listener*> listeners_;
+  SiteBinding binding_;
 };
 
 }  // namespace

@@ -38,7 +38,9 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
       rootFd_(::open(config.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
       xcache_(ctx.regions.empty() ? nullptr : ctx.regions[0]),
       files_(rootFd_, config.followSymlinks, config.fileCheckInterval, config.openFileCacheMax,
-             mime_, xcache_) {
+             mime_, xcache_),
+      reservations_(ctx.regions.size() > 1 ? ctx.regions[1] : nullptr, ctx.slot,
+                    config.uploadReserveMax) {
   if (rootFd_ < 0)
     throw std::runtime_error("root " + config.root + ": " + strerror(errno));
   mime_.loadDefaults();
@@ -137,7 +139,7 @@ void StaticSite::serveGet(Exchange& ex) {
     ex.sendError(400);
     return;
   }
-  const FileInfo& info = files_.lookup(path_, ev_now(ctx_.loop));
+  const FileInfo& info = files_.lookup(path_, ctx_.runtime->loopTime());
   if (info.error) return respondOpenError(ex, info.error);
   if (info.isDirectory) return serveDirectory(ex, info);
   serveFile(ex, info);
@@ -154,7 +156,7 @@ void StaticSite::serveDirectory(Exchange& ex, const FileInfo&) {
   std::string directory = path_;
   for (const auto& name : config_.index) {
     path_ = directory + name;
-    const FileInfo& index = files_.lookup(path_, ev_now(ctx_.loop));
+    const FileInfo& index = files_.lookup(path_, ctx_.runtime->loopTime());
     if (index.error == 0 && !index.isDirectory) return serveFile(ex, index);
   }
   path_ = directory;
@@ -230,7 +232,7 @@ bool StaticSite::loadSmall(const FileInfo& info, std::string& body) {
 
 void StaticSite::serveChanged(Exchange& ex) {
   if (retrying_) return ex.sendError(500);  // changing under us again: give up
-  const FileInfo& current = files_.recheck(path_, ev_now(ctx_.loop));
+  const FileInfo& current = files_.recheck(path_, ctx_.runtime->loopTime());
   retrying_ = true;
   if (current.error) {
     respondOpenError(ex, current.error);
@@ -303,7 +305,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
   const FileInfo* staticGz = nullptr;
   if (wantsGzip && config_.gzipStatic) {
     gzPath_.assign(path_).append(".gz");  // reused buffer: no allocation per request
-    const FileInfo& gz = files_.lookup(gzPath_, ev_now(ctx_.loop));
+    const FileInfo& gz = files_.lookup(gzPath_, ctx_.runtime->loopTime());
     if (gz.error == 0 && !gz.isDirectory && gz.mtime >= info.mtime) staticGz = &gz;
   }
   bool small = xcache_.enabled() && size <= config_.xcacheMaxFile;
@@ -365,7 +367,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       rep.inMemory = true;
       rep.length = memoryBody_.size();
     } else if (gzipStore_ && size <= config_.gzipStoreMaxFile) {
-      const FileInfo* stored = gzipStore_->find(path_, info, ev_now(ctx_.loop));
+      const FileInfo* stored = gzipStore_->find(path_, info, ctx_.runtime->loopTime());
       if (stored) {
         rep.info = stored;
         rep.length = stored->validators.size;
@@ -378,7 +380,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     }
   }
 
-  switch (evaluatePreconditions(req, rep.etag, info.mtime)) {
+  switch (evaluatePreconditions(req, rep.etag, info.mtime, ctx_.runtime->now())) {
     case Precondition::NotModified: {
       ex.beginResponse(304);
       ex.out().append("Last-Modified: ").append(info.lastModified, 29).append("\r\n");
@@ -395,7 +397,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       break;
   }
   if (!req.range.empty() && req.method == Method::Get &&
-      ifRangeAllows(req.ifRange, rep.etag, info.mtime)) {
+      (!req.ifRangePresent || ifRangeAllows(req.ifRange, rep.etag, info.mtime))) {
     switch (parseRange(req.range, rep.length, ranges_)) {
       case RangeResult::Satisfiable:
         return serveRanges(ex, info, rep, ranges_);

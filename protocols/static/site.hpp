@@ -13,6 +13,7 @@
 #include "protocols/http/range.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/static/config.hpp"
+#include "protocols/static/upload_reserve.hpp"
 #include "protocols/static/xcache.hpp"
 
 namespace manifold::http {
@@ -77,6 +78,7 @@ class StaticSite : public RequestHandler {
   MimeTable mime_;
   Xcache xcache_;
   FileCache files_;
+  UploadReservations reservations_;
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<GzipStore> gzipStore_;
   Site site_;

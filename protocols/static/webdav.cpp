@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <random>
 
 #include "protocols/http/path.hpp"
 #include "protocols/static/site.hpp"
+#include "protocols/static/upload_reserve.hpp"
 #include "worker/log.hpp"
 
 namespace manifold::http {
@@ -26,11 +28,58 @@ struct Upload : ExchangeState {
   std::string path;
   bool existed = false;
   int error = 0;
+  uint64_t expected = 0;  // Content-Length, 0 when chunked
+  uint64_t written = 0;
+  uint64_t reserved = 0;  // fallocated so far (a prefix of the file)
+  UploadReservations* reservations = nullptr;
   ~Upload() override {
+    if (reservations && reserved > written) reservations->give(reserved - written);
     if (fd >= 0) ::close(fd);
     if (dirFd >= 0) ::close(dirFd);
   }
+  // Reserves the next step of disk ahead of the data (only for a known length, within the
+  // instance's cap). False when the disk is full: the caller answers 507.
+  bool reserveAhead() {
+    if (expected == 0 || reserved >= expected || reserved >= written + UploadReservations::kReserveStep / 2)
+      return true;
+    uint64_t end = std::min(expected, written + UploadReservations::kReserveStep);
+    if (end <= reserved || !reservations->take(end - reserved)) return true;
+    int rc = posix_fallocate(fd, static_cast<off_t>(reserved), static_cast<off_t>(end - reserved));
+    if (rc == ENOSPC || rc == EDQUOT) {
+      reservations->give(end - reserved);
+      error = rc;
+      return false;
+    }
+    if (rc != 0) {  // not supported here: carry on without reserving
+      reservations->give(end - reserved);
+      expected = 0;
+      return true;
+    }
+    // Bytes reserved ahead count until written over.
+    reservations->give(std::min(end, written) > reserved ? std::min(end, written) - reserved : 0);
+    reserved = end;
+    return true;
+  }
+  void wrote(uint64_t n) {
+    const uint64_t before = written;
+    written += n;
+    // Reserved bytes now holding data no longer count as reserved ahead.
+    if (reserved > before) reservations->give(std::min(reserved, written) - before);
+  }
 };
+
+// Longest name of one path segment and of a whole path we try to write (NAME_MAX, PATH_MAX):
+// longer ones are answered 414 before any syscall (and never logged whole).
+constexpr size_t kMaxSegment = 255;
+constexpr size_t kMaxPath = 4000;
+
+bool namesFit(std::string_view path) {
+  if (path.size() > kMaxPath) return false;
+  size_t start = 0;
+  for (size_t slash; (slash = path.find('/', start)) != std::string_view::npos; start = slash + 1)
+    if (slash - start > kMaxSegment) return false;
+  return path.size() - start <= kMaxSegment;
+}
 
 int statusForErrno(int error) {
   return (error == ENOSPC || error == EDQUOT) ? 507 : 500;
@@ -77,13 +126,17 @@ void StaticSite::davPut(Exchange& ex) {
   const Request& req = ex.request();
   std::string parent, name;
   if (!normalizePath(req.path, path_)) return ex.sendError(400);
+  if (!namesFit(path_)) return ex.sendError(414);
   if (path_.back() == '/' || !splitPath(path_, parent, name)) return ex.sendError(409);
   if (req.contentLength < 0 && !req.chunked) return ex.sendError(411);
+  // RFC 9110 14.5: a PUT with Content-Range is a partial PUT, which we do not support; storing
+  // the fragment as the whole file would lose the rest of it.
+  if (req.find("content-range").data() != nullptr) return ex.sendError(400);  // present, even empty
   if (req.contentLength > 0 && static_cast<uint64_t>(req.contentLength) > config_.limits.maxBodySize)
     return ex.sendError(413, {}, true);
 
   auto upload = std::make_unique<Upload>();
-  upload->dirFd = files_.openBelowRoot(parent, O_RDONLY | O_DIRECTORY);
+  upload->dirFd = files_.openBeneathRoot(parent, O_RDONLY | O_DIRECTORY);
   if (upload->dirFd < 0 && errno == ENOENT && config_.createFullPutPath) {
     // Create the missing directories one by one below the root.
     std::string partial = "/";
@@ -92,7 +145,7 @@ void StaticSite::davPut(Exchange& ex) {
       partial.append(parent, start, slash - start + 1);
       std::string dirParent, dirName;
       splitPath(partial, dirParent, dirName);
-      int parentFd = files_.openBelowRoot(dirParent, O_RDONLY | O_DIRECTORY);
+      int parentFd = files_.openBeneathRoot(dirParent, O_RDONLY | O_DIRECTORY);
       if (parentFd < 0) break;
       int rc = mkdirat(parentFd, dirName.c_str(), 0755);
       int saved = errno;
@@ -102,7 +155,7 @@ void StaticSite::davPut(Exchange& ex) {
         break;
       }
     }
-    upload->dirFd = files_.openBelowRoot(parent, O_RDONLY | O_DIRECTORY);
+    upload->dirFd = files_.openBeneathRoot(parent, O_RDONLY | O_DIRECTORY);
   }
   if (upload->dirFd < 0) {
     int error = errno;
@@ -117,15 +170,15 @@ void StaticSite::davPut(Exchange& ex) {
   }
   upload->fd = ::openat(upload->dirFd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   if (upload->fd < 0) {
-    LOG_ERROR("[%s] PUT %s: O_TMPFILE: %s", site_.title.c_str(), path_.c_str(), strerror(errno));
+    LOG_ERROR("[%s] PUT %s: O_TMPFILE: %s", site_.title.c_str(), log::clip(path_).c_str(), strerror(errno));
     return ex.sendError(statusForErrno(errno));
   }
   fchmod(upload->fd, 0644);
-  if (req.contentLength > 0) {
-    // Reserve the space now so a full disk is found before the body is read, not midway.
-    int rc = posix_fallocate(upload->fd, 0, req.contentLength);
-    if (rc == ENOSPC || rc == EDQUOT) return ex.sendError(507, {}, true);
-  }
+  // Disk is reserved a step ahead of the data as it arrives (upload_reserve.hpp), never for
+  // the whole announced length before the body comes.
+  upload->reservations = &reservations_;
+  upload->expected = req.contentLength > 0 ? static_cast<uint64_t>(req.contentLength) : 0;
+  if (!upload->reserveAhead()) return ex.sendError(507, {}, true);
   upload->name = name;
   upload->path = path_;
   ex.state = std::move(upload);
@@ -136,12 +189,14 @@ void StaticSite::onBody(Exchange& ex, std::string_view data) {
   auto* upload = static_cast<Upload*>(ex.state.get());
   if (!upload || upload->error) return;  // keep reading so the connection stays in sync
   while (!data.empty()) {
+    if (!upload->reserveAhead()) return;  // disk full: error set, answered at the end
     ssize_t n = ::write(upload->fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       upload->error = errno;
       return;
     }
+    upload->wrote(static_cast<uint64_t>(n));
     data.remove_prefix(n);
   }
 }
@@ -155,7 +210,7 @@ void StaticSite::onBodyEnd(Exchange& ex) {
     if (end < 0 || ftruncate(upload->fd, end) != 0) upload->error = errno;
   }
   if (upload->error) {
-    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), upload->path.c_str(), strerror(upload->error));
+    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), log::clip(upload->path).c_str(), strerror(upload->error));
     return ex.sendError(statusForErrno(upload->error));
   }
   // Link the finished file under a temporary name, then rename over the target: atomic.
@@ -166,7 +221,7 @@ void StaticSite::onBodyEnd(Exchange& ex) {
       renameat(upload->dirFd, temp.c_str(), upload->dirFd, upload->name.c_str()) != 0) {
     int error = errno;
     unlinkat(upload->dirFd, temp.c_str(), 0);
-    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), upload->path.c_str(), strerror(error));
+    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), log::clip(upload->path).c_str(), strerror(error));
     return ex.sendError(statusForErrno(error));
   }
   invalidate(upload->path);
@@ -188,8 +243,9 @@ void StaticSite::onAbort(Exchange& ex) {
 void StaticSite::davDelete(Exchange& ex) {
   std::string parent, name;
   if (!normalizePath(ex.request().path, path_)) return ex.sendError(400);
+  if (!namesFit(path_)) return ex.sendError(414);
   if (!splitPath(path_, parent, name)) return ex.sendError(403);  // never the root itself
-  int parentFd = files_.openBelowRoot(parent, O_RDONLY | O_DIRECTORY);
+  int parentFd = files_.openBeneathRoot(parent, O_RDONLY | O_DIRECTORY);
   if (parentFd < 0) return ex.sendError(errno == ENOENT || errno == ENOTDIR ? 404 : 403);
   struct stat st;
   int status = 204;
@@ -197,7 +253,7 @@ void StaticSite::davDelete(Exchange& ex) {
     status = errno == ENOENT ? 404 : 403;
   } else if (S_ISDIR(st.st_mode) ? !removeTree(parentFd, name.c_str())
                                  : unlinkat(parentFd, name.c_str(), 0) != 0) {
-    LOG_ERROR("[%s] DELETE %s: %s", site_.title.c_str(), path_.c_str(), strerror(errno));
+    LOG_ERROR("[%s] DELETE %s: %s", site_.title.c_str(), log::clip(path_).c_str(), strerror(errno));
     status = errno == EACCES || errno == EPERM ? 403 : 500;
   }
   ::close(parentFd);
@@ -213,8 +269,9 @@ void StaticSite::davMkcol(Exchange& ex) {
   if (req.contentLength > 0 || req.chunked) return ex.sendError(415);
   std::string parent, name;
   if (!normalizePath(req.path, path_)) return ex.sendError(400);
+  if (!namesFit(path_)) return ex.sendError(414);
   if (!splitPath(path_, parent, name)) return ex.sendError(405, allowHeader());  // the root exists
-  int parentFd = files_.openBelowRoot(parent, O_RDONLY | O_DIRECTORY);
+  int parentFd = files_.openBeneathRoot(parent, O_RDONLY | O_DIRECTORY);
   if (parentFd < 0) return ex.sendError(errno == ENOENT || errno == ENOTDIR ? 409 : 403);
   int rc = mkdirat(parentFd, name.c_str(), 0755);
   int error = errno;

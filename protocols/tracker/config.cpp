@@ -98,10 +98,11 @@ std::vector<ListenRequest> TrackerConfig::listeners() const {
 
 std::vector<RegionRequest> TrackerConfig::regions() const {
   StoreGeometry g = geometry;
-  return {
-      RegionRequest{regionName(), g.layout(), g.bytes, [g](void* base, size_t bytes, bool adopted) {
-                      if (!adopted) SwarmStore::format(base, bytes, g);
-                    }}};
+  return {RegionRequest{regionName(), g.layout(), g.bytes,
+                        [g](void* base, size_t bytes, bool adopted) {
+                          if (!adopted) SwarmStore::format(base, bytes, g);
+                        },
+                        "memory"}};
 }
 
 std::vector<CounterSpec> TrackerConfig::counters() const {

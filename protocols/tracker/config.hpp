@@ -8,7 +8,7 @@
 //   default_numwant   peers when the client names none (default 50)
 //   max_numwant       cap on numwant (default 200, at most 200)
 //   peer_timeout      a peer not seen for this long is dropped (default 2 x interval + 2m)
-//   clean_interval    how often worker 0 sweeps expired peers and empty torrents (default 60s)
+//   clean_interval    how often one worker sweeps expired peers and empty torrents (default 60s)
 //   torrent_timeout   an empty torrent with completed downloads keeps its count this long after
 //                     its last announce (default 24h, as opentracker)
 //   connection_id_lifetime  validity of a UDP connection id (default 2m)

@@ -64,7 +64,8 @@ std::string_view parseAnnounceQuery(std::string_view query, AnnounceQuery& out) 
       if (percentDecode(value, out.peerId, 20) != 20) return why = "invalid peer_id", false;
       havePeerId = true;
     } else if (name == "port") {
-      if (!parseNumber(value, out.port)) return why = "invalid port", false;
+      // Port 0 cannot be connected to: storing it would hand peers an address that fails.
+      if (!parseNumber(value, out.port) || out.port == 0) return why = "invalid port", false;
       havePort = true;
     } else if (name == "uploaded") {
       if (!parseNumber(value, out.uploaded)) return why = "invalid uploaded", false;

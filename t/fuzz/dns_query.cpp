@@ -67,8 +67,9 @@ const Lrrr& lrrr() {
 const Transfers& transfers() {
   static std::unique_ptr<Transfers> instance = [] {
     auto t = std::make_unique<Transfers>();
-    Cidr any;
-    t->allow = {any};  // 0.0.0.0/0
+    manifold::net::Cidr any;
+    if (!manifold::net::parseCidr("0.0.0.0/0", any)) __builtin_trap();
+    t->allow = {any};
     std::string err;
     if (!t->build(db(), true, err) || !t->openFile(err)) __builtin_trap();
     return t;

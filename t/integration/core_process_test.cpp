@@ -147,7 +147,7 @@ TEST(CoreProcess, ConfigTestAcceptsAGoodFile) {
   int port = freePort();
   std::string good = dir + "/good.ini";
   writeFile(good,
-            "[master]\nworkers = 2\npidfile = " + dir + "/m.pid\nshm_size = 64M\n"
+            "[master]\nworkers = 2\npidfile = " + dir + "/m.pid\nshm_size = 160M\n"
             "shutdown_timeout = 5s\n\n[http:a]\nlisten = 127.0.0.1:" + std::to_string(port) +
                 "\nroot = " + dir + "/www\n\n"
                 "[http:b]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = " + dir +
@@ -175,6 +175,12 @@ TEST(CoreProcess, ConfigTestRejectsBadFilesWithFileLineKeyAndWhy) {
       {"bad-size", "[master]\nworkers = 1\nshm_size = 12Q\n", R"(bad-size\.ini:3: shm_size: \S.*)"},
       {"unknown-kind", "[master]\nworkers = 1\n\n[nosuch:x]\nlisten = 127.0.0.1:" + port + "\n",
        R"(unknown-kind\.ini:4: .*unknown section kind)"},
+      // #11.8: two sites' default 64M xcaches cannot fit in 64M: refused at -t, naming the keys,
+      // as the start would refuse it ("shm segment full").
+      {"shm-budget",
+       "[master]\nworkers = 1\nshm_size = 64M\n\n[http:a]\nlisten = 127.0.0.1:" + port +
+           "\nroot = " + dir + "/www\n",
+       R"(shm-budget\.ini:3: shm_size: .*\[http:a\] xcache_size 64\.0M)"},
       {"listen-conflict",
        "[master]\nworkers = 1\n\n[http:a]\nlisten = 127.0.0.1:" + port + "\nroot = " + dir +
            "/www\n\n[status:b]\nlisten = 127.0.0.1:" + port + "\n",

@@ -238,10 +238,8 @@ class DnsTransferAnswer : public ::testing::Test {
     std::string err;
     ASSERT_TRUE(db_.load({"example.com=" + path_}, err)) << err;
     db_.finish();
-    Cidr local;
-    local.family = AF_INET;
-    local.bytes[0] = 127;
-    local.prefix = 8;
+    net::Cidr local;
+    ASSERT_TRUE(net::parseCidr("127.0.0.0/8", local));
     xfr_.allow = {local};
     ASSERT_TRUE(xfr_.build(db_, true, err)) << err;
     ASSERT_TRUE(xfr_.openFile(err)) << err;

@@ -13,7 +13,6 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,16 +27,13 @@
 #include <vector>
 
 #include "protocols/tftp/packet.hpp"
+#include "worker/clock.hpp"
 
 using namespace manifold::tftp;
 
 namespace {
 
-double now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+double now() { return manifold::clock::monotonicSeconds(); }
 
 struct Settings {
   sockaddr_in server{};

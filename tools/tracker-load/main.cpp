@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -31,9 +30,10 @@
 #include <vector>
 
 #include "protocols/tracker/udp_packet.hpp"
+#include "worker/clock.hpp"
 
 using namespace manifold::tracker;
-using Clock = std::chrono::steady_clock;
+using manifold::clock::monotonicSeconds;
 
 namespace {
 
@@ -98,7 +98,7 @@ class Worker {
     for (int fd : fds_) ::close(fd);
   }
 
-  void run(Clock::time_point end) {
+  void run(double end) {  // monotonicSeconds() deadline
     const unsigned w = o_.window;
     std::vector<uint8_t> out(w * 1024), in(w * 4096);
     std::vector<iovec> outIov(w), inIov(w);
@@ -110,9 +110,9 @@ class Worker {
       inMsg[i].msg_hdr.msg_iovlen = 1;
     }
     std::vector<unsigned> inFlight(fds_.size(), 0);
-    std::vector<Clock::time_point> lastHeard(fds_.size(), Clock::now());
+    std::vector<double> lastHeard(fds_.size(), monotonicSeconds());
     std::vector<pollfd> pfds(fds_.size());
-    while (Clock::now() < end) {
+    while (monotonicSeconds() < end) {
       // Top up every socket's window.
       for (size_t s = 0; s < fds_.size(); ++s) {
         unsigned n = 0;
@@ -137,11 +137,11 @@ class Worker {
         pfds[s] = {fds_[s], POLLIN, 0};
       }
       if (::poll(pfds.data(), pfds.size(), 50) < 0) continue;
-      const auto now = Clock::now();
+      const double now = monotonicSeconds();
       for (size_t s = 0; s < fds_.size(); ++s) {
         if (!(pfds[s].revents & POLLIN)) {
           // Lost datagrams (full buffers): forget the window after a quiet while.
-          if (inFlight[s] && now - lastHeard[s] > std::chrono::milliseconds(200)) {
+          if (inFlight[s] && now - lastHeard[s] > 0.2) {
             totals_.timeouts += inFlight[s];
             inFlight[s] = 0;
             lastHeard[s] = now;
@@ -291,13 +291,12 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Worker>> workers;
   for (unsigned t = 0; t < o.threads; ++t)
     workers.push_back(std::make_unique<Worker>(o, t, totals, server));
-  const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(o.duration));
+  const double start = monotonicSeconds();
+  const double end = start + o.duration;
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w, end] { w->run(end); });
   for (auto& t : threads) t.join();
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  const double secs = monotonicSeconds() - start;
   const uint64_t a = totals.announces, s = totals.scrapes, e = totals.errors;
   std::printf(
       "responses/s %.0f announce/s %.0f scrape/s %.0f errors %llu timeouts %llu peers/announce "

@@ -1,0 +1,30 @@
+// BEP 15 over UDP: one datagram in, at most one reply built straight into the send buffer.
+// Connect issues a stateless connection id for the client's address; announce and scrape must
+// carry a valid one. Malformed datagrams are dropped (counted as errors), wrong but parseable
+// ones get an error packet.
+#pragma once
+
+#include "protocols/tracker/tracker.hpp"
+#include "worker/udp_endpoint.hpp"
+
+namespace manifold::tracker {
+
+struct UdpRequest;
+
+class UdpHandler : public DatagramHandler {
+ public:
+  explicit UdpHandler(Tracker& t) : t_(t) {}
+
+  size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t, uint8_t* out,
+                    size_t cap) override;
+
+ private:
+  size_t error(uint8_t* out, size_t cap, uint32_t tid, std::string_view why);
+  size_t announce(const UdpRequest& req, const net::PeerAddress& client, const sockaddr* peer,
+                  uint8_t* out, size_t cap);
+  size_t scrape(const UdpRequest& req, uint8_t* out, size_t cap);
+
+  Tracker& t_;
+};
+
+}  // namespace manifold::tracker
