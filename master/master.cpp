@@ -28,7 +28,6 @@ namespace {
 constexpr double kReadyTimeout = 15.0;
 constexpr double kFastStopGrace = 3.0;
 constexpr double kFirstRespawnDelay = 0.1;
-constexpr uint8_t kSlotFree = 0, kSlotStarting = 1, kSlotReady = 2, kSlotDraining = 3;
 
 std::string describeStatus(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -255,7 +254,7 @@ void Master::releaseSlot(Generation& gen, unsigned slot) {
   for (auto& other : generations_)
     if (other->stats == gen.stats) other->slotsInUse[slot] = false;
   auto& info = gen.stats->worker(slot);
-  info.state = kSlotFree;
+  info.state = shm::kWorkerFree;
   info.pid = 0;
   gen.stats->resetGauges(slot);
 }
@@ -319,7 +318,7 @@ void Master::spawn(Generation& gen, unsigned index, unsigned slot, unsigned rest
   info.generation = gen.number;
   info.startedAtMs = clock::wallMs();
   info.restarts = restarts;
-  info.state = kSlotStarting;
+  info.state = shm::kWorkerStarting;
   LOG_INFO("started worker %u (pid %d), generation %lu", index, pid,
            static_cast<unsigned long>(gen.number));
   workers_[pid] = std::move(worker);
@@ -340,7 +339,8 @@ void Master::onWorkerMessage(Worker& worker) {
   }
   if (message[0] == 'R' && !worker.ready) {
     worker.ready = true;
-    worker.gen->stats->worker(worker.slot).state = worker.told ? kSlotDraining : kSlotReady;
+    worker.gen->stats->worker(worker.slot).state =
+        worker.told ? shm::kWorkerDraining : shm::kWorkerReady;
     Generation& gen = *worker.gen;
     if (gen.state == Generation::State::Starting && ++gen.readyCount == gen.config->master.workers)
       onGenerationReady(gen);
@@ -371,7 +371,7 @@ void Master::retire(Generation& gen) {
   for (auto& [pid, worker] : workers_) {
     if (worker->gen != &gen) continue;
     worker->told = true;
-    gen.stats->worker(worker->slot).state = kSlotDraining;
+    gen.stats->worker(worker->slot).state = shm::kWorkerDraining;
     sendControl(*worker, 'Q');
   }
   double timeout = std::chrono::duration<double>(gen.config->master.shutdownTimeout).count();
@@ -484,7 +484,7 @@ void Master::onWorkerExit(pid_t pid, int status) {
   }
   double maxDelay = std::chrono::duration<double>(gen.config->master.respawnDelayMax).count();
   double delay = deaths.size() <= 1 ? 0 : std::min(maxDelay, kFirstRespawnDelay * std::pow(2.0, deaths.size() - 2));
-  gen.stats->worker(slot).state = kSlotStarting;
+  gen.stats->worker(slot).state = shm::kWorkerStarting;
   if (delay <= 0) {
     spawn(gen, index, slot, restarts + 1);
     return;

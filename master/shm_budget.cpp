@@ -28,7 +28,7 @@ std::vector<shm::StatsServiceSpec> statsSpecs(const Config& config) {
     spec.title = service->title();
     spec.protocol = service->protocol;
     for (auto& counter : service->counters())
-      spec.counters.emplace_back(counter.name, static_cast<uint8_t>(counter.kind));
+      spec.counters.emplace_back(counter.name, static_cast<uint8_t>(counter.kind), counter.help);
     specs.push_back(std::move(spec));
   }
   return specs;

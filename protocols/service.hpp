@@ -16,11 +16,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "master/section_reader.hpp"
+#include "shm/counters.hpp"
 
 struct ev_loop;
 
@@ -50,13 +53,29 @@ struct RegionRequest {
   std::string sizeKey;  // the config key that sets `bytes` (named when shm_size is too small)
 };
 
-enum class CounterKind : uint8_t { Counter, Gauge };
+using shm::CounterKind;
 
-// One per-worker 64-bit counter; summed over workers by readers.
+// One per-worker 64-bit counter; summed over workers by readers. Built from the protocol's
+// counter table (shm/counters.hpp) by counterSpecs(), or by hand for dynamic ones.
 struct CounterSpec {
+  // A constructor rather than an aggregate: {name, kind} without help stays warning-free.
+  CounterSpec(std::string n, CounterKind k = CounterKind::Counter, std::string h = {})
+      : name(std::move(n)), kind(k), help(std::move(h)) {}
   std::string name;  // snake_case, e.g. "requests_2xx"
   CounterKind kind = CounterKind::Counter;
+  std::string help;  // one line, shown as `# HELP` by the status service
 };
+
+// Appends one CounterSpec per row of `table`, in order (the order of the table's enum).
+inline void appendCounters(std::vector<CounterSpec>& out, std::span<const shm::CounterDef> table) {
+  for (const shm::CounterDef& d : table)
+    out.push_back({std::string(d.name), d.kind, std::string(d.help)});
+}
+inline std::vector<CounterSpec> counterSpecs(std::span<const shm::CounterDef> table) {
+  std::vector<CounterSpec> out;
+  appendCounters(out, table);
+  return out;
+}
 
 // What a service gets in its worker.
 struct ServiceContext {
@@ -68,7 +87,7 @@ struct ServiceContext {
   unsigned slot = 0;
   std::vector<int> fds;        // this worker's socket for each listeners() entry, same order
   std::vector<void*> regions;  // base of each regions() entry, same order
-  uint64_t* counters = nullptr;  // this worker's slot, indexed like counters()
+  shm::CounterSlot counters;   // this worker's slot, indexed like counters()
   WorkerRuntime* runtime = nullptr;  // shared worker building blocks (clock, buffers, log)
   shm::Segment* segment = nullptr;
 };

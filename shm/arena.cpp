@@ -9,7 +9,6 @@ namespace manifold::shm {
 
 namespace {
 
-constexpr char kMagic[8] = {'M', 'F', 'A', 'R', 'E', 'N', 'A', '1'};
 constexpr uint32_t kVersion = 1;
 constexpr uint64_t kTag = 0xA7E1ull << 48;  // marks a real block header
 constexpr uint64_t kTagMask = 0xFFFFull << 48;
@@ -41,7 +40,6 @@ Arena* Arena::format(void* mem, size_t bytes) {
   if (heap > kSizeMask) throw std::invalid_argument("arena: larger than 256 TiB");
   std::memset(mem, 0, header);
   auto* a = new (mem) Arena();
-  a->version_ = kVersion;
   a->bytes_ = bytes;
   a->heapBegin_ = header;
   a->heapEnd_ = header + heap;
@@ -49,15 +47,14 @@ Arena* Arena::format(void* mem, size_t bytes) {
   a->setSizeFlags(header, kTag | heap);
   a->prevSizeOf(header) = 0;
   a->pushFree(header, heap);
-  std::atomic_thread_fence(std::memory_order_release);
-  std::memcpy(a->magic_, kMagic, sizeof kMagic);
+  a->header_.stamp(kMagic, kVersion);
   return a;
 }
 
 const Arena* Arena::at(const void* mem) {
   if (!mem) return nullptr;
   const auto* a = std::launder(static_cast<const Arena*>(mem));
-  if (std::memcmp(a->magic_, kMagic, sizeof kMagic) != 0 || a->version_ != kVersion) return nullptr;
+  if (!a->header_.matches(kMagic, kVersion)) return nullptr;
   if (a->heapBegin_ != headerBytes() || a->heapEnd_ <= a->heapBegin_ || a->heapEnd_ > a->bytes_)
     return nullptr;
   return a;

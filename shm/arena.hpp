@@ -30,12 +30,15 @@
 #include <cstdint>
 #include <string>
 
+#include "shm/region_header.hpp"
 #include "shm/robust_mutex.hpp"
 
 namespace manifold::shm {
 
 class Arena {
  public:
+  static constexpr MagicText kMagic = "MFARENA1";
+
   static constexpr size_t kAlign = 16;  // payload alignment and size granule
   static constexpr size_t kBlockHeader = 16;
   static constexpr size_t kMinBlock = 32;
@@ -89,8 +92,7 @@ class Arena {
   void unlinkFree(uint64_t block, uint64_t size);
   static unsigned binOf(uint64_t size);
 
-  char magic_[8];
-  uint32_t version_;
+  RegionHeader header_;
   uint32_t reserved0_;
   uint64_t bytes_;
   uint64_t heapBegin_;

@@ -10,8 +10,7 @@ namespace manifold::shm {
 
 namespace {
 
-constexpr char kMagic[8] = {'M', 'F', 'S', 'T', 'A', 'T', 'S', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: counter help texts
 constexpr unsigned kMaxSlots = 1u << 16;
 
 size_t alignUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -36,7 +35,7 @@ void validate(unsigned slots, const std::vector<StatsServiceSpec>& services) {
     if (s.protocol.size() > kStatsProtocolMax)
       throw std::invalid_argument("stats: protocol name '" + s.protocol + "' longer than " +
                                   std::to_string(kStatsProtocolMax));
-    for (const auto& [name, kind] : s.counters) {
+    for (const auto& [name, kind, help] : s.counters) {
       if (name.empty() || name.size() > kStatsCounterNameMax)
         throw std::invalid_argument("stats: counter '" + name + "' of " + s.title + " must be 1-" +
                                     std::to_string(kStatsCounterNameMax) + " characters");
@@ -97,9 +96,10 @@ std::string StatsRegion::layoutKey(unsigned slots, const std::vector<StatsServic
   for (const auto& s : services) {
     mix(s.title);
     mix(s.protocol);
-    for (const auto& [name, kind] : s.counters) {
+    for (const auto& [name, kind, help] : s.counters) {
       mix(name);
       mix(std::string_view(kind == kGauge ? "g" : "c"));
+      mix(help);
     }
     mix("|");
   }
@@ -120,7 +120,6 @@ StatsRegion* StatsRegion::format(void* mem, size_t bytes, unsigned slots,
                                 std::to_string(l.total));
   std::memset(mem, 0, l.total);
   auto* r = new (mem) StatsRegion();
-  r->version_ = kVersion;
   r->slots_ = slots;
   r->services_ = static_cast<uint32_t>(services.size());
   r->counterTotal_ = static_cast<uint32_t>(counterTotal(services));
@@ -139,20 +138,20 @@ StatsRegion* StatsRegion::format(void* mem, size_t bytes, unsigned slots,
     copyName(sd[s].protocol, sizeof sd[s].protocol, services[s].protocol);
     sd[s].firstCounter = next;
     sd[s].counterCount = static_cast<uint32_t>(services[s].counters.size());
-    for (const auto& [name, kind] : services[s].counters) {
+    for (const auto& [name, kind, help] : services[s].counters) {
       copyName(cd[next].name, sizeof cd[next].name, name);
       cd[next].kind = kind;
+      copyName(cd[next].help, sizeof cd[next].help, help);
       ++next;
     }
   }
   // Magic last: at() refuses a half-formatted region.
-  __atomic_thread_fence(__ATOMIC_RELEASE);
-  std::memcpy(r->magic_, kMagic, sizeof kMagic);
+  r->header_.stamp(kMagic, kVersion);
   return r;
 }
 
 bool StatsRegion::valid() const {
-  if (std::memcmp(magic_, kMagic, sizeof kMagic) != 0 || version_ != kVersion) return false;
+  if (!header_.matches(kMagic, kVersion)) return false;
   if (slots_ == 0 || slots_ > kMaxSlots || slotStride_ < counterTotal_ * sizeof(uint64_t))
     return false;
   // Every array must lie inside bytes_, so a reader never follows a corrupt offset out.
@@ -207,10 +206,10 @@ uint64_t* StatsRegion::counters(unsigned slot, unsigned s) {
 
 void StatsRegion::resetGauges(unsigned slot) {
   for (unsigned s = 0; s < services_; ++s) {
-    uint64_t* c = counters(slot, s);
+    const CounterSlot c = counters(slot, s);
     if (!c) return;
     for (unsigned i = 0; i < counterCount(s); ++i)
-      if (counterKind(s, i) == kGauge) set(c + i, 0);
+      if (counterKind(s, i) == kGauge) c.set(i, 0);
   }
 }
 
@@ -259,6 +258,11 @@ std::string_view StatsRegion::counterName(unsigned s, unsigned c) const {
 uint8_t StatsRegion::counterKind(unsigned s, unsigned c) const {
   const StatsCounterDesc* cd = counterDesc(s, c);
   return cd ? cd->kind : kCounter;
+}
+
+std::string_view StatsRegion::counterHelp(unsigned s, unsigned c) const {
+  const StatsCounterDesc* cd = counterDesc(s, c);
+  return cd ? nameOf(cd->help, sizeof cd->help) : std::string_view();
 }
 
 uint64_t StatsRegion::read(unsigned slot, unsigned s, unsigned c) const {

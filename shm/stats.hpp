@@ -9,13 +9,14 @@
 //                     bytes (= bytesFor), offsets of the four arrays below, slotStride
 //   servicesOffset  StatsServiceDesc[services]   112 bytes each: title, protocol,
 //                                                first counter index, counter count
-//   countersOffset  StatsCounterDesc[counterTotal] 64 bytes each: name, kind
+//   countersOffset  StatsCounterDesc[counterTotal] 256 bytes each: name, kind, help text
 //   workersOffset   WorkerInfo[slots]            64 bytes each (one cache line)
 //   slotsOffset     slot blocks, slotStride bytes each (a multiple of 128, so two workers
 //                   never write the same cache line pair): uint64 counters[counterTotal],
 //                   service s occupying [firstCounter(s), firstCounter(s)+counterCount(s))
 //
-// Names live in the region, so a reader needs no knowledge of protocols.
+// Names, kinds and help texts live in the region, so a reader needs no knowledge of protocols
+// (they come from each protocol's counter table, shm/counters.hpp).
 // Slots: the master sizes the region with 2 x workers slots so an old and a new
 // generation never share one; a respawned worker reuses its dead predecessor's slot
 // (counters keep accumulating; it calls resetGauges() at start).
@@ -25,14 +26,20 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
+#include <utility>  // std::move
 #include <vector>
+
+#include "shm/counters.hpp"
+#include "shm/region_header.hpp"
 
 namespace manifold::shm {
 
-inline constexpr uint8_t kCounter = 0;  // only grows; summed over slots
-inline constexpr uint8_t kGauge = 1;    // current level (connections open...); summed too
+// CounterKind as stored in the region (one byte).
+inline constexpr uint8_t kCounter = static_cast<uint8_t>(CounterKind::Counter);
+inline constexpr uint8_t kGauge = static_cast<uint8_t>(CounterKind::Gauge);
 
+// A worker slot's state: written by the master (WorkerInfo::state), read by manifold-shm and the
+// status service. The one set of values and names; nobody else numbers them.
 inline constexpr uint8_t kWorkerFree = 0;
 inline constexpr uint8_t kWorkerStarting = 1;
 inline constexpr uint8_t kWorkerReady = 2;
@@ -42,11 +49,21 @@ const char* workerStateName(uint8_t state);  // "free", "starting", "ready", "dr
 inline constexpr size_t kStatsTitleMax = 63;
 inline constexpr size_t kStatsProtocolMax = 31;
 inline constexpr size_t kStatsCounterNameMax = 55;
+inline constexpr size_t kStatsCounterHelpMax = 191;
+
+struct StatsCounterSpec {
+  // A constructor rather than an aggregate: {name, kind} without help stays warning-free.
+  StatsCounterSpec(std::string n, uint8_t k = kCounter, std::string h = {})
+      : name(std::move(n)), kind(k), help(std::move(h)) {}
+  std::string name;
+  uint8_t kind = kCounter;  // kCounter or kGauge
+  std::string help;         // may be empty; longer than kStatsCounterHelpMax is cut
+};
 
 struct StatsServiceSpec {
   std::string title;     // "http:www"
   std::string protocol;  // "http"
-  std::vector<std::pair<std::string, uint8_t /* kCounter or kGauge */>> counters;
+  std::vector<StatsCounterSpec> counters;
 };
 
 // One worker slot, written by the master (and `state` by the worker). Plain aligned
@@ -74,11 +91,14 @@ struct StatsCounterDesc {
   char name[56];
   uint8_t kind;
   uint8_t reserved[7];
+  char help[192];
 };
-static_assert(sizeof(StatsCounterDesc) == 64);
+static_assert(sizeof(StatsCounterDesc) == 256);
 
 class StatsRegion {
  public:
+  static constexpr MagicText kMagic = "MFSTATS1";
+
   // Sizing and layout identity; throw std::invalid_argument for names that do not fit.
   static size_t bytesFor(unsigned slots, const std::vector<StatsServiceSpec>& services);
   // Changes whenever slots, services, counter names/kinds or the struct sizes change.
@@ -93,14 +113,10 @@ class StatsRegion {
   // Writer side. nullptr if slot or service is out of range.
   uint64_t* counters(unsigned slot, unsigned service);
   // Single writer per slot: a relaxed load and store (no locked RMW) cannot tear and
-  // cannot lose updates because nobody else writes the slot.
-  static inline void add(uint64_t* c, uint64_t n) {
-    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-  }
-  static inline void sub(uint64_t* c, uint64_t n) {
-    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) - n, __ATOMIC_RELAXED);
-  }
-  static inline void set(uint64_t* c, uint64_t v) { __atomic_store_n(c, v, __ATOMIC_RELAXED); }
+  // cannot lose updates because nobody else writes the slot. Services use CounterSlot.
+  static void add(uint64_t* c, uint64_t n) { CounterSlot(c).add(0, n); }
+  static void sub(uint64_t* c, uint64_t n) { CounterSlot(c).sub(0, n); }
+  static void set(uint64_t* c, uint64_t v) { CounterSlot(c).set(0, v); }
   // Zeroes the slot's gauges (a respawned worker starts with no connections).
   void resetGauges(unsigned slot);
 
@@ -118,6 +134,7 @@ class StatsRegion {
   unsigned counterCount(unsigned s) const;
   std::string_view counterName(unsigned s, unsigned c) const;
   uint8_t counterKind(unsigned s, unsigned c) const;
+  std::string_view counterHelp(unsigned s, unsigned c) const;
   uint64_t read(unsigned slot, unsigned s, unsigned c) const;
   uint64_t sum(unsigned s, unsigned c) const;
   size_t bytes() const { return bytes_; }
@@ -129,8 +146,7 @@ class StatsRegion {
   const uint64_t* slotBlock(unsigned slot) const;
   bool valid() const;
 
-  char magic_[8];
-  uint32_t version_;
+  RegionHeader header_;
   uint32_t slots_;
   uint32_t services_;
   uint32_t counterTotal_;

@@ -9,7 +9,6 @@ namespace manifold::shm {
 
 namespace {
 
-constexpr char kMagic[8] = {'M', 'F', 'T', 'A', 'B', 'L', 'E', '1'};
 constexpr uint32_t kVersion = 1;
 
 size_t alignUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -90,7 +89,6 @@ Table* Table::format(void* mem, size_t bytes, uint32_t buckets, uint32_t stripes
                                 std::to_string(stripes) + " stripes)");
   std::memset(mem, 0, l.arena);
   auto* t = new (mem) Table();
-  t->version_ = kVersion;
   t->buckets_ = buckets;
   t->stripes_ = stripes;
   t->bytes_ = bytes;
@@ -102,15 +100,14 @@ Table* Table::format(void* mem, size_t bytes, uint32_t buckets, uint32_t stripes
     st->mutex.init();
   }
   Arena::format(static_cast<char*>(mem) + l.arena, bytes - l.arena);
-  std::atomic_thread_fence(std::memory_order_release);
-  std::memcpy(t->magic_, kMagic, sizeof kMagic);
+  t->header_.stamp(kMagic, kVersion);
   return t;
 }
 
 const Table* Table::at(const void* mem) {
   if (!mem) return nullptr;
   const auto* t = std::launder(static_cast<const Table*>(mem));
-  if (std::memcmp(t->magic_, kMagic, sizeof kMagic) != 0 || t->version_ != kVersion) return nullptr;
+  if (!t->header_.matches(kMagic, kVersion)) return nullptr;
   if (t->buckets_ == 0 || t->stripes_ == 0) return nullptr;
   const Layout l = layoutOf(t->buckets_, t->stripes_);
   if (t->bucketsOffset_ != l.buckets || t->stripesOffset_ != l.stripes ||

@@ -43,6 +43,7 @@
 #include <string_view>
 
 #include "shm/arena.hpp"
+#include "shm/region_header.hpp"
 #include "shm/robust_mutex.hpp"
 
 namespace manifold::shm {
@@ -66,6 +67,8 @@ static_assert(sizeof(TableEntry) == 32);
 
 class Table {
  public:
+  static constexpr MagicText kMagic = "MFTABLE1";
+
   static constexpr size_t kMaxKey = 1024;
   enum class PutResult { Inserted, Replaced, Full };
 
@@ -148,8 +151,7 @@ class Table {
   void repairStripe(uint32_t s);
   bool evictSome();
 
-  char magic_[8];
-  uint32_t version_;
+  RegionHeader header_;
   uint32_t buckets_;
   uint32_t stripes_;
   uint32_t reserved0_;

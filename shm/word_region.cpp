@@ -5,14 +5,15 @@
 
 namespace manifold::shm {
 
-void formatWordRegion(void* base, size_t bytes, bool adopted, const char* magic, uint32_t words) {
+void formatWordRegion(void* base, size_t bytes, bool adopted, const MagicText& magic,
+                      uint32_t words) {
   auto* h = static_cast<WordRegionHeader*>(base);
-  if (adopted && std::memcmp(h->magic, magic, 8) == 0 && h->words == words) return;
+  if (adopted && h->magic.is(magic) && h->words == words) return;
   std::memset(base, 0, bytes);
   std::atomic<uint64_t>* w = regionWords(base);
   for (uint32_t i = 0; i < words; ++i) new (&w[i]) std::atomic<uint64_t>(0);
   h->words = words;
-  std::memcpy(h->magic, magic, 8);
+  h->magic.stamp(magic);
 }
 
 }  // namespace manifold::shm

@@ -16,10 +16,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "shm/region_header.hpp"
+
 namespace manifold::shm {
 
 struct WordRegionHeader {
-  char magic[8];
+  RegionMagic magic;
   uint32_t words;
   uint32_t reserved;
 };
@@ -30,7 +32,8 @@ inline constexpr size_t wordRegionBytes(uint32_t words) {
   return sizeof(WordRegionHeader) + static_cast<size_t>(words) * sizeof(uint64_t);
 }
 // Zeroes the words unless an adopted region already has this magic (8 chars) and word count.
-void formatWordRegion(void* base, size_t bytes, bool adopted, const char* magic, uint32_t words);
+void formatWordRegion(void* base, size_t bytes, bool adopted, const MagicText& magic,
+                      uint32_t words);
 inline std::atomic<uint64_t>* regionWords(void* base) {
   return reinterpret_cast<std::atomic<uint64_t>*>(static_cast<WordRegionHeader*>(base) + 1);
 }

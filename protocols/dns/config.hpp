@@ -17,12 +17,13 @@
 #include "protocols/dns/transfer.hpp"
 #include "protocols/dns/zone_db.hpp"
 #include "protocols/service.hpp"
+#include "shm/region_header.hpp"
 
 namespace manifold::dns {
 
 // Health region layout: HealthRegionHeader, then HealthSlot[targets] (48 bytes each).
 struct HealthRegionHeader {
-  char magic[8];  // "MFDNSHL1"
+  shm::RegionMagic magic;  // "MFDNSHL1"
   uint32_t targets;
   uint32_t reserved;
 };

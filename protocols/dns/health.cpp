@@ -86,8 +86,8 @@ uint16_t icmpIdent(unsigned index) { return static_cast<uint16_t>((getpid() << 4
 }  // namespace
 
 Prober::Prober(WorkerRuntime& runtime, const std::string& title,
-               const std::vector<HealthTarget>& targets, HealthSlot* slots, uint64_t* gauges,
-               uint64_t* probeResults, int rawIcmpFd)
+               const std::vector<HealthTarget>& targets, HealthSlot* slots, shm::CounterSlot gauges,
+               shm::CounterSlot probeResults, int rawIcmpFd)
     : runtime_(runtime),
       connector_(runtime),
       title_(title),
@@ -108,7 +108,7 @@ void Prober::start() {
   bool icmp = false;
   for (auto& p : probes_) {
     p->tick.repeat(p->target->interval, 0.05 * p->index);
-    gauges_[2 * p->index] = slots_[p->index].up.load();
+    gauges_.set(2 * p->index, slots_[p->index].up.load());
     icmp = icmp || p->target->kind == CheckKind::Icmp;
   }
   if (icmp && rawFd_ >= 0) rawIo_.start(rawFd_, IoWatcher::kRead);
@@ -258,7 +258,7 @@ void Prober::finish(Probe& p, bool ok, const char* why) {
     s.okStreak = 0;
     ++s.failStreak;
   }
-  ++probeResults_[ok ? 0 : 1];
+  probeResults_.inc(ok ? 0 : 1);
   uint32_t up = s.up.load(std::memory_order_relaxed);
   if (up && !ok && s.failStreak >= t.fall) {
     s.up.store(0, std::memory_order_relaxed);
@@ -271,8 +271,8 @@ void Prober::finish(Probe& p, bool ok, const char* why) {
     LOG_NOTICE("[%s] target %s is UP after %u good checks", title_.c_str(), t.text.c_str(),
                s.okStreak);
   }
-  gauges_[2 * p.index] = s.up.load(std::memory_order_relaxed);
-  gauges_[2 * p.index + 1] = now / 1000;
+  gauges_.set(2 * p.index, s.up.load(std::memory_order_relaxed));
+  gauges_.set(2 * p.index + 1, now / 1000);
 }
 
 }  // namespace manifold::dns

@@ -22,6 +22,7 @@
 #include "protocols/dns/zone_db.hpp"
 #include "worker/connector.hpp"
 #include "worker/io_watcher.hpp"
+#include "shm/counters.hpp"
 
 namespace manifold::dns {
 
@@ -51,7 +52,7 @@ struct IcmpSocket {
 class Prober {
  public:
   Prober(WorkerRuntime& runtime, const std::string& title, const std::vector<HealthTarget>& targets,
-         HealthSlot* slots, uint64_t* gauges, uint64_t* probeResults, int rawIcmpFd);
+         HealthSlot* slots, shm::CounterSlot gauges, shm::CounterSlot probeResults, int rawIcmpFd);
   ~Prober();
   void start();
   void stop();
@@ -72,8 +73,8 @@ class Prober {
   std::string title_;
   const std::vector<HealthTarget>& targets_;
   HealthSlot* slots_;
-  uint64_t* gauges_;        // two per target: up, last check (unix seconds)
-  uint64_t* probeResults_;  // [0] good checks, [1] failed checks
+  shm::CounterSlot gauges_;        // two per target: up, last check (unix seconds)
+  shm::CounterSlot probeResults_;  // [0] good checks, [1] failed checks
   int rawFd_;
   IoWatcher rawIo_;
   std::vector<std::unique_ptr<Probe>> probes_;

@@ -187,7 +187,7 @@ void Lrrr::store(shm::Table* cache, uint16_t index, const ClientPrefix& who, con
 }
 
 size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uint8_t* out, size_t limit,
-                    AnswerInfo& info, uint64_t* counters) const {
+                    AnswerInfo& info, shm::CounterSlot counters) const {
   if (names_.empty() || q.qclass != kClassIn || (q.qtype != kTypeA && q.qtype != kTypeAaaa)) return 0;
   std::string_view name = q.name();
   uint32_t hit = table_.find(name);
@@ -205,13 +205,13 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
       });
       if (found && e.expiresMs > now) {
         // The stored measurements decide, not whichever site happens to be asked.
-        ++counters[kLrrrHits];
+        counters.inc(kLrrrHits);
         int winner = e.rtt[0] <= e.rtt[1] ? 0 : 1;
         uint32_t left = static_cast<uint32_t>((e.expiresMs - now) / 1000);
         return writeAddresses(q, n, winner, std::min(n.ttl, left), out, limit, info);
       }
     }
-    ++counters[kLrrrChains];
+    counters.inc(kLrrrChains);
     // Start, not measure: the resolver may first have to look up the delegation of our
     // measurement domain, which must not count as its round trip to us.
     LrrrToken t;
@@ -231,7 +231,7 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
   ClientPrefix who = clientPrefix(peer, n.prefix4, n.prefix6);
   LrrrToken t;
   if (!decodeLrrrToken(name.substr(1, first), n.key, who, suffix, t)) return 0;
-  ++counters[kLrrrSteps];
+  counters.inc(kLrrrSteps);
   uint64_t now = clock::wallMs();
   uint32_t nowSec = static_cast<uint32_t>(now / 1000);
   int32_t age = static_cast<int32_t>(nowSec - t.wall);
@@ -240,16 +240,16 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
                (t.step == LrrrStep::Measure && rtt > n.maxRtt);
   if (stale) {
     // Genuine but too old or too slow to mean anything: answer for ourselves, decide nothing.
-    ++counters[kLrrrStale];
+    counters.inc(kLrrrStale);
     return writeAddresses(q, n, n.side, 0, out, limit, info);
   }
   int other = 1 - side;
   uint16_t index = static_cast<uint16_t>(hit / 3);
   auto decide = [&](const uint16_t rtts[2]) {
     store(cache, index, who, rtts, n.lrTtl, now);
-    ++counters[kLrrrDecisions];
+    counters.inc(kLrrrDecisions);
     int winner = rtts[0] <= rtts[1] ? 0 : 1;
-    ++counters[winner ? kLrrrRightWins : kLrrrLeftWins];
+    counters.inc(winner ? kLrrrRightWins : kLrrrLeftWins);
     return winner;
   };
   LrrrToken next;

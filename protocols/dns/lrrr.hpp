@@ -35,9 +35,11 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/dns/counters.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/name_table.hpp"
 #include "protocols/dns/zone_db.hpp"
+#include "shm/counters.hpp"
 
 namespace manifold::shm {
 class Table;
@@ -96,16 +98,7 @@ struct LrrrEntry {
 };
 static_assert(sizeof(LrrrEntry) == 16);
 
-enum LrrrCounter : unsigned {
-  kLrrrChains,     // chains started (NAME without a cached decision)
-  kLrrrSteps,      // measurement-chain queries answered
-  kLrrrDecisions,  // decisions stored
-  kLrrrHits,       // NAME answered from the cache
-  kLrrrLeftWins,
-  kLrrrRightWins,
-  kLrrrStale,      // valid token, but too old / too slow: answered with our own addresses
-  kLrrrCounterCount
-};
+// LrrrCounter (the LRRR counter block) is declared with the other counters in counters.hpp.
 
 class Lrrr {
  public:
@@ -120,7 +113,7 @@ class Lrrr {
   // domain of this site) for A/AAAA; 0 = not ours, answer normally. `cache` may be null (no
   // decision is kept). `counters` has kLrrrCounterCount slots.
   size_t answer(const Query& q, const sockaddr* peer, shm::Table* cache, uint8_t* out, size_t limit,
-                AnswerInfo& info, uint64_t* counters) const;
+                AnswerInfo& info, shm::CounterSlot counters) const;
 
  private:
   size_t writeAddresses(const Query& q, const LrrrName& n, int winner, uint32_t ttl, uint8_t* out,

@@ -34,9 +34,9 @@ bool parseNotifyTarget(const std::string& text, NotifyTarget& out, std::string& 
 
 void NotifyRegion::format(void* base, bool adopted) {
   auto* r = static_cast<NotifyRegion*>(base);
-  if (adopted && std::memcmp(r->magic, "MFDNSNT1", 8) == 0 && r->slots == kNotifySlots) return;
+  if (adopted && r->magic.is("MFDNSNT1") && r->slots == kNotifySlots) return;
   std::memset(static_cast<void*>(r), 0, sizeof *r);
-  std::memcpy(r->magic, "MFDNSNT1", 8);
+  r->magic.stamp("MFDNSNT1");
   r->slots = kNotifySlots;
 }
 
@@ -69,7 +69,7 @@ size_t writeNotify(const ZoneTransfer& zone, uint16_t id, uint8_t* out, size_t c
 }
 
 Notifier::Notifier(struct ev_loop* loop, std::string title,
-                   const std::vector<NotifyTarget>& targets, uint64_t* counters)
+                   const std::vector<NotifyTarget>& targets, shm::CounterSlot counters)
     : title_(std::move(title)),
       targets_(targets),
       counters_(counters),
@@ -120,7 +120,7 @@ void Notifier::send(Pending& p) {
     finish(p, false, !n ? "the SOA does not fit a NOTIFY" : "no socket");
     return;
   }
-  ++counters_[0];
+  counters_.inc(0);
   if (::sendto(fd, buf, n, 0, reinterpret_cast<const sockaddr*>(&p.target->addr), p.target->len) < 0)
     LOG_DEBUG("[%s] NOTIFY to %s: %s", title_.c_str(), p.target->text.c_str(), strerror(errno));
 }
@@ -129,7 +129,7 @@ void Notifier::finish(Pending& p, bool acked, const char* why) {
   if (p.done) return;
   p.done = true;
   --open_;
-  ++counters_[acked ? 1 : 2];
+  counters_.inc(acked ? 1 : 2);
   std::string zone = nameToText(p.zone->origin);
   if (acked)
     LOG_NOTICE("[%s] NOTIFY %s serial %u to %s acknowledged", title_.c_str(), zone.c_str(), p.zone->serial,

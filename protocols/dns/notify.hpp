@@ -24,6 +24,8 @@
 #include "protocols/dns/transfer.hpp"
 #include "worker/io_watcher.hpp"
 #include "worker/timer.hpp"
+#include "shm/counters.hpp"
+#include "shm/region_header.hpp"
 
 namespace manifold::dns {
 
@@ -44,7 +46,7 @@ struct NotifySlot {
 };
 static_assert(sizeof(NotifySlot) == 16);
 struct NotifyRegion {
-  char magic[8];
+  shm::RegionMagic magic;  // "MFDNSNT1"
   uint32_t slots;
   uint32_t reserved;
   NotifySlot slot[kNotifySlots];
@@ -62,7 +64,7 @@ class Notifier {
   static constexpr double kInterval = 2.0;
 
   // counters: [0] sent, [1] acknowledged, [2] failed.
-  Notifier(struct ev_loop* loop, std::string title, const std::vector<NotifyTarget>& targets, uint64_t* counters);
+  Notifier(struct ev_loop* loop, std::string title, const std::vector<NotifyTarget>& targets, shm::CounterSlot counters);
   ~Notifier();
   // Announces `zones` to every target.
   void start(const std::vector<const ZoneTransfer*>& zones);
@@ -83,7 +85,7 @@ class Notifier {
 
   std::string title_;
   const std::vector<NotifyTarget>& targets_;
-  uint64_t* counters_;
+  shm::CounterSlot counters_;
   int fd_[2] = {-1, -1};  // IPv4, IPv6
   IoWatcher io_[2];       // readable fd_[i] -> receive()
   Timer timer_;           // every kInterval while a NOTIFY is unanswered: resend()

@@ -88,8 +88,8 @@ RegionRequest DnsConfig::healthRegion() const {
   r.init = [n](void* base, size_t, bool adopted) {
     auto* h = static_cast<HealthRegionHeader*>(base);
     auto* slots = reinterpret_cast<HealthSlot*>(h + 1);
-    if (adopted && std::memcmp(h->magic, "MFDNSHL1", 8) == 0 && h->targets == n) return;
-    std::memcpy(h->magic, "MFDNSHL1", 8);
+    if (adopted && h->magic.is("MFDNSHL1") && h->targets == n) return;
+    h->magic.stamp("MFDNSHL1");
     h->targets = static_cast<uint32_t>(n);
     for (size_t i = 0; i < n; ++i) {
       new (&slots[i]) HealthSlot{};
@@ -100,14 +100,16 @@ RegionRequest DnsConfig::healthRegion() const {
 }
 
 std::vector<CounterSpec> DnsConfig::counters() const {
-  std::vector<CounterSpec> out;
-  for (const char* n : kCounterNames) out.push_back({n, CounterKind::Counter});
+  std::vector<CounterSpec> out = counterSpecs(kCounterDefs);
+  appendCounters(out, kLrrrCounterDefs);
   for (const auto& t : targets) {
     std::string base;
     for (char c : t.text) base.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
     if (base.size() > 44) base.resize(44);
-    out.push_back({"t_" + base + "_up", CounterKind::Gauge});
-    out.push_back({"t_" + base + "_checked", CounterKind::Gauge});
+    out.push_back({"t_" + base + "_up", CounterKind::Gauge,
+                   "health target " + t.text + " up (1) or down (0)"});
+    out.push_back({"t_" + base + "_checked", CounterKind::Gauge,
+                   "health target " + t.text + ": unix time of the last finished check"});
   }
   return out;
 }

@@ -35,7 +35,7 @@ void DnsService::start() {
       acceptors_.push_back(std::make_unique<Acceptor>(
           *ctx_.runtime, ctx_.fds[i], [this](Connection& conn) -> std::unique_ptr<ConnectionHandler> {
             conn.setIdleTimeout(config_.tcpIdle);
-            ++ctx_.counters[kTcpConnections];
+            ctx_.counters.inc(kTcpConnections);
             return std::make_unique<TcpHandler>(*this, tcpQuota_, conn);
           },
           &tcpQuota_));
@@ -47,7 +47,7 @@ void DnsService::start() {
       LOG_WARN("[%s] %s; ICMP checks fall back to ping sockets", config_.title().c_str(),
                config_.icmp ? config_.icmp->error.c_str() : "no raw ICMP socket");
     prober_ = std::make_unique<Prober>(*ctx_.runtime, config_.title(), config_.targets, health_,
-                                       ctx_.counters + kFixedCounters, ctx_.counters + kProbeOk,
+                                       ctx_.counters.from(kFixedCounters), ctx_.counters.from(kProbeOk),
                                        config_.icmp ? config_.icmp->fd : -1);
     prober_->start();
   }
@@ -61,7 +61,7 @@ void DnsService::startNotifier() {
   for (const ZoneTransfer& z : config_.transfers->zones())
     if (!announced || announced->changed(z.origin, z.serial)) zones.push_back(&z);
   if (zones.empty()) return;
-  notifier_ = std::make_unique<Notifier>(ctx_.loop, config_.title(), config_.notify, ctx_.counters + kNotifySent);
+  notifier_ = std::make_unique<Notifier>(ctx_.loop, config_.title(), config_.notify, ctx_.counters.from(kNotifySent));
   notifier_->start(zones);
 }
 
@@ -74,38 +74,38 @@ void DnsService::stopAccepting() {
 
 size_t DnsService::onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t,
                               uint8_t* out, size_t outCap) {
-  ++ctx_.counters[kQueriesUdp];
+  ctx_.counters.inc(kQueriesUdp);
   return handle(in, len, peer, out, outCap, true);
 }
 
 size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap,
                           bool udp, const ZoneTransfer** stream) {
-  uint64_t* c = ctx_.counters;
-  ++c[kQueries];
+  shm::CounterSlot c = ctx_.counters;
+  c.inc(kQueries);
   Query q;
   QueryStatus st = parseQuery(in, len, q);
   if (st == QueryStatus::Drop) {
-    ++c[kDropped];
+    c.inc(kDropped);
     return 0;
   }
   if (st == QueryStatus::NotImp && q.opcode == kOpcodeNotify) {
     // We are never a secondary: REFUSED, with AA as NSD sets it.
-    ++c[kRcodeRefusedCount];
+    c.inc(kRcodeRefusedCount);
     size_t n = writeErrorReply(in, len, q, kRcodeRefused, out, cap);
     if (n) put16(out + 2, static_cast<uint16_t>(get16(out + 2) | 0x0400));
     return n;
   }
   if (st != QueryStatus::Ok) {
     uint8_t rcode = st == QueryStatus::NotImp ? kRcodeNotImp : kRcodeFormErr;
-    ++c[rcode == kRcodeNotImp ? kRcodeNotImpCount : kRcodeFormErrCount];
+    c.inc(rcode == kRcodeNotImp ? kRcodeNotImpCount : kRcodeFormErrCount);
     return writeErrorReply(in, len, q, rcode, out, cap);
   }
   countType(q.qtype);
-  if (q.edns) ++c[kEdnsQueries];
-  if (q.ecs.present) ++c[kEcsQueries];
+  if (q.edns) c.inc(kEdnsQueries);
+  if (q.ecs.present) c.inc(kEcsQueries);
   if (q.edns && q.ednsVersion > 0) {
     // RFC 6891 6.1.3: BADVERS, our version (0) in the OPT.
-    ++c[kRcodeBadVersCount];
+    c.inc(kRcodeBadVersCount);
     PacketWriter w(out, cap);
     w.start(q.id, static_cast<uint16_t>(0x8000 | (q.flags & 0x0110)));
     w.question(q.qname, q.qnameLength, q.qtype, q.qclass);
@@ -131,18 +131,18 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
       info.truncated = out[2] & 0x02;
     }
   } else {
-    if (config_.lrrr) n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c + kLrrrFirst);
+    if (config_.lrrr) n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c.from(kLrrrFirst));
     if (!n) n = config_.db->answer(q, actx, out, limit, info);
   }
   if (udp && config_.rrl.rate && n) {
     RrlVerdict v = rrl_.check(peer, clock::monotonicNs());
     if (v == RrlVerdict::Drop) {
-      ++c[kRrlDropped];
+      c.inc(kRrlDropped);
       return 0;
     }
     if (v == RrlVerdict::Slip) {
       // A truncated, empty answer: a real client retries over TCP.
-      ++c[kRrlSlipped];
+      c.inc(kRrlSlipped);
       PacketWriter w(out, cap);
       w.start(q.id, static_cast<uint16_t>(0x8000 | 0x0200 | (q.flags & 0x0110) | (get16(out + 2) & 0x040F)));
       w.question(q.qname, q.qnameLength, q.qtype, q.qclass);
@@ -150,16 +150,16 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
       return w.size();
     }
   }
-  if (info.truncated) ++c[kTruncated];
-  if (info.nodata) ++c[kNoData];
+  if (info.truncated) c.inc(kTruncated);
+  if (info.nodata) c.inc(kNoData);
   switch (info.rcode) {
-    case kRcodeNoError: ++c[kRcodeNoErrorCount]; break;
-    case kRcodeNxDomain: ++c[kRcodeNxDomainCount]; break;
-    case kRcodeRefused: ++c[kRcodeRefusedCount]; break;
-    case kRcodeServFail: ++c[kRcodeServFailCount]; break;
-    case kRcodeFormErr: ++c[kRcodeFormErrCount]; break;
-    case kRcodeNotImp: ++c[kRcodeNotImpCount]; break;
-    case kRcodeNotAuth: ++c[kRcodeNotAuthCount]; break;
+    case kRcodeNoError: c.inc(kRcodeNoErrorCount); break;
+    case kRcodeNxDomain: c.inc(kRcodeNxDomainCount); break;
+    case kRcodeRefused: c.inc(kRcodeRefusedCount); break;
+    case kRcodeServFail: c.inc(kRcodeServFailCount); break;
+    case kRcodeFormErr: c.inc(kRcodeFormErrCount); break;
+    case kRcodeNotImp: c.inc(kRcodeNotImpCount); break;
+    case kRcodeNotAuth: c.inc(kRcodeNotAuthCount); break;
     default: break;
   }
   return n;
@@ -167,10 +167,10 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
 
 void DnsService::countTransfer(TransferOutcome o) {
   switch (o) {
-    case TransferOutcome::Served: ++ctx_.counters[kXfrServed]; break;
-    case TransferOutcome::UpToDate: ++ctx_.counters[kXfrUpToDate]; break;
+    case TransferOutcome::Served: ctx_.counters.inc(kXfrServed); break;
+    case TransferOutcome::UpToDate: ctx_.counters.inc(kXfrUpToDate); break;
     case TransferOutcome::Refused:
-    case TransferOutcome::NotAuth: ++ctx_.counters[kXfrRefused]; break;
+    case TransferOutcome::NotAuth: ctx_.counters.inc(kXfrRefused); break;
     default: break;
   }
 }
@@ -191,7 +191,7 @@ void DnsService::countType(uint16_t t) {
     case kTypeAny: i = kQtypeAny; break;
     default: i = kQtypeOther;
   }
-  ++ctx_.counters[i];
+  ctx_.counters.inc(i);
 }
 
 std::unique_ptr<Service> DnsConfig::createService(ServiceContext& ctx) const {

@@ -13,6 +13,7 @@
 #include "worker/acceptor.hpp"
 #include "worker/connection_quota.hpp"
 #include "worker/udp_endpoint.hpp"
+#include "shm/counters.hpp"
 
 namespace manifold::shm {
 class Table;
@@ -39,7 +40,7 @@ class DnsService : public Service, public DatagramHandler {
   const DnsConfig& config() const { return config_; }
 
   uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
-  uint64_t* counters() { return ctx_.counters; }
+  shm::CounterSlot counters() { return ctx_.counters; }
 
  private:
   void countType(uint16_t t);

@@ -63,7 +63,7 @@ void TcpHandler::onReadable(Connection& conn) {
     }
     messageDone(conn);
     uint8_t* buf = service_.tcpBuffer();
-    ++service_.counters()[kQueriesTcp];
+    service_.counters().inc(kQueriesTcp);
     const auto* msg = reinterpret_cast<const uint8_t*>(in.data()) + 2;
     const ZoneTransfer* stream = nullptr;
     size_t n = service_.handle(msg, len, reinterpret_cast<const sockaddr*>(&conn.peer()), buf + 2,

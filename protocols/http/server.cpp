@@ -25,26 +25,6 @@ char gDate[29];
 
 }  // namespace
 
-std::vector<CounterSpec> httpCounters() {
-  return {
-      {"requests", CounterKind::Counter},
-      {"responses_1xx", CounterKind::Counter},
-      {"responses_2xx", CounterKind::Counter},
-      {"responses_3xx", CounterKind::Counter},
-      {"responses_4xx", CounterKind::Counter},
-      {"responses_5xx", CounterKind::Counter},
-      {"bytes_in", CounterKind::Counter},
-      {"bytes_out", CounterKind::Counter},
-      {"connections_open", CounterKind::Gauge},
-      {"connections_total", CounterKind::Counter},
-      {"cache_hits", CounterKind::Counter},
-      {"cache_misses", CounterKind::Counter},
-      {"gzip_responses", CounterKind::Counter},
-      {"sendfile_responses", CounterKind::Counter},
-      {"requests_incomplete", CounterKind::Counter},
-  };
-}
-
 bool Site::matches(std::string_view host) const {
   for (const auto& name : names) {
     if (name == "*" || name == host) return true;
@@ -121,10 +101,10 @@ bool Exchange::switchProtocols(std::string_view protocol, std::unique_ptr<Connec
 void Exchange::finish(int status, uint64_t bodyBytes) {
   finished_ = true;
   status_ = status;
-  uint64_t* c = site_->counters;
+  shm::CounterSlot c = site_->counters;
   unsigned statusClass = status / 100;
-  if (statusClass >= 1 && statusClass <= 5) ++c[kStatus1xx + statusClass - 1];
-  c[kBytesOut] += bodyBytes;
+  if (statusClass >= 1 && statusClass <= 5) c.inc(kStatus1xx + statusClass - 1);
+  c.add(kBytesOut, bodyBytes);
   if (site_->accessLog) {
     if (!log_) log_ = std::make_unique<LogFields>();
     site_->accessLog->write(conn_->peer(), log_->requestLine, status, bodyBytes, log_->referer,
@@ -143,9 +123,9 @@ class Session : public ConnectionHandler {
     const ServerLimits& limits = *listener.defaultSite().limits;
     conn.setSendTimeout(limits.sendTimeout);
     conn.setIdleTimeout(limits.keepaliveTimeout);
-    uint64_t* c = listener.defaultSite().counters;
-    ++c[kConnectionsOpen];
-    ++c[kConnectionsTotal];
+    shm::CounterSlot c = listener.defaultSite().counters;
+    c.inc(kConnectionsOpen);
+    c.inc(kConnectionsTotal);
   }
 
   void onReadable(Connection& conn) override { process(conn); }
@@ -165,7 +145,7 @@ class Session : public ConnectionHandler {
   bool busy() const override { return headStarted_ || phase_ != Phase::Head || ex_.parked_; }
 
   void onClose(Connection& conn) override {
-    --listener_.defaultSite().counters[kConnectionsOpen];
+    listener_.defaultSite().counters.dec(kConnectionsOpen);
     if (ex_.parked_) {
       ex_.parked_ = false;
       ex_.site_->handler->onParkedClose(ex_);
@@ -174,7 +154,7 @@ class Session : public ConnectionHandler {
       ex_.site_->handler->onAbort(ex_);
       ex_.state.reset();
     }
-    if (busy()) ++listener_.defaultSite().counters[kRequestsIncomplete];
+    if (busy()) listener_.defaultSite().counters.inc(kRequestsIncomplete);
     (void)conn;
   }
 
@@ -206,7 +186,7 @@ class Session : public ConnectionHandler {
         ex_.versionMinor_ = 1;
         ex_.head_ = false;
         if (ex_.log_) *ex_.log_ = {};
-        ++ex_.site_->counters[kRequests];
+        ex_.site_->counters.inc(kRequests);
         ex_.sendError(result.errorStatus, {}, true);
         // A head cut short by a limit (431, 414): the client is probably still sending it, and
         // must read the error before the close (see "Lingering close" in connection.hpp).
@@ -231,8 +211,8 @@ class Session : public ConnectionHandler {
     ex_.bodyAccepted_ = false;
     ex_.finished_ = false;
     ex_.state.reset();
-    ++site.counters[kRequests];
-    site.counters[kBytesIn] += headBytes;
+    site.counters.inc(kRequests);
+    site.counters.add(kBytesIn, headBytes);
     if (site.accessLog) {
       std::string_view line(
           request_.methodText.data(),
@@ -258,15 +238,15 @@ class Session : public ConnectionHandler {
     site.handler->onRequest(ex_);
     if (ex_.parked_) {  // answered later, by the same request handled again: not counted yet
       --requests_;
-      --site.counters[kRequests];
-      site.counters[kBytesIn] -= headBytes;
+      site.counters.dec(kRequests);
+      site.counters.sub(kBytesIn, headBytes);
       return;
     }
     conn.consume(headBytes);
     if (ex_.upgradeTo_) {
       // Handed over when this callback returns; this Session is then destroyed (no onClose).
       upgraded_ = true;
-      --listener_.defaultSite().counters[kConnectionsOpen];
+      listener_.defaultSite().counters.dec(kConnectionsOpen);
       conn.setIdleTimeout(site.limits->keepaliveTimeout);  // not the header deadline
       conn.upgrade(std::move(ex_.upgradeTo_));
       return;
@@ -321,7 +301,7 @@ class Session : public ConnectionHandler {
       done = bodyLeft_ == 0;
     }
     bodySeen_ += data.size();
-    ex_.site_->counters[kBytesIn] += used;
+    ex_.site_->counters.add(kBytesIn, used);
     conn.consume(used);
     if (tooSlow(conn)) {
       failBody(conn, 408);

@@ -14,6 +14,7 @@
 #include "protocols/http/chunked.hpp"
 #include "protocols/http/request.hpp"
 #include "protocols/service.hpp"
+#include "shm/counters.hpp"
 #include "worker/connection.hpp"
 
 namespace manifold {
@@ -28,25 +29,27 @@ class Exchange;
 class Session;
 
 // Counters every HTTP-speaking service keeps, in this order (shm stats slots).
-enum HttpCounter : unsigned {
-  kRequests,
-  kStatus1xx,
-  kStatus2xx,
-  kStatus3xx,
-  kStatus4xx,
-  kStatus5xx,
-  kBytesIn,
-  kBytesOut,
-  kConnectionsOpen,  // gauge
-  kConnectionsTotal,
-  kCacheHits,
-  kCacheMisses,
-  kGzipResponses,
-  kSendfileResponses,
-  kRequestsIncomplete,  // connections closed with a request half received
-  kHttpCounterCount
-};
-std::vector<CounterSpec> httpCounters();
+#define MANIFOLD_HTTP_COUNTERS(X)                                                            \
+  X(kRequests, "requests", Counter, "HTTP requests received")                                \
+  X(kStatus1xx, "responses_1xx", Counter, "responses with a 1xx status")                     \
+  X(kStatus2xx, "responses_2xx", Counter, "responses with a 2xx status")                     \
+  X(kStatus3xx, "responses_3xx", Counter, "responses with a 3xx status")                     \
+  X(kStatus4xx, "responses_4xx", Counter, "responses with a 4xx status")                     \
+  X(kStatus5xx, "responses_5xx", Counter, "responses with a 5xx status")                     \
+  X(kBytesIn, "bytes_in", Counter, "request bytes received (heads and bodies)")              \
+  X(kBytesOut, "bytes_out", Counter, "response body bytes sent")                             \
+  X(kConnectionsOpen, "connections_open", Gauge, "connections open now")                     \
+  X(kConnectionsTotal, "connections_total", Counter, "connections accepted")                 \
+  X(kCacheHits, "cache_hits", Counter, "responses served from the shared file cache")        \
+  X(kCacheMisses, "cache_misses", Counter, "files not found in the shared file cache")       \
+  X(kGzipResponses, "gzip_responses", Counter, "responses sent gzip-encoded")                \
+  X(kSendfileResponses, "sendfile_responses", Counter, "response bodies sent with sendfile") \
+  X(kRequestsIncomplete, "requests_incomplete", Counter,                                     \
+    "connections closed with a request half received")
+enum HttpCounter : unsigned { MANIFOLD_HTTP_COUNTERS(MANIFOLD_COUNTER_ENUM) kHttpCounterCount };
+inline constexpr shm::CounterDef kHttpCounterDefs[] = {
+    MANIFOLD_HTTP_COUNTERS(MANIFOLD_COUNTER_DEF)};
+inline std::vector<CounterSpec> httpCounters() { return counterSpecs(kHttpCounterDefs); }
 
 struct ServerLimits {
   ParseLimits parse;
@@ -80,7 +83,7 @@ struct Site {
   std::vector<std::string> names;  // server_name patterns: "example.com", "*.example.com", "*"
   bool isDefault = false;
   RequestHandler* handler = nullptr;
-  uint64_t* counters = nullptr;
+  shm::CounterSlot counters;
   const ServerLimits* limits = nullptr;
   AccessLog* accessLog = nullptr;
   std::string serverHeader = "manifold";
@@ -97,7 +100,7 @@ class Exchange {
   const Request& request() const { return *request_; }
   Connection& connection() { return *conn_; }
   const Site& site() const { return *site_; }
-  uint64_t* counters() const { return site_->counters; }
+  shm::CounterSlot counters() const { return site_->counters; }
   std::string& out() { return conn_->output(); }
   bool head() const { return head_; }
   int versionMinor() const { return versionMinor_; }

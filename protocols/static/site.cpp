@@ -265,9 +265,9 @@ bool StaticSite::serveFromXcache(Exchange& ex, const FileInfo& info, char varian
   if (!xcache_.appendResponse(key_, info.validators, ex.date(), ex.versionMinor(), endOfHead,
                               ex.head(), ex.out()))
     return false;
-  uint64_t* c = ex.counters();
-  ++c[kCacheHits];
-  if (variant == 'g') ++c[kGzipResponses];
+  shm::CounterSlot c = ex.counters();
+  c.inc(kCacheHits);
+  if (variant == 'g') c.inc(kGzipResponses);
   // Body length = what was appended after the blank line.
   std::string_view written(ex.out().data() + before, ex.out().size() - before);
   size_t bodyStart = written.find("\r\n\r\n");
@@ -300,7 +300,7 @@ void StaticSite::sendBody(Exchange& ex, const Representation& rep, uint64_t offs
     ex.connection().abort();
     return;
   }
-  ++ex.counters()[kSendfileResponses];
+  ex.counters().inc(kSendfileResponses);
   ex.connection().queueFile(rep.info->file, offset, length);
 }
 
@@ -326,7 +326,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
   if (plain && small && !staticGz) {
     char variant = wantsGzip ? 'g' : 'i';
     if (serveFromXcache(ex, info, variant)) return;
-    ++ex.counters()[kCacheMisses];
+    ex.counters().inc(kCacheMisses);
     std::string body;
     if (!loadSmall(info, body)) return serveChanged(ex);
     Representation rep;
@@ -341,7 +341,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       rep.gzip = true;
       rep.etag = gzipEtag(info.etag);
       body.swap(memoryBody_);
-      ++ex.counters()[kGzipResponses];
+      ex.counters().inc(kGzipResponses);
     }
     // Build the cacheable head: everything but the Connection header and the blank line.
     head_.clear();
@@ -391,7 +391,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     if (rep.info != &info || rep.inMemory) {
       rep.gzip = true;
       rep.etag = gzipEtag(info.etag);
-      ++ex.counters()[kGzipResponses];
+      ex.counters().inc(kGzipResponses);
     }
   }
 
@@ -457,7 +457,7 @@ void StaticSite::serveRanges(Exchange& ex, const FileInfo& info, Representation&
     ex.finish(206, r.length());
     return;
   }
-  std::string boundary = multipartBoundary(info.validators.mtimeNs ^ ex.counters()[kRequests]);
+  std::string boundary = multipartBoundary(info.validators.mtimeNs ^ ex.counters().get(kRequests));
   uint64_t length = multipartLength(boundary, info.mime, ranges, rep.length);
   appendEntityHeaders(o, info, rep, "multipart/byteranges; boundary=" + boundary);
   appendHeader(o, "Content-Length", length);

@@ -2,10 +2,12 @@
 
 #include <cstring>
 
+#include "shm/region_header.hpp"
+
 namespace manifold::http {
 
 namespace {
-constexpr char kMagic[8] = {'M', 'F', 'U', 'P', 'R', 'E', 'S', '1'};
+constexpr shm::MagicText kMagic = "MFUPRES1";
 static_assert(std::atomic<int64_t>::is_always_lock_free);
 }  // namespace
 
@@ -14,11 +16,11 @@ void UploadReservations::format(void* base) {
   auto* p = static_cast<uint8_t*>(base);
   const uint32_t slots = kSlots;
   std::memcpy(p + 8, &slots, sizeof slots);
-  std::memcpy(p, kMagic, sizeof kMagic);
+  reinterpret_cast<shm::RegionMagic*>(p)->stamp(kMagic);
 }
 
 UploadReservations::UploadReservations(void* base, unsigned slot, uint64_t cap) : cap_(cap) {
-  if (!base || std::memcmp(base, kMagic, sizeof kMagic) != 0) return;
+  if (!base || !shm::startsWithMagic(base, kMagic)) return;
   slots_ = reinterpret_cast<std::atomic<int64_t>*>(static_cast<uint8_t*>(base) + 16);
   mine_ = slots_ + slot % kSlots;
   mine_->store(0, std::memory_order_relaxed);

@@ -8,8 +8,8 @@
 namespace manifold::http {
 
 namespace {
-constexpr char kMagic[8] = {'X', 'C', 'A', 'C', 'H', 'E', '0', '1'};
-constexpr char kMagicHeaderOnly[8] = {'X', 'C', 'A', 'C', 'H', 'E', '0', 'H'};
+constexpr shm::MagicText kMagic = "XCACHE01";
+constexpr shm::MagicText kMagicHeaderOnly = "XCACHE0H";
 constexpr size_t kBytesPerBucket = 4096;  // about one bucket per small file
 constexpr uint32_t kStripes = 64;
 }  // namespace
@@ -21,7 +21,7 @@ std::string Xcache::layout() {
 
 void Xcache::format(void* base, size_t bytes) {
   auto* header = new (base) Header{};
-  std::memcpy(header->magic, kMagic, sizeof kMagic);
+  header->magic.stamp(kMagic);
   header->generation.store(1);
   size_t tableBytes = bytes - sizeof(Header);
   uint32_t buckets = std::max<size_t>(1024, tableBytes / kBytesPerBucket);
@@ -33,14 +33,14 @@ std::string Xcache::headerOnlyLayout() { return "xcache1-header/hdr" + std::to_s
 void Xcache::formatHeaderOnly(void* base) {
   static_assert(sizeof(Header) <= kHeaderOnlyBytes);
   auto* header = new (base) Header{};
-  std::memcpy(header->magic, kMagicHeaderOnly, sizeof kMagicHeaderOnly);
+  header->magic.stamp(kMagicHeaderOnly);
   header->generation.store(1);
 }
 
 Xcache::Xcache(void* base) {
   if (!base) return;
   header_ = static_cast<Header*>(base);
-  if (std::memcmp(header_->magic, kMagic, sizeof kMagic) == 0)
+  if (header_->magic.is(kMagic))
     table_ = shm::Table::at(static_cast<char*>(base) + sizeof(Header));
 }
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "shm/region_header.hpp"
+
 namespace manifold::shm {
 class Table;
 }
@@ -67,7 +69,7 @@ class Xcache {
   template <class Fn>
   bool withFreshEntry(std::string_view key, const FileValidators& validators, Fn&& use);
   struct Header {
-    char magic[8];
+    shm::RegionMagic magic;
     std::atomic<uint64_t> generation;
     char pad[48];
   };

@@ -47,12 +47,7 @@ std::vector<RegionRequest> TftpConfig::regions() const {
   return out;
 }
 
-std::vector<CounterSpec> TftpConfig::counters() const {
-  return {{"transfers_active", CounterKind::Gauge},   {"transfers_finished", CounterKind::Counter},
-          {"transfers_failed", CounterKind::Counter}, {"bytes_sent", CounterKind::Counter},
-          {"bytes_received", CounterKind::Counter},   {"retransmits", CounterKind::Counter},
-          {"errors_sent", CounterKind::Counter},      {"sessions_refused", CounterKind::Counter}};
-}
+std::vector<CounterSpec> TftpConfig::counters() const { return counterSpecs(kCounterDefs); }
 
 std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
   using config::Millis;

@@ -52,18 +52,18 @@ struct TftpSettings {
   uint32_t blksizeCap(int family) const;
 };
 
-// Counter indexes, in the order of tftpCounters().
-enum Counter : unsigned {
-  kTransfersActive,  // gauge
-  kTransfersFinished,
-  kTransfersFailed,
-  kBytesSent,
-  kBytesReceived,
-  kRetransmits,
-  kErrorsSent,
-  kSessionsRefused,
-  kCounterCount
-};
+// The counters of a [tftp:NAME] service, in shm order.
+#define MANIFOLD_TFTP_COUNTERS(X)                                                              \
+  X(kTransfersActive, "transfers_active", Gauge, "transfers in progress")                      \
+  X(kTransfersFinished, "transfers_finished", Counter, "transfers completed")                  \
+  X(kTransfersFailed, "transfers_failed", Counter, "transfers ended by an error or a timeout") \
+  X(kBytesSent, "bytes_sent", Counter, "file bytes sent (RRQ)")                                \
+  X(kBytesReceived, "bytes_received", Counter, "file bytes received (WRQ)")                    \
+  X(kRetransmits, "retransmits", Counter, "packets sent again after a timeout")                \
+  X(kErrorsSent, "errors_sent", Counter, "ERROR packets sent")                                 \
+  X(kSessionsRefused, "sessions_refused", Counter, "requests refused before a transfer began")
+enum Counter : unsigned { MANIFOLD_TFTP_COUNTERS(MANIFOLD_COUNTER_ENUM) kCounterCount };
+inline constexpr shm::CounterDef kCounterDefs[] = {MANIFOLD_TFTP_COUNTERS(MANIFOLD_COUNTER_DEF)};
 
 struct TftpConfig : ServiceConfig {
   std::vector<config::ListenAddress> listen;

@@ -143,10 +143,10 @@ class TftpService : public Service {
   void* region(size_t i) const { return i < ctx_.regions.size() ? ctx_.regions[i] : nullptr; }
   void setActive(size_t n) {
     active_ = n;
-    ctx_.counters[kTransfersActive] = n;
+    ctx_.counters.set(kTransfersActive, n);
   }
   size_t refuse(uint8_t* out, size_t cap, ErrorCode code, std::string_view message) {
-    ctx_.counters[kErrorsSent]++;
+    ctx_.counters.inc(kErrorsSent);
     return buildError(out, cap, code, message);
   }
   void release(Session* session, bool wasActive);
@@ -179,7 +179,7 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
   if (!accepting_ || len < 2) return 0;
   uint64_t source = sourceKey(peer);
   if (!limiter_.allow(source, clock::monotonicSeconds())) {
-    ctx_.counters[kSessionsRefused]++;
+    ctx_.counters.inc(kSessionsRefused);
     return 0;  // silently: the source may be spoofed
   }
   Request request;
@@ -201,10 +201,10 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
     case SessionCaps::Verdict::Ok:
       break;
     case SessionCaps::Verdict::Busy:
-      ctx_.counters[kSessionsRefused]++;
+      ctx_.counters.inc(kSessionsRefused);
       return refuse(out, outCap, ErrorCode::NotDefined, "Server busy");
     case SessionCaps::Verdict::SourceBusy:
-      ctx_.counters[kSessionsRefused]++;
+      ctx_.counters.inc(kSessionsRefused);
       return refuse(out, outCap, ErrorCode::NotDefined, "Too many sessions from your address");
   }
   if (!normalizeFilename(request.filename, s.allowAbsolute, path_)) {

@@ -41,6 +41,7 @@
 #include "protocols/tftp/mapped_files.hpp"
 #include "protocols/tftp/netascii.hpp"
 #include "protocols/tftp/packet.hpp"
+#include "shm/counters.hpp"
 #include "worker/io_watcher.hpp"
 #include "worker/timer.hpp"
 
@@ -53,7 +54,7 @@ class Session;
 struct SessionHost {
   const TftpSettings* settings = nullptr;
   struct ev_loop* loop = nullptr;
-  uint64_t* counters = nullptr;
+  shm::CounterSlot counters;
   int rootFd = -1;
   std::vector<uint8_t> sendBuffer;  // a window of DATA payloads (grown on demand)
   std::vector<uint8_t> readBuffer;  // netascii: raw file bytes of one block
@@ -71,7 +72,7 @@ struct SessionHost {
   std::function<void(Session*, bool wasActive)> finished;
   std::function<void(Session*)> idle;  // upload done, dallying: no longer in flight
 
-  void count(Counter c, uint64_t n = 1) { counters[c] += n; }
+  void count(Counter c, uint64_t n = 1) { counters.add(c, n); }
 };
 
 inline constexpr size_t kMaxDatagram = kMaxBlockSize + kHeaderSize;

@@ -1,5 +1,7 @@
 #include "protocols/tftp/session_caps.hpp"
 
+#include "shm/region_header.hpp"
+
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -13,7 +15,7 @@ namespace manifold::tftp {
 namespace {
 
 struct Header {
-  char magic[8];
+  shm::RegionMagic magic;
   uint32_t slots;
   uint32_t buckets;
   std::atomic<uint32_t> highWater;
@@ -41,7 +43,7 @@ struct SessionCaps::Slot {
 void SessionCaps::formatRegion(void* base, size_t bytes, bool adopted) {
   static_assert(sizeof(Slot) == kSlotBytes);
   auto* h = static_cast<Header*>(base);
-  if (adopted && std::memcmp(h->magic, "MFTFTSC1", 8) == 0 && h->slots == kSlots &&
+  if (adopted && h->magic.is("MFTFTSC1") && h->slots == kSlots &&
       h->buckets == kBuckets)
     return;
   std::memset(base, 0, bytes);
@@ -55,7 +57,7 @@ void SessionCaps::formatRegion(void* base, size_t bytes, bool adopted) {
   }
   h->slots = kSlots;
   h->buckets = kBuckets;
-  std::memcpy(h->magic, "MFTFTSC1", 8);
+  h->magic.stamp("MFTFTSC1");
 }
 
 SessionCaps::SessionCaps(void* region, unsigned slot, unsigned maxSessions, unsigned maxPerSource)

@@ -103,11 +103,7 @@ std::vector<RegionRequest> TrackerConfig::regions() const {
 
 std::vector<CounterSpec> TrackerConfig::counters() const {
   auto out = http::httpCounters();
-  for (const char* name : {"connects", "announces", "scrapes", "errors", "bad_connection_ids",
-                           "denied", "refused_full", "udp_requests"})
-    out.push_back({name, CounterKind::Counter});
-  for (const char* name : {"torrents", "peers", "seeders", "leechers", "swarm_bytes"})
-    out.push_back({name, CounterKind::Gauge});
+  appendCounters(out, kTrackerCounterDefs);
   return out;
 }
 

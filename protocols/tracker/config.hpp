@@ -36,22 +36,27 @@
 namespace manifold::tracker {
 
 // Tracker counters follow the HTTP layer's (which the HTTP side writes by index).
+#define MANIFOLD_TRACKER_COUNTERS(X)                                                            \
+  X(kConnects, "connects", Counter, "UDP connect requests answered")                            \
+  X(kAnnounces, "announces", Counter, "announces answered (UDP and HTTP)")                      \
+  X(kScrapes, "scrapes", Counter, "scrapes answered (UDP and HTTP)")                            \
+  X(kErrors, "errors", Counter, "requests answered with an error")                              \
+  X(kBadConnectionIds, "bad_connection_ids", Counter,                                           \
+    "UDP requests with an unknown connection id")                                               \
+  X(kDenied, "denied", Counter, "announces refused by the access list")                         \
+  X(kRefusedFull, "refused_full", Counter, "announces refused because the swarm store is full") \
+  X(kUdpRequests, "udp_requests", Counter, "UDP datagrams received")                            \
+  X(kTorrents, "torrents", Gauge, "torrents tracked (after the last sweep)")                    \
+  X(kPeers, "peers", Gauge, "peers tracked (after the last sweep)")                             \
+  X(kSeeders, "seeders", Gauge, "seeders tracked (after the last sweep)")                       \
+  X(kLeechers, "leechers", Gauge, "leechers tracked (after the last sweep)")                    \
+  X(kSwarmBytes, "swarm_bytes", Gauge, "bytes of the swarm store in use")
 enum TrackerCounter : unsigned {
-  kConnects = http::kHttpCounterCount,
-  kAnnounces,
-  kScrapes,
-  kErrors,
-  kBadConnectionIds,
-  kDenied,
-  kRefusedFull,
-  kUdpRequests,
-  kTorrents,  // gauges, set by worker 0 after each sweep
-  kPeers,
-  kSeeders,
-  kLeechers,
-  kSwarmBytes,
-  kTrackerCounterEnd
+  kTrackerBeforeFirst = http::kHttpCounterCount - 1,  // so the first row gets kHttpCounterCount
+  MANIFOLD_TRACKER_COUNTERS(MANIFOLD_COUNTER_ENUM) kTrackerCounterEnd
 };
+inline constexpr shm::CounterDef kTrackerCounterDefs[] = {
+    MANIFOLD_TRACKER_COUNTERS(MANIFOLD_COUNTER_DEF)};
 
 struct TrackerConfig : ServiceConfig {
   std::vector<config::ListenAddress> listen;

@@ -61,12 +61,12 @@ class TrackerService : public Service {
   void clean() {
     auto& store = tracker_.store();
     CleanTotals t = store.clean(tracker_.now(), config_.peerTimeout, config_.torrentTimeout);
-    uint64_t* c = ctx_.counters;
-    c[kTorrents] = t.torrents;
-    c[kPeers] = t.peers;
-    c[kSeeders] = t.seeders;
-    c[kLeechers] = t.leechers;
-    c[kSwarmBytes] = store.arenaUsed();
+    shm::CounterSlot c = ctx_.counters;
+    c.set(kTorrents, t.torrents);
+    c.set(kPeers, t.peers);
+    c.set(kSeeders, t.seeders);
+    c.set(kLeechers, t.leechers);
+    c.set(kSwarmBytes, store.arenaUsed());
   }
 
   const TrackerConfig& config_;

@@ -10,11 +10,12 @@
 #include <stdexcept>
 
 #include "protocols/tracker/connection_id.hpp"
+#include "shm/region_header.hpp"
 
 namespace manifold::tracker {
 
 namespace {
-constexpr char kMagic[8] = {'M', 'F', 'T', 'R', 'K', 'S', 'W', '1'};
+constexpr shm::MagicText kMagic = "MFTRKSW1";
 constexpr uint32_t kVersion = 1;
 constexpr uint8_t kSeederFlag = 1;
 constexpr size_t kShardHeaderBytes = 64;
@@ -47,8 +48,7 @@ struct alignas(64) ShardHeader {
 static_assert(sizeof(ShardHeader) == kShardHeaderBytes);
 
 struct StoreHeader {
-  char magic[8];
-  uint32_t version;
+  shm::RegionHeader header;  // magic, version
   uint32_t shards;
   uint32_t slotsPerShard;
   uint32_t reserved0;
@@ -113,7 +113,6 @@ void SwarmStore::format(void* base, size_t bytes, const StoreGeometry& g) {
     throw std::invalid_argument("tracker: memory too small for the torrent table");
   std::memset(base, 0, arenaOffset);
   auto* h = new (base) StoreHeader();
-  h->version = kVersion;
   h->shards = g.shards;
   h->slotsPerShard = g.slotsPerShard;
   h->bytes = bytes;
@@ -127,13 +126,12 @@ void SwarmStore::format(void* base, size_t bytes, const StoreGeometry& g) {
     s->mutex.init();
   }
   shm::Arena::format(b + arenaOffset, bytes - arenaOffset);
-  std::atomic_thread_fence(std::memory_order_release);
-  std::memcpy(h->magic, kMagic, sizeof kMagic);
+  h->header.stamp(kMagic, kVersion);
 }
 
 SwarmStore::SwarmStore(void* base) {
   auto* h = static_cast<StoreHeader*>(base);
-  if (!h || std::memcmp(h->magic, kMagic, sizeof kMagic) != 0 || h->version != kVersion) return;
+  if (!h || !h->header.matches(kMagic, kVersion)) return;
   base_ = static_cast<char*>(base);
   arena_ = shm::Arena::at(base_ + h->arenaOffset);
   if (!arena_) return;
@@ -491,8 +489,7 @@ void SwarmStore::collect(std::vector<TorrentCounts>& out) {
 bool SwarmStore::peek(const void* base, size_t bytes, const uint8_t* infoHash, uint32_t now,
                       ScrapeCounts& counts, std::vector<PeerInfo>& peers) {
   const auto* h = static_cast<const StoreHeader*>(base);
-  if (bytes < sizeof(StoreHeader) || std::memcmp(h->magic, kMagic, sizeof kMagic) != 0 ||
-      h->version != kVersion || h->shards == 0 || h->slotsPerShard == 0 ||
+  if (bytes < sizeof(StoreHeader) || !h->header.matches(kMagic, kVersion) || h->shards == 0 || h->slotsPerShard == 0 ||
       h->shardBytes != shardBytesFor(h->slotsPerShard) ||
       h->shardsOffset + uint64_t{h->shards} * h->shardBytes > h->arenaOffset ||
       h->arenaOffset + shm::Arena::headerBytes() > bytes)

@@ -26,7 +26,7 @@ class Tracker {
   SwarmStore& store() { return store_; }
   bool ready() const { return store_.ok(); }
   uint32_t now() const;
-  void count(unsigned counter, uint64_t n = 1) { ctx_.counters[counter] += n; }
+  void count(unsigned counter, uint64_t n = 1) { ctx_.counters.add(counter, n); }
   bool serves(Family f) const { return f == kV4 ? config_.ipv4 : config_.ipv6; }
   const ConnectionIds& ids() const { return ids_; }
 

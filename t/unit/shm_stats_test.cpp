@@ -69,10 +69,10 @@ TEST(ShmStats, LayoutKeyTracksEveryShapeChange) {
   EXPECT_EQ(key, StatsRegion::layoutKey(8, specs()));
   EXPECT_NE(key, StatsRegion::layoutKey(16, base));
   auto renamed = base;
-  renamed[0].counters[1].first = "bytes_in";
+  renamed[0].counters[1].name = "bytes_in";
   EXPECT_NE(key, StatsRegion::layoutKey(8, renamed));
   auto rekinded = base;
-  rekinded[1].counters[0].second = kGauge;
+  rekinded[1].counters[0].kind = kGauge;
   EXPECT_NE(key, StatsRegion::layoutKey(8, rekinded));
   auto added = base;
   added.push_back({"tracker:pub", "tracker", {{"announces", kCounter}}});
@@ -91,7 +91,7 @@ TEST(ShmStats, RejectsNamesThatDoNotFit) {
   s[0].title = std::string(64, 't');
   EXPECT_THROW(StatsRegion::bytesFor(4, s), std::invalid_argument);
   s = specs();
-  s[1].counters[0].first = std::string(56, 'c');
+  s[1].counters[0].name = std::string(56, 'c');
   EXPECT_THROW(StatsRegion::layoutKey(4, s), std::invalid_argument);
   EXPECT_THROW(StatsRegion::bytesFor(0, specs()), std::invalid_argument);
 }

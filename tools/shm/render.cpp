@@ -266,14 +266,15 @@ std::string jsonWorkers(const Snapshot& snap) {
 
 std::string jsonServices(const Snapshot& snap, bool perWorker) {
   return array(snap.services, [&](const ServiceView& s) {
-    JsonObject counters, kinds;
+    JsonObject counters, kinds, help;
     for (const CounterView& c : s.counters) {
       counters.num(c.name, c.total);
       kinds.str(c.name, c.gauge ? "gauge" : "counter");
+      help.str(c.name, c.help);
     }
     JsonObject o;
     o.str("title", s.title).str("protocol", s.protocol).add("counters", counters.done());
-    o.add("kinds", kinds.done());
+    o.add("kinds", kinds.done()).add("help", help.done());
     if (perWorker) {
       std::string workers = "[";
       for (size_t w = 0; w < snap.workers.size(); ++w) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "shm/arena.hpp"
+#include "shm/region_header.hpp"
 #include "shm/table.hpp"
 
 namespace manifold::shmtool {
@@ -24,13 +25,13 @@ void recognise(const shm::Segment& segment, RegionView& region) {
   for (uint64_t off = 0; off + 64 <= bytes && off < 4096; off += 64) {
     const char* p = base + off;
     const uint64_t room = bytes - off;
-    if (std::memcmp(p, "MFSTATS1", 8) == 0) {
+    if (shm::startsWithMagic(p, shm::StatsRegion::kMagic)) {
       const auto* stats = shm::StatsRegion::at(static_cast<const void*>(p));
       if (!stats || stats->bytes() > room) continue;
       region.kind = "stats";
       region.slots = stats->slotCount();
       region.services = stats->serviceCount();
-    } else if (std::memcmp(p, "MFTABLE1", 8) == 0) {
+    } else if (shm::startsWithMagic(p, shm::Table::kMagic)) {
       const auto* table = shm::Table::at(static_cast<const void*>(p));
       if (!table || shm::Table::bytesFor(0, table->bucketCount(), table->stripeCount()) > room)
         continue;
@@ -40,7 +41,7 @@ void recognise(const shm::Segment& segment, RegionView& region) {
       region.capacity = table->capacity();
       region.evictions = table->evictions();
       region.recoveries = table->recoveries();
-    } else if (std::memcmp(p, "MFARENA1", 8) == 0) {
+    } else if (shm::startsWithMagic(p, shm::Arena::kMagic)) {
       const auto* arena = shm::Arena::at(static_cast<const void*>(p));
       if (!arena || shm::Arena::headerBytes() + arena->capacity() > room) continue;
       region.kind = "arena";
@@ -72,6 +73,7 @@ void readStats(const shm::StatsRegion& stats, Snapshot& snap) {
       CounterView counter;
       counter.name = stats.counterName(s, c);
       counter.gauge = stats.counterKind(s, c) == shm::kGauge;
+      counter.help = stats.counterHelp(s, c);
       counter.total = stats.sum(s, c);  // every slot: retired workers' counts included
       for (unsigned slot : slots) counter.perWorker.push_back(stats.read(slot, s, c));
       service.counters.push_back(std::move(counter));

@@ -35,6 +35,7 @@ struct WorkerView {
 struct CounterView {
   std::string name;
   bool gauge = false;
+  std::string help;  // from the protocol's counter table; may be empty
   uint64_t total = 0;
   std::vector<uint64_t> perWorker;  // parallel to Snapshot::workers
 };

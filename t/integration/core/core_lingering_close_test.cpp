@@ -11,8 +11,8 @@
 #include <cstring>
 #include <string>
 
-#include "t/integration/harness.hpp"
-#include "t/integration/http_client.hpp"
+#include "t/integration/lib/harness.hpp"
+#include "t/integration/lib/http_client.hpp"
 
 using namespace manifold::testing;
 

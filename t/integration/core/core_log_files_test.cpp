@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "t/integration/harness.hpp"
+#include "t/integration/lib/harness.hpp"
 
 using namespace manifold::testing;
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "t/integration/harness.hpp"
-#include "t/integration/http_client.hpp"
+#include "t/integration/lib/harness.hpp"
+#include "t/integration/lib/http_client.hpp"
 
 using namespace manifold::testing;
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "t/integration/harness.hpp"
-#include "t/integration/tftp_client.hpp"
+#include "t/integration/lib/harness.hpp"
+#include "t/integration/tftp/tftp_client.hpp"
 
 using namespace manifold::testing;
 using manifold::tftp::Opcode;
