@@ -5,6 +5,7 @@
 #   make test       deps + build + every suite; last line "tests: N passed, M failed"
 #   make fuzz       build the libFuzzer targets in t/fuzz (clang)
 #   make bench      run tools/bench/* (not tests: they print ratios)
+#   make format     clang-format every C++ file; make format-check: fail on unformatted code
 # Sources are found by wildcard, so adding a file or a protocol folder needs no edit here.
 
 CXX      ?= g++
@@ -20,7 +21,7 @@ GTEST    := -lgtest -lpthread
 DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev
 DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
-              nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0
+              nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \
@@ -40,7 +41,7 @@ tool_objects = $(patsubst %.cpp,build/%.o,$(wildcard tools/$(1)/*.cpp))
 
 BINS := bin/manifold $(TOOLS)
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke bench clean format
+.PHONY: all deps run test unit integration fuzz fuzz-smoke bench clean format format-check
 all: $(BINS)
 
 build/%.o: %.cpp
@@ -102,6 +103,10 @@ bench: deps
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+# The style check make test runs (t/run-suites): every tracked C++ file as .clang-format says.
+format-check:
+	@clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
 	rm -rf build bin
