@@ -108,7 +108,7 @@ void Connection::markActive() {
 }
 
 double Connection::expiry() const {
-  if (lingering_) return std::min(lingerStart_ + kLingeringTime, lastActivity_ + kLingeringTimeout);
+  if (lingering_) return std::min(deadlineStart_ + kLingeringTime, lastActivity_ + kLingeringTimeout);
   bool sending = outputPending();
   double limit = sending ? sendTimeout_ : timeout_;
   if (limit <= 0) return 0;
@@ -186,7 +186,7 @@ bool Connection::startLingering() {
   if (!more || ::shutdown(fd_, SHUT_WR) < 0) return false;
   lingering_ = true;
   inStart_ = inEnd_ = 0;
-  lingerStart_ = lastActivity_ = now();
+  deadlineStart_ = lastActivity_ = now();  // lingering has no input deadline: reuse its start
   armTimer();
   return true;
 }

@@ -167,9 +167,8 @@ class Connection {
   ev_timer timer_;
   std::string in_;  // size() is the allocated space; [inStart_, inEnd_) holds unread bytes
   std::string out_;
-  double deadlineStart_ = 0;
+  double deadlineStart_ = 0;  // the input deadline's start, or lingering's once it began
   double lastActivity_ = 0;
-  double lingerStart_ = 0;
   union {  // 28 bytes instead of sockaddr_storage's 128
     sockaddr any;
     sockaddr_in v4;

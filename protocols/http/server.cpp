@@ -230,7 +230,7 @@ class Session : public ConnectionHandler {
       chunked_->reset();
     }
     bodySeen_ = 0;
-    bodyStart_ = static_cast<double>(conn.runtime().now());
+    bodyStart_ = static_cast<uint32_t>(conn.runtime().now());
     // A body the handler will not read can only be skipped if it is small and announced;
     // decided before the handler writes its Connection header.
     ex_.bodyUnreadCloses_ =
@@ -327,7 +327,7 @@ class Session : public ConnectionHandler {
   bool tooSlow(Connection& conn) const {
     const ServerLimits& l = limits();
     if (l.bodyMinRate == 0) return false;
-    const double elapsed = static_cast<double>(conn.runtime().now()) - bodyStart_;
+    const double elapsed = static_cast<double>(static_cast<uint32_t>(conn.runtime().now()) - bodyStart_);
     return elapsed > l.bodyTimeout + static_cast<double>(bodySeen_) / l.bodyMinRate;
   }
 
@@ -361,9 +361,9 @@ class Session : public ConnectionHandler {
   bool headStarted_ = false;
   bool upgraded_ = false;
   unsigned requests_ = 0;
+  uint32_t bodyStart_ = 0;  // loop time (whole seconds) the body began: 4 bytes in every session
   uint64_t bodyLeft_ = 0;
   uint64_t bodySeen_ = 0;
-  double bodyStart_ = 0;
   bool chunkedBody_ = false;
   std::unique_ptr<ChunkedDecoder> chunked_;  // only while a chunked body arrives
 };

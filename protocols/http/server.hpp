@@ -142,7 +142,6 @@ class Exchange {
  private:
   friend class Session;
   Session* session_ = nullptr;
-  bool parked_ = false;
   const Request* request_ = nullptr;
   Connection* conn_ = nullptr;
   const Site* site_ = nullptr;
@@ -151,6 +150,7 @@ class Exchange {
   bool bodyAccepted_ = false;
   bool finished_ = false;
   bool bodyUnreadCloses_ = false;  // a body the handler leaves unread forces Connection: close
+  bool parked_ = false;
   int versionMinor_ = 1;
   int status_ = 0;
   // Copies for the access log (a request body read after the head overwrites the input the
