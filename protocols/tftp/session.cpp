@@ -41,6 +41,9 @@ ErrorCode codeForErrno(int error) {
 }
 
 constexpr uint32_t kMaxWindowBytes = 16u << 20;
+// A draining worker gives a session whose peer has not answered yet this long (at most) to
+// answer what it just got; a real client's round trip is far shorter.
+constexpr double kDrainGrace = 1.0;
 
 bool samePeer(const sockaddr_storage& a, const sockaddr* b) {
   if (a.ss_family != b->sa_family) return false;
@@ -103,7 +106,7 @@ bool Session::start(const Request& request, const std::string& path, const socka
   peerLen_ = peerLen;
   path_ = path;
   reading_ = request.opcode == Opcode::Rrq;
-  verified_ = false;
+  verified_ = drainGrace_ = false;
   mode_ = request.mode;
   blksize_ = kDefaultBlockSize;
   window_ = 1;
@@ -600,7 +603,10 @@ void Session::markVerified() {
 }
 
 void Session::drain() {
-  if (state_ != State::Idle && !verified_ && timeouts_ > 0) fail(ErrorCode::NotDefined, {}, false);
+  if (state_ == State::Idle || verified_ || drainGrace_) return;
+  if (timeouts_ > 0) return fail(ErrorCode::NotDefined, {}, false);  // had its chance
+  drainGrace_ = true;  // once: the drain calls this again every check
+  if (timer_.remaining() > kDrainGrace) timer_.repeat(kDrainGrace);
 }
 
 void Session::onTimeout() {

@@ -100,7 +100,8 @@ class Session {
   // unverified_retries times and ends without an ERROR.
   bool verified() const { return verified_; }
   // Graceful stop: an unverified session that has already resent ends now; a younger one ends
-  // at its next timeout (host.draining), which leaves a real client its round trip.
+  // without resending at its next timeout (host.draining), within a second, which leaves a real
+  // client its round trip.
   void drain();
   const sockaddr_storage& peer() const { return peer_; }
   socklen_t peerLen() const { return peerLen_; }
@@ -139,6 +140,7 @@ class Session {
   State state_ = State::Idle;
   bool reading_ = true;
   bool verified_ = false;
+  bool drainGrace_ = false;  // drain() shortened the timer already
   Mode mode_ = Mode::Octet;
   int sock_ = -1;
   int stray_ = -1;  // unconnected twin of a connected sock_, for unknown TIDs (else -1)
