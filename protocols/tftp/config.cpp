@@ -33,7 +33,10 @@ std::vector<RegionRequest> TftpConfig::regions() const {
   caps.init = [](void* base, size_t bytes, bool adopted) {
     SessionCaps::formatRegion(base, bytes, adopted);
   };
+  RegionRequest unverified = caps;  // the same counting, for sessions not yet answered
+  unverified.name = title() + "/unverified";
   out.push_back(std::move(caps));
+  out.push_back(std::move(unverified));
   if (settings.newSessionRate > 0) {
     RegionRequest rate;
     rate.name = title() + "/rate";
@@ -65,7 +68,11 @@ std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
   if (s.pathMtu && s.pathMtu < 68) in.fail("path_mtu", "must be 0 (off) or at least 68");
   s.windowsizeMax = static_cast<uint32_t>(in.integer("windowsize_max", 64, 1, 65535));
   s.timeout = in.seconds("timeout", Millis(1000), Millis(10), Millis(255000));
+  // RFC 2349 timeouts are whole seconds (1..255).
+  s.timeoutMax = static_cast<unsigned>(
+      in.duration("timeout_max", Millis(5000), Millis(1000), Millis(255000)).count() / 1000);
   s.retries = static_cast<unsigned>(in.integer("retries", 5, 1, 100));
+  s.unverifiedRetries = static_cast<unsigned>(in.integer("unverified_retries", 1, 0, 100));
   s.maxFileSize = in.size("max_file_size", 1ull << 30, 0, 1ull << 50);
   s.maxSessions = static_cast<unsigned>(in.integer("max_sessions", 10000, 1, 1 << 20));
   s.maxSessionsPerClient =
@@ -75,6 +82,10 @@ std::unique_ptr<ServiceConfig> parseTftpSection(config::SectionReader& in) {
       in.integer("new_session_burst", static_cast<int64_t>(s.newSessionRate * 2), 0, 1 << 25));
   if (s.newSessionRate > 0 && s.newSessionBurst < 1)
     in.fail("new_session_burst", "must be at least 1 when new_session_rate is set");
+  s.maxUnverifiedSessions =
+      static_cast<unsigned>(in.integer("max_unverified_sessions", 1000, 1, 1 << 20));
+  s.maxUnverifiedPerClient =
+      static_cast<unsigned>(in.integer("max_unverified_per_client", 100, 1, 1 << 20));
   return cfg;
 }
 

@@ -79,10 +79,15 @@ class TftpService : public Service {
   TftpService(const TftpConfig& config, ServiceContext& ctx)
       : config_(config),
         ctx_(ctx),
-        limiter_(config.settings.newSessionRate, config.settings.newSessionBurst, region(1)),
+        limiter_(config.settings.newSessionRate, config.settings.newSessionBurst, region(2)),
         caps_(region(0), ctx.slot, config.settings.maxSessions,
               config.settings.maxSessionsPerClient),
-        sweep_(ctx.loop, [this] { caps_.reclaimDead(); }) {
+        unverified_(region(1), ctx.slot, config.settings.maxUnverifiedSessions,
+                    config.settings.maxUnverifiedPerClient),
+        sweep_(ctx.loop, [this] {
+          caps_.reclaimDead();
+          unverified_.reclaimDead();
+        }) {
     const TftpSettings& s = config.settings;
     host_.settings = &config_.settings;
     host_.loop = ctx.loop;
@@ -96,6 +101,7 @@ class TftpService : public Service {
     host_.from.resize(kRecvBatch);
     host_.finished = [this](Session* session, bool wasActive) { release(session, wasActive); };
     host_.idle = [this](Session*) { setActive(active_ - 1); };
+    host_.verified = [this](Session* session) { releaseUnverified(session->clientKey); };
   }
 
   ~TftpService() override {
@@ -113,6 +119,7 @@ class TftpService : public Service {
     // limit's worth of sessions get one, so max_sessions mapped transfers still fit.
     host_.maxConnected = static_cast<size_t>(raiseFileLimit() / 8);
     setActive(0);
+    ctx_.counters.set(kSessionsUnverified, 0);
     // A killed worker's sessions are given back when its successor takes its slot; this sweep
     // covers a worker that is not respawned (crash-loop guard, fewer workers after a reload).
     if (ctx_.runtime && ctx_.runtime->runsInstanceTasks() && caps_.shared()) {
@@ -132,6 +139,11 @@ class TftpService : public Service {
     sweep_.stop();
     for (auto& port : ports_) port->endpoint->stop();
   }
+  // Sessions whose peer never answered do not hold the stop up (see Session::drain).
+  void closeIdle() override {
+    host_.draining = true;
+    for (auto& session : sessions_) session->drain();
+  }
   size_t inFlight() const override { return active_; }
 
   size_t onRequest(const ListenPort& port, const uint8_t* in, size_t len, const sockaddr* peer,
@@ -150,6 +162,10 @@ class TftpService : public Service {
     return buildError(out, cap, code, message);
   }
   void release(Session* session, bool wasActive);
+  void releaseUnverified(uint64_t source) {
+    unverified_.release(source);
+    ctx_.counters.set(kSessionsUnverified, --unverifiedCount_);
+  }
   rlim_t raiseFileLimit();
 
   const TftpConfig& config_;
@@ -157,12 +173,14 @@ class TftpService : public Service {
   SessionHost host_;
   SourceRateLimiter limiter_;
   SessionCaps caps_;
+  SessionCaps unverified_;  // sessions whose peer has not answered yet
   Timer sweep_;
   std::vector<std::unique_ptr<ListenPort>> ports_;
   std::vector<std::unique_ptr<Session>> sessions_;  // every session ever made (the pool)
   std::vector<Session*> free_;
   std::unordered_map<PeerKey, Session*, PeerKeyHash> byPeer_;
-  size_t active_ = 0;  // transfers in flight
+  size_t active_ = 0;           // transfers in flight
+  size_t unverifiedCount_ = 0;  // ... of which the peer has not answered yet
   bool accepting_ = true;
   std::string path_;  // scratch for the normalised name
 };
@@ -197,18 +215,24 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
   }
   PeerKey key = peerKey(peer);
   if (byPeer_.count(key)) return 0;  // a retransmitted request: that session answers
-  switch (caps_.acquire(source)) {
-    case SessionCaps::Verdict::Ok:
-      break;
-    case SessionCaps::Verdict::Busy:
-      ctx_.counters.inc(kSessionsRefused);
-      return refuse(out, outCap, ErrorCode::NotDefined, "Server busy");
-    case SessionCaps::Verdict::SourceBusy:
-      ctx_.counters.inc(kSessionsRefused);
-      return refuse(out, outCap, ErrorCode::NotDefined, "Too many sessions from your address");
+  // Unanswered sessions first, silently: a flood from spoofed sources gets no reflection even
+  // when the session caps below would answer "busy".
+  if (unverified_.acquire(source) != SessionCaps::Verdict::Ok) {
+    ctx_.counters.inc(kSessionsUnverifiedRefused);
+    return 0;
+  }
+  ctx_.counters.set(kSessionsUnverified, ++unverifiedCount_);
+  SessionCaps::Verdict verdict = caps_.acquire(source);
+  if (verdict != SessionCaps::Verdict::Ok) {
+    releaseUnverified(source);
+    ctx_.counters.inc(kSessionsRefused);
+    return refuse(out, outCap, ErrorCode::NotDefined,
+                  verdict == SessionCaps::Verdict::Busy ? "Server busy"
+                                                        : "Too many sessions from your address");
   }
   if (!normalizeFilename(request.filename, s.allowAbsolute, path_)) {
     caps_.release(source);
+    releaseUnverified(source);
     return refuse(out, outCap, ErrorCode::AccessViolation, {});
   }
 
@@ -236,6 +260,7 @@ size_t TftpService::onRequest(const ListenPort& port, const uint8_t* in, size_t 
 void TftpService::release(Session* session, bool wasActive) {
   byPeer_.erase(peerKey(reinterpret_cast<const sockaddr*>(&session->peer())));
   caps_.release(session->clientKey);
+  if (!session->verified()) releaseUnverified(session->clientKey);
   if (wasActive) setActive(active_ - 1);
   free_.push_back(session);
 }

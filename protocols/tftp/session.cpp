@@ -41,6 +41,9 @@ ErrorCode codeForErrno(int error) {
 }
 
 constexpr uint32_t kMaxWindowBytes = 16u << 20;
+// A draining worker gives a session whose peer has not answered yet this long (at most) to
+// answer what it just got; a real client's round trip is far shorter.
+constexpr double kDrainGrace = 1.0;
 
 bool samePeer(const sockaddr_storage& a, const sockaddr* b) {
   if (a.ss_family != b->sa_family) return false;
@@ -103,6 +106,7 @@ bool Session::start(const Request& request, const std::string& path, const socka
   peerLen_ = peerLen;
   path_ = path;
   reading_ = request.opcode == Opcode::Rrq;
+  verified_ = drainGrace_ = false;
   mode_ = request.mode;
   blksize_ = kDefaultBlockSize;
   window_ = 1;
@@ -129,7 +133,9 @@ bool Session::start(const Request& request, const std::string& path, const socka
   // Keep a window's bytes bounded (RFC 7440 lets the server lower windowsize).
   window_ = std::max<uint32_t>(1, std::min<uint32_t>(window_, kMaxWindowBytes / blksize_));
   if (accepted.hasWindowsize) accepted.windowsize = window_;
-  if (asked.hasTimeout) {
+  // A long timeout would let one unverified request hold a socket for minutes: beyond
+  // timeout_max the option is declined (RFC 2349: the OACK echoes the value or leaves it out).
+  if (asked.hasTimeout && asked.timeout <= s.timeoutMax) {
     accepted.hasTimeout = true;
     accepted.timeout = asked.timeout;
     timeout_ = asked.timeout;
@@ -342,6 +348,7 @@ void Session::handle(const uint8_t* data, size_t len) {
 void Session::onAck(uint16_t wire) {
   if (state_ == State::Oack) {
     if (wire != 0) return;
+    markVerified();
     state_ = State::Transfer;
     timeouts_ = 0;
     sendWindow(false);
@@ -351,6 +358,7 @@ void Session::onAck(uint16_t wire) {
   // base_ - 1, a duplicate ACK) is ignored: data is resent only on a timeout.
   uint64_t k = base_ + static_cast<uint16_t>(wire - static_cast<uint16_t>(base_));
   if (k > sentUpTo_) return;
+  markVerified();
   if (mode_ == Mode::Netascii) cursors_[0] = cursors_[k + 1 - base_];
   base_ = k + 1;
   timeouts_ = 0;
@@ -498,6 +506,7 @@ void Session::onData(uint16_t wire, const uint8_t* payload, size_t len) {
     pendingBytes_ += n;
     if (!flushWrites()) return;  // the decode buffer is reused by the next block
   }
+  markVerified();
   host_.count(kBytesReceived, len);
   received_ = expected;
   state_ = State::Transfer;
@@ -587,11 +596,28 @@ void Session::sendError(ErrorCode code, std::string_view message, const sockaddr
   host_.count(kErrorsSent);
 }
 
+void Session::markVerified() {
+  if (verified_) return;
+  verified_ = true;
+  host_.verified(this);
+}
+
+void Session::drain() {
+  if (state_ == State::Idle || verified_ || drainGrace_) return;
+  if (timeouts_ > 0) return fail(ErrorCode::NotDefined, {}, false);  // had its chance
+  drainGrace_ = true;  // once: the drain calls this again every check
+  if (timer_.remaining() > kDrainGrace) timer_.repeat(kDrainGrace);
+}
+
 void Session::onTimeout() {
   if (state_ == State::Dally) return close();
-  if (++timeouts_ > host_.settings->retries) {
-    LOG_DEBUG("tftp: %s: timed out", path_.c_str());
-    return fail(ErrorCode::NotDefined, "Timed out");
+  const TftpSettings& s = *host_.settings;
+  unsigned retries = verified_ ? s.retries : std::min(s.retries, s.unverifiedRetries);
+  if (!verified_ && host_.draining) retries = 0;
+  if (++timeouts_ > retries) {
+    LOG_DEBUG("tftp: %s: timed out%s", path_.c_str(), verified_ ? "" : " (never answered)");
+    // No ERROR to a peer that never answered: it may be a spoofed victim.
+    return fail(ErrorCode::NotDefined, "Timed out", verified_);
   }
   if (reading_ && state_ == State::Transfer) return sendWindow(true);
   sendControl();  // OACK, or our last ACK

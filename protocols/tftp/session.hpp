@@ -67,10 +67,12 @@ struct SessionHost {
   MappedFiles mapped;       // octet reads send straight from these
   size_t connected = 0;     // sessions running on a connected socket pair
   size_t maxConnected = 0;  // ... at most (fd budget)
+  bool draining = false;    // graceful stop: unverified sessions end at their next timeout
   // The session is over (closed, socket gone): return it to the pool. `wasActive`: it had not
   // been reported idle() before.
   std::function<void(Session*, bool wasActive)> finished;
-  std::function<void(Session*)> idle;  // upload done, dallying: no longer in flight
+  std::function<void(Session*)> idle;      // upload done, dallying: no longer in flight
+  std::function<void(Session*)> verified;  // the peer answered for the first time
 
   void count(Counter c, uint64_t n = 1) { counters.add(c, n); }
 };
@@ -93,6 +95,14 @@ class Session {
              size_t replyCap, size_t& replyLen);
 
   bool dallying() const { return state_ == State::Dally; }
+  // The peer has answered (RRQ: ACKed the OACK or data; WRQ: sent DATA), so it receives at its
+  // source address; until then the source may be spoofed, and the session resends at most
+  // unverified_retries times and ends without an ERROR.
+  bool verified() const { return verified_; }
+  // Graceful stop: an unverified session that has already resent ends now; a younger one ends
+  // without resending at its next timeout (host.draining), within a second, which leaves a real
+  // client its round trip.
+  void drain();
   const sockaddr_storage& peer() const { return peer_; }
   socklen_t peerLen() const { return peerLen_; }
   uint64_t clientKey = 0;  // per-source accounting, kept by the service
@@ -107,6 +117,7 @@ class Session {
   void handle(const uint8_t* data, size_t len);
   void onTimeout();
   void armTimer();
+  void markVerified();
 
   // read side
   void onAck(uint16_t wire);
@@ -128,6 +139,8 @@ class Session {
   SessionHost& host_;
   State state_ = State::Idle;
   bool reading_ = true;
+  bool verified_ = false;
+  bool drainGrace_ = false;  // drain() shortened the timer already
   Mode mode_ = Mode::Octet;
   int sock_ = -1;
   int stray_ = -1;  // unconnected twin of a connected sock_, for unknown TIDs (else -1)

@@ -1,6 +1,7 @@
 // Instance-wide session caps for [tftp:NAME]: max_sessions (all transfers of the instance) and
 // max_sessions_per_client (per source, an IPv4 /32 or IPv6 /64), counted in the shm region
-// "tftp:NAME/sessions" by every worker.
+// "tftp:NAME/sessions" by every worker. A second instance over "tftp:NAME/unverified" counts
+// the sessions whose peer has not answered yet (max_unverified_sessions / _per_client).
 //
 // Each worker writes only the slot of its stats slot number (ServiceContext::slot, unique among
 // live workers of every generation) with atomic adds; a check sums the slots in use. A worker

@@ -12,11 +12,11 @@ namespace manifold::testing {
 
 using namespace tftp;
 
-TftpTestClient::TftpTestClient(int serverPort) {
+TftpTestClient::TftpTestClient(int serverPort, const char* localAddress) {
   fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in local{};
   local.sin_family = AF_INET;
-  local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  inet_pton(AF_INET, localAddress, &local.sin_addr);
   ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
   server_.sin_family = AF_INET;
   server_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

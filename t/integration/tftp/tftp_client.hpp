@@ -21,7 +21,8 @@ struct TftpPacket {
 
 class TftpTestClient {
  public:
-  explicit TftpTestClient(int serverPort);
+  // Binds to `localAddress` (any 127.x.y.z works on Linux loopback: a distinct source).
+  explicit TftpTestClient(int serverPort, const char* localAddress = "127.0.0.1");
   ~TftpTestClient();
   TftpTestClient(const TftpTestClient&) = delete;
 
@@ -29,7 +30,7 @@ class TftpTestClient {
                    const tftp::Options& options = {});
   void sendRaw(const std::string& bytes, const sockaddr_in& to);
   void sendRawToServer(const std::string& bytes);  // the listen port
-  void ack(uint16_t block);                         // to the transfer's TID
+  void ack(uint16_t block);                        // to the transfer's TID
   void data(uint16_t block, const std::string& bytes);
   void error(uint16_t code, const std::string& message);
   // Waits up to timeoutMs for one packet; remembers the first sender as the transfer's TID.
