@@ -53,6 +53,7 @@ Relay::Relay(ProxyService& service)
       }) {}
 
 Relay::~Relay() {
+  detachClient();  // a client connection that outlives the service finds no relay
   if (connecting_) service_.connector().cancel(connecting_);
   releaseUpstream(false);
 }
