@@ -326,3 +326,26 @@ TEST(Proxy, SmugglingRefused) {
   EXPECT_EQ(origin.connections(), before);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
+
+// A pooled connection the backend closes as the next request arrives (a keep-alive race): the
+// request is sent again once on a fresh connection, and the client never sees the failure.
+TEST(Proxy, StalePooledConnectionRetriedOnAFreshOne) {
+  ScriptedOrigin origin([](int fd, const std::string&) {
+    sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    char buf[4096];
+    ::recv(fd, buf, sizeof buf, 0);  // the next request on this connection: closed unanswered
+  });
+  Instance m("[proxy:edge]\nlisten = 127.0.0.1:{port:edge}\nbackend = " + addr(origin.port()) +
+                 " max_fails=0\nretries = 0\n",
+             "", 1);
+  ASSERT_TRUE(m.start()) << m.log();
+  RawClient client(m.port("edge"));
+  for (int i = 0; i < 3; ++i) {
+    Reply r = client.exchange(get("/"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "ok");
+  }
+  EXPECT_EQ(shmCounter(m, "proxy:edge", "proxy_stale_retries"), 2);
+  EXPECT_EQ(shmCounter(m, "proxy:edge", "proxy_502"), 0);
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
