@@ -202,6 +202,20 @@ void Connection::discardInput() {
   readClosed_ = true;  // EOF (or an error): nothing left to wait for
 }
 
+void Connection::send() {
+  if (inEvent_) return;
+  inEvent_ = true;
+  if (!abort_ && outputPending()) flush();
+  inEvent_ = false;
+  afterEvent();
+}
+
+void Connection::pauseReading(bool paused) {
+  if (readPaused_ == paused) return;
+  readPaused_ = paused;
+  if (!inEvent_) send();  // re-arms the watcher
+}
+
 void Connection::reprocess() {
   inEvent_ = true;
   handler_->onReadable(*this);
@@ -350,7 +364,7 @@ void Connection::afterEvent() {
     }
   }
   // Read only when nothing waits to be sent; write only while something does.
-  int want = outputPending() ? EV_WRITE : (readClosed_ ? 0 : EV_READ);
+  int want = outputPending() ? EV_WRITE : (readClosed_ || readPaused_ ? 0 : EV_READ);
   if (want != ioEvents_) {
     ioEvents_ = want;
     if (want)

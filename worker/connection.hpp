@@ -127,6 +127,13 @@ class Connection {
   // event. The connection may be destroyed before this returns.
   void reprocess();
   double lastActivity() const { return lastActivity_; }
+  // Relaying between two connections (a proxy): output appended from outside this connection's
+  // own callbacks leaves with send(), which also applies close flags (the connection may be
+  // destroyed before it returns; inside its own callbacks it does nothing, the flush follows).
+  // While reading is paused the connection reads nothing, so a peer that outruns the other side
+  // fills its own socket buffers, not ours.
+  void send();
+  void pauseReading(bool paused);
 
  private:
   friend class WorkerRuntime;
@@ -192,6 +199,7 @@ class Connection {
   bool timerSending_ = false;
   bool lingerOnClose_ = false;
   bool lingering_ = false;
+  bool readPaused_ = false;
 };
 
 }  // namespace manifold

@@ -131,6 +131,10 @@ class Session : public ConnectionHandler {
   void onReadable(Connection& conn) override { process(conn); }
 
   void onDrained(Connection& conn) override {
+    if (ex_.deferred_) {
+      ex_.site_->handler->onDrained(ex_);
+      return;
+    }
     if (!conn.pendingInput().empty()) process(conn);
   }
 
@@ -140,9 +144,26 @@ class Session : public ConnectionHandler {
     ex_.conn_->reprocess();
   }
 
-  bool awaitingAnswer() const override { return ex_.parked_; }
+  bool awaitingAnswer() const override { return ex_.parked_ || ex_.deferred_; }
 
-  bool busy() const override { return headStarted_ || phase_ != Phase::Head || ex_.parked_; }
+  bool busy() const override {
+    return headStarted_ || phase_ != Phase::Head || ex_.parked_ || ex_.deferred_;
+  }
+
+  // A deferred response has ended (Exchange::complete).
+  void completeDeferred() {
+    ex_.deferred_ = false;
+    if (dispatching_) return;  // called from onBodyEnd: endBody goes on as usual
+    Connection& conn = *ex_.conn_;
+    if (phase_ != Phase::Head) {  // answered before the body ended: the rest is not read
+      ex_.keepAlive_ = false;
+      conn.lingerOnClose();
+    } else {
+      ex_.state.reset();
+    }
+    afterResponse(conn);
+    conn.reprocess();  // the next pipelined request, the flush, and the close flags
+  }
 
   void onClose(Connection& conn) override {
     listener_.defaultSite().counters.dec(kConnectionsOpen);
@@ -150,7 +171,8 @@ class Session : public ConnectionHandler {
       ex_.parked_ = false;
       ex_.site_->handler->onParkedClose(ex_);
     }
-    if (phase_ == Phase::Body) {
+    if (phase_ == Phase::Body || ex_.deferred_) {
+      ex_.deferred_ = false;
       ex_.site_->handler->onAbort(ex_);
       ex_.state.reset();
     }
@@ -164,7 +186,15 @@ class Session : public ConnectionHandler {
   const ServerLimits& limits() const { return *ex_.site_->limits; }
 
   void process(Connection& conn) {
-    while (!conn.closing() && !upgraded_ && !ex_.parked_) {
+    dispatching_ = true;
+    processInput(conn);
+    dispatching_ = false;
+  }
+
+  void processInput(Connection& conn) {
+    // A deferred response still takes its request's body; the next request waits for it.
+    while (!conn.closing() && !upgraded_ && !ex_.parked_ &&
+           !(ex_.deferred_ && phase_ == Phase::Head)) {
       if (phase_ != Phase::Head) {
         if (!feedBody(conn)) return;
         continue;
@@ -258,6 +288,14 @@ class Session : public ConnectionHandler {
       if (!hasBody) endBody(conn);
       return;
     }
+    if (ex_.deferred_) {
+      if (hasBody) {  // not accepted: the response comes, the body is not read
+        ex_.keepAlive_ = false;
+        conn.lingerOnClose();
+      }
+      conn.setIdleTimeout(0);  // the handler's own timeouts bound the wait
+      return;
+    }
     if (hasBody) {
       if (ex_.bodyUnreadCloses_ || !ex_.keepAlive_) {
         ex_.keepAlive_ = false;
@@ -336,6 +374,10 @@ class Session : public ConnectionHandler {
     phase_ = Phase::Head;
     if (was == Phase::Body) {
       ex_.site_->handler->onBodyEnd(ex_);
+      if (ex_.deferred_) {  // the response is still coming: see completeDeferred()
+        conn.setIdleTimeout(0);
+        return;
+      }
       ex_.state.reset();
     }
     afterResponse(conn);
@@ -343,9 +385,11 @@ class Session : public ConnectionHandler {
 
   void failBody(Connection& conn, int status) {
     if (phase_ == Phase::Body) {
+      const bool deferred = ex_.deferred_;  // a response may be under way: no error page in it
+      ex_.deferred_ = false;
       ex_.site_->handler->onAbort(ex_);
       ex_.state.reset();
-      if (!ex_.finished_) ex_.sendError(status, {}, true);
+      if (!ex_.finished_ && !deferred) ex_.sendError(status, {}, true);
     }
     phase_ = Phase::Head;
     conn.lingerOnClose();  // the rest of the body is still coming
@@ -360,6 +404,7 @@ class Session : public ConnectionHandler {
   Phase phase_ = Phase::Head;
   bool headStarted_ = false;
   bool upgraded_ = false;
+  bool dispatching_ = false;  // inside process(): a completion is picked up there
   unsigned requests_ = 0;
   uint32_t bodyStart_ = 0;  // loop time (whole seconds) the body began: 4 bytes in every session
   uint64_t bodyLeft_ = 0;
@@ -372,6 +417,10 @@ class Session : public ConnectionHandler {
 
 void Exchange::resume() {
   if (parked_) session_->resume();
+}
+
+void Exchange::complete() {
+  if (deferred_) session_->completeDeferred();
 }
 
 // ---- Listener ----

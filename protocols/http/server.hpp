@@ -75,6 +75,8 @@ class RequestHandler {
   virtual void onAbort(Exchange&) {}
   // The connection of an exchange parked by this handler closed: forget the exchange.
   virtual void onParkedClose(Exchange&) {}
+  // A deferred exchange's output has been sent (flow control: produce more).
+  virtual void onDrained(Exchange&) {}
 };
 
 // One virtual server on a listener.
@@ -137,6 +139,17 @@ class Exchange {
   void park() { parked_ = true; }
   bool parked() const { return parked_; }
   void resume();
+  // Answered later from the loop (a proxied request relayed as the upstream sends it): from
+  // onRequest, after acceptBody() if a body is wanted. The request is consumed as usual (its
+  // body still arrives through onBody/onBodyEnd), but the session handles no further request
+  // and keeps `state` until complete(). Meanwhile the handler appends the response to out() and
+  // sends it with connection().send(). complete() ends the response (keep-alive as decided by
+  // keepAlive(), and the next pipelined request follows); to cut the response short instead,
+  // abort the connection. If the client connection closes first, onAbort runs. complete() may
+  // destroy the connection before it returns (and with it this exchange and `state`).
+  void defer() { deferred_ = true; }
+  bool deferred() const { return deferred_; }
+  void complete();
   std::unique_ptr<ExchangeState> state;
 
  private:
@@ -151,6 +164,7 @@ class Exchange {
   bool finished_ = false;
   bool bodyUnreadCloses_ = false;  // a body the handler leaves unread forces Connection: close
   bool parked_ = false;
+  bool deferred_ = false;
   int versionMinor_ = 1;
   int status_ = 0;
   // Copies for the access log (a request body read after the head overwrites the input the

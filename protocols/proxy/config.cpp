@@ -1,0 +1,171 @@
+#include "protocols/proxy/config.hpp"
+
+#include "protocols/http/limits_config.hpp"
+#include "protocols/proxy/counters.hpp"
+#include "protocols/proxy/health.hpp"
+
+namespace manifold::proxy {
+
+namespace {
+
+using config::Millis;
+
+unsigned option(config::SectionReader& in, int line, std::string_view word, std::string_view name,
+                int64_t min, int64_t max) {
+  int64_t v = 0;
+  std::string why;
+  if (!config::parseInteger(word.substr(name.size() + 1), v, why) || v < min || v > max)
+    in.failAt(line, "backend",
+              std::string(name) + " must be " + std::to_string(min) + ".." + std::to_string(max));
+  return static_cast<unsigned>(v);
+}
+
+double duration(config::SectionReader& in, int line, std::string_view key, std::string_view word) {
+  Millis d{};
+  std::string why;
+  if (!config::parseDuration(word, d, why) || d.count() <= 0)
+    in.failAt(line, key, std::string(word) + ": " + (why.empty() ? "must be positive" : why));
+  return static_cast<double>(d.count()) / 1000.0;
+}
+
+// "ADDR:PORT weight=N backup down max_fails=N fail_timeout=10s"
+BackendConfig parseBackend(config::SectionReader& in, const config::Entry& e) {
+  BackendConfig b;
+  std::vector<std::string_view> words;
+  std::string_view rest = e.value;
+  while (!rest.empty()) {
+    size_t start = rest.find_first_not_of(" \t");
+    if (start == std::string_view::npos) break;
+    rest.remove_prefix(start);
+    size_t end = rest.find_first_of(" \t");
+    words.push_back(rest.substr(0, end));
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  }
+  if (words.empty()) in.failAt(e.line, "backend", "needs ADDR:PORT");
+  std::string why;
+  if (!config::parseRemoteAddress(words[0], 80, b.address, why))
+    in.failAt(e.line, "backend", std::string(words[0]) + ": " + why);
+  b.address.line = e.line;
+  for (size_t i = 1; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    if (w == "backup") {
+      b.backup = true;
+    } else if (w == "down") {
+      b.down = true;
+    } else if (w.starts_with("weight=")) {
+      b.weight = option(in, e.line, w, "weight", 1, 1000);
+    } else if (w.starts_with("max_fails=")) {
+      b.maxFails = option(in, e.line, w, "max_fails", 0, 1000);
+    } else if (w.starts_with("fail_timeout=")) {
+      b.failTimeout = duration(in, e.line, "backend", w.substr(13));
+    } else {
+      in.failAt(e.line, "backend",
+                "unknown option '" + std::string(w) +
+                    "' (weight=N, backup, down, max_fails=N, fail_timeout=TIME)");
+    }
+  }
+  return b;
+}
+
+// "GET /path interval=2s rise=2 fall=3 timeout=1s", or "off".
+HealthCheckConfig parseHealthCheck(config::SectionReader& in) {
+  HealthCheckConfig h;
+  std::vector<std::string> words = in.list("health_check", "off");
+  int line = in.lineOf("health_check");
+  if (words.size() == 1 && words[0] == "off") return h;
+  if (words.size() < 2 || (words[0] != "GET" && words[0] != "HEAD") || words[1].empty() ||
+      words[1][0] != '/')
+    in.fail("health_check", "expects off or METHOD /path [interval=2s rise=2 fall=3 timeout=1s]");
+  h.enabled = true;
+  h.method = words[0];
+  h.path = words[1];
+  for (size_t i = 2; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    int64_t n = 0;
+    std::string why;
+    if (w.starts_with("interval=")) {
+      h.interval = duration(in, line, "health_check", w.substr(9));
+    } else if (w.starts_with("timeout=")) {
+      h.timeout = duration(in, line, "health_check", w.substr(8));
+    } else if (w.starts_with("rise=") && config::parseInteger(w.substr(5), n, why) && n >= 1 &&
+               n <= 100) {
+      h.rise = static_cast<unsigned>(n);
+    } else if (w.starts_with("fall=") && config::parseInteger(w.substr(5), n, why) && n >= 1 &&
+               n <= 100) {
+      h.fall = static_cast<unsigned>(n);
+    } else {
+      in.fail("health_check", "bad option '" + std::string(w) +
+                                  "' (interval=TIME, timeout=TIME, rise=1..100, fall=1..100)");
+    }
+  }
+  return h;
+}
+
+std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
+  auto c = std::make_unique<ProxyConfig>();
+  c->listen = in.listen("listen");
+  c->listenLine = in.lineOf("listen");
+  c->serverNames = in.list("server_name", "");
+  for (auto& name : c->serverNames)
+    for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  c->defaultServer = in.flag("default_server", false);
+  c->serverHeader = in.text("server_tokens", "manifold");
+  // A repeatable key, one backend per line: list() declares it so (its words are not used).
+  in.list("backend", "");
+  for (const config::Entry& e : in.section().entries)
+    if (e.key == "backend") c->backends.push_back(parseBackend(in, e));
+  if (c->backends.empty()) in.fail("backend", "at least one backend is required");
+  if (c->backends.size() > kMaxBackends)
+    in.fail("backend", "at most " + std::to_string(kMaxBackends) + " backends");
+  std::string balance =
+      in.choice("balance", "roundrobin", {"roundrobin", "leastconn", "iphash", "hash"});
+  c->balance = balance == "leastconn" ? Balance::LeastConn
+               : balance == "iphash"  ? Balance::IpHash
+               : balance == "hash"    ? Balance::Hash
+                                      : Balance::RoundRobin;
+  c->connectTimeout = in.seconds("connect_timeout", Millis(5000), Millis(1), Millis(600000));
+  c->readTimeout = in.seconds("read_timeout", Millis(60000), Millis(1), Millis(86400000));
+  c->retries = static_cast<unsigned>(in.integer("retries", 2, 0, 16));
+  c->retryTimeout = in.seconds("retry_timeout", Millis(10000), Millis(1), Millis(3600000));
+  c->keepaliveIdle = static_cast<unsigned>(in.integer("upstream_keepalive", 32, 0, 10000));
+  c->keepaliveIdleTimeout =
+      in.seconds("upstream_keepalive_timeout", Millis(60000), Millis(1), Millis(3600000));
+  c->health = parseHealthCheck(in);
+  c->limits.maxBodySize = in.size("client_max_body_size", 1ull << 30, 0, 1ull << 50);
+  c->limits = http::readConnectionLimits(in, c->limits);
+  c->upstreamSendTimeout = c->limits.sendTimeout;
+  return c;
+}
+
+}  // namespace
+
+MANIFOLD_PROTOCOL("proxy", parseProxySection);
+
+std::vector<ListenRequest> ProxyConfig::listeners() const {
+  return listenRequests(listen, listenLine, false, true);
+}
+
+std::vector<RegionRequest> ProxyConfig::regions() const {
+  size_t count = backends.size();
+  return {{title() + "/backends", HealthRegion::layout(), HealthRegion::bytes(count),
+           [count](void* base, size_t, bool adopted) {
+             if (!adopted) HealthRegion::format(base, count);
+           },
+           ""}};
+}
+
+std::vector<CounterSpec> ProxyConfig::counters() const {
+  std::vector<CounterSpec> out = http::httpCounters();
+  appendCounters(out, kProxyCounterDefs);
+  for (size_t i = 0; i < backends.size(); ++i) {
+    std::string prefix = "backend_" + std::to_string(i) + "_";
+    std::string who = " (" + backends[i].address.text + ")";
+    out.push_back({prefix + "requests", CounterKind::Counter, "requests sent to backend" + who});
+    out.push_back({prefix + "failures", CounterKind::Counter, "failed tries on backend" + who});
+    out.push_back({prefix + "down", CounterKind::Gauge,
+                   "1 while backend" + who + " is marked down (passive or active health)"});
+  }
+  return out;
+}
+
+}  // namespace manifold::proxy

@@ -1,0 +1,61 @@
+// [proxy:NAME]: one reverse-proxied virtual server. Like [http:NAME] sites it may share a listen
+// address with other [proxy:] and [http:] sections (chosen by Host through server_name). Every
+// key is listed in README.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocols/http/server.hpp"
+#include "protocols/service.hpp"
+
+namespace manifold::proxy {
+
+enum class Balance : uint8_t { RoundRobin, LeastConn, IpHash, Hash };
+
+struct BackendConfig {
+  config::ListenAddress address;  // numeric ADDR:PORT
+  unsigned weight = 1;
+  bool backup = false;      // used only when no primary backend is available
+  bool down = false;        // configured out (kept so that hash placement does not move)
+  unsigned maxFails = 1;    // failures within failTimeout that mark it failed; 0: never
+  double failTimeout = 10;  // the window for maxFails, and how long it then stays failed
+};
+
+struct HealthCheckConfig {
+  bool enabled = false;
+  std::string method = "GET";
+  std::string path = "/";
+  double interval = 2;
+  unsigned rise = 2;  // consecutive successes that bring a backend back
+  unsigned fall = 3;  // consecutive failures that take it out
+  double timeout = 1;
+};
+
+struct ProxyConfig : public ServiceConfig {
+  std::vector<config::ListenAddress> listen;
+  int listenLine = 0;
+  std::vector<std::string> serverNames;
+  bool defaultServer = false;
+  std::string serverHeader = "manifold";
+  std::vector<BackendConfig> backends;
+  Balance balance = Balance::RoundRobin;
+  double connectTimeout = 5;
+  double readTimeout = 60;
+  double upstreamSendTimeout = 60;
+  unsigned retries = 2;         // further backends tried for an idempotent request
+  double retryTimeout = 10;     // no new try once this long has passed since the first
+  unsigned keepaliveIdle = 32;  // pooled connections per backend and worker; 0: no reuse
+  double keepaliveIdleTimeout = 60;
+  HealthCheckConfig health;
+  http::ServerLimits limits;
+
+  std::vector<ListenRequest> listeners() const override;
+  std::vector<RegionRequest> regions() const override;
+  std::vector<CounterSpec> counters() const override;
+  std::string listenShareGroup() const override { return "http"; }
+  std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
+};
+
+}  // namespace manifold::proxy

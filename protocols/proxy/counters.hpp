@@ -1,0 +1,44 @@
+// The proxy's counters, after the HTTP engine's own (one block per [proxy:NAME], summed over
+// workers), then a block of kBackendCounterCount per backend (see backendCounters()).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "protocols/http/server.hpp"
+#include "shm/counters.hpp"
+
+namespace manifold::proxy {
+
+#define MANIFOLD_PROXY_COUNTERS(X)                                                             \
+  X(kProxied, "proxy_requests", Counter, "requests sent on to a backend")                      \
+  X(kResponses, "proxy_responses", Counter, "backend responses relayed whole")                 \
+  X(kBadGateway, "proxy_502", Counter, "502: no backend answered with a valid response")       \
+  X(kUnavailable, "proxy_503", Counter, "503: no backend available")                           \
+  X(kGatewayTimeout, "proxy_504", Counter, "504: the backend did not answer in read_timeout")  \
+  X(kCut, "proxy_cut", Counter, "responses cut short (backend failed after bytes were sent)")  \
+  X(kRetries, "proxy_retries", Counter, "requests tried again on another backend")             \
+  X(kStaleRetries, "proxy_stale_retries", Counter,                                             \
+    "requests retried after a stale pooled connection")                                        \
+  X(kConnects, "upstream_connects", Counter, "new connections to backends")                    \
+  X(kReused, "upstream_reused", Counter, "requests sent on a pooled keep-alive connection")    \
+  X(kConnectFailures, "upstream_connect_failures", Counter, "connects refused or timed out")   \
+  X(kBytesToUpstream, "upstream_bytes_out", Counter, "request bytes sent to backends")         \
+  X(kBytesFromUpstream, "upstream_bytes_in", Counter, "response bytes received from backends") \
+  X(kActive, "upstream_active", Gauge, "requests in flight to backends")
+enum ProxyCounter : unsigned {
+  kProxyFirst = http::kHttpCounterCount - 1,
+  MANIFOLD_PROXY_COUNTERS(MANIFOLD_COUNTER_ENUM) kProxyCounterEnd
+};
+inline constexpr shm::CounterDef kProxyCounterDefs[] = {
+    MANIFOLD_PROXY_COUNTERS(MANIFOLD_COUNTER_DEF)};
+
+// Per backend i, at kProxyCounterEnd + i * kBackendCounterCount + the counter.
+enum BackendCounter : unsigned {
+  kBackendRequests,
+  kBackendFailures,
+  kBackendDown,  // gauge: 1 in the worker that holds the backend as failed (see health.hpp)
+  kBackendCounterCount
+};
+
+}  // namespace manifold::proxy

@@ -1,0 +1,33 @@
+// What the proxy changes in the heads it relays (pure functions, unit-tested):
+//  - hop-by-hop fields are dropped both ways (RFC 9110 7.6.1): Connection and every field it
+//    names, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding (each side is re-framed),
+//    Upgrade, Trailer, Proxy-Authorization, Proxy-Authenticate;
+//  - upstream: the request line in origin-form as HTTP/1.1, Host passed through (the
+//    authority of an absolute-form target; the caller adds one when the client sent none),
+//    X-Forwarded-For appended to, X-Forwarded-Proto set, Forwarded (RFC 7239) appended to; Expect
+//    is dropped (the proxy answers 100-continue itself and sends the body anyway);
+//  - downstream: the upstream's status, reason and end-to-end fields; the caller adds framing
+//    and Connection.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "protocols/http/request.hpp"
+#include "protocols/proxy/response.hpp"
+#include "worker/peer_address.hpp"
+
+namespace manifold::proxy {
+
+// True for a field that never crosses the proxy, given the message's Connection values
+// (`connection[0..count)`, each a comma-separated list).
+bool hopByHop(std::string_view name, const std::string_view* connection, size_t count);
+
+// The request head for the backend, without its final empty line (framing follows: the
+// caller appends Content-Length or Transfer-Encoding, a Host when r.host is empty, then CRLF).
+void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client);
+
+// The response head for the client without framing, Connection and the final empty line.
+void appendDownstreamHead(std::string& out, const ResponseHead& h, int clientVersionMinor);
+
+}  // namespace manifold::proxy

@@ -1,0 +1,124 @@
+// One proxied request in flight: picks a backend, sends the request head and streams the body
+// up, parses the response head and streams the body down, retries while nothing has reached
+// the client, and ends with the client's exchange completed (or its connection cut).
+//
+// States: Idle -> Connecting -> Waiting (request sent, response head awaited) -> Streaming
+// (response body) -> Done. A failure in Connecting/Waiting retries on the next backend when
+// the request is idempotent, no request body byte left for a backend, tries remain and
+// retry_timeout has not passed; a stale pooled connection (the connector says `reused`) is
+// retried once on a fresh connection to the same backend without counting as a try. Otherwise
+// the client gets 502 (no valid response), 503 (no backend available) or 504 (read_timeout).
+// A failure while Streaming cuts the client connection: a short body must not look complete.
+//
+// Flow control (bounded buffers both ways): while the client's output holds more than
+// kHighWater the upstream is not read; while the upstream's output (request body) holds more
+// than kHighWater the client is not read. Both resume when the other side drains.
+//
+// Lifetime: relays belong to the service (a free list: no allocation per request once warm).
+// Every entry from the outside (connector, upstream connection, timer, client exchange)
+// holds an Entry guard; a finished relay goes back to the pool only when the last one returns.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "protocols/http/chunked.hpp"
+#include "protocols/http/server.hpp"
+#include "protocols/proxy/balancer.hpp"
+#include "protocols/proxy/response.hpp"
+#include "worker/connector.hpp"
+#include "worker/timer.hpp"
+
+namespace manifold::proxy {
+
+class ProxyService;
+class Relay;
+
+// The exchange's hold on its relay (Exchange::state): cleared by the relay when it lets go of
+// the exchange, so a later onBody or onAbort for that exchange finds nothing.
+struct Link : http::ExchangeState {
+  Relay* relay = nullptr;
+};
+
+class Relay {
+ public:
+  static constexpr size_t kHighWater = 256 * 1024;
+
+  explicit Relay(ProxyService& service);
+  ~Relay();
+
+  // From onRequest (views of the request are valid only now).
+  void start(http::Exchange& ex, Link* link);
+  // The client side: body bytes, body end, drained output, connection gone.
+  void clientBody(std::string_view data);
+  void clientBodyEnd();
+  void clientDrained();
+  void clientGone();
+
+  // The upstream connection's handler.
+  void upstreamReadable(Connection& conn);
+  void upstreamDrained(Connection& conn);
+  void upstreamClosed(Connection& conn);
+
+ private:
+  enum class Stage : uint8_t { Idle, Connecting, Waiting, Streaming, Done };
+  class Entry;
+  class UpstreamHandler;
+
+  void tryNext();
+  void connectTo(int backend, bool fresh);
+  std::unique_ptr<ConnectionHandler> connected(const ConnectOutcome& outcome);
+  // A try failed before the response head arrived; `timedOut` for read_timeout.
+  void tryFailed(bool timedOut, bool backendFault);
+  void failClient(int status);
+  void headArrived(Connection& conn, size_t consumed);
+  void pumpBody(Connection& conn);
+  void finishResponse(Connection& conn);
+  void endResponse(bool reusable);
+  void detachClient();
+  void cutClient();
+  void releaseUpstream(bool reusable);
+  void sendToUpstream(std::string_view data);
+  void flowControl();
+  void done();
+  void reset();
+
+  ProxyService& service_;
+  http::Exchange* ex_ = nullptr;  // null once the client connection is gone or completed
+  Connection* client_ = nullptr;
+  Link* link_ = nullptr;
+  Connection* up_ = nullptr;
+  UpstreamHandler* handler_ = nullptr;  // up_'s handler, told when the relay lets go
+  Connector::Id connecting_ = 0;
+  Timer readTimer_;
+  Stage stage_ = Stage::Idle;
+  int backend_ = -1;
+  Tried tried_;
+  unsigned tries_ = 0;
+  double firstTry_ = 0;
+  bool reused_ = false;
+  bool staleRetried_ = false;
+  bool idempotent_ = false;
+  bool headRequest_ = false;
+  bool hasBody_ = false;
+  bool bodyChunkedUp_ = false;  // the request body goes up chunked (it came chunked)
+  bool bodyDone_ = false;       // the client's body has arrived whole
+  bool bodySent_ = false;       // a body byte was handed to an upstream connection
+  bool chunkedDown_ = false;    // the response goes down re-chunked
+  bool closeDown_ = false;      // the response ends with the client connection's close
+  bool upstreamKeepAlive_ = false;
+  bool active_ = false;
+  bool hostMissing_ = false;  // no Host from the client: the backend's address is sent
+  int lastStatus_ = 502;      // counted in the backend's in-flight count
+  unsigned depth_ = 0;
+  std::string key_;      // the balancing key (client address bytes or URI)
+  std::string head_;     // the request head sent upstream (kept for retries)
+  std::string pending_;  // request body bytes waiting for an upstream connection
+  ResponseHead response_;
+  Framing framing_ = Framing::None;
+  uint64_t remaining_ = 0;  // Length framing: body bytes still to come
+  uint64_t bodyBytes_ = 0;  // response body bytes relayed
+  http::ChunkedDecoder chunked_;
+};
+
+}  // namespace manifold::proxy

@@ -1,0 +1,82 @@
+#include "protocols/proxy/service.hpp"
+
+#include "protocols/proxy/checker.hpp"
+#include "protocols/proxy/relay.hpp"
+#include "worker/runtime.hpp"
+
+namespace manifold::proxy {
+
+ProxyService::ProxyService(const ProxyConfig& config, ServiceContext& ctx)
+    : config_(config),
+      ctx_(ctx),
+      binding_(*ctx_.runtime, site_),
+      connector_(*ctx_.runtime, PoolLimits{config.keepaliveIdle, config.keepaliveIdleTimeout}),
+      health_(ctx_.regions.empty() ? nullptr : HealthRegion::attach(ctx_.regions[0])),
+      balancer_(config, health_) {
+  site_.title = config.title();
+  site_.names = config.serverNames;
+  site_.isDefault = config.defaultServer;
+  site_.handler = this;
+  site_.counters = ctx_.counters;
+  site_.limits = &config.limits;
+  site_.serverHeader = config.serverHeader;
+}
+
+ProxyService::~ProxyService() = default;
+
+void ProxyService::start() {
+  binding_.start(ctx_.fds);
+  if (ctx_.runtime->runsInstanceTasks()) {
+    checker_ = std::make_unique<HealthChecker>(*this);
+    checker_->start();
+  }
+}
+
+void ProxyService::onRequest(http::Exchange& ex) {
+  if (ex.request().method == http::Method::Connect) {  // not a forward proxy
+    ex.sendError(405, "Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH\r\n");
+    return;
+  }
+  Relay* relay;
+  if (free_.empty()) {
+    relays_.push_back(std::make_unique<Relay>(*this));
+    relay = relays_.back().get();
+  } else {
+    relay = free_.back();
+    free_.pop_back();
+  }
+  auto link = std::make_unique<Link>();
+  link->relay = relay;
+  Link* raw = link.get();
+  ex.state = std::move(link);
+  relay->start(ex, raw);
+}
+
+namespace {
+Relay* relayOf(http::Exchange& ex) {
+  auto* link = static_cast<Link*>(ex.state.get());
+  return link ? link->relay : nullptr;
+}
+}  // namespace
+
+void ProxyService::onBody(http::Exchange& ex, std::string_view data) {
+  if (Relay* r = relayOf(ex)) r->clientBody(data);
+}
+
+void ProxyService::onBodyEnd(http::Exchange& ex) {
+  if (Relay* r = relayOf(ex)) r->clientBodyEnd();
+}
+
+void ProxyService::onDrained(http::Exchange& ex) {
+  if (Relay* r = relayOf(ex)) r->clientDrained();
+}
+
+void ProxyService::onAbort(http::Exchange& ex) {
+  if (Relay* r = relayOf(ex)) r->clientGone();
+}
+
+std::unique_ptr<Service> ProxyConfig::createService(ServiceContext& ctx) const {
+  return std::make_unique<ProxyService>(*this, ctx);
+}
+
+}  // namespace manifold::proxy

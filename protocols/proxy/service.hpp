@@ -1,0 +1,63 @@
+// Worker half of [proxy:NAME]: the site on its listeners (shared with other [proxy:] and [http:]
+// sites of the same address), the RequestHandler that hands each request to a Relay, the
+// per-worker connector (keep-alive pool) and balancer, and in one worker per instance the
+// active health checks.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "protocols/http/server.hpp"
+#include "protocols/http/site_binding.hpp"
+#include "protocols/proxy/balancer.hpp"
+#include "protocols/proxy/config.hpp"
+#include "protocols/proxy/counters.hpp"
+#include "protocols/proxy/health.hpp"
+#include "protocols/service.hpp"
+#include "worker/connector.hpp"
+
+namespace manifold::proxy {
+
+class Relay;
+class HealthChecker;
+
+class ProxyService : public Service, public http::RequestHandler {
+ public:
+  ProxyService(const ProxyConfig& config, ServiceContext& ctx);
+  ~ProxyService() override;
+
+  void start() override;
+  void stopAccepting() override { binding_.stop(); }
+  size_t inFlight() const override { return 0; }  // connections are counted by the runtime
+
+  void onRequest(http::Exchange& ex) override;
+  void onBody(http::Exchange& ex, std::string_view data) override;
+  void onBodyEnd(http::Exchange& ex) override;
+  void onAbort(http::Exchange& ex) override;
+  void onDrained(http::Exchange& ex) override;
+
+  const ProxyConfig& config() const { return config_; }
+  WorkerRuntime& runtime() { return *ctx_.runtime; }
+  Connector& connector() { return connector_; }
+  Balancer& balancer() { return balancer_; }
+  HealthRegion* health() { return health_; }
+  shm::CounterSlot counters() const { return ctx_.counters; }
+  shm::CounterSlot backendCounters(size_t i) const {
+    return ctx_.counters.from(kProxyCounterEnd + static_cast<unsigned>(i) * kBackendCounterCount);
+  }
+  void recycle(Relay* relay) { free_.push_back(relay); }
+
+ private:
+  const ProxyConfig& config_;
+  ServiceContext ctx_;
+  http::Site site_;
+  http::SiteBinding binding_;
+  Connector connector_;
+  HealthRegion* health_;
+  Balancer balancer_;
+  std::vector<std::unique_ptr<Relay>> relays_;
+  std::vector<Relay*> free_;
+  std::unique_ptr<HealthChecker> checker_;
+};
+
+}  // namespace manifold::proxy
