@@ -1,12 +1,13 @@
 // load(): the whole file read, typed and validated: [master], every service section through its
 // protocol's parser, and listen-address conflicts across services.
 #include "master/config.hpp"
-#include "master/shm_budget.hpp"
 
 #include <unistd.h>
 
 #include <cctype>
 #include <memory>
+
+#include "master/shm_budget.hpp"
 
 namespace manifold::config {
 namespace {

@@ -28,7 +28,6 @@ size_t readDigits(std::string_view text, uint64_t& out, bool& overflow) {
   return i;
 }
 
-
 // "1".."65535", digits only.
 bool parsePort(std::string_view text, uint16_t& port, std::string& why) {
   uint64_t value = 0;

@@ -22,8 +22,8 @@ constexpr int kUdpBuffer = 4 << 20;
 int openSocket(const ListenRequest& request) {
   const auto& address = request.address;
   bool tcp = request.transport == Transport::Tcp;
-  int fd = ::socket(address.family(), (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
+  int fd = ::socket(address.family(),
+                    (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket(" + address.text + "): " + strerror(errno));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

@@ -34,7 +34,7 @@ class ListenerSet {
  private:
   std::map<std::string, std::vector<int>> sockets_;
   std::map<std::string, std::vector<unsigned>> suspended_;  // key -> suspended worker indexes
-  std::map<std::string, std::vector<int>> retired_;  // removed by a reload, closed later
+  std::map<std::string, std::vector<int>> retired_;         // removed by a reload, closed later
 };
 
 }  // namespace manifold

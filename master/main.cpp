@@ -33,9 +33,9 @@ void usage(FILE* out) {
 }
 
 int signalMaster(const manifold::config::Config& config, const std::string& name) {
-  int sig = name == "reload" ? SIGHUP
-            : name == "quit" ? SIGQUIT
-            : name == "stop" ? SIGTERM
+  int sig = name == "reload"   ? SIGHUP
+            : name == "quit"   ? SIGQUIT
+            : name == "stop"   ? SIGTERM
             : name == "reopen" ? SIGUSR1
                                : 0;
   if (!sig) {
@@ -64,12 +64,24 @@ int main(int argc, char** argv) {
   int opt;
   while ((opt = getopt(argc, argv, "c:ts:vh")) != -1) {
     switch (opt) {
-      case 'c': configPath = optarg; break;
-      case 't': testOnly = true; break;
-      case 's': signalName = optarg; break;
-      case 'v': std::printf("manifold %s\n", MANIFOLD_VERSION); return 0;
-      case 'h': usage(stdout); return 0;
-      default: usage(stderr); return 2;
+      case 'c':
+        configPath = optarg;
+        break;
+      case 't':
+        testOnly = true;
+        break;
+      case 's':
+        signalName = optarg;
+        break;
+      case 'v':
+        std::printf("manifold %s\n", MANIFOLD_VERSION);
+        return 0;
+      case 'h':
+        usage(stdout);
+        return 0;
+      default:
+        usage(stderr);
+        return 2;
     }
   }
   if (optind < argc) {
@@ -82,7 +94,8 @@ int main(int argc, char** argv) {
     config = manifold::config::load(configPath);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "manifold: %s\n", e.what());
-    if (testOnly) std::fprintf(stderr, "manifold: configuration file %s test failed\n", configPath.c_str());
+    if (testOnly)
+      std::fprintf(stderr, "manifold: configuration file %s test failed\n", configPath.c_str());
     return 1;
   }
   if (testOnly) {

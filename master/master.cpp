@@ -1,5 +1,4 @@
 #include "master/master.hpp"
-#include "master/shm_budget.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +14,7 @@
 #include <set>
 
 #include "master/pidfile.hpp"
+#include "master/shm_budget.hpp"
 #include "protocols/service.hpp"
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
@@ -112,10 +112,13 @@ int Master::run() {
     return 1;
   }
   if (segment_->replacedForeign()) {
-    LOG_WARN("removed shm segment \"%s\" that another user created (or that others could write); "
-             "its contents were not trusted", master.shmName.c_str());
+    LOG_WARN(
+        "removed shm segment \"%s\" that another user created (or that others could write); "
+        "its contents were not trusted",
+        master.shmName.c_str());
   } else if (segment_->replacedStale()) {
-    LOG_WARN("replaced a stale shm segment \"%s\" left by a crashed instance", master.shmName.c_str());
+    LOG_WARN("replaced a stale shm segment \"%s\" left by a crashed instance",
+             master.shmName.c_str());
   }
   segment_->header().masterPid = getpid();
   segment_->header().startedAtMs = clock::wallMs();
@@ -470,20 +473,24 @@ void Master::onWorkerExit(pid_t pid, int status) {
   double window = std::chrono::duration<double>(gen.config->master.crashLoopWindow).count();
   while (!deaths.empty() && deaths.front() < now - window) deaths.pop_front();
   if (deaths.size() >= gen.config->master.crashLoopLimit) {
-    LOG_CRIT("worker %u is crash-looping (%zu exits in %.0f s): not respawning it; fix the cause "
-             "and reload (HUP)",
-             index, deaths.size(), window);
+    LOG_CRIT(
+        "worker %u is crash-looping (%zu exits in %.0f s): not respawning it; fix the cause "
+        "and reload (HUP)",
+        index, deaths.size(), window);
     releaseSlot(gen, slot);
     // Nobody accepts on this index's sockets now: take them out of the kernel's rotation,
     // unless a newer generation's worker with the same index uses them.
     bool shared = std::any_of(workers_.begin(), workers_.end(), [&](auto& entry) {
-      return entry.second->index == index && entry.second->gen->state != Generation::State::Draining;
+      return entry.second->index == index &&
+             entry.second->gen->state != Generation::State::Draining;
     });
     if (!shared) listeners_.suspendIndex(index);
     return;
   }
   double maxDelay = std::chrono::duration<double>(gen.config->master.respawnDelayMax).count();
-  double delay = deaths.size() <= 1 ? 0 : std::min(maxDelay, kFirstRespawnDelay * std::pow(2.0, deaths.size() - 2));
+  double delay = deaths.size() <= 1
+                     ? 0
+                     : std::min(maxDelay, kFirstRespawnDelay * std::pow(2.0, deaths.size() - 2));
   gen.stats->worker(slot).state = shm::kWorkerStarting;
   if (delay <= 0) {
     spawn(gen, index, slot, restarts + 1);
@@ -529,12 +536,12 @@ void Master::maybeFinishGenerations() {
     }
   }
   if (!removed || stopping_) return;
-  bool allActive = std::all_of(generations_.begin(), generations_.end(), [](auto& gen) {
-    return gen->state == Generation::State::Active;
-  });
+  bool allActive = std::all_of(generations_.begin(), generations_.end(),
+                               [](auto& gen) { return gen->state == Generation::State::Active; });
   if (!allActive) return;
   std::vector<std::string> live;
-  for (auto& gen : generations_) live.insert(live.end(), gen->regionNames.begin(), gen->regionNames.end());
+  for (auto& gen : generations_)
+    live.insert(live.end(), gen->regionNames.begin(), gen->regionNames.end());
   segment_->retireExcept(live);
   segment_->releaseRetired();
   listeners_.closeKeys(retiredListeners_);
@@ -580,7 +587,8 @@ void Master::reload() {
   if (now.errorLog != old.errorLog || now.logLevel != old.logLevel) {
     log::Level level;
     if (log::parseLevel(now.logLevel, level)) log::setLevel(level);
-    if (!log::open(now.errorLog)) LOG_ERROR("error_log %s: %s", now.errorLog.c_str(), strerror(errno));
+    if (!log::open(now.errorLog))
+      LOG_ERROR("error_log %s: %s", now.errorLog.c_str(), strerror(errno));
   }
   std::string error;
   auto previous = config_;
@@ -615,10 +623,13 @@ void Master::fastStop() {
   stopping_ = fastStopping_ = true;
   for (auto& [pid, worker] : workers_) kill(pid, SIGTERM);
   static ev_timer grace;
-  ev_timer_init(&grace, [](struct ev_loop*, ev_timer* w, int) {
-    auto* self = static_cast<Master*>(w->data);
-    for (auto& [pid, worker] : self->workers_) kill(pid, SIGKILL);
-  }, kFastStopGrace, 0.);
+  ev_timer_init(
+      &grace,
+      [](struct ev_loop*, ev_timer* w, int) {
+        auto* self = static_cast<Master*>(w->data);
+        for (auto& [pid, worker] : self->workers_) kill(pid, SIGKILL);
+      },
+      kFastStopGrace, 0.);
   grace.data = this;
   ev_timer_start(loop_, &grace);
   checkExit();
@@ -639,7 +650,8 @@ void Master::prepareLogFiles(const config::Config& config) {
   for (auto& service : config.services)
     for (auto& path : service->logFiles()) paths.push_back(path);
   for (const std::string& path : paths) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
       LOG_ERROR("log file %s: %s", path.c_str(), strerror(errno));
       continue;

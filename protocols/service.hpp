@@ -85,9 +85,9 @@ struct ServiceContext {
   // This worker's stats slot: unique among live workers of every generation (a respawn reuses a
   // dead worker's), so per-worker shm state keyed by it is never shared.
   unsigned slot = 0;
-  std::vector<int> fds;        // this worker's socket for each listeners() entry, same order
-  std::vector<void*> regions;  // base of each regions() entry, same order
-  shm::CounterSlot counters;   // this worker's slot, indexed like counters()
+  std::vector<int> fds;              // this worker's socket for each listeners() entry, same order
+  std::vector<void*> regions;        // base of each regions() entry, same order
+  shm::CounterSlot counters;         // this worker's slot, indexed like counters()
   WorkerRuntime* runtime = nullptr;  // shared worker building blocks (clock, buffers, log)
   shm::Segment* segment = nullptr;
 };
@@ -96,9 +96,9 @@ struct ServiceContext {
 class Service {
  public:
   virtual ~Service() = default;
-  virtual void start() = 0;          // attach watchers
-  virtual void stopAccepting() = 0;  // graceful stop: no new connections/sessions
-  virtual void closeIdle() {}        // graceful stop: close connections with nothing in flight
+  virtual void start() = 0;             // attach watchers
+  virtual void stopAccepting() = 0;     // graceful stop: no new connections/sessions
+  virtual void closeIdle() {}           // graceful stop: close connections with nothing in flight
   virtual size_t inFlight() const = 0;  // connections/transfers still busy; 0 = may exit
   virtual void reopenLogs() {}
 };
@@ -145,8 +145,8 @@ std::vector<std::string> protocolNames();
 
 #define MANIFOLD_PROTOCOL_CAT2(a, b) a##b
 #define MANIFOLD_PROTOCOL_CAT(a, b) MANIFOLD_PROTOCOL_CAT2(a, b)
-#define MANIFOLD_PROTOCOL(NAME, PARSE)                                         \
-  static ::manifold::ProtocolRegistrar MANIFOLD_PROTOCOL_CAT(protocolRegistrar_, \
-                                                             __LINE__)(NAME, PARSE)
+#define MANIFOLD_PROTOCOL(NAME, PARSE)                                                           \
+  static ::manifold::ProtocolRegistrar MANIFOLD_PROTOCOL_CAT(protocolRegistrar_, __LINE__)(NAME, \
+                                                                                           PARSE)
 
 }  // namespace manifold

@@ -108,7 +108,8 @@ void Connection::markActive() {
 }
 
 double Connection::expiry() const {
-  if (lingering_) return std::min(deadlineStart_ + kLingeringTime, lastActivity_ + kLingeringTimeout);
+  if (lingering_)
+    return std::min(deadlineStart_ + kLingeringTime, lastActivity_ + kLingeringTimeout);
   bool sending = outputPending();
   double limit = sending ? sendTimeout_ : timeout_;
   if (limit <= 0) return 0;

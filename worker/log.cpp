@@ -4,10 +4,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
-#include <algorithm>
 #include <ctime>
 
 namespace manifold::log {
@@ -57,10 +57,10 @@ void write(Level level, const char* format, ...) {
   gettimeofday(&tv, nullptr);
   tm parts;
   localtime_r(&tv.tv_sec, &parts);
-  int n = std::snprintf(line, sizeof line, "%04d/%02d/%02d %02d:%02d:%02d [%s] %d#%s: ",
-                        parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-                        parts.tm_min, parts.tm_sec, kNames[static_cast<int>(level)], getpid(),
-                        gTag.c_str());
+  int n = std::snprintf(line, sizeof line,
+                        "%04d/%02d/%02d %02d:%02d:%02d [%s] %d#%s: ", parts.tm_year + 1900,
+                        parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
+                        kNames[static_cast<int>(level)], getpid(), gTag.c_str());
   va_list args;
   va_start(args, format);
   int m = std::vsnprintf(line + n, sizeof line - n - 1, format, args);

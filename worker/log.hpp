@@ -25,8 +25,8 @@ std::string clip(std::string_view text, size_t max = 200);
 
 }  // namespace manifold::log
 
-#define MLOG(level, ...)                                                        \
-  do {                                                                          \
+#define MLOG(level, ...)                                                             \
+  do {                                                                               \
     if (::manifold::log::enabled(level)) ::manifold::log::write(level, __VA_ARGS__); \
   } while (0)
 #define LOG_DEBUG(...) MLOG(::manifold::log::Level::Debug, __VA_ARGS__)

@@ -17,7 +17,9 @@ class WorkerRuntime {
  public:
   WorkerRuntime(struct ev_loop* loop, unsigned index, unsigned count, unsigned maxConnections);
 
-  struct ev_loop* loop() const { return loop_; }
+  struct ev_loop* loop() const {
+    return loop_;
+  }
   unsigned index() const { return index_; }
   unsigned count() const { return count_; }
   // Instance-wide background work (health checks, NOTIFY, cleaners, repair) runs in exactly one

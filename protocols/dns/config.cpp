@@ -2,13 +2,13 @@
 // prefix, several queries per connection, idle timeout), with health-checked failover pools.
 //
 //   listen = 127.0.0.1:53 [::1]:53         UDP and TCP on each address
-//   zones = example.com=etc/zones/example.com.zone other.zone   (origin=path, or path named ORIGIN.zone)
-//   max_udp_payload = 1232                 cap for EDNS answers (512 without EDNS)
+//   zones = example.com=etc/zones/example.com.zone other.zone   (origin=path, or path named
+//   ORIGIN.zone) max_udp_payload = 1232                 cap for EDNS answers (512 without EDNS)
 //   tcp_idle_timeout = 10s
 //   tcp_max_connections = 100              per worker (NSD's tcp-count); at the cap new ones wait
 //   pool_ttl = 30                          TTL of pool answers
-//   rrl_rate = 0                           UDP answers/s per client prefix, all workers together (0 = off)
-//   rrl_slip = 2                           every Nth limited answer goes out truncated (TC)
+//   rrl_rate = 0                           UDP answers/s per client prefix, all workers together (0
+//   = off) rrl_slip = 2                           every Nth limited answer goes out truncated (TC)
 //   view.NAME = 10.0.0.0/8 2001:db8::/32   client networks (source address, or ECS when present)
 //   pool.www.example.com = 192.0.2.1 192.0.2.2*3 2001:db8::1   (*W = weight)
 //   pool._www.example.com = 192.0.2.10     backup level 1 (3nsd's _name), __name = level 2, ...

@@ -37,7 +37,7 @@ struct DnsConfig : ServiceConfig {
   std::shared_ptr<IcmpSocket> icmp;  // opened by the master while privileged, shared by workers
   uint16_t maxUdp = 1232;
   double tcpIdle = 10;
-  double tcpMessageTimeout = 3;  // from the first byte of a message to its last
+  double tcpMessageTimeout = 3;    // from the first byte of a message to its last
   size_t tcpMaxConnections = 100;  // per worker
   RrlSettings rrl;
   std::string targetsKey;  // identity of the target list, part of the region layout
@@ -47,7 +47,9 @@ struct DnsConfig : ServiceConfig {
   std::vector<NotifyTarget> notify;
 
   std::vector<ListenRequest> listeners() const override;
-  size_t regionBytes() const { return sizeof(HealthRegionHeader) + targets.size() * sizeof(HealthSlot); }
+  size_t regionBytes() const {
+    return sizeof(HealthRegionHeader) + targets.size() * sizeof(HealthSlot);
+  }
   void acquirePrivileged() override;
   std::vector<RegionRequest> regions() const override;
   // Where each region sits in regions() (and so in ServiceContext::regions); -1 = not asked for.

@@ -4,8 +4,8 @@
 #include <array>
 #include <cstring>
 
-#include "protocols/dns/counters.hpp"
 #include "protocols/dns/config.hpp"
+#include "protocols/dns/counters.hpp"
 
 namespace manifold::dns {
 
@@ -23,8 +23,10 @@ void parseLrrr(config::SectionReader& in, DnsConfig& cfg) {
     std::string wire, why;
     if (!textToName(text, "", wire, why)) in.fail(e.key, why);
     n.name = lowerName(wire);
-    if (!cfg.db->inZone(n.name)) in.fail(e.key, nameToText(n.name) + " is not inside any loaded zone");
-    if (cfg.db->hasPool(n.name)) in.fail(e.key, nameToText(n.name) + " also has a pool: use one or the other");
+    if (!cfg.db->inZone(n.name))
+      in.fail(e.key, nameToText(n.name) + " is not inside any loaded zone");
+    if (cfg.db->hasPool(n.name))
+      in.fail(e.key, nameToText(n.name) + " also has a pool: use one or the other");
     std::string prefix = "lr", side, key, last;
     for (const auto& w : configWords(e.value)) {
       size_t eq = w.find('=');
@@ -47,7 +49,8 @@ void parseLrrr(config::SectionReader& in, DnsConfig& cfg) {
       } else if (k == "key") {
         key = v;
       } else if (k == "prefix") {
-        if (v.empty() || v.size() > 20 || v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+        if (v.empty() || v.size() > 20 ||
+            v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
           in.fail(e.key, "prefix must be 1-20 of [a-z0-9-]");
         prefix = v;
       } else if (k == "lr_ttl" || k == "max_rtt") {
@@ -61,23 +64,29 @@ void parseLrrr(config::SectionReader& in, DnsConfig& cfg) {
         }
       } else if (k == "ttl" || k == "prefix4" || k == "prefix6") {
         int64_t max = k == "ttl" ? 86400 : k == "prefix4" ? 32 : 128;
-        if (!config::parseInteger(v, num, dwhy) || num < 0 || num > max) in.fail(e.key, "bad " + k + " '" + v + "'");
+        if (!config::parseInteger(v, num, dwhy) || num < 0 || num > max)
+          in.fail(e.key, "bad " + k + " '" + v + "'");
         (k == "ttl" ? n.ttl : k == "prefix4" ? n.prefix4 : n.prefix6) = static_cast<uint32_t>(num);
       } else {
-        in.fail(e.key, "unknown option '" + w + "' (side, left, right, key, prefix, lr_ttl, ttl, max_rtt, prefix4, prefix6)");
+        in.fail(e.key,
+                "unknown option '" + w +
+                    "' (side, left, right, key, prefix, lr_ttl, ttl, max_rtt, prefix4, prefix6)");
       }
     }
     if (side.empty()) in.fail(e.key, "side=left|right is required (which site this instance is)");
     n.side = side == "right" ? 1 : 0;
-    if (key.size() < 16) in.fail(e.key, "key=SECRET of at least 16 characters is required (the same on both sites)");
-    crypto_generichash(n.key, sizeof n.key, reinterpret_cast<const uint8_t*>(key.data()), key.size(), nullptr, 0);
+    if (key.size() < 16)
+      in.fail(e.key, "key=SECRET of at least 16 characters is required (the same on both sites)");
+    crypto_generichash(n.key, sizeof n.key, reinterpret_cast<const uint8_t*>(key.data()),
+                       key.size(), nullptr, 0);
     for (int s = 0; s < 2; ++s)
       if (n.addrs[s][0].empty() && n.addrs[s][1].empty())
         in.fail(e.key, std::string(s ? "right" : "left") + "=ADDR... is required");
     for (int s = 0; s < 2; ++s) {
       std::string label = prefix + (s ? "r" : "l");
       n.measure[s] = std::string(1, static_cast<char>(label.size())) + label + n.name;
-      if (1 + kLrrrTokenChars + n.measure[s].size() > kMaxName) in.fail(e.key, "name too long for measurement names");
+      if (1 + kLrrrTokenChars + n.measure[s].size() > kMaxName)
+        in.fail(e.key, "name too long for measurement names");
     }
     for (const auto& o : names)
       if (o.name == n.name) in.fail(e.key, "defined twice");

@@ -46,7 +46,8 @@ bool parseCheck(const std::string& value, CheckSpec& c, std::string& why) {
       rest = rest.substr(0, slash);
     }
     int port = atoi(rest.c_str());
-    if (rest.empty() || rest.find_first_not_of("0123456789") != std::string::npos || port < 1 || port > 65535) {
+    if (rest.empty() || rest.find_first_not_of("0123456789") != std::string::npos || port < 1 ||
+        port > 65535) {
       why = "bad port in '" + head + "'";
       return false;
     }
@@ -76,9 +77,12 @@ bool parseCheck(const std::string& value, CheckSpec& c, std::string& why) {
         why = "bad " + k + " '" + v + "'";
         return false;
       }
-      if (k == "rise") c.rise = static_cast<unsigned>(n);
-      else if (k == "fall") c.fall = static_cast<unsigned>(n);
-      else c.status = static_cast<int>(n);
+      if (k == "rise")
+        c.rise = static_cast<unsigned>(n);
+      else if (k == "fall")
+        c.fall = static_cast<unsigned>(n);
+      else
+        c.status = static_cast<int>(n);
     } else {
       why = "unknown check option '" + k + "'";
       return false;
@@ -149,7 +153,8 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
     std::vector<PoolAddress> addrs;
     for (const auto& w : configWords(e.value)) {
       PoolAddress a;
-      if (!parseAddress(w, a)) in.fail(e.key, "bad address '" + w + "' (IPv4 or IPv6, optional *WEIGHT)");
+      if (!parseAddress(w, a))
+        in.fail(e.key, "bad address '" + w + "' (IPv4 or IPv6, optional *WEIGHT)");
       addrs.push_back(a);
     }
     if (addrs.empty()) in.fail(e.key, "no addresses");
@@ -207,7 +212,8 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl) {
               std::memcpy(&s->sin_addr, a.bytes, 4);
               t.addrLen = sizeof(sockaddr_in);
             } else {
-              if (c.kind == CheckKind::Icmp) in.fail("check." + nameToText(name), "icmp checks are IPv4 only");
+              if (c.kind == CheckKind::Icmp)
+                in.fail("check." + nameToText(name), "icmp checks are IPv4 only");
               auto* s = reinterpret_cast<sockaddr_in6*>(&t.addr);
               s->sin6_family = AF_INET6;
               s->sin6_port = htons(c.port);

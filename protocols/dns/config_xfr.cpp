@@ -12,7 +12,8 @@ void parseTransfers(config::SectionReader& in, DnsConfig& cfg) {
     cfg.notify.push_back(NotifyTarget{a.addr, a.len, a.text});
   cfg.transfers->allow = std::move(allow);
   std::string why;
-  if (!cfg.transfers->build(*cfg.db, !cfg.transfers->allow.empty(), why)) in.fail("allow_transfer", why);
+  if (!cfg.transfers->build(*cfg.db, !cfg.transfers->allow.empty(), why))
+    in.fail("allow_transfer", why);
 }
 
 }  // namespace manifold::dns

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "protocols/dns/zone_db.hpp"
+#include "shm/counters.hpp"
 #include "worker/connector.hpp"
 #include "worker/io_watcher.hpp"
-#include "shm/counters.hpp"
 
 namespace manifold::dns {
 

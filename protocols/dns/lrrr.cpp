@@ -18,8 +18,8 @@ constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
 constexpr size_t kPayload = 13;
 constexpr uint32_t kStripes = 16;
 
-void mac(const uint8_t* payload, const uint8_t key[16], const ClientPrefix& who, std::string_view suffix,
-         uint8_t out[8]) {
+void mac(const uint8_t* payload, const uint8_t key[16], const ClientPrefix& who,
+         std::string_view suffix, uint8_t out[8]) {
   uint8_t buf[kPayload + sizeof who.bytes + kMaxName];
   size_t n = 0;
   std::memcpy(buf, payload, kPayload);
@@ -82,9 +82,12 @@ bool decodeLrrrToken(std::string_view label, const uint8_t key[16], const Client
   for (char ch : label) {
     unsigned v;
     uint8_t c = lowerAscii(static_cast<uint8_t>(ch));
-    if (c >= 'a' && c <= 'z') v = c - 'a';
-    else if (c >= '2' && c <= '7') v = 26 + (c - '2');
-    else return false;
+    if (c >= 'a' && c <= 'z')
+      v = c - 'a';
+    else if (c >= '2' && c <= '7')
+      v = 26 + (c - '2');
+    else
+      return false;
     acc = (acc << 5) | v;
     bits += 5;
     if (bits >= 8) {
@@ -125,8 +128,8 @@ void Lrrr::formatRegion(void* base, size_t bytes) {
   shm::Table::format(base, bytes, buckets, kStripes);
 }
 
-size_t Lrrr::writeAddresses(const Query& q, const LrrrName& n, int winner, uint32_t ttl, uint8_t* out,
-                            size_t limit, AnswerInfo& info) const {
+size_t Lrrr::writeAddresses(const Query& q, const LrrrName& n, int winner, uint32_t ttl,
+                            uint8_t* out, size_t limit, AnswerInfo& info) const {
   size_t optSize = optRecordSize(q);
   if (limit < kHeaderSize + optSize) return 0;
   PacketWriter w(out, limit - optSize);
@@ -152,7 +155,8 @@ size_t Lrrr::writeAddresses(const Query& q, const LrrrName& n, int winner, uint3
 }
 
 size_t Lrrr::writeCname(const Query& q, const LrrrName& n, int side, const LrrrToken& t,
-                        const ClientPrefix& who, uint8_t* out, size_t limit, AnswerInfo& info) const {
+                        const ClientPrefix& who, uint8_t* out, size_t limit,
+                        AnswerInfo& info) const {
   const std::string& suffix = n.measure[side];
   uint8_t target[kMaxName];
   if (1 + kLrrrTokenChars + suffix.size() > kMaxName) return 0;  // refused at config time
@@ -166,8 +170,9 @@ size_t Lrrr::writeCname(const Query& q, const LrrrName& n, int side, const LrrrT
   if (!w.question(q.qname, q.qnameLength, q.qtype, q.qclass)) return 0;
   std::string_view owner(reinterpret_cast<const char*>(q.qname), q.qnameLength);
   // TTL 0: the resolver must not cache any step of the chain.
-  w.record(PacketWriter::kAnswer, owner, kTypeCname, 0,
-           std::string_view(reinterpret_cast<const char*>(target), 1 + kLrrrTokenChars + suffix.size()));
+  w.record(
+      PacketWriter::kAnswer, owner, kTypeCname, 0,
+      std::string_view(reinterpret_cast<const char*>(target), 1 + kLrrrTokenChars + suffix.size()));
   info.rcode = kRcodeNoError;
   if (q.edns) {
     w.setCap(limit);
@@ -186,9 +191,10 @@ void Lrrr::store(shm::Table* cache, uint16_t index, const ClientPrefix& who, con
              std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&e), sizeof e));
 }
 
-size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uint8_t* out, size_t limit,
-                    AnswerInfo& info, shm::CounterSlot counters) const {
-  if (names_.empty() || q.qclass != kClassIn || (q.qtype != kTypeA && q.qtype != kTypeAaaa)) return 0;
+size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uint8_t* out,
+                    size_t limit, AnswerInfo& info, shm::CounterSlot counters) const {
+  if (names_.empty() || q.qclass != kClassIn || (q.qtype != kTypeA && q.qtype != kTypeAaaa))
+    return 0;
   std::string_view name = q.name();
   uint32_t hit = table_.find(name);
   if (hit != NameTable::kNone) {
@@ -236,7 +242,8 @@ size_t Lrrr::answer(const Query& q, const sockaddr* peer, shm::Table* cache, uin
   uint32_t nowSec = static_cast<uint32_t>(now / 1000);
   int32_t age = static_cast<int32_t>(nowSec - t.wall);
   uint32_t rtt = static_cast<uint32_t>(clock::monotonicMs()) - t.t0;
-  bool stale = age > static_cast<int32_t>(kLrrrTokenLifetime) || age < -static_cast<int32_t>(kLrrrTokenLifetime) ||
+  bool stale = age > static_cast<int32_t>(kLrrrTokenLifetime) ||
+               age < -static_cast<int32_t>(kLrrrTokenLifetime) ||
                (t.step == LrrrStep::Measure && rtt > n.maxRtt);
   if (stale) {
     // Genuine but too old or too slow to mean anything: answer for ourselves, decide nothing.

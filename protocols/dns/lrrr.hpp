@@ -78,13 +78,13 @@ bool decodeLrrrToken(std::string_view label, const uint8_t key[16], const Client
                      std::string_view suffix, LrrrToken& out);
 
 struct LrrrName {
-  std::string name;         // lowercase wire NAME
-  std::string measure[2];   // lowercase wire "<prefix>l.NAME", "<prefix>r.NAME"
-  int side = 0;             // this site: 0 = left, 1 = right
+  std::string name;        // lowercase wire NAME
+  std::string measure[2];  // lowercase wire "<prefix>l.NAME", "<prefix>r.NAME"
+  int side = 0;            // this site: 0 = left, 1 = right
   std::vector<std::array<uint8_t, 16>> addrs[2][2];  // [side][0 = A, 1 = AAAA]
-  uint32_t ttl = 30;        // TTL of the final / cached answer (capped by what is left of lr_ttl)
-  uint32_t lrTtl = 60;      // seconds a decision is kept
-  uint32_t maxRtt = 2000;   // ms; a slower measurement step is stale
+  uint32_t ttl = 30;       // TTL of the final / cached answer (capped by what is left of lr_ttl)
+  uint32_t lrTtl = 60;     // seconds a decision is kept
+  uint32_t maxRtt = 2000;  // ms; a slower measurement step is stale
   unsigned prefix4 = 24, prefix6 = 56;
   uint8_t key[16] = {};
 };

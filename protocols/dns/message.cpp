@@ -52,7 +52,8 @@ bool parseOptions(const uint8_t* p, size_t len, Query& q) {
       q.ecs.family = family;
       q.ecs.sourcePrefix = source;
       std::memcpy(q.ecs.address, o + 4, bytes);
-      if (source % 8 && bytes) q.ecs.address[bytes - 1] &= static_cast<uint8_t>(0xFF << (8 - source % 8));
+      if (source % 8 && bytes)
+        q.ecs.address[bytes - 1] &= static_cast<uint8_t>(0xFF << (8 - source % 8));
     }
     pos += olen;
   }

@@ -54,9 +54,7 @@ struct Query {
   uint32_t ixfrSerial = 0;  // its serial
   bool rd() const { return flags & 0x0100; }
   bool cd() const { return flags & 0x0010; }
-  std::string_view name() const {
-    return {reinterpret_cast<const char*>(lowerName), qnameLength};
-  }
+  std::string_view name() const { return {reinterpret_cast<const char*>(lowerName), qnameLength}; }
 };
 
 QueryStatus parseQuery(const uint8_t* packet, size_t len, Query& q);

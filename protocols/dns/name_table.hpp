@@ -25,7 +25,8 @@ class NameTable {
       keys_.push_back(key);
       size_t h = hash(key) & mask_;
       while (slots_[h].value != kNone) h = (h + 1) & mask_;
-      slots_[h] = {static_cast<uint32_t>(keys_.size() - 1), value, static_cast<uint32_t>(hash(key))};
+      slots_[h] = {static_cast<uint32_t>(keys_.size() - 1), value,
+                   static_cast<uint32_t>(hash(key))};
     }
   }
 

@@ -62,7 +62,8 @@ bool NotifyRegion::changed(std::string_view origin, uint32_t serial) {
 size_t writeNotify(const ZoneTransfer& zone, uint16_t id, uint8_t* out, size_t cap) {
   PacketWriter w(out, cap);
   w.start(id, kNotifyFlags);
-  if (!w.question(reinterpret_cast<const uint8_t*>(zone.origin.data()), zone.origin.size(), kTypeSoa, kClassIn) ||
+  if (!w.question(reinterpret_cast<const uint8_t*>(zone.origin.data()), zone.origin.size(),
+                  kTypeSoa, kClassIn) ||
       !w.record(PacketWriter::kAnswer, zone.soaOwner, kTypeSoa, zone.soaTtl, zone.soaRdata))
     return 0;
   return w.size();
@@ -121,7 +122,8 @@ void Notifier::send(Pending& p) {
     return;
   }
   counters_.inc(0);
-  if (::sendto(fd, buf, n, 0, reinterpret_cast<const sockaddr*>(&p.target->addr), p.target->len) < 0)
+  if (::sendto(fd, buf, n, 0, reinterpret_cast<const sockaddr*>(&p.target->addr), p.target->len) <
+      0)
     LOG_DEBUG("[%s] NOTIFY to %s: %s", title_.c_str(), p.target->text.c_str(), strerror(errno));
 }
 
@@ -132,11 +134,11 @@ void Notifier::finish(Pending& p, bool acked, const char* why) {
   counters_.inc(acked ? 1 : 2);
   std::string zone = nameToText(p.zone->origin);
   if (acked)
-    LOG_NOTICE("[%s] NOTIFY %s serial %u to %s acknowledged", title_.c_str(), zone.c_str(), p.zone->serial,
-               p.target->text.c_str());
+    LOG_NOTICE("[%s] NOTIFY %s serial %u to %s acknowledged", title_.c_str(), zone.c_str(),
+               p.zone->serial, p.target->text.c_str());
   else
-    LOG_WARN("[%s] NOTIFY %s serial %u to %s failed: %s", title_.c_str(), zone.c_str(), p.zone->serial,
-             p.target->text.c_str(), why);
+    LOG_WARN("[%s] NOTIFY %s serial %u to %s failed: %s", title_.c_str(), zone.c_str(),
+             p.zone->serial, p.target->text.c_str(), why);
   if (!open_) timer_.stop();
 }
 

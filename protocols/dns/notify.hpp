@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "protocols/dns/transfer.hpp"
-#include "worker/io_watcher.hpp"
-#include "worker/timer.hpp"
 #include "shm/counters.hpp"
 #include "shm/region_header.hpp"
+#include "worker/io_watcher.hpp"
+#include "worker/timer.hpp"
 
 namespace manifold::dns {
 
@@ -64,7 +64,8 @@ class Notifier {
   static constexpr double kInterval = 2.0;
 
   // counters: [0] sent, [1] acknowledged, [2] failed.
-  Notifier(struct ev_loop* loop, std::string title, const std::vector<NotifyTarget>& targets, shm::CounterSlot counters);
+  Notifier(struct ev_loop* loop, std::string title, const std::vector<NotifyTarget>& targets,
+           shm::CounterSlot counters);
   ~Notifier();
   // Announces `zones` to every target.
   void start(const std::vector<const ZoneTransfer*>& zones);

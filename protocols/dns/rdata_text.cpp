@@ -13,11 +13,11 @@ namespace manifold::dns {
 namespace {
 
 enum class Field : uint8_t {
-  kName,       // a domain name
+  kName,  // a domain name
   kU8,
   kU16,
   kU32,
-  kTimer,      // 32-bit seconds, TTL units allowed (SOA timers)
+  kTimer,  // 32-bit seconds, TTL units allowed (SOA timers)
   kIpv4,
   kIpv6,
   kString,     // one <character-string>: length byte and up to 255 bytes
@@ -44,7 +44,12 @@ using F = Field;
 constexpr FieldSpec kTimer{F::kTimer, "SOA timer"};
 // TLSA (RFC 6698 2.2) and SMIMEA (RFC 8162 2) share one layout.
 constexpr Layout tlsaLayout(uint16_t type) {
-  return {type, 4, {{F::kU8, "usage"}, {F::kU8, "selector"}, {F::kU8, "matching type"}, {F::kHex, "association data"}}};
+  return {type,
+          4,
+          {{F::kU8, "usage"},
+           {F::kU8, "selector"},
+           {F::kU8, "matching type"},
+           {F::kHex, "association data"}}};
 }
 constexpr Layout kLayouts[] = {
     {kTypeA, 1, {{F::kIpv4, "IPv4 address"}}},
@@ -53,20 +58,40 @@ constexpr Layout kLayouts[] = {
     {kTypeCname, 1, {{F::kName, "name"}}},
     {kTypePtr, 1, {{F::kName, "name"}}},
     {kTypeMx, 2, {{F::kU16, "preference"}, {F::kName, "exchange"}}},
-    {kTypeSrv, 4, {{F::kU16, "priority"}, {F::kU16, "weight"}, {F::kU16, "port"}, {F::kName, "target"}}},
-    {kTypeSoa, 7, {{F::kName, "mname"}, {F::kName, "rname"}, {F::kU32, "serial"}, kTimer, kTimer, kTimer, kTimer}},
+    {kTypeSrv,
+     4,
+     {{F::kU16, "priority"}, {F::kU16, "weight"}, {F::kU16, "port"}, {F::kName, "target"}}},
+    {kTypeSoa,
+     7,
+     {{F::kName, "mname"},
+      {F::kName, "rname"},
+      {F::kU32, "serial"},
+      kTimer,
+      kTimer,
+      kTimer,
+      kTimer}},
     {kTypeTxt, 1, {{F::kStrings, "string"}}},
     {kTypeSpf, 1, {{F::kStrings, "string"}}},  // RFC 7208 3.1: the TXT format
     {kTypeCaa, 3, {{F::kU8, "flags"}, {F::kTag, "tag"}, {F::kOctets, "value"}}},
     {kTypeHinfo, 2, {{F::kString, "cpu"}, {F::kString, "os"}}},
     {kTypeRp, 2, {{F::kName, "mbox"}, {F::kName, "txt"}}},
-    {kTypeNaptr, 6, {{F::kU16, "order"}, {F::kU16, "preference"}, {F::kString, "flags"},
-                     {F::kString, "services"}, {F::kString, "regexp"}, {F::kName, "replacement"}}},
-    {kTypeSshfp, 3, {{F::kU8, "algorithm"}, {F::kU8, "fingerprint type"}, {F::kHex, "fingerprint"}}},
+    {kTypeNaptr,
+     6,
+     {{F::kU16, "order"},
+      {F::kU16, "preference"},
+      {F::kString, "flags"},
+      {F::kString, "services"},
+      {F::kString, "regexp"},
+      {F::kName, "replacement"}}},
+    {kTypeSshfp,
+     3,
+     {{F::kU8, "algorithm"}, {F::kU8, "fingerprint type"}, {F::kHex, "fingerprint"}}},
     tlsaLayout(kTypeTlsa),
     tlsaLayout(kTypeSmimea),
     {kTypeOpenpgpkey, 1, {{F::kBase64, "key"}}},  // RFC 7929 2.3
-    {kTypeUri, 3, {{F::kU16, "priority"}, {F::kU16, "weight"}, {F::kUriTarget, "target"}}},  // RFC 7553
+    {kTypeUri,
+     3,
+     {{F::kU16, "priority"}, {F::kU16, "weight"}, {F::kUriTarget, "target"}}},  // RFC 7553
 };
 
 const Layout* findLayout(uint16_t type) {
@@ -149,13 +174,14 @@ bool appendHex(const std::vector<RdataToken>& t, size_t from, std::string& out, 
   return true;
 }
 
-bool appendBase64(const std::vector<RdataToken>& t, size_t from, std::string& out, std::string& why) {
+bool appendBase64(const std::vector<RdataToken>& t, size_t from, std::string& out,
+                  std::string& why) {
   std::string text;
   for (size_t i = from; i < t.size(); ++i) text += t[i].text;
   std::string bin(text.size() / 4 * 3 + 3, '\0');
   size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), text.data(), text.size(),
-                        nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
     why = "bad base64";
     return false;
   }
@@ -164,8 +190,8 @@ bool appendBase64(const std::vector<RdataToken>& t, size_t from, std::string& ou
 }
 
 // One field from t[i] (advanced past what it used).
-bool parseField(const FieldSpec& f, const std::vector<RdataToken>& t, size_t& i, std::string_view origin,
-                std::string& out, std::string& why) {
+bool parseField(const FieldSpec& f, const std::vector<RdataToken>& t, size_t& i,
+                std::string_view origin, std::string& out, std::string& why) {
   auto bad = [&](const std::string& text) {
     why = std::string("bad ") + f.what + " '" + text + "'";
     return false;
@@ -195,7 +221,8 @@ bool parseField(const FieldSpec& f, const std::vector<RdataToken>& t, size_t& i,
     case F::kIpv4:
     case F::kIpv6: {
       unsigned char a[16];
-      if (inet_pton(f.kind == F::kIpv4 ? AF_INET : AF_INET6, text.c_str(), a) != 1) return bad(text);
+      if (inet_pton(f.kind == F::kIpv4 ? AF_INET : AF_INET6, text.c_str(), a) != 1)
+        return bad(text);
       out.append(reinterpret_cast<const char*>(a), f.kind == F::kIpv4 ? 4 : 16);
       break;
     }
@@ -236,7 +263,8 @@ bool parseField(const FieldSpec& f, const std::vector<RdataToken>& t, size_t& i,
     case F::kHex:
     case F::kBase64: {
       size_t before = out.size();
-      if (!(f.kind == F::kHex ? appendHex(t, i, out, why) : appendBase64(t, i, out, why))) return false;
+      if (!(f.kind == F::kHex ? appendHex(t, i, out, why) : appendBase64(t, i, out, why)))
+        return false;
       if (out.size() == before) {
         why = std::string("empty ") + f.what;
         return false;
@@ -250,7 +278,8 @@ bool parseField(const FieldSpec& f, const std::vector<RdataToken>& t, size_t& i,
 }
 
 // RFC 3597 3: "\# LENGTH HEX...", checked against the type's layout when we know one.
-bool parseGeneric(uint16_t type, const std::vector<RdataToken>& t, std::string& out, std::string& why) {
+bool parseGeneric(uint16_t type, const std::vector<RdataToken>& t, std::string& out,
+                  std::string& why) {
   uint64_t len;
   if (t.size() < 2 || !parseUint(t[1].text, 65535, len)) {
     why = "bad \\# length";
@@ -275,8 +304,8 @@ bool parseGeneric(uint16_t type, const std::vector<RdataToken>& t, std::string& 
 
 }  // namespace
 
-bool parseRdata(uint16_t type, const std::vector<RdataToken>& t, std::string_view origin, std::string& out,
-                std::string& why) {
+bool parseRdata(uint16_t type, const std::vector<RdataToken>& t, std::string_view origin,
+                std::string& out, std::string& why) {
   if (!t.empty() && !t[0].quoted && t[0].text == "\\#") return parseGeneric(type, t, out, why);
   const Layout* l = findLayout(type);
   if (!l) {
@@ -309,14 +338,26 @@ bool checkRdataWire(uint16_t type, std::string_view rd, std::string& why) {
     const FieldSpec& f = l->fields[k];
     size_t need = 0;  // bytes of this field from pos
     switch (f.kind) {
-      case F::kName: need = wireNameLength(p + pos, p + n); break;
-      case F::kU8: need = 1; break;
-      case F::kU16: need = 2; break;
+      case F::kName:
+        need = wireNameLength(p + pos, p + n);
+        break;
+      case F::kU8:
+        need = 1;
+        break;
+      case F::kU16:
+        need = 2;
+        break;
       case F::kU32:
       case F::kTimer:
-      case F::kIpv4: need = 4; break;
-      case F::kIpv6: need = 16; break;
-      case F::kString: need = pos < n ? 1 + size_t{p[pos]} : 0; break;
+      case F::kIpv4:
+        need = 4;
+        break;
+      case F::kIpv6:
+        need = 16;
+        break;
+      case F::kString:
+        need = pos < n ? 1 + size_t{p[pos]} : 0;
+        break;
       case F::kTag:
         need = pos < n && p[pos] >= 1 && p[pos] <= 15 ? 1 + size_t{p[pos]} : 0;
         for (size_t c = pos + 1; need && c < pos + need && c < n; ++c)
@@ -324,13 +365,16 @@ bool checkRdataWire(uint16_t type, std::string_view rd, std::string& why) {
         break;
       case F::kStrings:
         // Character-strings back to back up to the end; at least one.
-        for (size_t at = pos; at < n && at + 1 + p[at] <= n; at += 1 + size_t{p[at]}) need = at + 1 + p[at] - pos;
+        for (size_t at = pos; at < n && at + 1 + p[at] <= n; at += 1 + size_t{p[at]})
+          need = at + 1 + p[at] - pos;
         if (pos + need != n) need = 0;
         break;
       case F::kOctets:
       case F::kUriTarget:
       case F::kHex:
-      case F::kBase64: need = n - pos; break;
+      case F::kBase64:
+        need = n - pos;
+        break;
     }
     bool mayBeEmpty = f.kind == F::kOctets;
     if ((need == 0 && !mayBeEmpty) || pos + need > n) {

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <new>
 
-#include "protocols/dns/counters.hpp"
 #include "protocols/dns/config.hpp"
+#include "protocols/dns/counters.hpp"
 #include "shm/table.hpp"
 #include "worker/log.hpp"
 
@@ -42,7 +42,8 @@ std::vector<RegionRequest> DnsConfig::regions() const {
     // Decision cache (lrrr.hpp): an shm::Table; kept across reloads of the same size.
     RegionRequest c;
     c.name = title() + "/lrrr";
-    c.layout = "dns-lrrr-v1 entry=" + std::to_string(sizeof(LrrrEntry)) + " bytes=" + std::to_string(lrrrBytes);
+    c.layout = "dns-lrrr-v1 entry=" + std::to_string(sizeof(LrrrEntry)) +
+               " bytes=" + std::to_string(lrrrBytes);
     c.bytes = lrrrBytes;
     c.sizeKey = "lrrr_cache";
     c.init = [](void* base, size_t bytes, bool adopted) {
@@ -58,14 +59,17 @@ std::vector<RegionRequest> DnsConfig::regions() const {
     r.name = title() + "/rrl";
     r.layout = "dns-rrl-v1 buckets=" + std::to_string(Rrl::kBuckets);
     r.bytes = Rrl::regionBytes();
-    r.init = [](void* base, size_t bytes, bool adopted) { Rrl::formatRegion(base, bytes, adopted); };
+    r.init = [](void* base, size_t bytes, bool adopted) {
+      Rrl::formatRegion(base, bytes, adopted);
+    };
     out.push_back(std::move(r));
   }
   if (!notify.empty()) {
     // Serials already announced (notify.hpp); kept across reloads so only changes are notified.
     RegionRequest r;
     r.name = title() + "/notify";
-    r.layout = "dns-notify-v1 slots=" + std::to_string(kNotifySlots) + " slot=" + std::to_string(sizeof(NotifySlot));
+    r.layout = "dns-notify-v1 slots=" + std::to_string(kNotifySlots) +
+               " slot=" + std::to_string(sizeof(NotifySlot));
     r.bytes = sizeof(NotifyRegion);
     r.init = [](void* base, size_t, bool adopted) { NotifyRegion::format(base, adopted); };
     out.push_back(std::move(r));
@@ -80,8 +84,8 @@ RegionRequest DnsConfig::healthRegion() const {
   uint64_t h = 1469598103934665603ull;
   for (char ch : targetsKey) h = (h ^ static_cast<uint8_t>(ch)) * 1099511628211ull;
   char key[64];
-  snprintf(key, sizeof key, "dns-health-v1 slot=%zu n=%zu h=%016llx", sizeof(HealthSlot), targets.size(),
-           static_cast<unsigned long long>(h));
+  snprintf(key, sizeof key, "dns-health-v1 slot=%zu n=%zu h=%016llx", sizeof(HealthSlot),
+           targets.size(), static_cast<unsigned long long>(h));
   r.layout = key;
   r.bytes = regionBytes();
   size_t n = targets.size();

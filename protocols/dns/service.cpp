@@ -14,15 +14,20 @@
 namespace manifold::dns {
 
 DnsService::DnsService(const DnsConfig& config, ServiceContext& ctx)
-    : config_(config), ctx_(ctx), rrl_(config.rrl, region(config.regionSlots().rrl)), tcpBuffer_(65535 + 2),
+    : config_(config),
+      ctx_(ctx),
+      rrl_(config.rrl, region(config.regionSlots().rrl)),
+      tcpBuffer_(65535 + 2),
       tcpQuota_(config.tcpMaxConnections) {
   DnsConfig::RegionSlots slots = config.regionSlots();
   if (void* r = region(slots.lrrr)) lrrrCache_ = shm::Table::at(r);
-  if (void* r = region(slots.health)) health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(r) + 1);
+  if (void* r = region(slots.health))
+    health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(r) + 1);
 }
 
 void* DnsService::region(int slot) const {
-  return slot >= 0 && static_cast<size_t>(slot) < ctx_.regions.size() ? ctx_.regions[slot] : nullptr;
+  return slot >= 0 && static_cast<size_t>(slot) < ctx_.regions.size() ? ctx_.regions[slot]
+                                                                      : nullptr;
 }
 
 void DnsService::start() {
@@ -33,7 +38,8 @@ void DnsService::start() {
       udp_.back()->start();
     } else {
       acceptors_.push_back(std::make_unique<Acceptor>(
-          *ctx_.runtime, ctx_.fds[i], [this](Connection& conn) -> std::unique_ptr<ConnectionHandler> {
+          *ctx_.runtime, ctx_.fds[i],
+          [this](Connection& conn) -> std::unique_ptr<ConnectionHandler> {
             conn.setIdleTimeout(config_.tcpIdle);
             ctx_.counters.inc(kTcpConnections);
             return std::make_unique<TcpHandler>(*this, tcpQuota_, conn);
@@ -46,9 +52,10 @@ void DnsService::start() {
     if (config_.wantsIcmp && (!config_.icmp || config_.icmp->fd < 0))
       LOG_WARN("[%s] %s; ICMP checks fall back to ping sockets", config_.title().c_str(),
                config_.icmp ? config_.icmp->error.c_str() : "no raw ICMP socket");
-    prober_ = std::make_unique<Prober>(*ctx_.runtime, config_.title(), config_.targets, health_,
-                                       ctx_.counters.from(kFixedCounters), ctx_.counters.from(kProbeOk),
-                                       config_.icmp ? config_.icmp->fd : -1);
+    prober_ =
+        std::make_unique<Prober>(*ctx_.runtime, config_.title(), config_.targets, health_,
+                                 ctx_.counters.from(kFixedCounters), ctx_.counters.from(kProbeOk),
+                                 config_.icmp ? config_.icmp->fd : -1);
     prober_->start();
   }
   if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
@@ -61,7 +68,8 @@ void DnsService::startNotifier() {
   for (const ZoneTransfer& z : config_.transfers->zones())
     if (!announced || announced->changed(z.origin, z.serial)) zones.push_back(&z);
   if (zones.empty()) return;
-  notifier_ = std::make_unique<Notifier>(ctx_.loop, config_.title(), config_.notify, ctx_.counters.from(kNotifySent));
+  notifier_ = std::make_unique<Notifier>(ctx_.loop, config_.title(), config_.notify,
+                                         ctx_.counters.from(kNotifySent));
   notifier_->start(zones);
 }
 
@@ -78,8 +86,8 @@ size_t DnsService::onDatagram(const uint8_t* in, size_t len, const sockaddr* pee
   return handle(in, len, peer, out, outCap, true);
 }
 
-size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap,
-                          bool udp, const ZoneTransfer** stream) {
+size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out,
+                          size_t cap, bool udp, const ZoneTransfer** stream) {
   shm::CounterSlot c = ctx_.counters;
   c.inc(kQueries);
   Query q;
@@ -113,7 +121,8 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
     return w.size();
   }
   size_t limit = 65535;
-  if (udp) limit = q.edns ? std::min<size_t>(std::max<size_t>(q.udpPayload, 512), config_.maxUdp) : 512;
+  if (udp)
+    limit = q.edns ? std::min<size_t>(std::max<size_t>(q.udpPayload, 512), config_.maxUdp) : 512;
   limit = std::min(limit, cap);
   AnswerContext actx;
   actx.health = health_;
@@ -131,7 +140,8 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
       info.truncated = out[2] & 0x02;
     }
   } else {
-    if (config_.lrrr) n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c.from(kLrrrFirst));
+    if (config_.lrrr)
+      n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c.from(kLrrrFirst));
     if (!n) n = config_.db->answer(q, actx, out, limit, info);
   }
   if (udp && config_.rrl.rate && n) {
@@ -144,7 +154,8 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
       // A truncated, empty answer: a real client retries over TCP.
       c.inc(kRrlSlipped);
       PacketWriter w(out, cap);
-      w.start(q.id, static_cast<uint16_t>(0x8000 | 0x0200 | (q.flags & 0x0110) | (get16(out + 2) & 0x040F)));
+      w.start(q.id, static_cast<uint16_t>(0x8000 | 0x0200 | (q.flags & 0x0110) |
+                                          (get16(out + 2) & 0x040F)));
       w.question(q.qname, q.qnameLength, q.qtype, q.qclass);
       if (q.edns) w.opt(config_.maxUdp, 0, q.dnssecOk, nullptr, 0);
       return w.size();
@@ -153,43 +164,88 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   if (info.truncated) c.inc(kTruncated);
   if (info.nodata) c.inc(kNoData);
   switch (info.rcode) {
-    case kRcodeNoError: c.inc(kRcodeNoErrorCount); break;
-    case kRcodeNxDomain: c.inc(kRcodeNxDomainCount); break;
-    case kRcodeRefused: c.inc(kRcodeRefusedCount); break;
-    case kRcodeServFail: c.inc(kRcodeServFailCount); break;
-    case kRcodeFormErr: c.inc(kRcodeFormErrCount); break;
-    case kRcodeNotImp: c.inc(kRcodeNotImpCount); break;
-    case kRcodeNotAuth: c.inc(kRcodeNotAuthCount); break;
-    default: break;
+    case kRcodeNoError:
+      c.inc(kRcodeNoErrorCount);
+      break;
+    case kRcodeNxDomain:
+      c.inc(kRcodeNxDomainCount);
+      break;
+    case kRcodeRefused:
+      c.inc(kRcodeRefusedCount);
+      break;
+    case kRcodeServFail:
+      c.inc(kRcodeServFailCount);
+      break;
+    case kRcodeFormErr:
+      c.inc(kRcodeFormErrCount);
+      break;
+    case kRcodeNotImp:
+      c.inc(kRcodeNotImpCount);
+      break;
+    case kRcodeNotAuth:
+      c.inc(kRcodeNotAuthCount);
+      break;
+    default:
+      break;
   }
   return n;
 }
 
 void DnsService::countTransfer(TransferOutcome o) {
   switch (o) {
-    case TransferOutcome::Served: ctx_.counters.inc(kXfrServed); break;
-    case TransferOutcome::UpToDate: ctx_.counters.inc(kXfrUpToDate); break;
+    case TransferOutcome::Served:
+      ctx_.counters.inc(kXfrServed);
+      break;
+    case TransferOutcome::UpToDate:
+      ctx_.counters.inc(kXfrUpToDate);
+      break;
     case TransferOutcome::Refused:
-    case TransferOutcome::NotAuth: ctx_.counters.inc(kXfrRefused); break;
-    default: break;
+    case TransferOutcome::NotAuth:
+      ctx_.counters.inc(kXfrRefused);
+      break;
+    default:
+      break;
   }
 }
 
 void DnsService::countType(uint16_t t) {
   unsigned i;
   switch (t) {
-    case kTypeA: i = kQtypeA; break;
-    case kTypeAaaa: i = kQtypeAaaa; break;
-    case kTypeNs: i = kQtypeNs; break;
-    case kTypeCname: i = kQtypeCname; break;
-    case kTypeSoa: i = kQtypeSoa; break;
-    case kTypePtr: i = kQtypePtr; break;
-    case kTypeMx: i = kQtypeMx; break;
-    case kTypeTxt: i = kQtypeTxt; break;
-    case kTypeSrv: i = kQtypeSrv; break;
-    case kTypeCaa: i = kQtypeCaa; break;
-    case kTypeAny: i = kQtypeAny; break;
-    default: i = kQtypeOther;
+    case kTypeA:
+      i = kQtypeA;
+      break;
+    case kTypeAaaa:
+      i = kQtypeAaaa;
+      break;
+    case kTypeNs:
+      i = kQtypeNs;
+      break;
+    case kTypeCname:
+      i = kQtypeCname;
+      break;
+    case kTypeSoa:
+      i = kQtypeSoa;
+      break;
+    case kTypePtr:
+      i = kQtypePtr;
+      break;
+    case kTypeMx:
+      i = kQtypeMx;
+      break;
+    case kTypeTxt:
+      i = kQtypeTxt;
+      break;
+    case kTypeSrv:
+      i = kQtypeSrv;
+      break;
+    case kTypeCaa:
+      i = kQtypeCaa;
+      break;
+    case kTypeAny:
+      i = kQtypeAny;
+      break;
+    default:
+      i = kQtypeOther;
   }
   ctx_.counters.inc(i);
 }

@@ -10,10 +10,10 @@
 
 #include "protocols/dns/config.hpp"
 #include "protocols/service.hpp"
+#include "shm/counters.hpp"
 #include "worker/acceptor.hpp"
 #include "worker/connection_quota.hpp"
 #include "worker/udp_endpoint.hpp"
-#include "shm/counters.hpp"
 
 namespace manifold::shm {
 class Table;
@@ -34,8 +34,8 @@ class DnsService : public Service, public DatagramHandler {
 
   // Answers one query; 0 = no reply. For a zone transfer over TCP, `stream` (when given) is set
   // to the zone whose other messages must follow the reply.
-  size_t handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap, bool udp,
-                const ZoneTransfer** stream = nullptr);
+  size_t handle(const uint8_t* in, size_t len, const sockaddr* peer, uint8_t* out, size_t cap,
+                bool udp, const ZoneTransfer** stream = nullptr);
   const Transfers& transfers() const { return *config_.transfers; }
   const DnsConfig& config() const { return config_; }
 

@@ -15,7 +15,8 @@ namespace {
 constexpr size_t kOptReserve = 11;  // an OPT without options, appended to the first message
 
 // A reply with the question (and OPT when the query had EDNS); `soa` adds it as the answer.
-size_t shortReply(const Query& q, uint16_t flags, const ZoneTransfer* soa, uint8_t* out, size_t limit) {
+size_t shortReply(const Query& q, uint16_t flags, const ZoneTransfer* soa, uint8_t* out,
+                  size_t limit) {
   size_t optSize = optRecordSize(q) ? kOptReserve : 0;
   if (limit < kHeaderSize + optSize) return 0;
   PacketWriter w(out, limit - optSize);
@@ -33,8 +34,13 @@ size_t shortReply(const Query& q, uint16_t flags, const ZoneTransfer* soa, uint8
 
 TransferWriter::TransferWriter(std::string_view origin, std::string_view soaOwner, uint32_t soaTtl,
                                std::string_view soaRdata, size_t maxMessage)
-    : origin_(origin), soaOwner_(soaOwner), soaRdata_(soaRdata), soaTtl_(soaTtl), max_(maxMessage),
-      buf_(maxMessage), w_(buf_.data(), maxMessage) {
+    : origin_(origin),
+      soaOwner_(soaOwner),
+      soaRdata_(soaRdata),
+      soaTtl_(soaTtl),
+      max_(maxMessage),
+      buf_(maxMessage),
+      w_(buf_.data(), maxMessage) {
   begin();
   add(soaOwner_, kTypeSoa, soaTtl_, soaRdata_);
 }
@@ -43,7 +49,8 @@ void TransferWriter::begin() {
   w_.setCap(max_);
   w_.start(0, kFlagQr | kFlagAa);
   if (!offsets_.empty()) return;
-  w_.question(reinterpret_cast<const uint8_t*>(origin_.data()), origin_.size(), kTypeAxfr, kClassIn);
+  w_.question(reinterpret_cast<const uint8_t*>(origin_.data()), origin_.size(), kTypeAxfr,
+              kClassIn);
   w_.setCap(max_ - kOptReserve);
 }
 
@@ -55,7 +62,8 @@ void TransferWriter::end() {
   image_.append(reinterpret_cast<const char*>(buf_.data()), w_.size());
 }
 
-bool TransferWriter::add(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
+bool TransferWriter::add(std::string_view owner, uint16_t type, uint32_t ttl,
+                         std::string_view rdata) {
   if (w_.record(PacketWriter::kAnswer, owner, type, ttl, rdata)) return true;
   if (w_.count(PacketWriter::kAnswer) == 0) return false;
   end();
@@ -86,13 +94,14 @@ bool Transfers::build(const ZoneDb& db, bool images, std::string& why) {
     if (images) {
       TransferWriter w(t.origin, t.soaOwner, t.soaTtl, t.soaRdata);
       bool ok = true;
-      db.forEachRecord(z, [&](std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rd) {
-        if (ok && !w.add(owner, type, ttl, rd)) {
-          ok = false;
-          why = "zone " + nameToText(t.origin) + ": a " + typeName(type) + " record of " + nameToText(owner) +
-                " does not fit a transfer message";
-        }
-      });
+      db.forEachRecord(
+          z, [&](std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rd) {
+            if (ok && !w.add(owner, type, ttl, rd)) {
+              ok = false;
+              why = "zone " + nameToText(t.origin) + ": a " + typeName(type) + " record of " +
+                    nameToText(owner) + " does not fit a transfer message";
+            }
+          });
       if (!ok) return false;
       std::vector<size_t> offsets;
       std::string image = w.finish(&offsets);
@@ -125,7 +134,8 @@ bool Transfers::openFile(std::string& why) {
   for (auto& z : zones_) {
     z.restOffset = at;
     for (size_t done = 0; done < z.rest.size();) {
-      ssize_t n = pwrite(fd, z.rest.data() + done, z.rest.size() - done, static_cast<off_t>(at + done));
+      ssize_t n =
+          pwrite(fd, z.rest.data() + done, z.rest.size() - done, static_cast<off_t>(at + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         why = std::string("writing the transfer image: ") + strerror(errno);
@@ -149,11 +159,12 @@ bool Transfers::allowed(const sockaddr* peer) const {
   return net::anyContains(allow, net::peerAddress(peer));
 }
 
-TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out, size_t limit,
-                                  size_t& len, const ZoneTransfer*& stream) const {
+TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out,
+                                  size_t limit, size_t& len, const ZoneTransfer*& stream) const {
   stream = nullptr;
   len = 0;
-  if (q.qclass != kClassIn || (q.qtype != kTypeAxfr && q.qtype != kTypeIxfr)) return TransferOutcome::NotTransfer;
+  if (q.qclass != kClassIn || (q.qtype != kTypeAxfr && q.qtype != kTypeIxfr))
+    return TransferOutcome::NotTransfer;
   // NSD answers AXFR over UDP with NOTIMP, for any name.
   if (udp && q.qtype == kTypeAxfr) {
     len = shortReply(q, kRcodeNotImp, nullptr, out, limit);
@@ -185,7 +196,8 @@ TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp
     len = shortReply(q, kFlagAa | kFlagTc, z, out, limit);
     return TransferOutcome::UpToDate;
   }
-  if (z->first.empty() || (!z->restLengths.empty() && !file_) || z->first.size() + optSize > limit) {
+  if (z->first.empty() || (!z->restLengths.empty() && !file_) ||
+      z->first.size() + optSize > limit) {
     len = shortReply(q, kRcodeServFail, nullptr, out, limit);
     return TransferOutcome::Failed;
   }
@@ -193,7 +205,8 @@ TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp
   std::memcpy(out, z->first.data(), len);
   put16(out, q.id);
   put16(out + 2, static_cast<uint16_t>(kFlagQr | kFlagAa | (q.flags & 0x0110)));
-  std::memcpy(out + kHeaderSize, q.qname, q.qnameLength);  // same length: the apex in the client's case
+  std::memcpy(out + kHeaderSize, q.qname,
+              q.qnameLength);  // same length: the apex in the client's case
   put16(out + kHeaderSize + q.qnameLength, q.qtype);
   if (q.edns) len += appendOpt(out, len, limit, 1232, 0, q.dnssecOk, nullptr, 0);
   if (!z->restLengths.empty()) stream = z;

@@ -28,7 +28,7 @@
 namespace manifold {
 struct OpenFile;
 class Connection;
-}
+}  // namespace manifold
 
 namespace manifold::dns {
 
@@ -38,8 +38,8 @@ inline constexpr size_t kTransferMessageMax = 16384;
 class TransferWriter {
  public:
   // `origin`: the zone's wire name (the question); `soa*`: the apex SOA, sent first and last.
-  TransferWriter(std::string_view origin, std::string_view soaOwner, uint32_t soaTtl, std::string_view soaRdata,
-                 size_t maxMessage = kTransferMessageMax);
+  TransferWriter(std::string_view origin, std::string_view soaOwner, uint32_t soaTtl,
+                 std::string_view soaRdata, size_t maxMessage = kTransferMessageMax);
   // False when the RR cannot fit even an otherwise empty message.
   bool add(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata);
   // Appends the closing SOA and returns the image; `messages` gets each message's offset in it

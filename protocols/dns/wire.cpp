@@ -173,28 +173,43 @@ struct TypeEntry {
   uint16_t type;
   const char* name;
 };
-constexpr TypeEntry kTypes[] = {
-    {kTypeA, "A"},          {kTypeNs, "NS"},
-    {kTypeCname, "CNAME"},  {kTypeSoa, "SOA"},
-    {kTypePtr, "PTR"},      {kTypeHinfo, "HINFO"},
-    {kTypeMx, "MX"},        {kTypeTxt, "TXT"},
-    {kTypeRp, "RP"},        {kTypeAaaa, "AAAA"},
-    {kTypeSrv, "SRV"},      {kTypeNaptr, "NAPTR"},
-    {kTypeOpt, "OPT"},      {kTypeDs, "DS"},
-    {kTypeSshfp, "SSHFP"},  {kTypeRrsig, "RRSIG"},
-    {kTypeNsec, "NSEC"},    {kTypeDnskey, "DNSKEY"},
-    {kTypeNsec3, "NSEC3"},  {kTypeNsec3param, "NSEC3PARAM"},
-    {kTypeTlsa, "TLSA"},    {kTypeSmimea, "SMIMEA"},
-    {kTypeCds, "CDS"},      {kTypeCdnskey, "CDNSKEY"},
-    {kTypeOpenpgpkey, "OPENPGPKEY"}, {kTypeSpf, "SPF"},
-    {kTypeIxfr, "IXFR"},    {kTypeAxfr, "AXFR"},
-    {kTypeAny, "ANY"},      {kTypeUri, "URI"},
-    {kTypeCaa, "CAA"}};
+constexpr TypeEntry kTypes[] = {{kTypeA, "A"},
+                                {kTypeNs, "NS"},
+                                {kTypeCname, "CNAME"},
+                                {kTypeSoa, "SOA"},
+                                {kTypePtr, "PTR"},
+                                {kTypeHinfo, "HINFO"},
+                                {kTypeMx, "MX"},
+                                {kTypeTxt, "TXT"},
+                                {kTypeRp, "RP"},
+                                {kTypeAaaa, "AAAA"},
+                                {kTypeSrv, "SRV"},
+                                {kTypeNaptr, "NAPTR"},
+                                {kTypeOpt, "OPT"},
+                                {kTypeDs, "DS"},
+                                {kTypeSshfp, "SSHFP"},
+                                {kTypeRrsig, "RRSIG"},
+                                {kTypeNsec, "NSEC"},
+                                {kTypeDnskey, "DNSKEY"},
+                                {kTypeNsec3, "NSEC3"},
+                                {kTypeNsec3param, "NSEC3PARAM"},
+                                {kTypeTlsa, "TLSA"},
+                                {kTypeSmimea, "SMIMEA"},
+                                {kTypeCds, "CDS"},
+                                {kTypeCdnskey, "CDNSKEY"},
+                                {kTypeOpenpgpkey, "OPENPGPKEY"},
+                                {kTypeSpf, "SPF"},
+                                {kTypeIxfr, "IXFR"},
+                                {kTypeAxfr, "AXFR"},
+                                {kTypeAny, "ANY"},
+                                {kTypeUri, "URI"},
+                                {kTypeCaa, "CAA"}};
 
 bool equalsNoCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (lowerAscii(static_cast<uint8_t>(a[i])) != lowerAscii(static_cast<uint8_t>(b[i]))) return false;
+    if (lowerAscii(static_cast<uint8_t>(a[i])) != lowerAscii(static_cast<uint8_t>(b[i])))
+      return false;
   return true;
 }
 }  // namespace

@@ -34,14 +34,13 @@ inline constexpr uint16_t kFlagQr = 0x8000, kFlagAa = 0x0400, kFlagTc = 0x0200;
 inline constexpr uint16_t kClassIn = 1, kClassCh = 3, kClassAny = 255;
 
 inline constexpr uint8_t kRcodeNoError = 0, kRcodeFormErr = 1, kRcodeServFail = 2,
-                         kRcodeNxDomain = 3, kRcodeNotImp = 4, kRcodeRefused = 5,
-                         kRcodeNotAuth = 9;
+                         kRcodeNxDomain = 3, kRcodeNotImp = 4, kRcodeRefused = 5, kRcodeNotAuth = 9;
 inline constexpr uint16_t kRcodeBadVers = 16;  // extended: upper 8 bits go in the OPT TTL
 
 inline constexpr size_t kMaxName = 255;
 inline constexpr size_t kMaxLabel = 63;
 inline constexpr size_t kHeaderSize = 12;
-inline constexpr uint16_t kEdnsOptionEcs = 8;  // RFC 7871 client subnet
+inline constexpr uint16_t kEdnsOptionEcs = 8;      // RFC 7871 client subnet
 inline constexpr uint16_t kEdnsOptionCookie = 10;  // RFC 7873 DNS cookies
 
 inline uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
@@ -76,8 +75,7 @@ unsigned labelCount(std::string_view wire);
 std::string nameToText(std::string_view wire);
 // Parses presentation text; relative names (no trailing dot) get `origin` appended ("@" is the
 // origin). False with `why` on a bad label, an empty label or a name over 255 bytes.
-bool textToName(std::string_view text, std::string_view origin, std::string& out,
-                std::string& why);
+bool textToName(std::string_view text, std::string_view origin, std::string& out, std::string& why);
 // Type mnemonic ("A", "TYPE65280") and its inverse (case-insensitive, also accepts TYPEnnn);
 // false when unknown.
 std::string typeName(uint16_t type);

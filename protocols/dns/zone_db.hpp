@@ -96,7 +96,8 @@ class ZoneDb {
   void finish();
 
   // Answers a parsed query into `out`, limited to `limit` bytes (UDP size or 65535 on TCP).
-  size_t answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t limit, AnswerInfo& info) const;
+  size_t answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t limit,
+                AnswerInfo& info) const;
 
   // True when a lowercase wire name lies inside one of our zones.
   bool inZone(std::string_view lowerName) const { return findZone(lowerName) >= 0; }
@@ -114,7 +115,9 @@ class ZoneDb {
     std::string_view owner;
     uint32_t ttl = 0;
     std::string_view rdata;
-    uint32_t serial() const { return get32(reinterpret_cast<const uint8_t*>(rdata.data()) + rdata.size() - 20); }
+    uint32_t serial() const {
+      return get32(reinterpret_cast<const uint8_t*>(rdata.data()) + rdata.size() - 20);
+    }
   };
   SoaRecord zoneSoa(size_t z) const;
   // Every RR of zone z as loaded from its file (delegation NS and glue included, the SOA left
@@ -125,7 +128,8 @@ class ZoneDb {
       if (n.zone == z)
         for (const RRset& set : n.sets)
           if (set.type != kTypeSoa)
-            for (const std::string& rd : set.rdatas) f(std::string_view(n.owner), set.type, set.ttl, std::string_view(rd));
+            for (const std::string& rd : set.rdatas)
+              f(std::string_view(n.owner), set.type, set.ttl, std::string_view(rd));
   }
 
   size_t recordCount() const { return records_; }

@@ -132,11 +132,16 @@ bool isClass(std::string_view t, uint16_t& klass) {
       if (toupper(static_cast<unsigned char>(t[i])) != n[i]) return false;
     return true;
   };
-  if (eq("IN")) klass = kClassIn;
-  else if (eq("CH")) klass = kClassCh;
-  else if (eq("HS")) klass = 4;
-  else if (eq("CS")) klass = 2;
-  else return false;
+  if (eq("IN"))
+    klass = kClassIn;
+  else if (eq("CH"))
+    klass = kClassCh;
+  else if (eq("HS"))
+    klass = 4;
+  else if (eq("CS"))
+    klass = 2;
+  else
+    return false;
   return true;
 }
 
@@ -171,7 +176,8 @@ class Parser {
           defaultTtl_ = v;
           haveDefaultTtl_ = true;
         } else if (directive == "$INCLUDE") {
-          if (t.size() < 2 || t.size() > 3) return err("$INCLUDE takes a file and an optional origin");
+          if (t.size() < 2 || t.size() > 3)
+            return err("$INCLUDE takes a file and an optional origin");
           if (depth >= kMaxIncludeDepth) return err("$INCLUDE nested too deeply");
           std::string path = t[1].text;
           if (!path.empty() && path[0] != '/') {
@@ -230,12 +236,18 @@ class Parser {
       rec.klass = kClassIn;
       rec.type = type;
       std::vector<Token> rdata(t.begin() + static_cast<long>(i), t.end());
-      if (!parseRdata(type, rdata, originWire, rec.rdata, why)) return err(typeName(type) + ": " + why);
+      if (!parseRdata(type, rdata, originWire, rec.rdata, why))
+        return err(typeName(type) + ": " + why);
       if (!haveTtl) {
-        if (haveDefaultTtl_) rec.ttl = defaultTtl_;
-        else if (type == kTypeSoa) rec.ttl = get32(reinterpret_cast<const uint8_t*>(rec.rdata.data()) + rec.rdata.size() - 4);
-        else if (haveLastTtl_) rec.ttl = lastTtl_;
-        else return err("no TTL given and no $TTL before it");
+        if (haveDefaultTtl_)
+          rec.ttl = defaultTtl_;
+        else if (type == kTypeSoa)
+          rec.ttl =
+              get32(reinterpret_cast<const uint8_t*>(rec.rdata.data()) + rec.rdata.size() - 4);
+        else if (haveLastTtl_)
+          rec.ttl = lastTtl_;
+        else
+          return err("no TTL given and no $TTL before it");
       }
       lastTtl_ = rec.ttl;
       haveLastTtl_ = true;
@@ -276,12 +288,23 @@ bool parseTtl(std::string_view text, uint32_t& out) {
     if (!digits) return false;
     uint64_t mult;
     switch (tolower(static_cast<unsigned char>(c))) {
-      case 's': mult = 1; break;
-      case 'm': mult = 60; break;
-      case 'h': mult = 3600; break;
-      case 'd': mult = 86400; break;
-      case 'w': mult = 604800; break;
-      default: return false;
+      case 's':
+        mult = 1;
+        break;
+      case 'm':
+        mult = 60;
+        break;
+      case 'h':
+        mult = 3600;
+        break;
+      case 'd':
+        mult = 86400;
+        break;
+      case 'w':
+        mult = 604800;
+        break;
+      default:
+        return false;
     }
     total += cur * mult;
     if (total > 0xffffffffull) return false;

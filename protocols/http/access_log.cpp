@@ -68,13 +68,17 @@ void AccessLog::write(const sockaddr_storage& peer, std::string_view requestLine
   }
   char address[INET6_ADDRSTRLEN] = "-";
   if (peer.ss_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, address, sizeof address);
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, address,
+              sizeof address);
   else if (peer.ss_family == AF_INET6)
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, address,
               sizeof address);
   buffer_.append(address).append(" - - [").append(stamp_).append("] \"");
   appendEscaped(buffer_, requestLine);
-  buffer_.append("\" ").append(std::to_string(status)).append(" ").append(std::to_string(bodyBytes));
+  buffer_.append("\" ")
+      .append(std::to_string(status))
+      .append(" ")
+      .append(std::to_string(bodyBytes));
   buffer_.append(" \"");
   appendEscaped(buffer_, referer.empty() ? "-" : referer);
   buffer_.append("\" \"");

@@ -18,7 +18,10 @@ class AccessLog {
   AccessLog(struct ev_loop* loop, std::string path);
   ~AccessLog();
   bool open();  // false + errno
-  bool reopen() { flush(); return open(); }
+  bool reopen() {
+    flush();
+    return open();
+  }
   void write(const sockaddr_storage& peer, std::string_view requestLine, int status,
              uint64_t bodyBytes, std::string_view referer, std::string_view userAgent, time_t now);
   void flush();

@@ -1,13 +1,11 @@
 #include "protocols/http/chunked.hpp"
 
-#include "protocols/http/request.hpp"
-
 #include "protocols/ascii.hpp"
+#include "protocols/http/request.hpp"
 
 namespace manifold::http {
 
 namespace {
-
 
 // Field content of extensions and trailers: no controls but HTAB (so no bare CR).
 inline bool isFieldByte(char ch) {

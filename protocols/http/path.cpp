@@ -6,7 +6,6 @@ namespace manifold::http {
 
 namespace {
 
-
 constexpr char kHex[] = "0123456789ABCDEF";
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "protocols/http/request.hpp"
 
-#include "protocols/ascii.hpp"
-
 #include <array>
 #include <cstring>
+
+#include "protocols/ascii.hpp"
 
 namespace manifold::http {
 

@@ -365,7 +365,8 @@ class Session : public ConnectionHandler {
   bool tooSlow(Connection& conn) const {
     const ServerLimits& l = limits();
     if (l.bodyMinRate == 0) return false;
-    const double elapsed = static_cast<double>(static_cast<uint32_t>(conn.runtime().now()) - bodyStart_);
+    const double elapsed =
+        static_cast<double>(static_cast<uint32_t>(conn.runtime().now()) - bodyStart_);
     return elapsed > l.bodyTimeout + static_cast<double>(bodySeen_) / l.bodyMinRate;
   }
 

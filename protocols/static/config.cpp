@@ -29,7 +29,8 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   if (site->xcacheSize != 0 && site->xcacheSize < (1 << 20))
     in.fail("xcache_size", "must be 0 (off) or at least 1M");
   site->xcacheMaxFile = in.size("xcache_max_file", 256 * 1024, 0, 64ull << 20);
-  site->fileCheckInterval = in.seconds("file_check_interval", Millis(1000), Millis(0), Millis(3600000));
+  site->fileCheckInterval =
+      in.seconds("file_check_interval", Millis(1000), Millis(0), Millis(3600000));
   site->openFileCacheMax = in.integer("open_file_cache_max", 10000, 16, 1000000);
 
   site->gzip = in.flag("gzip", true);

@@ -29,7 +29,7 @@ struct FileInfo {
   std::string etag;  // quoted, strong
   char lastModified[29];
   std::string_view mime;
-  bool compressible = false;  // isCompressible(mime), decided once per check, not per request
+  bool compressible = false;       // isCompressible(mime), decided once per check, not per request
   std::shared_ptr<OpenFile> file;  // regular files
   double checkedAt = 0;
   uint64_t generation = 0;

@@ -12,10 +12,10 @@
 #include "protocols/http/accept_encoding.hpp"
 #include "protocols/http/conditional.hpp"
 #include "protocols/http/date.hpp"
-#include "protocols/static/gzip_store.hpp"
 #include "protocols/http/gzip.hpp"
 #include "protocols/http/path.hpp"
 #include "protocols/http/response.hpp"
+#include "protocols/static/gzip_store.hpp"
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
 
@@ -41,8 +41,7 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
              mime_, xcache_),
       reservations_(ctx.regions.size() > 1 ? ctx.regions[1] : nullptr, ctx.slot,
                     config.uploadReserveMax) {
-  if (rootFd_ < 0)
-    throw std::runtime_error("root " + config.root + ": " + strerror(errno));
+  if (rootFd_ < 0) throw std::runtime_error("root " + config.root + ": " + strerror(errno));
   mime_.loadDefaults();
   if (!config.mimeTypesFile.empty()) mime_.loadFile(config.mimeTypesFile);
   if (!config.accessLog.empty()) {
@@ -206,8 +205,8 @@ void StaticSite::serveAutoindex(Exchange& ex) {
     char date[29];
     formatHttpDate(item.mtime, date);
     body += "<a href=\"" + percentEncodePath(shown) + "\">" + htmlEscape(shown) + "</a>  " +
-            std::string(date, 29) + "  " + (item.isDir ? std::string("-") : std::to_string(item.size)) +
-            "\n";
+            std::string(date, 29) + "  " +
+            (item.isDir ? std::string("-") : std::to_string(item.size)) + "\n";
   }
   body += "</pre><hr></body></html>\n";
   ex.beginResponse(200);
@@ -233,7 +232,8 @@ bool StaticSite::loadSmall(const FileInfo& info, std::string& body) {
   // The fd is trusted for file_check_interval: a file rewritten in place since it was checked
   // now holds other bytes than its validators say, and those must not be cached under them.
   struct stat st;
-  return fstat(info.file->fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == info.validators.size &&
+  return fstat(info.file->fd, &st) == 0 &&
+         static_cast<uint64_t>(st.st_size) == info.validators.size &&
          static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + st.st_mtim.tv_nsec ==
              info.validators.mtimeNs;
 }
@@ -271,12 +271,13 @@ bool StaticSite::serveFromXcache(Exchange& ex, const FileInfo& info, char varian
   // Body length = what was appended after the blank line.
   std::string_view written(ex.out().data() + before, ex.out().size() - before);
   size_t bodyStart = written.find("\r\n\r\n");
-  ex.finish(200, ex.head() || bodyStart == std::string_view::npos ? 0 : written.size() - bodyStart - 4);
+  ex.finish(200,
+            ex.head() || bodyStart == std::string_view::npos ? 0 : written.size() - bodyStart - 4);
   return true;
 }
 
-void StaticSite::appendEntityHeaders(std::string& o, const FileInfo& info, const Representation& rep,
-                                     std::string_view contentType) {
+void StaticSite::appendEntityHeaders(std::string& o, const FileInfo& info,
+                                     const Representation& rep, std::string_view contentType) {
   o.append("Content-Type: ").append(contentType.empty() ? info.mime : contentType).append("\r\n");
   o.append("Last-Modified: ").append(info.lastModified, 29).append("\r\n");
   o.append("ETag: ").append(rep.etag).append("\r\n");
@@ -284,7 +285,8 @@ void StaticSite::appendEntityHeaders(std::string& o, const FileInfo& info, const
   if (rep.gzip) o.append("Content-Encoding: gzip\r\n");
 }
 
-void StaticSite::sendBody(Exchange& ex, const Representation& rep, uint64_t offset, uint64_t length) {
+void StaticSite::sendBody(Exchange& ex, const Representation& rep, uint64_t offset,
+                          uint64_t length) {
   if (length == 0) return;
   if (rep.inMemory) {
     ex.out().append(memoryBody_, offset, length);
@@ -310,8 +312,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
   const Request& req = ex.request();
   uint64_t size = info.validators.size;
   bool compressible = config_.gzip && info.compressible;
-  bool wantsGzip =
-      compressible && size >= config_.gzipMinLength && acceptsGzip(req.acceptEncoding);
+  bool wantsGzip = compressible && size >= config_.gzipMinLength && acceptsGzip(req.acceptEncoding);
   const FileInfo* staticGz = nullptr;
   if (wantsGzip && config_.gzipStatic) {
     gzPath_.assign(path_).append(".gz");  // reused buffer: no allocation per request

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "protocols/http/access_log.hpp"
-#include "protocols/static/file_cache.hpp"
-#include "protocols/static/gzip_store.hpp"
-#include "protocols/static/mime.hpp"
 #include "protocols/http/range.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/static/config.hpp"
+#include "protocols/static/file_cache.hpp"
+#include "protocols/static/gzip_store.hpp"
+#include "protocols/static/mime.hpp"
 #include "protocols/static/upload_reserve.hpp"
 #include "protocols/static/xcache.hpp"
 

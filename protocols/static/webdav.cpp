@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 
@@ -40,7 +40,8 @@ struct Upload : ExchangeState {
   // Reserves the next step of disk ahead of the data (only for a known length, within the
   // instance's cap). False when the disk is full: the caller answers 507.
   bool reserveAhead() {
-    if (expected == 0 || reserved >= expected || reserved >= written + UploadReservations::kReserveStep / 2)
+    if (expected == 0 || reserved >= expected ||
+        reserved >= written + UploadReservations::kReserveStep / 2)
       return true;
     uint64_t end = std::min(expected, written + UploadReservations::kReserveStep);
     if (end <= reserved || !reservations->take(end - reserved)) return true;
@@ -81,9 +82,7 @@ bool namesFit(std::string_view path) {
   return path.size() - start <= kMaxSegment;
 }
 
-int statusForErrno(int error) {
-  return (error == ENOSPC || error == EDQUOT) ? 507 : 500;
-}
+int statusForErrno(int error) { return (error == ENOSPC || error == EDQUOT) ? 507 : 500; }
 
 // "/a/b/c" -> parent "/a/b/", name "c". Trailing slashes are dropped first.
 bool splitPath(std::string path, std::string& parent, std::string& name) {
@@ -109,7 +108,8 @@ bool removeTree(int parentFd, const char* name) {
     struct stat st;
     if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     ok = (S_ISDIR(st.st_mode) ? removeTree(dirfd(dir), entry->d_name)
-                              : unlinkat(dirfd(dir), entry->d_name, 0) == 0) && ok;
+                              : unlinkat(dirfd(dir), entry->d_name, 0) == 0) &&
+         ok;
   }
   closedir(dir);
   return unlinkat(parentFd, name, AT_REMOVEDIR) == 0 && ok;
@@ -132,7 +132,8 @@ void StaticSite::davPut(Exchange& ex) {
   // RFC 9110 14.5: a PUT with Content-Range is a partial PUT, which we do not support; storing
   // the fragment as the whole file would lose the rest of it.
   if (req.find("content-range").data() != nullptr) return ex.sendError(400);  // present, even empty
-  if (req.contentLength > 0 && static_cast<uint64_t>(req.contentLength) > config_.limits.maxBodySize)
+  if (req.contentLength > 0 &&
+      static_cast<uint64_t>(req.contentLength) > config_.limits.maxBodySize)
     return ex.sendError(413, {}, true);
 
   auto upload = std::make_unique<Upload>();
@@ -170,7 +171,8 @@ void StaticSite::davPut(Exchange& ex) {
   }
   upload->fd = ::openat(upload->dirFd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   if (upload->fd < 0) {
-    LOG_ERROR("[%s] PUT %s: O_TMPFILE: %s", site_.title.c_str(), log::clip(path_).c_str(), strerror(errno));
+    LOG_ERROR("[%s] PUT %s: O_TMPFILE: %s", site_.title.c_str(), log::clip(path_).c_str(),
+              strerror(errno));
     return ex.sendError(statusForErrno(errno));
   }
   fchmod(upload->fd, 0644);
@@ -210,7 +212,8 @@ void StaticSite::onBodyEnd(Exchange& ex) {
     if (end < 0 || ftruncate(upload->fd, end) != 0) upload->error = errno;
   }
   if (upload->error) {
-    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), log::clip(upload->path).c_str(), strerror(upload->error));
+    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), log::clip(upload->path).c_str(),
+              strerror(upload->error));
     return ex.sendError(statusForErrno(upload->error));
   }
   // Link the finished file under a temporary name, then rename over the target: atomic.
@@ -221,7 +224,8 @@ void StaticSite::onBodyEnd(Exchange& ex) {
       renameat(upload->dirFd, temp.c_str(), upload->dirFd, upload->name.c_str()) != 0) {
     int error = errno;
     unlinkat(upload->dirFd, temp.c_str(), 0);
-    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), log::clip(upload->path).c_str(), strerror(error));
+    LOG_ERROR("[%s] PUT %s: %s", site_.title.c_str(), log::clip(upload->path).c_str(),
+              strerror(error));
     return ex.sendError(statusForErrno(error));
   }
   invalidate(upload->path);

@@ -28,7 +28,9 @@ void Xcache::format(void* base, size_t bytes) {
   shm::Table::format(static_cast<char*>(base) + sizeof(Header), tableBytes, buckets, kStripes);
 }
 
-std::string Xcache::headerOnlyLayout() { return "xcache1-header/hdr" + std::to_string(sizeof(Header)); }
+std::string Xcache::headerOnlyLayout() {
+  return "xcache1-header/hdr" + std::to_string(sizeof(Header));
+}
 
 void Xcache::formatHeaderOnly(void* base) {
   static_assert(sizeof(Header) <= kHeaderOnlyBytes);
@@ -40,8 +42,7 @@ void Xcache::formatHeaderOnly(void* base) {
 Xcache::Xcache(void* base) {
   if (!base) return;
   header_ = static_cast<Header*>(base);
-  if (header_->magic.is(kMagic))
-    table_ = shm::Table::at(static_cast<char*>(base) + sizeof(Header));
+  if (header_->magic.is(kMagic)) table_ = shm::Table::at(static_cast<char*>(base) + sizeof(Header));
 }
 
 uint64_t Xcache::generation() const {

@@ -34,7 +34,8 @@ const uint8_t* MappedFiles::acquire(int fd, const struct stat& st) {
   void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) return nullptr;
   madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
-  auto* m = new Mapping{static_cast<const uint8_t*>(p), static_cast<size_t>(st.st_size), key, 1, true};
+  auto* m =
+      new Mapping{static_cast<const uint8_t*>(p), static_cast<size_t>(st.st_size), key, 1, true};
   if (it != index_.end()) it->second->indexed = false;  // a hash clash: the newcomer wins
   index_[key] = m;
   byBase_[m->base] = m;

@@ -35,8 +35,8 @@ class MappedFiles {
     bool indexed = false;
   };
   static uint64_t keyOf(const struct stat& st);
-  std::unordered_map<uint64_t, Mapping*> index_;            // current version of each file
-  std::unordered_map<const uint8_t*, Mapping*> byBase_;     // every live mapping
+  std::unordered_map<uint64_t, Mapping*> index_;         // current version of each file
+  std::unordered_map<const uint8_t*, Mapping*> byBase_;  // every live mapping
 };
 
 }  // namespace manifold::tftp

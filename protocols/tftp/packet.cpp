@@ -203,15 +203,24 @@ bool parseOack(const uint8_t* data, size_t len, Options& out) {
 
 std::string_view errorMessage(ErrorCode code) {
   switch (code) {
-    case ErrorCode::FileNotFound: return "File not found";
-    case ErrorCode::AccessViolation: return "Access violation";
-    case ErrorCode::DiskFull: return "Disk full or allocation exceeded";
-    case ErrorCode::IllegalOperation: return "Illegal TFTP operation";
-    case ErrorCode::UnknownTid: return "Unknown transfer ID";
-    case ErrorCode::FileExists: return "File already exists";
-    case ErrorCode::NoSuchUser: return "No such user";
-    case ErrorCode::OptionRefused: return "Option negotiation failed";
-    case ErrorCode::NotDefined: break;
+    case ErrorCode::FileNotFound:
+      return "File not found";
+    case ErrorCode::AccessViolation:
+      return "Access violation";
+    case ErrorCode::DiskFull:
+      return "Disk full or allocation exceeded";
+    case ErrorCode::IllegalOperation:
+      return "Illegal TFTP operation";
+    case ErrorCode::UnknownTid:
+      return "Unknown transfer ID";
+    case ErrorCode::FileExists:
+      return "File already exists";
+    case ErrorCode::NoSuchUser:
+      return "No such user";
+    case ErrorCode::OptionRefused:
+      return "Option negotiation failed";
+    case ErrorCode::NotDefined:
+      break;
   }
   return "Error";
 }

@@ -62,9 +62,9 @@ struct Request {
 
 enum class ParseResult : uint8_t {
   Ok,
-  Malformed,     // too short, missing NUL terminators, bad opcode: error 4
-  BadMode,       // mode other than octet/netascii (e.g. "mail"): error 4
-  NotARequest,   // a well-formed non-request packet on the listen port: error 4
+  Malformed,    // too short, missing NUL terminators, bad opcode: error 4
+  BadMode,      // mode other than octet/netascii (e.g. "mail"): error 4
+  NotARequest,  // a well-formed non-request packet on the listen port: error 4
 };
 
 // Parses an RRQ or WRQ. Trailing bytes after the last complete option pair are ignored (some

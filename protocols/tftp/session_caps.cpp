@@ -1,7 +1,5 @@
 #include "protocols/tftp/session_caps.hpp"
 
-#include "shm/region_header.hpp"
-
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -9,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+
+#include "shm/region_header.hpp"
 
 namespace manifold::tftp {
 
@@ -43,9 +43,7 @@ struct SessionCaps::Slot {
 void SessionCaps::formatRegion(void* base, size_t bytes, bool adopted) {
   static_assert(sizeof(Slot) == kSlotBytes);
   auto* h = static_cast<Header*>(base);
-  if (adopted && h->magic.is("MFTFTSC1") && h->slots == kSlots &&
-      h->buckets == kBuckets)
-    return;
+  if (adopted && h->magic.is("MFTFTSC1") && h->slots == kSlots && h->buckets == kBuckets) return;
   std::memset(base, 0, bytes);
   new (&h->highWater) std::atomic<uint32_t>(0);
   auto* slots = static_cast<uint8_t*>(base) + kHeaderBytes;

@@ -1,13 +1,12 @@
 #include "protocols/tracker/query.hpp"
 
-#include "protocols/ascii.hpp"
-
 #include <charconv>
+
+#include "protocols/ascii.hpp"
 
 namespace manifold::tracker {
 
 namespace {
-
 
 template <class T>
 bool parseNumber(std::string_view v, T& out) {

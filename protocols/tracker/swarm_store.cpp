@@ -489,8 +489,8 @@ void SwarmStore::collect(std::vector<TorrentCounts>& out) {
 bool SwarmStore::peek(const void* base, size_t bytes, const uint8_t* infoHash, uint32_t now,
                       ScrapeCounts& counts, std::vector<PeerInfo>& peers) {
   const auto* h = static_cast<const StoreHeader*>(base);
-  if (bytes < sizeof(StoreHeader) || !h->header.matches(kMagic, kVersion) || h->shards == 0 || h->slotsPerShard == 0 ||
-      h->shardBytes != shardBytesFor(h->slotsPerShard) ||
+  if (bytes < sizeof(StoreHeader) || !h->header.matches(kMagic, kVersion) || h->shards == 0 ||
+      h->slotsPerShard == 0 || h->shardBytes != shardBytesFor(h->slotsPerShard) ||
       h->shardsOffset + uint64_t{h->shards} * h->shardBytes > h->arenaOffset ||
       h->arenaOffset + shm::Arena::headerBytes() > bytes)
     return false;
@@ -565,8 +565,8 @@ CleanTotals SwarmStore::clean(uint32_t now, uint32_t peerTimeout, uint32_t torre
       }
       // An empty torrent keeps its completed count (scrapes still show it) for torrentTimeout
       // after its last announce, while its shard has room.
-      const bool keep = slot.downloaded > 0 && now - slot.lastActive < torrentTimeout &&
-                        s->torrents <= roomy;
+      const bool keep =
+          slot.downloaded > 0 && now - slot.lastActive < torrentTimeout && s->torrents <= roomy;
       if (slot.seeders + slot.leechers == 0 && !keep) {
         releaseLists(slot);
         eraseSlot(s, &slot);

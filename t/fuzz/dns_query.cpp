@@ -28,11 +28,12 @@ void check(bool ok) {
 const ZoneDb& db() {
   static std::unique_ptr<ZoneDb> instance = [] {
     const char* path = "/tmp/manifold-fuzz-dns.zone";
-    std::ofstream(path) << "$ORIGIN example.com.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n@ MX 10 mail\n"
-                           "ns A 192.0.2.53\nmail A 192.0.2.25\nwww CNAME web\nweb A 192.0.2.80\n"
-                           "web AAAA 2001:db8::80\nsub NS ns.sub\nns.sub A 192.0.2.1\nt TXT \"x\" \"y\"\n"
-                           "loop CNAME loop2\nloop2 CNAME loop\n* A 192.0.2.9\n*.w CNAME x.w2\n"
-                           "*.w2 TXT \"w\"\n*.sub A 192.0.2.99\na.b A 192.0.2.7\n";
+    std::ofstream(path)
+        << "$ORIGIN example.com.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n@ MX 10 mail\n"
+           "ns A 192.0.2.53\nmail A 192.0.2.25\nwww CNAME web\nweb A 192.0.2.80\n"
+           "web AAAA 2001:db8::80\nsub NS ns.sub\nns.sub A 192.0.2.1\nt TXT \"x\" \"y\"\n"
+           "loop CNAME loop2\nloop2 CNAME loop\n* A 192.0.2.9\n*.w CNAME x.w2\n"
+           "*.w2 TXT \"w\"\n*.sub A 192.0.2.99\na.b A 192.0.2.7\n";
     auto d = std::make_unique<ZoneDb>();
     std::string err;
     std::vector<Pool> pools(1);
@@ -42,7 +43,8 @@ const ZoneDb& db() {
     a.bytes[0] = 10;
     v.levels.push_back({a});
     pools[0].variants.push_back(v);
-    if (!d->load({std::string("example.com=") + path}, err) || !d->addPools(pools, {}, err)) __builtin_trap();
+    if (!d->load({std::string("example.com=") + path}, err) || !d->addPools(pools, {}, err))
+      __builtin_trap();
     d->finish();
     return d;
   }();
@@ -97,12 +99,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       sockaddr_in peer{};
       peer.sin_family = AF_INET;
       uint64_t counters[kLrrrCounterCount] = {};
-      n = lrrr().answer(q, reinterpret_cast<sockaddr*>(&peer), nullptr, out.data(), limit, info, counters);
+      n = lrrr().answer(q, reinterpret_cast<sockaddr*>(&peer), nullptr, out.data(), limit, info,
+                        counters);
       check(n <= limit);
       if (n) check(get16(out.data()) == q.id && (out[2] & 0x80));
       for (bool udp : {true, false}) {
         const ZoneTransfer* stream = nullptr;
-        TransferOutcome o = transfers().answer(q, reinterpret_cast<sockaddr*>(&peer), udp, out.data(), limit, n, stream);
+        TransferOutcome o = transfers().answer(q, reinterpret_cast<sockaddr*>(&peer), udp,
+                                               out.data(), limit, n, stream);
         check(n <= limit && (!stream || (!udp && o == TransferOutcome::Served)));
         if (n) check(get16(out.data()) == q.id && (out[2] & 0x80));
         if (o != TransferOutcome::NotTransfer) check(n > 0 || limit < 64);

@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   Packet p;
-  if (parsePacket(data, size, p)) check(p.payload >= data && p.payload + p.payloadLen <= data + size);
+  if (parsePacket(data, size, p))
+    check(p.payload >= data && p.payload + p.payloadLen <= data + size);
   Options o;
   parseOack(data, size, o);
 

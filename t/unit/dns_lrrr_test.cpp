@@ -56,8 +56,10 @@ TEST(DnsLrrrToken, RoundTripAndBinding) {
 
   // Same /24: same resolver; another /24, another domain, another key: not a token.
   auto near = v4("192.0.2.1"), far = v4("192.0.3.77");
-  EXPECT_TRUE(decodeLrrrToken(s, kKey, clientPrefix(reinterpret_cast<sockaddr*>(&near), 24, 56), suffix, back));
-  EXPECT_FALSE(decodeLrrrToken(s, kKey, clientPrefix(reinterpret_cast<sockaddr*>(&far), 24, 56), suffix, back));
+  EXPECT_TRUE(decodeLrrrToken(s, kKey, clientPrefix(reinterpret_cast<sockaddr*>(&near), 24, 56),
+                              suffix, back));
+  EXPECT_FALSE(decodeLrrrToken(s, kKey, clientPrefix(reinterpret_cast<sockaddr*>(&far), 24, 56),
+                               suffix, back));
   EXPECT_FALSE(decodeLrrrToken(s, kKey, who, wire("lrr.www.example.com."), back));
   uint8_t other[16] = {};
   EXPECT_FALSE(decodeLrrrToken(s, other, who, suffix, back));
@@ -112,7 +114,8 @@ struct Packet {
     bytes.push_back(static_cast<char>(type));
     bytes.push_back(0);
     bytes.push_back(1);
-    EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), q), QueryStatus::Ok);
+    EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), q),
+              QueryStatus::Ok);
   }
 };
 
@@ -180,7 +183,7 @@ TEST(DnsLrrrChain, StepsThroughBothSitesWithoutCache) {
     Packet p(name);
     size_t n = (toRight ? right : left).answer(p.q, sa, nullptr, out, sizeof out, info, counters);
     ASSERT_GT(n, 12u) << name;
-    EXPECT_EQ(get16(out) , 0x1234);
+    EXPECT_EQ(get16(out), 0x1234);
     EXPECT_TRUE(get16(out + 2) & 0x0400);  // AA
     name = cnameTarget(out, n, &address);
     if (address.empty()) {
@@ -193,9 +196,9 @@ TEST(DnsLrrrChain, StepsThroughBothSitesWithoutCache) {
 
   // Not ours: other types, the measurement domain itself, a garbage token, the other side's
   // domain at this site, a name merely starting with the prefix.
-  for (const char* n : {"lrl.www.example.com.", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.lrl.www.example.com.",
-                        "lrlwww.example.com.", "lr.www.example.com.", "x.www.example.com.",
-                        "example.com."}) {
+  for (const char* n :
+       {"lrl.www.example.com.", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.lrl.www.example.com.",
+        "lrlwww.example.com.", "lr.www.example.com.", "x.www.example.com.", "example.com."}) {
     Packet p(n);
     EXPECT_EQ(left.answer(p.q, sa, nullptr, out, sizeof out, info, counters), 0u) << n;
   }

@@ -1,16 +1,16 @@
 // Unit tests of the query parser and response writer (protocols/dns/message.*) and of the
 // compiled answers (protocols/dns/zone_db.*), over byte buffers.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/zone_db.hpp"
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <unistd.h>
 
 namespace manifold::dns {
 namespace {
@@ -23,7 +23,12 @@ std::string hdr(uint16_t id, uint16_t flags, uint16_t qd, uint16_t ar = 0) {
   }
   return h;
 }
-const std::string kName("\x03" "WwW\x07" "example\x03" "com\x00", 17);
+const std::string kName(
+    "\x03"
+    "WwW\x07"
+    "example\x03"
+    "com\x00",
+    17);
 const std::string kA("\x00\x01\x00\x01", 4);
 
 QueryStatus parseStr(const std::string& s, Query& q) {
@@ -37,13 +42,19 @@ TEST(DnsMessage, ParsesAQuestionAndLowercasesTheKey) {
   EXPECT_TRUE(q.rd());
   EXPECT_EQ(q.qtype, 1);
   EXPECT_EQ(q.qnameLength, 17u);
-  EXPECT_EQ(std::string(q.name()), std::string("\x03" "www\x07" "example\x03" "com\x00", 17));
+  EXPECT_EQ(std::string(q.name()), std::string("\x03"
+                                               "www\x07"
+                                               "example\x03"
+                                               "com\x00",
+                                               17));
   EXPECT_FALSE(q.edns);
 }
 
 TEST(DnsMessage, EdnsAndClientSubnet) {
   // OPT: root, type 41, payload 4096, version 0, DO; ECS family 1 /24 scope 0 198.51.100.
-  std::string opt("\x00\x00\x29\x10\x00\x00\x00\x80\x00\x00\x0b\x00\x08\x00\x07\x00\x01\x18\x00\xc6\x33\x64", 22);
+  std::string opt(
+      "\x00\x00\x29\x10\x00\x00\x00\x80\x00\x00\x0b\x00\x08\x00\x07\x00\x01\x18\x00\xc6\x33\x64",
+      22);
   Query q;
   ASSERT_EQ(parseStr(hdr(1, 0, 1, 1) + kName + kA + opt, q), QueryStatus::Ok);
   EXPECT_TRUE(q.edns);
@@ -72,7 +83,13 @@ TEST(DnsMessage, RejectsMalformedQueries) {
   EXPECT_EQ(parseStr(hdr(1, 0, 0), q), QueryStatus::FormErr);
   EXPECT_EQ(parseStr(hdr(1, 0, 2) + kName + kA + kName + kA, q), QueryStatus::FormErr);
   EXPECT_EQ(parseStr(hdr(1, 0, 1) + std::string("\xc0\x0c", 2) + kA, q), QueryStatus::FormErr);
-  EXPECT_EQ(parseStr(hdr(1, 0, 1) + std::string("\x40" "x", 2) + kA, q), QueryStatus::FormErr);
+  EXPECT_EQ(parseStr(hdr(1, 0, 1) +
+                         std::string("\x40"
+                                     "x",
+                                     2) +
+                         kA,
+                     q),
+            QueryStatus::FormErr);
   EXPECT_EQ(parseStr(hdr(1, 0, 1) + kName, q), QueryStatus::FormErr);
   EXPECT_EQ(parseStr(hdr(1, 0, 1) + kName.substr(0, 8), q), QueryStatus::FormErr);
   std::string tooLong;
@@ -89,9 +106,19 @@ TEST(DnsMessage, WriterCompressesAndRollsBack) {
   std::vector<uint8_t> buf(512);
   PacketWriter w(buf.data(), buf.size());
   w.start(9, 0x8400);
-  std::string qname("\x03" "www\x07" "example\x03" "com\x00", 17);
+  std::string qname(
+      "\x03"
+      "www\x07"
+      "example\x03"
+      "com\x00",
+      17);
   ASSERT_TRUE(w.question(reinterpret_cast<const uint8_t*>(qname.data()), qname.size(), 5, 1));
-  std::string target("\x03" "web\x07" "example\x03" "com\x00", 17);
+  std::string target(
+      "\x03"
+      "web\x07"
+      "example\x03"
+      "com\x00",
+      17);
   ASSERT_TRUE(w.record(PacketWriter::kAnswer, qname, kTypeCname, 60, target));
   // owner -> pointer to 12 (2 bytes); target "web" + pointer to "example.com" at 16.
   EXPECT_EQ(w.size(), 12u + 17 + 4 + 2 + 10 + 4 + 2);
@@ -111,15 +138,18 @@ TEST(DnsMessage, ZoneDbAnswersAndTruncatesAtRRsetBoundaries) {
   char tmpl[] = "/tmp/dns-unit-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  std::string zone = "$ORIGIN t.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 10.0.0.53\nbig A 10.0.0.1\n";
-  for (int i = 0; i < 60; ++i) zone += "big TXT \"" + std::string(20, 'a' + i % 26) + std::to_string(i) + "\"\n";
+  std::string zone =
+      "$ORIGIN t.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 10.0.0.53\nbig A 10.0.0.1\n";
+  for (int i = 0; i < 60; ++i)
+    zone += "big TXT \"" + std::string(20, 'a' + i % 26) + std::to_string(i) + "\"\n";
   std::ofstream(dir + "/t.zone") << zone;
   ZoneDb db;
   std::string err;
   ASSERT_TRUE(db.load({"t=" + dir + "/t.zone"}, err)) << err;
   db.finish();
   auto ask = [&](const std::string& name, uint16_t type, size_t limit, AnswerInfo& info) {
-    std::string pkt = hdr(3, 0, 1) + name + std::string(1, 0) + char(type >> 8) + char(type) + std::string("\0\1", 2);
+    std::string pkt = hdr(3, 0, 1) + name + std::string(1, 0) + char(type >> 8) + char(type) +
+                      std::string("\0\1", 2);
     Query q;
     EXPECT_EQ(parseStr(pkt, q), QueryStatus::Ok);
     std::vector<uint8_t> out(65535);
@@ -129,7 +159,8 @@ TEST(DnsMessage, ZoneDbAnswersAndTruncatesAtRRsetBoundaries) {
   };
   AnswerInfo info;
   auto a = ask("\3big\1t", kTypeA, 512, info);
-  EXPECT_EQ(get16(reinterpret_cast<const uint8_t*>(a.data()) + 2) & 0x8600, 0x8400);  // QR AA, no TC
+  EXPECT_EQ(get16(reinterpret_cast<const uint8_t*>(a.data()) + 2) & 0x8600,
+            0x8400);  // QR AA, no TC
   EXPECT_EQ(get16(reinterpret_cast<const uint8_t*>(a.data()) + 6), 1);
   info = {};
   auto txt = ask("\3big\1t", kTypeTxt, 512, info);

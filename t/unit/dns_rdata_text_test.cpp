@@ -68,7 +68,8 @@ const Good kGood[] = {
     {"n NAPTR 100 10 \"U\" \"E2U+sip\" \"!^.*$!sip:info@example.com!\" .",
      std::string("\0\x64\0\x0a", 4) + cs("U") + cs("E2U+sip") + cs("!^.*$!sip:info@example.com!") +
          std::string(1, '\0')},
-    {"n NAPTR 1 2 \"\" \"\" \"\" _sip._udp", std::string("\0\1\0\2\0\0\0", 7) + name("_sip._udp.example.com.")},
+    {"n NAPTR 1 2 \"\" \"\" \"\" _sip._udp",
+     std::string("\0\1\0\2\0\0\0", 7) + name("_sip._udp.example.com.")},
     {"s SSHFP 1 1 ( 0123 4567 89ab CDEF )", "\1\1\x01\x23\x45\x67\x89\xab\xcd\xef"},
     {"_443._tcp TLSA 3 1 1 ( d2abde240d7cd3ee6b4b28c54df034b9\n 7983a1d16e8a410e4561cb106618e971 )",
      "\3\1\1" + std::string("\xd2\xab\xde\x24\x0d\x7c\xd3\xee\x6b\x4b\x28\xc5\x4d\xf0\x34\xb9"
@@ -107,34 +108,45 @@ TEST(DnsRdataText, GenericFormGivesTheSameWire) {
     auto r = parseEntries(std::string(g.entry) + "\n");
     ASSERT_TRUE(r.ok) << g.entry << ": " << r.error;
     const ZoneRecord& rec = r.records[0];
-    std::string byNumber = "x TYPE" + std::to_string(rec.type) + " \\# " + std::to_string(rec.rdata.size()) + " " +
-                           hex(rec.rdata);
-    std::string byName = "x " + typeName(rec.type) + " \\# " + std::to_string(rec.rdata.size()) + " ( " +
-                         hex(rec.rdata.substr(0, 3)) + " " + hex(rec.rdata.substr(3)) + " )";
+    std::string byNumber = "x TYPE" + std::to_string(rec.type) + " \\# " +
+                           std::to_string(rec.rdata.size()) + " " + hex(rec.rdata);
+    std::string byName = "x " + typeName(rec.type) + " \\# " + std::to_string(rec.rdata.size()) +
+                         " ( " + hex(rec.rdata.substr(0, 3)) + " " + hex(rec.rdata.substr(3)) +
+                         " )";
     EXPECT_EQ(rdataOf(byNumber), rec.rdata) << byNumber;
     EXPECT_EQ(rdataOf(byName), rec.rdata) << byName;
   }
   // Generic data of a type we know is checked against that type, as NSD does.
-  EXPECT_EQ(errorOf("x RP \\# 2 0102"), "z.zone:2: RP: \\# data is not a valid RP: bad or missing mbox");
-  EXPECT_EQ(errorOf("x A \\# 3 010203"), "z.zone:2: A: \\# data is not a valid A: bad or missing IPv4 address");
-  EXPECT_EQ(errorOf("x TYPE13 \\# 3 010203"), "z.zone:2: HINFO: \\# data is not a valid HINFO: bad or missing os");
+  EXPECT_EQ(errorOf("x RP \\# 2 0102"),
+            "z.zone:2: RP: \\# data is not a valid RP: bad or missing mbox");
+  EXPECT_EQ(errorOf("x A \\# 3 010203"),
+            "z.zone:2: A: \\# data is not a valid A: bad or missing IPv4 address");
+  EXPECT_EQ(errorOf("x TYPE13 \\# 3 010203"),
+            "z.zone:2: HINFO: \\# data is not a valid HINFO: bad or missing os");
   EXPECT_EQ(errorOf("x TLSA \\# 3 030101"),
             "z.zone:2: TLSA: \\# data is not a valid TLSA: bad or missing association data");
-  EXPECT_EQ(errorOf("x TXT \\# 3 05abcd"), "z.zone:2: TXT: \\# data is not a valid TXT: bad or missing string");
-  EXPECT_EQ(errorOf("x URI \\# 4 00010002"), "z.zone:2: URI: \\# data is not a valid URI: bad or missing target");
-  EXPECT_EQ(errorOf("x SOA \\# 0"), "z.zone:2: SOA: \\# data is not a valid SOA: bad or missing mname");
-  EXPECT_EQ(errorOf("x MX \\# 5 000a000000"), "z.zone:2: MX: \\# data is not a valid MX: 2 bytes after the last field");
+  EXPECT_EQ(errorOf("x TXT \\# 3 05abcd"),
+            "z.zone:2: TXT: \\# data is not a valid TXT: bad or missing string");
+  EXPECT_EQ(errorOf("x URI \\# 4 00010002"),
+            "z.zone:2: URI: \\# data is not a valid URI: bad or missing target");
+  EXPECT_EQ(errorOf("x SOA \\# 0"),
+            "z.zone:2: SOA: \\# data is not a valid SOA: bad or missing mname");
+  EXPECT_EQ(errorOf("x MX \\# 5 000a000000"),
+            "z.zone:2: MX: \\# data is not a valid MX: 2 bytes after the last field");
   EXPECT_EQ(rdataOf("x TYPE65280 \\# 0"), "");  // unknown types: any data
-  EXPECT_EQ(errorOf("x TYPE65280 \\# 2 0a"), "z.zone:2: TYPE65280: \\# length does not match the data");
+  EXPECT_EQ(errorOf("x TYPE65280 \\# 2 0a"),
+            "z.zone:2: TYPE65280: \\# length does not match the data");
 }
 
 TEST(DnsRdataText, BadRdataNamesTypeAndReason) {
   EXPECT_EQ(errorOf("h HINFO onlyone"), "z.zone:2: HINFO: expected 2 fields, got 1");
-  EXPECT_EQ(errorOf("h HINFO " + std::string(256, 'c') + " os"), "z.zone:2: HINFO: string longer than 255 bytes");
+  EXPECT_EQ(errorOf("h HINFO " + std::string(256, 'c') + " os"),
+            "z.zone:2: HINFO: string longer than 255 bytes");
   EXPECT_EQ(errorOf("r RP a..b txt"), "z.zone:2: RP: empty label in 'a..b'");
   EXPECT_EQ(errorOf("r RP mbox"), "z.zone:2: RP: expected 2 fields, got 1");
   EXPECT_EQ(errorOf("n NAPTR 70000 10 \"U\" \"\" \"\" ."), "z.zone:2: NAPTR: bad order '70000'");
-  EXPECT_EQ(errorOf("n NAPTR 1 10 \"U\" \"\" \"\\999\" ."), "z.zone:2: NAPTR: bad escape in '\\999'");
+  EXPECT_EQ(errorOf("n NAPTR 1 10 \"U\" \"\" \"\\999\" ."),
+            "z.zone:2: NAPTR: bad escape in '\\999'");
   EXPECT_EQ(errorOf("s SSHFP 1 1 0x12"), "z.zone:2: SSHFP: bad hex '0x12'");
   EXPECT_EQ(errorOf("s SSHFP 1 1 123"), "z.zone:2: SSHFP: odd number of hex digits");
   EXPECT_EQ(errorOf("s SSHFP 1 1"), "z.zone:2: SSHFP: expected 3 or more fields, got 2");
@@ -153,10 +165,13 @@ TEST(DnsRdataText, BadRdataNamesTypeAndReason) {
 TEST(DnsRdataText, DnssecTypesAreRefusedWithTheReason) {
   EXPECT_EQ(errorOf("@ DS 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"),
             "z.zone:2: DS: DNSSEC records are not supported");
-  EXPECT_EQ(errorOf("@ dnskey 257 3 8 AwEAAa=="), "z.zone:2: DNSKEY: DNSSEC records are not supported");
-  EXPECT_EQ(errorOf("@ NSEC3PARAM 1 0 0 -"), "z.zone:2: NSEC3PARAM: DNSSEC records are not supported");
+  EXPECT_EQ(errorOf("@ dnskey 257 3 8 AwEAAa=="),
+            "z.zone:2: DNSKEY: DNSSEC records are not supported");
+  EXPECT_EQ(errorOf("@ NSEC3PARAM 1 0 0 -"),
+            "z.zone:2: NSEC3PARAM: DNSSEC records are not supported");
   for (const char* t : {"RRSIG", "NSEC", "NSEC3", "CDS", "CDNSKEY", "TYPE43", "TYPE46"})
-    EXPECT_NE(errorOf(std::string("@ ") + t + " \\# 0").find(": DNSSEC records are not supported"), std::string::npos)
+    EXPECT_NE(errorOf(std::string("@ ") + t + " \\# 0").find(": DNSSEC records are not supported"),
+              std::string::npos)
         << t;
 }
 
@@ -168,7 +183,8 @@ TEST(DnsRdataText, RpNamesAreNeitherCompressedNorCompressionTargets) {
   uint8_t buf[512];
   PacketWriter w(buf, sizeof buf);
   w.start(1, 0x8400);
-  ASSERT_TRUE(w.question(reinterpret_cast<const uint8_t*>(owner.data()), owner.size(), kTypeRp, kClassIn));
+  ASSERT_TRUE(
+      w.question(reinterpret_cast<const uint8_t*>(owner.data()), owner.size(), kTypeRp, kClassIn));
   size_t rpStart = w.size() + 2 + 10;  // owner as a pointer, then type, class, TTL, RDLENGTH
   ASSERT_TRUE(w.record(PacketWriter::kAnswer, owner, kTypeRp, 60, rp));
   ASSERT_EQ(get16(buf + rpStart - 2), rp.size());

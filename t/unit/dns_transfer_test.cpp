@@ -20,7 +20,11 @@
 namespace manifold::dns {
 namespace {
 
-const std::string kOrigin("\x07" "example\x03" "com\x00", 13);
+const std::string kOrigin(
+    "\x07"
+    "example\x03"
+    "com\x00",
+    13);
 
 std::string wire(const std::string& text) {
   std::string out, why;
@@ -150,7 +154,7 @@ TEST(DnsTransfer, SmallZoneIsOneMessageWithSoaFirstAndLast) {
   EXPECT_EQ(d.rrs.back().type, kTypeSoa);
   EXPECT_EQ(d.rrs[3].owner, "sub.example.com.");
   EXPECT_EQ(d.rrs[4].owner, "ns.sub.example.com.");  // glue below the cut
-  EXPECT_LT(image.size(), 2u + 12 + 17 + 6 * 30);     // names compressed
+  EXPECT_LT(image.size(), 2u + 12 + 17 + 6 * 30);    // names compressed
 }
 
 TEST(DnsTransfer, LargeZoneSpreadsOverMessagesUnderTheLimit) {
@@ -159,7 +163,8 @@ TEST(DnsTransfer, LargeZoneSpreadsOverMessagesUnderTheLimit) {
   const unsigned n = 5000;
   for (unsigned i = 0; i < n; ++i) {
     std::string owner = wire("host" + std::to_string(i) + ".example.com.");
-    uint8_t a[4] = {10, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    uint8_t a[4] = {10, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
+                    static_cast<uint8_t>(i)};
     ASSERT_TRUE(w.add(owner, kTypeA, 60, std::string(reinterpret_cast<char*>(a), 4)));
   }
   std::vector<size_t> sizes;
@@ -197,13 +202,17 @@ std::string u16(uint16_t v) { return std::string{static_cast<char>(v >> 8), stat
 
 // An AXFR/IXFR query for the name in the client's case; IXFR carries an SOA with `serial` whose
 // owner and names are compressed against the question.
-std::string xfrQuery(uint16_t qtype, const std::string& name, bool withSoa, uint32_t serial, bool edns = false) {
-  std::string q = hdr(0x4242, 0, 1, withSoa ? 1 : 0, edns ? 1 : 0) + name + u16(qtype) + u16(kClassIn);
+std::string xfrQuery(uint16_t qtype, const std::string& name, bool withSoa, uint32_t serial,
+                     bool edns = false) {
+  std::string q =
+      hdr(0x4242, 0, 1, withSoa ? 1 : 0, edns ? 1 : 0) + name + u16(qtype) + u16(kClassIn);
   if (withSoa) {
     uint8_t nums[20] = {};
     put32(nums, serial);
-    std::string rd = std::string("\xc0\x0c\xc0\x0c", 4) + std::string(reinterpret_cast<char*>(nums), 20);
-    q += std::string("\xc0\x0c", 2) + u16(kTypeSoa) + u16(kClassIn) + std::string(4, '\0') + u16(24) + rd;
+    std::string rd =
+        std::string("\xc0\x0c\xc0\x0c", 4) + std::string(reinterpret_cast<char*>(nums), 20);
+    q += std::string("\xc0\x0c", 2) + u16(kTypeSoa) + u16(kClassIn) + std::string(4, '\0') +
+         u16(24) + rd;
   }
   if (edns) q += std::string("\x00", 1) + u16(kTypeOpt) + u16(1232) + std::string(4, '\0') + u16(0);
   return q;
@@ -217,13 +226,16 @@ TEST(DnsTransfer, ParserReadsTheIxfrSerial) {
   EXPECT_EQ(q.ixfrSerial, 2024010100u);
   // An authority section anywhere else, or a non-SOA there, is malformed.
   p = xfrQuery(kTypeAxfr, kOrigin, true, 1);
-  EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(p.data()), p.size(), q), QueryStatus::FormErr);
+  EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(p.data()), p.size(), q),
+            QueryStatus::FormErr);
   p = xfrQuery(kTypeIxfr, kOrigin, true, 1);
   p[p.size() - 24 - 2 - 4 - 2 - 1] = kTypeA;  // the RR's type (before class, TTL, RDLENGTH, RDATA)
-  EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(p.data()), p.size(), q), QueryStatus::FormErr);
+  EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(p.data()), p.size(), q),
+            QueryStatus::FormErr);
   p = xfrQuery(kTypeIxfr, kOrigin, true, 1);
   p.resize(p.size() - 3);
-  EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(p.data()), p.size(), q), QueryStatus::FormErr);
+  EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(p.data()), p.size(), q),
+            QueryStatus::FormErr);
 }
 
 class DnsTransferAnswer : public ::testing::Test {
@@ -231,7 +243,8 @@ class DnsTransferAnswer : public ::testing::Test {
   void SetUp() override {
     path_ = "/tmp/manifold-unit-xfr-" + std::to_string(getpid()) + ".zone";
     std::ofstream f(path_);
-    f << "$ORIGIN example.com.\n$TTL 60\n@ SOA ns1 hm 100 3600 600 86400 60\n@ NS ns1\nns1 A 192.0.2.1\n"
+    f << "$ORIGIN example.com.\n$TTL 60\n@ SOA ns1 hm 100 3600 600 86400 60\n@ NS ns1\nns1 A "
+         "192.0.2.1\n"
          "www A 192.0.2.80\nsub NS ns.sub\nns.sub A 192.0.2.2\n";
     for (int i = 0; i < 2000; ++i) f << "h" << i << " TXT \"some text to make the zone larger\"\n";
     f.close();
@@ -248,12 +261,15 @@ class DnsTransferAnswer : public ::testing::Test {
   }
   void TearDown() override { unlink(path_.c_str()); }
 
-  TransferOutcome ask(const std::string& packet, bool udp, size_t limit = 65535, uint32_t from = INADDR_LOOPBACK) {
+  TransferOutcome ask(const std::string& packet, bool udp, size_t limit = 65535,
+                      uint32_t from = INADDR_LOOPBACK) {
     Query q;
-    EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(packet.data()), packet.size(), q), QueryStatus::Ok);
+    EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(packet.data()), packet.size(), q),
+              QueryStatus::Ok);
     peer_.sin_addr.s_addr = htonl(from);
     out_.assign(65535, 0);
-    TransferOutcome o = xfr_.answer(q, reinterpret_cast<sockaddr*>(&peer_), udp, out_.data(), limit, len_, stream_);
+    TransferOutcome o =
+        xfr_.answer(q, reinterpret_cast<sockaddr*>(&peer_), udp, out_.data(), limit, len_, stream_);
     reply_ = decode(out_.data(), len_);
     return o;
   }
@@ -269,13 +285,18 @@ class DnsTransferAnswer : public ::testing::Test {
 };
 
 TEST_F(DnsTransferAnswer, AxfrOverTcpSendsTheFirstMessageAndStreamsTheRest) {
-  const std::string mixed("\x07" "ExAmPle\x03" "COM\x00", 13);
+  const std::string mixed(
+      "\x07"
+      "ExAmPle\x03"
+      "COM\x00",
+      13);
   ASSERT_EQ(ask(xfrQuery(kTypeAxfr, mixed, false, 0, true), false), TransferOutcome::Served);
   ASSERT_TRUE(reply_.ok);
   EXPECT_EQ(reply_.id, 0x4242);
   EXPECT_EQ(reply_.flags & 0xFE0F, 0x8400);
   EXPECT_EQ(reply_.qtype, kTypeAxfr);
-  EXPECT_EQ(std::string(reinterpret_cast<char*>(out_.data()) + 12, 13), mixed);  // the client's case
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(out_.data()) + 12, 13),
+            mixed);         // the client's case
   EXPECT_EQ(reply_.ar, 1);  // OPT on the first message only
   EXPECT_EQ(reply_.rrs.front().type, kTypeSoa);
   ASSERT_NE(stream_, nullptr);
@@ -303,15 +324,19 @@ TEST_F(DnsTransferAnswer, AxfrOverTcpSendsTheFirstMessageAndStreamsTheRest) {
 TEST_F(DnsTransferAnswer, RcodesAsNsd) {
   EXPECT_EQ(ask(xfrQuery(kTypeAxfr, kOrigin, false, 0), true), TransferOutcome::Refused);
   EXPECT_EQ(reply_.flags & 0xF, kRcodeNotImp);  // AXFR over UDP
-  EXPECT_EQ(ask(xfrQuery(kTypeAxfr, wire("www.example.com."), false, 0), false), TransferOutcome::NotAuth);
+  EXPECT_EQ(ask(xfrQuery(kTypeAxfr, wire("www.example.com."), false, 0), false),
+            TransferOutcome::NotAuth);
   EXPECT_EQ(reply_.flags & 0xF, kRcodeNotAuth);
-  EXPECT_EQ(ask(xfrQuery(kTypeAxfr, wire("example.org."), false, 0), false), TransferOutcome::NotAuth);
-  EXPECT_EQ(ask(xfrQuery(kTypeAxfr, kOrigin, false, 0), false, 65535, 0xC0000201), TransferOutcome::Refused);
+  EXPECT_EQ(ask(xfrQuery(kTypeAxfr, wire("example.org."), false, 0), false),
+            TransferOutcome::NotAuth);
+  EXPECT_EQ(ask(xfrQuery(kTypeAxfr, kOrigin, false, 0), false, 65535, 0xC0000201),
+            TransferOutcome::Refused);
   EXPECT_EQ(reply_.flags & 0xF, kRcodeRefused);
   EXPECT_EQ(reply_.qd, 1);
   EXPECT_EQ(ask(xfrQuery(kTypeIxfr, kOrigin, false, 0), false), TransferOutcome::FormErr);
   EXPECT_EQ(reply_.flags & 0xF, kRcodeFormErr);
-  EXPECT_EQ(ask(hdr(1, 0, 1, 0, 0) + kOrigin + u16(kTypeA) + u16(kClassIn), false), TransferOutcome::NotTransfer);
+  EXPECT_EQ(ask(hdr(1, 0, 1, 0, 0) + kOrigin + u16(kTypeA) + u16(kClassIn), false),
+            TransferOutcome::NotTransfer);
 }
 
 TEST_F(DnsTransferAnswer, IxfrFromACurrentClientGetsTheSoaAlone) {

@@ -71,19 +71,20 @@ class DnsZoneDbWildcard : public ::testing::Test {
     char tmpl[] = "/tmp/dns-wild-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    std::ofstream(dir_ + "/w.zone") << "$ORIGIN w.test.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n"
-                                       "ns A 10.0.0.53\n"
-                                       "* A 10.0.0.1\n"
-                                       "* MX 10 mail\n"
-                                       "mail A 10.0.0.25\n"
-                                       "a.b A 10.0.0.2\n"    // b.w.test: an empty non-terminal
-                                       "host A 10.0.0.3\n"
-                                       "*.c CNAME host\n"
-                                       "sub NS ns.sub\n"
-                                       "ns.sub A 10.0.0.200\n"
-                                       "*.sub A 10.0.0.99\n"  // below the cut: glue-like, never a match
-                                       "chain CNAME nothere.e\n"
-                                       "*.e TXT \"e\"\n";
+    std::ofstream(dir_ + "/w.zone")
+        << "$ORIGIN w.test.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n"
+           "ns A 10.0.0.53\n"
+           "* A 10.0.0.1\n"
+           "* MX 10 mail\n"
+           "mail A 10.0.0.25\n"
+           "a.b A 10.0.0.2\n"  // b.w.test: an empty non-terminal
+           "host A 10.0.0.3\n"
+           "*.c CNAME host\n"
+           "sub NS ns.sub\n"
+           "ns.sub A 10.0.0.200\n"
+           "*.sub A 10.0.0.99\n"  // below the cut: glue-like, never a match
+           "chain CNAME nothere.e\n"
+           "*.e TXT \"e\"\n";
     std::string err;
     ASSERT_TRUE(db_.load({"w.test=" + dir_ + "/w.zone"}, err)) << err;
     db_.finish();
@@ -96,7 +97,8 @@ class DnsZoneDbWildcard : public ::testing::Test {
     std::string pkt("\0\7\0\0\0\1\0\0\0\0\0\0", 12);
     pkt += wire(name) + char(type >> 8) + char(type) + std::string("\0\1", 2);
     Query q;
-    EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(pkt.data()), pkt.size(), q), QueryStatus::Ok);
+    EXPECT_EQ(parseQuery(reinterpret_cast<const uint8_t*>(pkt.data()), pkt.size(), q),
+              QueryStatus::Ok);
     std::vector<uint8_t> out(65535);
     AnswerContext ctx;
     AnswerInfo info;

@@ -102,11 +102,13 @@ TEST(DnsZoneParser, SoaAcrossLinesKeepsLineNumbers) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.records[0].line, 2);
   EXPECT_EQ(r.records[1].line, 8);
-  EXPECT_EQ(r.records[0].rdata.size(), wire("ns.example.com.").size() + wire("hm.example.com.").size() + 20);
+  EXPECT_EQ(r.records[0].rdata.size(),
+            wire("ns.example.com.").size() + wire("hm.example.com.").size() + 20);
 }
 
 TEST(DnsZoneParser, IncludeIsRelativeToTheIncludingFile) {
-  auto r = parse(std::string("$TTL 60\n") + kSoa + "$INCLUDE hosts.inc\n$INCLUDE other.inc other.example.com.\nlast A 10.0.0.9\n",
+  auto r = parse(std::string("$TTL 60\n") + kSoa +
+                     "$INCLUDE hosts.inc\n$INCLUDE other.inc other.example.com.\nlast A 10.0.0.9\n",
                  {{"/z/hosts.inc", "h1 A 10.0.0.1\n"}, {"/z/other.inc", "@ A 10.0.0.2\n"}});
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_EQ(r.records.size(), 4u);
@@ -132,8 +134,10 @@ TEST(DnsZoneParser, ErrorsNameFileAndLine) {
   expectError("$TTL 60\nwww MX ten mail\n", "/z/main.zone:2: MX: bad preference 'ten'");
   expectError("www A 10.0.0.1\n", "/z/main.zone:1: no TTL given and no $TTL before it");
   expectError("$TTL 60\n  A 10.0.0.1\n", "/z/main.zone:2: no owner name and no previous owner");
-  expectError("$TTL 60\nwww BOGUS x\n", "/z/main.zone:2: expected a TTL, class or type, got 'BOGUS'");
-  expectError("$TTL 60\n@ SOA ns hm ( 1 2 3\n4 5\n", "/z/main.zone:2: unbalanced '(' opened in this entry");
+  expectError("$TTL 60\nwww BOGUS x\n",
+              "/z/main.zone:2: expected a TTL, class or type, got 'BOGUS'");
+  expectError("$TTL 60\n@ SOA ns hm ( 1 2 3\n4 5\n",
+              "/z/main.zone:2: unbalanced '(' opened in this entry");
   expectError("$TTL 60\nt TXT \"open\n", "/z/main.zone:2: unterminated quoted string");
   expectError("$TTL 60\nwww CH A 10.0.0.1\n", "/z/main.zone:2: only class IN is served");
   expectError("$FOO bar\n", "/z/main.zone:1: unknown directive $FOO");

@@ -24,7 +24,6 @@ using manifold::shm::testing::SharedMemory;
 
 // A MAP_SHARED anonymous mapping: shared with forked children like a shm region.
 
-
 void fill(Arena* a, uint64_t off, size_t n, uint64_t seed) {
   auto* p = static_cast<unsigned char*>(a->ptr(off));
   for (size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned char>(seed * 131 + i);

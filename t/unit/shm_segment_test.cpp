@@ -42,7 +42,6 @@ struct NameGuard {
   ~NameGuard() { shm_unlink(("/manifold." + name).c_str()); }
 };
 
-
 const RegionInfo* findInfo(const std::vector<RegionInfo>& all, const std::string& name,
                            RegionState state) {
   for (const auto& r : all)

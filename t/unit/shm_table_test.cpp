@@ -47,7 +47,6 @@ struct TestTable {
   Table* table = nullptr;
 };
 
-
 std::span<const uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }

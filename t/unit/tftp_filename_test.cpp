@@ -1,7 +1,7 @@
 // Tier: unit — TFTP filename normalisation (the first line of the root jail) and rate limiter.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include "protocols/tftp/filename.hpp"
 #include "protocols/tftp/rate_limit.hpp"
@@ -22,8 +22,8 @@ TEST(TftpFilename, Normalises) {
 
 TEST(TftpFilename, Refuses) {
   std::string out;
-  for (const char* bad : {"", "/", "./", "..", "../etc/passwd", "a/../../b", "a/..", "/etc/passwd",
-                          "a\nb", "a\x7f"})
+  for (const char* bad :
+       {"", "/", "./", "..", "../etc/passwd", "a/../../b", "a/..", "/etc/passwd", "a\nb", "a\x7f"})
     EXPECT_FALSE(normalizeFilename(bad, false, out)) << bad;
   EXPECT_FALSE(normalizeFilename("/../x", true, out));
   EXPECT_FALSE(normalizeFilename("//", true, out));

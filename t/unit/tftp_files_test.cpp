@@ -34,7 +34,9 @@ struct TempRoot {
     close(fd);
     std::system(("rm -rf " + dir).c_str());
   }
-  void write(const std::string& rel, const std::string& body) { std::ofstream(dir + "/" + rel) << body; }
+  void write(const std::string& rel, const std::string& body) {
+    std::ofstream(dir + "/" + rel) << body;
+  }
   std::string read(const std::string& rel) {
     std::ifstream in(dir + "/" + rel);
     return std::string(std::istreambuf_iterator<char>(in), {});

@@ -91,8 +91,10 @@ TEST(TftpNetascii, CursorRebuildsABlockExactly) {
   std::string a(3, '?'), b(3, '?');
   NetasciiCursor c1 = checkpoint, c2 = checkpoint;
   const auto* in = reinterpret_cast<const uint8_t*>(file.data());
-  netasciiEncode(in + c1.offset, file.size() - c1.offset, c1, reinterpret_cast<uint8_t*>(a.data()), 3);
-  netasciiEncode(in + c2.offset, file.size() - c2.offset, c2, reinterpret_cast<uint8_t*>(b.data()), 3);
+  netasciiEncode(in + c1.offset, file.size() - c1.offset, c1, reinterpret_cast<uint8_t*>(a.data()),
+                 3);
+  netasciiEncode(in + c2.offset, file.size() - c2.offset, c2, reinterpret_cast<uint8_t*>(b.data()),
+                 3);
   EXPECT_EQ(a, b);
   EXPECT_EQ(c1.offset, c2.offset);
   EXPECT_EQ(c1.pending, c2.pending);

@@ -30,9 +30,9 @@ TEST(TftpPacket, ParsesPlainReadRequest) {
 }
 
 TEST(TftpPacket, ParsesWriteRequestWithOptionsCaseInsensitively) {
-  std::string p = bytes({std::string("\0\2", 2), z("f"), z("NetASCII"), z("BLKSIZE"), z("1428"),
-                         z("Timeout"), z("3"), z("tsize"), z("12345"), z("windowSIZE"), z("16"),
-                         z("unknown"), z("x")});
+  std::string p =
+      bytes({std::string("\0\2", 2), z("f"), z("NetASCII"), z("BLKSIZE"), z("1428"), z("Timeout"),
+             z("3"), z("tsize"), z("12345"), z("windowSIZE"), z("16"), z("unknown"), z("x")});
   Request r;
   ASSERT_EQ(parseRequest(u8(p), p.size(), r), ParseResult::Ok);
   EXPECT_EQ(r.opcode, Opcode::Wrq);
@@ -45,9 +45,9 @@ TEST(TftpPacket, ParsesWriteRequestWithOptionsCaseInsensitively) {
 }
 
 TEST(TftpPacket, IgnoresOutOfRangeAndMalformedOptionValues) {
-  std::string p = bytes({std::string("\0\1", 2), z("f"), z("octet"), z("blksize"), z("7"),
-                         z("timeout"), z("256"), z("windowsize"), z("0"), z("tsize"), z("-1"),
-                         z("blksize"), z("65465")});
+  std::string p =
+      bytes({std::string("\0\1", 2), z("f"), z("octet"), z("blksize"), z("7"), z("timeout"),
+             z("256"), z("windowsize"), z("0"), z("tsize"), z("-1"), z("blksize"), z("65465")});
   Request r;
   ASSERT_EQ(parseRequest(u8(p), p.size(), r), ParseResult::Ok);
   EXPECT_FALSE(r.options.any());
@@ -66,19 +66,23 @@ TEST(TftpPacket, RefusesMalformedRequests) {
   Request r;
   auto parse = [&](const std::string& p) { return parseRequest(u8(p), p.size(), r); };
   EXPECT_EQ(parse(std::string("\0", 1)), ParseResult::Malformed);
-  EXPECT_EQ(parse(std::string("\0\1file", 6)), ParseResult::Malformed);            // no NUL
+  EXPECT_EQ(parse(std::string("\0\1file", 6)), ParseResult::Malformed);  // no NUL
   EXPECT_EQ(parse(bytes({std::string("\0\1", 2), z("file"), "octet"})), ParseResult::Malformed);
   EXPECT_EQ(parse(bytes({std::string("\0\1", 2), z(""), z("octet")})), ParseResult::Malformed);
   EXPECT_EQ(parse(bytes({std::string("\0\1", 2), z("f"), z("mail")})), ParseResult::BadMode);
   EXPECT_EQ(parse(bytes({std::string("\0\11", 2), z("f"), z("octet")})), ParseResult::Malformed);
   EXPECT_EQ(parse(std::string("\0\4\0\1", 4)), ParseResult::NotARequest);
-  EXPECT_EQ(parse(bytes({std::string("\0\1", 2), z(std::string(kMaxFilename + 1, 'a')), z("octet")})),
-            ParseResult::Malformed);
+  EXPECT_EQ(
+      parse(bytes({std::string("\0\1", 2), z(std::string(kMaxFilename + 1, 'a')), z("octet")})),
+      ParseResult::Malformed);
 }
 
 TEST(TftpPacket, ParsesDataAckError) {
   Packet p;
-  std::string data("\0\3\xff\xfe" "abc", 7);
+  std::string data(
+      "\0\3\xff\xfe"
+      "abc",
+      7);
   ASSERT_TRUE(parsePacket(u8(data), data.size(), p));
   EXPECT_EQ(p.opcode, Opcode::Data);
   EXPECT_EQ(p.number, 0xfffe);
@@ -104,7 +108,8 @@ TEST(TftpPacket, BuildsAckDataErrorOack) {
   ASSERT_EQ(buildDataHeader(buf, sizeof buf, 65535), 4u);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), 4), std::string("\0\3\xff\xff", 4));
   size_t n = buildError(buf, sizeof buf, ErrorCode::FileNotFound, {});
-  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), n), bytes({std::string("\0\5\0\1", 4), z("File not found")}));
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), n),
+            bytes({std::string("\0\5\0\1", 4), z("File not found")}));
   EXPECT_EQ(buildError(buf, 4, ErrorCode::FileNotFound, {}), 0u);
   EXPECT_EQ(buildError(buf, 8, ErrorCode::FileNotFound, {}), 8u);  // message truncated, NUL kept
   EXPECT_EQ(buf[7], 0);
@@ -115,7 +120,8 @@ TEST(TftpPacket, BuildsAckDataErrorOack) {
   o.windowsize = 16;
   n = buildOack(buf, sizeof buf, o);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), n),
-            bytes({std::string("\0\6", 2), z("blksize"), z("1428"), z("tsize"), z("0"), z("windowsize"), z("16")}));
+            bytes({std::string("\0\6", 2), z("blksize"), z("1428"), z("tsize"), z("0"),
+                   z("windowsize"), z("16")}));
   Options back;
   ASSERT_TRUE(parseOack(buf, n, back));
   EXPECT_EQ(back.blksize, 1428u);

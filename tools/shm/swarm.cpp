@@ -57,9 +57,8 @@ std::string renderSwarm(const shm::Segment& segment, const std::string& hexHash,
     } else if (!known) {
       out += tracker + ": " + hexHash + " not tracked\n";
     } else {
-      out += tracker + ": " + hexHash + "\n  seeders " + std::to_string(c.seeders) +
-             "  leechers " + std::to_string(c.leechers) + "  downloaded " +
-             std::to_string(c.downloaded) + "\n";
+      out += tracker + ": " + hexHash + "\n  seeders " + std::to_string(c.seeders) + "  leechers " +
+             std::to_string(c.leechers) + "  downloaded " + std::to_string(c.downloaded) + "\n";
       for (const auto& p : peers)
         out += "  " + peerText(p) + (p.seeder ? "  seeder" : "  leecher") + "  last seen " +
                std::to_string(p.age) + "s ago\n";

@@ -52,15 +52,15 @@ struct Stats {
 struct Transfer {
   int fd = -1;
   unsigned id = 0;
-  std::string name;          // remote name
+  std::string name;  // remote name
   const std::string* content = nullptr;
   sockaddr_in tid{};
   bool haveTid = false;
   size_t blksize = 512, window = 1;
-  uint64_t next = 1;         // get: next block expected; put: first unacked block
-  uint64_t lastBlock = 0;    // put: number of the final (short) block
+  uint64_t next = 1;       // get: next block expected; put: first unacked block
+  uint64_t lastBlock = 0;  // put: number of the final (short) block
   size_t inWindow = 0;
-  bool started = false;      // got the first answer
+  bool started = false;  // got the first answer
   bool mismatch = false;
   unsigned timeouts = 0;
   double lastActivity = 0, startedAt = 0;
@@ -107,11 +107,13 @@ class Load {
     double seconds = now() - begin;
     std::sort(st_.latencies.begin(), st_.latencies.end());
     auto pct = [&](double p) {
-      return st_.latencies.empty() ? 0.0 : st_.latencies[static_cast<size_t>(p * (st_.latencies.size() - 1))];
+      return st_.latencies.empty()
+                 ? 0.0
+                 : st_.latencies[static_cast<size_t>(p * (st_.latencies.size() - 1))];
     };
     printf("transfers: %lu ok, %lu failed (%lu content mismatches) of %u, concurrency %u, %s\n",
-           (unsigned long)st_.ok, (unsigned long)st_.failed, (unsigned long)st_.mismatches, s_.total,
-           s_.concurrency, s_.put ? "put" : "get");
+           (unsigned long)st_.ok, (unsigned long)st_.failed, (unsigned long)st_.mismatches,
+           s_.total, s_.concurrency, s_.put ? "put" : "get");
     printf("bytes: %lu in %.3f s = %.1f MiB/s\n", (unsigned long)st_.bytes, seconds,
            static_cast<double>(st_.bytes) / seconds / (1 << 20));
     printf("latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", pct(0.5) * 1e3, pct(0.99) * 1e3,
@@ -179,7 +181,8 @@ class Load {
     // triggered) reports the socket again if more is queued.
     int bursts = t.window > 1 || s_.put ? 64 : 1;
     for (int burst = 0; burst < bursts; ++burst) {
-      ssize_t n = recvfrom(t.fd, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
+      ssize_t n =
+          recvfrom(t.fd, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
       if (n < 4) return;
       if (!t.haveTid) {
         t.tid = from;
@@ -190,11 +193,12 @@ class Load {
       t.lastActivity = now();
       uint16_t op = get16(buf_.data());
       if (op == static_cast<uint16_t>(Opcode::Error)) {
-        fprintf(stderr, "transfer %u (%s): error %u %s\n", t.id, t.name.c_str(), get16(buf_.data() + 2),
-                reinterpret_cast<char*>(buf_.data() + 4));
+        fprintf(stderr, "transfer %u (%s): error %u %s\n", t.id, t.name.c_str(),
+                get16(buf_.data() + 2), reinterpret_cast<char*>(buf_.data() + 4));
         return finish(t, false);
       }
-      bool done = s_.put ? onPutPacket(t, op, static_cast<size_t>(n)) : onGetPacket(t, op, static_cast<size_t>(n));
+      bool done = s_.put ? onPutPacket(t, op, static_cast<size_t>(n))
+                         : onGetPacket(t, op, static_cast<size_t>(n));
       if (done) return;
     }
   }
@@ -269,7 +273,8 @@ class Load {
   }
 
   bool onPutPacket(Transfer& t, uint16_t op, size_t n) {
-    if (op == static_cast<uint16_t>(Opcode::Oack) || (op == static_cast<uint16_t>(Opcode::Ack) && !t.started)) {
+    if (op == static_cast<uint16_t>(Opcode::Oack) ||
+        (op == static_cast<uint16_t>(Opcode::Ack) && !t.started)) {
       if (t.started) return false;
       t.started = true;
       if (op == static_cast<uint16_t>(Opcode::Oack)) applyOack(t, n);
@@ -350,20 +355,32 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage();
       return argv[++i];
     };
-    if (a == "-p") port = std::atoi(value().c_str());
+    if (a == "-p")
+      port = std::atoi(value().c_str());
     else if (a == "-H") {
       if (inet_pton(AF_INET, value().c_str(), &s.server.sin_addr) != 1) usage();
-    } else if (a == "-c") s.concurrency = static_cast<unsigned>(std::atoi(value().c_str()));
-    else if (a == "-n") s.total = static_cast<unsigned>(std::atoi(value().c_str()));
-    else if (a == "-b") s.blksize = static_cast<unsigned>(std::atoi(value().c_str()));
-    else if (a == "-w") s.window = static_cast<unsigned>(std::atoi(value().c_str()));
-    else if (a == "-t") s.timeout = std::atoi(value().c_str()) / 1000.0;
-    else if (a == "-r") s.retries = static_cast<unsigned>(std::atoi(value().c_str()));
-    else if (a == "-d") s.dir = value();
-    else if (a == "--put") s.put = true;
-    else if (a == "--tsize") s.tsize = true;
-    else if (!a.empty() && a[0] == '-') usage();
-    else s.files.push_back(a);
+    } else if (a == "-c")
+      s.concurrency = static_cast<unsigned>(std::atoi(value().c_str()));
+    else if (a == "-n")
+      s.total = static_cast<unsigned>(std::atoi(value().c_str()));
+    else if (a == "-b")
+      s.blksize = static_cast<unsigned>(std::atoi(value().c_str()));
+    else if (a == "-w")
+      s.window = static_cast<unsigned>(std::atoi(value().c_str()));
+    else if (a == "-t")
+      s.timeout = std::atoi(value().c_str()) / 1000.0;
+    else if (a == "-r")
+      s.retries = static_cast<unsigned>(std::atoi(value().c_str()));
+    else if (a == "-d")
+      s.dir = value();
+    else if (a == "--put")
+      s.put = true;
+    else if (a == "--tsize")
+      s.tsize = true;
+    else if (!a.empty() && a[0] == '-')
+      usage();
+    else
+      s.files.push_back(a);
   }
   if (!port || s.dir.empty() || s.files.empty() || !s.concurrency) usage();
   if (!s.total) s.total = s.concurrency;

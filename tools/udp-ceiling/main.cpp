@@ -55,12 +55,18 @@ Options parse(int argc, char** argv) {
     std::string a = argv[i];
     if (i + 1 >= argc) usage();
     std::string v = argv[++i];
-    if (a == "--port") o.port = std::atoi(v.c_str());
-    else if (a == "--host") o.host = v;
-    else if (a == "--processes") o.processes = static_cast<unsigned>(std::atoi(v.c_str()));
-    else if (a == "--peers") o.peers = static_cast<unsigned>(std::atoi(v.c_str()));
-    else if (a == "--mode" && (v == "dns" || v == "tracker")) o.dns = v == "dns", haveMode = true;
-    else usage();
+    if (a == "--port")
+      o.port = std::atoi(v.c_str());
+    else if (a == "--host")
+      o.host = v;
+    else if (a == "--processes")
+      o.processes = static_cast<unsigned>(std::atoi(v.c_str()));
+    else if (a == "--peers")
+      o.peers = static_cast<unsigned>(std::atoi(v.c_str()));
+    else if (a == "--mode" && (v == "dns" || v == "tracker"))
+      o.dns = v == "dns", haveMode = true;
+    else
+      usage();
   }
   if (o.port <= 0 || o.port > 65535 || o.processes == 0 || o.peers > 200 || !haveMode) usage();
   return o;

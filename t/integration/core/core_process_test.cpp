@@ -146,10 +146,13 @@ TEST(CoreProcess, ConfigTestAcceptsAGoodFile) {
   int port = freePort();  // never bound: -t only reads the file
   std::string good = dir + "/good.ini";
   writeFile(good,
-            "[master]\nworkers = 2\npidfile = " + dir + "/m.pid\nshm_size = 160M\n"
-            "shutdown_timeout = 5s\n\n[http:a]\nlisten = 127.0.0.1:" + std::to_string(port) +
-                "\nroot = " + dir + "/www\n\n"
-                "[http:b]\nlisten = 127.0.0.1:" + std::to_string(port) + "\nroot = " + dir +
+            "[master]\nworkers = 2\npidfile = " + dir +
+                "/m.pid\nshm_size = 160M\n"
+                "shutdown_timeout = 5s\n\n[http:a]\nlisten = 127.0.0.1:" +
+                std::to_string(port) + "\nroot = " + dir +
+                "/www\n\n"
+                "[http:b]\nlisten = 127.0.0.1:" +
+                std::to_string(port) + "\nroot = " + dir +
                 "/www\n");  // two virtual hosts on the same address
   int rc = -1;
   std::string out = run(manifoldCommand("-t -c " + good), &rc);
