@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 
 #include "master/section_reader.hpp"
@@ -50,66 +51,57 @@ constexpr const char* kListenExample =
 
 }  // namespace
 
-bool parseSize(std::string_view text, uint64_t& out, std::string& why) {
-  static constexpr const char* kExpected = "expected a size like 512, 64k, 256M, 1G";
+namespace {
+
+struct Unit {
+  std::string_view name;
+  uint64_t factor;
+};
+
+// Digits, then one of `units` (exactly as listed); the scaled value must not pass `max`.
+bool parseScaled(std::string_view text, std::initializer_list<Unit> units, uint64_t max,
+                 const char* expected, const char* tooLarge, uint64_t& out, std::string& why) {
   uint64_t value = 0;
   bool overflow = false;
-  size_t n = readDigits(text, value, overflow);
-  if (n == 0) {
-    why = kExpected;
+  const size_t n = readDigits(text, value, overflow);
+  const std::string_view unit = text.substr(n);
+  const Unit* found = nullptr;
+  for (const Unit& u : units)
+    if (u.name == unit) found = &u;
+  if (n == 0 || !found) {
+    why = expected;
     return false;
   }
-  std::string_view unit = text.substr(n);
-  unsigned shift = 0;
-  if (unit.empty()) {
-    shift = 0;
-  } else if (unit.size() == 1 && (unit[0] == 'k' || unit[0] == 'K')) {
-    shift = 10;
-  } else if (unit.size() == 1 && (unit[0] == 'm' || unit[0] == 'M')) {
-    shift = 20;
-  } else if (unit.size() == 1 && (unit[0] == 'g' || unit[0] == 'G')) {
-    shift = 30;
-  } else {
-    why = kExpected;
+  if (overflow || value > max / found->factor) {
+    why = tooLarge;
     return false;
   }
-  if (overflow || (shift != 0 && value > (std::numeric_limits<uint64_t>::max() >> shift))) {
-    why = "size is too large";
-    return false;
-  }
-  out = value << shift;
+  out = value * found->factor;
   return true;
 }
 
+}  // namespace
+
+bool parseSize(std::string_view text, uint64_t& out, std::string& why) {
+  return parseScaled(text,
+                     {{"", 1},
+                      {"k", 1ull << 10},
+                      {"K", 1ull << 10},
+                      {"m", 1ull << 20},
+                      {"M", 1ull << 20},
+                      {"g", 1ull << 30},
+                      {"G", 1ull << 30}},
+                     std::numeric_limits<uint64_t>::max(),
+                     "expected a size like 512, 64k, 256M, 1G", "size is too large", out, why);
+}
+
 bool parseDuration(std::string_view text, Millis& out, std::string& why) {
-  static constexpr const char* kExpected = "expected a duration like 500ms, 30s, 5m, 1h";
-  uint64_t value = 0;
-  bool overflow = false;
-  size_t n = readDigits(text, value, overflow);
-  if (n == 0) {
-    why = kExpected;
+  uint64_t ms = 0;
+  if (!parseScaled(text, {{"ms", 1}, {"", 1000}, {"s", 1000}, {"m", 60000}, {"h", 3600000}},
+                   static_cast<uint64_t>(std::numeric_limits<Millis::rep>::max()),
+                   "expected a duration like 500ms, 30s, 5m, 1h", "duration is too long", ms, why))
     return false;
-  }
-  std::string_view unit = text.substr(n);
-  uint64_t factor = 0;
-  if (unit == "ms") {
-    factor = 1;
-  } else if (unit.empty() || unit == "s") {
-    factor = 1000;
-  } else if (unit == "m") {
-    factor = 60000;
-  } else if (unit == "h") {
-    factor = 3600000;
-  } else {
-    why = kExpected;
-    return false;
-  }
-  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<Millis::rep>::max());
-  if (overflow || value > kMax / factor) {
-    why = "duration is too long";
-    return false;
-  }
-  out = Millis(static_cast<Millis::rep>(value * factor));
+  out = Millis(static_cast<Millis::rep>(ms));
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "protocols/http/limits_config.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 
@@ -31,6 +32,27 @@ ServerLimits readConnectionLimits(config::SectionReader& in, const ServerLimits&
   limits.parse.maxHeaderBytes =
       in.size("max_header_size", defaults.parse.maxHeaderBytes, 1024, 1 << 20);
   return limits;
+}
+
+void VirtualServerKeys::read(config::SectionReader& in) {
+  listen = in.listen("listen");
+  listenLine = in.lineOf("listen");
+  serverNames = in.list("server_name", "");
+  for (auto& name : serverNames)
+    for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  defaultServer = in.flag("default_server", false);
+  serverHeader = in.text("server_tokens", "manifold");
+}
+
+void VirtualServerKeys::describe(Site& site, const std::string& title, RequestHandler* handler,
+                                 shm::CounterSlot counters, const ServerLimits* limits) const {
+  site.title = title;
+  site.names = serverNames;
+  site.isDefault = defaultServer;
+  site.handler = handler;
+  site.counters = counters;
+  site.limits = limits;
+  site.serverHeader = serverHeader;
 }
 
 }  // namespace manifold::http

@@ -103,13 +103,7 @@ HealthCheckConfig parseHealthCheck(config::SectionReader& in) {
 
 std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
   auto c = std::make_unique<ProxyConfig>();
-  c->listen = in.listen("listen");
-  c->listenLine = in.lineOf("listen");
-  c->serverNames = in.list("server_name", "");
-  for (auto& name : c->serverNames)
-    for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-  c->defaultServer = in.flag("default_server", false);
-  c->serverHeader = in.text("server_tokens", "manifold");
+  c->VirtualServerKeys::read(in);
   // A repeatable key, one backend per line: list() declares it so (its words are not used).
   in.list("backend", "");
   for (const config::Entry& e : in.section().entries)

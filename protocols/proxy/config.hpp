@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "protocols/http/limits_config.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/service.hpp"
 
@@ -33,12 +34,7 @@ struct HealthCheckConfig {
   double timeout = 1;
 };
 
-struct ProxyConfig : public ServiceConfig {
-  std::vector<config::ListenAddress> listen;
-  int listenLine = 0;
-  std::vector<std::string> serverNames;
-  bool defaultServer = false;
-  std::string serverHeader = "manifold";
+struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
   std::vector<BackendConfig> backends;
   Balance balance = Balance::RoundRobin;
   double connectTimeout = 5;

@@ -13,13 +13,7 @@ ProxyService::ProxyService(const ProxyConfig& config, ServiceContext& ctx)
       connector_(*ctx_.runtime, PoolLimits{config.keepaliveIdle, config.keepaliveIdleTimeout}),
       health_(ctx_.regions.empty() ? nullptr : HealthRegion::attach(ctx_.regions[0])),
       balancer_(config, health_) {
-  site_.title = config.title();
-  site_.names = config.serverNames;
-  site_.isDefault = config.defaultServer;
-  site_.handler = this;
-  site_.counters = ctx_.counters;
-  site_.limits = &config.limits;
-  site_.serverHeader = config.serverHeader;
+  config.describe(site_, config.title(), this, ctx_.counters, &config.limits);
 }
 
 ProxyService::~ProxyService() = default;

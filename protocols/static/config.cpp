@@ -12,17 +12,11 @@ using config::Millis;
 
 std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   auto site = std::make_unique<SiteConfig>();
-  site->listen = in.listen("listen");
-  site->listenLine = in.lineOf("listen");
-  site->serverNames = in.list("server_name", "");
-  for (auto& name : site->serverNames)
-    for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-  site->defaultServer = in.flag("default_server", false);
+  site->VirtualServerKeys::read(in);
   site->root = in.directory("root", "", true);
   site->index = in.list("index", "index.html");
   site->autoindex = in.flag("autoindex", false);
   site->followSymlinks = in.flag("follow_symlinks", true);
-  site->serverHeader = in.text("server_tokens", "manifold");
   site->mimeTypesFile = in.text("mime_types", "/etc/mime.types");
 
   site->xcacheSize = in.size("xcache_size", 64ull << 20, 0, 16ull << 30);

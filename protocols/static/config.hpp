@@ -6,21 +6,17 @@
 #include <string>
 #include <vector>
 
+#include "protocols/http/limits_config.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/service.hpp"
 
 namespace manifold::http {
 
-struct SiteConfig : public ServiceConfig {
-  std::vector<config::ListenAddress> listen;
-  int listenLine = 0;
-  std::vector<std::string> serverNames;
-  bool defaultServer = false;
+struct SiteConfig : public ServiceConfig, VirtualServerKeys {
   std::string root;
   std::vector<std::string> index{"index.html"};
   bool autoindex = false;
   bool followSymlinks = true;
-  std::string serverHeader = "manifold";
   std::string mimeTypesFile = "/etc/mime.types";
 
   uint64_t xcacheSize = 64ull << 20;  // shm budget for small files and their gzip forms

@@ -59,14 +59,8 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
       for (Exchange* ex : waiting) ex->resume();
     };
   }
-  site_.title = config.title();
-  site_.names = config.serverNames;
-  site_.isDefault = config.defaultServer;
-  site_.handler = this;
-  site_.counters = ctx.counters;
-  site_.limits = &config.limits;
+  config.describe(site_, config.title(), this, ctx.counters, &config.limits);
   site_.accessLog = accessLog_.get();
-  site_.serverHeader = config.serverHeader;
 }
 
 StaticSite::~StaticSite() {
