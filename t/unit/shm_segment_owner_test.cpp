@@ -35,11 +35,17 @@ void plant(const std::string& name, uid_t owner, mode_t mode) {
 std::string uniqueName(const char* tag) {
   return std::string("owner-test-") + tag + "-" + std::to_string(getpid());
 }
+// Removes the segment however the test ends (a failed create throws past the test body).
+struct Unlinked {
+  std::string name;
+  ~Unlinked() { shm_unlink(("/manifold." + name).c_str()); }
+};
 }  // namespace
 
 TEST(ShmSegmentOwner, AnotherUsersSegmentIsNotHonoured) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to plant a file owned by another user";
   const std::string name = uniqueName("foreign");
+  Unlinked cleanup{name};
   plant(name, 65534, 0600);  // nobody's file, claiming our (live) parent as its master
   auto seg = Segment::create(name, 1 << 20);
   EXPECT_TRUE(seg->replacedForeign());
@@ -50,6 +56,7 @@ TEST(ShmSegmentOwner, AnotherUsersSegmentIsNotHonoured) {
 TEST(ShmSegmentOwner, OwnSegmentWritableByOthersIsNotHonoured) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   const std::string name = uniqueName("writable");
+  Unlinked cleanup{name};
   plant(name, geteuid(), 0666);
   auto seg = Segment::create(name, 1 << 20);
   EXPECT_TRUE(seg->replacedForeign());
@@ -59,6 +66,7 @@ TEST(ShmSegmentOwner, OwnSegmentWritableByOthersIsNotHonoured) {
 TEST(ShmSegmentOwner, OwnLiveSegmentStillRefusesASecondInstance) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   const std::string name = uniqueName("own");
+  Unlinked cleanup{name};
   plant(name, geteuid(), 0600);
   EXPECT_THROW(Segment::create(name, 1 << 20), std::runtime_error);
   shm_unlink(("/manifold." + name).c_str());
