@@ -21,11 +21,11 @@ LDLIBS   := -lev -linih -lz -lsodium -llzo2 -lpthread -lrt
 GTEST    := -lgtest -lpthread
 
 # Debian packages: build, tests, benchmarks, fuzzing.
-DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev
+DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev dpkg-dev
 DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
-              dpkg-dev fakeroot lintian man-db
+              lintian man-db
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \
@@ -176,7 +176,10 @@ uninstall:
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 DEB      := build/manifold_$(VERSION)_$(DEB_ARCH).deb
 DEB_ROOT := build/deb/root
-deb: $(DEB)
+# A fresh machine needs only the build packages for this: make deb is the first command of README.
+deb:
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS_BUILD)"
+	@$(MAKE) --no-print-directory -j$(NPROC) $(DEB)
 $(DEB): $(INSTALL_BINS) etc/VERSION README.md $(wildcard etc/debian/* etc/man/* etc/default/* etc/logrotate.d/*) \
         etc/system.ini etc/init.d/manifold etc/manifold.service
 	rm -rf build/deb && mkdir -p $(DEB_ROOT)/DEBIAN build/deb/debian
@@ -200,4 +203,4 @@ $(DEB): $(INSTALL_BINS) etc/VERSION README.md $(wildcard etc/debian/* etc/man/* 
 	chmod 644 $(DEB_ROOT)/DEBIAN/md5sums
 	dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $@
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
