@@ -62,7 +62,7 @@ int signalMaster(const manifold::config::Config& config, const std::string& name
 void printVersion(bool features) {
   std::printf("manifold %s\n", MANIFOLD_VERSION);
   if (!features) return;
-  std::printf("built with %s, C++%ld\nprotocols:", __VERSION__, __cplusplus / 100 % 100);
+  std::printf("compiler: %s (C++%ld)\nprotocols:", __VERSION__, __cplusplus / 100 % 100);
   for (const std::string& name : manifold::protocolNames()) std::printf(" %s", name.c_str());
   std::printf("\nfeatures: sendfile gzip webdav shm\n");
 }
