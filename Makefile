@@ -181,7 +181,7 @@ deb:
 	@$(MAKE) --no-print-directory deps DEPS="$(DEPS_BUILD)"
 	@$(MAKE) --no-print-directory -j$(NPROC) $(DEB)
 $(DEB): $(INSTALL_BINS) etc/VERSION README.md $(wildcard etc/debian/* etc/man/* etc/default/* etc/logrotate.d/*) \
-        etc/system.ini etc/init.d/manifold etc/manifold.service
+        etc/system.ini etc/init.d/manifold etc/manifold.service tools/man/ini5
 	rm -rf build/deb && mkdir -p $(DEB_ROOT)/DEBIAN build/deb/debian
 	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr UNITDIR=/lib/systemd/system
 	install -d $(DEB_ROOT)/usr/share/doc/manifold
