@@ -6,6 +6,9 @@
 #   make fuzz       build the libFuzzer targets in t/fuzz (clang)
 #   make bench      run tools/bench/* (not tests: they print ratios)
 #   make format     clang-format every C++ file; make format-check: fail on unformatted code
+#   make install    binaries, init script, unit, man pages, default config (PREFIX, DESTDIR)
+#   make uninstall  removes what install wrote, never configs, logs or caches
+#   make deb        build/manifold_VERSION_ARCH.deb (dpkg-deb over an install tree, etc/debian/)
 # Sources are found by wildcard, so adding a file or a protocol folder needs no edit here.
 
 CXX      ?= g++
@@ -18,10 +21,11 @@ LDLIBS   := -lev -linih -lz -lsodium -llzo2 -lpthread -lrt
 GTEST    := -lgtest -lpthread
 
 # Debian packages: build, tests, benchmarks, fuzzing.
-DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev
+DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev dpkg-dev
 DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
-              nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format
+              nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
+              lintian man-db
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \
@@ -41,12 +45,18 @@ tool_objects = $(patsubst %.cpp,build/%.o,$(wildcard tools/$(1)/*.cpp))
 
 BINS := bin/manifold $(TOOLS)
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke bench clean format format-check
+.PHONY: all deps run test unit integration fuzz fuzz-smoke bench clean format format-check \
+        install uninstall deb
 all: $(BINS)
 
 build/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The version lives in etc/VERSION only: -v/-V print it and the package takes it.
+VERSION := $(shell cat etc/VERSION)
+build/master/main.o: etc/VERSION
+build/master/main.o: override CXXFLAGS += -DMANIFOLD_VERSION='"$(VERSION)"'
 
 bin/manifold: build/master/main.o $(CORE_OBJ)
 	@mkdir -p bin
@@ -111,4 +121,86 @@ format-check:
 clean:
 	rm -rf build bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Install: FHS paths under PREFIX, the configuration under SYSCONFDIR (/etc, where the init
+# script and /etc/default are read whatever PREFIX is), state under LOCALSTATEDIR.
+PREFIX        ?= /usr/local
+DESTDIR       ?=
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
+SBINDIR       := $(PREFIX)/sbin
+DATADIR       := $(PREFIX)/share/manifold
+MANDIR        := $(PREFIX)/share/man
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+MANIFOLD_USER ?= manifold
+INSTALL_BINS  := bin/manifold bin/manifold-shm
+# Placeholders in the installed files, filled with the paths above.
+SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+             -e 's|@VERSION@|$(VERSION)|g' -e 's|/etc/|$(SYSCONFDIR)/|g'
+D := $(DESTDIR)
+
+install: $(INSTALL_BINS)
+	install -d $(D)$(SBINDIR) $(D)$(DATADIR)/www $(D)$(MANDIR)/man5 $(D)$(MANDIR)/man8 \
+	  $(D)$(SYSCONFDIR)/init.d $(D)$(SYSCONFDIR)/default $(D)$(SYSCONFDIR)/logrotate.d \
+	  $(D)$(SYSCONFDIR)/manifold $(D)$(UNITDIR) \
+	  $(D)$(LOCALSTATEDIR)/cache/manifold $(D)$(LOCALSTATEDIR)/log/manifold
+	install -m 755 -s $(INSTALL_BINS) $(D)$(SBINDIR)/
+	install -m 644 etc/www/* $(D)$(DATADIR)/www/
+	$(SUBST) etc/init.d/manifold > $(D)$(SYSCONFDIR)/init.d/manifold
+	chmod 755 $(D)$(SYSCONFDIR)/init.d/manifold
+	$(SUBST) etc/manifold.service > $(D)$(UNITDIR)/manifold.service
+	$(SUBST) etc/default/manifold > $(D)$(SYSCONFDIR)/default/manifold
+	$(SUBST) etc/logrotate.d/manifold > $(D)$(SYSCONFDIR)/logrotate.d/manifold
+	@# Never overwrite an operator's configuration.
+	[ -e $(D)$(SYSCONFDIR)/manifold/manifold.ini ] || \
+	  $(SUBST) etc/system.ini > $(D)$(SYSCONFDIR)/manifold/manifold.ini
+	chmod 644 $(D)$(UNITDIR)/manifold.service $(D)$(SYSCONFDIR)/default/manifold \
+	  $(D)$(SYSCONFDIR)/logrotate.d/manifold $(D)$(SYSCONFDIR)/manifold/manifold.ini
+	for m in manifold.8 manifold-shm.8; do \
+	  $(SUBST) etc/man/$$m | gzip -9n > $(D)$(MANDIR)/man8/$$m.gz; done
+	tools/man/ini5 README.md $(VERSION) | gzip -9n > $(D)$(MANDIR)/man5/manifold.ini.5.gz
+	chmod 644 $(D)$(MANDIR)/man5/*.gz $(D)$(MANDIR)/man8/manifold*.gz
+	@# The worker user owns the cache and the logs when it exists (the package creates it).
+	if [ -z "$(D)" ] && id $(MANIFOLD_USER) >/dev/null 2>&1; then \
+	  chown $(MANIFOLD_USER): $(LOCALSTATEDIR)/cache/manifold $(LOCALSTATEDIR)/log/manifold; fi
+
+uninstall:
+	rm -f $(addprefix $(D)$(SBINDIR)/,$(notdir $(INSTALL_BINS))) \
+	  $(D)$(SYSCONFDIR)/init.d/manifold $(D)$(UNITDIR)/manifold.service \
+	  $(D)$(SYSCONFDIR)/default/manifold $(D)$(SYSCONFDIR)/logrotate.d/manifold \
+	  $(D)$(MANDIR)/man8/manifold.8.gz $(D)$(MANDIR)/man8/manifold-shm.8.gz \
+	  $(D)$(MANDIR)/man5/manifold.ini.5.gz
+	rm -rf $(D)$(DATADIR)
+
+# The package: an install tree with PREFIX=/usr, control files from etc/debian/, library
+# dependencies from dpkg-shlibdeps over the installed binaries (never typed by hand).
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB      := build/manifold_$(VERSION)_$(DEB_ARCH).deb
+DEB_ROOT := build/deb/root
+# A fresh machine needs only the build packages for this: make deb is the first command of README.
+deb:
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS_BUILD)"
+	@$(MAKE) --no-print-directory -j$(NPROC) $(DEB)
+$(DEB): $(INSTALL_BINS) etc/VERSION README.md $(wildcard etc/debian/* etc/man/* etc/default/* etc/logrotate.d/*) \
+        etc/system.ini etc/init.d/manifold etc/manifold.service tools/man/ini5
+	rm -rf build/deb && mkdir -p $(DEB_ROOT)/DEBIAN build/deb/debian
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr UNITDIR=/lib/systemd/system
+	install -d $(DEB_ROOT)/usr/share/doc/manifold
+	install -m 644 etc/debian/copyright $(DEB_ROOT)/usr/share/doc/manifold/copyright
+	printf 'manifold (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- Manifold developers <manifold@localhost>  %s\n' \
+	  $(VERSION) $(VERSION) "$$(date -R -d @0)" | gzip -9n > $(DEB_ROOT)/usr/share/doc/manifold/changelog.gz
+	@# dpkg-shlibdeps wants a source tree's debian/control; an empty one is enough.
+	touch build/deb/debian/control
+	cd build/deb && dpkg-shlibdeps -O $(addprefix root/usr/sbin/,$(notdir $(INSTALL_BINS))) \
+	  | sed -n 's/^shlibs:Depends=//p' > depends
+	@test -s build/deb/depends || { echo "dpkg-shlibdeps found no dependency" >&2; exit 1; }
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
+	    -e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)|" \
+	    -e "s|@DEPENDS@|$$(cat build/deb/depends)|" etc/debian/control > $(DEB_ROOT)/DEBIAN/control
+	install -m 644 etc/debian/conffiles $(DEB_ROOT)/DEBIAN/
+	install -m 755 etc/debian/postinst etc/debian/prerm etc/debian/postrm $(DEB_ROOT)/DEBIAN/
+	cd $(DEB_ROOT) && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' \
+	  | sort -z | xargs -0 md5sum > DEBIAN/md5sums
+	chmod 644 $(DEB_ROOT)/DEBIAN/md5sums
+	dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $@
+
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

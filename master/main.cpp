@@ -13,8 +13,9 @@
 #include "protocols/service.hpp"
 #include "worker/log.hpp"
 
+// The Makefile passes etc/VERSION, the one place the version lives (the .deb uses it too).
 #ifndef MANIFOLD_VERSION
-#define MANIFOLD_VERSION "0.1.0"
+#define MANIFOLD_VERSION "unknown"
 #endif
 
 namespace {
@@ -23,12 +24,13 @@ constexpr const char* kDefaultConfig = "/etc/manifold/manifold.ini";
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: manifold [-c FILE] [-t] [-s reload|quit|stop|reopen] [-v] [-h]\n"
+               "usage: manifold [-c FILE] [-t] [-s reload|quit|stop|reopen] [-v|-V] [-h]\n"
                "  -c FILE   configuration file (default %s)\n"
                "  -t        check the configuration and exit\n"
                "  -s SIGNAL send a signal to the running master (pid from the pidfile):\n"
                "            reload (HUP), quit (QUIT, graceful), stop (TERM, fast), reopen (USR1)\n"
-               "  -v        print the version and exit\n",
+               "  -v        print the version and exit\n"
+               "  -V        print the version and the build's features and exit\n",
                kDefaultConfig);
 }
 
@@ -55,6 +57,16 @@ int signalMaster(const manifold::config::Config& config, const std::string& name
   return 0;
 }
 
+// Features a packager or operator may need to know: the protocols compiled in. kTLS and HTTP/2
+// join this line when they exist.
+void printVersion(bool features) {
+  std::printf("manifold %s\n", MANIFOLD_VERSION);
+  if (!features) return;
+  std::printf("compiler: %s (C++%ld)\nprotocols:", __VERSION__, __cplusplus / 100 % 100);
+  for (const std::string& name : manifold::protocolNames()) std::printf(" %s", name.c_str());
+  std::printf("\nfeatures: sendfile gzip webdav shm\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,7 +74,7 @@ int main(int argc, char** argv) {
   std::string signalName;
   bool testOnly = false;
   int opt;
-  while ((opt = getopt(argc, argv, "c:ts:vh")) != -1) {
+  while ((opt = getopt(argc, argv, "c:ts:vVh")) != -1) {
     switch (opt) {
       case 'c':
         configPath = optarg;
@@ -74,7 +86,8 @@ int main(int argc, char** argv) {
         signalName = optarg;
         break;
       case 'v':
-        std::printf("manifold %s\n", MANIFOLD_VERSION);
+      case 'V':
+        printVersion(opt == 'V');
         return 0;
       case 'h':
         usage(stdout);
