@@ -5,6 +5,8 @@
 #include "protocols/dns/counters.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/tcp_session.hpp"
+#include "shm/segment.hpp"
+#include "shm/stats.hpp"
 #include "shm/table.hpp"
 #include "worker/clock.hpp"
 #include "worker/connection.hpp"
@@ -61,8 +63,34 @@ void DnsService::start() {
   if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
 }
 
-// Zones whose serial was not announced yet (by an earlier generation, or before a respawn).
+// True once no worker of an older generation is alive: until then a secondary that asks right
+// after our NOTIFY, over a TCP connection it kept open to a draining worker, is answered from
+// the old zone and believes itself current until its next refresh.
+bool DnsService::olderGenerationsGone() const {
+  const void* base = ctx_.segment ? ctx_.segment->findRegion("stats") : nullptr;
+  const shm::StatsRegion* stats = base ? shm::StatsRegion::at(base) : nullptr;
+  if (!stats) return true;
+  const uint64_t mine = stats->readWorker(ctx_.slot).generation;
+  for (unsigned s = 0; s < stats->slotCount(); ++s) {
+    const shm::WorkerInfo w = stats->readWorker(s);
+    if (w.state != shm::kWorkerFree && w.generation < mine) return false;
+  }
+  return true;
+}
+
 void DnsService::startNotifier() {
+  // Wait (polling, bounded) for the previous generation to finish before announcing.
+  const double started = ctx_.runtime->loopTime();
+  notifyDelay_ = std::make_unique<Timer>(ctx_.loop, [this, started] {
+    if (!olderGenerationsGone() && ctx_.runtime->loopTime() - started < kNotifyWaitMax) return;
+    notifyDelay_->stop();
+    announceChangedZones();
+  });
+  notifyDelay_->repeat(0.1, 0);
+}
+
+// Zones whose serial was not announced yet (by an earlier generation, or before a respawn).
+void DnsService::announceChangedZones() {
   auto* announced = static_cast<NotifyRegion*>(region(config_.regionSlots().notify));
   std::vector<const ZoneTransfer*> zones;
   for (const ZoneTransfer& z : config_.transfers->zones())
@@ -77,6 +105,7 @@ void DnsService::stopAccepting() {
   for (auto& u : udp_) u->stop();
   for (auto& a : acceptors_) a->stop();
   if (prober_) prober_->stop();
+  if (notifyDelay_) notifyDelay_->stop();
   if (notifier_) notifier_->stop();
 }
 

@@ -13,6 +13,7 @@
 #include "shm/counters.hpp"
 #include "worker/acceptor.hpp"
 #include "worker/connection_quota.hpp"
+#include "worker/timer.hpp"
 #include "worker/udp_endpoint.hpp"
 
 namespace manifold::shm {
@@ -46,6 +47,8 @@ class DnsService : public Service, public DatagramHandler {
   void countType(uint16_t t);
   void countTransfer(TransferOutcome o);
   void startNotifier();
+  void announceChangedZones();
+  bool olderGenerationsGone() const;
   void* region(int slot) const;  // ServiceContext::regions[slot], null when absent
 
   const DnsConfig& config_;
@@ -60,6 +63,8 @@ class DnsService : public Service, public DatagramHandler {
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Notifier> notifier_;
+  std::unique_ptr<Timer> notifyDelay_;          // NOTIFY waits for the previous generation to exit
+  static constexpr double kNotifyWaitMax = 10;  // seconds; a stuck drain does not hold it longer
 };
 
 }  // namespace manifold::dns
