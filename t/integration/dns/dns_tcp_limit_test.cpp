@@ -30,9 +30,8 @@ int connectTcp(int port) {
   return fd;
 }
 
-// Sends one framed query for example.com SOA; true when a framed answer with our id arrives
-// within timeoutMs.
-bool askAndWait(int fd, uint16_t id, int timeoutMs) {
+// One example.com SOA query with its 2-byte TCP length prefix.
+std::string framedSoaQuery(uint16_t id) {
   std::string q = header(id, 0, 1, 0, 0, 0) +
                   std::string(
                       "\x07"
@@ -40,8 +39,21 @@ bool askAndWait(int fd, uint16_t id, int timeoutMs) {
                       "com\x00",
                       13) +
                   std::string("\x00\x06\x00\x01", 4);
-  std::string framed = std::string(1, static_cast<char>(q.size() >> 8)) +
-                       std::string(1, static_cast<char>(q.size() & 0xff)) + q;
+  return std::string(1, static_cast<char>(q.size() >> 8)) +
+         std::string(1, static_cast<char>(q.size() & 0xff)) + q;
+}
+
+// A one-worker DNS server with tcp_max_connections = 2 and `extra` keys.
+std::string cappedServer(const std::string& extra) {
+  return "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = example.com=" +
+         std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone\n" +
+         "tcp_max_connections = 2\ntcp_idle_timeout = 30s\n" + extra;
+}
+
+// Sends one framed query for example.com SOA; true when a framed answer with our id arrives
+// within timeoutMs.
+bool askAndWait(int fd, uint16_t id, int timeoutMs) {
+  const std::string framed = framedSoaQuery(id);
   if (write(fd, framed.data(), framed.size()) != static_cast<ssize_t>(framed.size())) return false;
   std::string got;
   pollfd p{fd, POLLIN, 0};
@@ -55,8 +67,6 @@ bool askAndWait(int fd, uint16_t id, int timeoutMs) {
          static_cast<uint8_t>(got[3]) == (id & 0xff);
 }
 
-}  // namespace
-
 bool closedByServer(int fd, int timeoutMs) {
   pollfd p{fd, POLLIN, 0};
   if (poll(&p, 1, timeoutMs) != 1) return false;
@@ -64,13 +74,12 @@ bool closedByServer(int fd, int timeoutMs) {
   return read(fd, buf, sizeof buf) <= 0;
 }
 
+}  // namespace
+
 // Issue #11.1: at tcp_max_connections the longest-idle connection (between messages) gives way
 // to a new one, instead of every new client waiting behind idle or slow ones.
 TEST(DnsTcpLimit, AtTheCapTheOldestIdleConnectionMakesRoom) {
-  Instance m("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = example.com=" +
-                 std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone\n" +
-                 "tcp_max_connections = 2\ntcp_idle_timeout = 30s\n",
-             "", 1);
+  Instance m(cappedServer(""), "", 1);
   ASSERT_TRUE(m.start()) << m.log();
   const int port = m.port("dns");
   int a = connectTcp(port), b = connectTcp(port);
@@ -102,10 +111,7 @@ TEST(DnsTcpLimit, AtTheCapTheOldestIdleConnectionMakesRoom) {
 // and a message trickled a byte at a time is cut at tcp_message_timeout (its own deadline, as
 // HTTP request heads have), after which the newcomer is served.
 TEST(DnsTcpLimit, SlowSendersMeetTheMessageDeadline) {
-  Instance m("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = example.com=" +
-                 std::string(getcwd(nullptr, 0)) + "/etc/zones/example.com.zone\n" +
-                 "tcp_max_connections = 2\ntcp_idle_timeout = 30s\ntcp_message_timeout = 1500ms\n",
-             "", 1);
+  Instance m(cappedServer("tcp_message_timeout = 1500ms\n"), "", 1);
   ASSERT_TRUE(m.start()) << m.log();
   const int port = m.port("dns");
   int a = connectTcp(port), b = connectTcp(port);
@@ -117,15 +123,7 @@ TEST(DnsTcpLimit, SlowSendersMeetTheMessageDeadline) {
   sleepMs(300);  // the server has read both beginnings: a and b are mid-message
   int c = connectTcp(port);
   ASSERT_GE(c, 0);
-  std::string q = header(0x0505, 0, 1, 0, 0, 0) +
-                  std::string(
-                      "\x07"
-                      "example\x03"
-                      "com\x00",
-                      13) +
-                  std::string("\x00\x06\x00\x01", 4);
-  std::string framed = std::string(1, static_cast<char>(q.size() >> 8)) +
-                       std::string(1, static_cast<char>(q.size() & 0xff)) + q;
+  const std::string framed = framedSoaQuery(0x0505);
   ASSERT_EQ(write(c, framed.data(), framed.size()), static_cast<ssize_t>(framed.size()));
   bool answered = false, cutA = false, cutB = false;
   auto start = Clock::now();
