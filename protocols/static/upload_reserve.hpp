@@ -6,9 +6,8 @@
 // capped by `upload_reserve_max`; past the cap an upload simply writes without reserving (a full
 // disk is then found by write(), still answered 507).
 //
-// Region "<title>/uploads" layout (shm, no pointers):
-//   0   char magic[8] "MFUPRES1", uint32 slots, uint32 reserved
-//   16  int64 outstanding[slots]   bytes reserved ahead of the data, per worker index
+// Region "<title>/uploads": a word region (shm/word_region.hpp), magic "MFUPRES1", one word per
+// stats slot: the bytes that slot's worker has reserved ahead of its data.
 // Each worker adds to the entry of its stats slot (ServiceContext::slot, unique among live
 // workers) and zeroes it when it starts, so a crashed worker's reservations are forgotten with it
 // (its temp files vanish with its descriptors anyway).
@@ -19,6 +18,8 @@
 #include <cstdint>
 #include <string>
 
+#include "shm/word_region.hpp"
+
 namespace manifold::http {
 
 class UploadReservations {
@@ -26,7 +27,7 @@ class UploadReservations {
   static constexpr uint64_t kReserveStep = 1 << 20;
   static constexpr unsigned kSlots = 256;  // stats slots beyond this share entries (fetch_add)
 
-  static size_t bytes() { return 16 + kSlots * sizeof(int64_t); }
+  static size_t bytes() { return shm::wordRegionBytes(kSlots); }
   static std::string layout() { return "MFUPRES1/" + std::to_string(kSlots); }
   static void format(void* base);
 
@@ -36,11 +37,11 @@ class UploadReservations {
   bool take(uint64_t n);
   // Bytes of earlier take()s that are now written or abandoned.
   void give(uint64_t n);
-  int64_t total() const;  // summed over every worker
+  uint64_t total() const;  // summed over every worker
 
  private:
-  std::atomic<int64_t>* slots_ = nullptr;
-  std::atomic<int64_t>* mine_ = nullptr;
+  std::atomic<uint64_t>* slots_ = nullptr;
+  std::atomic<uint64_t>* mine_ = nullptr;
   uint64_t cap_;
 };
 
