@@ -17,15 +17,16 @@ CXXFLAGS ?= -O2 -g
 # Required flags survive a CXXFLAGS given on the command line (e.g. sanitizer builds).
 override CXXFLAGS += -std=c++20 -Wall -Wextra -pthread -I.
 DEPFLAGS  = -MMD -MP
-LDLIBS   := -lev -linih -lz -lsodium -llzo2 -lpthread -lrt
+LDLIBS   := -lev -linih -lz -lsodium -llzo2 -lssl -lcrypto -lnghttp2 -lpthread -lrt
 GTEST    := -lgtest -lpthread
 
 # Debian packages: build, tests, benchmarks, fuzzing.
-DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev dpkg-dev
+DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev dpkg-dev \
+              libssl-dev libnghttp2-dev
 DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
-              lintian man-db
+              lintian man-db openssl nghttp2-client
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \

@@ -80,6 +80,7 @@ void checkListenConflicts(const IniFile& ini, const Config& cfg,
         std::string group = service.listenShareGroup();
         if (!group.empty() && group == other.service->listenShareGroup() &&
             other.request.address == request.address &&
+            other.request.address.tls == request.address.tls &&
             other.request.transport == request.transport)
           continue;
         if (other.request.transport == request.transport &&

@@ -192,12 +192,18 @@ std::vector<std::string> SectionReader::list(std::string_view key, std::string_v
   return out;
 }
 
-std::vector<ListenAddress> SectionReader::listen(std::string_view key) {
+std::vector<ListenAddress> SectionReader::listen(std::string_view key, bool allowTls) {
   if (!has(key)) fail(key, "required (for example: " + std::string(key) + " = 127.0.0.1:8080)");
   std::vector<Word> all = words(key, "");
   if (all.empty()) fail(key, "expected one or more addresses like 127.0.0.1:8080");
   std::vector<ListenAddress> addresses;
   for (const Word& word : all) {
+    if (word.text == "tls") {
+      if (!allowTls) failAt(word.line, key, "this service does not take tls");
+      if (addresses.empty()) failAt(word.line, key, "tls must follow an address");
+      addresses.back().tls = true;
+      continue;
+    }
     ListenAddress address;
     std::string why;
     if (!parseListenAddress(word.text, address, why)) {

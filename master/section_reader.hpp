@@ -60,6 +60,7 @@ struct ListenAddress {
   socklen_t len = 0;
   std::string text;  // normalised "127.0.0.1:8080" / "[::1]:8080"
   int line = 0;      // config line that named it (0: not from a config key)
+  bool tls = false;  // `listen = ADDR:PORT tls`: connections start with a TLS handshake
   int family() const { return addr.ss_family; }
   uint16_t port() const;
   bool isWildcard() const;
@@ -115,8 +116,9 @@ class SectionReader {
 
   // Whitespace- or comma-separated words.
   std::vector<std::string> list(std::string_view key, std::string_view fallback);
-  // One or more listen addresses (space/comma separated); required.
-  std::vector<ListenAddress> listen(std::string_view key);
+  // One or more listen addresses (space/comma separated); required. With allowTls, the word
+  // `tls` after an address marks it (ListenAddress::tls); otherwise that word is refused.
+  std::vector<ListenAddress> listen(std::string_view key, bool allowTls = false);
   // CIDR networks or single addresses, IPv4 or IPv6; "none" alone is the empty list.
   std::vector<net::Cidr> networks(std::string_view key, std::string_view fallback);
   // Peers to talk to (see parseRemoteAddress); empty when absent.

@@ -9,6 +9,7 @@
 
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
+#include "worker/tls.hpp"
 
 namespace manifold {
 
@@ -72,6 +73,28 @@ void Connection::start(std::unique_ptr<ConnectionHandler> handler) {
   ioEvents_ = EV_READ;
   watchIo(runtime_.loop(), io_, EV_READ);
   armTimer();
+}
+
+void Connection::startTls(std::unique_ptr<TlsSession> session) { tls_ = std::move(session); }
+
+bool Connection::tlsHandshake() {
+  const int state = tls_->handshake();
+  if (state < 0) abort_ = true;
+  if (state <= 0) return false;
+  lastActivity_ = now();
+  return true;
+}
+
+ssize_t Connection::readSome(char* buffer, size_t length) {
+  return tls_ ? tls_->read(buffer, length) : ::read(fd_, buffer, length);
+}
+
+ssize_t Connection::sendSome(const char* data, size_t length, int flags) {
+  return tls_ ? tls_->write(data, length) : ::send(fd_, data, length, flags);
+}
+
+ssize_t Connection::sendFileSome(int fd, off_t* offset, size_t length) {
+  return tls_ ? tls_->sendFile(fd, offset, length) : ::sendfile(fd_, fd, offset, length);
 }
 
 std::string& Connection::output() {
@@ -141,7 +164,9 @@ void Connection::onTimer() {
 void Connection::onIo(int events) {
   inEvent_ = true;
   if (events & EV_WRITE) flush();
-  if ((events & EV_READ) && !abort_) handleRead();
+  // A TLS handshake or read step that waited for the socket to become writable goes on.
+  const bool tlsStep = (events & EV_WRITE) && tls_ && tls_->wantsWrite();
+  if ((events & EV_READ || tlsStep) && !abort_) handleRead();
   applyUpgrade();
   inEvent_ = false;
   afterEvent();
@@ -184,7 +209,9 @@ bool Connection::startLingering() {
     char byte;  // only on the closing path: one peek, not a syscall per request
     more = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
   }
-  if (!more || ::shutdown(fd_, SHUT_WR) < 0) return false;
+  if (!more) return false;
+  if (tls_) tls_->closeNotify();
+  if (::shutdown(fd_, SHUT_WR) < 0) return false;
   lingering_ = true;
   inStart_ = inEnd_ = 0;
   deadlineStart_ = lastActivity_ = now();  // lingering has no input deadline: reuse its start
@@ -231,6 +258,7 @@ void Connection::handleRead() {
     discardInput();
     return;
   }
+  if (tls_ && !tls_->established() && !tlsHandshake()) return;
   if (in_.empty()) in_ = runtime_.takeInputBuffer();
   if (inStart_ == inEnd_) {
     inStart_ = inEnd_ = 0;
@@ -246,7 +274,7 @@ void Connection::handleRead() {
     }
     in_.resize(std::min(in_.size() * 2, kInputMax));
   }
-  ssize_t n = ::read(fd_, in_.data() + inEnd_, in_.size() - inEnd_);
+  ssize_t n = readSome(in_.data() + inEnd_, in_.size() - inEnd_);
   if (n > 0) {
     inEnd_ += n;
     lastActivity_ = now();
@@ -271,7 +299,7 @@ void Connection::flush() {
     size_t limit = hasFiles() ? files_->front().position : out_.size();
     if (outSent_ < limit) {
       int flags = MSG_NOSIGNAL | (hasFiles() ? MSG_MORE : 0);
-      ssize_t n = ::send(fd_, out_.data() + outSent_, limit - outSent_, flags);
+      ssize_t n = sendSome(out_.data() + outSent_, limit - outSent_, flags);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
         LOG_DEBUG("send fd %d: %s", fd_, strerror(errno));
@@ -280,14 +308,15 @@ void Connection::flush() {
       }
       outSent_ += n;
       lastActivity_ = now();
-      if (static_cast<size_t>(n) < limit - (outSent_ - n)) return;  // socket buffer full
+      // Short: the socket buffer is full (TLS writes stop after each record: try again).
+      if (!tls_ && static_cast<size_t>(n) < limit - (outSent_ - n)) return;
       continue;
     }
     if (hasFiles()) {
       FileChunk& chunk = files_->front();
       if (sentfileThisWake >= kSendfileSlice) return;  // come back when writable again
       size_t want = std::min<uint64_t>(chunk.remaining, kSendfileSlice);
-      ssize_t n = ::sendfile(fd_, chunk.file->fd, &chunk.offset, want);
+      ssize_t n = sendFileSome(chunk.file->fd, &chunk.offset, want);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
         // A client leaving mid-download is ordinary; other failures deserve a warning.
@@ -364,8 +393,12 @@ void Connection::afterEvent() {
       return;
     }
   }
-  // Read only when nothing waits to be sent; write only while something does.
-  int want = outputPending() ? EV_WRITE : (readClosed_ || readPaused_ ? 0 : EV_READ);
+  // Read only when nothing waits to be sent; write only while something does (or while a TLS
+  // step waits to write).
+  int want = outputPending()              ? EV_WRITE
+             : readClosed_ || readPaused_ ? 0
+             : tls_ && tls_->wantsWrite() ? EV_WRITE
+                                          : EV_READ;
   if (want != ioEvents_) {
     ioEvents_ = want;
     if (want)
@@ -373,6 +406,9 @@ void Connection::afterEvent() {
     else
       ev_io_stop(runtime_.loop(), &io_);
   }
+  // Decrypted bytes left inside TLS: the socket will not signal them, so read again next turn.
+  if (want == EV_READ && tls_ && !lingering_ && tls_->pending())
+    ev_feed_event(runtime_.loop(), &io_, EV_READ);
   // A parked answer is still to come: close once it has been sent.
   if (!outputPending() && readClosed_ && !(handler_ && handler_->awaitingAnswer())) {
     destroy();
@@ -387,6 +423,7 @@ void Connection::destroy() {
   ev_io_stop(runtime_.loop(), &io_);
   ev_timer_stop(runtime_.loop(), &timer_);
   if (handler_) handler_->onClose(*this);
+  if (tls_ && !abort_) tls_->closeNotify();
   ::close(fd_);
   runtime_.connectionClosed(this);
   delete this;

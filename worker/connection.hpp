@@ -26,6 +26,10 @@
 // kLingeringTime in total, whichever comes first (defaults in connection.cpp: 2 s and 10 s; nginx
 // uses 5 s and 30 s). Graceful stop closes lingering connections at once.
 //
+// TLS: startTls() before start() puts a worker/tls.hpp session between the socket and the
+// buffers. The handshake runs on the connection's own events (its timeouts apply); the handler
+// is called once it is complete and sees plaintext only; close sends close_notify.
+//
 // Outbound: a Connection may also wrap a socket that worker/connector.hpp connected; it then works
 // the same (the handler reads the response, writes requests to output()).
 #pragma once
@@ -45,6 +49,7 @@ namespace manifold {
 
 class WorkerRuntime;
 class Connection;
+class TlsSession;
 
 // An open file shared by the fd cache and the output queues that still send from it.
 struct OpenFile {
@@ -76,6 +81,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   void start(std::unique_ptr<ConnectionHandler> handler);
+  // Before start(): the connection speaks TLS through `session` (see the header comment).
+  void startTls(std::unique_ptr<TlsSession> session);
+  TlsSession* tls() const { return tls_.get(); }
   // Hands the connection to `next` (see the contract above). Outside a callback of this
   // connection it takes effect at once, and the connection may then be closed before this
   // returns (the new handler asked for it): do not touch it afterwards.
@@ -154,6 +162,11 @@ class Connection {
   bool idle() const;
   void releaseBuffers();  // idle connections hold no buffers: a few hundred bytes each
   bool hasFiles() const { return files_ && !files_->empty(); }
+  // The socket calls, through TLS when it is on (read(2)/send(2)/sendfile(2) contracts).
+  ssize_t readSome(char* buffer, size_t length);
+  ssize_t sendSome(const char* data, size_t length, int flags);
+  ssize_t sendFileSome(int fd, off_t* offset, size_t length);
+  bool tlsHandshake();  // false while the handshake is not complete (or failed: abort_ set)
 
   struct FileChunk {
     size_t position;  // offset in out_ before which this file goes
@@ -168,6 +181,7 @@ class Connection {
   std::unique_ptr<ConnectionHandler> handler_;
   std::unique_ptr<ConnectionHandler> next_;  // upgrade asked for during a callback
   std::unique_ptr<std::vector<FileChunk>> files_;
+  std::unique_ptr<TlsSession> tls_;
   // Raw libev watchers, not IoWatcher/Timer: worker/ owns libev, and their std::function
   // callbacks would add 80 bytes to every idle keep-alive connection.
   ev_io io_;

@@ -35,8 +35,9 @@ ServerLimits readConnectionLimits(config::SectionReader& in, const ServerLimits&
 }
 
 void VirtualServerKeys::read(config::SectionReader& in) {
-  listen = in.listen("listen");
+  listen = in.listen("listen", true);
   listenLine = in.lineOf("listen");
+  tls.read(in, listen);
   serverNames = in.list("server_name", "");
   for (auto& name : serverNames)
     for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
@@ -45,7 +46,9 @@ void VirtualServerKeys::read(config::SectionReader& in) {
 }
 
 void VirtualServerKeys::describe(Site& site, const std::string& title, RequestHandler* handler,
-                                 shm::CounterSlot counters, const ServerLimits* limits) const {
+                                 shm::CounterSlot counters, const ServerLimits* limits,
+                                 void* ticketRegion) const {
+  tls.describe(site, ticketRegion);
   site.title = title;
   site.names = serverNames;
   site.isDefault = defaultServer;

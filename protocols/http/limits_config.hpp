@@ -10,6 +10,7 @@
 
 #include "master/section_reader.hpp"
 #include "protocols/http/server.hpp"
+#include "protocols/http/tls_keys.hpp"
 
 namespace manifold::http {
 
@@ -25,11 +26,14 @@ struct VirtualServerKeys {
   std::vector<std::string> serverNames;
   bool defaultServer = false;
   std::string serverHeader = "manifold";
+  TlsKeys tls;  // listen = ADDR:PORT tls, tls_* keys
 
   void read(config::SectionReader& in);
-  // Fills the engine's Site for these keys.
+  // Fills the engine's Site for these keys. `ticketRegion`: the mapped tls.ticketRegion(), if
+  // the service asked for it (without it, TLS works but issues no session tickets).
   void describe(Site& site, const std::string& title, RequestHandler* handler,
-                shm::CounterSlot counters, const ServerLimits* limits) const;
+                shm::CounterSlot counters, const ServerLimits* limits,
+                void* ticketRegion = nullptr) const;
 };
 
 }  // namespace manifold::http

@@ -9,6 +9,7 @@
 #include "worker/acceptor.hpp"
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
+#include "worker/tls_context.hpp"
 
 namespace manifold::http {
 
@@ -441,18 +442,51 @@ Listener& Listener::forFd(WorkerRuntime& runtime, int fd) {
 
 Listener::Listener(WorkerRuntime& runtime, int fd) : runtime_(runtime), fd_(fd) {}
 
-void Listener::addSite(Site* site) {
+void Listener::addSite(Site* site, bool tls) {
   sites_.push_back(site);
+  tls_ = tls_ || tls;
   if (!default_ || (site->isDefault && !default_->isDefault)) default_ = site;
+  if (started_ && tls_) startTls();  // services start one by one: the default may change
 }
 
 void Listener::start() {
   if (started_) return;
   started_ = true;
+  if (tls_) startTls();
   acceptor_ = std::make_unique<Acceptor>(runtime_, fd_, [this](Connection& conn) {
-    return std::unique_ptr<ConnectionHandler>(new Session(*this, conn));
+    auto session = std::unique_ptr<ConnectionHandler>(new Session(*this, conn));
+    if (tlsEndpoint_) {
+      std::unique_ptr<TlsSession> tls = TlsSession::accept(*tlsEndpoint_, conn.fd());
+      if (!tls) {
+        LOG_ERROR("TLS: cannot create a session for fd %d", conn.fd());
+        conn.abort();
+      }
+      conn.startTls(std::move(tls));
+      // The handshake is bounded like a request head: a client cannot hold the socket idle.
+      conn.setDeadline(defaultSite().limits->headerTimeout);
+    }
+    return session;
   });
   acceptor_->start();
+}
+
+// The default TLS server of this socket answers clients without SNI (or with an unknown name),
+// signs session tickets and keeps the TLS counters; SNI switches to the named server's
+// certificates.
+void Listener::startTls() {
+  const Site* first = nullptr;
+  for (const Site* site : sites_)
+    if (site->tls && (!first || site == default_)) first = site;
+  if (!first) return;  // the master refuses a tls address without certificates
+  // Updated in place: sessions keep a reference to the endpoint.
+  if (!tlsEndpoint_) tlsEndpoint_ = std::make_unique<TlsEndpoint>();
+  tlsEndpoint_->context = first->tls->get();
+  tlsEndpoint_->tickets = first->tickets.get();
+  tlsEndpoint_->counters = defaultSite().counters.from(kTlsHandshakesFull);
+  tlsEndpoint_->byName = [this](std::string_view name) -> SSL_CTX* {
+    const Site& site = route(name);
+    return site.tls ? site.tls->get() : nullptr;
+  };
 }
 
 void Listener::stop() {

@@ -16,10 +16,14 @@
 #include "protocols/service.hpp"
 #include "shm/counters.hpp"
 #include "worker/connection.hpp"
+#include "worker/tls.hpp"
 
 namespace manifold {
 class Acceptor;
 class WorkerRuntime;
+class TicketKeys;
+class TlsContext;
+struct TlsEndpoint;
 }  // namespace manifold
 
 namespace manifold::http {
@@ -45,7 +49,8 @@ class Session;
   X(kGzipResponses, "gzip_responses", Counter, "responses sent gzip-encoded")                \
   X(kSendfileResponses, "sendfile_responses", Counter, "response bodies sent with sendfile") \
   X(kRequestsIncomplete, "requests_incomplete", Counter,                                     \
-    "connections closed with a request half received")
+    "connections closed with a request half received")                                       \
+  MANIFOLD_TLS_COUNTERS(X)
 enum HttpCounter : unsigned { MANIFOLD_HTTP_COUNTERS(MANIFOLD_COUNTER_ENUM) kHttpCounterCount };
 inline constexpr shm::CounterDef kHttpCounterDefs[] = {
     MANIFOLD_HTTP_COUNTERS(MANIFOLD_COUNTER_DEF)};
@@ -89,6 +94,12 @@ struct Site {
   const ServerLimits* limits = nullptr;
   AccessLog* accessLog = nullptr;
   std::string serverHeader = "manifold";
+  // TLS (protocols/http/tls_keys.hpp): this server's certificates (null: none), which of its
+  // listen addresses speak TLS (in the order of its fds), and the shm session ticket keys.
+  std::shared_ptr<TlsContext> tls;
+  std::vector<bool> listenTls;
+  std::shared_ptr<TicketKeys> tickets;
+  double ticketRotation = 3600;
   bool matches(std::string_view host) const;  // host without port, lowercase
 };
 
@@ -182,7 +193,9 @@ class Listener {
  public:
   // The listener for `fd` in this worker, created on first use.
   static Listener& forFd(WorkerRuntime& runtime, int fd);
-  void addSite(Site* site);
+  // `tls`: the site's address for this socket speaks TLS (every site on it agrees: the master
+  // refuses a mix).
+  void addSite(Site* site, bool tls = false);
   void start();
   void stop();
   const Site& route(std::string_view hostHeader) const;
@@ -190,10 +203,13 @@ class Listener {
 
  private:
   Listener(WorkerRuntime& runtime, int fd);
+  void startTls();
   WorkerRuntime& runtime_;
   int fd_;
   std::vector<Site*> sites_;
   Site* default_ = nullptr;
+  bool tls_ = false;
+  std::unique_ptr<TlsEndpoint> tlsEndpoint_;  // built at start() when tls_
   std::unique_ptr<Acceptor> acceptor_;
   bool started_ = false;
 };

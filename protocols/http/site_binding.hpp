@@ -8,12 +8,14 @@
 //   void stopAccepting() override { binding_.stop(); }
 #pragma once
 
+#include <memory>
 #include <span>
 #include <vector>
 
 namespace manifold {
+class TicketRotator;
 class WorkerRuntime;
-}
+}  // namespace manifold
 
 namespace manifold::http {
 
@@ -23,12 +25,14 @@ struct Site;
 class SiteBinding {
  public:
   // `site` must outlive the binding (listeners keep a pointer to it).
-  SiteBinding(WorkerRuntime& runtime, Site& site) : runtime_(runtime), site_(site) {}
+  SiteBinding(WorkerRuntime& runtime, Site& site);
+  ~SiteBinding();
   SiteBinding(const SiteBinding&) = delete;
   SiteBinding& operator=(const SiteBinding&) = delete;
 
   // Adds the site to the listener of each fd (listening TCP sockets of this worker) and starts
-  // them accepting. Call once, from Service::start().
+  // them accepting; with TLS session tickets, the worker that runs instance tasks rotates their
+  // keys. Call once, from Service::start().
   void start(std::span<const int> fds);
   // Graceful stop: those listeners accept no more connections; open ones finish.
   void stop();
@@ -37,6 +41,7 @@ class SiteBinding {
   WorkerRuntime& runtime_;
   Site& site_;
   std::vector<Listener*> listeners_;
+  std::unique_ptr<TicketRotator> rotator_;
 };
 
 }  // namespace manifold::http

@@ -59,7 +59,8 @@ std::vector<std::string> SiteConfig::logFiles() const {
   return {accessLog};
 }
 
-// Regions, in ServiceContext::regions order: [0] the xcache, [1] upload reservations.
+// Regions, in ServiceContext::regions order: [0] the xcache, [1] upload reservations, [2] TLS
+// session ticket keys (only with a tls listen address).
 std::vector<RegionRequest> SiteConfig::regions() const {
   std::vector<RegionRequest> out;
   if (xcacheSize == 0) {
@@ -80,6 +81,7 @@ std::vector<RegionRequest> SiteConfig::regions() const {
                    if (!adopted) UploadReservations::format(base);
                  },
                  ""});
+  if (tls.enabled()) out.push_back(tls.ticketRegion(title()));
   return out;
 }
 

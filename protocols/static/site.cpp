@@ -59,7 +59,8 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
       for (Exchange* ex : waiting) ex->resume();
     };
   }
-  config.describe(site_, config.title(), this, ctx.counters, &config.limits);
+  config.describe(site_, config.title(), this, ctx.counters, &config.limits,
+                  ctx.regions.size() > 2 ? ctx.regions[2] : nullptr);
   site_.accessLog = accessLog_.get();
 }
 

@@ -1,0 +1,41 @@
+// The TLS keys of a virtual server on the HTTP engine ([http:NAME], [proxy:NAME]):
+//   listen = ADDR:PORT tls      (the flag is read with listen; see VirtualServerKeys)
+//   tls_certificate = FILE...   PEM, leaf first, chain allowed; one per key type (RSA, ECDSA)
+//   tls_key = FILE...           the matching private keys, same order
+//   tls_protocols = TLSv1.2 TLSv1.3
+//   tls_ciphers = HIGH:!aNULL:!MD5   (TLS 1.2 suites, OpenSSL syntax)
+//   tls_ticket_key_rotation = 1h     session ticket keys (in shm) are replaced this often
+// The context is built here, in the master, while the config is read: an unreadable file, a key
+// that does not match its certificate or a cipher list that selects nothing is refused with
+// file, line and key (so `manifold -t` reports it); an expired certificate is a warning.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "master/section_reader.hpp"
+#include "protocols/service.hpp"
+
+namespace manifold {
+class TlsContext;
+}
+
+namespace manifold::http {
+
+struct Site;
+
+struct TlsKeys {
+  std::shared_ptr<TlsContext> context;  // null when the server has no tls listen address
+  std::vector<bool> listenTls;          // per listen address (the order of the service's fds)
+  double ticketRotation = 3600;
+
+  void read(config::SectionReader& in, const std::vector<config::ListenAddress>& listen);
+  bool enabled() const { return context != nullptr; }
+  // The shm region of the session ticket keys (append it to the service's regions when enabled).
+  RegionRequest ticketRegion(const std::string& title) const;
+  // Fills the Site's TLS fields; `ticketRegion` is the mapped ticketRegion() or nullptr.
+  void describe(Site& site, void* ticketRegion) const;
+};
+
+}  // namespace manifold::http

@@ -1,0 +1,120 @@
+#include "worker/tls_context.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "worker/tls.hpp"
+
+namespace manifold {
+
+namespace {
+
+// nginx's default list: strong ciphers, no anonymous or MD5 suites (TLS 1.3 suites are separate
+// and OpenSSL's defaults are kept).
+constexpr const char* kDefaultCiphers = "HIGH:!aNULL:!MD5";
+
+std::string lastSslError() {
+  unsigned long e = ERR_peek_last_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(e, text, sizeof text);
+  return text;
+}
+
+int versionOf(const std::string& name) {
+  return name == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+}
+
+// Reads a PEM certificate chain file's leaf for the validity check.
+X509* readLeaf(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return nullptr;
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  return cert;
+}
+
+}  // namespace
+
+bool TlsContext::kernelTls() {
+  static const bool available = [] {
+    std::ifstream in("/proc/sys/net/ipv4/tcp_available_ulp");
+    std::string word;
+    while (in >> word)
+      if (word == "tls") return true;
+    return false;
+  }();
+  return available;
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+std::shared_ptr<TlsContext> TlsContext::build(const TlsOptions& options, TlsProblem& problem,
+                                              std::vector<std::string>& warnings) {
+  ERR_clear_error();
+  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  if (!raw) {
+    problem = {TlsProblem::Field::Other, 0, "SSL_CTX_new: " + lastSslError()};
+    return nullptr;
+  }
+  std::shared_ptr<TlsContext> ctx(new TlsContext(raw));
+  SSL_CTX_set_min_proto_version(raw, versionOf(options.minVersion));
+  SSL_CTX_set_max_proto_version(raw, versionOf(options.maxVersion));
+  // Writes resume with a moved buffer (the connection's output grows) and may be partial;
+  // buffers are released while a connection idles.
+  SSL_CTX_set_mode(raw, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                            SSL_MODE_RELEASE_BUFFERS);
+  uint64_t ops = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION;
+  if (kernelTls()) ops |= SSL_OP_ENABLE_KTLS;
+  SSL_CTX_set_options(raw, ops);
+  SSL_CTX_set_max_early_data(raw, 0);  // no 0-RTT: replayable requests (ssl_early_data off)
+  SSL_CTX_set_timeout(raw, static_cast<long>(options.ticketLifetime));
+  // Resumption is by tickets only (keys in shm, shared by every worker): no per-process cache
+  // that another worker could not see.
+  SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(raw, 1);
+
+  const std::string ciphers = options.ciphers.empty() ? kDefaultCiphers : options.ciphers;
+  if (SSL_CTX_set_cipher_list(raw, ciphers.c_str()) != 1) {
+    problem = {TlsProblem::Field::Ciphers, 0, "no usable cipher in \"" + ciphers + "\""};
+    return nullptr;
+  }
+  for (size_t i = 0; i < options.certificates.size(); ++i) {
+    const std::string& certFile = options.certificates[i];
+    const std::string& keyFile = i < options.keys.size() ? options.keys[i] : certFile;
+    if (SSL_CTX_use_certificate_chain_file(raw, certFile.c_str()) != 1) {
+      problem = {TlsProblem::Field::Certificate, i,
+                 "cannot load certificate \"" + certFile + "\": " + lastSslError()};
+      return nullptr;
+    }
+    if (SSL_CTX_use_PrivateKey_file(raw, keyFile.c_str(), SSL_FILETYPE_PEM) != 1) {
+      problem = {TlsProblem::Field::Key, i,
+                 "cannot load key \"" + keyFile + "\": " + lastSslError()};
+      return nullptr;
+    }
+    if (SSL_CTX_check_private_key(raw) != 1) {
+      problem = {TlsProblem::Field::Key, i,
+                 "key \"" + keyFile + "\" does not match certificate \"" + certFile + "\""};
+      ERR_clear_error();
+      return nullptr;
+    }
+    if (X509* leaf = readLeaf(certFile)) {
+      if (X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0)
+        warnings.push_back("certificate \"" + certFile + "\" has expired");
+      else if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0)
+        warnings.push_back("certificate \"" + certFile + "\" is not valid yet");
+      X509_free(leaf);
+    }
+  }
+  installTlsCallbacks(raw);
+  return ctx;
+}
+
+}  // namespace manifold
