@@ -38,15 +38,15 @@ namespace manifold {
 class TicketKeys;
 
 // Counters of a TLS listener (a block of the owning service's counters, in this order).
-#define MANIFOLD_TLS_COUNTERS(X)                                                              \
-  X(kTlsHandshakesFull, "tls_handshakes_full", Counter, "TLS handshakes with a new session")  \
-  X(kTlsHandshakesResumed, "tls_handshakes_resumed", Counter,                                 \
-    "TLS handshakes that resumed a session from a ticket")                                    \
-  X(kTlsHandshakeFailures, "tls_handshake_failures", Counter, "TLS handshakes that failed")   \
-  X(kTlsVersion12, "tls_version_1_2", Counter, "TLS 1.2 connections")                         \
-  X(kTlsVersion13, "tls_version_1_3", Counter, "TLS 1.3 connections")                         \
+#define MANIFOLD_TLS_COUNTERS(X)                                                               \
+  X(kTlsHandshakesFull, "tls_handshakes_full", Counter, "TLS handshakes with a new session")   \
+  X(kTlsHandshakesResumed, "tls_handshakes_resumed", Counter,                                  \
+    "TLS handshakes that resumed a session from a ticket")                                     \
+  X(kTlsHandshakeFailures, "tls_handshake_failures", Counter, "TLS handshakes that failed")    \
+  X(kTlsVersion12, "tls_version_1_2", Counter, "TLS 1.2 connections")                          \
+  X(kTlsVersion13, "tls_version_1_3", Counter, "TLS 1.3 connections")                          \
   X(kTlsAlpnHttp11, "tls_alpn_http11", Counter, "TLS connections that chose http/1.1 by ALPN") \
-  X(kTlsAlpnH2, "tls_alpn_h2", Counter, "TLS connections that chose h2 by ALPN")              \
+  X(kTlsAlpnH2, "tls_alpn_h2", Counter, "TLS connections that chose h2 by ALPN")               \
   X(kTlsKtls, "tls_ktls", Counter, "TLS connections whose sends the kernel encrypts (kTLS)")   \
   X(kTlsTicketRotations, "tls_ticket_key_rotations", Counter, "session ticket keys rotated")
 enum TlsCounter : unsigned { MANIFOLD_TLS_COUNTERS(MANIFOLD_COUNTER_ENUM) kTlsCounterCount };
@@ -55,9 +55,9 @@ struct TlsEndpoint {
   SSL_CTX* context = nullptr;  // before SNI is seen
   // The context for an SNI name, or nullptr to keep the current one.
   std::function<SSL_CTX*(std::string_view serverName)> byName;
-  bool offerH2 = false;                 // ALPN may choose h2 (else http/1.1 only)
-  TicketKeys* tickets = nullptr;        // shm ticket keys; nullptr: no tickets issued
-  shm::CounterSlot counters;            // MANIFOLD_TLS_COUNTERS order
+  bool offerH2 = false;           // ALPN may choose h2 (else http/1.1 only)
+  TicketKeys* tickets = nullptr;  // shm ticket keys; nullptr: no tickets issued
+  shm::CounterSlot counters;      // MANIFOLD_TLS_COUNTERS order
 };
 
 // Installs the SNI, ALPN and ticket callbacks on a context (TlsContext::build does it).
@@ -93,7 +93,7 @@ class TlsSession {
   SSL* ssl_;
   const TlsEndpoint& endpoint_;
   bool established_ = false;
-  bool wantsWrite_ = false;  // of the last handshake or read step
+  bool wantsWrite_ = false;       // of the last handshake or read step
   bool lastWantedWrite_ = false;  // of the last step of any kind
   bool broken_ = false;
   bool notified_ = false;

@@ -22,7 +22,7 @@ struct TlsOptions {
   std::vector<std::string> keys;          // the matching private keys, same order
   std::string minVersion = "TLSv1.2";     // "TLSv1.2" or "TLSv1.3"
   std::string maxVersion = "TLSv1.3";
-  std::string ciphers;  // TLS 1.2 cipher list (OpenSSL syntax); empty: the default below
+  std::string ciphers;           // TLS 1.2 cipher list (OpenSSL syntax); empty: the default below
   double ticketLifetime = 7200;  // seconds a session ticket is accepted
 };
 

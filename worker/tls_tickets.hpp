@@ -60,8 +60,7 @@ class TicketKeys {
 // pass since the region's last rotation, so restarts and reloads do not rotate early.
 class TicketRotator {
  public:
-  TicketRotator(struct ev_loop* loop, TicketKeys& keys, double interval,
-                shm::CounterSlot counters);
+  TicketRotator(struct ev_loop* loop, TicketKeys& keys, double interval, shm::CounterSlot counters);
   ~TicketRotator();
   void start();
   void stop();
