@@ -75,6 +75,14 @@ std::vector<long long> perWorker(const Instance& m, const std::string& counter) 
   return {};
 }
 
+// {dir}/www with index.html, the certificate "a" (ECDSA), and the instance started.
+void startWithSite(Instance& m) {
+  run("mkdir -p " + m.path("www"));
+  makeCertificate(m.dir(), "a", "ec");
+  writeFile(m.path("www/index.html"), "x");
+  ASSERT_TRUE(m.start()) << m.log();
+}
+
 long long total(const Instance& m, const std::string& counter) {
   long long sum = 0;
   for (long long v : perWorker(m, counter)) sum += v;
@@ -151,13 +159,13 @@ TEST_F(HttpTls, AlpnChoosesHttp11AndCounts) {
 TEST_F(HttpTls, FilesRangesAndGzipOverOneConnection) {
   const Instance& m = *instance;
   const std::string base = "https://a.test:" + str(port);
-  const std::string common = "curl -sS --cacert " + m.path("a.test.crt") + " --resolve a.test:" +
-                             str(port) + ":127.0.0.1 ";
+  const std::string common = "curl -sS --cacert " + m.path("a.test.crt") +
+                             " --resolve a.test:" + str(port) + ":127.0.0.1 ";
   // Three requests on one keep-alive connection (curl reuses it): big, small, big.
   std::string out = m.path("out");
   int rc = 0;
-  run(common + "-o " + out + "1 " + base + "/big.bin -o " + out + "2 " + base +
-          "/index.html -o " + out + "3 " + base + "/big.bin -w '%{num_connects}\\n'",
+  run(common + "-o " + out + "1 " + base + "/big.bin -o " + out + "2 " + base + "/index.html -o " +
+          out + "3 " + base + "/big.bin -w '%{num_connects}\\n'",
       &rc);
   ASSERT_EQ(rc, 0);
   EXPECT_EQ(readFile(out + "1"), big);
@@ -219,10 +227,7 @@ TEST_F(HttpTls, BadHandshakesAreCountedAndDoNotDisturbTheWorker) {
 // A client that connects and never starts its handshake is dropped after client_header_timeout.
 TEST(HttpTlsTimeouts, SilentClientIsDroppedAfterHeaderTimeout) {
   Instance m(tlsSite("a", "a.test", "a", "client_header_timeout = 1s"));
-  run("mkdir -p " + m.path("www"));
-  makeCertificate(m.dir(), "a", "ec");
-  writeFile(m.path("www/index.html"), "x");
-  ASSERT_TRUE(m.start()) << m.log();
+  ASSERT_NO_FATAL_FAILURE(startWithSite(m));
   RawClient silent(m.port("www"));
   ASSERT_TRUE(silent.ok());
   auto start = Clock::now();
@@ -234,10 +239,7 @@ TEST(HttpTlsTimeouts, SilentClientIsDroppedAfterHeaderTimeout) {
 
 TEST(HttpTlsTickets, KeysRotateAndOldTicketsExpire) {
   Instance m(tlsSite("a", "a.test", "a", "tls_ticket_key_rotation = 2s"));
-  run("mkdir -p " + m.path("www"));
-  makeCertificate(m.dir(), "a", "ec");
-  writeFile(m.path("www/index.html"), "x");
-  ASSERT_TRUE(m.start()) << m.log();
+  ASSERT_NO_FATAL_FAILURE(startWithSite(m));
   const int port = m.port("www");
   auto waitRotations = [&](long long target) {
     for (int i = 0; i < 200 && total(m, "tls_ticket_key_rotations") < target; ++i) sleepMs(50);
@@ -264,19 +266,17 @@ TEST(HttpTlsTickets, KeysRotateAndOldTicketsExpire) {
 // new connections see the new certificate; sessions resume across the reload (keys in shm).
 TEST(HttpTlsReload, CertificateSwapUnderLoadLosesNoRequest) {
   Instance m(tlsSite("a", "a.test", "a"));
-  run("mkdir -p " + m.path("www"));
-  makeCertificate(m.dir(), "a", "ec");
   makeCertificate(m.dir(), "next", "rsa");
-  writeFile(m.path("www/index.html"), "x");
-  ASSERT_TRUE(m.start()) << m.log();
+  ASSERT_NO_FATAL_FAILURE(startWithSite(m));
   const int port = m.port("www");
   const std::string sess = m.path("s.pem");
   ASSERT_NE(sClient(port, "-servername a.test -sess_out " + sess).find("New,"), std::string::npos);
 
   const std::string codes = m.path("codes");
-  writeFile(m.path("load.sh"), "for i in $(seq 1 600); do curl -s -k -o /dev/null -w "
-                                "'%{http_code}\\n' --max-time 10 https://127.0.0.1:" +
-                                    str(port) + "/index.html; done\n");
+  writeFile(m.path("load.sh"),
+            "for i in $(seq 1 600); do curl -s -k -o /dev/null -w "
+            "'%{http_code}\\n' --max-time 10 https://127.0.0.1:" +
+                str(port) + "/index.html; done\n");
   Background load("sh " + m.path("load.sh"), codes);
   sleepMs(500);
   m.rewriteConfig(tlsSite("a", "a.test", "next"));
@@ -310,7 +310,8 @@ TEST(HttpTlsConfig, CheckNamesFileLineAndKey) {
     return run(binPath("manifold") + " -t -c " + dir + "/t.ini 2>&1", rc);
   };
   int rc = 0;
-  std::string out = check("tls_certificate = " + dir + "/a.crt\ntls_key = " + dir + "/b.key\n", &rc);
+  std::string out =
+      check("tls_certificate = " + dir + "/a.crt\ntls_key = " + dir + "/b.key\n", &rc);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("t.ini:7: tls_key: key \"" + dir + "/b.key\" does not match"),
             std::string::npos)
@@ -325,9 +326,9 @@ TEST(HttpTlsConfig, CheckNamesFileLineAndKey) {
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("tls_certificate: required"), std::string::npos) << out;
 
-  out = check("tls_certificate = " + dir + "/a.crt\ntls_key = " + dir +
-                  "/a.key\ntls_protocols = TLSv1.1\n",
-              &rc);
+  out = check(
+      "tls_certificate = " + dir + "/a.crt\ntls_key = " + dir + "/a.key\ntls_protocols = TLSv1.1\n",
+      &rc);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("t.ini:8: tls_protocols:"), std::string::npos) << out;
 
@@ -361,7 +362,8 @@ TEST(HttpTlsConfig, CheckNamesFileLineAndKey) {
   const std::string p = str(freePort());
   writeFile(dir + "/t.ini", "[master]\nshm_size = 256M\n[http:a]\nlisten = 127.0.0.1:" + p +
                                 " tls\nroot = " + dir + "/www\ntls_certificate = " + dir +
-                                "/a.crt\ntls_key = " + dir + "/a.key\n[http:b]\nlisten = "
+                                "/a.crt\ntls_key = " + dir +
+                                "/a.key\n[http:b]\nlisten = "
                                 "127.0.0.1:" +
                                 p + "\nroot = " + dir + "/www\n");
   out = run(binPath("manifold") + " -t -c " + dir + "/t.ini 2>&1", &rc);
