@@ -5,6 +5,7 @@
 
 #include "protocols/http/access_log.hpp"
 #include "protocols/http/date.hpp"
+#include "protocols/http/h2_session.hpp"
 #include "protocols/http/response.hpp"
 #include "worker/acceptor.hpp"
 #include "worker/log.hpp"
@@ -117,7 +118,8 @@ void Exchange::finish(int status, uint64_t bodyBytes) {
 
 class Session : public ConnectionHandler {
  public:
-  Session(Listener& listener, Connection& conn) : listener_(listener) {
+  Session(Listener& listener, Connection& conn, bool counted = true)
+      : listener_(listener), counted_(counted) {
     ex_.conn_ = &conn;
     ex_.session_ = this;
     ex_.site_ = &listener.defaultSite();
@@ -125,11 +127,22 @@ class Session : public ConnectionHandler {
     conn.setSendTimeout(limits.sendTimeout);
     conn.setIdleTimeout(limits.keepaliveTimeout);
     shm::CounterSlot c = listener.defaultSite().counters;
+    if (!counted_) return;
     c.inc(kConnectionsOpen);
     c.inc(kConnectionsTotal);
   }
 
-  void onReadable(Connection& conn) override { process(conn); }
+  void onReadable(Connection& conn) override {
+    // TLS chose HTTP/2 by ALPN: its session takes the connection (the first read comes only
+    // once the handshake is complete).
+    if (!upgraded_ && requests_ == 0 && conn.tls() && conn.tls()->alpn() == "h2") {
+      upgraded_ = true;
+      listener_.defaultSite().counters.dec(kConnectionsOpen);  // the h2 session counts it
+      conn.upgrade(makeH2Session(listener_, conn));
+      return;
+    }
+    process(conn);
+  }
 
   void onDrained(Connection& conn) override {
     if (ex_.deferred_) {
@@ -167,7 +180,7 @@ class Session : public ConnectionHandler {
   }
 
   void onClose(Connection& conn) override {
-    listener_.defaultSite().counters.dec(kConnectionsOpen);
+    if (counted_) listener_.defaultSite().counters.dec(kConnectionsOpen);
     if (ex_.parked_) {
       ex_.parked_ = false;
       ex_.site_->handler->onParkedClose(ex_);
@@ -399,6 +412,7 @@ class Session : public ConnectionHandler {
   }
 
   Listener& listener_;
+  bool counted_;  // a client's connection (not the HTTP/2 gateway's internal one)
   Exchange ex_;
   // One parse scratch per process: its views are only valid while a request is being handled,
   // so idle connections need not carry 2 KiB each.
@@ -470,6 +484,10 @@ void Listener::start() {
   acceptor_->start();
 }
 
+std::unique_ptr<ConnectionHandler> Listener::internalSession(Connection& conn) {
+  return std::unique_ptr<ConnectionHandler>(new Session(*this, conn, false));
+}
+
 // The default TLS server of this socket answers clients without SNI (or with an unknown name),
 // signs session tickets and keeps the TLS counters; SNI switches to the named server's
 // certificates.
@@ -482,6 +500,7 @@ void Listener::startTls() {
   if (!tlsEndpoint_) tlsEndpoint_ = std::make_unique<TlsEndpoint>();
   tlsEndpoint_->context = first->tls->get();
   tlsEndpoint_->tickets = first->tickets.get();
+  tlsEndpoint_->offerH2 = first->http2;
   tlsEndpoint_->counters = defaultSite().counters.from(kTlsHandshakesFull);
   tlsEndpoint_->byName = [this](std::string_view name) -> SSL_CTX* {
     const Site& site = route(name);

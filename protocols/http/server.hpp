@@ -50,6 +50,8 @@ class Session;
   X(kSendfileResponses, "sendfile_responses", Counter, "response bodies sent with sendfile") \
   X(kRequestsIncomplete, "requests_incomplete", Counter,                                     \
     "connections closed with a request half received")                                       \
+  X(kH2Streams, "h2_streams", Counter, "HTTP/2 streams opened by clients")                   \
+  X(kH2ResetsReceived, "h2_resets_received", Counter, "HTTP/2 streams reset by clients")     \
   MANIFOLD_TLS_COUNTERS(X)
 enum HttpCounter : unsigned { MANIFOLD_HTTP_COUNTERS(MANIFOLD_COUNTER_ENUM) kHttpCounterCount };
 inline constexpr shm::CounterDef kHttpCounterDefs[] = {
@@ -100,6 +102,7 @@ struct Site {
   std::vector<bool> listenTls;
   std::shared_ptr<TicketKeys> tickets;
   double ticketRotation = 3600;
+  bool http2 = true;  // ALPN offers h2 on its TLS addresses (h2_session.hpp)
   bool matches(std::string_view host) const;  // host without port, lowercase
 };
 
@@ -200,6 +203,9 @@ class Listener {
   void stop();
   const Site& route(std::string_view hostHeader) const;
   const Site& defaultSite() const { return *default_; }
+  // An HTTP/1.1 session for a connection made inside the worker (the HTTP/2 gateway's, see
+  // h2_session.hpp): served like any other, but not counted as a client connection.
+  std::unique_ptr<ConnectionHandler> internalSession(Connection& conn);
 
  private:
   Listener(WorkerRuntime& runtime, int fd);

@@ -31,6 +31,7 @@ void TlsKeys::read(config::SectionReader& in, const std::vector<config::ListenAd
   options.ciphers = in.text("tls_ciphers", "");
   ticketRotation = in.seconds("tls_ticket_key_rotation", Millis(3600 * 1000), Millis(1000), kWeek);
   options.ticketLifetime = 2 * ticketRotation;  // a ticket's key lives one to two rotations
+  http2 = in.flag("http2", true);
 
   if (!anyTls) {
     if (!options.certificates.empty())
@@ -85,6 +86,7 @@ void TlsKeys::describe(Site& site, void* region) const {
   site.tls = context;
   site.listenTls = listenTls;
   site.ticketRotation = ticketRotation;
+  site.http2 = http2;
   site.tickets = context && region ? std::make_shared<TicketKeys>(region) : nullptr;
 }
 

@@ -5,6 +5,7 @@
 //   tls_protocols = TLSv1.2 TLSv1.3
 //   tls_ciphers = HIGH:!aNULL:!MD5   (TLS 1.2 suites, OpenSSL syntax)
 //   tls_ticket_key_rotation = 1h     session ticket keys (in shm) are replaced this often
+//   http2 = on                       ALPN offers h2 (HTTP/2) before http/1.1
 // The context is built here, in the master, while the config is read: an unreadable file, a key
 // that does not match its certificate or a cipher list that selects nothing is refused with
 // file, line and key (so `manifold -t` reports it); an expired certificate is a warning.
@@ -29,6 +30,7 @@ struct TlsKeys {
   std::shared_ptr<TlsContext> context;  // null when the server has no tls listen address
   std::vector<bool> listenTls;          // per listen address (the order of the service's fds)
   double ticketRotation = 3600;
+  bool http2 = true;  // http2 = on: ALPN offers h2 before http/1.1
 
   void read(config::SectionReader& in, const std::vector<config::ListenAddress>& listen);
   bool enabled() const { return context != nullptr; }
