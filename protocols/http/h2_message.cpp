@@ -82,7 +82,8 @@ void responseFields(const proxy::ResponseHead& head, std::vector<nghttp2_nv>& ou
   for (size_t i = 0; i < head.headerCount; ++i) total += head.headers[i].name.size();
   names.reserve(total);
   const int code = head.status < 100 || head.status > 999 ? 500 : head.status;
-  const char status[3] = {static_cast<char>('0' + code / 100), static_cast<char>('0' + code / 10 % 10),
+  const char status[3] = {static_cast<char>('0' + code / 100),
+                          static_cast<char>('0' + code / 10 % 10),
                           static_cast<char>('0' + code % 10)};
   names.append(status, 3);
   out.push_back(field(":status", std::string_view(names.data(), 3)));

@@ -26,8 +26,8 @@ namespace manifold::http {
 namespace {
 
 constexpr uint32_t kMaxConcurrentStreams = 100;
-constexpr size_t kMaxQueued = 128;             // requests on the internal connection, reset included
-constexpr size_t kOutputHigh = 64 * 1024;      // frames queued on the client connection
+constexpr size_t kMaxQueued = 128;         // requests on the internal connection, reset included
+constexpr size_t kOutputHigh = 64 * 1024;  // frames queued on the client connection
 constexpr size_t kStreamBodyHigh = 256 * 1024;  // unsent response body of the front stream
 constexpr size_t kReadSlice = 64 * 1024;
 constexpr uint64_t kResetFloor = 200;  // resets tolerated before the ratio check applies
@@ -36,7 +36,7 @@ struct Stream {
   explicit Stream(int32_t i, size_t maxHeaderBytes) : id(i), builder(maxHeaderBytes) {}
   int32_t id;
   H2RequestBuilder builder;
-  std::string request;  // HTTP/1.1 bytes not yet written to the internal connection
+  std::string request;    // HTTP/1.1 bytes not yet written to the internal connection
   size_t unconsumed = 0;  // DATA bytes received, not yet credited back to the client's window
   bool requestEnded = false;
   bool headRequest = false;
@@ -95,8 +95,8 @@ class H2Session : public ConnectionHandler {
 
   void onReadable(Connection& conn) override {
     std::string_view in = conn.pendingInput();
-    ssize_t n = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(in.data()),
-                                         in.size());
+    ssize_t n =
+        nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(in.data()), in.size());
     if (n < 0) {
       LOG_DEBUG("h2: %s", nghttp2_strerror(static_cast<int>(n)));
       conn.consume(in.size());
@@ -182,8 +182,8 @@ class H2Session : public ConnectionHandler {
     return 0;
   }
 
-  static int onDataChunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data,
-                         size_t length, void* p) {
+  static int onDataChunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t length,
+                         void* p) {
     Stream* st = self(p).find(id);
     if (!st) return 0;
     std::string_view bytes(reinterpret_cast<const char*>(data), length);
@@ -206,8 +206,8 @@ class H2Session : public ConnectionHandler {
   }
 
   // The response body source of a stream.
-  static ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
-                          uint32_t* flags, nghttp2_data_source* source, void* p) {
+  static ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+                          nghttp2_data_source* source, void* p) {
     H2Session& s = self(p);
     Stream* st = static_cast<Stream*>(source->ptr);
     size_t ready = st->body.size() - st->bodySent;
@@ -296,8 +296,8 @@ class H2Session : public ConnectionHandler {
       ++writeIndex_;
     }
     if (backendFd_ >= 0)
-      backendIo_.start(backendFd_, (readPaused_ ? 0 : IoWatcher::kRead) |
-                                       (blocked ? IoWatcher::kWrite : 0));
+      backendIo_.start(backendFd_,
+                       (readPaused_ ? 0 : IoWatcher::kRead) | (blocked ? IoWatcher::kWrite : 0));
   }
 
   void pauseReading() {

@@ -133,15 +133,31 @@ class Session : public ConnectionHandler {
   }
 
   void onReadable(Connection& conn) override {
-    // TLS chose HTTP/2 by ALPN: its session takes the connection (the first read comes only
-    // once the handshake is complete).
-    if (!upgraded_ && requests_ == 0 && conn.tls() && conn.tls()->alpn() == "h2") {
-      upgraded_ = true;
-      listener_.defaultSite().counters.dec(kConnectionsOpen);  // the h2 session counts it
-      conn.upgrade(makeH2Session(listener_, conn));
-      return;
+    if (!upgraded_ && requests_ == 0 && !headStarted_) {
+      const H2Choice choice = choseH2(conn);
+      if (choice == H2Choice::Wait) return;
+      if (choice == H2Choice::Yes) {
+        // The HTTP/2 session takes the connection (on TLS the first read comes only once the
+        // handshake is complete, so ALPN is known).
+        upgraded_ = true;
+        listener_.defaultSite().counters.dec(kConnectionsOpen);  // the h2 session counts it
+        conn.upgrade(makeH2Session(listener_, conn));
+        return;
+      }
     }
     process(conn);
+  }
+
+  // HTTP/2 by ALPN on TLS, or by prior knowledge (the client preface, RFC 9113 3.3) on a
+  // cleartext address of a site with h2c = on; a partial preface waits for the rest.
+  enum class H2Choice { No, Yes, Wait };
+  H2Choice choseH2(Connection& conn) const {
+    if (conn.tls()) return conn.tls()->alpn() == "h2" ? H2Choice::Yes : H2Choice::No;
+    if (!listener_.defaultSite().h2c) return H2Choice::No;
+    constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    std::string_view in = conn.pendingInput();
+    if (in.starts_with(kPreface)) return H2Choice::Yes;
+    return in.size() < kPreface.size() && kPreface.starts_with(in) ? H2Choice::Wait : H2Choice::No;
   }
 
   void onDrained(Connection& conn) override {

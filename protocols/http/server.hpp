@@ -103,6 +103,7 @@ struct Site {
   std::shared_ptr<TicketKeys> tickets;
   double ticketRotation = 3600;
   bool http2 = true;  // ALPN offers h2 on its TLS addresses (h2_session.hpp)
+  bool h2c = false;   // HTTP/2 by prior knowledge on its cleartext addresses
   bool matches(std::string_view host) const;  // host without port, lowercase
 };
 

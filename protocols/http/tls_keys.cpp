@@ -32,6 +32,7 @@ void TlsKeys::read(config::SectionReader& in, const std::vector<config::ListenAd
   ticketRotation = in.seconds("tls_ticket_key_rotation", Millis(3600 * 1000), Millis(1000), kWeek);
   options.ticketLifetime = 2 * ticketRotation;  // a ticket's key lives one to two rotations
   http2 = in.flag("http2", true);
+  h2c = in.flag("h2c", false);
 
   if (!anyTls) {
     if (!options.certificates.empty())
@@ -87,6 +88,7 @@ void TlsKeys::describe(Site& site, void* region) const {
   site.listenTls = listenTls;
   site.ticketRotation = ticketRotation;
   site.http2 = http2;
+  site.h2c = h2c;
   site.tickets = context && region ? std::make_shared<TicketKeys>(region) : nullptr;
 }
 

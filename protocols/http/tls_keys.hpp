@@ -6,6 +6,7 @@
 //   tls_ciphers = HIGH:!aNULL:!MD5   (TLS 1.2 suites, OpenSSL syntax)
 //   tls_ticket_key_rotation = 1h     session ticket keys (in shm) are replaced this often
 //   http2 = on                       ALPN offers h2 (HTTP/2) before http/1.1
+//   h2c = off                        cleartext addresses also take HTTP/2 by prior knowledge
 // The context is built here, in the master, while the config is read: an unreadable file, a key
 // that does not match its certificate or a cipher list that selects nothing is refused with
 // file, line and key (so `manifold -t` reports it); an expired certificate is a warning.
@@ -31,6 +32,7 @@ struct TlsKeys {
   std::vector<bool> listenTls;          // per listen address (the order of the service's fds)
   double ticketRotation = 3600;
   bool http2 = true;  // http2 = on: ALPN offers h2 before http/1.1
+  bool h2c = false;   // h2c = on: cleartext addresses take HTTP/2 by prior knowledge too
 
   void read(config::SectionReader& in, const std::vector<config::ListenAddress>& listen);
   bool enabled() const { return context != nullptr; }
