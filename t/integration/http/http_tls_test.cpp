@@ -144,22 +144,26 @@ TEST_F(HttpTls, SniSelectsEachServersCertificate) {
   EXPECT_NE(b.find("<html>tls</html>"), std::string::npos) << b;
 }
 
-TEST_F(HttpTls, AlpnChoosesHttp11AndCounts) {
-  long long before = total(*instance, "tls_alpn_http11");
-  std::string out = sClient(port, "-servername a.test -alpn h2,http/1.1");
+TEST_F(HttpTls, AlpnPrefersH2ThenHttp11AndCounts) {
+  long long before11 = total(*instance, "tls_alpn_http11");
+  long long beforeH2 = total(*instance, "tls_alpn_h2");
+  std::string h2 = sClient(port, "-servername a.test -alpn h2,http/1.1");
+  EXPECT_NE(h2.find("ALPN protocol: h2"), std::string::npos) << h2;
+  std::string out = sClient(port, "-servername a.test -alpn http/1.1");
   EXPECT_NE(out.find("ALPN protocol: http/1.1"), std::string::npos) << out;
   EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
-  // A client that offers nothing we speak goes on without ALPN.
+  // A client that offers nothing we speak goes on without ALPN, in HTTP/1.1.
   std::string none = sClient(port, "-servername a.test -alpn spdy/3");
   EXPECT_NE(none.find("No ALPN negotiated"), std::string::npos) << none;
   EXPECT_NE(none.find("HTTP/1.1 200 OK"), std::string::npos) << none;
-  EXPECT_EQ(total(*instance, "tls_alpn_http11"), before + 1);
+  EXPECT_EQ(total(*instance, "tls_alpn_http11"), before11 + 1);
+  EXPECT_EQ(total(*instance, "tls_alpn_h2"), beforeH2 + 1);
 }
 
 TEST_F(HttpTls, FilesRangesAndGzipOverOneConnection) {
   const Instance& m = *instance;
   const std::string base = "https://a.test:" + str(port);
-  const std::string common = "curl -sS --cacert " + m.path("a.test.crt") +
+  const std::string common = "curl -sS --http1.1 --cacert " + m.path("a.test.crt") +
                              " --resolve a.test:" + str(port) + ":127.0.0.1 ";
   // Three requests on one keep-alive connection (curl reuses it): big, small, big.
   std::string out = m.path("out");

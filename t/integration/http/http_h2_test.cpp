@@ -1,0 +1,329 @@
+// Tier: integration — HTTP/2 on the static server: over TLS by ALPN (curl --http2, h2load with
+// 100 concurrent streams) and by prior knowledge on cleartext (h2c = on), with the same
+// answers as HTTP/1.1 (files through sendfile and the xcache, ranges, gzip, conditionals,
+// HEAD, errors, WebDAV uploads with and without a length), and the known attacks refused with
+// bounded cost, each sent as raw frames: rapid reset, CONTINUATION flood, HPACK bomb, SETTINGS
+// and PING floods, a zero window.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "t/integration/lib/harness.hpp"
+#include "t/integration/lib/http_client.hpp"
+
+using namespace manifold::testing;
+
+namespace {
+
+// ---- raw HTTP/2 frames (RFC 9113 4.1) and HPACK literals (RFC 7541 5.1, 6.2) ----
+
+enum : uint8_t { kData = 0, kHeaders = 1, kRstStream = 3, kSettings = 4, kPing = 6, kGoaway = 7 };
+enum : uint8_t { kContinuation = 9, kEndStream = 1, kEndHeaders = 4, kAck = 1 };
+constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+std::string frame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& payload) {
+  std::string f;
+  f.push_back(static_cast<char>(payload.size() >> 16));
+  f.push_back(static_cast<char>(payload.size() >> 8));
+  f.push_back(static_cast<char>(payload.size()));
+  f.push_back(static_cast<char>(type));
+  f.push_back(static_cast<char>(flags));
+  for (int shift = 24; shift >= 0; shift -= 8) f.push_back(static_cast<char>(stream >> shift));
+  return f + payload;
+}
+
+// An HPACK integer with an N-bit prefix whose high bits are `first`.
+std::string hpackInt(uint8_t first, int bits, size_t value) {
+  const size_t max = (1u << bits) - 1;
+  std::string out;
+  if (value < max) {
+    out.push_back(static_cast<char>(first | value));
+    return out;
+  }
+  out.push_back(static_cast<char>(first | max));
+  value -= max;
+  while (value >= 128) {
+    out.push_back(static_cast<char>(0x80 | (value & 0x7f)));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+  return out;
+}
+
+// A literal field without indexing (or with incremental indexing), new name, no Huffman.
+std::string literal(const std::string& name, const std::string& value, bool index = false) {
+  return (index ? hpackInt(0x40, 6, 0) : hpackInt(0x00, 4, 0)) + hpackInt(0, 7, name.size()) +
+         name + hpackInt(0, 7, value.size()) + value;
+}
+
+// :method GET, :scheme http (static table 2 and 6), :path and :authority as literals.
+std::string getBlock(const std::string& path) {
+  return std::string("\x82\x86", 2) + literal(":path", path) + literal(":authority", "localhost");
+}
+
+std::string settings(const std::vector<std::pair<uint16_t, uint32_t>>& values = {}) {
+  std::string payload;
+  for (auto [id, value] : values) {
+    payload.push_back(static_cast<char>(id >> 8));
+    payload.push_back(static_cast<char>(id));
+    for (int shift = 24; shift >= 0; shift -= 8) payload.push_back(static_cast<char>(value >> shift));
+  }
+  return frame(kSettings, 0, 0, payload);
+}
+
+struct Frame {
+  uint8_t type, flags;
+  uint32_t stream;
+  std::string payload;
+};
+
+// Frames in `data` (whole ones only).
+std::vector<Frame> parseFrames(const std::string& data) {
+  std::vector<Frame> out;
+  size_t at = 0;
+  while (data.size() - at >= 9) {
+    auto byte = [&](size_t i) { return static_cast<uint8_t>(data[at + i]); };
+    size_t length = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+    if (data.size() - at < 9 + length) break;
+    uint32_t stream = ((byte(5) & 0x7f) << 24) | (byte(6) << 16) | (byte(7) << 8) | byte(8);
+    out.push_back({byte(3), byte(4), stream, data.substr(at + 9, length)});
+    at += 9 + length;
+  }
+  return out;
+}
+
+uint32_t errorCodeOf(const Frame& f) {  // GOAWAY: after the last stream id; RST_STREAM: first
+  const std::string& p = f.payload;
+  size_t at = f.type == kGoaway ? 4 : 0;
+  if (p.size() < at + 4) return ~0u;
+  return (static_cast<uint8_t>(p[at]) << 24) | (static_cast<uint8_t>(p[at + 1]) << 16) |
+         (static_cast<uint8_t>(p[at + 2]) << 8) | static_cast<uint8_t>(p[at + 3]);
+}
+
+// Reads until the peer closes (`closed` set) or `ms` pass; the frames seen.
+std::vector<Frame> drain(RawClient& c, int ms, bool* closed = nullptr) {
+  auto start = Clock::now();
+  if (closed) *closed = false;
+  while (msSince(start) < ms) {
+    int n = c.readSome(static_cast<int>(ms - msSince(start)) + 1);
+    if (n == 0 || n == -2) {
+      if (closed) *closed = true;
+      break;
+    }
+  }
+  return parseFrames(c.buffer());
+}
+
+bool hasGoaway(const std::vector<Frame>& frames, uint32_t code) {
+  for (const Frame& f : frames)
+    if (f.type == kGoaway && errorCodeOf(f) == code) return true;
+  return false;
+}
+
+long long rssKb(pid_t pid) {
+  std::ifstream in("/proc/" + str(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  return -1;
+}
+
+long long workersRssKb(const Instance& m) {
+  long long sum = 0;
+  for (pid_t pid : m.workerPids()) sum += rssKb(pid);
+  return sum;
+}
+
+constexpr uint32_t kEnhanceYourCalm = 0xb;
+
+}  // namespace
+
+// One instance: [http:www] on TLS ({port:www}, h2 by ALPN) and cleartext ({port:plain}, h2c),
+// WebDAV on, send_timeout 2s (the zero-window case), an access log.
+class Http2 : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    instance = new Instance(
+        "[http:www]\nlisten = 127.0.0.1:{port:www} tls 127.0.0.1:{port:plain}\nroot = {dir}/www\n"
+        "tls_certificate = {dir}/a.crt\ntls_key = {dir}/a.key\nh2c = on\nwebdav = on\n"
+        "send_timeout = 2s\nxcache_size = 4M\naccess_log = {dir}/access.log\n");
+    run("mkdir -p " + instance->path("www"));
+    int rc = 0;
+    run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+            instance->path("a.key") + " -out " + instance->path("a.crt") +
+            " -days 30 -subj /CN=a.test -addext subjectAltName=DNS:a.test 2>&1",
+        &rc);
+    ASSERT_EQ(rc, 0);
+    writeFile(instance->path("www/index.html"), "<html>h2</html>\n");
+    big = pattern(900 * 1024, 9);
+    writeFile(instance->path("www/big.bin"), big);
+    writeFile(instance->path("www/text.txt"), textOf(50 * 1024));
+    ASSERT_TRUE(instance->start()) << instance->log();
+    tls = instance->port("www");
+    plain = instance->port("plain");
+  }
+  static void TearDownTestSuite() {
+    delete instance;
+    instance = nullptr;
+  }
+  // curl over HTTP/2 with TLS (verified against the test certificate).
+  static std::string curlH2(const std::string& args) {
+    return run("curl -sS --http2 --cacert " + instance->path("a.crt") + " --resolve a.test:" +
+               str(tls) + ":127.0.0.1 " + args + " 2>&1");
+  }
+  static std::string url(const std::string& path) {
+    return "https://a.test:" + str(tls) + path;
+  }
+  static Instance* instance;
+  static int tls, plain;
+  static std::string big;
+};
+Instance* Http2::instance = nullptr;
+int Http2::tls = 0;
+int Http2::plain = 0;
+std::string Http2::big;
+
+TEST_F(Http2, AlpnH2ServesFilesRangesGzipAndConditionals) {
+  std::string head = curlH2("-sI " + url("/index.html"));
+  EXPECT_EQ(head.rfind("HTTP/2 200", 0), 0u) << head;
+  EXPECT_NE(head.find("content-length: 16"), std::string::npos) << head;
+  EXPECT_EQ(head.find("connection:"), std::string::npos) << head;  // no hop-by-hop field
+  EXPECT_EQ(curlH2(url("/index.html")), "<html>h2</html>\n");
+  std::string out = instance->path("big.out");
+  curlH2("-o " + out + " " + url("/big.bin"));
+  EXPECT_EQ(readFile(out), big);
+  EXPECT_EQ(curlH2("-r 100-199 " + url("/big.bin")), big.substr(100, 100));
+  EXPECT_EQ(curlH2("--compressed " + url("/text.txt")), textOf(50 * 1024));
+  std::string gz = curlH2("-sI -H 'Accept-Encoding: gzip' " + url("/text.txt"));
+  EXPECT_NE(gz.find("content-encoding: gzip"), std::string::npos) << gz;
+  std::string etagHead = curlH2("-sI " + url("/index.html"));
+  size_t at = etagHead.find("etag: ");
+  ASSERT_NE(at, std::string::npos) << etagHead;
+  std::string etag = etagHead.substr(at + 6, etagHead.find('\r', at) - at - 6);
+  std::string notModified =
+      curlH2("-s -o /dev/null -w '%{http_code}' -H 'If-None-Match: " + etag + "' " +
+             url("/index.html"));
+  EXPECT_EQ(notModified, "304");
+  EXPECT_EQ(curlH2("-s -o /dev/null -w '%{http_code}' " + url("/missing")), "404");
+  // Counted as h2 by ALPN and as streams; logged like any request.
+  auto stats = run(binPath("manifold-shm") + " -n " + instance->shmName() + " stats --json");
+  EXPECT_GT(jsonCounter(stats, "http:www", "tls_alpn_h2"), 0) << stats;
+  EXPECT_GE(jsonCounter(stats, "http:www", "h2_streams"), 8) << stats;
+  sleepMs(1500);  // the access log is flushed each second
+  EXPECT_NE(readFile(instance->path("access.log")).find("\"GET /big.bin"), std::string::npos);
+}
+
+TEST_F(Http2, H2loadHundredConcurrentStreams) {
+  std::string out = run("h2load -n 3000 -c 2 -m 100 " + url("/index.html").replace(8, 6, "127.0.0.1") +
+                        " 2>&1");
+  EXPECT_NE(out.find("3000 succeeded, 0 failed, 0 errored"), std::string::npos) << out;
+  EXPECT_NE(out.find("status codes: 3000 2xx"), std::string::npos) << out;
+  std::string clear = run("h2load -n 3000 -c 2 -m 100 http://127.0.0.1:" + str(plain) +
+                          "/big.bin 2>&1");
+  EXPECT_NE(clear.find("3000 succeeded, 0 failed, 0 errored"), std::string::npos) << clear;
+}
+
+TEST_F(Http2, PriorKnowledgeUploadsWithAndWithoutLength) {
+  const std::string base = "http://127.0.0.1:" + str(plain);
+  EXPECT_EQ(run("curl -sS --http2-prior-knowledge " + base + "/index.html"), "<html>h2</html>\n");
+  writeFile(instance->path("upload.bin"), pattern(400 * 1024, 2));
+  EXPECT_EQ(run("curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_code}' -T " +
+                instance->path("upload.bin") + " " + base + "/put-length.bin"),
+            "201");
+  EXPECT_EQ(readFile(instance->path("www/put-length.bin")), pattern(400 * 1024, 2));
+  // From a pipe: no content-length, so the body is chunk-encoded towards the engine.
+  EXPECT_EQ(run("cat " + instance->path("upload.bin") +
+                " | curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_code}' -T - " + base +
+                "/put-chunked.bin"),
+            "201");
+  EXPECT_EQ(readFile(instance->path("www/put-chunked.bin")), pattern(400 * 1024, 2));
+  // HTTP/1.1 still works on the same address.
+  EXPECT_EQ(run("curl -sS --http1.1 " + base + "/index.html"), "<html>h2</html>\n");
+}
+
+TEST_F(Http2, RapidResetEndsTheConnection) {
+  RawClient c(plain);
+  ASSERT_TRUE(c.ok());
+  std::string burst = std::string(kPreface) + settings();
+  for (uint32_t id = 1; id < 2 * 2000; id += 2)
+    burst += frame(kHeaders, kEndHeaders | kEndStream, id, getBlock("/big.bin")) +
+             frame(kRstStream, 0, id, std::string("\0\0\0\x08", 4));  // CANCEL
+  auto start = Clock::now();
+  c.send(burst);
+  auto frames = drain(c, 10000);
+  EXPECT_TRUE(hasGoaway(frames, kEnhanceYourCalm));
+  EXPECT_LT(secondsSince(start), 10);
+  EXPECT_EQ(getStatus(plain, "/index.html"), 200);
+}
+
+TEST_F(Http2, ContinuationFloodAndHpackBombResetWithinTheHeaderLimit) {
+  long long before = workersRssKb(*instance);
+  {  // CONTINUATION frames that never end, each adding a field: refused past max_header_size.
+    RawClient c(plain);
+    std::string flood = std::string(kPreface) + settings() +
+                        frame(kHeaders, 0, 1, getBlock("/index.html"));
+    for (int i = 0; i < 20000; ++i)
+      flood += frame(kContinuation, 0, 1, literal("x-junk", std::string(100, 'a')));
+    c.send(flood);  // fails part way once the server has closed
+    bool closed = false;
+    auto frames = drain(c, 3000, &closed);
+    bool refused = closed;
+    for (const Frame& f : frames) refused |= f.type == kRstStream || f.type == kGoaway;
+    EXPECT_TRUE(refused);
+    for (const Frame& f : frames) EXPECT_FALSE(f.type == kHeaders && f.stream == 1);
+  }
+  {  // HPACK bomb: one 4000-byte value indexed once, then referenced 3000 times (12 MB).
+    RawClient c(plain);
+    std::string block = getBlock("/index.html") + literal("x-bomb", std::string(4000, 'b'), true);
+    for (int i = 0; i < 3000; ++i) block += "\xbe";  // indexed: dynamic table entry 62
+    c.send(std::string(kPreface) + settings() +
+           frame(kHeaders, kEndHeaders | kEndStream, 1, block) +
+           frame(kHeaders, kEndHeaders | kEndStream, 3, getBlock("/index.html")));
+    bool closed = false;
+    auto frames = drain(c, 3000, &closed);
+    bool reset = closed, answered = false;
+    for (const Frame& f : frames) {
+      reset |= (f.type == kRstStream && f.stream == 1) || f.type == kGoaway;
+      answered |= f.type == kHeaders && f.stream == 1;
+    }
+    EXPECT_TRUE(reset);
+    EXPECT_FALSE(answered);
+  }
+  EXPECT_LT(workersRssKb(*instance) - before, 64 * 1024);
+  EXPECT_EQ(getStatus(plain, "/index.html"), 200);
+}
+
+// A client that floods SETTINGS or PING without reading the ACKs: the server stops reading
+// once its output is blocked (and nghttp2 ends the session when more than 1000 ACKs queue
+// inside it), so the flood costs bounded memory and the sender is held back or cut off.
+TEST_F(Http2, SettingsAndPingFloodsCostBoundedMemory) {
+  long long before = workersRssKb(*instance);
+  for (uint8_t type : {kSettings, kPing}) {
+    RawClient c(plain, 4096);  // a small receive buffer: the ACKs pile up on the server
+    ASSERT_TRUE(c.ok());
+    std::string one = type == kSettings ? settings() : frame(kPing, 0, 0, std::string(8, 'p'));
+    std::string burst = std::string(kPreface) + settings();
+    for (int i = 0; i < 300000; ++i) burst += one;
+    auto start = Clock::now();
+    c.send(burst);  // returns once the server has read it all or closed
+    EXPECT_LT(secondsSince(start), 20) << int(type);
+    EXPECT_LT(workersRssKb(*instance) - before, 64 * 1024) << int(type);
+  }
+  EXPECT_EQ(getStatus(plain, "/index.html"), 200);
+}
+
+TEST_F(Http2, ZeroWindowClientIsDroppedAfterSendTimeout) {
+  RawClient c(plain);
+  ASSERT_TRUE(c.ok());
+  // SETTINGS_INITIAL_WINDOW_SIZE = 0: the response body can never be sent.
+  c.send(std::string(kPreface) + settings({{4, 0}}) +
+         frame(kHeaders, kEndHeaders | kEndStream, 1, getBlock("/big.bin")));
+  auto start = Clock::now();
+  EXPECT_TRUE(c.waitClosed(15000));
+  double seconds = secondsSince(start);
+  EXPECT_GE(seconds, 1.5);  // send_timeout = 2s
+  EXPECT_LT(seconds, 15);
+}
