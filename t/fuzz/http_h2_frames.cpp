@@ -39,7 +39,8 @@ int onHeader(nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t 
   auto& b = static_cast<State*>(p)->builders;
   auto it = b.find(f->hd.stream_id);
   if (it == b.end()) return 0;
-  if (!it->second.add({reinterpret_cast<const char*>(n), nl}, {reinterpret_cast<const char*>(v), vl}))
+  if (!it->second.add({reinterpret_cast<const char*>(n), nl},
+                      {reinterpret_cast<const char*>(v), vl}))
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   return 0;
 }

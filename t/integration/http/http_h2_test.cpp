@@ -69,7 +69,8 @@ std::string settings(const std::vector<std::pair<uint16_t, uint32_t>>& values = 
   for (auto [id, value] : values) {
     payload.push_back(static_cast<char>(id >> 8));
     payload.push_back(static_cast<char>(id));
-    for (int shift = 24; shift >= 0; shift -= 8) payload.push_back(static_cast<char>(value >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      payload.push_back(static_cast<char>(value >> shift));
   }
   return frame(kSettings, 0, 0, payload);
 }
@@ -171,12 +172,10 @@ class Http2 : public ::testing::Test {
   }
   // curl over HTTP/2 with TLS (verified against the test certificate).
   static std::string curlH2(const std::string& args) {
-    return run("curl -sS --http2 --cacert " + instance->path("a.crt") + " --resolve a.test:" +
-               str(tls) + ":127.0.0.1 " + args + " 2>&1");
+    return run("curl -sS --http2 --cacert " + instance->path("a.crt") +
+               " --resolve a.test:" + str(tls) + ":127.0.0.1 " + args + " 2>&1");
   }
-  static std::string url(const std::string& path) {
-    return "https://a.test:" + str(tls) + path;
-  }
+  static std::string url(const std::string& path) { return "https://a.test:" + str(tls) + path; }
   static Instance* instance;
   static int tls, plain;
   static std::string big;
@@ -203,9 +202,8 @@ TEST_F(Http2, AlpnH2ServesFilesRangesGzipAndConditionals) {
   size_t at = etagHead.find("etag: ");
   ASSERT_NE(at, std::string::npos) << etagHead;
   std::string etag = etagHead.substr(at + 6, etagHead.find('\r', at) - at - 6);
-  std::string notModified =
-      curlH2("-s -o /dev/null -w '%{http_code}' -H 'If-None-Match: " + etag + "' " +
-             url("/index.html"));
+  std::string notModified = curlH2("-s -o /dev/null -w '%{http_code}' -H 'If-None-Match: " + etag +
+                                   "' " + url("/index.html"));
   EXPECT_EQ(notModified, "304");
   EXPECT_EQ(curlH2("-s -o /dev/null -w '%{http_code}' " + url("/missing")), "404");
   // Counted as h2 by ALPN and as streams; logged like any request.
@@ -217,12 +215,12 @@ TEST_F(Http2, AlpnH2ServesFilesRangesGzipAndConditionals) {
 }
 
 TEST_F(Http2, H2loadHundredConcurrentStreams) {
-  std::string out = run("h2load -n 3000 -c 2 -m 100 " + url("/index.html").replace(8, 6, "127.0.0.1") +
-                        " 2>&1");
+  std::string out =
+      run("h2load -n 3000 -c 2 -m 100 " + url("/index.html").replace(8, 6, "127.0.0.1") + " 2>&1");
   EXPECT_NE(out.find("3000 succeeded, 0 failed, 0 errored"), std::string::npos) << out;
   EXPECT_NE(out.find("status codes: 3000 2xx"), std::string::npos) << out;
-  std::string clear = run("h2load -n 3000 -c 2 -m 100 http://127.0.0.1:" + str(plain) +
-                          "/big.bin 2>&1");
+  std::string clear =
+      run("h2load -n 3000 -c 2 -m 100 http://127.0.0.1:" + str(plain) + "/big.bin 2>&1");
   EXPECT_NE(clear.find("3000 succeeded, 0 failed, 0 errored"), std::string::npos) << clear;
 }
 
@@ -263,8 +261,8 @@ TEST_F(Http2, ContinuationFloodAndHpackBombResetWithinTheHeaderLimit) {
   long long before = workersRssKb(*instance);
   {  // CONTINUATION frames that never end, each adding a field: refused past max_header_size.
     RawClient c(plain);
-    std::string flood = std::string(kPreface) + settings() +
-                        frame(kHeaders, 0, 1, getBlock("/index.html"));
+    std::string flood =
+        std::string(kPreface) + settings() + frame(kHeaders, 0, 1, getBlock("/index.html"));
     for (int i = 0; i < 20000; ++i)
       flood += frame(kContinuation, 0, 1, literal("x-junk", std::string(100, 'a')));
     c.send(flood);  // fails part way once the server has closed
@@ -326,4 +324,36 @@ TEST_F(Http2, ZeroWindowClientIsDroppedAfterSendTimeout) {
   double seconds = secondsSince(start);
   EXPECT_GE(seconds, 1.5);  // send_timeout = 2s
   EXPECT_LT(seconds, 15);
+}
+
+// The proxy's client side gets TLS and HTTP/2 from the same listener: h2 streams become
+// ordinary proxied requests (relayed as the backend sends them), here to a static origin.
+TEST(Http2Proxy, TlsH2ClientSideRelaysToTheBackend) {
+  Instance m(
+      "[http:origin]\nlisten = 127.0.0.1:{port:origin}\nroot = {dir}/www\nxcache_size = 2M\n"
+      "[proxy:edge]\nlisten = 127.0.0.1:{port:edge} tls\nbackend = 127.0.0.1:{port:origin}\n"
+      "tls_certificate = {dir}/a.crt\ntls_key = {dir}/a.key\n");
+  run("mkdir -p " + m.path("www"));
+  int rc = 0;
+  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+          m.path("a.key") + " -out " + m.path("a.crt") +
+          " -days 30 -subj /CN=a.test -addext subjectAltName=DNS:a.test 2>&1",
+      &rc);
+  ASSERT_EQ(rc, 0);
+  const std::string body = pattern(600 * 1024, 4);
+  writeFile(m.path("www/big.bin"), body);
+  writeFile(m.path("www/small.txt"), "via the proxy\n");
+  ASSERT_TRUE(m.start()) << m.log();
+  const int edge = m.port("edge");
+  const std::string curl = "curl -sS --http2 --cacert " + m.path("a.crt") +
+                           " --resolve a.test:" + str(edge) +
+                           ":127.0.0.1 https://a.test:" + str(edge);
+  std::string head = run(curl + "/small.txt -sI 2>&1");
+  EXPECT_EQ(head.rfind("HTTP/2 200", 0), 0u) << head;
+  EXPECT_EQ(run(curl + "/small.txt"), "via the proxy\n");
+  run(curl + "/big.bin -o " + m.path("big.out"));
+  EXPECT_EQ(readFile(m.path("big.out")), body);
+  std::string load =
+      run("h2load -n 500 -c 2 -m 50 https://127.0.0.1:" + str(edge) + "/small.txt 2>&1");
+  EXPECT_NE(load.find("500 succeeded, 0 failed, 0 errored"), std::string::npos) << load;
 }
