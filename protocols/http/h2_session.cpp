@@ -52,6 +52,7 @@ struct Stream {
   bool bodyEnded = false;
   bool deferred = false;  // the data source waits for body bytes
   bool headWritten = false;
+  bool abandoned = false;  // reset with its request half written: its connection is dropped
 };
 
 class H2Session : public ConnectionHandler {
@@ -201,8 +202,32 @@ class H2Session : public ConnectionHandler {
     if (it == s.streams_.end()) return 0;
     it->second->closed = true;
     if (error == NGHTTP2_NO_ERROR) ++s.completed_;
+    if (!it->second->requestEnded) s.abandon(*it->second);
     s.streams_.erase(it);
     return 0;
+  }
+
+  // A stream closed before its request ended. Not begun on the internal connection: forgotten.
+  // Begun (half a body written): that connection cannot be used any more; it is dropped once
+  // the answers before this request have come back, and the rest go to a new one.
+  void abandon(Stream& st) {
+    auto it = std::find_if(pipeline_.begin(), pipeline_.end(),
+                           [&](const StreamPtr& p) { return p.get() == &st; });
+    if (it == pipeline_.end()) return;
+    if (!st.headWritten) {
+      if (static_cast<size_t>(it - pipeline_.begin()) < writeIndex_) --writeIndex_;
+      pipeline_.erase(it);
+      return;
+    }
+    st.abandoned = true;
+    dropAbandonedFront();
+  }
+
+  void dropAbandonedFront() {
+    if (pipeline_.empty() || !pipeline_.front()->abandoned) return;
+    pipeline_.pop_front();
+    writeIndex_ = 0;  // it was the one being written: nothing after it was begun
+    closeBackend();
   }
 
   // The response body source of a stream.
@@ -247,6 +272,8 @@ class H2Session : public ConnectionHandler {
   }
 
   void closeBackend() {
+    ++backendGeneration_;
+    backendIn_.clear();
     if (backendFd_ < 0) return;
     backendIo_.stop();
     ::close(backendFd_);
@@ -258,6 +285,7 @@ class H2Session : public ConnectionHandler {
     bool blocked = false;
     while (writeIndex_ < pipeline_.size()) {
       Stream& st = *pipeline_[writeIndex_];
+      if (st.abandoned) break;  // waits for the answers before it (dropAbandonedFront)
       if (backendFd_ < 0) {
         // The last internal connection ended after a response that closed it: a new one, but
         // only for requests never written (those written after that response were refused).
@@ -365,6 +393,7 @@ class H2Session : public ConnectionHandler {
   }
 
   void parseResponses(bool eof) {
+    const unsigned generation = backendGeneration_;  // replaced: the bytes read are void
     size_t used = 0;
     while (!pipeline_.empty()) {
       Stream& st = *pipeline_.front();
@@ -388,6 +417,7 @@ class H2Session : public ConnectionHandler {
         if (st.framing == proxy::Framing::None ||
             (st.framing == proxy::Framing::Length && st.bodyLeft == 0)) {
           finishFront();
+          if (backendGeneration_ != generation) return;
           continue;
         }
         in = std::string_view(backendIn_.data() + used, backendIn_.size() - used);
@@ -424,6 +454,7 @@ class H2Session : public ConnectionHandler {
       used += take;
       if (!done) break;
       finishFront();
+      if (backendGeneration_ != generation) return;
     }
     backendIn_.erase(0, used);
     if (!pipeline_.empty()) {
@@ -449,6 +480,10 @@ class H2Session : public ConnectionHandler {
     if (st->deferred && !st->closed) {
       st->deferred = false;
       nghttp2_session_resume_data(session_, st->id);
+    }
+    if (!pipeline_.empty() && pipeline_.front()->abandoned) {
+      dropAbandonedFront();
+      writeBackend();  // the next requests on a new internal connection
     }
   }
 
@@ -496,6 +531,7 @@ class H2Session : public ConnectionHandler {
   IoWatcher backendIo_;
   Timer more_;
   int backendFd_ = -1;
+  unsigned backendGeneration_ = 0;  // changes whenever the internal connection is closed
   std::string backendIn_;
   unsigned backendWritten_ = 0;  // requests begun on the current internal connection
   bool readPaused_ = false;

@@ -242,6 +242,29 @@ TEST_F(Http2, PriorKnowledgeUploadsWithAndWithoutLength) {
   EXPECT_EQ(run("curl -sS --http1.1 " + base + "/index.html"), "<html>h2</html>\n");
 }
 
+// An upload reset half way: nothing is stored, and the request behind it on the same
+// connection is answered (from a fresh internal connection).
+TEST_F(Http2, UploadResetHalfWayStoresNothingAndLaterStreamsGoOn) {
+  RawClient c(plain);
+  ASSERT_TRUE(c.ok());
+  std::string put = literal(":method", "PUT") + std::string("\x86", 1) +
+                    literal(":path", "/half.bin") + literal(":authority", "localhost") +
+                    literal("content-length", "100000");
+  c.send(std::string(kPreface) + settings() + frame(kHeaders, kEndHeaders, 1, put) +
+         frame(kData, 0, 1, std::string(1000, 'u')) +
+         frame(kHeaders, kEndHeaders | kEndStream, 3, getBlock("/index.html")));
+  sleepMs(300);
+  c.send(frame(kRstStream, 0, 1, std::string("\0\0\0\x08", 4)));
+  bool answered = false;
+  for (int i = 0; i < 50 && !answered; ++i) {
+    c.readSome(100);
+    for (const Frame& f : parseFrames(c.buffer()))
+      answered |= f.type == kData && f.stream == 3 && f.payload == "<html>h2</html>\n";
+  }
+  EXPECT_TRUE(answered);
+  EXPECT_FALSE(fileExists(instance->path("www/half.bin")));
+}
+
 TEST_F(Http2, RapidResetEndsTheConnection) {
   RawClient c(plain);
   ASSERT_TRUE(c.ok());
