@@ -350,6 +350,13 @@ bool Connection::idle() const {
 }
 
 void Connection::closeIfIdle() {
+  if (!drainNoticed_ && !inEvent_ && handler_) {
+    drainNoticed_ = true;
+    if (handler_->onDrain(*this)) {
+      send();  // may close (and destroy) the connection: nothing after it
+      return;
+    }
+  }
   if (!idle()) return;
   if (now() - lastActivity_ < kDrainIdleGrace) return;  // re-checked later
   if (inEvent_) {

@@ -70,6 +70,10 @@ class ConnectionHandler {
   // An answer is being prepared off the loop (a parked HTTP request): the connection stays open
   // through the peer's half-close until that answer has been sent.
   virtual bool awaitingAnswer() const { return false; }
+  // Graceful stop began (once per connection, outside its callbacks): a multiplexing protocol
+  // may queue a last message (HTTP/2 GOAWAY) and return true; the connection then sends it
+  // and lives on while busy(). False: closed at once if idle, as other connections.
+  virtual bool onDrain(Connection&) { return false; }
   virtual void onClose(Connection&) {}
 };
 
@@ -214,6 +218,7 @@ class Connection {
   bool lingerOnClose_ = false;
   bool lingering_ = false;
   bool readPaused_ = false;
+  bool drainNoticed_ = false;
 };
 
 }  // namespace manifold

@@ -31,6 +31,7 @@ constexpr size_t kOutputHigh = 64 * 1024;  // frames queued on the client connec
 constexpr size_t kStreamBodyHigh = 256 * 1024;  // unsent response body of the front stream
 constexpr size_t kReadSlice = 64 * 1024;
 constexpr uint64_t kResetFloor = 200;  // resets tolerated before the ratio check applies
+constexpr double kGoawayGrace = 1.0;   // between the GOAWAY notice and the final GOAWAY
 
 struct Stream {
   explicit Stream(int32_t i, size_t maxHeaderBytes) : id(i), builder(maxHeaderBytes) {}
@@ -62,7 +63,8 @@ class H2Session : public ConnectionHandler {
         conn_(conn),
         limits_(*listener.defaultSite().limits),
         backendIo_(conn.runtime().loop(), [this](int events) { onBackend(events); }),
-        more_(conn.runtime().loop(), [this] { onMore(); }) {
+        more_(conn.runtime().loop(), [this] { onMore(); }),
+        finalGoaway_(conn.runtime().loop(), [this] { onFinalGoaway(); }) {
     nghttp2_session_callbacks* cb;
     nghttp2_session_callbacks_new(&cb);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cb, onBeginHeaders);
@@ -112,7 +114,31 @@ class H2Session : public ConnectionHandler {
 
   void onDrained(Connection&) override { sendFrames(); }
 
-  bool busy() const override { return !streams_.empty() || !pipeline_.empty(); }
+  // The worker drains (reload, QUIT): a GOAWAY notice now (no new streams, please), the final
+  // GOAWAY naming the last stream taken one second later (streams the client sent before it saw
+  // the notice are served), then the close once the streams in flight have finished.
+  bool onDrain(Connection&) override {
+    nghttp2_submit_shutdown_notice(session_);
+    noticed_ = true;
+    finalGoaway_.once(kGoawayGrace);
+    sendFrames();
+    return true;
+  }
+
+  void onFinalGoaway() {
+    goaway_ = true;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+    sendFrames();
+    conn_.send();  // last: may destroy this
+  }
+
+  // Between the GOAWAY notice and the final GOAWAY the connection counts as busy, so that the
+  // drain does not close it in between.
+  bool busy() const override {
+    return !streams_.empty() || !pipeline_.empty() || (noticed_ && !goaway_);
+  }
 
   void onClose(Connection&) override {
     listener_.defaultSite().counters.dec(kConnectionsOpen);
@@ -500,12 +526,6 @@ class H2Session : public ConnectionHandler {
 
   // Frames out to the client, while its connection takes them.
   void sendFrames() {
-    if (conn_.runtime().draining() && !goaway_) {
-      goaway_ = true;
-      nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                            nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
-                            nullptr, 0);
-    }
     std::string& out = conn_.output();
     while (out.size() < kOutputHigh) {
       const uint8_t* data = nullptr;
@@ -530,6 +550,7 @@ class H2Session : public ConnectionHandler {
   size_t writeIndex_ = 0;                 // pipeline_[writeIndex_] is being written
   IoWatcher backendIo_;
   Timer more_;
+  Timer finalGoaway_;
   int backendFd_ = -1;
   unsigned backendGeneration_ = 0;  // changes whenever the internal connection is closed
   std::string backendIn_;
@@ -537,6 +558,7 @@ class H2Session : public ConnectionHandler {
   bool readPaused_ = false;
   bool backendFailed_ = false;
   bool goaway_ = false;
+  bool noticed_ = false;
   uint64_t resets_ = 0, completed_ = 0;
   std::vector<nghttp2_nv> fields_;
   std::string names_;

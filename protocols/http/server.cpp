@@ -267,7 +267,10 @@ class Session : public ConnectionHandler {
     ex_.versionMinor_ = request_.versionMinor;
     // keepalive_timeout = 0 turns keep-alive off, as in nginx.
     ex_.keepAlive_ = request_.keepAlive && ++requests_ < site.limits->keepaliveRequests &&
-                     site.limits->keepaliveTimeout > 0 && !conn.runtime().draining();
+                     site.limits->keepaliveTimeout > 0 &&
+                     // The HTTP/2 gateway's connection drains with its client connection
+                     // (GOAWAY), not one request at a time.
+                     (!conn.runtime().draining() || !counted_);
     ex_.bodyAccepted_ = false;
     ex_.finished_ = false;
     ex_.state.reset();

@@ -6,8 +6,10 @@
 // and PING floods, a zero window.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdint>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -140,6 +142,16 @@ long long workersRssKb(const Instance& m) {
 
 constexpr uint32_t kEnhanceYourCalm = 0xb;
 
+// {dir}/a.crt and {dir}/a.key: a self-signed ECDSA P-256 certificate for a.test.
+void makeCertificate(const Instance& m) {
+  int rc = 0;
+  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+          m.path("a.key") + " -out " + m.path("a.crt") +
+          " -days 30 -subj /CN=a.test -addext subjectAltName=DNS:a.test 2>&1",
+      &rc);
+  ASSERT_EQ(rc, 0);
+}
+
 }  // namespace
 
 // One instance: [http:www] on TLS ({port:www}, h2 by ALPN) and cleartext ({port:plain}, h2c),
@@ -152,12 +164,7 @@ class Http2 : public ::testing::Test {
         "tls_certificate = {dir}/a.crt\ntls_key = {dir}/a.key\nh2c = on\nwebdav = on\n"
         "send_timeout = 2s\nxcache_size = 4M\naccess_log = {dir}/access.log\n");
     run("mkdir -p " + instance->path("www"));
-    int rc = 0;
-    run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
-            instance->path("a.key") + " -out " + instance->path("a.crt") +
-            " -days 30 -subj /CN=a.test -addext subjectAltName=DNS:a.test 2>&1",
-        &rc);
-    ASSERT_EQ(rc, 0);
+    ASSERT_NO_FATAL_FAILURE(makeCertificate(*instance));
     writeFile(instance->path("www/index.html"), "<html>h2</html>\n");
     big = pattern(900 * 1024, 9);
     writeFile(instance->path("www/big.bin"), big);
@@ -357,12 +364,7 @@ TEST(Http2Proxy, TlsH2ClientSideRelaysToTheBackend) {
       "[proxy:edge]\nlisten = 127.0.0.1:{port:edge} tls\nbackend = 127.0.0.1:{port:origin}\n"
       "tls_certificate = {dir}/a.crt\ntls_key = {dir}/a.key\n");
   run("mkdir -p " + m.path("www"));
-  int rc = 0;
-  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
-          m.path("a.key") + " -out " + m.path("a.crt") +
-          " -days 30 -subj /CN=a.test -addext subjectAltName=DNS:a.test 2>&1",
-      &rc);
-  ASSERT_EQ(rc, 0);
+  ASSERT_NO_FATAL_FAILURE(makeCertificate(m));
   const std::string body = pattern(600 * 1024, 4);
   writeFile(m.path("www/big.bin"), body);
   writeFile(m.path("www/small.txt"), "via the proxy\n");
@@ -379,4 +381,52 @@ TEST(Http2Proxy, TlsH2ClientSideRelaysToTheBackend) {
   std::string load =
       run("h2load -n 500 -c 2 -m 50 https://127.0.0.1:" + str(edge) + "/small.txt 2>&1");
   EXPECT_NE(load.find("500 succeeded, 0 failed, 0 errored"), std::string::npos) << load;
+}
+
+// A reload while h2load keeps 4 connections busy: the old workers send a GOAWAY notice, then the
+// final GOAWAY a second later, finish their streams and close; no request fails. A raw client
+// sees both GOAWAY frames, the final one naming the last stream served.
+TEST(Http2Reload, GoawayOnReloadLosesNoStream) {
+  const std::string site =
+      "[http:www]\nlisten = 127.0.0.1:{port:www} tls 127.0.0.1:{port:plain}\nroot = {dir}/www\n"
+      "tls_certificate = {dir}/a.crt\ntls_key = {dir}/a.key\nh2c = on\nxcache_size = 2M\n";
+  Instance m(site);
+  run("mkdir -p " + m.path("www"));
+  ASSERT_NO_FATAL_FAILURE(makeCertificate(m));
+  writeFile(m.path("www/index.html"), "<html>h2</html>\n");
+  ASSERT_TRUE(m.start()) << m.log();
+
+  RawClient raw(m.port("plain"));
+  ASSERT_TRUE(raw.ok());
+  raw.send(std::string(kPreface) + settings() +
+           frame(kHeaders, kEndHeaders | kEndStream, 1, getBlock("/index.html")));
+  const std::string out = m.path("h2load.out");
+  Background load("h2load -D 6 -c 4 -m 20 https://127.0.0.1:" + str(m.port("www")) + "/index.html",
+                  out);
+  sleepMs(2000);
+  m.signal(SIGHUP);
+  ASSERT_TRUE(m.waitForGeneration(2, 15000)) << m.log();
+  EXPECT_TRUE(load.running());  // the reload happened under load
+  ASSERT_EQ(load.wait(60000), 0);
+  // Every stream the old workers took was answered. h2load ignores the GOAWAY notice, so the
+  // streams it had in flight when the final GOAWAY left (at most 4 connections x 20) come back
+  // refused, above the last stream id, as RFC 9113 6.8 says: unprocessed, safe to retry.
+  std::string report = readFile(out);
+  std::smatch counts;
+  ASSERT_TRUE(std::regex_search(report, counts,
+                                std::regex("requests: ([0-9]+) total, ([0-9]+) started, ([0-9]+) "
+                                           "done, ([0-9]+) succeeded, ([0-9]+) failed")))
+      << report;
+  EXPECT_GT(std::stoll(counts[4]), 1000) << report;
+  EXPECT_LE(std::stoll(counts[5]), 80) << report;
+  EXPECT_NE(report.find("0 timeout"), std::string::npos) << report;
+  EXPECT_NE(report.find(" 3xx, 0 4xx, 0 5xx"), std::string::npos) << report;  // no error status
+
+  auto frames = drain(raw, 5000);
+  std::vector<std::string> goaways;
+  for (const Frame& f : frames)
+    if (f.type == kGoaway) goaways.push_back(f.payload.substr(0, 4));
+  ASSERT_EQ(goaways.size(), 2u);
+  EXPECT_EQ(goaways[0], std::string("\x7f\xff\xff\xff", 4));  // the notice
+  EXPECT_EQ(goaways[1], std::string("\0\0\0\x01", 4));        // stream 1 was the last
 }
