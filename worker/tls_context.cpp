@@ -1,11 +1,13 @@
 #include "worker/tls_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -113,8 +115,37 @@ std::shared_ptr<TlsContext> TlsContext::build(const TlsOptions& options, TlsProb
       X509_free(leaf);
     }
   }
+  if (!options.staplingFile.empty()) {
+    std::ifstream in(options.staplingFile, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    ctx->ocspResponse_ = bytes.str();
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(ctx->ocspResponse_.data());
+    OCSP_RESPONSE* parsed =
+        in ? d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(ctx->ocspResponse_.size())) : nullptr;
+    if (!parsed) {
+      ERR_clear_error();
+      problem = {TlsProblem::Field::Stapling, 0,
+                 "\"" + options.staplingFile + "\" is not a readable DER OCSP response"};
+      return nullptr;
+    }
+    OCSP_RESPONSE_free(parsed);
+    SSL_CTX_set_tlsext_status_cb(raw, onStatus);
+    SSL_CTX_set_tlsext_status_arg(raw, ctx.get());
+  }
   installTlsCallbacks(raw);
   return ctx;
+}
+
+// Staples the response: OpenSSL frees what it is given, so each handshake gets a copy.
+int TlsContext::onStatus(SSL* ssl, void* self) {
+  const std::string& response = static_cast<TlsContext*>(self)->ocspResponse_;
+  if (SSL_get_tlsext_status_type(ssl) != TLSEXT_STATUSTYPE_ocsp) return SSL_TLSEXT_ERR_NOACK;
+  auto* copy = static_cast<unsigned char*>(OPENSSL_malloc(response.size()));
+  if (!copy) return SSL_TLSEXT_ERR_NOACK;
+  std::memcpy(copy, response.data(), response.size());
+  SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(response.size()));
+  return SSL_TLSEXT_ERR_OK;
 }
 
 }  // namespace manifold

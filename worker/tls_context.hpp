@@ -7,6 +7,8 @@
 // (leaf first). Problems are reported with the index of the pair and which file was at fault,
 // so config code can name the key and line; an expired (or not yet valid) certificate is a
 // warning, not a refusal, as the server may still be useful to clients that accept it.
+// OCSP stapling: a DER OCSP response file (as nginx's ssl_stapling_file), checked to parse,
+// is sent to every client that asks for the certificate status; a reload reads it again.
 #pragma once
 
 #include <memory>
@@ -14,6 +16,7 @@
 #include <vector>
 
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
 
 namespace manifold {
 
@@ -22,12 +25,13 @@ struct TlsOptions {
   std::vector<std::string> keys;          // the matching private keys, same order
   std::string minVersion = "TLSv1.2";     // "TLSv1.2" or "TLSv1.3"
   std::string maxVersion = "TLSv1.3";
-  std::string ciphers;           // TLS 1.2 cipher list (OpenSSL syntax); empty: the default below
+  std::string ciphers;       // TLS 1.2 cipher list (OpenSSL syntax); empty: the default below
+  std::string staplingFile;  // a DER OCSP response stapled to every handshake that asks; "": none
   double ticketLifetime = 7200;  // seconds a session ticket is accepted
 };
 
 struct TlsProblem {
-  enum class Field { Certificate, Key, Ciphers, Other } field = Field::Other;
+  enum class Field { Certificate, Key, Ciphers, Stapling, Other } field = Field::Other;
   size_t index = 0;  // which certificate/key pair
   std::string why;
 };
@@ -51,7 +55,9 @@ class TlsContext {
 
  private:
   explicit TlsContext(SSL_CTX* ctx) : ctx_(ctx) {}
+  static int onStatus(SSL* ssl, void* self);
   SSL_CTX* ctx_;
+  std::string ocspResponse_;  // DER, read once by the master
 };
 
 }  // namespace manifold

@@ -29,6 +29,7 @@ void TlsKeys::read(config::SectionReader& in, const std::vector<config::ListenAd
     options.keys.push_back(config::absolutePath(file));
   std::vector<std::string> protocols = in.list("tls_protocols", "TLSv1.2 TLSv1.3");
   options.ciphers = in.text("tls_ciphers", "");
+  options.staplingFile = in.path("tls_stapling_file", "");
   ticketRotation = in.seconds("tls_ticket_key_rotation", Millis(3600 * 1000), Millis(1000), kWeek);
   options.ticketLifetime = 2 * ticketRotation;  // a ticket's key lives one to two rotations
   http2 = in.flag("http2", true);
@@ -66,6 +67,8 @@ void TlsKeys::read(config::SectionReader& in, const std::vector<config::ListenAd
         in.fail("tls_key", problem.why);
       case TlsProblem::Field::Ciphers:
         in.fail("tls_ciphers", problem.why);
+      case TlsProblem::Field::Stapling:
+        in.fail("tls_stapling_file", problem.why);
       default:
         in.fail("tls_certificate", problem.why);
     }

@@ -4,6 +4,7 @@
 //   tls_key = FILE...           the matching private keys, same order
 //   tls_protocols = TLSv1.2 TLSv1.3
 //   tls_ciphers = HIGH:!aNULL:!MD5   (TLS 1.2 suites, OpenSSL syntax)
+//   tls_stapling_file = FILE         a DER OCSP response stapled to handshakes that ask
 //   tls_ticket_key_rotation = 1h     session ticket keys (in shm) are replaced this often
 //   http2 = on                       ALPN offers h2 (HTTP/2) before http/1.1
 //   h2c = off                        cleartext addresses also take HTTP/2 by prior knowledge

@@ -1,11 +1,11 @@
 // Session ticket keys in shm (worker/tls_tickets.hpp): which key encrypts, which keys still
 // decrypt after rotations, and that a region is shared (two views of the same bytes agree).
+#include "worker/tls_tickets.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <vector>
-
-#include "worker/tls_tickets.hpp"
 
 using manifold::TicketKeys;
 

@@ -375,3 +375,42 @@ TEST(HttpTlsConfig, CheckNamesFileLineAndKey) {
   EXPECT_NE(out.find("t.ini:9: listen: conflicts with"), std::string::npos) << out;
   run("rm -rf " + dir);
 }
+
+// tls_stapling_file: the DER OCSP response goes to every client that asks (s_client -status);
+// a file that is not one is refused at -t with file, line and key.
+TEST(HttpTlsStapling, StaplesTheConfiguredResponse) {
+  Instance m(tlsSite("a", "a.test", "leaf", "tls_stapling_file = {dir}/ocsp.der"));
+  run("mkdir -p " + m.path("www"));
+  writeFile(m.path("www/index.html"), "x");
+  // A CA, a leaf it signed, and the CA's OCSP answer for the leaf ("good").
+  int rc = 0;
+  run("cd " + m.dir() +
+          " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
+          "ca.key -out ca.crt -days 30 -subj /CN=TestCA"
+          " && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
+          "leaf.key -out leaf.csr -subj /CN=a.test"
+          " && openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 "
+          "-out leaf.crt"
+          " && printf 'V\\t301231000000Z\\t\\t%s\\tunknown\\t/CN=a.test\\n' "
+          "$(openssl x509 -in leaf.crt -noout -serial | cut -d= -f2) > index.txt"
+          " && openssl ocsp -issuer ca.crt -cert leaf.crt -no_nonce -reqout req.der"
+          " && openssl ocsp -index index.txt -CA ca.crt -rsigner ca.crt -rkey ca.key -reqin "
+          "req.der -respout ocsp.der -ndays 1 >/dev/null 2>&1",
+      &rc);
+  ASSERT_EQ(rc, 0);
+  ASSERT_TRUE(m.start()) << m.log();
+  std::string out = sClient(m.port("www"), "-servername a.test -status");
+  EXPECT_NE(out.find("OCSP Response Status: successful"), std::string::npos) << out;
+  EXPECT_NE(out.find("Cert Status: good"), std::string::npos) << out;
+  std::string without = sClient(m.port("www"), "-servername a.test");
+  EXPECT_EQ(without.find("OCSP Response Status"), std::string::npos) << without;
+
+  writeFile(m.path("t.ini"),
+            "[master]\nshm_size = 256M\n[http:a]\nlisten = 127.0.0.1:" + str(freePort()) +
+                " tls\nroot = " + m.path("www") + "\ntls_certificate = " + m.path("leaf.crt") +
+                "\ntls_key = " + m.path("leaf.key") +
+                "\ntls_stapling_file = " + m.path("leaf.crt") + "\n");
+  out = run(binPath("manifold") + " -t -c " + m.path("t.ini") + " 2>&1", &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("t.ini:8: tls_stapling_file:"), std::string::npos) << out;
+}
