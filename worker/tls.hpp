@@ -36,6 +36,7 @@ typedef struct ssl_ctx_st SSL_CTX;
 namespace manifold {
 
 class TicketKeys;
+class TlsSessionCache;
 
 // Counters of a TLS listener (a block of the owning service's counters, in this order).
 #define MANIFOLD_TLS_COUNTERS(X)                                                               \
@@ -55,9 +56,10 @@ struct TlsEndpoint {
   SSL_CTX* context = nullptr;  // before SNI is seen
   // The context for an SNI name, or nullptr to keep the current one.
   std::function<SSL_CTX*(std::string_view serverName)> byName;
-  bool offerH2 = false;           // ALPN may choose h2 (else http/1.1 only)
-  TicketKeys* tickets = nullptr;  // shm ticket keys; nullptr: no tickets issued
-  shm::CounterSlot counters;      // MANIFOLD_TLS_COUNTERS order
+  bool offerH2 = false;                 // ALPN may choose h2 (else http/1.1 only)
+  TicketKeys* tickets = nullptr;        // shm ticket keys; nullptr: no tickets issued
+  TlsSessionCache* sessions = nullptr;  // shm session-ID cache (TLS 1.2); nullptr: none
+  shm::CounterSlot counters;            // MANIFOLD_TLS_COUNTERS order
 };
 
 // Installs the SNI, ALPN and ticket callbacks on a context (TlsContext::build does it).

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "worker/tls.hpp"
+#include "worker/tls_session_cache.hpp"
 
 namespace manifold {
 
@@ -78,9 +79,9 @@ std::shared_ptr<TlsContext> TlsContext::build(const TlsOptions& options, TlsProb
   SSL_CTX_set_options(raw, ops);
   SSL_CTX_set_max_early_data(raw, 0);  // no 0-RTT: replayable requests (ssl_early_data off)
   SSL_CTX_set_timeout(raw, static_cast<long>(options.ticketLifetime));
-  // Resumption is by tickets only (keys in shm, shared by every worker): no per-process cache
-  // that another worker could not see.
-  SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
+  // Resumption by tickets (keys in shm) and, for TLS 1.2 clients without tickets, by session
+  // ID from the shm cache: nothing per process that another worker could not see.
+  installSessionCacheCallbacks(raw);
   SSL_CTX_set_num_tickets(raw, 1);
 
   const std::string ciphers = options.ciphers.empty() ? kDefaultCiphers : options.ciphers;

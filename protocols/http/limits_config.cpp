@@ -47,8 +47,9 @@ void VirtualServerKeys::read(config::SectionReader& in) {
 
 void VirtualServerKeys::describe(Site& site, const std::string& title, RequestHandler* handler,
                                  shm::CounterSlot counters, const ServerLimits* limits,
-                                 void* ticketRegion) const {
-  tls.describe(site, ticketRegion);
+                                 std::span<void* const> tlsRegions) const {
+  tls.describe(site, tlsRegions.size() > 0 ? tlsRegions[0] : nullptr,
+               tlsRegions.size() > 1 ? tlsRegions[1] : nullptr);
   site.title = title;
   site.names = serverNames;
   site.isDefault = defaultServer;

@@ -5,6 +5,7 @@
 // server on the engine's shared listeners ([http:NAME], [proxy:NAME]).
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,11 @@ struct VirtualServerKeys {
   TlsKeys tls;  // listen = ADDR:PORT tls, tls_* keys
 
   void read(config::SectionReader& in);
-  // Fills the engine's Site for these keys. `ticketRegion`: the mapped tls.ticketRegion(), if
-  // the service asked for it (without it, TLS works but issues no session tickets).
+  // Fills the engine's Site for these keys. `tlsRegions`: the mapped tls.regions(), if the
+  // service asked for them (without them, TLS works but without session resumption).
   void describe(Site& site, const std::string& title, RequestHandler* handler,
                 shm::CounterSlot counters, const ServerLimits* limits,
-                void* ticketRegion = nullptr) const;
+                std::span<void* const> tlsRegions = {}) const;
 };
 
 }  // namespace manifold::http

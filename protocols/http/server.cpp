@@ -11,6 +11,7 @@
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
 #include "worker/tls_context.hpp"
+#include "worker/tls_session_cache.hpp"
 
 namespace manifold::http {
 
@@ -519,6 +520,7 @@ void Listener::startTls() {
   if (!tlsEndpoint_) tlsEndpoint_ = std::make_unique<TlsEndpoint>();
   tlsEndpoint_->context = first->tls->get();
   tlsEndpoint_->tickets = first->tickets.get();
+  tlsEndpoint_->sessions = first->sessions.get();
   tlsEndpoint_->offerH2 = first->http2;
   tlsEndpoint_->counters = defaultSite().counters.from(kTlsHandshakesFull);
   tlsEndpoint_->byName = [this](std::string_view name) -> SSL_CTX* {

@@ -23,6 +23,7 @@ class Acceptor;
 class WorkerRuntime;
 class TicketKeys;
 class TlsContext;
+class TlsSessionCache;
 struct TlsEndpoint;
 }  // namespace manifold
 
@@ -101,6 +102,7 @@ struct Site {
   std::shared_ptr<TlsContext> tls;
   std::vector<bool> listenTls;
   std::shared_ptr<TicketKeys> tickets;
+  std::shared_ptr<TlsSessionCache> sessions;  // TLS 1.2 session IDs in shm
   double ticketRotation = 3600;
   bool http2 = true;  // ALPN offers h2 on its TLS addresses (h2_session.hpp)
   bool h2c = false;   // HTTP/2 by prior knowledge on its cleartext addresses

@@ -5,6 +5,7 @@
 #include "protocols/http/server.hpp"
 #include "worker/log.hpp"
 #include "worker/tls_context.hpp"
+#include "worker/tls_session_cache.hpp"
 #include "worker/tls_tickets.hpp"
 
 namespace manifold::http {
@@ -32,6 +33,9 @@ void TlsKeys::read(config::SectionReader& in, const std::vector<config::ListenAd
   options.staplingFile = in.path("tls_stapling_file", "");
   ticketRotation = in.seconds("tls_ticket_key_rotation", Millis(3600 * 1000), Millis(1000), kWeek);
   options.ticketLifetime = 2 * ticketRotation;  // a ticket's key lives one to two rotations
+  sessionCache = in.size("tls_session_cache", 1 << 20, 0, 1ull << 30);
+  if (sessionCache != 0 && sessionCache < 64 * 1024)
+    in.fail("tls_session_cache", "must be 0 (off) or at least 64k");
   http2 = in.flag("http2", true);
   h2c = in.flag("h2c", false);
 
@@ -78,21 +82,32 @@ void TlsKeys::read(config::SectionReader& in, const std::vector<config::ListenAd
              warning.c_str());
 }
 
-RegionRequest TlsKeys::ticketRegion(const std::string& title) const {
-  return {title + "/tls-tickets", TicketKeys::layout(), TicketKeys::bytes(),
-          [](void* base, size_t, bool adopted) {
-            if (!adopted) TicketKeys::format(base, static_cast<uint64_t>(::time(nullptr)));
-          },
-          ""};
+std::vector<RegionRequest> TlsKeys::regions(const std::string& title) const {
+  std::vector<RegionRequest> out;
+  out.push_back({title + "/tls-tickets", TicketKeys::layout(), TicketKeys::bytes(),
+                 [](void* base, size_t, bool adopted) {
+                   if (!adopted) TicketKeys::format(base, static_cast<uint64_t>(::time(nullptr)));
+                 },
+                 ""});
+  if (sessionCache > 0)
+    out.push_back({title + "/tls-sessions", TlsSessionCache::layout(),
+                   TlsSessionCache::bytesFor(sessionCache),
+                   [](void* base, size_t bytes, bool adopted) {
+                     if (!adopted) TlsSessionCache::format(base, bytes);
+                   },
+                   "tls_session_cache"});
+  return out;
 }
 
-void TlsKeys::describe(Site& site, void* region) const {
+void TlsKeys::describe(Site& site, void* region, void* sessionRegion) const {
   site.tls = context;
   site.listenTls = listenTls;
   site.ticketRotation = ticketRotation;
   site.http2 = http2;
   site.h2c = h2c;
   site.tickets = context && region ? std::make_shared<TicketKeys>(region) : nullptr;
+  site.sessions = nullptr;
+  if (context && sessionRegion) site.sessions = TlsSessionCache::attach(sessionRegion);
 }
 
 }  // namespace manifold::http

@@ -59,8 +59,8 @@ std::vector<std::string> SiteConfig::logFiles() const {
   return {accessLog};
 }
 
-// Regions, in ServiceContext::regions order: [0] the xcache, [1] upload reservations, [2] TLS
-// session ticket keys (only with a tls listen address).
+// Regions, in ServiceContext::regions order: [0] the xcache, [1] upload reservations, then
+// with a tls listen address [2] TLS session ticket keys, [3] the TLS session-ID cache.
 std::vector<RegionRequest> SiteConfig::regions() const {
   std::vector<RegionRequest> out;
   if (xcacheSize == 0) {
@@ -81,7 +81,8 @@ std::vector<RegionRequest> SiteConfig::regions() const {
                    if (!adopted) UploadReservations::format(base);
                  },
                  ""});
-  if (tls.enabled()) out.push_back(tls.ticketRegion(title()));
+  if (tls.enabled())
+    for (RegionRequest& r : tls.regions(title())) out.push_back(std::move(r));
   return out;
 }
 

@@ -59,8 +59,9 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
       for (Exchange* ex : waiting) ex->resume();
     };
   }
-  config.describe(site_, config.title(), this, ctx.counters, &config.limits,
-                  ctx.regions.size() > 2 ? ctx.regions[2] : nullptr);
+  config.describe(
+      site_, config.title(), this, ctx.counters, &config.limits,
+      std::span<void* const>(ctx.regions).subspan(std::min<size_t>(2, ctx.regions.size())));
   site_.accessLog = accessLog_.get();
 }
 

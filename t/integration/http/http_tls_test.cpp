@@ -183,36 +183,42 @@ TEST_F(HttpTls, FilesRangesAndGzipOverOneConnection) {
   EXPECT_NE(head.find("Content-Encoding: gzip"), std::string::npos) << head;
 }
 
-TEST_F(HttpTls, ResumesSessionsOnEveryWorker) {
-  const std::string sess = instance->path("session.pem");
-  std::string first = sClient(port, "-servername a.test -sess_out " + sess);
-  ASSERT_NE(first.find("New, TLSv1.3"), std::string::npos) << first;
-  std::vector<long long> before = perWorker(*instance, "tls_handshakes_resumed");
+namespace {
+
+// Saves a session with `args` (one s_client run), then resumes it until both workers have
+// resumed at least once (the kernel spreads connections over their sockets by source port):
+// every attempt must resume, whichever worker took it. `version` as s_client prints it.
+void expectResumptionOnBothWorkers(const Instance& m, int port, const std::string& args,
+                                   const std::string& version, const std::string& file) {
+  const std::string sess = m.path(file);
+  std::string first = sClient(port, args + " -servername a.test -sess_out " + sess);
+  ASSERT_NE(first.find("New, " + version), std::string::npos) << first;
+  std::vector<long long> before = perWorker(m, "tls_handshakes_resumed");
   ASSERT_EQ(before.size(), 2u);
-  // The kernel spreads connections over both workers' sockets (SO_REUSEPORT by source port):
-  // every one resumes, whichever worker took it, until both have resumed at least once.
   int reused = 0, attempts = 0;
   std::vector<long long> now = before;
   while (attempts < 60 && (now[0] == before[0] || now[1] == before[1])) {
-    std::string out = sClient(port, "-servername a.test -sess_in " + sess);
+    std::string out = sClient(port, args + " -servername a.test -sess_in " + sess);
     ++attempts;
-    if (out.find("Reused, TLSv1.3") != std::string::npos &&
+    if (out.find("Reused, " + version) != std::string::npos &&
         out.find("HTTP/1.1 200 OK") != std::string::npos)
       ++reused;
-    now = perWorker(*instance, "tls_handshakes_resumed");
+    now = perWorker(m, "tls_handshakes_resumed");
     ASSERT_EQ(now.size(), 2u);
   }
-  EXPECT_EQ(reused, attempts);
-  EXPECT_GT(now[0], before[0]);
-  EXPECT_GT(now[1], before[1]);
-  // TLS 1.2 clients resume from a ticket as well.
-  const std::string sess12 = instance->path("session12.pem");
-  std::string old = sClient(port, "-tls1_2 -servername a.test -sess_out " + sess12);
-  ASSERT_NE(old.find("New, TLSv1.2"), std::string::npos) << old;
-  for (int i = 0; i < 4; ++i) {
-    std::string out = sClient(port, "-tls1_2 -servername a.test -sess_in " + sess12);
-    EXPECT_NE(out.find("Reused, TLSv1.2"), std::string::npos) << out;
-  }
+  EXPECT_EQ(reused, attempts) << args;
+  EXPECT_GT(now[0], before[0]) << args;
+  EXPECT_GT(now[1], before[1]) << args;
+}
+
+}  // namespace
+
+// TLS 1.3 and TLS 1.2 resume from tickets sealed with the shm keys; TLS 1.2 clients without
+// tickets resume by session ID from the shm session cache.
+TEST_F(HttpTls, ResumesSessionsOnEveryWorker) {
+  expectResumptionOnBothWorkers(*instance, port, "", "TLSv1.3", "s13.pem");
+  expectResumptionOnBothWorkers(*instance, port, "-tls1_2", "TLSv1.2", "s12.pem");
+  expectResumptionOnBothWorkers(*instance, port, "-tls1_2 -no_ticket", "TLSv1.2", "sid.pem");
 }
 
 TEST_F(HttpTls, BadHandshakesAreCountedAndDoNotDisturbTheWorker) {
