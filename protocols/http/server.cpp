@@ -515,7 +515,14 @@ void Listener::startTls() {
   const Site* first = nullptr;
   for (const Site* site : sites_)
     if (site->tls && (!first || site == default_)) first = site;
-  if (!first) return;  // the master refuses a tls address without certificates
+  if (!first) return;        // the master refuses a tls address without certificates
+  static bool told = false;  // once per worker
+  if (!told) {
+    told = true;
+    LOG_INFO("TLS: kernel tls ULP %s", TlsContext::kernelTls()
+                                           ? "present: kTLS, file bodies go out with sendfile"
+                                           : "absent: file bodies are encrypted from a buffer");
+  }
   // Updated in place: sessions keep a reference to the endpoint.
   if (!tlsEndpoint_) tlsEndpoint_ = std::make_unique<TlsEndpoint>();
   tlsEndpoint_->context = first->tls->get();
