@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ constexpr size_t kStreamBodyHigh = 256 * 1024;  // unsent response body of the f
 constexpr size_t kReadSlice = 64 * 1024;
 constexpr uint64_t kResetFloor = 200;  // resets tolerated before the ratio check applies
 constexpr double kGoawayGrace = 1.0;   // between the GOAWAY notice and the final GOAWAY
+constexpr size_t kMaxBackends = 4;     // internal connections per HTTP/2 connection
 
 struct Stream {
   explicit Stream(int32_t i, size_t maxHeaderBytes) : id(i), builder(maxHeaderBytes) {}
@@ -54,6 +56,20 @@ struct Stream {
   bool deferred = false;  // the data source waits for body bytes
   bool headWritten = false;
   bool abandoned = false;  // reset with its request half written: its connection is dropped
+  struct Backend* backend = nullptr;  // the internal connection its request went to
+};
+
+// One internal HTTP/1.1 connection and the requests queued on it, in order.
+struct Backend {
+  Backend(struct ev_loop* loop, std::function<void(int)> onReady) : io(loop, std::move(onReady)) {}
+  IoWatcher io;
+  int fd = -1;
+  unsigned generation = 0;  // changes whenever the connection is closed
+  std::string in;           // response bytes not parsed yet
+  std::deque<std::shared_ptr<Stream>> pipeline;
+  size_t writeIndex = 0;  // pipeline[writeIndex] is being written
+  unsigned written = 0;   // requests begun on the current connection
+  bool readPaused = false;
 };
 
 class H2Session : public ConnectionHandler {
@@ -62,7 +78,6 @@ class H2Session : public ConnectionHandler {
       : listener_(listener),
         conn_(conn),
         limits_(*listener.defaultSite().limits),
-        backendIo_(conn.runtime().loop(), [this](int events) { onBackend(events); }),
         more_(conn.runtime().loop(), [this] { onMore(); }),
         finalGoaway_(conn.runtime().loop(), [this] { onFinalGoaway(); }) {
     nghttp2_session_callbacks* cb;
@@ -92,7 +107,7 @@ class H2Session : public ConnectionHandler {
   }
 
   ~H2Session() override {
-    closeBackend();
+    for (auto& b : backends_) closeBackend(*b);
     nghttp2_session_del(session_);
   }
 
@@ -108,7 +123,7 @@ class H2Session : public ConnectionHandler {
       return;
     }
     conn.consume(static_cast<size_t>(n));
-    writeBackend();
+    for (auto& b : backends_) writeBackend(*b);
     sendFrames();
   }
 
@@ -136,13 +151,11 @@ class H2Session : public ConnectionHandler {
 
   // Between the GOAWAY notice and the final GOAWAY the connection counts as busy, so that the
   // drain does not close it in between.
-  bool busy() const override {
-    return !streams_.empty() || !pipeline_.empty() || (noticed_ && !goaway_);
-  }
+  bool busy() const override { return !streams_.empty() || queued() > 0 || (noticed_ && !goaway_); }
 
   void onClose(Connection&) override {
     listener_.defaultSite().counters.dec(kConnectionsOpen);
-    closeBackend();
+    for (auto& b : backends_) closeBackend(*b);
   }
 
  private:
@@ -189,7 +202,7 @@ class H2Session : public ConnectionHandler {
     if (!st) return 0;
     const bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-      if (s.pipeline_.size() >= kMaxQueued || s.backendFailed_) {
+      if (s.queued() >= kMaxQueued || s.backendFailed_) {
         nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
         return 0;
       }
@@ -200,7 +213,9 @@ class H2Session : public ConnectionHandler {
       st->headRequest = st->builder.headRequest();
       st->chunked = st->builder.chunked();
       st->builder.reset();
-      s.pipeline_.push_back(s.streams_[st->id]);
+      Backend& b = s.pick();
+      st->backend = &b;
+      b.pipeline.push_back(s.streams_[st->id]);
     }
     if (end && (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA)) {
       if (st->chunked && !st->requestEnded) encodeChunk({}, true, st->request);
@@ -237,23 +252,25 @@ class H2Session : public ConnectionHandler {
   // Begun (half a body written): that connection cannot be used any more; it is dropped once
   // the answers before this request have come back, and the rest go to a new one.
   void abandon(Stream& st) {
-    auto it = std::find_if(pipeline_.begin(), pipeline_.end(),
+    if (!st.backend) return;
+    Backend& b = *st.backend;
+    auto it = std::find_if(b.pipeline.begin(), b.pipeline.end(),
                            [&](const StreamPtr& p) { return p.get() == &st; });
-    if (it == pipeline_.end()) return;
+    if (it == b.pipeline.end()) return;
     if (!st.headWritten) {
-      if (static_cast<size_t>(it - pipeline_.begin()) < writeIndex_) --writeIndex_;
-      pipeline_.erase(it);
+      if (static_cast<size_t>(it - b.pipeline.begin()) < b.writeIndex) --b.writeIndex;
+      b.pipeline.erase(it);
       return;
     }
     st.abandoned = true;
-    dropAbandonedFront();
+    dropAbandonedFront(b);
   }
 
-  void dropAbandonedFront() {
-    if (pipeline_.empty() || !pipeline_.front()->abandoned) return;
-    pipeline_.pop_front();
-    writeIndex_ = 0;  // it was the one being written: nothing after it was begun
-    closeBackend();
+  void dropAbandonedFront(Backend& b) {
+    if (b.pipeline.empty() || !b.pipeline.front()->abandoned) return;
+    b.pipeline.pop_front();
+    b.writeIndex = 0;  // it was the one being written: nothing after it was begun
+    closeBackend(b);
   }
 
   // The response body source of a stream.
@@ -275,13 +292,41 @@ class H2Session : public ConnectionHandler {
       st->deferred = true;
       return NGHTTP2_ERR_DEFERRED;
     }
-    if (s.readPaused_ && st->body.size() - st->bodySent < kStreamBodyHigh / 2) s.resumeReading();
+    Backend* b = st->backend;
+    if (b && b->readPaused && st->body.size() - st->bodySent < kStreamBodyHigh / 2)
+      s.resumeReading(*b);
     return static_cast<ssize_t>(n);
   }
 
-  // ---- the internal HTTP/1.1 connection ----
+  // ---- the internal HTTP/1.1 connections ----
 
-  bool openBackend() {
+  size_t queued() const {
+    size_t n = 0;
+    for (const auto& b : backends_) n += b->pipeline.size();
+    return n;
+  }
+
+  // Where a new request goes: an internal connection with nothing queued (so a long answer on
+  // one stream does not hold up the others), a new one while fewer than kMaxBackends exist, else
+  // the one with the shortest queue.
+  Backend& pick() {
+    Backend* best = nullptr;
+    for (auto& b : backends_)
+      if (b->pipeline.empty() && (!best || b->fd >= 0)) best = b.get();
+    if (best) return *best;
+    if (backends_.size() < kMaxBackends) {
+      const size_t index = backends_.size();  // backends are never removed: the index holds
+      backends_.push_back(std::make_unique<Backend>(
+          conn_.runtime().loop(),
+          [this, index](int events) { onBackend(*backends_[index], events); }));
+      return *backends_.back();
+    }
+    for (auto& b : backends_)
+      if (!best || b->pipeline.size() < best->pipeline.size()) best = b.get();
+    return *best;
+  }
+
+  bool openBackend(Backend& b) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) {
       LOG_ERROR("h2: socketpair: %s", strerror(errno));
@@ -289,33 +334,33 @@ class H2Session : public ConnectionHandler {
     }
     auto* inner = new Connection(conn_.runtime(), pair[1], conn_.peer(), conn_.peerLength());
     inner->start(listener_.internalSession(*inner));
-    backendFd_ = pair[0];
-    backendIn_.clear();
-    backendWritten_ = 0;
-    backendIo_.start(backendFd_, IoWatcher::kRead);
-    readPaused_ = false;
+    b.fd = pair[0];
+    b.in.clear();
+    b.written = 0;
+    b.io.start(b.fd, IoWatcher::kRead);
+    b.readPaused = false;
     return true;
   }
 
-  void closeBackend() {
-    ++backendGeneration_;
-    backendIn_.clear();
-    if (backendFd_ < 0) return;
-    backendIo_.stop();
-    ::close(backendFd_);
-    backendFd_ = -1;
+  void closeBackend(Backend& b) {
+    ++b.generation;
+    b.in.clear();
+    if (b.fd < 0) return;
+    b.io.stop();
+    ::close(b.fd);
+    b.fd = -1;
   }
 
   // Writes queued requests in order; a request's body must end before the next request starts.
-  void writeBackend() {
+  void writeBackend(Backend& b) {
     bool blocked = false;
-    while (writeIndex_ < pipeline_.size()) {
-      Stream& st = *pipeline_[writeIndex_];
+    while (b.writeIndex < b.pipeline.size()) {
+      Stream& st = *b.pipeline[b.writeIndex];
       if (st.abandoned) break;  // waits for the answers before it (dropAbandonedFront)
-      if (backendFd_ < 0) {
+      if (b.fd < 0) {
         // The last internal connection ended after a response that closed it: a new one, but
         // only for requests never written (those written after that response were refused).
-        if (!openBackend()) {
+        if (!openBackend(b)) {
           failAll();
           return;
         }
@@ -323,12 +368,12 @@ class H2Session : public ConnectionHandler {
       // keepalive_requests ends an internal connection: no request is written past its last
       // one (it would be refused); the next connection takes the rest.
       if (st.request.size() && !st.headWritten) {
-        if (backendWritten_ >= limits_.keepaliveRequests) break;
+        if (b.written >= limits_.keepaliveRequests) break;
         st.headWritten = true;
-        ++backendWritten_;
+        ++b.written;
       }
       if (!st.request.empty()) {
-        ssize_t n = ::send(backendFd_, st.request.data(), st.request.size(), MSG_NOSIGNAL);
+        ssize_t n = ::send(b.fd, st.request.data(), st.request.size(), MSG_NOSIGNAL);
         if (n < 0) {
           if (errno == EAGAIN || errno == EINTR) {
             blocked = true;
@@ -347,25 +392,24 @@ class H2Session : public ConnectionHandler {
         st.unconsumed = 0;
       }
       if (!st.requestEnded) break;  // more body to come
-      ++writeIndex_;
+      ++b.writeIndex;
     }
-    if (backendFd_ >= 0)
-      backendIo_.start(backendFd_,
-                       (readPaused_ ? 0 : IoWatcher::kRead) | (blocked ? IoWatcher::kWrite : 0));
+    if (b.fd >= 0)
+      b.io.start(b.fd, (b.readPaused ? 0 : IoWatcher::kRead) | (blocked ? IoWatcher::kWrite : 0));
   }
 
-  void pauseReading() {
-    readPaused_ = true;
-    writeBackend();  // re-arms without kRead
+  void pauseReading(Backend& b) {
+    b.readPaused = true;
+    writeBackend(b);  // re-arms without kRead
   }
-  void resumeReading() {
-    readPaused_ = false;
-    writeBackend();
+  void resumeReading(Backend& b) {
+    b.readPaused = false;
+    writeBackend(b);
   }
 
-  void onBackend(int events) {
-    if (events & IoWatcher::kWrite) writeBackend();
-    if ((events & IoWatcher::kRead) && !readPaused_) readResponses();
+  void onBackend(Backend& b, int events) {
+    if (events & IoWatcher::kWrite) writeBackend(b);
+    if ((events & IoWatcher::kRead) && !b.readPaused) readResponses(b);
     sendFrames();
     conn_.send();  // last: the client connection may close (and destroy this) here
   }
@@ -375,20 +419,20 @@ class H2Session : public ConnectionHandler {
     conn_.send();  // last: may destroy this
   }
 
-  void readResponses() {
+  void readResponses(Backend& b) {
     for (;;) {
-      const size_t at = backendIn_.size();
-      backendIn_.resize(at + kReadSlice);
-      ssize_t n = ::read(backendFd_, backendIn_.data() + at, kReadSlice);
-      backendIn_.resize(at + std::max<ssize_t>(n, 0));
+      const size_t at = b.in.size();
+      b.in.resize(at + kReadSlice);
+      ssize_t n = ::read(b.fd, b.in.data() + at, kReadSlice);
+      b.in.resize(at + std::max<ssize_t>(n, 0));
       if (n > 0) {
-        parseResponses(false);
-        if (readPaused_ || backendFd_ < 0) return;
+        parseResponses(b, false);
+        if (b.readPaused || b.fd < 0) return;
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-      parseResponses(true);  // EOF: a body read until close ends here
-      backendEnded();
+      parseResponses(b, true);  // EOF: a body read until close ends here
+      backendEnded(b);
       return;
     }
   }
@@ -396,34 +440,38 @@ class H2Session : public ConnectionHandler {
   // The internal connection closed: requests written to it and not answered are refused (the
   // HTTP/1.1 session stops after a response that closes the connection: they were not
   // processed); the rest go to a new one.
-  void backendEnded() {
-    closeBackend();
-    while (!pipeline_.empty() && writeIndex_ > 0) {
-      StreamPtr st = pipeline_.front();
-      pipeline_.pop_front();
-      --writeIndex_;
+  void backendEnded(Backend& b) {
+    closeBackend(b);
+    while (!b.pipeline.empty() && b.writeIndex > 0) {
+      StreamPtr st = b.pipeline.front();
+      b.pipeline.pop_front();
+      --b.writeIndex;
       if (!st->closed)
         nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id,
                                   st->headDone ? NGHTTP2_INTERNAL_ERROR : NGHTTP2_REFUSED_STREAM);
     }
-    if (writeIndex_ < pipeline_.size()) writeBackend();
+    if (b.writeIndex < b.pipeline.size()) writeBackend(b);
   }
 
+  // The internal connections cannot be made (or answered nonsense): every queued stream is
+  // reset and new ones are refused.
   void failAll() {
     backendFailed_ = true;
-    for (StreamPtr& st : pipeline_)
-      if (!st->closed)
-        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-    pipeline_.clear();
-    writeIndex_ = 0;
+    for (auto& b : backends_) {
+      for (StreamPtr& st : b->pipeline)
+        if (!st->closed)
+          nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+      b->pipeline.clear();
+      b->writeIndex = 0;
+    }
   }
 
-  void parseResponses(bool eof) {
-    const unsigned generation = backendGeneration_;  // replaced: the bytes read are void
+  void parseResponses(Backend& b, bool eof) {
+    const unsigned generation = b.generation;  // replaced: the bytes read are void
     size_t used = 0;
-    while (!pipeline_.empty()) {
-      Stream& st = *pipeline_.front();
-      std::string_view in(backendIn_.data() + used, backendIn_.size() - used);
+    while (!b.pipeline.empty()) {
+      Stream& st = *b.pipeline.front();
+      std::string_view in(b.in.data() + used, b.in.size() - used);
       if (!st.headDone) {
         proxy::ResponseHead head;
         proxy::ResponseParse r = proxy::parseResponse(in, head, st.headRequest);
@@ -431,8 +479,8 @@ class H2Session : public ConnectionHandler {
         if (r.status == proxy::ResponseStatus::Error) {
           LOG_WARN("h2: the HTTP/1.1 engine answered something unparsable");
           failAll();
-          used = backendIn_.size();
-          closeBackend();
+          used = b.in.size();
+          closeBackend(b);
           break;
         }
         st.headDone = true;
@@ -442,11 +490,11 @@ class H2Session : public ConnectionHandler {
         used += r.consumed;
         if (st.framing == proxy::Framing::None ||
             (st.framing == proxy::Framing::Length && st.bodyLeft == 0)) {
-          finishFront();
-          if (backendGeneration_ != generation) return;
+          finishFront(b);
+          if (b.generation != generation) return;
           continue;
         }
-        in = std::string_view(backendIn_.data() + used, backendIn_.size() - used);
+        in = std::string_view(b.in.data() + used, b.in.size() - used);
       }
       bool done = false;
       size_t take = 0;
@@ -464,7 +512,7 @@ class H2Session : public ConnectionHandler {
           addBody(st, data);
           if (status == ChunkedDecoder::Status::Error) {
             failAll();
-            closeBackend();
+            closeBackend(b);
             return;
           }
           if (status == ChunkedDecoder::Status::Done) {
@@ -479,13 +527,13 @@ class H2Session : public ConnectionHandler {
       }
       used += take;
       if (!done) break;
-      finishFront();
-      if (backendGeneration_ != generation) return;
+      finishFront(b);
+      if (b.generation != generation) return;
     }
-    backendIn_.erase(0, used);
-    if (!pipeline_.empty()) {
-      const Stream& front = *pipeline_.front();
-      if (front.body.size() - front.bodySent > kStreamBodyHigh && !readPaused_) pauseReading();
+    b.in.erase(0, used);
+    if (!b.pipeline.empty()) {
+      const Stream& front = *b.pipeline.front();
+      if (front.body.size() - front.bodySent > kStreamBodyHigh && !b.readPaused) pauseReading(b);
     }
   }
 
@@ -498,18 +546,18 @@ class H2Session : public ConnectionHandler {
     }
   }
 
-  void finishFront() {
-    StreamPtr st = pipeline_.front();
-    pipeline_.pop_front();
-    if (writeIndex_ > 0) --writeIndex_;
+  void finishFront(Backend& b) {
+    StreamPtr st = b.pipeline.front();
+    b.pipeline.pop_front();
+    if (b.writeIndex > 0) --b.writeIndex;
     st->bodyEnded = true;
     if (st->deferred && !st->closed) {
       st->deferred = false;
       nghttp2_session_resume_data(session_, st->id);
     }
-    if (!pipeline_.empty() && pipeline_.front()->abandoned) {
-      dropAbandonedFront();
-      writeBackend();  // the next requests on a new internal connection
+    if (!b.pipeline.empty() && b.pipeline.front()->abandoned) {
+      dropAbandonedFront(b);
+      writeBackend(b);  // the next requests on a new internal connection
     }
   }
 
@@ -545,17 +593,10 @@ class H2Session : public ConnectionHandler {
   Connection& conn_;
   const ServerLimits& limits_;
   nghttp2_session* session_ = nullptr;
-  std::map<int32_t, StreamPtr> streams_;  // open HTTP/2 streams
-  std::deque<StreamPtr> pipeline_;        // requests on the internal connection, in order
-  size_t writeIndex_ = 0;                 // pipeline_[writeIndex_] is being written
-  IoWatcher backendIo_;
+  std::map<int32_t, StreamPtr> streams_;            // open HTTP/2 streams
+  std::vector<std::unique_ptr<Backend>> backends_;  // internal connections, made as needed
   Timer more_;
   Timer finalGoaway_;
-  int backendFd_ = -1;
-  unsigned backendGeneration_ = 0;  // changes whenever the internal connection is closed
-  std::string backendIn_;
-  unsigned backendWritten_ = 0;  // requests begun on the current internal connection
-  bool readPaused_ = false;
   bool backendFailed_ = false;
   bool goaway_ = false;
   bool noticed_ = false;

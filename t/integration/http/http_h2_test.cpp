@@ -15,6 +15,7 @@
 
 #include "t/integration/lib/harness.hpp"
 #include "t/integration/lib/http_client.hpp"
+#include "t/integration/proxy/proxy_origins.hpp"
 
 using namespace manifold::testing;
 
@@ -429,4 +430,45 @@ TEST(Http2Reload, GoawayOnReloadLosesNoStream) {
   ASSERT_EQ(goaways.size(), 2u);
   EXPECT_EQ(goaways[0], std::string("\x7f\xff\xff\xff", 4));  // the notice
   EXPECT_EQ(goaways[1], std::string("\0\0\0\x01", 4));        // stream 1 was the last
+}
+
+// Streams of one connection are answered independently: a slow answer (a proxied request to
+// an origin that takes 2 s) does not hold up a file asked for right after it.
+TEST(Http2Streams, SlowAnswerDoesNotHoldUpTheNextStream) {
+  ScriptedOrigin slow([](int fd, const std::string&) {
+    sleepMs(2000);
+    sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow");
+  });
+  Instance m(
+      "[http:fast]\nlisten = 127.0.0.1:{port:plain}\nserver_name = fast.test\n"
+      "default_server = on\nh2c = on\nroot = {dir}/www\nxcache_size = 2M\n"
+      "[proxy:slow]\nlisten = 127.0.0.1:{port:plain}\nserver_name = slow.test\n"
+      "backend = 127.0.0.1:" +
+      str(slow.port()) + "\n");
+  run("mkdir -p " + m.path("www"));
+  writeFile(m.path("www/index.html"), "fast\n");
+  ASSERT_TRUE(m.start()) << m.log();
+  RawClient c(m.port("plain"));
+  ASSERT_TRUE(c.ok());
+  auto block = [](const std::string& host, const std::string& path) {
+    return std::string("\x82\x86", 2) + literal(":path", path) + literal(":authority", host);
+  };
+  auto start = Clock::now();
+  c.send(std::string(kPreface) + settings() +
+         frame(kHeaders, kEndHeaders | kEndStream, 1, block("slow.test", "/x")) +
+         frame(kHeaders, kEndHeaders | kEndStream, 3, block("fast.test", "/index.html")));
+  double fastAt = -1, slowAt = -1;
+  while (msSince(start) < 6000 && slowAt < 0) {
+    c.readSome(100);
+    for (const Frame& f : parseFrames(c.buffer())) {
+      if (f.type == kData && f.stream == 3 && f.payload == "fast\n" && fastAt < 0)
+        fastAt = secondsSince(start);
+      if (f.type == kData && f.stream == 1 && f.payload == "slow" && slowAt < 0)
+        slowAt = secondsSince(start);
+    }
+  }
+  ASSERT_GE(fastAt, 0);
+  ASSERT_GE(slowAt, 0);
+  EXPECT_LT(fastAt, 1.0);  // not after the slow one
+  EXPECT_GE(slowAt, 1.9);
 }
