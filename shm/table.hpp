@@ -70,7 +70,7 @@ class Table {
   static constexpr MagicText kMagic = "MFTABLE1";
 
   static constexpr size_t kMaxKey = 1024;
-  enum class PutResult { Inserted, Replaced, Full };
+  enum class PutResult { Inserted, Replaced, Full, Exists };
 
   // Region bytes for an entry budget of dataBytes (the arena heap).
   static size_t bytesFor(size_t dataBytes, uint32_t buckets, uint32_t stripes);
@@ -91,6 +91,8 @@ class Table {
   // entries until the new one fits. Full: the key is longer than kMaxKey, the entry is
   // larger than the whole budget, or there is no room and eviction is off or found nothing.
   PutResult put(std::string_view key, std::span<const uint8_t> value, bool evictIfFull = true);
+  // As put(), but leaves an existing entry alone and returns Exists (a lock taken only once).
+  PutResult insert(std::string_view key, std::span<const uint8_t> value, bool evictIfFull = true);
   bool erase(std::string_view key);
   // fn(std::string_view key, std::span<const uint8_t> value) for every entry, one stripe
   // locked at a time (so not a snapshot of the whole table).
@@ -150,6 +152,8 @@ class Table {
   bool validEntry(uint64_t offset, uint64_t bucket);
   void repairStripe(uint32_t s);
   bool evictSome();
+  PutResult store(std::string_view key, std::span<const uint8_t> value, bool evictIfFull,
+                  bool replace);
 
   RegionHeader header_;
   uint32_t buckets_;

@@ -23,6 +23,14 @@ size_t connectionValues(const Fields* fields, size_t count, std::string_view* ou
 
 constexpr size_t kMaxConnectionLines = 8;
 
+// Request fields a cache fill does not pass on: the cache evaluates them against the object.
+bool cacheOwned(std::string_view name) {
+  for (std::string_view f : {"range", "if-range", "if-none-match", "if-modified-since", "if-match",
+                             "if-unmodified-since"})
+    if (equalsIgnoreCase(name, f)) return true;
+  return false;
+}
+
 void appendForAddress(std::string& out, const net::PeerAddress& client) {
   if (client.isV4()) {
     out.append(net::toString(client));
@@ -41,10 +49,11 @@ bool hopByHop(std::string_view name, const std::string_view* connection, size_t 
   return false;
 }
 
-void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client) {
+void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client,
+                        bool cacheFill) {
   std::string_view conn[kMaxConnectionLines];
   size_t connCount = connectionValues(r.headers, r.headerCount, conn, kMaxConnectionLines);
-  out.append(r.methodText).append(" ");
+  out.append(cacheFill ? std::string_view("GET") : r.methodText).append(" ");
   if (!r.target.empty() && r.target[0] != '/' && r.target != "*") {
     out.append(r.path);  // absolute-form: sent on in origin-form
     if (!r.query.empty()) out.append("?").append(r.query);
@@ -58,7 +67,7 @@ void appendUpstreamHead(std::string& out, const http::Request& r, const net::Pee
     const http::Header& h = r.headers[i];
     if (hopByHop(h.name, conn, connCount) || equalsIgnoreCase(h.name, "host") ||
         equalsIgnoreCase(h.name, "content-length") || equalsIgnoreCase(h.name, "expect") ||
-        equalsIgnoreCase(h.name, "x-forwarded-proto"))
+        equalsIgnoreCase(h.name, "x-forwarded-proto") || (cacheFill && cacheOwned(h.name)))
       continue;
     if (equalsIgnoreCase(h.name, "x-forwarded-for")) {
       if (xff.empty()) xff = h.value;  // several lines: the first names the origin client
