@@ -38,7 +38,8 @@ void fillMeta(ObjectMeta& m, const StorePlan& plan, time_t now) {
   m.responseTime = now;
   m.initialAge = plan.initialAge;
   m.lifetime = plan.lifetime;
-  m.staleWhileRevalidate = static_cast<uint32_t>(std::min<int64_t>(plan.staleWhileRevalidate, UINT32_MAX));
+  m.staleWhileRevalidate =
+      static_cast<uint32_t>(std::min<int64_t>(plan.staleWhileRevalidate, UINT32_MAX));
   m.staleIfError = static_cast<uint32_t>(std::min<int64_t>(plan.staleIfError, UINT32_MAX));
   m.lastUsed = now;
 }
@@ -94,7 +95,8 @@ bool CacheFill::begin(const ResponseHead& resp, time_t now) {
     reason_ = plan.reason;
     return false;
   }
-  if (resp.contentLength > 0 && static_cast<uint64_t>(resp.contentLength) > limits_.memoryMaxObject &&
+  if (resp.contentLength > 0 &&
+      static_cast<uint64_t>(resp.contentLength) > limits_.memoryMaxObject &&
       (!store_.hasDisk() || static_cast<uint64_t>(resp.contentLength) > limits_.diskMaxObject)) {
     reason_ = "too large";
     return false;

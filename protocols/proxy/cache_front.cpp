@@ -111,7 +111,7 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
                         head_.assign(head);
                       } else {
                         found = Found::Hit;
-                        replyFromCache(ex, m, head, body, nullptr, now, label("HIT"));
+                        replyFromCache(ex, m, head, body, nullptr, now, label("HIT"), &r);
                       }
                     });
   switch (found) {
@@ -120,7 +120,7 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
       c.add(kCacheBytesHit, ex.head() ? 0 : meta.bodyLength);
       return true;
     case Found::Disk:
-      if (serveDisk(ex, meta, head_, label("HIT"))) {
+      if (serveDisk(ex, meta, head_, label("HIT"), &r)) {
         c.inc(kCacheHits);
         c.inc(kCacheDiskHits);
         c.add(kCacheBytesHit, ex.head() ? 0 : meta.bodyLength);
@@ -148,7 +148,7 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
       out.locked = true;
       if (swr && config.backgroundUpdate) {
         // Answer stale now; the relay refreshes the object with no client attached.
-        if (replyStored(ex, key_, label("STALE"), meta.staleWhileRevalidate)) {
+        if (replyStored(ex, key_, label("STALE"), meta.staleWhileRevalidate, &r)) {
           out.background = true;
           c.inc(kCacheBackground);
           return false;
@@ -156,7 +156,7 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
       }
       return false;
     }
-    if (swr && replyStored(ex, key_, label("STALE"), meta.staleWhileRevalidate)) return true;
+    if (swr && replyStored(ex, key_, label("STALE"), meta.staleWhileRevalidate, &r)) return true;
     park(ex, key_);
     return true;
   }
@@ -173,7 +173,7 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
 }
 
 bool CacheFront::serveDisk(http::Exchange& ex, const ObjectMeta& meta, std::string_view head,
-                           std::string_view label) {
+                           std::string_view label, const http::Request* req) {
   int fd = ::open(store_.filePath(key_).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     store_.table()->erase(key_);
@@ -187,12 +187,12 @@ bool CacheFront::serveDisk(http::Exchange& ex, const ObjectMeta& meta, std::stri
     return false;
   }
   auto file = std::make_shared<OpenFile>(fd);
-  replyFromCache(ex, meta, head, {}, file, service_.runtime().now(), label);
+  replyFromCache(ex, meta, head, {}, file, service_.runtime().now(), label, req);
   return true;
 }
 
 bool CacheFront::replyStored(http::Exchange& ex, std::string_view key, std::string_view label,
-                             int64_t maxStale) {
+                             int64_t maxStale, const http::Request* req) {
   const int64_t now = service_.runtime().now();
   bool served = false, disk = false;
   ObjectMeta meta{};
@@ -206,12 +206,12 @@ bool CacheFront::replyStored(http::Exchange& ex, std::string_view key, std::stri
                         head_.assign(head);
                         return;
                       }
-                      replyFromCache(ex, m, head, body, nullptr, now, label);
+                      replyFromCache(ex, m, head, body, nullptr, now, label, req);
                       served = true;
                     });
   if (disk) {
     key_.assign(key);
-    served = serveDisk(ex, meta, head_, label);
+    served = serveDisk(ex, meta, head_, label, req);
   }
   if (!served) return false;
   shm::CounterSlot c = service_.counters();
@@ -244,8 +244,10 @@ void CacheFront::invalidate(std::string_view primary, std::string_view location,
       uri.remove_prefix(uri.find("//") + 2);
       size_t slash = uri.find('/');
       std::string_view authority = uri.substr(0, slash);
-      if (slash == std::string_view::npos) uri = "/";
-      else uri.remove_prefix(slash);
+      if (slash == std::string_view::npos)
+        uri = "/";
+      else
+        uri.remove_prefix(slash);
       std::string other;
       CacheStore::primaryKey(authority, "", "", other);
       if (other.substr(0, other.size() - 1) != host) continue;  // another host: not ours
@@ -283,7 +285,8 @@ void CacheFront::releaseLock(CacheRequest& req, bool stored) {
   req.locked = false;
   // Not stored (not storable, or the fetch failed): the waiters go to the backend side by side
   // for a while rather than one after another.
-  if (!stored) store_.markPass(req.key, service_.runtime().now() + service_.config().cache.limits.passTtl);
+  if (!stored)
+    store_.markPass(req.key, service_.runtime().now() + service_.config().cache.limits.passTtl);
   store_.unlock(req.key);
   if (!waiters_.empty()) poll_.once(0);  // wake this worker's waiters from the loop
 }

@@ -58,9 +58,10 @@ class CacheFront {
   // A relay ends its part: its lock (if it held one) is released and waiters are woken.
   void releaseLock(CacheRequest& req, bool stored);
   // Answers `ex` from the stored object `key` (after a 304, or stale when the backend failed:
-  // `maxStale` then bounds how stale, -1 for a fresh/revalidated object). False: nothing usable.
+  // `maxStale` then bounds how stale, -1 for a fresh/revalidated object). `req`: see
+  // replyFromCache (nullptr once the exchange is deferred). False: nothing usable.
   bool replyStored(http::Exchange& ex, std::string_view key, std::string_view label,
-                   int64_t maxStaleFromMeta);
+                   int64_t maxStale, const http::Request* req = nullptr);
   // RFC 9111 4.4: a non-error response to an unsafe method invalidates the target URI and the
   // Location / Content-Location URIs of the same host.
   void invalidate(std::string_view primary, std::string_view location,
@@ -82,14 +83,14 @@ class CacheFront {
   void park(http::Exchange& ex, std::string_view key);
   void poll();
   bool serveDisk(http::Exchange& ex, const ObjectMeta& meta, std::string_view head,
-                 std::string_view label);
+                 std::string_view label, const http::Request* req);
 
   ProxyService& service_;
   CacheStore store_;
   std::vector<Waiter> waiters_;
   Timer poll_;
   bool bypassNext_ = false;
-  bool diskWarned_ = false;  // the next onRequest is a waiter that waited too long
+  bool diskWarned_ = false;                   // the next onRequest is a waiter that waited too long
   std::string primary_, key_, names_, head_;  // scratch, reused
 };
 

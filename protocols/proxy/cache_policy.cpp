@@ -42,8 +42,17 @@ std::string_view firstField(const ResponseHead& h, std::string_view name) {
 // RFC 9110 15.1: heuristically cacheable (206 left out: partial content is not stored).
 bool cacheableByDefault(int status) {
   switch (status) {
-    case 200: case 203: case 204: case 300: case 301: case 308:
-    case 404: case 405: case 410: case 414: case 501:
+    case 200:
+    case 203:
+    case 204:
+    case 300:
+    case 301:
+    case 308:
+    case 404:
+    case 405:
+    case 410:
+    case 414:
+    case 501:
       return true;
     default:
       return false;
@@ -59,15 +68,19 @@ void parseCacheControl(std::string_view value, CacheControl& cc) {
     bool quoted = false;
     for (; end < value.size(); ++end) {
       char c = value[end];
-      if (c == '"') quoted = !quoted;
-      else if (c == '\\' && quoted && end + 1 < value.size()) ++end;
-      else if (c == ',' && !quoted) break;
+      if (c == '"')
+        quoted = !quoted;
+      else if (c == '\\' && quoted && end + 1 < value.size())
+        ++end;
+      else if (c == ',' && !quoted)
+        break;
     }
     std::string_view item = trim(value.substr(0, end));
     value.remove_prefix(std::min(end + 1, value.size()));
     size_t eq = item.find('=');
     std::string_view name = trim(item.substr(0, eq));
-    std::string_view arg = eq == std::string_view::npos ? std::string_view() : trim(item.substr(eq + 1));
+    std::string_view arg =
+        eq == std::string_view::npos ? std::string_view() : trim(item.substr(eq + 1));
     bool hasArg = eq != std::string_view::npos;
     if (equalsIgnoreCase(name, "no-store")) {
       cc.noStore = true;
@@ -104,13 +117,13 @@ StorePlan planStore(const http::Request& req, const ResponseHead& resp, time_t r
     p.reason = why;
     return p;
   };
-  if (req.method != http::Method::Get && req.method != http::Method::Head)
-    return no("not a GET");
+  if (req.method != http::Method::Get && req.method != http::Method::Head) return no("not a GET");
   if (resp.status < 200 || resp.status == 206 || resp.status == 304 || resp.status > 599)
     return no("status not stored");
   CacheControl rq, cc;
   for (size_t i = 0; i < req.headerCount; ++i)
-    if (equalsIgnoreCase(req.headers[i].name, "cache-control")) parseCacheControl(req.headers[i].value, rq);
+    if (equalsIgnoreCase(req.headers[i].name, "cache-control"))
+      parseCacheControl(req.headers[i].value, rq);
   forEachField(resp, "cache-control", [&cc](std::string_view v) { parseCacheControl(v, cc); });
   if (rq.noStore || cc.noStore) return no("no-store");
   if (cc.isPrivate) return no("private");
@@ -219,8 +232,8 @@ void appendVaryValues(const http::Request& req, std::string_view names, std::str
 bool unstoredField(std::string_view name, bool stripSetCookie) {
   return equalsIgnoreCase(name, "age") || equalsIgnoreCase(name, "content-length") ||
          equalsIgnoreCase(name, "x-cache") ||
-         (stripSetCookie && (equalsIgnoreCase(name, "set-cookie") ||
-                             equalsIgnoreCase(name, "set-cookie2")));
+         (stripSetCookie &&
+          (equalsIgnoreCase(name, "set-cookie") || equalsIgnoreCase(name, "set-cookie2")));
 }
 
 }  // namespace manifold::proxy

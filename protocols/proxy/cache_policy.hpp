@@ -38,7 +38,7 @@ struct CacheControl {
 void parseCacheControl(std::string_view value, CacheControl& out);
 
 struct CacheRules {
-  bool storeSetCookie = false;    // store a response with Set-Cookie (the field stripped)
+  bool storeSetCookie = false;     // store a response with Set-Cookie (the field stripped)
   double heuristicFraction = 0.1;  // of Date - Last-Modified
   int64_t heuristicMax = 86400;    // seconds
 };
@@ -50,9 +50,10 @@ struct StorePlan {
   int64_t lifetime = 0;     // freshness lifetime, seconds
   int64_t initialAge = 0;   // corrected_initial_age, seconds
   int64_t staleWhileRevalidate = 0, staleIfError = 0;
-  bool mustRevalidate = false;  // no stale serving at all (must-revalidate, proxy-revalidate, s-maxage)
-  bool noCache = false;         // stored, but revalidated before each use
-  bool authorized = false;      // may answer requests carrying Authorization
+  bool mustRevalidate =
+      false;                // no stale serving at all (must-revalidate, proxy-revalidate, s-maxage)
+  bool noCache = false;     // stored, but revalidated before each use
+  bool authorized = false;  // may answer requests carrying Authorization
   bool stripSetCookie = false;
 };
 

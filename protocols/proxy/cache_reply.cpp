@@ -43,8 +43,8 @@ void appendBody(http::Exchange& ex, std::string_view body, const std::shared_ptr
   }
 }
 
-void appendCommon(http::Exchange& ex, std::string_view fields, int64_t age,
-                  std::string_view label, bool skipContentFields) {
+void appendCommon(http::Exchange& ex, std::string_view fields, int64_t age, std::string_view label,
+                  bool skipContentFields) {
   std::string& o = ex.out();
   if (!skipContentFields) {
     o.append(fields);
@@ -69,8 +69,9 @@ void appendCommon(http::Exchange& ex, std::string_view fields, int64_t age,
 
 int replyFromCache(http::Exchange& ex, const ObjectMeta& meta, std::string_view head,
                    std::string_view body, const std::shared_ptr<OpenFile>& file, int64_t now,
-                   std::string_view label) {
-  const http::Request& req = ex.request();
+                   std::string_view label, const http::Request* request) {
+  static const http::Request kPlain;  // no conditionals, no Range
+  const http::Request& req = request ? *request : kPlain;
   std::string& o = ex.out();
   std::string_view fields = fieldsOf(head);
   const int64_t age = meta.currentAge(now);
@@ -99,8 +100,8 @@ int replyFromCache(http::Exchange& ex, const ObjectMeta& meta, std::string_view 
   std::vector<http::ByteRange> ranges;
   if (meta.status == 200 && !req.range.empty() && req.method == http::Method::Get &&
       (!req.ifRangePresent ||
-       http::ifRangeAllows(req.ifRange, std::string_view(head.data() + meta.etagOffset,
-                                                         meta.etagLength),
+       http::ifRangeAllows(req.ifRange,
+                           std::string_view(head.data() + meta.etagOffset, meta.etagLength),
                            meta.lastModified))) {
     switch (http::parseRange(req.range, size, ranges)) {
       case http::RangeResult::Satisfiable: {

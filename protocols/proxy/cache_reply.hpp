@@ -12,10 +12,12 @@
 namespace manifold::proxy {
 
 // `body`: the body when it is in memory; otherwise `file` (the disk tier's file, the body at
-// meta.bodyOffset) is sent with sendfile. `label`: the X-Cache value, empty for none. Returns the
-// status sent. Completes nothing: the caller finishes a deferred exchange.
+// meta.bodyOffset) is sent with sendfile. `label`: the X-Cache value, empty for none. `req`: the
+// request whose conditionals and Range apply, or nullptr for the whole object (a deferred
+// exchange, whose request views are gone by then). Returns the status sent. Completes nothing:
+// the caller finishes a deferred exchange.
 int replyFromCache(http::Exchange& ex, const ObjectMeta& meta, std::string_view head,
                    std::string_view body, const std::shared_ptr<OpenFile>& file, int64_t now,
-                   std::string_view label);
+                   std::string_view label, const http::Request* req);
 
 }  // namespace manifold::proxy

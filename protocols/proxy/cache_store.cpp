@@ -126,8 +126,8 @@ uint64_t CacheStore::putVary(std::string_view primary, std::string_view names) {
   if (hasDisk()) {  // a marker lost at restart would hide every variant file
     std::string file;
     appendFileHeader(file, primary, m, names);
-    std::string path = filePath(primary), tmp = dir_ + "/tmp/v" + std::to_string(getpid()) + "-" +
-                                                std::to_string(epoch);
+    std::string path = filePath(primary),
+                tmp = dir_ + "/tmp/v" + std::to_string(getpid()) + "-" + std::to_string(epoch);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd >= 0) {
       bool ok = ::write(fd, file.data(), file.size()) == static_cast<ssize_t>(file.size());
@@ -236,7 +236,7 @@ bool CacheStore::loadFromDisk(std::string_view key) {
   if (fd < 0) return false;
   char buf[16384];
   ssize_t n = ::pread(fd, buf, sizeof buf, 0);
-  struct stat st{};
+  struct stat st {};
   bool statOk = ::fstat(fd, &st) == 0;
   ::close(fd);
   if (n < static_cast<ssize_t>(kFileFixed) || !statOk || std::memcmp(buf, kFileMagic, 8) != 0)

@@ -46,11 +46,11 @@ struct ObjectMeta {
   int64_t initialAge;    // corrected_initial_age
   int64_t lifetime;      // freshness lifetime, seconds
   uint32_t staleWhileRevalidate, staleIfError;
-  int64_t lastModified;  // Last-Modified as unix seconds, -1 none
+  int64_t lastModified;             // Last-Modified as unix seconds, -1 none
   uint32_t etagOffset, etagLength;  // the ETag value within the head (length 0: none)
   uint64_t hits;
-  int64_t lastUsed;    // unix seconds of the last hit
-  uint64_t until;      // Vary: the epoch; Lock: monotonic ms; Pass: unix seconds
+  int64_t lastUsed;     // unix seconds of the last hit
+  uint64_t until;       // Vary: the epoch; Lock: monotonic ms; Pass: unix seconds
   uint64_t bodyOffset;  // kOnDisk: where the body starts in the file
 
   static constexpr uint8_t kMustRevalidate = 1, kNoCache = 2, kAuthorized = 4, kOnDisk = 8;
@@ -154,7 +154,8 @@ bool CacheStore::withObject(std::string_view key, bool hit, int64_t now, bool pr
       }
       const char* head = reinterpret_cast<const char*>(v.data()) + sizeof(ObjectMeta);
       size_t bodyBytes = v.size() - sizeof(ObjectMeta) - m->headLength;
-      fn(*m, std::string_view(head, m->headLength), std::string_view(head + m->headLength, bodyBytes));
+      fn(*m, std::string_view(head, m->headLength),
+         std::string_view(head + m->headLength, bodyBytes));
     });
     if (found) return true;
     if (attempt > 0 || !probeDisk || !loadFromDisk(key)) return false;

@@ -282,6 +282,7 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
   conn.consume(consumed);
   stage_ = Stage::Streaming;
   framing_ = response_.framing;
+  if (framing_ == Framing::Length) remaining_ = static_cast<uint64_t>(response_.contentLength);
   upstreamKeepAlive_ = response_.keepAlive;
   shm::CounterSlot b = service_.backendCounters(backend_);
   b.inc(kBackendResponses);
@@ -349,7 +350,6 @@ void Relay::writeDownstreamHead() {
         http::appendHeader(out, "Content-Length", static_cast<uint64_t>(response_.contentLength));
       break;
     case Framing::Length:
-      remaining_ = static_cast<uint64_t>(response_.contentLength);
       http::appendHeader(out, "Content-Length", remaining_);
       break;
     case Framing::Chunked:
@@ -363,7 +363,6 @@ void Relay::writeDownstreamHead() {
       }
       break;
   }
-  if (framing_ == Framing::Length) remaining_ = static_cast<uint64_t>(response_.contentLength);
   ex_->endHeaders();
 }
 
