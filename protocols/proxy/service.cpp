@@ -1,5 +1,6 @@
 #include "protocols/proxy/service.hpp"
 
+#include "protocols/proxy/cache_cleaner.hpp"
 #include "protocols/proxy/checker.hpp"
 #include "protocols/proxy/relay.hpp"
 #include "worker/runtime.hpp"
@@ -25,6 +26,11 @@ void ProxyService::start() {
   if (ctx_.runtime->runsInstanceTasks()) {
     checker_ = std::make_unique<HealthChecker>(*this);
     checker_->start();
+    if (cache_ && cache_->store().hasDisk()) {
+      cleaner_ = std::make_unique<CacheCleaner>(runtime().loop(), cache_->store(),
+                                                config_.cache.maxSize, config_.title());
+      cleaner_->start();
+    }
   }
 }
 

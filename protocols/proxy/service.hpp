@@ -21,6 +21,7 @@ namespace manifold::proxy {
 
 class Relay;
 class HealthChecker;
+class CacheCleaner;
 
 class ProxyService : public Service, public http::RequestHandler {
  public:
@@ -62,6 +63,7 @@ class ProxyService : public Service, public http::RequestHandler {
   std::vector<Relay*> free_;
   std::unique_ptr<HealthChecker> checker_;
   std::unique_ptr<CacheFront> cache_;
+  std::unique_ptr<CacheCleaner> cleaner_;
   CacheRequest request_;  // scratch, swapped into the relay (its buffers come back)
 };
 

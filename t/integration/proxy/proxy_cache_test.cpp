@@ -30,8 +30,8 @@ long long shmCounter(const Instance& m, const std::string& title, const std::str
 
 // A whole response with the given extra header lines and body, then the close.
 void respond(int fd, const std::string& headers, const std::string& body, int status = 200) {
-  sendAll(fd, "HTTP/1.1 " + str(status) + " X\r\n" + headers + "Content-Length: " +
-                  str(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  sendAll(fd, "HTTP/1.1 " + str(status) + " X\r\n" + headers +
+                  "Content-Length: " + str(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
 }
 
 Reply fetch(int port, const std::string& path, const std::string& extra = "") {
@@ -63,9 +63,9 @@ struct Script {
 // conditional request and a multi-range request answered from the stored object; the origin
 // saw one request.
 TEST(ProxyCache, HitsAnswerHeadRangesAndConditionalsFromTheStoredObject) {
-  Instance m(httpSection("origin", "{dir}/www", "gzip = off\n") +
-                 cacheSection("127.0.0.1:{port:origin}"),
-             "", 2);
+  Instance m(
+      httpSection("origin", "{dir}/www", "gzip = off\n") + cacheSection("127.0.0.1:{port:origin}"),
+      "", 2);
   run("mkdir -p " + m.path("www"));
   std::string body = pattern(5000, 3);
   writeFile(m.path("www/a.bin"), body);
@@ -85,8 +85,8 @@ TEST(ProxyCache, HitsAnswerHeadRangesAndConditionalsFromTheStoredObject) {
     EXPECT_TRUE(hit.has("Age"));
     EXPECT_EQ(hit.header("ETag"), miss.header("ETag"));
   }
-  Reply head = one(edge, "HEAD /a.bin HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n",
-                   true);
+  Reply head =
+      one(edge, "HEAD /a.bin HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n", true);
   EXPECT_EQ(head.header("X-Cache"), "HIT");
   EXPECT_EQ(head.header("Content-Length"), "5000");
   Reply range = fetch(edge, "/a.bin", "Range: bytes=100-199\r\n");
@@ -110,9 +110,9 @@ TEST(ProxyCache, HitsAnswerHeadRangesAndConditionalsFromTheStoredObject) {
 // Vary: each variant is stored on its own (gzip and identity from the static server), and a
 // request's variant never answers another's.
 TEST(ProxyCache, VariantsByVaryAreStoredSeparately) {
-  Instance m(httpSection("origin", "{dir}/www", "gzip = on\n") +
-                 cacheSection("127.0.0.1:{port:origin}"),
-             "", 1);
+  Instance m(
+      httpSection("origin", "{dir}/www", "gzip = on\n") + cacheSection("127.0.0.1:{port:origin}"),
+      "", 1);
   run("mkdir -p " + m.path("www"));
   std::string text = textOf(20000, "variant");
   writeFile(m.path("www/t.txt"), text);
@@ -223,9 +223,8 @@ TEST(ProxyCache, StaleWhileRevalidateAndStaleIfError) {
       return;
     }
     std::string cc = head.find("GET /strict") == 0 ? "max-age=1, must-revalidate"
-                     : head.find("GET /sie") == 0
-                         ? "max-age=1, stale-if-error=60"
-                         : "max-age=1, stale-while-revalidate=30";
+                     : head.find("GET /sie") == 0  ? "max-age=1, stale-if-error=60"
+                                                   : "max-age=1, stale-while-revalidate=30";
     respond(fd, "Cache-Control: " + cc + "\r\n", "version " + str(version));
   });
   Instance m(cacheSection("127.0.0.1:" + str(origin.port())), "", 1);
@@ -305,7 +304,8 @@ TEST(ProxyCache, NeverStoresWhatItMustNot) {
                       std::string(400, 'x'));
       return;  // closed with 600 bytes missing
     }
-    if (path == "/bad") return sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc");
+    if (path == "/bad")
+      return sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc");
     respond(fd, "", "?");
   });
   Instance m(cacheSection("127.0.0.1:" + str(origin.port())), "", 1);
@@ -337,8 +337,7 @@ TEST(ProxyCache, PurgeAndInvalidationByUnsafeMethods) {
   Script seen;
   ScriptedOrigin origin([&](int fd, const std::string& head) {
     seen.record(head);
-    if (head.find("POST ") == 0)
-      return respond(fd, "Location: /other\r\n", "posted", 201);
+    if (head.find("POST ") == 0) return respond(fd, "Location: /other\r\n", "posted", 201);
     respond(fd, "Cache-Control: max-age=60\r\n", "object");
   });
   Instance m(cacheSection("127.0.0.1:" + str(origin.port()), "cache_purge = 127.0.0.0/8\n") +
@@ -352,7 +351,8 @@ TEST(ProxyCache, PurgeAndInvalidationByUnsafeMethods) {
   Reply purge = one(edge, "PURGE /p HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(purge.status, 200);
   EXPECT_EQ(fetch(edge, "/p").header("X-Cache"), "MISS");
-  Reply again = one(edge, "PURGE /nothing HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n");
+  Reply again =
+      one(edge, "PURGE /nothing HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(again.status, 404);
   int closed = m.port("closed");
   Reply refused = one(closed, "PURGE /p HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n");
@@ -410,5 +410,65 @@ TEST(ProxyCache, DiskTierSurvivesRestartAndReloadKeepsTheIndex) {
   EXPECT_EQ(again.body, big);
   EXPECT_EQ(fetch(edge, "/small.bin").header("X-Cache"), "MISS");
   EXPECT_EQ(shmCounter(m, "http:origin", "requests"), 1);  // only the small one
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+// The disk tier is kept within cache_max_size: least recently used files go first.
+TEST(ProxyCache, DiskTierStaysWithinItsBudget) {
+  Instance m(httpSection("origin", "{dir}/www", "gzip = off\n") +
+                 cacheSection("127.0.0.1:{port:origin}",
+                              "cache_dir = {dir}/cache\ncache_memory_max_object = 16k\n"
+                              "cache_max_size = 1m\ncache_max_object = 512k\n"),
+             "", 1);
+  run("mkdir -p " + m.path("www"));
+  for (int i = 0; i < 8; ++i) writeFile(m.path("www/f" + str(i)), pattern(300000, i));
+  run("touch -d '10 days ago' " + m.path("www") + "/*");
+  ASSERT_TRUE(m.start()) << m.log();
+  int edge = m.port("edge");
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(fetch(edge, "/f" + str(i)).status, 200);
+    if (i == 0) sleepMs(1100);  // f0 is the oldest by a second
+  }
+  sleepMs(1100);
+  EXPECT_EQ(fetch(edge, "/f7").header("X-Cache"), "HIT");  // the most recently used, by a second
+  auto diskBytes = [&] { return std::stoll(run("du -sb " + m.path("cache") + " | cut -f1")); };
+  for (int i = 0; i < 150 && diskBytes() > (1 << 20); ++i) sleepMs(100);  // a pass every 10 s
+  EXPECT_LE(diskBytes(), 1 << 20);
+  EXPECT_EQ(fetch(edge, "/f0").header("X-Cache"), "MISS");  // removed first
+  EXPECT_EQ(fetch(edge, "/f7").header("X-Cache"), "HIT");   // kept
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+// A full disk tier (a 512 KiB tmpfs): large objects are still relayed whole (not stored), the
+// failure is logged once, and small objects are stored in memory as before.
+TEST(ProxyCache, FullDiskTierKeepsServingFromMemory) {
+  Instance m(httpSection("origin", "{dir}/www", "gzip = off\n") +
+                 cacheSection("127.0.0.1:{port:origin}",
+                              "cache_dir = {dir}/cache\ncache_memory_max_object = 16k\n"),
+             "", 1);
+  run("mkdir -p " + m.path("www") + " " + m.path("cache"));
+  ASSERT_EQ(run("mount -t tmpfs -o size=512k tmpfs " + m.path("cache") + " && echo ok"), "ok\n");
+  struct Unmount {
+    std::string path;
+    ~Unmount() { run("umount " + path); }
+  } unmount{m.path("cache")};
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 4; ++i) {
+    bodies.push_back(pattern(300000, 10 + i));
+    writeFile(m.path("www/big" + str(i)), bodies.back());
+  }
+  writeFile(m.path("www/small"), "small object\n");
+  run("touch -d '10 days ago' " + m.path("www") + "/*");
+  ASSERT_TRUE(m.start()) << m.log();
+  int edge = m.port("edge");
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(fetch(edge, "/big" + str(i)).body, bodies[i]);
+  fetch(edge, "/small");
+  EXPECT_EQ(fetch(edge, "/small").header("X-Cache"), "HIT");
+  EXPECT_GE(shmCounter(m, "proxy:edge", "proxy_cache_disk_errors"), 1);
+  std::string log = m.log();
+  size_t first = log.find("write failed");
+  EXPECT_NE(first, std::string::npos);
+  EXPECT_EQ(log.find("write failed", first + 1), std::string::npos);  // once
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
