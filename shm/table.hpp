@@ -99,6 +99,12 @@ class Table {
   template <class Fn>
   void forEach(Fn&& fn) const;
 
+  // Without locks, for a read-only mapping (bin/manifold-shm): fn(key, value) with copies of
+  // each entry that validates (live block, sane lengths, key hash); chains are followed at most
+  // as far as the arena has allocations. A concurrent writer may make it skip or repeat entries.
+  template <class Fn>
+  void peekEach(Fn&& fn) const;
+
   // Lock-free reads (relaxed), usable on a read-only mapping (bin/manifold-shm).
   size_t entries() const;
   size_t bytesUsed() const { return arena()->used(); }
@@ -193,6 +199,26 @@ bool Table::update(std::string_view key, Fn&& fn) {
   if (!e->ref) e->ref = 1;
   fn(std::span<uint8_t>(e->value(), e->valueLen));
   return true;
+}
+
+template <class Fn>
+void Table::peekEach(Fn&& fn) const {
+  Table& self = const_cast<Table&>(*this);  // validEntry and entry() only read
+  const uint64_t maxChain = arena()->allocations() + 1;
+  std::string copy;
+  for (uint64_t b = 0; b < buckets_; ++b) {
+    uint64_t steps = 0;
+    for (uint64_t cur = __atomic_load_n(&self.heads()[b], __ATOMIC_ACQUIRE);
+         cur && ++steps <= maxChain;) {
+      if (!self.validEntry(cur, b)) break;
+      const TableEntry* e = self.entry(cur);
+      copy.assign(reinterpret_cast<const char*>(e),
+                  TableEntry::valueOffset(e->keyLen) + e->valueLen);
+      const auto* c = reinterpret_cast<const TableEntry*>(copy.data());
+      fn(std::string_view(c->key(), c->keyLen), std::span<const uint8_t>(c->value(), c->valueLen));
+      cur = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
+    }
+  }
 }
 
 template <class Fn>

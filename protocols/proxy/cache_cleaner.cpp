@@ -64,7 +64,8 @@ CleanResult cleanDiskTier(CacheStore& store, uint64_t maxBytes, int64_t now) {
     });
   });
   if (r.bytes > maxBytes) {
-    const auto target = static_cast<uint64_t>(static_cast<double>(maxBytes) * CacheCleaner::kLowWater);
+    const auto target =
+        static_cast<uint64_t>(static_cast<double>(maxBytes) * CacheCleaner::kLowWater);
     std::sort(files.begin(), files.end(),
               [](const DiskFile& a, const DiskFile& b) { return a.used < b.used; });
     for (const DiskFile& f : files) {

@@ -53,6 +53,12 @@ CacheStore::CacheStore(void* base, std::string dir) : dir_(std::move(dir)) {
   table_ = shm::Table::at(static_cast<char*>(base) + sizeof(CacheHeader));
 }
 
+const shm::Table* CacheStore::tableAt(const void* base) {
+  const auto* header = static_cast<const CacheHeader*>(base);
+  if (!header->magic.is(kMagic)) return nullptr;
+  return shm::Table::at(static_cast<const char*>(base) + sizeof(CacheHeader));
+}
+
 void CacheStore::primaryKey(std::string_view host, std::string_view path, std::string_view query,
                             std::string& out) {
   out.clear();

@@ -120,6 +120,8 @@ class CacheStore {
                                std::string_view head);
   std::atomic<uint64_t>& diskBytes() { return header_->diskBytes; }
 
+  // The table of a region on a read-only mapping (bin/manifold-shm), nullptr if not one.
+  static const shm::Table* tableAt(const void* base);
   shm::Table* table() { return table_; }
   const shm::Table* table() const { return table_; }
 
