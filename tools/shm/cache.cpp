@@ -37,8 +37,8 @@ void appendList(std::string& out, const std::vector<Object>& objects, bool json)
   for (size_t i = 0; i < objects.size(); ++i) {
     const Object& o = objects[i];
     if (json) {
-      out += std::string(i ? "," : "") + "{\"uri\":\"" + o.uri + "\",\"bytes\":" +
-             std::to_string(o.bytes) + ",\"hits\":" + std::to_string(o.hits) +
+      out += std::string(i ? "," : "") + "{\"uri\":\"" + o.uri +
+             "\",\"bytes\":" + std::to_string(o.bytes) + ",\"hits\":" + std::to_string(o.hits) +
              ",\"age\":" + std::to_string(o.age) + ",\"tier\":\"" + (o.disk ? "disk" : "memory") +
              "\",\"fresh\":" + (o.fresh ? "true" : "false") + "}";
     } else {

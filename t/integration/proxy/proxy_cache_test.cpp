@@ -104,6 +104,10 @@ TEST(ProxyCache, HitsAnswerHeadRangesAndConditionalsFromTheStoredObject) {
   EXPECT_EQ(shmCounter(m, "http:origin", "requests"), 1);
   EXPECT_GE(shmCounter(m, "proxy:edge", "proxy_cache_hits"), 8);
   EXPECT_EQ(shmCounter(m, "proxy:edge", "proxy_cache_stores"), 1);
+  std::string listing = run(binPath("manifold-shm") + " -n " + m.shmName() + " cache");
+  EXPECT_NE(listing.find("proxy:edge: 1 objects, 5000 body bytes in memory"), std::string::npos)
+      << listing;
+  EXPECT_NE(listing.find("cache.test/a.bin"), std::string::npos) << listing;
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
