@@ -91,29 +91,28 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
     }
   }
   CacheStore::primaryKey(r.host, r.path, r.query, primary_);
-  store_.objectKey(primary_, r, key_, names_);
   const int64_t now = service_.runtime().now();
   const bool authorization = !r.find("authorization").empty();
   enum class Found { Miss, Hit, Disk, Stale, Private } found = Found::Miss;
   ObjectMeta meta{};
-  store_.withObject(key_, true, now, key_ != primary_,
-                    [&](ObjectMeta& m, std::string_view head, std::string_view body) {
-                      if (authorization && !(m.flags & ObjectMeta::kAuthorized)) {
-                        found = Found::Private;
-                        return;
-                      }
-                      meta = m;
-                      if (!m.fresh(now)) {
-                        found = Found::Stale;
-                        head_.assign(head);
-                      } else if (m.flags & ObjectMeta::kOnDisk) {
-                        found = Found::Disk;
-                        head_.assign(head);
-                      } else {
-                        found = Found::Hit;
-                        replyFromCache(ex, m, head, body, nullptr, now, label("HIT"), &r);
-                      }
-                    });
+  store_.lookup(primary_, r, key_, true, now,
+                [&](ObjectMeta& m, std::string_view head, std::string_view body) {
+                  if (authorization && !(m.flags & ObjectMeta::kAuthorized)) {
+                    found = Found::Private;
+                    return;
+                  }
+                  meta = m;
+                  if (!m.fresh(now)) {
+                    found = Found::Stale;
+                    head_.assign(head);
+                  } else if (m.flags & ObjectMeta::kOnDisk) {
+                    found = Found::Disk;
+                    head_.assign(head);
+                  } else {
+                    found = Found::Hit;
+                    replyFromCache(ex, m, head, body, nullptr, now, label("HIT"), &r);
+                  }
+                });
   switch (found) {
     case Found::Hit:
       c.inc(kCacheHits);

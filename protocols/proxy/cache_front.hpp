@@ -90,8 +90,8 @@ class CacheFront {
   std::vector<Waiter> waiters_;
   Timer poll_;
   bool bypassNext_ = false;
-  bool diskWarned_ = false;                   // the next onRequest is a waiter that waited too long
-  std::string primary_, key_, names_, head_;  // scratch, reused
+  bool diskWarned_ = false;           // the next onRequest is a waiter that waited too long
+  std::string primary_, key_, head_;  // scratch, reused
 };
 
 }  // namespace manifold::proxy

@@ -71,27 +71,6 @@ void CacheStore::primaryKey(std::string_view host, std::string_view path, std::s
   if (!query.empty()) out.append("?").append(query);
 }
 
-void CacheStore::objectKey(std::string_view primary, const http::Request& req, std::string& key,
-                           std::string& names) {
-  key.assign(primary);
-  names.clear();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    bool found = false;
-    uint64_t epoch = 0;
-    table_->find(primary, [&](std::span<const uint8_t> v) {
-      if (v.size() < sizeof(ObjectMeta)) return;
-      found = true;
-      const auto* m = reinterpret_cast<const ObjectMeta*>(v.data());
-      if (m->kind != EntryKind::Vary) return;
-      epoch = m->until;
-      names.assign(reinterpret_cast<const char*>(v.data()) + sizeof(ObjectMeta),
-                   v.size() - sizeof(ObjectMeta));
-    });
-    if (!names.empty()) return variantKey(primary, epoch, req, names, key);
-    if (found || !loadFromDisk(primary)) return;
-  }
-}
-
 void CacheStore::variantKey(std::string_view primary, uint64_t epoch, const http::Request& req,
                             std::string_view names, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -76,16 +76,16 @@ class CacheStore {
   static void primaryKey(std::string_view host, std::string_view path, std::string_view query,
                          std::string& out);
 
-  // The key of the object for this request: the primary key, or the variant key when a Vary
-  // marker is stored for it. `names` receives the Vary names ("" without).
-  void objectKey(std::string_view primary, const http::Request& req, std::string& key,
-                 std::string& names);
-
-  // Under the stripe lock: fn(ObjectMeta&, std::string_view head, std::string_view body) for an
-  // Object entry (body empty when on disk). Counts the hit when `hit`. False when absent (or not
-  // an object). With probeDisk, an absent key is looked for in the disk tier and indexed again
-  // (after a restart, or when the memory tier evicted the entry); objectKey() already probed
-  // the primary key.
+  // The object answering this request: the primary key's object, or (when a Vary marker is
+  // stored there) the variant the request's field values select; `key` receives the object's
+  // key either way. fn(ObjectMeta&, std::string_view head, std::string_view body) runs under
+  // the stripe lock (body empty when on disk); the use is counted when `hit`. An absent key is
+  // looked for in the disk tier and indexed again (after a restart, or when the memory tier
+  // evicted it). False when there is no object.
+  template <class Fn>
+  bool lookup(std::string_view primary, const http::Request& req, std::string& key, bool hit,
+              int64_t now, Fn&& fn);
+  // The same for a known object key (no Vary resolution).
   template <class Fn>
   bool withObject(std::string_view key, bool hit, int64_t now, bool probeDisk, Fn&& fn);
 
@@ -134,33 +134,67 @@ class CacheStore {
   };
   static_assert(sizeof(CacheHeader) == 64);
   bool loadFromDisk(std::string_view key);
+  template <class Fn>
+  static bool visit(std::span<uint8_t> value, bool hit, int64_t now, Fn&& fn);
 
   CacheHeader* header_ = nullptr;
   shm::Table* table_ = nullptr;
   std::string dir_;
-  std::string scratch_;
+  std::string scratch_, names_;
 };
+
+template <class Fn>
+bool CacheStore::visit(std::span<uint8_t> v, bool hit, int64_t now, Fn&& fn) {
+  if (v.size() < sizeof(ObjectMeta)) return false;
+  auto* m = reinterpret_cast<ObjectMeta*>(v.data());
+  if (m->kind != EntryKind::Object || sizeof(ObjectMeta) + m->headLength > v.size()) return false;
+  if (hit) {
+    ++m->hits;
+    m->lastUsed = now;
+  }
+  const char* head = reinterpret_cast<const char*>(v.data()) + sizeof(ObjectMeta);
+  size_t bodyBytes = v.size() - sizeof(ObjectMeta) - m->headLength;
+  fn(*m, std::string_view(head, m->headLength), std::string_view(head + m->headLength, bodyBytes));
+  return true;
+}
 
 template <class Fn>
 bool CacheStore::withObject(std::string_view key, bool hit, int64_t now, bool probeDisk, Fn&& fn) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool found = false;
-    table_->update(key, [&](std::span<uint8_t> v) {
-      if (v.size() < sizeof(ObjectMeta)) return;
-      auto* m = reinterpret_cast<ObjectMeta*>(v.data());
-      if (m->kind != EntryKind::Object || sizeof(ObjectMeta) + m->headLength > v.size()) return;
-      found = true;
-      if (hit) {
-        ++m->hits;
-        m->lastUsed = now;
-      }
-      const char* head = reinterpret_cast<const char*>(v.data()) + sizeof(ObjectMeta);
-      size_t bodyBytes = v.size() - sizeof(ObjectMeta) - m->headLength;
-      fn(*m, std::string_view(head, m->headLength),
-         std::string_view(head + m->headLength, bodyBytes));
-    });
+    table_->update(key, [&](std::span<uint8_t> v) { found = visit(v, hit, now, fn); });
     if (found) return true;
     if (attempt > 0 || !probeDisk || !loadFromDisk(key)) return false;
+  }
+  return false;
+}
+
+template <class Fn>
+bool CacheStore::lookup(std::string_view primary, const http::Request& req, std::string& key,
+                        bool hit, int64_t now, Fn&& fn) {
+  key.assign(primary);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool present = false, object = false;
+    uint64_t epoch = 0;
+    // One lock for the common case: the primary key holds the object itself.
+    table_->update(primary, [&](std::span<uint8_t> v) {
+      if (v.size() < sizeof(ObjectMeta)) return;
+      present = true;
+      const auto* m = reinterpret_cast<const ObjectMeta*>(v.data());
+      if (m->kind == EntryKind::Vary) {
+        epoch = m->until;
+        names_.assign(reinterpret_cast<const char*>(v.data()) + sizeof(ObjectMeta),
+                      v.size() - sizeof(ObjectMeta));
+        return;
+      }
+      object = visit(v, hit, now, fn);
+    });
+    if (epoch) {
+      variantKey(primary, epoch, req, names_, key);
+      return withObject(key, hit, now, true, fn);
+    }
+    if (present) return object;
+    if (attempt > 0 || !loadFromDisk(primary)) return false;
   }
   return false;
 }
