@@ -181,17 +181,9 @@ bool CacheFill::commit() {
   bool ok = ::pwrite(fd_, &meta_, sizeof meta_, 16) == static_cast<ssize_t>(sizeof meta_);
   ::close(fd_);
   fd_ = -1;
-  std::string path = store_.filePath(key_);
-  if (ok) {
-    ok = ::rename(tempPath_.c_str(), path.c_str()) == 0;
-    if (!ok && errno == ENOENT) {  // the XX/ subdirectory is made on first use
-      ::mkdir(path.substr(0, path.rfind('/')).c_str(), 0755);
-      ok = ::rename(tempPath_.c_str(), path.c_str()) == 0;
-    }
-  }
-  if (!ok) {
-    ::unlink(tempPath_.c_str());
-    reason_ = "disk tier rename failed";
+  if (!ok) ::unlink(tempPath_.c_str());
+  if (!ok || !store_.publish(tempPath_, key_)) {
+    reason_ = "disk tier write failed";
     return false;
   }
   store_.diskBytes().fetch_add(meta_.bodyOffset + bodyBytes_, std::memory_order_relaxed);

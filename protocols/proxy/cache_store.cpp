@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 
@@ -111,13 +112,13 @@ uint64_t CacheStore::putVary(std::string_view primary, std::string_view names) {
   if (hasDisk()) {  // a marker lost at restart would hide every variant file
     std::string file;
     appendFileHeader(file, primary, m, names);
-    std::string path = filePath(primary),
-                tmp = dir_ + "/tmp/v" + std::to_string(getpid()) + "-" + std::to_string(epoch);
+    std::string tmp = dir_ + "/tmp/v" + std::to_string(getpid()) + "-" + std::to_string(epoch);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd >= 0) {
       bool ok = ::write(fd, file.data(), file.size()) == static_cast<ssize_t>(file.size());
       ::close(fd);
-      if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
+      if (!ok) ::unlink(tmp.c_str());
+      if (ok) publish(tmp, primary);  // best effort: without it the variants are fetched again
     }
   }
   return epoch;
@@ -180,6 +181,17 @@ bool CacheStore::purge(std::string_view primary) {
   if (hasDisk()) found = ::unlink(filePath(primary).c_str()) == 0 || found;
   table_->erase(specialKey('P', primary));
   return found;
+}
+
+bool CacheStore::publish(const std::string& tempPath, std::string_view key) const {
+  std::string path = filePath(key);
+  bool ok = ::rename(tempPath.c_str(), path.c_str()) == 0;
+  if (!ok && errno == ENOENT) {
+    ::mkdir(path.substr(0, path.rfind('/')).c_str(), 0755);
+    ok = ::rename(tempPath.c_str(), path.c_str()) == 0;
+  }
+  if (!ok) ::unlink(tempPath.c_str());
+  return ok;
 }
 
 std::string CacheStore::filePath(std::string_view key) const {

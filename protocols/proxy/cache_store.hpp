@@ -119,6 +119,9 @@ class CacheStore {
   static void appendFileHeader(std::string& out, std::string_view key, const ObjectMeta& meta,
                                std::string_view head);
   std::atomic<uint64_t>& diskBytes() { return header_->diskBytes; }
+  // Publishes a complete temporary file as the disk copy of `key` (making its XX/ directory on
+  // first use); the temporary file is removed when that fails.
+  bool publish(const std::string& tempPath, std::string_view key) const;
 
   // The table of a region on a read-only mapping (bin/manifold-shm), nullptr if not one.
   static const shm::Table* tableAt(const void* base);
