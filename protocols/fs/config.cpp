@@ -30,9 +30,8 @@ Stage parseStage(config::SectionReader& in, const config::Entry& e, FsConfig& c)
     proxy::BackendConfig b = proxy::backendFromWords(
         in, e.line, "stage", std::span<const std::string_view>(words.data() + i, j - i));
     if (b.backup) in.failAt(e.line, "stage", "backup has no meaning for a store node");
-    auto same = std::find_if(c.backends.begin(), c.backends.end(), [&](const auto& o) {
-      return o.address.text == b.address.text;
-    });
+    auto same = std::find_if(c.backends.begin(), c.backends.end(),
+                             [&](const auto& o) { return o.address.text == b.address.text; });
     int index = static_cast<int>(same - c.backends.begin());
     if (same == c.backends.end()) {
       c.backends.push_back(b);
@@ -40,7 +39,8 @@ Stage parseStage(config::SectionReader& in, const config::Entry& e, FsConfig& c)
       in.failAt(e.line, "stage", b.address.text + ": options differ from its other stage");
     }
     if (std::find(stage.nodes.begin(), stage.nodes.end(), index) != stage.nodes.end())
-      in.failAt(e.line, "stage", b.address.text + " listed twice in stage " + std::string(words[0]));
+      in.failAt(e.line, "stage",
+                b.address.text + " listed twice in stage " + std::string(words[0]));
     stage.nodes.push_back(index);
     i = j;
   }
@@ -61,10 +61,9 @@ std::unique_ptr<ServiceConfig> parseFsSection(config::SectionReader& in) {
     in.fail("stage", "at most " + std::to_string(proxy::kMaxBackends) + " nodes in all");
   std::sort(c->stages.begin(), c->stages.end(),
             [](const Stage& a, const Stage& b) { return a.number < b.number; });
-  c->writeStage = static_cast<unsigned>(
-      in.integer("write_stage", c->stages.back().number, 1, 999999));
-  if (!c->stage(c->writeStage))
-    in.fail("write_stage", "no stage " + std::to_string(c->writeStage));
+  c->writeStage =
+      static_cast<unsigned>(in.integer("write_stage", c->stages.back().number, 1, 999999));
+  if (!c->stage(c->writeStage)) in.fail("write_stage", "no stage " + std::to_string(c->writeStage));
   c->replicas = static_cast<unsigned>(in.integer("replicas", 2, 1, 16));
   for (const Stage& s : c->stages)
     if (s.nodes.size() < c->replicas)

@@ -11,11 +11,11 @@
 
 namespace manifold::fs {
 
-#define MANIFOLD_FS_COUNTERS(X)                                                                  \
-  X(kWrites, "fs_writes", Counter, "PUT, DELETE and MKCOL requests fanned out to the nodes")     \
-  X(kWritesQuorate, "fs_writes_quorate", Counter, "writes that reached write_quorum nodes")      \
-  X(kWritesFailed, "fs_writes_failed", Counter, "writes answered 503: fewer than write_quorum")  \
-  X(kCopiesWritten, "fs_copies_written", Counter, "successful copies written to nodes")          \
+#define MANIFOLD_FS_COUNTERS(X)                                                                 \
+  X(kWrites, "fs_writes", Counter, "PUT, DELETE and MKCOL requests fanned out to the nodes")    \
+  X(kWritesQuorate, "fs_writes_quorate", Counter, "writes that reached write_quorum nodes")     \
+  X(kWritesFailed, "fs_writes_failed", Counter, "writes answered 503: fewer than write_quorum") \
+  X(kCopiesWritten, "fs_copies_written", Counter, "successful copies written to nodes")         \
   X(kHandoffs, "fs_handoffs", Counter, "copies written to a hand-off node instead of a replica")
 enum FsCounter : unsigned { MANIFOLD_FS_COUNTERS(MANIFOLD_COUNTER_ENUM) kFsCounterCount };
 inline constexpr shm::CounterDef kFsCounterDefs[] = {MANIFOLD_FS_COUNTERS(MANIFOLD_COUNTER_DEF)};

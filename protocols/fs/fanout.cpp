@@ -36,7 +36,7 @@ struct FanOut::Replica {
   Connector::Id connecting = 0;
   std::string pending;  // the head and body bytes waiting for the connection
   bool reused = false, staleRetried = false, sentAny = false, handoff = false;
-  int status = 0;  // the node's answer; 0 while none; 502/504 for a failed try
+  int status = 0;     // the node's answer; 0 while none; 502/504 for a failed try
   unsigned skip = 0;  // answers to the pipelined parent MKCOLs still to pass over
   proxy::ResponseHead response;
   Timer timer;
@@ -61,8 +61,13 @@ class FanOut::Handler : public ConnectionHandler {
 
 FanOut::FanOut(FsService& service, http::Exchange& ex, std::vector<int> nodes, unsigned copies,
                bool everyNode, std::string target, std::string location)
-    : service_(service), ex_(&ex), nodes_(std::move(nodes)), location_(std::move(location)) {
+    : service_(service),
+      ex_(&ex),
+      nodes_(std::move(nodes)),
+      target_(target),
+      location_(std::move(location)) {
   const http::Request& r = ex.request();
+  host_.assign(r.host);
   kind_ = r.method == http::Method::Put      ? Kind::Put
           : r.method == http::Method::Delete ? Kind::Delete
                                              : Kind::Mkcol;
@@ -81,14 +86,16 @@ FanOut::FanOut(FsService& service, http::Exchange& ex, std::vector<int> nodes, u
   if (chunked_) {
     head_.append("Transfer-Encoding: chunked\r\n");
   } else if (r.contentLength >= 0 || kind_ == Kind::Put) {
-    http::appendHeader(head_, "Content-Length", static_cast<uint64_t>(std::max<int64_t>(0, r.contentLength)));
+    http::appendHeader(head_, "Content-Length",
+                       static_cast<uint64_t>(std::max<int64_t>(0, r.contentLength)));
   }
   head_.append("\r\n");
   if (kind_ == Kind::Mkcol) {
     // Parents first, pipelined on the same connection (each answered 201, or 405 if it exists).
     std::string parents;
     std::string_view path = std::string_view(target).substr(0, target.find('?'));
-    for (size_t slash = path.find('/', 1); slash != std::string_view::npos && slash + 1 < path.size();
+    for (size_t slash = path.find('/', 1);
+         slash != std::string_view::npos && slash + 1 < path.size();
          slash = path.find('/', slash + 1)) {
       parents.append("MKCOL ").append(path.substr(0, slash + 1)).append(" HTTP/1.1\r\n");
       http::appendHeader(parents, "Host", r.host.empty() ? std::string_view("localhost") : r.host);
@@ -226,8 +233,7 @@ void FanOut::flowControl() {
   if (!ex_) return;
   bool full = false;
   for (auto& r : replicas_)
-    if (r->status == 0 &&
-        ((r->conn && r->conn->outputPending()) || r->pending.size() > kHighWater))
+    if (r->status == 0 && ((r->conn && r->conn->outputPending()) || r->pending.size() > kHighWater))
       full = true;
   ex_->connection().pauseReading(full);
 }
@@ -248,7 +254,8 @@ void FanOut::readable(Replica& r, Connection& conn) {
     uint64_t body = r.response.framing == proxy::Framing::Length
                         ? static_cast<uint64_t>(r.response.contentLength)
                         : 0;
-    if (r.response.framing == proxy::Framing::Chunked || r.response.framing == proxy::Framing::Close)
+    if (r.response.framing == proxy::Framing::Chunked ||
+        r.response.framing == proxy::Framing::Close)
       return failed(r, 502);
     if (input.size() < p.consumed + body) return;
     conn.consume(p.consumed + body);
@@ -347,6 +354,7 @@ void FanOut::answer() {
   shm::CounterSlot c = service_.fsCounters();
   bool quorate = good + absent >= config.writeQuorum && (good > 0 || kind_ != Kind::Put);
   c.inc(quorate ? kWritesQuorate : kWritesFailed);
+  if (good > 0) service_.invalidate(host_, target_);  // the cache (cache = on) drops the old copy
   if (!ex_) return;
   http::Exchange* ex = ex_;
   ex_ = nullptr;

@@ -75,8 +75,9 @@ class FanOut {
   std::vector<int> nodes_;
   size_t nextCandidate_;
   std::vector<std::unique_ptr<Replica>> replicas_;
-  std::string head_;    // the request head for every node (without framing and blank line)
-  std::string replay_;  // the body so far, while it fits kReplayLimit
+  std::string head_;           // the request head for every node (without framing and blank line)
+  std::string replay_;         // the body so far, while it fits kReplayLimit
+  std::string host_, target_;  // for the cache's invalidation
   std::string location_;
   unsigned parentCount_ = 0;  // MKCOL: the parents' MKCOLs sent before it
   bool chunked_ = false;

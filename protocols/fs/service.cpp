@@ -34,7 +34,8 @@ void FsService::onRequest(http::Exchange& ex) {
   const http::Request& r = ex.request();
   unsigned number = stageOf(r.path);
   using http::Method;
-  const bool write = r.method == Method::Put || r.method == Method::Delete || r.method == Method::Mkcol;
+  const bool write =
+      r.method == Method::Put || r.method == Method::Delete || r.method == Method::Mkcol;
   if (!write) {
     if (r.method == Method::Move || r.method == Method::Copy || r.method == Method::Lock ||
         r.method == Method::Unlock || r.method == Method::Proppatch) {
@@ -65,19 +66,30 @@ void FsService::onRequest(http::Exchange& ex) {
     target.assign(r.target);
   }
   // Ranked on the path as the nodes (and reads) see it: with its stage.
-  std::string path = location.empty() ? std::string(r.path) : "/_s" + std::to_string(number) + std::string(r.path);
+  std::string path =
+      location.empty() ? std::string(r.path) : "/_s" + std::to_string(number) + std::string(r.path);
   std::vector<int> ranked;
   rankNodes(path, *config_.stage(number), config_.backends, ranked);
   fsCounters().inc(kWrites);
-  auto fanout = std::make_unique<FanOut>(*this, ex, std::move(ranked), config_.replicas,
-                                        r.method != Method::Put, std::move(target),
-                                        std::move(location));
+  auto fanout =
+      std::make_unique<FanOut>(*this, ex, std::move(ranked), config_.replicas,
+                               r.method != Method::Put, std::move(target), std::move(location));
   FanOut* raw = fanout.get();
   writes_.push_back(std::move(fanout));
   auto link = std::make_unique<WriteLink>();
   link->write = raw;
   ex.state = std::move(link);
   raw->start();
+}
+
+void FsService::invalidate(std::string_view host, std::string_view target) {
+  if (!cache() || host.empty()) return;
+  size_t q = target.find('?');
+  std::string primary;
+  proxy::CacheStore::primaryKey(
+      host, target.substr(0, q),
+      q == std::string_view::npos ? std::string_view() : target.substr(q + 1), primary);
+  cache()->invalidate(primary, {}, {});
 }
 
 void FsService::collectSoon() {

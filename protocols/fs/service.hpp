@@ -26,6 +26,8 @@ class FsService : public proxy::ProxyService {
   std::span<const int> candidates(std::string_view path) const override;
   const FsConfig& fsConfig() const { return config_; }
   shm::CounterSlot fsCounters() const { return counters().from(config_.fsCounterBase()); }
+  // A write reached some nodes: the shared cache (cache = on) forgets `target` of `host`.
+  void invalidate(std::string_view host, std::string_view target);
   // A fan-out that finished asks to be destroyed from the loop, outside its own callbacks.
   void collectSoon();
 

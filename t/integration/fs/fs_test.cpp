@@ -86,8 +86,8 @@ TEST(FsStore, PutPlacesReplicasAndReadsFailOver) {
     failedOver += r.status == 200;
   }
   EXPECT_EQ(failedOver, 6);
-  EXPECT_GE(jsonCounter(run(binPath("manifold-shm") + " -n " + m.shmName() + " --json"),
-                        "fs:store", "proxy_retries"),
+  EXPECT_GE(jsonCounter(run(binPath("manifold-shm") + " -n " + m.shmName() + " --json"), "fs:store",
+                        "proxy_retries"),
             1);
   EXPECT_EQ(request(port, "GET", "/_s1/dir/none").status, 404);
   EXPECT_EQ(request(port, "GET", "/_s9/dir/f1").status, 404);  // no such stage
@@ -120,7 +120,7 @@ TEST(FsStore, StagelessPutDeleteAndMkcol) {
   EXPECT_EQ(request(port, "MKCOL", "/_s1/albums/2026/").status, 201);
   EXPECT_TRUE(fileExists(m.path("n1/_s1/albums/2026")));
   EXPECT_TRUE(fileExists(m.path("n2/_s1/albums/2026")));
-  EXPECT_FALSE(fileExists(m.path("n3/_s1")));  // not a node of stage 1
+  EXPECT_FALSE(fileExists(m.path("n3/_s1")));                     // not a node of stage 1
   EXPECT_EQ(request(port, "MKCOL", "/_s1/albums/").status, 405);  // it exists everywhere
   EXPECT_EQ(request(port, "MOVE", "/_s1/albums/").status, 501);
   EXPECT_EQ(m.stop(), 0) << m.log();
@@ -169,12 +169,41 @@ TEST(FsStore, BadStagesAreRefused) {
   for (const std::string& bad :
        {std::string("stage = 1 127.0.0.1:9\nreplicas = 2\n"),
         std::string("stage = 1 127.0.0.1:9 127.0.0.1:10\nstage = 1 127.0.0.1:11 127.0.0.1:12\n"),
-        std::string("stage = x 127.0.0.1:9\n"),
-        std::string("stage = 1 127.0.0.1:9 127.0.0.1:9\n"),
+        std::string("stage = x 127.0.0.1:9\n"), std::string("stage = 1 127.0.0.1:9 127.0.0.1:9\n"),
         std::string("stage = 1 127.0.0.1:9 127.0.0.1:10\nwrite_stage = 3\n")}) {
     Instance m(store(bad), "", 1);
     std::string out = run(binPath("manifold") + " -t -c " + m.configPath() + " 2>&1");
     EXPECT_NE(out.find(m.configPath() + ":"), std::string::npos) << out;
     EXPECT_EQ(out.find("successful"), std::string::npos) << bad << out;
   }
+}
+
+// cache = on: reads come from the proxy's shared cache; a write through the router drops the
+// cached copy, so the next read sees the new file.
+TEST(FsStore, ReadsThroughTheCacheAndWritesInvalidateIt) {
+  const std::vector<std::string> nodes = {"n1", "n2"};
+  Instance m(node("n1") + node("n2") +
+                 store("stage = 1 127.0.0.1:{port:n1} 127.0.0.1:{port:n2}\n",
+                       "cache = on\ncache_memory = 4m\ncache_heuristic_percent = 0\n"),
+             "", 1);
+  for (const auto& n : nodes) run("mkdir -p " + m.path(n));
+  ASSERT_TRUE(m.start()) << m.log();
+  int port = m.port("store");
+  EXPECT_EQ(put(port, "/_s1/c.txt", "first").status, 201);
+  // A lifetime from the file's age: make the copies old so the heuristic gives them one.
+  run("touch -d '10 days ago' " + m.path("n1/_s1/c.txt") + " " + m.path("n2/_s1/c.txt"));
+  m.rewriteConfig(node("n1") + node("n2") +
+                  store("stage = 1 127.0.0.1:{port:n1} 127.0.0.1:{port:n2}\n",
+                        "cache = on\ncache_memory = 4m\n"));
+  m.signal(SIGHUP);
+  ASSERT_TRUE(m.waitForGeneration(2)) << m.log();
+  EXPECT_EQ(request(port, "GET", "/_s1/c.txt").header("X-Cache"), "MISS");
+  Reply hit = request(port, "GET", "/_s1/c.txt");
+  EXPECT_EQ(hit.header("X-Cache"), "HIT");
+  EXPECT_EQ(hit.body, "first");
+  EXPECT_EQ(put(port, "/_s1/c.txt", "second").status, 204);
+  Reply after = request(port, "GET", "/_s1/c.txt");
+  EXPECT_EQ(after.body, "second");
+  EXPECT_EQ(after.header("X-Cache"), "MISS");
+  EXPECT_EQ(m.stop(), 0) << m.log();
 }
