@@ -330,16 +330,25 @@ void FanOut::failed(Replica& r, int status) {
 
 void FanOut::maybeAnswer() {
   if (finished_) return;
-  for (auto& r : replicas_)
-    if (r->status == 0) {
-      flowControl();
-      return;
-    }
-  answer();
+  unsigned good = 0;
+  bool open = false;
+  for (auto& r : replicas_) {
+    open = open || r->status == 0;
+    good += r->status >= 200 && r->status < 300;
+  }
+  if (!open) {
+    finished_ = true;
+    if (!answered_) answer();
+    return;
+  }
+  // A PUT is answered once write_quorum copies are written; the others finish meanwhile.
+  if (!answered_ && kind_ == Kind::Put && bodyDone_ && good >= service_.fsConfig().writeQuorum)
+    return answer();
+  flowControl();
 }
 
 void FanOut::answer() {
-  finished_ = true;
+  answered_ = true;
   const FsConfig& config = service_.fsConfig();
   unsigned good = 0, absent = 0;
   int success = 0, clientError = 0;

@@ -5,9 +5,10 @@
 // router. A node that cannot be reached before any byte went to it is replaced by the next
 // hand-off node of the ranking (the bytes meant for it wait in its pending buffer, so nothing is
 // lost). A pooled connection the node had closed meanwhile is retried once on a fresh one when
-// the whole body so far is still held (bodies up to kReplayLimit). The client is answered once
-// every copy has an outcome: 201/204 after at least `write_quorum` 2xx, else 503 (or the nodes'
-// common 4xx, e.g. 409, 413, 507); `X-Copies-Written` says how many copies were written.
+// the whole body so far is still held (bodies up to kReplayLimit). The client is answered
+// 201/204 as soon as `write_quorum` copies are written (the others go on), else once every
+// copy has an outcome: 503 (or the nodes' common 4xx, e.g. 409, 413, 507).
+// `X-Copies-Written` says how many copies were written by then.
 // MKCOL sends its parents' MKCOLs first, pipelined on the same connection (parents made on
 // demand; a PUT relies on the node making them: create_full_put_path on in nginx and Manifold).
 // DELETE and MKCOL go to every node of the stage (a copy may sit on a hand-off node; MKCOL makes
@@ -83,7 +84,8 @@ class FanOut {
   bool chunked_ = false;
   bool bodyDone_ = false;
   bool replayable_ = true;
-  bool finished_ = false;
+  bool answered_ = false;  // the client has its answer (perhaps before every copy is done)
+  bool finished_ = false;  // every copy has its outcome
   unsigned depth_ = 0;
 };
 
