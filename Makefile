@@ -22,7 +22,7 @@ GTEST    := -lgtest -lpthread
 
 # Debian packages: build, tests, benchmarks, fuzzing.
 DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev dpkg-dev
-DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3 \
+DEPS_TEST  := curl wrk nginx-light libnginx-mod-http-dav-ext clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
               lintian man-db

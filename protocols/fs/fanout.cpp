@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocols/fs/multistatus.hpp"
 #include "protocols/fs/service.hpp"
 #include "protocols/http/date.hpp"
 #include "protocols/http/response.hpp"
@@ -36,8 +37,12 @@ struct FanOut::Replica {
   Connector::Id connecting = 0;
   std::string pending;  // the head and body bytes waiting for the connection
   bool reused = false, staleRetried = false, sentAny = false, handoff = false;
-  int status = 0;     // the node's answer; 0 while none; 502/504 for a failed try
-  unsigned skip = 0;  // answers to the pipelined parent MKCOLs still to pass over
+  int status = 0;       // the node's answer; 0 while none; 502/504 for a failed try
+  unsigned skip = 0;    // answers to the pipelined parent MKCOLs still to pass over
+  bool inBody = false;  // the head arrived; its body is being read
+  uint64_t remaining = 0;
+  http::ChunkedDecoder chunked;
+  std::string body;  // a PROPFIND answer's
   proxy::ResponseHead response;
   Timer timer;
 };
@@ -70,7 +75,8 @@ FanOut::FanOut(FsService& service, http::Exchange& ex, std::vector<int> nodes, u
   host_.assign(r.host);
   kind_ = r.method == http::Method::Put      ? Kind::Put
           : r.method == http::Method::Delete ? Kind::Delete
-                                             : Kind::Mkcol;
+          : r.method == http::Method::Mkcol  ? Kind::Mkcol
+                                             : Kind::Propfind;
   size_t n = everyNode ? nodes_.size() : std::min<size_t>(copies, nodes_.size());
   nextCandidate_ = n;
   for (size_t i = 0; i < n; ++i) {
@@ -247,41 +253,86 @@ void FanOut::readable(Replica& r, Connection& conn) {
   Guard g(*this);
   if (r.status != 0) return;
   r.timer.once(service_.config().readTimeout);
-  std::string_view input = conn.pendingInput();
-  proxy::ResponseParse p = proxy::parseResponse(input, r.response, false);
-  while (r.skip > 0 && p.status == proxy::ResponseStatus::Complete) {
-    // A parent's answer: only its framing matters (a short body, read whole or not yet here).
-    uint64_t body = r.response.framing == proxy::Framing::Length
-                        ? static_cast<uint64_t>(r.response.contentLength)
-                        : 0;
-    if (r.response.framing == proxy::Framing::Chunked ||
-        r.response.framing == proxy::Framing::Close)
-      return failed(r, 502);
-    if (input.size() < p.consumed + body) return;
-    conn.consume(p.consumed + body);
-    --r.skip;
-    input = conn.pendingInput();
-    p = proxy::parseResponse(input, r.response, false);
+  if (!r.inBody) {
+    std::string_view input = conn.pendingInput();
+    proxy::ResponseParse p = proxy::parseResponse(input, r.response, false);
+    while (r.skip > 0 && p.status == proxy::ResponseStatus::Complete) {
+      // A parent's answer: only its framing matters (a short body, read whole or not yet here).
+      uint64_t body = r.response.framing == proxy::Framing::Length
+                          ? static_cast<uint64_t>(r.response.contentLength)
+                          : 0;
+      if (r.response.framing == proxy::Framing::Chunked ||
+          r.response.framing == proxy::Framing::Close)
+        return failed(r, 502);
+      if (input.size() < p.consumed + body) return;
+      conn.consume(p.consumed + body);
+      --r.skip;
+      input = conn.pendingInput();
+      p = proxy::parseResponse(input, r.response, false);
+    }
+    if (p.status == proxy::ResponseStatus::Incomplete) return;
+    if (p.status == proxy::ResponseStatus::Error) return failed(r, 502);
+    conn.consume(p.consumed);
+    r.inBody = true;
+    r.remaining = r.response.framing == proxy::Framing::Length
+                      ? static_cast<uint64_t>(r.response.contentLength)
+                      : 0;
+    r.chunked.reset();
+    r.body.clear();
   }
-  if (p.status == proxy::ResponseStatus::Incomplete) return;
-  if (p.status == proxy::ResponseStatus::Error) return failed(r, 502);
+  // The body: kept for a PROPFIND (merged), passed over otherwise.
+  const bool keep = kind_ == Kind::Propfind;
+  std::string_view input = conn.pendingInput();
+  bool end = false;
+  switch (r.response.framing) {
+    case proxy::Framing::None:
+      end = true;
+      break;
+    case proxy::Framing::Length: {
+      size_t n = std::min<uint64_t>(input.size(), r.remaining);
+      if (keep) r.body.append(input.substr(0, n));
+      conn.consume(n);
+      r.remaining -= n;
+      end = r.remaining == 0;
+      break;
+    }
+    case proxy::Framing::Chunked:
+      while (!input.empty() && !end) {
+        size_t used = 0;
+        std::string_view data;
+        auto st = r.chunked.feed(input, used, data);
+        input.remove_prefix(used);
+        conn.consume(used);
+        if (keep) r.body.append(data);
+        if (st == http::ChunkedDecoder::Status::Error) return failed(r, 502);
+        end = st == http::ChunkedDecoder::Status::Done;
+        if (used == 0) break;
+      }
+      break;
+    case proxy::Framing::Close:
+      if (keep) r.body.append(input);
+      conn.consume(input.size());
+      return;  // closed() ends it
+  }
+  if (r.body.size() > kMaxListing) return failed(r, 502);
+  if (end)
+    settle(r, conn.pendingInput().empty() && r.response.keepAlive && bodyDone_ &&
+                  !conn.outputPending());
+}
+
+void FanOut::settle(Replica& r, bool reusable) {
   r.status = r.response.status;
   r.timer.stop();
-  // A small answer already read whole leaves a reusable connection; anything else is closed.
-  bool whole = r.response.framing == proxy::Framing::None ||
-               (r.response.framing == proxy::Framing::Length &&
-                input.size() - p.consumed == static_cast<size_t>(r.response.contentLength));
-  bool reusable = whole && r.response.keepAlive && bodyDone_ && !conn.outputPending();
-  conn.consume(input.size());
+  Connection* conn = r.conn;
   r.handler->fanout = nullptr;
   r.handler = nullptr;
   r.conn = nullptr;
   if (reusable) {
-    service_.connector().release(conn);
+    service_.connector().release(*conn);
   } else {
-    conn.close();
+    conn->close();
   }
-  if (r.status >= 200 && r.status < 300) {
+  if (kind_ != Kind::Propfind && r.status >= 200 && r.status < 300) {
     service_.fsCounters().inc(kCopiesWritten);
     if (r.handoff) service_.fsCounters().inc(kHandoffs);
   }
@@ -290,6 +341,13 @@ void FanOut::readable(Replica& r, Connection& conn) {
 
 void FanOut::closed(Replica& r) {
   Guard g(*this);
+  if (r.status == 0 && r.inBody && r.response.framing == proxy::Framing::Close) {
+    r.status = r.response.status;  // the close ends such a body
+    r.timer.stop();
+    r.handler = nullptr;
+    r.conn = nullptr;
+    return maybeAnswer();
+  }
   r.handler = nullptr;
   r.conn = nullptr;
   if (r.status != 0) return;
@@ -347,8 +405,38 @@ void FanOut::maybeAnswer() {
   flowControl();
 }
 
+void FanOut::answerListing() {
+  std::vector<std::string_view> bodies;
+  int other = 0;
+  for (auto& r : replicas_) {
+    LOG_DEBUG("[%s] PROPFIND: node %d answered %d (%zu bytes)", service_.config().title().c_str(),
+              r->node, r->status, r->body.size());
+    if (r->status == 207) bodies.push_back(r->body);
+    if (r->status >= 400 && r->status < 500 && !other) other = r->status;
+  }
+  http::Exchange* ex = ex_;
+  ex_ = nullptr;
+  std::string merged;
+  if (!mergeMultistatus(bodies, merged)) {
+    ex->sendError(other ? other : 502);
+  } else {
+    ex->beginResponse(207);
+    http::appendHeader(ex->out(), "Content-Type", "application/xml; charset=utf-8");
+    http::appendHeader(ex->out(), "Content-Length", static_cast<uint64_t>(merged.size()));
+    ex->endHeaders();
+    if (!ex->head()) ex->out().append(merged);
+    ex->finish(207, merged.size());
+  }
+  ex->state.reset();
+  ex->complete();  // may destroy the client connection
+}
+
 void FanOut::answer() {
   answered_ = true;
+  if (kind_ == Kind::Propfind) {
+    if (ex_) answerListing();
+    return;
+  }
   const FsConfig& config = service_.fsConfig();
   unsigned good = 0, absent = 0;
   int success = 0, clientError = 0;

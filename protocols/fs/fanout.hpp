@@ -16,6 +16,9 @@
 // succeeds when `write_quorum` nodes answered 2xx or 404 (404 to the client when no node had
 // it); MKCOL when they answered 201 or 405 (it existed).
 //
+// PROPFIND (Depth 0 or 1) goes to every node of the stage too; their 207 answers are merged
+// (multistatus.hpp) so a client browsing the store sees every file whichever nodes hold it.
+//
 // Flow control: while any node's output holds more than kHighWater the client is not read.
 // Lifetime: owned by the service; every entry from outside holds a Guard, and a finished fan-out
 // is destroyed when the last one returns.
@@ -39,6 +42,7 @@ class FanOut {
  public:
   static constexpr size_t kHighWater = 256 * 1024;
   static constexpr size_t kReplayLimit = 1 << 20;
+  static constexpr size_t kMaxListing = 16 << 20;  // one node's PROPFIND answer
 
   // `nodes`: the ranking; the first `copies` are written (the rest stand by as hand-offs), or
   // all of them when `everyNode`. `target`: the path on the nodes; `location`: sent as Location
@@ -56,7 +60,7 @@ class FanOut {
   struct Replica;
   class Handler;
   class Guard;
-  enum class Kind : uint8_t { Put, Delete, Mkcol };
+  enum class Kind : uint8_t { Put, Delete, Mkcol, Propfind };
 
   void connect(Replica& r, bool fresh);
   void connected(Replica& r, const ConnectOutcome& outcome);
@@ -68,6 +72,8 @@ class FanOut {
   void flowControl();
   void maybeAnswer();
   void answer();
+  void answerListing();
+  void settle(Replica& r, bool reusable);
   bool handOff(Replica& r);
 
   FsService& service_;

@@ -34,9 +34,10 @@ void FsService::onRequest(http::Exchange& ex) {
   const http::Request& r = ex.request();
   unsigned number = stageOf(r.path);
   using http::Method;
-  const bool write =
-      r.method == Method::Put || r.method == Method::Delete || r.method == Method::Mkcol;
-  if (!write) {
+  // Writes, and PROPFIND (merged over the stage's nodes), fan out; other reads are relayed.
+  const bool fanned = r.method == Method::Put || r.method == Method::Delete ||
+                      r.method == Method::Mkcol || r.method == Method::Propfind;
+  if (!fanned) {
     if (r.method == Method::Move || r.method == Method::Copy || r.method == Method::Lock ||
         r.method == Method::Unlock || r.method == Method::Proppatch) {
       // Placement follows the path: a move would have to move copies between nodes.
@@ -48,6 +49,10 @@ void FsService::onRequest(http::Exchange& ex) {
       return;
     }
     ProxyService::onRequest(ex);
+    return;
+  }
+  if (r.method == Method::Propfind && r.find("depth") != "0" && r.find("depth") != "1") {
+    ex.sendError(403);  // Depth: infinity (or none, which means it) over a whole store: refused
     return;
   }
   std::string target, location;
@@ -70,7 +75,7 @@ void FsService::onRequest(http::Exchange& ex) {
       location.empty() ? std::string(r.path) : "/_s" + std::to_string(number) + std::string(r.path);
   std::vector<int> ranked;
   rankNodes(path, *config_.stage(number), config_.backends, ranked);
-  fsCounters().inc(kWrites);
+  if (r.method != Method::Propfind) fsCounters().inc(kWrites);
   auto fanout =
       std::make_unique<FanOut>(*this, ex, std::move(ranked), config_.replicas,
                                r.method != Method::Put, std::move(target), std::move(location));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -206,4 +207,71 @@ TEST(FsStore, ReadsThroughTheCacheAndWritesInvalidateIt) {
   EXPECT_EQ(after.body, "second");
   EXPECT_EQ(after.header("X-Cache"), "MISS");
   EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+// nginx WebDAV nodes (dav_methods, and PROPFIND from Debian's dav-ext module): files written
+// through the router, and a PROPFIND of their folder merged over the stage lists each file
+// once, though every node holds only some of them.
+TEST(FsStore, NginxNodesAndMergedPropfind) {
+  const std::string root = makeTempDir();
+  std::vector<int> ports = {freePort(), freePort(), freePort()};
+  std::string conf =
+      "load_module /usr/lib/nginx/modules/ngx_http_dav_ext_module.so;\n"
+      "daemon off;\nmaster_process off;\nworker_processes 1;\npid " +
+      root +
+      "/nginx.pid;\n"
+      "error_log " +
+      root +
+      "/error.log warn;\nevents {}\nhttp {\n"
+      "  access_log off;\n  client_body_temp_path " +
+      root + "/tmp;\n";
+  for (size_t i = 0; i < ports.size(); ++i) {
+    run("mkdir -p " + root + "/n" + str(i));
+    conf += "  server { listen 127.0.0.1:" + str(ports[i]) + "; root " + root + "/n" + str(i) +
+            "; dav_methods PUT DELETE MKCOL; dav_ext_methods PROPFIND OPTIONS;"
+            " create_full_put_path on; }\n";
+  }
+  conf += "}\n";
+  run("mkdir -p " + root + "/tmp && chmod -R 777 " + root);
+  writeFile(root + "/nginx.conf", conf);
+  auto nginx = std::make_unique<Background>("nginx -p " + root + " -c " + root + "/nginx.conf");
+  for (int port : ports) {  // a DAV node answers PROPFIND on its root once it runs
+    bool up = false;
+    for (int i = 0; i < 100 && !up; ++i) {
+      up = request(port, "OPTIONS", "/").status == 200;
+      if (!up) sleepMs(50);
+    }
+    ASSERT_TRUE(up) << readFile(root + "/error.log");
+  }
+
+  Instance m(store("stage = 1 127.0.0.1:" + str(ports[0]) + " 127.0.0.1:" + str(ports[1]) +
+                   " 127.0.0.1:" + str(ports[2]) + "\n"),
+             "", 1);
+  ASSERT_TRUE(m.start()) << m.log();
+  int port = m.port("store");
+  EXPECT_EQ(request(port, "MKCOL", "/_s1/docs/").status, 201);
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(put(port, "/_s1/docs/f" + str(i), "body").status, 201);
+  Reply list = one(port,
+                   "PROPFIND /_s1/docs/ HTTP/1.1\r\nHost: s\r\nDepth: 1\r\n"
+                   "Content-Length: 0\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(list.status, 207);
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = list.body.find(needle); at != std::string::npos;
+         at = list.body.find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_EQ(count("<D:href>/_s1/docs/</D:href>"), 1u) << list.body;
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(count("<D:href>/_s1/docs/f" + str(i) + "</D:href>"), 1u);
+  for (size_t i = 0; i < ports.size(); ++i)  // no node alone has them all (N = 2 of 3)
+    EXPECT_LT(std::stoi(run("ls " + root + "/n" + str(i) + "/_s1/docs | wc -l")), 9);
+  EXPECT_EQ(one(port,
+                "PROPFIND /_s1/docs/ HTTP/1.1\r\nHost: s\r\nDepth: infinity\r\n"
+                "Connection: close\r\n\r\n")
+                .status,
+            403);
+  EXPECT_EQ(m.stop(), 0) << m.log();
+  nginx.reset();  // killed by pid
+  run("rm -rf " + root);
 }
