@@ -12,11 +12,13 @@ struct Document {
   std::string_view epilogue;  // from the multistatus end tag
   std::string prefix;         // "D:" or ""
   std::string_view body;
-  size_t responsesAt = 0;     // where the responses start
-  size_t responsesEnd = 0;    // where the multistatus end tag starts
+  size_t responsesAt = 0;   // where the responses start
+  size_t responsesEnd = 0;  // where the multistatus end tag starts
 };
 
-bool isNameEnd(char c) { return c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/'; }
+bool isNameEnd(char c) {
+  return c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/';
+}
 
 // The prefix ("D:" or "") of the first start tag named `local` (any prefix), and its position.
 bool findStartTag(std::string_view s, std::string_view local, size_t from, size_t& at,
@@ -32,7 +34,8 @@ bool findStartTag(std::string_view s, std::string_view local, size_t from, size_
     std::string_view localName = colon == std::string_view::npos ? name : name.substr(colon + 1);
     if (localName == local && nameEnd < s.size()) {
       at = i;
-      prefix = colon == std::string_view::npos ? std::string() : std::string(name.substr(0, colon + 1));
+      prefix =
+          colon == std::string_view::npos ? std::string() : std::string(name.substr(0, colon + 1));
       return true;
     }
   }

@@ -54,11 +54,13 @@ void buildStoredHead(const ResponseHead& resp, bool stripSetCookie, std::string&
   std::string_view conn[1] = {resp.connection};
   meta.etagOffset = meta.etagLength = 0;
   meta.lastModified = -1;
+  bool dated = false;
   for (size_t i = 0; i < resp.headerCount; ++i) {
     const http::Header& f = resp.headers[i];
     if (hopByHop(f.name, conn, resp.connection.empty() ? 0 : 1) ||
         unstoredField(f.name, stripSetCookie))
       continue;
+    dated = dated || equalsIgnoreCase(f.name, "date");
     out.append(f.name).append(": ");
     if (equalsIgnoreCase(f.name, "etag") && meta.etagLength == 0) {
       meta.etagOffset = static_cast<uint32_t>(out.size());
@@ -68,6 +70,11 @@ void buildStoredHead(const ResponseHead& resp, bool stripSetCookie, std::string&
       if (http::parseHttpDate(f.value, t)) meta.lastModified = t;
     }
     out.append(f.value).append("\r\n");
+  }
+  if (!dated) {  // RFC 9110 6.6.1: a cache adds the Date its origin left out
+    char date[http::kHttpDateLength];
+    http::formatHttpDate(static_cast<time_t>(meta.responseTime), date);
+    http::appendHeader(out, "Date", std::string_view(date, sizeof date));
   }
   meta.status = static_cast<uint16_t>(resp.status);
   meta.headLength = static_cast<uint32_t>(out.size());

@@ -67,7 +67,8 @@ class CacheFill {
 };
 
 // The stored form of a response head: "STATUS REASON\r\n" then its end-to-end fields without
-// the ones never stored, and the ETag / Last-Modified found on the way.
+// the ones never stored (a Date from meta.responseTime when the origin sent none), and the ETag /
+// Last-Modified found on the way.
 void buildStoredHead(const ResponseHead& resp, bool stripSetCookie, std::string& out,
                      ObjectMeta& meta);
 

@@ -82,6 +82,7 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
     c.inc(kCacheBypass);
     return false;
   }
+  bool onlyIfCached = false;
   if (std::string_view cc = r.find("cache-control"); !cc.empty()) {
     CacheControl directives;
     parseCacheControl(cc, directives);
@@ -89,6 +90,7 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
       c.inc(kCacheBypass);
       return false;
     }
+    onlyIfCached = directives.onlyIfCached;
   }
   CacheStore::primaryKey(r.host, r.path, r.query, primary_);
   const int64_t now = service_.runtime().now();
@@ -134,6 +136,10 @@ bool CacheFront::handle(http::Exchange& ex, CacheRequest& out) {
       break;
   }
 
+  if (onlyIfCached) {  // RFC 9111 5.2.1.7: nothing fresh stored, and no going to the origin
+    ex.sendError(504);
+    return true;
+  }
   const uint64_t nowMs = clock::monotonicMs();
   const uint64_t holdMs = static_cast<uint64_t>(config.lockTimeout * 1000);
   out.primary = primary_;

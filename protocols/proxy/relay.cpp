@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "protocols/http/conditional.hpp"
+#include "protocols/http/date.hpp"
 #include "protocols/http/response.hpp"
 #include "protocols/proxy/forward.hpp"
 #include "protocols/proxy/service.hpp"
@@ -116,6 +118,11 @@ void Relay::start(http::Exchange& ex, Link* link, CacheRequest& cache) {
   head_.append(cache_.validators);
   hostMissing_ = r.host.empty();
   requestTime_ = service_.runtime().now();
+  // A fill strips the client's conditionals (the cache wants the whole object); they are
+  // evaluated against the response instead (RFC 9110 13.2.1).
+  clientIfNoneMatch_.assign(fill && !cache_.background ? r.ifNoneMatch : std::string_view());
+  clientIfModifiedSince_.assign(fill && !cache_.background ? r.ifModifiedSince
+                                                           : std::string_view());
   if (fill) {
     if (!fill_) fill_ = std::make_unique<CacheFill>(service_.cache()->store(), config.cache.limits);
     fill_->prepare(cache_.primary, head_, requestTime_);
@@ -334,6 +341,12 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
     }
     return;
   }
+  if (response_.status == 200 && (!clientIfNoneMatch_.empty() || !clientIfModifiedSince_.empty()) &&
+      clientNotModified()) {
+    response_.status = 304;  // the client's copy is current: its answer has no body
+    response_.reason = {};
+    clientHeadOnly_ = true;
+  }
   writeDownstreamHead();
   if (clientHeadOnly_) {  // HEAD answered with the head of the GET the cache is filling
     ex_->finish(response_.status, 0);
@@ -351,6 +364,10 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
 void Relay::writeDownstreamHead() {
   std::string& out = ex_->out();
   appendDownstreamHead(out, response_, ex_->versionMinor());
+  bool dated = false;
+  for (size_t i = 0; i < response_.headerCount && !dated; ++i)
+    dated = http::equalsIgnoreCase(response_.headers[i].name, "date");
+  if (!dated) http::appendHeader(out, "Date", ex_->date());  // RFC 9110 6.6.1
   if (!cache_.label.empty()) http::appendHeader(out, "X-Cache", cache_.label);
   switch (clientHeadOnly_ ? Framing::None : framing_) {
     case Framing::None:  // HEAD and 304 keep the length the body would have had
@@ -389,6 +406,25 @@ void Relay::notModified(Connection& conn) {
       !service_.cache()->replyStored(*ex, cache_.key, service_.cache()->label("REVALIDATED"), -1))
     ex->sendError(502);
   ex->complete();  // may destroy the client connection
+}
+
+bool Relay::clientNotModified() const {
+  http::Request conditions;
+  conditions.method = http::Method::Get;
+  conditions.ifNoneMatch = clientIfNoneMatch_;
+  conditions.ifModifiedSince = clientIfModifiedSince_;
+  std::string_view etag;
+  time_t lastModified = -1;
+  for (size_t i = 0; i < response_.headerCount; ++i) {
+    const http::Header& h = response_.headers[i];
+    if (http::equalsIgnoreCase(h.name, "etag") && etag.empty()) etag = h.value;
+    if (http::equalsIgnoreCase(h.name, "last-modified")) {
+      time_t t;
+      if (http::parseHttpDate(h.value, t)) lastModified = t;
+    }
+  }
+  return http::evaluatePreconditions(conditions, etag, lastModified, service_.runtime().now()) ==
+         http::Precondition::NotModified;
 }
 
 bool Relay::staleOnError() {

@@ -95,6 +95,7 @@ class Relay {
   void endFill(bool stored);
   void notModified(Connection& conn);
   bool staleOnError();
+  bool clientNotModified() const;
   void writeDownstreamHead();
   void deliver(std::string_view data);  // body bytes: to the fill and the client
 
@@ -140,6 +141,7 @@ class Relay {
   bool unsafeMethod_ = false;
   double sentAt_ = 0;  // when the request went to the backend (latency counter)
   time_t requestTime_ = 0;
+  std::string clientIfNoneMatch_, clientIfModifiedSince_;  // a fill's client conditionals
 };
 
 }  // namespace manifold::proxy

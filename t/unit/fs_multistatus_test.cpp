@@ -11,13 +11,12 @@ using namespace manifold::fs;
 namespace {
 
 std::string doc(const std::vector<std::string>& hrefs, const std::string& p = "D:") {
-  std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<" + p +
-                    "multistatus xmlns" + (p.empty() ? "" : ":" + p.substr(0, p.size() - 1)) +
-                    "=\"DAV:\">\n";
+  std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<" + p + "multistatus xmlns" +
+                    (p.empty() ? "" : ":" + p.substr(0, p.size() - 1)) + "=\"DAV:\">\n";
   for (const auto& h : hrefs)
-    out += "<" + p + "response>\n<" + p + "href>" + h + "</" + p + "href>\n<" + p +
-           "propstat><" + p + "status>HTTP/1.1 200 OK</" + p + "status></" + p + "propstat>\n</" +
-           p + "response>\n";
+    out += "<" + p + "response>\n<" + p + "href>" + h + "</" + p + "href>\n<" + p + "propstat><" +
+           p + "status>HTTP/1.1 200 OK</" + p + "status></" + p + "propstat>\n</" + p +
+           "response>\n";
   return out + "</" + p + "multistatus>\n";
 }
 
