@@ -151,10 +151,11 @@ TEST(ProxyCachePolicy, StoredHeadDropsHopByHopAgeAndFraming) {
              "Set-Cookie: s\r\nLast-Modified: Mon, 12 Jan 1970 13:30:00 GMT\r\nX-Kept: yes\r\n");
   std::string head;
   ObjectMeta meta{};
+  meta.responseTime = 1000000;
   buildStoredHead(e.resp, true, head, meta);
   EXPECT_EQ(head,
             "200 X\r\nETag: \"e1\"\r\nLast-Modified: Mon, 12 Jan 1970 13:30:00 GMT\r\n"
-            "X-Kept: yes\r\n");
+            "X-Kept: yes\r\nDate: Mon, 12 Jan 1970 13:46:40 GMT\r\n");  // none was sent
   EXPECT_EQ(head.substr(meta.etagOffset, meta.etagLength), "\"e1\"");
   EXPECT_EQ(meta.lastModified, 1000000 - 1000);
   EXPECT_EQ(meta.headLength, head.size());
