@@ -27,6 +27,8 @@ DEPS_TEST  := curl wrk nginx-light libnginx-mod-http-dav-ext clang libclang-rt-1
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
               lintian man-db
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+# Only `make bench` needs these (tools/bench/proxy compares the proxy cache with them).
+DEPS_BENCH := varnish haproxy
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \
             $(filter-out master/main.cpp,$(wildcard master/*.cpp))
@@ -93,7 +95,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	  for s in nginx tftpd-hpa opentracker nsd; do service $$s stop >/dev/null 2>&1 || true; done; \
+	  for s in nginx tftpd-hpa opentracker nsd varnish haproxy; do service $$s stop >/dev/null 2>&1 || true; done; \
 	fi
 
 # deps first, then a parallel build: packages must be in place before anything compiles.
@@ -107,7 +109,8 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all bin/unit-tests bin/integration-tests fuzz
 	@t/run-suites
 
-bench: deps
+bench:
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) $(DEPS_BENCH)"
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@for b in tools/bench/*; do [ -x "$$b" ] && "$$b"; done
 
