@@ -1,6 +1,7 @@
 #include "protocols/static/config.hpp"
 
 #include "protocols/http/limits_config.hpp"
+#include "protocols/static/pack_sites.hpp"
 #include "protocols/static/upload_reserve.hpp"
 #include "protocols/static/xcache.hpp"
 
@@ -13,7 +14,11 @@ using config::Millis;
 std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   auto site = std::make_unique<SiteConfig>();
   site->VirtualServerKeys::read(in);
-  site->root = in.directory("root", "", true);
+  if (in.has("sites")) site->sites = in.directory("sites", "", true);
+  if (!site->sites.empty() && in.has("root"))
+    in.fail("sites", "a section serves either a root directory or site packs, not both");
+  if (site->sites.empty()) site->root = in.directory("root", "", true);
+  site->packMemoryMax = in.size("pack_memory_max", 256ull << 20, 0, 1ull << 40);
   site->index = in.list("index", "index.html");
   site->autoindex = in.flag("autoindex", false);
   site->followSymlinks = in.flag("follow_symlinks", true);
@@ -35,6 +40,12 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   site->gzipStoreMaxFile = in.size("gzip_store_max_file", 64ull << 20, 0, 16ull << 30);
 
   site->webdav = in.flag("webdav", false);
+  if (site->webdav && !site->sites.empty())
+    in.fail("webdav", "site packs are read-only: webdav needs a root directory");
+  site->sealed = in.flag("sealed", false);
+  if (site->sealed && !site->webdav)
+    in.fail("sealed", "sealed = on needs webdav = on (it checks uploads)");
+  if (site->sealed) site->gzip = false;  // ciphertext does not compress; serve it as stored
   site->createFullPutPath = in.flag("create_full_put_path", false);
   site->uploadReserveMax = in.size("upload_reserve_max", 64ull << 20, 0, 1ull << 40);
   site->limits.maxBodySize = in.size("client_max_body_size", 16ull << 20, 0, 1ull << 40);
@@ -52,6 +63,12 @@ MANIFOLD_PROTOCOL("http", parseHttpSection);
 
 std::vector<ListenRequest> SiteConfig::listeners() const {
   return listenRequests(listen, listenLine, false, true);
+}
+
+std::vector<CounterSpec> SiteConfig::counters() const {
+  std::vector<CounterSpec> out = httpCounters();
+  if (!sites.empty()) appendCounters(out, kPackCounterDefs);
+  return out;
 }
 
 std::vector<std::string> SiteConfig::logFiles() const {

@@ -10,7 +10,30 @@
 
 namespace manifold::pack {
 
-std::shared_ptr<Pack> Pack::open(const std::string& path, std::string& why) {
+namespace {
+
+bool readAt(int fd, char* out, uint64_t length, uint64_t offset) {
+  while (length > 0) {
+    ssize_t n = ::pread(fd, out, length, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    offset += n;
+    length -= n;
+  }
+  return true;
+}
+
+uint64_t dataOffsetOf(const char* header) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(header[64 + i]);
+  return v;
+}
+
+}  // namespace
+
+std::shared_ptr<Pack> Pack::open(const std::string& path, Load load, uint64_t memoryMax,
+                                 std::string& why) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     why = strerror(errno);
@@ -24,20 +47,38 @@ std::shared_ptr<Pack> Pack::open(const std::string& path, std::string& why) {
     why = "not a regular file";
     return nullptr;
   }
-  pack->device_ = st.st_dev;
-  pack->inode_ = st.st_ino;
-  pack->size_ = static_cast<size_t>(st.st_size);
+  pack->size_ = static_cast<uint64_t>(st.st_size);
   if (pack->size_ < kHeaderSize) {
     why = "truncated: " + std::to_string(st.st_size) + " bytes";
     return nullptr;
   }
-  void* map = mmap(nullptr, pack->size_, PROT_READ, MAP_SHARED, fd, 0);
-  if (map == MAP_FAILED) {
-    why = std::string("mmap: ") + strerror(errno);
-    return nullptr;
+  if (load == Load::Map) {
+    void* map = mmap(nullptr, pack->size_, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+      why = std::string("mmap: ") + strerror(errno);
+      return nullptr;
+    }
+    pack->map_ = map;
+    pack->bytes_ = static_cast<const char*>(map);
+    pack->loaded_ = pack->size_;
+  } else {
+    char header[kHeaderSize];
+    if (!readAt(fd, header, kHeaderSize, 0)) {
+      why = std::string("read: ") + strerror(errno);
+      return nullptr;
+    }
+    uint64_t want = pack->size_ <= memoryMax ? pack->size_ : dataOffsetOf(header);
+    if (want < kHeaderSize || want > pack->size_) want = pack->size_ <= memoryMax ? pack->size_ : kHeaderSize;
+    pack->copy_.reset(new char[want]);
+    if (!readAt(fd, pack->copy_.get(), want, 0)) {
+      why = "truncated while reading";
+      return nullptr;
+    }
+    pack->bytes_ = pack->copy_.get();
+    pack->loaded_ = want;
   }
-  pack->map_ = map;
-  if (!pack->view_.parse(std::string_view(pack->bytes(), pack->size_), why)) return nullptr;
+  if (!pack->view_.parse(std::string_view(pack->bytes_, pack->loaded_), pack->size_, why))
+    return nullptr;
   return pack;
 }
 

@@ -1,12 +1,16 @@
-// An open site pack (pack_format.hpp): the file mapped read-only and validated, plus its fd for
-// sendfile. Shared: a site holds the current pack, and every response still sending from it
-// holds its OpenFile, so a pack swapped out stays readable until its last response is done.
-// Packs are replaced by rename, never rewritten in place: the mapping of a file truncated under
-// a running server would fault.
+// An open site pack (pack_format.hpp), validated, plus its fd for sendfile. Shared: a site holds
+// its current pack, and every response still sending from it holds its OpenFile, so a pack
+// swapped out stays readable until its last response is done.
+//
+// The server reads a pack into memory when it opens it (the whole pack up to `memoryMax`, else
+// the metadata only, and small bodies are then pread): a mapping would make a worker fault if
+// someone truncated the file in place, and a copy answers lookups and small bodies without a
+// syscall just the same. Tools map the file (Load::Map).
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -17,28 +21,30 @@ namespace manifold::pack {
 
 class Pack {
  public:
-  // Opens, maps and validates `path`; nullptr with `why` when it is unreadable or not a good
-  // pack.
-  static std::shared_ptr<Pack> open(const std::string& path, std::string& why);
+  enum class Load { Read, Map };
+  // Opens and validates `path`; nullptr with `why` when it is unreadable or not a good pack.
+  static std::shared_ptr<Pack> open(const std::string& path, Load load, uint64_t memoryMax,
+                                    std::string& why);
   ~Pack();
   Pack(const Pack&) = delete;
   Pack& operator=(const Pack&) = delete;
 
   const View& view() const { return view_; }
-  const char* bytes() const { return static_cast<const char*>(map_); }
+  // Every byte of the pack in memory (else only the metadata is, and bodies are read from fd).
+  bool bodiesInMemory() const { return loaded_ == size_; }
+  const char* bytes() const { return bytes_; }
+  uint64_t size() const { return size_; }
   const std::shared_ptr<OpenFile>& file() const { return file_; }
   const std::string& path() const { return path_; }
-  dev_t device() const { return device_; }
-  ino_t inode() const { return inode_; }
 
  private:
   Pack() = default;
   std::string path_;
   std::shared_ptr<OpenFile> file_;
-  void* map_ = nullptr;
-  size_t size_ = 0;
-  dev_t device_ = 0;
-  ino_t inode_ = 0;
+  const char* bytes_ = nullptr;
+  std::unique_ptr<char[]> copy_;  // Load::Read
+  void* map_ = nullptr;           // Load::Map
+  uint64_t size_ = 0, loaded_ = 0;
   View view_;
 };
 

@@ -72,8 +72,9 @@ void hashBytes(std::string_view bytes, uint8_t out[kHashSize]) {
                      bytes.size(), nullptr, 0);
 }
 
-bool View::parse(std::string_view b, std::string& why) {
+bool View::parse(std::string_view b, uint64_t size, std::string& why) {
   bytes_ = {};
+  hasBodies_ = b.size() == size;
   if (b.size() < kHeaderSize || b.substr(0, kMagic.size()) != kMagic) {
     why = "not a site pack (no MFLDPACK magic)";
     return false;
@@ -94,8 +95,8 @@ bool View::parse(std::string_view b, std::string& why) {
   dataOffset_ = get64(h + 64);
   uint64_t fileSize = get64(h + 72);
   fileCount_ = get32(h + 80);
-  if (fileSize != b.size()) {
-    why = "truncated or extended: " + std::to_string(b.size()) + " bytes, header says " +
+  if (fileSize != size || b.size() > size) {
+    why = "truncated or extended: " + std::to_string(size) + " bytes, header says " +
           std::to_string(fileSize);
     return false;
   }
@@ -104,7 +105,7 @@ bool View::parse(std::string_view b, std::string& why) {
       bucketCount_ / 2 >= entryCount_ && entriesOffset_ == kHeaderSize &&
       bucketsOffset_ == entriesOffset_ + uint64_t{entryCount_} * kEntrySize &&
       stringsOffset_ == bucketsOffset_ + uint64_t{bucketCount_} * 4 &&
-      within(stringsOffset_, stringsLength_, 0, b.size()) &&
+      within(stringsOffset_, stringsLength_, 0, size) &&
       dataOffset_ >= stringsOffset_ + stringsLength_ && dataOffset_ <= b.size() &&
       fileCount_ <= entryCount_ && (flags_ & ~kFlagSealed) == 0;
   if (!shapeOk) {
@@ -125,8 +126,8 @@ bool View::parse(std::string_view b, std::string& why) {
     uint8_t kind = static_cast<uint8_t>(e[14]);
     bool ok = kind >= 1 && kind <= 3 && within(get32(e + 8), get16(e + 12), 0, stringsLength_) &&
               within(get32(e + 56), get16(e + 60), 0, stringsLength_) &&
-              within(get64(e + 16), get64(e + 24), dataOffset_, b.size()) &&
-              within(get64(e + 32), get64(e + 40), dataOffset_, b.size());
+              within(get64(e + 16), get64(e + 24), dataOffset_, size) &&
+              within(get64(e + 32), get64(e + 40), dataOffset_, size);
     if (!ok) {
       bytes_ = {};
       why = "corrupt entry " + std::to_string(i);
@@ -180,6 +181,10 @@ bool View::find(std::string_view path, Entry& out) const {
 }
 
 bool View::verifyBodies(std::string& why) const {
+  if (!hasBodies_) {
+    why = "bodies not loaded";
+    return false;
+  }
   uint8_t hash[kHashSize];
   for (uint32_t i = 0; i < entryCount_; ++i) {
     Entry e = entry(i);

@@ -66,21 +66,26 @@ struct Entry {
 // A validated pack in memory (views into the bytes given to parse()).
 class View {
  public:
-  // Checks everything but the bodies' hashes (verifyBodies does those): magic, version, size
-  // (a truncated pack fails here), bounds of every offset, the metadata hash. False with `why`.
-  bool parse(std::string_view bytes, std::string& why);
+  // `bytes`: the start of a pack of `size` bytes, at least its metadata (up to the data
+  // offset), or all of it. Checks everything but the bodies' hashes (verifyBodies does those):
+  // magic, version, size (a truncated pack fails here), bounds of every offset, the metadata
+  // hash. False with `why`.
+  bool parse(std::string_view bytes, uint64_t size, std::string& why);
   // The entry for a normalised path, or false. No allocation, no syscall.
   bool find(std::string_view path, Entry& out) const;
   Entry entry(uint32_t index) const;
   uint32_t entryCount() const { return entryCount_; }
   uint32_t fileCount() const { return fileCount_; }
   int64_t buildTime() const { return buildTime_; }
+  uint64_t dataOffset() const { return dataOffset_; }
   bool sealed() const { return flags_ & kFlagSealed; }
-  // Hashes every body and gzip form; false with the first bad path in `why`.
+  // Hashes every body and gzip form (parse() was given all of the pack); false with the first
+  // bad path in `why`.
   bool verifyBodies(std::string& why) const;
 
  private:
   std::string_view bytes_;
+  bool hasBodies_ = false;
   uint32_t flags_ = 0, entryCount_ = 0, bucketCount_ = 0, fileCount_ = 0;
   int64_t buildTime_ = 0;
   uint64_t entriesOffset_ = 0, bucketsOffset_ = 0, stringsOffset_ = 0, stringsLength_ = 0;

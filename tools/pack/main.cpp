@@ -279,7 +279,7 @@ int build(const std::string& dir, const std::string& outPath, const Options& opt
 
 std::shared_ptr<pack::Pack> openOrDie(const std::string& path) {
   std::string why;
-  auto p = pack::Pack::open(path, why);
+  auto p = pack::Pack::open(path, pack::Pack::Load::Map, 0, why);
   if (!p) die(path + ": " + why);
   return p;
 }

@@ -1,0 +1,71 @@
+// `sites = DIR` of an [http:NAME] section: every HOST.site in DIR is the site pack
+// (pack_format.hpp) of the virtual host HOST, _default.site answers the other hosts. Each worker
+// watches DIR with inotify and keeps its own map host -> pack:
+//   - a pack written or renamed into DIR goes live (replacing the host's old pack atomically:
+//     responses in flight keep the old file open until they are sent);
+//   - a pack removed or renamed away takes its host down;
+//   - a pack that fails validation (truncated, corrupt, foreign) is refused with a log line
+//     naming it, and the host's previous pack, if any, keeps serving.
+// Names starting with '.' are ignored (manifold-pack writes ".OUT.tmpPID" and renames it).
+// One worker (runsInstanceTasks) logs and counts, so each event is logged and counted once.
+#pragma once
+
+#include <ev.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "protocols/static/pack.hpp"
+#include "shm/counters.hpp"
+#include "worker/io_watcher.hpp"
+
+namespace manifold::http {
+
+// Counters of a `sites` section, after the HTTP engine's (config.cpp appends them).
+#define MANIFOLD_PACK_COUNTERS(X)                                                        \
+  X(kPacksLive, "packs_live", Gauge, "site packs being served (sites = DIR)")          \
+  X(kPackLoads, "pack_loads", Counter, "site packs opened for a new host")             \
+  X(kPackSwaps, "pack_swaps", Counter, "site packs replaced by a new version")         \
+  X(kPackRemovals, "pack_removals", Counter, "site packs removed from the directory")  \
+  X(kPacksRefused, "packs_refused", Counter,                                           \
+    "site packs refused when opened (truncated, corrupt or foreign)")
+enum PackCounter : unsigned { MANIFOLD_PACK_COUNTERS(MANIFOLD_COUNTER_ENUM) kPackCounterCount };
+inline constexpr shm::CounterDef kPackCounterDefs[] = {
+    MANIFOLD_PACK_COUNTERS(MANIFOLD_COUNTER_DEF)};
+
+class PackSites {
+ public:
+  // `counters`: the pack block of this worker's slot; `reporter`: this worker logs and counts.
+  PackSites(struct ev_loop* loop, std::string dir, std::string title, uint64_t memoryMax,
+            shm::CounterSlot counters, bool reporter);
+  ~PackSites();
+  PackSites(const PackSites&) = delete;
+  PackSites& operator=(const PackSites&) = delete;
+
+  // Loads every pack in the directory and starts watching it. Throws when DIR cannot be watched.
+  void start();
+  // The pack for a Host header value (any case, port and trailing dot ignored), else the
+  // _default pack, else nullptr. No allocation once warm.
+  const pack::Pack* find(std::string_view host);
+  size_t size() const { return packs_.size(); }
+
+ private:
+  void onEvents();
+  void load(const std::string& name);
+  void remove(const std::string& name);
+  static bool hostOf(std::string_view name, std::string& host);
+
+  std::string dir_;
+  std::string title_;
+  uint64_t memoryMax_;
+  shm::CounterSlot counters_;
+  bool reporter_;
+  int inotifyFd_ = -1;
+  IoWatcher watcher_;
+  std::unordered_map<std::string, std::shared_ptr<pack::Pack>> packs_;  // lowercase host
+  std::string host_;  // scratch
+};
+
+}  // namespace manifold::http
