@@ -97,7 +97,7 @@ Key32 generateSecretKey() {
 }
 
 bool parseIdentityFile(std::string_view text, std::vector<Key32>& out) {
-  size_t start = 0;
+  size_t start = 0, before = out.size();
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
     std::string_view line = text.substr(start, nl == text.npos ? text.npos : nl - start);
@@ -108,7 +108,7 @@ bool parseIdentityFile(std::string_view text, std::vector<Key32>& out) {
     if (!parseIdentity(line, key)) return false;
     out.push_back(key);
   }
-  return !out.empty();
+  return out.size() > before;
 }
 
 // ---- Sealer ----

@@ -28,7 +28,8 @@ std::string formatRecipient(const Key32& publicKey);
 std::string formatIdentity(const Key32& secretKey);
 Key32 publicKeyOf(const Key32& secretKey);
 Key32 generateSecretKey();
-// Identities from an identity file's text (age-keygen's format: '#' comments, one key a line).
+// Appends the identities of an identity file (age-keygen's format: '#' comments, one key a
+// line); false when a line is not an identity or there is none.
 bool parseIdentityFile(std::string_view text, std::vector<Key32>& out);
 
 // Streaming sealer: update() with plaintext pieces of any size, then finish(); the output (the
