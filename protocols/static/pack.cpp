@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -48,6 +49,17 @@ std::shared_ptr<Pack> Pack::open(const std::string& path, Load load, uint64_t me
     return nullptr;
   }
   pack->size_ = static_cast<uint64_t>(st.st_size);
+  char header[kHeaderSize];
+  size_t headerBytes = std::min<uint64_t>(pack->size_, kHeaderSize);
+  if (!readAt(fd, header, headerBytes, 0)) {
+    why = std::string("read: ") + strerror(errno);
+    return nullptr;
+  }
+  if (std::string_view(header, std::min(headerBytes, kMagic.size())) !=
+      kMagic.substr(0, std::min(headerBytes, kMagic.size()))) {
+    why = "not a site pack (no MFLDPACK magic)";
+    return nullptr;
+  }
   if (pack->size_ < kHeaderSize) {
     why = "truncated: " + std::to_string(st.st_size) + " bytes";
     return nullptr;
@@ -62,11 +74,6 @@ std::shared_ptr<Pack> Pack::open(const std::string& path, Load load, uint64_t me
     pack->bytes_ = static_cast<const char*>(map);
     pack->loaded_ = pack->size_;
   } else {
-    char header[kHeaderSize];
-    if (!readAt(fd, header, kHeaderSize, 0)) {
-      why = std::string("read: ") + strerror(errno);
-      return nullptr;
-    }
     uint64_t want = pack->size_ <= memoryMax ? pack->size_ : dataOffsetOf(header);
     if (want < kHeaderSize || want > pack->size_) want = pack->size_ <= memoryMax ? pack->size_ : kHeaderSize;
     pack->copy_.reset(new char[want]);
