@@ -18,7 +18,8 @@ bool splitArgs(std::string_view line, std::vector<std::string_view>& out) {
   size_t start = 0;
   for (;;) {
     size_t space = line.find(' ', start);
-    std::string_view arg = line.substr(start, space == std::string_view::npos ? line.npos : space - start);
+    std::string_view arg =
+        line.substr(start, space == std::string_view::npos ? line.npos : space - start);
     if (arg.empty()) return false;
     for (char c : arg)
       if (!isArgChar(c)) return false;
@@ -95,7 +96,8 @@ ParseResult parseHeader(std::string_view data, Header& out) {
     if (!nextLine()) {
       // A partial line must still be a prefix of "-> " or "--- ".
       std::string_view rest = data.substr(pos, 3);
-      if (!rest.empty() && rest.compare(0, rest.size(), std::string_view("-> ").substr(0, rest.size())) != 0 &&
+      if (!rest.empty() &&
+          rest.compare(0, rest.size(), std::string_view("-> ").substr(0, rest.size())) != 0 &&
           rest.compare(0, rest.size(), std::string_view("---").substr(0, rest.size())) != 0)
         return ParseResult::Invalid;
       return incompleteOrTooLong();
@@ -134,8 +136,7 @@ namespace {
 constexpr std::string_view kCharset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
 uint32_t polymod(const std::vector<uint8_t>& values) {
-  static constexpr uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd,
-                                       0x2a1462b3};
+  static constexpr uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
   uint32_t chk = 1;
   for (uint8_t v : values) {
     uint8_t top = chk >> 25;
@@ -204,7 +205,8 @@ bool bech32Decode(std::string_view text, std::string& hrp, std::string& data) {
   size_t sep = text.rfind('1');
   if (sep == std::string_view::npos || sep == 0 || sep + 7 > text.size()) return false;
   hrp.clear();
-  for (char c : text.substr(0, sep)) hrp.push_back(static_cast<char>(tolower(static_cast<unsigned char>(c))));
+  for (char c : text.substr(0, sep))
+    hrp.push_back(static_cast<char>(tolower(static_cast<unsigned char>(c))));
   std::vector<uint8_t> values;
   for (char c : text.substr(sep + 1)) {
     size_t v = kCharset.find(static_cast<char>(tolower(static_cast<unsigned char>(c))));

@@ -26,8 +26,8 @@ namespace manifold::age {
 inline constexpr std::string_view kVersionLine = "age-encryption.org/v1\n";
 inline constexpr size_t kChunkSize = 64 * 1024;  // plaintext bytes per STREAM chunk
 inline constexpr size_t kTagSize = 16;
-inline constexpr size_t kNonceSize = 16;          // payload nonce after the header
-inline constexpr size_t kMaxHeader = 64 * 1024;   // longer headers are refused (not a limit of age)
+inline constexpr size_t kNonceSize = 16;         // payload nonce after the header
+inline constexpr size_t kMaxHeader = 64 * 1024;  // longer headers are refused (not a limit of age)
 inline constexpr size_t kMinPayload = kNonceSize + kTagSize;  // nonce + an empty last chunk
 
 struct Stanza {

@@ -124,7 +124,8 @@ Sealer::Sealer(const std::vector<Key32>& recipients) {
     uint8_t shared[32];
     if (crypto_scalarmult(shared, ephemeral.data(), recipient.data()) != 0)
       throw std::runtime_error("recipient is a low-order point");
-    std::string salt = std::string(view(share.data(), 32)) + std::string(view(recipient.data(), 32));
+    std::string salt =
+        std::string(view(share.data(), 32)) + std::string(view(recipient.data(), 32));
     uint8_t wrapKey[32];
     hkdf(view(shared, 32), salt, kX25519Info, wrapKey);
     uint8_t body[kFileKeySize + kTagSize];
@@ -210,8 +211,9 @@ bool Opener::openHeader() {
       static const uint8_t kZeroNonce[12] = {};
       unsigned long long length = 0;
       if (crypto_aead_chacha20poly1305_ietf_decrypt(
-              fileKey_, &length, nullptr, reinterpret_cast<const unsigned char*>(stanza.body.data()),
-              stanza.body.size(), nullptr, 0, kZeroNonce, wrapKey) == 0) {
+              fileKey_, &length, nullptr,
+              reinterpret_cast<const unsigned char*>(stanza.body.data()), stanza.body.size(),
+              nullptr, 0, kZeroNonce, wrapKey) == 0) {
         found = true;
         break;
       }

@@ -13,8 +13,8 @@
 namespace manifold::http {
 
 struct SiteConfig : public ServiceConfig, VirtualServerKeys {
-  std::string root;                // empty when `sites` is set
-  std::string sites;               // directory of HOST.site packs (pack_sites.hpp)
+  std::string root;                       // empty when `sites` is set
+  std::string sites;                      // directory of HOST.site packs (pack_sites.hpp)
   uint64_t packMemoryMax = 256ull << 20;  // packs up to this size are read whole into memory
   std::vector<std::string> index{"index.html"};
   bool autoindex = false;

@@ -75,7 +75,8 @@ std::shared_ptr<Pack> Pack::open(const std::string& path, Load load, uint64_t me
     pack->loaded_ = pack->size_;
   } else {
     uint64_t want = pack->size_ <= memoryMax ? pack->size_ : dataOffsetOf(header);
-    if (want < kHeaderSize || want > pack->size_) want = pack->size_ <= memoryMax ? pack->size_ : kHeaderSize;
+    if (want < kHeaderSize || want > pack->size_)
+      want = pack->size_ <= memoryMax ? pack->size_ : kHeaderSize;
     pack->copy_.reset(new char[want]);
     if (!readAt(fd, pack->copy_.get(), want, 0)) {
       why = "truncated while reading";

@@ -100,14 +100,13 @@ bool View::parse(std::string_view b, uint64_t size, std::string& why) {
           std::to_string(fileSize);
     return false;
   }
-  bool shapeOk =
-      bucketCount_ != 0 && (bucketCount_ & (bucketCount_ - 1)) == 0 &&
-      bucketCount_ / 2 >= entryCount_ && entriesOffset_ == kHeaderSize &&
-      bucketsOffset_ == entriesOffset_ + uint64_t{entryCount_} * kEntrySize &&
-      stringsOffset_ == bucketsOffset_ + uint64_t{bucketCount_} * 4 &&
-      within(stringsOffset_, stringsLength_, 0, size) &&
-      dataOffset_ >= stringsOffset_ + stringsLength_ && dataOffset_ <= b.size() &&
-      fileCount_ <= entryCount_ && (flags_ & ~kFlagSealed) == 0;
+  bool shapeOk = bucketCount_ != 0 && (bucketCount_ & (bucketCount_ - 1)) == 0 &&
+                 bucketCount_ / 2 >= entryCount_ && entriesOffset_ == kHeaderSize &&
+                 bucketsOffset_ == entriesOffset_ + uint64_t{entryCount_} * kEntrySize &&
+                 stringsOffset_ == bucketsOffset_ + uint64_t{bucketCount_} * 4 &&
+                 within(stringsOffset_, stringsLength_, 0, size) &&
+                 dataOffset_ >= stringsOffset_ + stringsLength_ && dataOffset_ <= b.size() &&
+                 fileCount_ <= entryCount_ && (flags_ & ~kFlagSealed) == 0;
   if (!shapeOk) {
     why = "corrupt header";
     return false;
@@ -169,7 +168,8 @@ bool View::find(std::string_view path, Entry& out) const {
   uint32_t mask = bucketCount_ - 1;
   const char* buckets = bytes_.data() + bucketsOffset_;
   // Bounded even if a forged pack had no empty bucket.
-  for (uint32_t probe = 0, slot = hash & mask; probe < bucketCount_; ++probe, slot = (slot + 1) & mask) {
+  for (uint32_t probe = 0, slot = hash & mask; probe < bucketCount_;
+       ++probe, slot = (slot + 1) & mask) {
     uint32_t index = get32(buckets + uint64_t{slot} * 4);
     if (index == kEmptyBucket) return false;
     const char* e = bytes_.data() + entriesOffset_ + uint64_t{index} * kEntrySize;
@@ -302,7 +302,8 @@ std::string layout(std::vector<BuildEntry>& entries, int64_t buildTime, uint32_t
     memcpy(meta.data() + r + 64, e.bodyHash, kHashSize);
     memcpy(meta.data() + r + 96, e.gzipHash, kHashSize);
   }
-  for (uint32_t b = 0; b < buckets; ++b) put(meta, bucketsOffset + uint64_t{b} * 4, kEmptyBucket, 4);
+  for (uint32_t b = 0; b < buckets; ++b)
+    put(meta, bucketsOffset + uint64_t{b} * 4, kEmptyBucket, 4);
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t slot = pathHash(entries[i].path) & (buckets - 1);
     while (get32(meta.data() + bucketsOffset + uint64_t{slot} * 4) != kEmptyBucket)

@@ -52,8 +52,7 @@ void StaticSite::servePack(Exchange& ex) {
   serveRepresentation(ex, rep, static_cast<time_t>(e.mtime));
 }
 
-void StaticSite::sendPackBody(Exchange& ex, const pack::Pack& p, uint64_t offset,
-                              uint64_t length) {
+void StaticSite::sendPackBody(Exchange& ex, const pack::Pack& p, uint64_t offset, uint64_t length) {
   if (length < kCopyBelow) {
     std::string& o = ex.out();
     if (p.bodiesInMemory()) {

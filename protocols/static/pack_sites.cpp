@@ -86,8 +86,8 @@ void PackSites::remove(const std::string& name) {
   std::string host;
   if (!hostOf(name, host) || packs_.erase(host) == 0) return;
   if (reporter_) {
-    LOG_INFO("[%s] pack %s/%s removed: host %s is down", title_.c_str(), dir_.c_str(),
-             name.c_str(), host.c_str());
+    LOG_INFO("[%s] pack %s/%s removed: host %s is down", title_.c_str(), dir_.c_str(), name.c_str(),
+             host.c_str());
     counters_.inc(kPackRemovals);
     counters_.dec(kPacksLive);
   }

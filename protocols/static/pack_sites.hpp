@@ -24,12 +24,12 @@
 namespace manifold::http {
 
 // Counters of a `sites` section, after the HTTP engine's (config.cpp appends them).
-#define MANIFOLD_PACK_COUNTERS(X)                                                        \
-  X(kPacksLive, "packs_live", Gauge, "site packs being served (sites = DIR)")          \
-  X(kPackLoads, "pack_loads", Counter, "site packs opened for a new host")             \
-  X(kPackSwaps, "pack_swaps", Counter, "site packs replaced by a new version")         \
-  X(kPackRemovals, "pack_removals", Counter, "site packs removed from the directory")  \
-  X(kPacksRefused, "packs_refused", Counter,                                           \
+#define MANIFOLD_PACK_COUNTERS(X)                                                     \
+  X(kPacksLive, "packs_live", Gauge, "site packs being served (sites = DIR)")         \
+  X(kPackLoads, "pack_loads", Counter, "site packs opened for a new host")            \
+  X(kPackSwaps, "pack_swaps", Counter, "site packs replaced by a new version")        \
+  X(kPackRemovals, "pack_removals", Counter, "site packs removed from the directory") \
+  X(kPacksRefused, "packs_refused", Counter,                                          \
     "site packs refused when opened (truncated, corrupt or foreign)")
 enum PackCounter : unsigned { MANIFOLD_PACK_COUNTERS(MANIFOLD_COUNTER_ENUM) kPackCounterCount };
 inline constexpr shm::CounterDef kPackCounterDefs[] = {
@@ -65,7 +65,7 @@ class PackSites {
   int inotifyFd_ = -1;
   IoWatcher watcher_;
   std::unordered_map<std::string, std::shared_ptr<pack::Pack>> packs_;  // lowercase host
-  std::string host_;  // scratch
+  std::string host_;                                                    // scratch
 };
 
 }  // namespace manifold::http

@@ -31,8 +31,9 @@ std::string gzipEtag(const std::string& etag) {
 StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
     : config_(config),
       ctx_(ctx),
-      rootFd_(config.root.empty() ? -1
-                                  : ::open(config.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+      rootFd_(config.root.empty()
+                  ? -1
+                  : ::open(config.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
       xcache_(ctx.regions.empty() ? nullptr : ctx.regions[0]),
       files_(rootFd_, config.followSymlinks, config.fileCheckInterval, config.openFileCacheMax,
              mime_, xcache_),

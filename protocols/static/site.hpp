@@ -107,7 +107,7 @@ class StaticSite : public RequestHandler {
   std::unique_ptr<AccessLog> accessLog_;
   std::unique_ptr<GzipStore> gzipStore_;
   std::unique_ptr<PackSites> packs_;  // sites = DIR
-  std::vector<Exchange*> parked_;  // gzip requests waiting for a store build
+  std::vector<Exchange*> parked_;     // gzip requests waiting for a store build
   Site site_;
   // Per-request scratch reused across requests: no allocation once warm.
   std::string path_;

@@ -56,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t n = patched.size();
     for (int i = 0; i < 8; ++i) patched[72 + i] = static_cast<char>(n >> (8 * i));
     uint64_t dataOffset = 0;
-    for (int i = 7; i >= 0; --i) dataOffset = (dataOffset << 8) | static_cast<uint8_t>(patched[64 + i]);
+    for (int i = 7; i >= 0; --i)
+      dataOffset = (dataOffset << 8) | static_cast<uint8_t>(patched[64 + i]);
     if (dataOffset >= kHeaderSize && dataOffset <= patched.size()) {
       memset(patched.data() + 96, 0, kHashSize);
       uint8_t hash[kHashSize];

@@ -104,8 +104,8 @@ TEST(AgeFormat, Base64IsCanonicalWithoutPadding) {
 
 TEST(AgeSeal, RoundTripsAcrossChunkBoundaries) {
   Key32 secret = generateSecretKey();
-  for (size_t n : {size_t{0}, size_t{1}, kChunkSize - 1, kChunkSize, kChunkSize + 1,
-                   2 * kChunkSize, size_t{200000}}) {
+  for (size_t n : {size_t{0}, size_t{1}, kChunkSize - 1, kChunkSize, kChunkSize + 1, 2 * kChunkSize,
+                   size_t{200000}}) {
     std::string plain = bytes(n);
     std::string sealed = seal(plain, {publicKeyOf(secret)});
     size_t chunks = n == 0 ? 1 : (n + kChunkSize - 1) / kChunkSize;

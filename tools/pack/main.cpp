@@ -126,7 +126,8 @@ class Progress {
 int build(const std::string& dir, const std::string& outPath, const Options& opt) {
   http::MimeTable mime;
   mime.loadDefaults();
-  if (!opt.mimeTypes.empty() && access(opt.mimeTypes.c_str(), R_OK) == 0) mime.loadFile(opt.mimeTypes);
+  if (!opt.mimeTypes.empty() && access(opt.mimeTypes.c_str(), R_OK) == 0)
+    mime.loadFile(opt.mimeTypes);
   std::vector<Source> sources;
   sources.push_back({"", dir, true, 0});
   struct stat rootSt;
@@ -214,8 +215,9 @@ int build(const std::string& dir, const std::string& outPath, const Options& opt
     if (e.kind != pack::Kind::Directory) continue;
     for (const std::string& name : opt.index) {
       std::string target = e.path + name;
-      auto it = std::lower_bound(sorted.begin(), sorted.end(), target,
-                                 [](const pack::BuildEntry& x, const std::string& p) { return x.path < p; });
+      auto it = std::lower_bound(
+          sorted.begin(), sorted.end(), target,
+          [](const pack::BuildEntry& x, const std::string& p) { return x.path < p; });
       if (it != sorted.end() && it->path == target && it->kind == pack::Kind::File) {
         e.kind = pack::Kind::File;
         e.aliasOf = static_cast<int>(it - sorted.begin());
@@ -308,8 +310,8 @@ int list(const std::string& path) {
     if (e.kind == pack::Kind::File) pack::formatEtag(e.bodyHash, etag);
     printf("%-8s %10llu %10s %s %-34s %-24s %.*s\n", kindName(e.kind),
            static_cast<unsigned long long>(e.bodyLength),
-           e.hasGzip ? std::to_string(e.gzipLength).c_str() : "-",
-           std::to_string(e.mtime).c_str(), e.kind == pack::Kind::File ? etag : "-",
+           e.hasGzip ? std::to_string(e.gzipLength).c_str() : "-", std::to_string(e.mtime).c_str(),
+           e.kind == pack::Kind::File ? etag : "-",
            e.type.empty() ? "-" : std::string(e.type).c_str(), static_cast<int>(e.path.size()),
            e.path.data());
   }

@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
     std::vector<age::Key32> keys;
     if (!age::parseIdentityFile(readFileOrDie(input.empty() ? "-" : input), keys))
       die("no valid identity (AGE-SECRET-KEY-1...) in " + (input.empty() ? "stdin" : input));
-    for (const age::Key32& k : keys) printf("%s\n", age::formatRecipient(age::publicKeyOf(k)).c_str());
+    for (const age::Key32& k : keys)
+      printf("%s\n", age::formatRecipient(age::publicKeyOf(k)).c_str());
     return 0;
   }
   if (command == "seal") {

@@ -74,7 +74,8 @@ void swapIn(const std::string& from, const std::string& to) {
 
 std::string hostGet(const std::string& path, const std::string& host,
                     const std::string& extra = "") {
-  return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra + "Connection: close\r\n\r\n";
+  return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra +
+         "Connection: close\r\n\r\n";
 }
 
 }  // namespace
@@ -171,8 +172,10 @@ TEST_F(HttpPack, ServesEachHostFromItsPack) {
   EXPECT_EQ(one(port, hostGet("/", "other.example")).body, "<h1>home two</h1>\n");
 
   // Bodies byte-exact: small (copied), large (sendfile), binary.
-  EXPECT_TRUE(one(port, hostGet("/big.bin", "one.example")).body == readFile(m->path("one/big.bin")));
-  EXPECT_TRUE(one(port, hostGet("/img.bin", "one.example")).body == readFile(m->path("one/img.bin")));
+  EXPECT_TRUE(one(port, hostGet("/big.bin", "one.example")).body ==
+              readFile(m->path("one/big.bin")));
+  EXPECT_TRUE(one(port, hostGet("/img.bin", "one.example")).body ==
+              readFile(m->path("one/img.bin")));
   EXPECT_EQ(one(port, hostGet("/sub/", "one.example")).body, "<p>sub one</p>\n");
 
   // The stored gzip form, with its own validator; identity without Accept-Encoding.
@@ -213,8 +216,8 @@ TEST_F(HttpPack, ServesEachHostFromItsPack) {
                 .status,
             304);
   // HEAD: the head of the GET, no body.
-  Reply head = one(port,
-                   "HEAD /big.bin HTTP/1.1\r\nHost: one.example\r\nConnection: close\r\n\r\n", true);
+  Reply head =
+      one(port, "HEAD /big.bin HTTP/1.1\r\nHost: one.example\r\nConnection: close\r\n\r\n", true);
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.header("Content-Length"), str(big.size()));
   EXPECT_EQ(head.body, "");
@@ -227,8 +230,9 @@ TEST_F(HttpPack, ServesEachHostFromItsPack) {
   EXPECT_EQ(one(port, hostGet("/nothing", "one.example")).status, 404);
   EXPECT_EQ(one(port, hostGet("/sub/../index.html", "one.example")).status, 200);  // normalised
   // Pack sections are read-only.
-  EXPECT_EQ(one(port, "PUT /x HTTP/1.1\r\nHost: one.example\r\nContent-Length: 1\r\n"
-                      "Connection: close\r\n\r\nx")
+  EXPECT_EQ(one(port,
+                "PUT /x HTTP/1.1\r\nHost: one.example\r\nContent-Length: 1\r\n"
+                "Connection: close\r\n\r\nx")
                 .status,
             405);
 
@@ -269,8 +273,8 @@ TEST_F(HttpPack, TruncatedCorruptAndForeignPacksAreRefusedWhileTheOldOneServes) 
 
   run("head -c " + str(size - 7) + " " + m->path("two.site") + " > " + m->path("cut"));
   swapIn(m->path("cut"), m->path("sites/_default.site"));
-  ASSERT_TRUE(m->waitForLog("pack " + m->path("sites/_default.site") +
-                            " refused: truncated or extended"));
+  ASSERT_TRUE(
+      m->waitForLog("pack " + m->path("sites/_default.site") + " refused: truncated or extended"));
   EXPECT_TRUE(m->waitForLog("(the previous pack keeps serving)"));
 
   run("cp " + m->path("two.site") + " " + m->path("corrupt"));
@@ -374,7 +378,8 @@ TEST(HttpPackConfig, SitesRefuseRootAndWebdav) {
   std::string dir = makeTempDir();
   run("mkdir -p " + dir + "/sites");
   auto check = [&](const std::string& extra) {
-    writeFile(dir + "/m.ini", "[http:p]\nlisten = 127.0.0.1:1\nsites = " + dir + "/sites\n" + extra);
+    writeFile(dir + "/m.ini",
+              "[http:p]\nlisten = 127.0.0.1:1\nsites = " + dir + "/sites\n" + extra);
     int rc = -1;
     std::string out = run(binPath("manifold") + " -t -c " + dir + "/m.ini 2>&1", &rc);
     EXPECT_NE(rc, 0) << out;
