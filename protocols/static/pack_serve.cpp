@@ -31,21 +31,24 @@ void StaticSite::servePack(Exchange& ex) {
   Representation rep;
   rep.pack = p;
   rep.mime = e.type;
-  formatHttpDate(static_cast<time_t>(e.mtime), packDate_);
+  if (e.mtime != packDateOf_) {  // packs often hold many files of one mtime
+    formatHttpDate(static_cast<time_t>(e.mtime), packDate_);
+    packDateOf_ = e.mtime;
+  }
   rep.lastModified = std::string_view(packDate_, 29);
   rep.mtimeNs = static_cast<uint64_t>(e.mtime) * 1000000000ull;
   rep.compressible = config_.gzip && e.hasGzip;
-  char etag[37];
-  pack::formatEtag(e.bodyHash, etag);
+  etag_.resize(37);
+  pack::formatEtag(e.bodyHash, etag_.data());
   if (rep.compressible && acceptsGzip(req.acceptEncoding)) {
-    memcpy(etag + 33, "-gz\"", 4);  // the gzip form's own strong validator
-    rep.etag.assign(etag, 37);
+    memcpy(etag_.data() + 33, "-gz\"", 4);  // the gzip form's own strong validator
+    rep.etag = std::string_view(etag_).substr(0, 37);
     rep.gzip = true;
     rep.length = e.gzipLength;
     rep.packOffset = e.gzipOffset;
     ex.counters().inc(kGzipResponses);
   } else {
-    rep.etag.assign(etag, 34);
+    rep.etag = std::string_view(etag_).substr(0, 34);
     rep.length = e.bodyLength;
     rep.packOffset = e.bodyOffset;
   }

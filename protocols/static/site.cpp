@@ -22,9 +22,11 @@
 namespace manifold::http {
 
 namespace {
-std::string gzipEtag(const std::string& etag) {
-  if (etag.size() < 2) return etag;
-  return etag.substr(0, etag.size() - 1) + "-gz\"";
+// The gzip form's ETag into `out` (reused): "abc" -> "abc-gz".
+std::string_view gzipEtag(std::string_view etag, std::string& out) {
+  out.assign(etag);
+  if (etag.size() >= 2) out.insert(out.size() - 1, "-gz");
+  return out;
 }
 }  // namespace
 
@@ -343,7 +345,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
         return;
       }
       rep.gzip = true;
-      rep.etag = gzipEtag(info.etag);
+      rep.etag = gzipEtag(info.etag, etag_);
       body.swap(memoryBody_);
       ex.counters().inc(kGzipResponses);
     }
@@ -394,7 +396,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     }
     if (rep.info != &info || rep.inMemory) {
       rep.gzip = true;
-      rep.etag = gzipEtag(info.etag);
+      rep.etag = gzipEtag(info.etag, etag_);
       ex.counters().inc(kGzipResponses);
     }
   }

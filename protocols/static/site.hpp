@@ -45,7 +45,7 @@ class StaticSite : public RequestHandler {
     bool gzip = false;
     bool compressible = false;
     uint64_t length = 0;
-    std::string etag;
+    std::string_view etag;  // into the FileInfo, or etag_ (no allocation per request)
     bool inMemory = false;  // body in memoryBody_ (small gzip from the xcache)
     // The entity: from the FileInfo in directory mode, from the entry in pack mode.
     std::string_view mime;
@@ -117,7 +117,9 @@ class StaticSite : public RequestHandler {
   std::string head_;
   std::vector<ByteRange> ranges_;
   bool retrying_ = false;
+  std::string etag_;  // a computed ETag (the gzip form's, a pack entry's)
   char packDate_[29];
+  int64_t packDateOf_ = -1;  // the mtime packDate_ holds
 };
 
 }  // namespace manifold::http

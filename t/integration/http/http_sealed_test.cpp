@@ -134,7 +134,8 @@ TEST_F(HttpSealed, SealedUploadsAreServedAsStoredRangesIncluded) {
   EXPECT_TRUE(got.body == sealed);
   EXPECT_EQ(got.header("Content-Encoding"), "");  // as stored, never re-encoded
   // Ranges byte-exact: inside the header, across a chunk boundary, the tail.
-  for (auto [first, last] : {std::pair<size_t, size_t>{0, 99}, {65000, 140000},
+  for (auto [first, last] : {std::pair<size_t, size_t>{0, 99},
+                             {65000, 140000},
                              {sealed.size() - 17, sealed.size() - 1}}) {
     Reply r = one(port, "GET /data.age HTTP/1.1\r\nHost: x\r\nRange: bytes=" + str(first) + "-" +
                             str(last) + "\r\nConnection: close\r\n\r\n");
@@ -152,12 +153,13 @@ TEST_F(HttpSealed, SealedUploadsAreServedAsStoredRangesIncluded) {
   // Sealed by manifold-seal, uploaded chunked, served, opened by age.
   run(seal() + " seal -r " + keys.ageRecipient + " -o " + m->path("ours.age") + " " +
       m->path("data.bin"));
-  EXPECT_EQ(curl(port, "/ours.age", "-H 'Transfer-Encoding: chunked' -T " + m->path("ours.age"))
-                .status,
-            201);
+  EXPECT_EQ(
+      curl(port, "/ours.age", "-H 'Transfer-Encoding: chunked' -T " + m->path("ours.age")).status,
+      201);
   run("curl -s -o " + m->path("ours.back") + " http://127.0.0.1:" + str(port) + "/ours.age");
-  EXPECT_EQ(run("age -d -i " + keys.ageKey + " " + m->path("ours.back") + " | sha256sum | cut -c1-64"),
-            sha256(m->path("data.bin")) + "\n");
+  EXPECT_EQ(
+      run("age -d -i " + keys.ageKey + " " + m->path("ours.back") + " | sha256sum | cut -c1-64"),
+      sha256(m->path("data.bin")) + "\n");
 }
 
 TEST_F(HttpSealed, SealedPackBodiesOpenWithAge) {
@@ -183,8 +185,9 @@ TEST_F(HttpSealed, SealedPackBodiesOpenWithAge) {
       "/sub/report.txt");
   EXPECT_EQ(run("age -d -i " + keys.ageKey + " " + m->path("report.age")),
             readFile(m->path("tree/sub/report.txt")));
-  Reply home = one(packs, "GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
-                          "Connection: close\r\n\r\n");
+  Reply home = one(packs,
+                   "GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+                   "Connection: close\r\n\r\n");
   EXPECT_EQ(home.header("Content-Type"), "application/octet-stream");
   EXPECT_FALSE(home.has("Content-Encoding"));
   EXPECT_EQ(home.body.substr(0, 22), "age-encryption.org/v1\n");
