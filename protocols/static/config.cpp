@@ -76,7 +76,8 @@ std::vector<std::string> SiteConfig::logFiles() const {
   return {accessLog};
 }
 
-// Regions, in ServiceContext::regions order: [0] the xcache, [1] upload reservations.
+// Regions, in ServiceContext::regions order: [0] the xcache, [1] upload reservations, [2] the
+// packs in use (sites only).
 std::vector<RegionRequest> SiteConfig::regions() const {
   std::vector<RegionRequest> out;
   if (xcacheSize == 0) {
@@ -97,6 +98,13 @@ std::vector<RegionRequest> SiteConfig::regions() const {
                    if (!adopted) UploadReservations::format(base);
                  },
                  ""});
+  if (!sites.empty())
+    out.push_back({title() + "/packs", "infoboard-v1", shm::InfoBoard::bytesFor(kPackBoardRows),
+                   [](void* base, size_t bytes, bool adopted) {
+                     shm::InfoBoard::format(base, bytes, adopted, "http_pack",
+                                            PackSites::boardValues());
+                   },
+                   ""});
   return out;
 }
 

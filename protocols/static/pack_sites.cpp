@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 #include "worker/log.hpp"
@@ -19,13 +20,46 @@ constexpr uint32_t kEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_D
 }  // namespace
 
 PackSites::PackSites(struct ev_loop* loop, std::string dir, std::string title, uint64_t memoryMax,
-                     shm::CounterSlot counters, bool reporter)
+                     shm::CounterSlot counters, bool reporter, shm::InfoBoard* board)
     : dir_(std::move(dir)),
       title_(std::move(title)),
       memoryMax_(memoryMax),
       counters_(counters),
       reporter_(reporter),
-      watcher_(loop, [this](int) { onEvents(); }) {}
+      watcher_(loop, [this](int) { onEvents(); }),
+      board_(reporter ? board : nullptr) {}
+
+std::vector<shm::InfoBoard::Value> PackSites::boardValues() {
+  return {{"build_time_seconds", true},
+          {"files", true},
+          {"loaded_at_seconds", true},
+          {"swaps", false},
+          {"refused", false}};
+}
+
+void PackSites::publish(const std::string& host) {
+  if (!board_) return;
+  auto pack = packs_.find(host);
+  auto it = hosts_.find(host);
+  if (it == hosts_.end()) {
+    // The first free row: rows in use are those of hosts_.
+    std::vector<bool> used(board_->rows());
+    for (const auto& [name, state] : hosts_) used[state.row] = true;
+    unsigned row = 0;
+    while (row < used.size() && used[row]) ++row;
+    if (row == used.size()) return;  // more hosts than rows: counted, not listed
+    it = hosts_.emplace(host, HostState{row}).first;
+  }
+  const pack::View& v = pack->second->view();
+  board_->set(it->second.row, {{"host", host}, {"path", pack->second->path()}},
+              {static_cast<uint64_t>(v.buildTime()), v.fileCount(),
+               static_cast<uint64_t>(time(nullptr)), it->second.swaps, it->second.refused});
+}
+
+void PackSites::stop() {
+  watcher_.stop();
+  board_ = nullptr;
+}
 
 PackSites::~PackSites() {
   watcher_.stop();
@@ -43,6 +77,8 @@ bool PackSites::hostOf(std::string_view name, std::string& host) {
 }
 
 void PackSites::start() {
+  if (board_)
+    for (unsigned row = 0; row < board_->rows(); ++row) board_->clear(row);  // a new generation
   // Watch first, then scan: a pack arriving in between is seen at least once (a second load of
   // the same file is harmless).
   inotifyFd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -68,6 +104,10 @@ void PackSites::load(const std::string& name) {
       LOG_ERROR("[%s] pack %s refused: %s%s", title_.c_str(), path.c_str(), why.c_str(),
                 packs_.count(host) ? " (the previous pack keeps serving)" : "");
       counters_.inc(kPacksRefused);
+      if (auto it = hosts_.find(host); it != hosts_.end()) {
+        ++it->second.refused;
+        publish(host);
+      }
     }
     return;
   }
@@ -79,6 +119,8 @@ void PackSites::load(const std::string& name) {
              static_cast<long long>(it->second->view().buildTime()));
     counters_.inc(added ? kPackLoads : kPackSwaps);
     if (added) counters_.inc(kPacksLive);
+    if (auto it = hosts_.find(host); it != hosts_.end() && !added) ++it->second.swaps;
+    publish(host);
   }
 }
 
@@ -90,6 +132,10 @@ void PackSites::remove(const std::string& name) {
              host.c_str());
     counters_.inc(kPackRemovals);
     counters_.dec(kPacksLive);
+    if (auto it = hosts_.find(host); it != hosts_.end()) {
+      if (board_) board_->clear(it->second.row);
+      hosts_.erase(it);
+    }
   }
 }
 

@@ -7,7 +7,9 @@
 //   - a pack that fails validation (truncated, corrupt, foreign) is refused with a log line
 //     naming it, and the host's previous pack, if any, keeps serving.
 // Names starting with '.' are ignored (manifold-pack writes ".OUT.tmpPID" and renames it).
-// One worker (runsInstanceTasks) logs and counts, so each event is logged and counted once.
+// One worker (runsInstanceTasks) logs, counts and publishes the packs in use on the section's
+// info board (shm/info_board.hpp, region "http:NAME/packs": per host the path, build time,
+// file count, swaps and refusals), so each event is logged and counted once.
 #pragma once
 
 #include <ev.h>
@@ -16,9 +18,11 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "protocols/static/pack.hpp"
 #include "shm/counters.hpp"
+#include "shm/info_board.hpp"
 #include "worker/io_watcher.hpp"
 
 namespace manifold::http {
@@ -35,17 +39,25 @@ enum PackCounter : unsigned { MANIFOLD_PACK_COUNTERS(MANIFOLD_COUNTER_ENUM) kPac
 inline constexpr shm::CounterDef kPackCounterDefs[] = {
     MANIFOLD_PACK_COUNTERS(MANIFOLD_COUNTER_DEF)};
 
+// Rows of the board: hosts beyond this many are served and counted but not listed.
+inline constexpr unsigned kPackBoardRows = 256;
+
 class PackSites {
  public:
-  // `counters`: the pack block of this worker's slot; `reporter`: this worker logs and counts.
+  // `counters`: the pack block of this worker's slot; `reporter`: this worker logs, counts and
+  // writes `board` (may be null).
   PackSites(struct ev_loop* loop, std::string dir, std::string title, uint64_t memoryMax,
-            shm::CounterSlot counters, bool reporter);
+            shm::CounterSlot counters, bool reporter, shm::InfoBoard* board);
+  // The values of a board row, in this order (config.cpp formats the board with them).
+  static std::vector<shm::InfoBoard::Value> boardValues();
   ~PackSites();
   PackSites(const PackSites&) = delete;
   PackSites& operator=(const PackSites&) = delete;
 
   // Loads every pack in the directory and starts watching it. Throws when DIR cannot be watched.
   void start();
+  // Graceful stop: no more reloads, and the next generation's worker owns the board.
+  void stop();
   // The pack for a Host header value (any case, port and trailing dot ignored), else the
   // _default pack, else nullptr. No allocation once warm.
   const pack::Pack* find(std::string_view host);
@@ -56,6 +68,12 @@ class PackSites {
   void load(const std::string& name);
   void remove(const std::string& name);
   static bool hostOf(std::string_view name, std::string& host);
+  // Board row of a host (reporter only): the pack in use and what happened to the host.
+  struct HostState {
+    unsigned row = 0;
+    uint64_t swaps = 0, refused = 0;
+  };
+  void publish(const std::string& host);
 
   std::string dir_;
   std::string title_;
@@ -66,6 +84,8 @@ class PackSites {
   IoWatcher watcher_;
   std::unordered_map<std::string, std::shared_ptr<pack::Pack>> packs_;  // lowercase host
   std::string host_;                                                    // scratch
+  shm::InfoBoard* board_;
+  std::unordered_map<std::string, HostState> hosts_;  // live hosts on the board
 };
 
 }  // namespace manifold::http

@@ -17,7 +17,10 @@ class StaticService : public Service {
     site_.start();
     binding_.start(ctx_.fds);
   }
-  void stopAccepting() override { binding_.stop(); }
+  void stopAccepting() override {
+    binding_.stop();
+    site_.stop();
+  }
   size_t inFlight() const override { return 0; }  // connections are counted by the runtime
   void reopenLogs() override { site_.reopenLogs(); }
 

@@ -44,9 +44,12 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
   if (rootFd_ < 0 && config.sites.empty())
     throw std::runtime_error("root " + config.root + ": " + strerror(errno));
   if (!config.sites.empty())
-    packs_ = std::make_unique<PackSites>(ctx.loop, config.sites, config.title(),
-                                         config.packMemoryMax, ctx.counters.from(kHttpCounterCount),
-                                         ctx.runtime->runsInstanceTasks());
+    packs_ = std::make_unique<PackSites>(
+        ctx.loop, config.sites, config.title(), config.packMemoryMax,
+        ctx.counters.from(kHttpCounterCount), ctx.runtime->runsInstanceTasks(),
+        ctx.regions.size() > 2
+            ? shm::InfoBoard::at(ctx.regions[2], shm::InfoBoard::bytesFor(kPackBoardRows))
+            : nullptr);
   mime_.loadDefaults();
   if (!config.mimeTypesFile.empty()) mime_.loadFile(config.mimeTypesFile);
   if (!config.accessLog.empty()) {
@@ -74,6 +77,10 @@ StaticSite::~StaticSite() {
 
 void StaticSite::start() {
   if (packs_) packs_->start();
+}
+
+void StaticSite::stop() {
+  if (packs_) packs_->stop();
 }
 
 void StaticSite::reopenLogs() {

@@ -36,6 +36,7 @@ class StaticSite : public RequestHandler {
 
   Site& site() { return site_; }
   void start();  // after fork: loads and watches the site packs
+  void stop();   // graceful stop: stops watching them
   void reopenLogs();
 
  private:

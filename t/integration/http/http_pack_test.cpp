@@ -262,6 +262,9 @@ TEST_F(HttpPack, NewPackGoesLiveAndRemovalTakesTheSiteDown) {
   ASSERT_TRUE(m->waitForLog("pack " + m->path("sites") + "/_default.site removed"));
   EXPECT_EQ(counter(status, "http:packs", "pack_removals"), 2);
   EXPECT_EQ(counter(status, "http:packs", "packs_live"), 0);
+  // Removed hosts leave the board.
+  std::string shm = run(binPath("manifold-shm") + " -n " + m->shmName() + " http:packs/packs");
+  EXPECT_NE(shm.find("(no rows)"), std::string::npos) << shm;
 }
 
 TEST_F(HttpPack, TruncatedCorruptAndForeignPacksAreRefusedWhileTheOldOneServes) {
@@ -307,6 +310,30 @@ TEST_F(HttpPack, TruncatedCorruptAndForeignPacksAreRefusedWhileTheOldOneServes) 
     sleepMs(50);
   EXPECT_EQ(one(port, hostGet("/", "x")).body, "<h1>home two</h1>\n");
   EXPECT_EQ(counter(status, "http:packs", "pack_swaps"), 1);
+
+  // Per host, the pack in use and what happened to it: manifold-shm and the metrics endpoint.
+  std::string shm = run(binPath("manifold-shm") + " -n " + m->shmName() + " http:packs/packs");
+  // The row, whitespace collapsed: host, path, build time, files, loaded at, swaps, refused.
+  std::string row = run(binPath("manifold-shm") + " -n " + m->shmName() +
+                        " http:packs/packs | grep ' _default ' | tr -s ' '");
+  EXPECT_EQ(row.substr(0, row.rfind(' ', row.rfind(' ', row.rfind(' ') - 1) - 1)),
+            " _default " + m->path("sites/_default.site") + " 1700000000 6")
+      << shm;
+  EXPECT_EQ(row.substr(row.rfind(' ', row.rfind(' ') - 1)), " 1 3\n") << shm;
+  std::string metrics = one(status, getClose("/metrics")).body;
+  std::string labels =
+      "{service=\"http:packs\",host=\"_default\",path=\"" + m->path("sites/_default.site") + "\"} ";
+  EXPECT_NE(metrics.find("manifold_http_pack_files" + labels + "6\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("manifold_http_pack_build_time_seconds" + labels + "1700000000\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("manifold_http_pack_refused_total" + labels + "3\n"), std::string::npos);
+  EXPECT_NE(metrics.find("manifold_http_pack_swaps_total" + labels + "1\n"), std::string::npos);
+  EXPECT_EQ(metrics.find("host=\"new.example\""), std::string::npos);  // never live
+  std::string json = one(status, getClose("/metrics.json")).body;
+  EXPECT_NE(json.find("\"boards\":[{\"region\":\"http:packs/packs\",\"family\":\"http_pack\""),
+            std::string::npos)
+      << json;
 }
 
 // Packs swapped every 100 ms while keep-alive clients fetch every file: each response must be
