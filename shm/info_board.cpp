@@ -20,7 +20,8 @@ void copyText(char* out, size_t room, std::string_view text) {
 
 void InfoBoard::format(void* base, size_t bytes, bool adopted, std::string_view family,
                        const std::vector<Value>& values) {
-  unsigned rows = bytes < kHeaderBytes ? 0 : static_cast<unsigned>((bytes - kHeaderBytes) / kRowBytes);
+  unsigned rows =
+      bytes < kHeaderBytes ? 0 : static_cast<unsigned>((bytes - kHeaderBytes) / kRowBytes);
   auto* b = static_cast<InfoBoard*>(base);
   if (adopted && b->header_.matches(kMagic, kVersion) && b->rows_ == rows &&
       b->values_ == values.size() && b->family() == family)

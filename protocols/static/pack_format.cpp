@@ -246,7 +246,7 @@ std::string layout(std::vector<BuildEntry>& entries, int64_t buildTime, uint32_t
   uint64_t entriesOffset = kHeaderSize;
   uint64_t bucketsOffset = entriesOffset + uint64_t{count} * kEntrySize;
   uint64_t stringsOffset = bucketsOffset + uint64_t{buckets} * 4;
-  uint64_t dataOffset = (stringsOffset + strings.size() + 4095) & ~uint64_t{4095};
+  uint64_t dataOffset = (stringsOffset + strings.size() + 63) & ~uint64_t{63};
   uint64_t at = dataOffset;
   uint32_t files = 0;
   for (BuildEntry& e : entries) {

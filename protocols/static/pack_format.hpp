@@ -24,8 +24,8 @@
 //            mapping only: no syscall.
 //   strings  paths ("/a/b.html", "/dir/" for a directory's index, "/dir" for its redirect) and
 //            content types, types stored once
-//   data     bodies, then their gzip forms, each aligned to 64 bytes (4096 from 64 KiB up, so
-//            sendfile of large bodies reads whole pages); padding is zero
+//   data     from a 64-byte boundary: bodies, then their gzip forms, each aligned to 64 bytes
+//            (4096 from 64 KiB up, so sendfile of large bodies reads whole pages); padding zero
 // A directory with an index file has an entry "/dir/" that repeats the index file's record
 // (same body offsets). Output is deterministic: entries sorted by path, no timestamps but the
 // build time, which is SOURCE_DATE_EPOCH when set, else the newest mtime in the tree.
