@@ -128,6 +128,21 @@ TEST(HttpPackTool, BuildListVerifyAndDeterministic) {
   run("rm -rf '" + dir + "'");
 }
 
+// On a terminal (script(1) gives it one) a large tree shows progress; in a pipe it does not.
+TEST(HttpPackTool, ProgressOnATerminalOnly) {
+  std::string dir = makeTempDir();
+  run("mkdir -p " + dir + "/many && cd " + dir + "/many && for i in $(seq 1 250); do echo $i > f$i.txt; done");
+  std::string tty = run("script -qec \"" + packTool() + " " + dir + "/many " + dir +
+                        "/a.site\" /dev/null");
+  EXPECT_NE(tty.find("packing: 250/250 files"), std::string::npos) << tty;
+  EXPECT_NE(tty.find("packing: 100/250 files"), std::string::npos) << tty;
+  std::string piped = run(packTool() + " " + dir + "/many " + dir + "/b.site 2>&1");
+  EXPECT_EQ(piped.find("packing:"), std::string::npos) << piped;
+  EXPECT_NE(piped.find("250 files"), std::string::npos) << piped;  // the summary line
+  EXPECT_EQ(sha256(dir + "/a.site"), sha256(dir + "/b.site"));
+  run("rm -rf '" + dir + "'");
+}
+
 class HttpPack : public ::testing::Test {
  protected:
   void SetUp() override {
