@@ -24,7 +24,8 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   site->followSymlinks = in.flag("follow_symlinks", true);
   site->mimeTypesFile = in.text("mime_types", "/etc/mime.types");
 
-  site->xcacheSize = in.size("xcache_size", 64ull << 20, 0, 16ull << 30);
+  // A pack section serves from its packs: no xcache unless asked for.
+  site->xcacheSize = in.size("xcache_size", site->sites.empty() ? 64ull << 20 : 0, 0, 16ull << 30);
   if (site->xcacheSize != 0 && site->xcacheSize < (1 << 20))
     in.fail("xcache_size", "must be 0 (off) or at least 1M");
   site->xcacheMaxFile = in.size("xcache_max_file", 256 * 1024, 0, 64ull << 20);

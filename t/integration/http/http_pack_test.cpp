@@ -131,9 +131,10 @@ TEST(HttpPackTool, BuildListVerifyAndDeterministic) {
 // On a terminal (script(1) gives it one) a large tree shows progress; in a pipe it does not.
 TEST(HttpPackTool, ProgressOnATerminalOnly) {
   std::string dir = makeTempDir();
-  run("mkdir -p " + dir + "/many && cd " + dir + "/many && for i in $(seq 1 250); do echo $i > f$i.txt; done");
-  std::string tty = run("script -qec \"" + packTool() + " " + dir + "/many " + dir +
-                        "/a.site\" /dev/null");
+  run("mkdir -p " + dir + "/many && cd " + dir +
+      "/many && for i in $(seq 1 250); do echo $i > f$i.txt; done");
+  std::string tty =
+      run("script -qec \"" + packTool() + " " + dir + "/many " + dir + "/a.site\" /dev/null");
   EXPECT_NE(tty.find("packing: 250/250 files"), std::string::npos) << tty;
   EXPECT_NE(tty.find("packing: 100/250 files"), std::string::npos) << tty;
   std::string piped = run(packTool() + " " + dir + "/many " + dir + "/b.site 2>&1");
