@@ -46,7 +46,11 @@ std::unique_ptr<ServiceConfig> parseHttpSection(config::SectionReader& in) {
   site->sealed = in.flag("sealed", false);
   if (site->sealed && !site->webdav)
     in.fail("sealed", "sealed = on needs webdav = on (it checks uploads)");
-  if (site->sealed) site->gzip = false;  // ciphertext does not compress; serve it as stored
+  if (site->sealed) {
+    site->gzip = false;  // ciphertext does not compress; serve it as stored
+    // and zero-copy (sendfile from 16 KiB), not from the shm cache, unless asked for
+    if (!in.has("xcache_size")) site->xcacheSize = 0;
+  }
   site->createFullPutPath = in.flag("create_full_put_path", false);
   site->uploadReserveMax = in.size("upload_reserve_max", 64ull << 20, 0, 1ull << 40);
   site->limits.maxBodySize = in.size("client_max_body_size", 16ull << 20, 0, 1ull << 40);

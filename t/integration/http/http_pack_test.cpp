@@ -257,6 +257,23 @@ TEST_F(HttpPack, ServesEachHostFromItsPack) {
   EXPECT_GE(counter(status, "http:packs", "sendfile_responses"), 2);
 }
 
+// A pack over pack_memory_max keeps only its index in memory: small bodies are pread, large
+// ones sent with sendfile, byte-exact all the same.
+TEST_F(HttpPack, PacksOverTheMemoryLimitServeFromTheFile) {
+  m->rewriteConfig(packsSection("pack_memory_max = 0"));
+  run("cp " + m->path("one.site") + " " + m->path("sites/_default.site"));
+  startServer();
+  for (const char* path : {"/index.html", "/img.bin", "/style.css", "/big.bin", "/sub/page.txt"})
+    EXPECT_TRUE(one(port, hostGet(path, "x")).body == readFile(m->path(std::string("one") + path)))
+        << path;
+  Reply gz = one(port, hostGet("/sub/page.txt", "x", "Accept-Encoding: gzip\r\n"));
+  EXPECT_EQ(gz.header("Content-Encoding"), "gzip");
+  EXPECT_TRUE(gunzip(gz.body) == readFile(m->path("one/sub/page.txt")));
+  Reply part = one(port, hostGet("/img.bin", "x", "Range: bytes=100-199\r\n"));
+  EXPECT_EQ(part.status, 206);
+  EXPECT_TRUE(part.body == readFile(m->path("one/img.bin")).substr(100, 100));
+}
+
 TEST_F(HttpPack, NewPackGoesLiveAndRemovalTakesTheSiteDown) {
   startServer();
   EXPECT_EQ(one(port, hostGet("/", "one.example")).status, 404);  // no pack, no _default

@@ -82,15 +82,17 @@ class HttpSealed : public ::testing::Test {
  protected:
   void SetUp() override {
     m = std::make_unique<Instance>(httpSection("vault", "{dir}/www", "webdav = on\nsealed = on") +
-                                   httpSection("plain", "{dir}/www", "webdav = on"));
+                                   httpSection("plain", "{dir}/www", "webdav = on") +
+                                   statusSection());
     run("mkdir -p " + m->path("www"));
     ASSERT_TRUE(m->start()) << m->log();
     port = m->port("vault");
     plainPort = m->port("plain");
+    status = m->port("status");
     keys = makeKeys(m->dir());
   }
   std::unique_ptr<Instance> m;
-  int port = 0, plainPort = 0;
+  int port = 0, plainPort = 0, status = 0;
   Keys keys;
 };
 
@@ -132,7 +134,9 @@ TEST_F(HttpSealed, SealedUploadsAreServedAsStoredRangesIncluded) {
   HttpResponse got = curl(port, "/data.age", "-H 'Accept-Encoding: gzip'");
   EXPECT_EQ(got.status, 200);
   EXPECT_TRUE(got.body == sealed);
-  EXPECT_EQ(got.header("Content-Encoding"), "");  // as stored, never re-encoded
+  EXPECT_EQ(got.header("Content-Encoding"), "");                      // as stored, never re-encoded
+  EXPECT_GE(counter(status, "http:vault", "sendfile_responses"), 1);  // zero-copy
+  EXPECT_EQ(counter(status, "http:vault", "cache_hits"), 0);
   // Ranges byte-exact: inside the header, across a chunk boundary, the tail.
   for (auto [first, last] : {std::pair<size_t, size_t>{0, 99},
                              {65000, 140000},
