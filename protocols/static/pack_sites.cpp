@@ -17,6 +17,7 @@ namespace {
 constexpr std::string_view kSuffix = ".site";
 constexpr std::string_view kDefaultHost = "_default";
 constexpr uint32_t kEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE;
+constexpr unsigned kMaxQueued = 1024;  // events waiting for the opener thread
 }  // namespace
 
 PackSites::PackSites(struct ev_loop* loop, std::string dir, std::string title, uint64_t memoryMax,
@@ -27,6 +28,7 @@ PackSites::PackSites(struct ev_loop* loop, std::string dir, std::string title, u
       counters_(counters),
       reporter_(reporter),
       watcher_(loop, [this](int) { onEvents(); }),
+      opener_(loop, 1, kMaxQueued),
       board_(reporter ? board : nullptr) {}
 
 std::vector<shm::InfoBoard::Value> PackSites::boardValues() {
@@ -97,6 +99,36 @@ void PackSites::load(const std::string& name) {
   std::string path = dir_ + "/" + name;
   std::string why;
   auto pack = pack::Pack::open(path, pack::Pack::Load::Read, memoryMax_, why);
+  install(host, path, std::move(pack), why);
+}
+
+void PackSites::queue(const std::string& name, bool removed) {
+  std::string host;
+  if (!hostOf(name, host)) return;
+  // One thread, FIFO: jobs finish and their `done` runs in event order, removals included.
+  struct Result {
+    std::shared_ptr<pack::Pack> pack;
+    std::string why;
+  };
+  auto result = std::make_shared<Result>();
+  std::string path = dir_ + "/" + name;
+  uint64_t memoryMax = memoryMax_;
+  auto work = [result, path, memoryMax, removed](const std::atomic<bool>&) {
+    if (!removed)
+      result->pack = pack::Pack::open(path, pack::Pack::Load::Read, memoryMax, result->why);
+  };
+  auto done = [this, result, name, host, path, removed] {
+    if (removed) return remove(name);
+    install(host, path, std::move(result->pack), result->why);
+  };
+  if (!opener_.submit(work, done)) {  // a flood of events: do this one here
+    work(std::atomic<bool>(false));
+    done();
+  }
+}
+
+void PackSites::install(const std::string& host, const std::string& path,
+                        std::shared_ptr<pack::Pack> pack, const std::string& why) {
   if (!pack) {
     // Gone again before we looked (renamed over once more): the next event handles it.
     if (why == strerror(ENOENT)) return;
@@ -151,14 +183,14 @@ void PackSites::onEvents() {
         // Events were lost: reload everything there is.
         DIR* d = opendir(dir_.c_str());
         if (!d) continue;
-        while (dirent* e = readdir(d)) load(e->d_name);
+        while (dirent* e = readdir(d)) queue(e->d_name, false);
         closedir(d);
         continue;
       }
       if (ev->len == 0) continue;
       std::string name(ev->name);
-      if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) load(name);
-      if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) remove(name);
+      if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) queue(name, false);
+      if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) queue(name, true);
     }
   }
 }

@@ -7,6 +7,9 @@
 //   - a pack that fails validation (truncated, corrupt, foreign) is refused with a log line
 //     naming it, and the host's previous pack, if any, keeps serving.
 // Names starting with '.' are ignored (manifold-pack writes ".OUT.tmpPID" and renames it).
+// Packs found when the worker starts are opened before it serves; later ones are opened and
+// validated on a BlockingPool thread (reading a large pack would stall the loop), one at a time
+// in event order, and installed from the loop.
 // One worker (runsInstanceTasks) logs, counts and publishes the packs in use on the section's
 // info board (shm/info_board.hpp, region "http:NAME/packs": per host the path, build time,
 // file count, swaps and refusals), so each event is logged and counted once.
@@ -23,6 +26,7 @@
 #include "protocols/static/pack.hpp"
 #include "shm/counters.hpp"
 #include "shm/info_board.hpp"
+#include "worker/blocking_pool.hpp"
 #include "worker/io_watcher.hpp"
 
 namespace manifold::http {
@@ -65,7 +69,11 @@ class PackSites {
 
  private:
   void onEvents();
-  void load(const std::string& name);
+  // An event for `name`: opened off the loop, then installed (or removed) in event order.
+  void queue(const std::string& name, bool removed);
+  void load(const std::string& name);  // on the loop (the start-up scan)
+  void install(const std::string& host, const std::string& path, std::shared_ptr<pack::Pack> pack,
+               const std::string& why);
   void remove(const std::string& name);
   static bool hostOf(std::string_view name, std::string& host);
   // Board row of a host (reporter only): the pack in use and what happened to the host.
@@ -82,6 +90,7 @@ class PackSites {
   bool reporter_;
   int inotifyFd_ = -1;
   IoWatcher watcher_;
+  BlockingPool opener_;
   std::unordered_map<std::string, std::shared_ptr<pack::Pack>> packs_;  // lowercase host
   std::string host_;                                                    // scratch
   shm::InfoBoard* board_;
