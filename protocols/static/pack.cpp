@@ -34,7 +34,7 @@ uint64_t dataOffsetOf(const char* header) {
 }  // namespace
 
 std::shared_ptr<Pack> Pack::open(const std::string& path, Load load, uint64_t memoryMax,
-                                 std::string& why) {
+                                 std::string& why, bool verify) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     why = strerror(errno);
@@ -87,6 +87,10 @@ std::shared_ptr<Pack> Pack::open(const std::string& path, Load load, uint64_t me
   }
   if (!pack->view_.parse(std::string_view(pack->bytes_, pack->loaded_), pack->size_, why))
     return nullptr;
+  if (verify && pack->bodiesInMemory() && !pack->view_.verifyBodies(why)) {
+    why = "corrupt body (" + why + ")";
+    return nullptr;
+  }
   return pack;
 }
 

@@ -23,8 +23,10 @@ class Pack {
  public:
   enum class Load { Read, Map };
   // Opens and validates `path`; nullptr with `why` when it is unreadable or not a good pack.
+  // With `verify`, the hashes of every body and gzip form are checked too when the whole pack
+  // is in memory (Load::Read within memoryMax, or Load::Map).
   static std::shared_ptr<Pack> open(const std::string& path, Load load, uint64_t memoryMax,
-                                    std::string& why);
+                                    std::string& why, bool verify = false);
   ~Pack();
   Pack(const Pack&) = delete;
   Pack& operator=(const Pack&) = delete;

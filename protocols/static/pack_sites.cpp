@@ -98,7 +98,7 @@ void PackSites::load(const std::string& name) {
   if (!hostOf(name, host)) return;
   std::string path = dir_ + "/" + name;
   std::string why;
-  auto pack = pack::Pack::open(path, pack::Pack::Load::Read, memoryMax_, why);
+  auto pack = pack::Pack::open(path, pack::Pack::Load::Read, memoryMax_, why, true);
   install(host, path, std::move(pack), why);
 }
 
@@ -115,7 +115,7 @@ void PackSites::queue(const std::string& name, bool removed) {
   uint64_t memoryMax = memoryMax_;
   auto work = [result, path, memoryMax, removed](const std::atomic<bool>&) {
     if (!removed)
-      result->pack = pack::Pack::open(path, pack::Pack::Load::Read, memoryMax, result->why);
+      result->pack = pack::Pack::open(path, pack::Pack::Load::Read, memoryMax, result->why, true);
   };
   auto done = [this, result, name, host, path, removed] {
     if (removed) return remove(name);

@@ -318,6 +318,14 @@ TEST_F(HttpPack, TruncatedCorruptAndForeignPacksAreRefusedWhileTheOldOneServes) 
   swapIn(m->path("corrupt"), m->path("sites/_default.site"));
   ASSERT_TRUE(m->waitForLog("refused: corrupt index (metadata hash mismatch)"));
 
+  // One flipped byte in a body (the last bytes of the pack are /sub/page.txt's gzip form).
+  run("cp " + m->path("two.site") + " " + m->path("badbody"));
+  long long twoSize = atoll(run("stat -c %s " + m->path("two.site")).c_str());
+  run("printf 'Q' | dd of=" + m->path("badbody") + " bs=1 seek=" + str(twoSize - 100) +
+      " conv=notrunc 2>/dev/null");
+  swapIn(m->path("badbody"), m->path("sites/_default.site"));
+  ASSERT_TRUE(m->waitForLog("refused: corrupt body (/sub/page.txt: gzip form hash mismatch)"));
+
   writeFile(m->path("foreign"), "GIF89a" + pattern(4000));
   swapIn(m->path("foreign"), m->path("sites/_default.site"));
   ASSERT_TRUE(m->waitForLog("refused: not a site pack (no MFLDPACK magic)"));
@@ -334,7 +342,7 @@ TEST_F(HttpPack, TruncatedCorruptAndForeignPacksAreRefusedWhileTheOldOneServes) 
     EXPECT_EQ(r.header("ETag"), good);
     EXPECT_EQ(r.body, "<h1>home one</h1>\n");
   }
-  EXPECT_EQ(counter(status, "http:packs", "packs_refused"), 4);
+  EXPECT_EQ(counter(status, "http:packs", "packs_refused"), 5);
   EXPECT_EQ(counter(status, "http:packs", "pack_swaps"), 0);
   // A good pack after the bad ones is taken.
   run("cp " + m->path("two.site") + " " + m->path("good"));
@@ -352,7 +360,7 @@ TEST_F(HttpPack, TruncatedCorruptAndForeignPacksAreRefusedWhileTheOldOneServes) 
   EXPECT_EQ(row.substr(0, row.rfind(' ', row.rfind(' ', row.rfind(' ') - 1) - 1)),
             " _default " + m->path("sites/_default.site") + " 1700000000 6")
       << shm;
-  EXPECT_EQ(row.substr(row.rfind(' ', row.rfind(' ') - 1)), " 1 3\n") << shm;
+  EXPECT_EQ(row.substr(row.rfind(' ', row.rfind(' ') - 1)), " 1 4\n") << shm;
   std::string metrics = one(status, getClose("/metrics")).body;
   std::string labels =
       "{service=\"http:packs\",host=\"_default\",path=\"" + m->path("sites/_default.site") + "\"} ";
@@ -360,7 +368,7 @@ TEST_F(HttpPack, TruncatedCorruptAndForeignPacksAreRefusedWhileTheOldOneServes) 
       << metrics;
   EXPECT_NE(metrics.find("manifold_http_pack_build_time_seconds" + labels + "1700000000\n"),
             std::string::npos);
-  EXPECT_NE(metrics.find("manifold_http_pack_refused_total" + labels + "3\n"), std::string::npos);
+  EXPECT_NE(metrics.find("manifold_http_pack_refused_total" + labels + "4\n"), std::string::npos);
   EXPECT_NE(metrics.find("manifold_http_pack_swaps_total" + labels + "1\n"), std::string::npos);
   EXPECT_EQ(metrics.find("host=\"new.example\""), std::string::npos);  // never live
   std::string json = one(status, getClose("/metrics.json")).body;
