@@ -34,10 +34,10 @@ class StatusHandler : public http::RequestHandler {
     std::string body;
     std::string_view type;
     if (req.path == "/metrics") {
-      appendPrometheus(*stats, segment_->header(), body);
+      appendPrometheus(*stats, segment_->header(), body, segment_);
       type = "text/plain; version=0.0.4; charset=utf-8";
     } else if (req.path == "/metrics.json") {
-      appendJson(*stats, segment_->header(), body);
+      appendJson(*stats, segment_->header(), body, segment_);
       type = "application/json";
     } else {
       return ex.sendError(404);

@@ -147,6 +147,35 @@ void textRegions(const Snapshot& snap, std::string& out) {
   out += t.render("  ");
 }
 
+// A board's rows: one column per label, then one per value.
+void textBoard(const RegionView& r, const std::string& indent, std::string& out) {
+  out += indent + r.family + " (" + r.info.name + ")\n";
+  if (r.rows.empty()) {
+    out += indent + "  (no rows)\n";
+    return;
+  }
+  std::vector<std::string> header;
+  std::vector<bool> right;
+  for (const auto& [key, value] : r.rows[0].labels) {
+    header.push_back(key);
+    right.push_back(false);
+  }
+  size_t labels = header.size();
+  for (const std::string& name : r.valueNames) {
+    header.push_back(name);
+    right.push_back(true);
+  }
+  TextTable t(header, right);
+  for (const shm::InfoBoard::Row& row : r.rows) {
+    std::vector<std::string> cells;
+    for (size_t i = 0; i < labels; ++i)
+      cells.push_back(i < row.labels.size() ? row.labels[i].second : "");
+    for (uint64_t v : row.values) cells.push_back(num(v));
+    t.add(std::move(cells));
+  }
+  out += t.render(indent + "  ");
+}
+
 void textRegion(const RegionView& r, std::string& out) {
   TextTable t({"region", r.info.name});
   t.add({"state", shm::regionStateName(r.info.state)});
@@ -171,6 +200,7 @@ void textRegion(const RegionView& r, std::string& out) {
     }
   }
   out += t.render("");
+  if (r.kind == "board") textBoard(r, "", out);
 }
 
 // --- JSON ---------------------------------------------------------------------------------
@@ -310,6 +340,15 @@ std::string jsonRegion(const RegionView& r) {
         .num("lockRecoveries", r.recoveries);
   if (r.kind == "arena")
     o.num("blocks", r.allocations).num("used", r.used).num("capacity", r.capacity);
+  if (r.kind == "board")
+    o.str("family", r.family)
+        .add("rows", array(r.rows, [&](const shm::InfoBoard::Row& row) {
+               JsonObject labels, values;
+               for (const auto& [key, value] : row.labels) labels.str(key, value);
+               for (size_t i = 0; i < row.values.size() && i < r.valueNames.size(); ++i)
+                 values.num(r.valueNames[i], row.values[i]);
+               return JsonObject().add("labels", labels.done()).add("values", values.done()).done();
+             }));
   return o.done();
 }
 
@@ -364,6 +403,11 @@ std::string renderText(const Snapshot& snap, const RenderOptions& options) {
       textServices(snap, options, out);
       out += "\n";
       textRegions(snap, out);
+      for (const RegionView& r : snap.regions)
+        if (r.kind == "board" && r.info.state == shm::RegionState::Live) {
+          out += "\n";
+          textBoard(r, "", out);
+        }
       break;
     case View::Stats:
       textServices(snap, options, out);

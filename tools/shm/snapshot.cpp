@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "shm/arena.hpp"
+#include "shm/info_board.hpp"
 #include "shm/region_header.hpp"
 #include "shm/table.hpp"
 
@@ -48,6 +49,14 @@ void recognise(const shm::Segment& segment, RegionView& region) {
       region.used = arena->used();
       region.capacity = arena->capacity();
       region.allocations = arena->allocations();
+    } else if (shm::startsWithMagic(p, shm::InfoBoard::kMagic)) {
+      const auto* board = shm::InfoBoard::at(static_cast<const void*>(p), room);
+      if (!board) continue;
+      region.kind = "board";
+      region.family = board->family();
+      for (unsigned i = 0; i < board->valueCount(); ++i)
+        region.valueNames.emplace_back(board->valueName(i));
+      region.rows = board->read();
     } else {
       continue;
     }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "shm/info_board.hpp"
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
 
@@ -50,7 +51,7 @@ struct ServiceView {
 // within its first page (a protocol may put a small header before its table).
 struct RegionView {
   shm::RegionInfo info;
-  std::string kind = "raw";  // "stats", "table", "arena" or "raw"
+  std::string kind = "raw";  // "stats", "table", "arena", "board" or "raw"
   uint64_t innerOffset = 0;  // where the recognised structure starts
   uint64_t entries = 0;      // table
   uint64_t used = 0;         // table, arena: bytes in use
@@ -60,6 +61,10 @@ struct RegionView {
   uint64_t allocations = 0;  // arena
   unsigned slots = 0;        // stats
   unsigned services = 0;     // stats
+  // board (shm/info_board.hpp): its family, value names and the rows in use
+  std::string family;
+  std::vector<std::string> valueNames;
+  std::vector<shm::InfoBoard::Row> rows;
 };
 
 struct Snapshot {
