@@ -137,6 +137,18 @@ void appendFrame(std::string& out, Opcode opcode, std::string_view payload) {
   out.append(payload);
 }
 
+void appendMaskedFrame(std::string& out, uint8_t firstByte, std::string_view payload,
+                       const uint8_t mask[4]) {
+  const size_t at = out.size();
+  appendFrameHeader(out, static_cast<Opcode>(firstByte & 0x0F), payload.size());
+  out[at] = static_cast<char>(firstByte);
+  out[at + 1] = static_cast<char>(out[at + 1] | 0x80);
+  out.append(reinterpret_cast<const char*>(mask), 4);
+  const size_t p = out.size();
+  out.append(payload);
+  unmask(mask, out.data() + p, out.data() + p, payload.size());
+}
+
 void appendClose(std::string& out, uint16_t code, std::string_view reason) {
   reason = reason.substr(0, 123);
   appendFrameHeader(out, kClose, 2 + reason.size());

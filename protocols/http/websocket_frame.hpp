@@ -83,6 +83,9 @@ bool validUtf8(std::string_view s);
 // An unmasked, unfragmented server frame: header then payload.
 void appendFrameHeader(std::string& out, Opcode opcode, uint64_t payloadBytes);
 void appendFrame(std::string& out, Opcode opcode, std::string_view payload);
+// A client frame (masked with `mask`, as clients must): test clients and load generators.
+void appendMaskedFrame(std::string& out, uint8_t firstByte, std::string_view payload,
+                       const uint8_t mask[4]);
 // A close frame with `code` and a reason (cut to fit the 125-byte control frame limit).
 void appendClose(std::string& out, uint16_t code, std::string_view reason = {});
 
