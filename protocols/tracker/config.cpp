@@ -37,7 +37,7 @@ void readWebSocketKeys(config::SectionReader& in, TrackerConfig& c) {
   c.wsGeometry = WsGeometry::forBudget(memory, static_cast<uint32_t>(peers), 64);
   if (c.wsGeometry.slotsPerShard < 4)
     in.fail("ws_memory", "too small for 64 shards of ws_swarm_peers-sized swarms");
-  const uint64_t ring = in.size("ws_relay_ring", 256 << 10, 64 << 10, 64 << 20);
+  const uint64_t ring = in.size("ws_relay_ring", 1 << 20, 64 << 10, 64 << 20);
   if (ring & (ring - 1)) in.fail("ws_relay_ring", "must be a power of two");
   c.wsRelayRing = static_cast<uint32_t>(ring);
 }

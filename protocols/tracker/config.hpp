@@ -35,7 +35,7 @@
 //   ws_send_buffer    output queued for one connection before it is cut off (default 256k)
 //   ws_swarm_peers    peers one WebSocket swarm holds (default 128)
 //   ws_memory         shm region for WebSocket swarms (default 16M)
-//   ws_relay_ring     cross-worker relay ring per worker slot, a power of two (default 256k)
+//   ws_relay_ring     cross-worker relay ring per worker slot, a power of two (default 1M)
 #pragma once
 
 #include <memory>
@@ -125,7 +125,7 @@ struct TrackerConfig : ServiceConfig {
   double maxOfferAge = 60;
   uint64_t wsSendBuffer = 256 << 10;
   WsGeometry wsGeometry;
-  uint32_t wsRelayRing = 256 << 10;
+  uint32_t wsRelayRing = 1 << 20;
   // Relay wake-ups, one eventfd per worker slot, made by the master (acquirePrivileged) so every
   // worker inherits them.
   std::vector<int> wakeFds;
