@@ -26,6 +26,7 @@ WsHub::WsHub(Tracker& tracker, ServiceContext& ctx)
                  ? ctx.regions[TrackerConfig::kWsSwarmRegion]
                  : nullptr),
       wakeWatcher_(ctx.loop, [this](int) { onWake(); }),
+      flushTimer_(ctx.loop, [this] { flushDirty(); }),
       nextToken_((tracker.random() & 0xFFFFFFFF00000000ull) | 1) {
   if (ctx.regions.size() > TrackerConfig::kRelayRegion)
     rings_ = shm::RingArray::at(ctx.regions[TrackerConfig::kRelayRegion]);
@@ -54,6 +55,20 @@ void WsHub::start() {
 }
 
 void WsHub::stop() { wakeWatcher_.stop(); }
+
+void WsHub::markDirty(uint64_t token) {
+  dirty_.push_back(token);
+  if (!flushTimer_.active()) flushTimer_.once(0);
+}
+
+void WsHub::flushDirty() {
+  flushing_.swap(dirty_);
+  for (uint64_t token : flushing_) {
+    auto it = connections_.find(token);
+    if (it != connections_.end()) it->second->flushQueued();  // may close it
+  }
+  flushing_.clear();
+}
 
 void WsHub::closeAll() {
   std::vector<uint64_t> tokens;
@@ -184,6 +199,14 @@ void WsConnection::deliver(const RelayHeader& header, std::string_view json) {
     pending_.push_back(p);
   }
   sendText(json);
+  if (!dirty_) {
+    dirty_ = true;
+    hub_.markDirty(token_);
+  }
+}
+
+void WsConnection::flushQueued() {
+  dirty_ = false;
   conn_.send();  // may destroy this connection: nothing after
 }
 

@@ -40,6 +40,7 @@
 #include "protocols/tracker/ws_swarm.hpp"
 #include "shm/ring.hpp"
 #include "worker/io_watcher.hpp"
+#include "worker/timer.hpp"
 
 namespace manifold::tracker {
 
@@ -84,9 +85,14 @@ class WsHub {
   void remove(uint64_t token);
   // Hands `json` to the connection `to` (here or on another worker).
   void relay(const WsOwner& to, const RelayHeader& header, std::string_view json);
+  // Output was queued for `token` outside its own callbacks: it is sent on the next loop turn,
+  // with whatever else that connection gets meanwhile (several answers to one offerer leave in
+  // one send).
+  void markDirty(uint64_t token);
 
  private:
   void onWake();
+  void flushDirty();
   void deliverLocal(const RelayHeader& header, std::string_view json);
 
   Tracker& t_;
@@ -96,6 +102,8 @@ class WsHub {
   shm::Ring* mine_ = nullptr;
   int wakeFd_ = -1;
   IoWatcher wakeWatcher_;
+  Timer flushTimer_;
+  std::vector<uint64_t> dirty_, flushing_;
   uint64_t nextToken_;
   std::unordered_map<uint64_t, WsConnection*> connections_;
   std::string scratch_, json_;
@@ -116,6 +124,7 @@ class WsConnection : public ConnectionHandler {
   void deliver(const RelayHeader& header, std::string_view json);
   // Sends a close frame and closes once it is out.
   void closeWith(uint16_t code, std::string_view reason);
+  void flushQueued();  // from WsHub::flushDirty
 
  private:
   struct Joined {
@@ -144,6 +153,7 @@ class WsConnection : public ConnectionHandler {
   std::vector<Joined> joined_;
   std::vector<Pending> pending_;
   bool closing_ = false;
+  bool dirty_ = false;  // in the hub's dirty list
 };
 
 }  // namespace manifold::tracker
