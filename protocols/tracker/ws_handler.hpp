@@ -119,6 +119,9 @@ class WsConnection : public ConnectionHandler {
   ~WsConnection() override;
   void onReadable(Connection& conn) override;
   void onClose(Connection& conn) override;
+  // Open WebSockets are never "idle" to the drain: graceful stop closes them with 1001 through
+  // WsHub::closeAll instead of dropping them silently.
+  bool busy() const override { return !closing_; }
 
   // A relayed message for this connection (from the hub, maybe outside its callbacks).
   void deliver(const RelayHeader& header, std::string_view json);

@@ -8,6 +8,14 @@ namespace manifold::tracker::ws {
 
 namespace {
 
+constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+// Whether any byte of w is '"', '\\' or below 0x20 (bytes >= 0x80 never count).
+bool hasSpecial(uint64_t w) {
+  auto zeroByte = [](uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  return zeroByte(w ^ (kOnes * '"')) | zeroByte(w ^ (kOnes * '\\')) |
+         ((w - kOnes * 0x20) & ~w & kHighs);
+}
+
 // Recursive descent over one JSON text, validating as it goes; nothing is copied.
 class Json {
  public:
@@ -38,6 +46,16 @@ class Json {
     if (!eat('"')) return false;
     const char* start = p_;
     while (p_ < end_) {
+      // Eight bytes at a time while none is a quote, a backslash or a control character (SDP
+      // texts are long and plain).
+      if (end_ - p_ >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p_, 8);
+        if (!hasSpecial(w)) {
+          p_ += 8;
+          continue;
+        }
+      }
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         raw = std::string_view(start, static_cast<size_t>(p_ - start));

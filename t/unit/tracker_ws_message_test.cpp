@@ -38,6 +38,15 @@ TEST(WsMessage, ParsesAnAnnounceWithOffers) {
   EXPECT_EQ(bytesOf(r.offers[0].offerId), id('o'));
   EXPECT_EQ(r.offers[0].offer, R"({"type":"offer","sdp":"v=0\r\n"})");
   EXPECT_EQ(r.offers[1].offer, R"({"type":"offer","sdp":"x"})");
+  // Long strings are scanned eight bytes at a time: escapes and quotes anywhere still count.
+  const std::string sdp = std::string(13, 'v') + R"(\"quoted\" \\ )" + std::string(30, 'w');
+  Request l;
+  ASSERT_EQ(parseRequest(R"({"action":"announce","info_hash":")" + id('h') + R"(","peer_id":")" +
+                             id('p') + R"(","answer":{"sdp":")" + sdp + R"("},"to_peer_id":")" +
+                             id('t') + R"(","offer_id":")" + id('o') + R"("})",
+                         l),
+            nullptr);
+  EXPECT_EQ(l.answer, R"({"sdp":")" + sdp + R"("})");
 }
 
 TEST(WsMessage, ParsesAnswerAndScrape) {
@@ -89,6 +98,11 @@ TEST(WsMessage, RefusesWhatItCannotUse) {
            "}",
        "invalid JSON"},
       {R"({"action":"announce",)" + ok + R"(,"x":"a)" + std::string(1, '\x01') + R"("})",
+       "invalid JSON"},
+      {R"({"action":"announce",)" + ok + R"(,"x":")" + std::string(21, 'a') +
+           std::string(1, '\x1f') + R"("})",
+       "invalid JSON"},
+      {R"({"action":"announce",)" + ok + R"(,"x":")" + std::string(19, 'a') + R"(\q"})",
        "invalid JSON"},
   };
   for (const Case& c : cases) {
