@@ -306,26 +306,28 @@ const char* parseRequest(std::string_view json, Request& out) {
 
 void appendId(std::string& out, const uint8_t* id) {
   static const char hex[] = "0123456789abcdef";
-  out.push_back('"');
+  char buf[2 + kIdBytes * 6];  // each byte takes at most 6 characters (\u00XX)
+  size_t n = 0;
+  buf[n++] = '"';
   for (size_t i = 0; i < kIdBytes; ++i) {
     const uint8_t b = id[i];
-    if (b < 0x20 || b == '"' || b == '\\') {
-      if (b == '"' || b == '\\') {
-        out.push_back('\\');
-        out.push_back(static_cast<char>(b));
-      } else {
-        out += "\\u00";
-        out.push_back(hex[b >> 4]);
-        out.push_back(hex[b & 15]);
-      }
+    if (b == '"' || b == '\\') {
+      buf[n++] = '\\';
+      buf[n++] = static_cast<char>(b);
+    } else if (b < 0x20) {
+      std::memcpy(buf + n, "\\u00", 4);
+      buf[n + 4] = hex[b >> 4];
+      buf[n + 5] = hex[b & 15];
+      n += 6;
     } else if (b < 0x80) {
-      out.push_back(static_cast<char>(b));
+      buf[n++] = static_cast<char>(b);
     } else {
-      out.push_back(static_cast<char>(0xC0 | (b >> 6)));
-      out.push_back(static_cast<char>(0x80 | (b & 0x3F)));
+      buf[n++] = static_cast<char>(0xC0 | (b >> 6));
+      buf[n++] = static_cast<char>(0x80 | (b & 0x3F));
     }
   }
-  out.push_back('"');
+  buf[n++] = '"';
+  out.append(buf, n);
 }
 
 namespace {
