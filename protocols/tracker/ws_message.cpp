@@ -336,29 +336,31 @@ void appendUint(std::string& out, uint64_t v) {
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
 }
+// `prefix` (the key with its punctuation) then the value.
+void appendKey(std::string& out, std::string_view prefix, uint64_t v) {
+  out += prefix;
+  appendUint(out, v);
+}
+void appendKey(std::string& out, std::string_view prefix, const uint8_t* id) {
+  out += prefix;
+  appendId(out, id);
+}
 }  // namespace
 
 void appendAnnounceAnswer(std::string& out, const uint8_t* infoHash, uint32_t interval,
                           uint32_t complete, uint32_t incomplete) {
-  out += "{\"action\":\"announce\",\"interval\":";
-  appendUint(out, interval);
-  out += ",\"info_hash\":";
-  appendId(out, infoHash);
-  out += ",\"complete\":";
-  appendUint(out, complete);
-  out += ",\"incomplete\":";
-  appendUint(out, incomplete);
+  appendKey(out, "{\"action\":\"announce\",\"interval\":", interval);
+  appendKey(out, ",\"info_hash\":", infoHash);
+  appendKey(out, ",\"complete\":", complete);
+  appendKey(out, ",\"incomplete\":", incomplete);
   out += "}";
 }
 
 void appendRelay(std::string& out, const uint8_t* infoHash, const uint8_t* fromPeerId,
                  const uint8_t* offerId, std::string_view kind, std::string_view body) {
-  out += "{\"action\":\"announce\",\"info_hash\":";
-  appendId(out, infoHash);
-  out += ",\"peer_id\":";
-  appendId(out, fromPeerId);
-  out += ",\"offer_id\":";
-  appendId(out, offerId);
+  appendKey(out, "{\"action\":\"announce\",\"info_hash\":", infoHash);
+  appendKey(out, ",\"peer_id\":", fromPeerId);
+  appendKey(out, ",\"offer_id\":", offerId);
   out += ",\"";
   out += kind;
   out += "\":";
@@ -372,10 +374,7 @@ void appendFailure(std::string& out, Action action, const uint8_t* infoHash,
   out += "{\"failure reason\":\"";
   out += reason;
   out += action == Action::Scrape ? "\",\"action\":\"scrape\"" : "\",\"action\":\"announce\"";
-  if (infoHash) {
-    out += ",\"info_hash\":";
-    appendId(out, infoHash);
-  }
+  if (infoHash) appendKey(out, ",\"info_hash\":", infoHash);
   out += "}";
 }
 
@@ -385,12 +384,9 @@ void appendScrapeFile(std::string& out, bool first, const uint8_t* infoHash, uin
                       uint32_t incomplete, uint32_t downloaded) {
   if (!first) out.push_back(',');
   appendId(out, infoHash);
-  out += ":{\"complete\":";
-  appendUint(out, complete);
-  out += ",\"incomplete\":";
-  appendUint(out, incomplete);
-  out += ",\"downloaded\":";
-  appendUint(out, downloaded);
+  appendKey(out, ":{\"complete\":", complete);
+  appendKey(out, ",\"incomplete\":", incomplete);
+  appendKey(out, ",\"downloaded\":", downloaded);
   out += "}";
 }
 

@@ -293,46 +293,45 @@ WsAnnounceOutput WsSwarmStore::announce(const WsAnnounceInput& in, WsTarget* tar
   return out;
 }
 
-bool WsSwarmStore::find(const uint8_t* infoHash, const uint8_t* peerId, WsOwner& owner) {
+template <class Fn>
+auto WsSwarmStore::withSwarm(const uint8_t* infoHash, Fn&& fn) {
   const uint64_t hash = hashOf(infoHash);
   WsShard* s = shard(static_cast<uint32_t>(hash % header_->shards));
   Lock lock(*this, s);
-  WsSwarm* w = findSwarm(s, hash, infoHash);
-  if (!w) return false;
-  for (uint32_t i = 0; i < w->count; ++i) {
-    const WsPeer& p = w->peers()[i];
-    if (std::memcmp(p.peerId, peerId, 20) == 0) {
-      owner = {p.token, p.slot};
-      return true;
+  return fn(s, findSwarm(s, hash, infoHash));
+}
+
+bool WsSwarmStore::find(const uint8_t* infoHash, const uint8_t* peerId, WsOwner& owner) {
+  return withSwarm(infoHash, [&](WsShard*, WsSwarm* w) {
+    for (uint32_t i = 0; w && i < w->count; ++i) {
+      const WsPeer& p = w->peers()[i];
+      if (std::memcmp(p.peerId, peerId, 20) == 0) {
+        owner = {p.token, p.slot};
+        return true;
+      }
     }
-  }
-  return false;
+    return false;
+  });
 }
 
 bool WsSwarmStore::remove(const uint8_t* infoHash, const uint8_t* peerId, const WsOwner& owner) {
-  const uint64_t hash = hashOf(infoHash);
-  WsShard* s = shard(static_cast<uint32_t>(hash % header_->shards));
-  Lock lock(*this, s);
-  WsSwarm* w = findSwarm(s, hash, infoHash);
-  if (!w) return false;
-  for (uint32_t i = 0; i < w->count; ++i) {
-    const WsPeer& p = w->peers()[i];
-    if (std::memcmp(p.peerId, peerId, 20) == 0 && WsOwner{p.token, p.slot} == owner) {
-      removeAt(w, i);
-      if (w->count == 0) eraseSwarm(s, w);
-      return true;
+  return withSwarm(infoHash, [&](WsShard* s, WsSwarm* w) {
+    for (uint32_t i = 0; w && i < w->count; ++i) {
+      const WsPeer& p = w->peers()[i];
+      if (std::memcmp(p.peerId, peerId, 20) == 0 && WsOwner{p.token, p.slot} == owner) {
+        removeAt(w, i);
+        if (w->count == 0) eraseSwarm(s, w);
+        return true;
+      }
     }
-  }
-  return false;
+    return false;
+  });
 }
 
 ScrapeCounts WsSwarmStore::scrape(const uint8_t* infoHash) {
-  const uint64_t hash = hashOf(infoHash);
-  WsShard* s = shard(static_cast<uint32_t>(hash % header_->shards));
-  Lock lock(*this, s);
-  WsSwarm* w = findSwarm(s, hash, infoHash);
-  if (!w) return {};
-  return {w->seeders, w->downloaded, w->count - w->seeders};
+  return withSwarm(infoHash, [](WsShard*, WsSwarm* w) {
+    return w ? ScrapeCounts{w->seeders, w->downloaded, w->count - w->seeders} : ScrapeCounts{};
+  });
 }
 
 CleanTotals WsSwarmStore::clean(uint32_t now, uint32_t peerTimeout, uint32_t deadSlot) {

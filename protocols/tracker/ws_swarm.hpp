@@ -98,6 +98,9 @@ class WsSwarmStore {
 
  private:
   class Lock;
+  // Locks infoHash's shard and calls fn(shard, swarm or nullptr).
+  template <class Fn>
+  auto withSwarm(const uint8_t* infoHash, Fn&& fn);
   WsShard* shard(uint32_t i);
   WsSwarm* slot(WsShard* s, uint32_t i);
   uint64_t hashOf(const uint8_t* infoHash) const;
