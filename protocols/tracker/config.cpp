@@ -39,6 +39,9 @@ void readWebSocketKeys(config::SectionReader& in, TrackerConfig& c) {
     in.fail("ws_memory", "too small for 64 shards of ws_swarm_peers-sized swarms");
   const uint64_t ring = in.size("ws_relay_ring", 1 << 20, 64 << 10, 64 << 20);
   if (ring & (ring - 1)) in.fail("ws_relay_ring", "must be a power of two");
+  // A ring takes records up to a quarter of its size: any relayed message must fit.
+  if (ring / 4 < c.wsLimits.maxMessage + 512)
+    in.fail("ws_relay_ring", "must be at least 4 x (ws_max_message + 512)");
   c.wsRelayRing = static_cast<uint32_t>(ring);
 }
 

@@ -35,7 +35,8 @@
 //   ws_send_buffer    output queued for one connection before it is cut off (default 256k)
 //   ws_swarm_peers    peers one WebSocket swarm holds (default 128)
 //   ws_memory         shm region for WebSocket swarms (default 16M)
-//   ws_relay_ring     cross-worker relay ring per worker slot, a power of two (default 1M)
+//   ws_relay_ring     cross-worker relay ring per worker slot, a power of two of at least
+//                     4 x (ws_max_message + 512) (default 1M)
 #pragma once
 
 #include <memory>

@@ -62,6 +62,10 @@ void WsHub::markDirty(uint64_t token) {
 }
 
 void WsHub::flushDirty() {
+  const auto& fds = t_.config().wakeFds;
+  for (uint16_t slot : wakes_)
+    if (slot < fds.size()) shm::wake(fds[slot]);
+  wakes_.clear();
   flushing_.swap(dirty_);
   for (uint64_t token : flushing_) {
     auto it = connections_.find(token);
@@ -121,8 +125,12 @@ void WsHub::relay(const WsOwner& to, const RelayHeader& header, std::string_view
     t_.count(kWsDropsFull);
   } else {
     t_.count(offer ? kWsOffersRemote : kWsAnswersRemote);
-    const auto& fds = t_.config().wakeFds;
-    if (wake && to.slot < fds.size()) shm::wake(fds[to.slot]);
+    // The wake-up leaves with this turn's sends: one eventfd write per target worker however
+    // many records this turn queued for it.
+    if (wake && std::find(wakes_.begin(), wakes_.end(), to.slot) == wakes_.end()) {
+      wakes_.push_back(to.slot);
+      if (!flushTimer_.active()) flushTimer_.once(0);
+    }
   }
 }
 

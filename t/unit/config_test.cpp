@@ -972,11 +972,13 @@ TEST(ConfigTracker, WebSocketKeys) {
   expectError(head + "ws_relay_ring = 100k\n", "6: ws_relay_ring: must be a power of two");
   expectError(head + "ws_max_frame = 32k\nws_max_message = 16k\n",
               "6: ws_max_frame: is larger than ws_max_message");
+  expectError(head + "ws_relay_ring = 128k\nws_max_message = 64k\n",
+              "6: ws_relay_ring: must be at least 4 x (ws_max_message + 512)");
   expectError(head + "max_offers = 65\n", "6: max_offers: must be between 0 and 64");
   expectError(head + "max_offer_age = 50ms\n", "6: max_offer_age: must be between 100ms and 1h");
   expectError(head + "ws_memory = 1M\nws_swarm_peers = 4096\n",
               "6: ws_memory: too small for 64 shards of ws_swarm_peers-sized swarms");
-  auto cfg = loadText(head + "ws_relay_ring = 128k\n");
+  auto cfg = loadText(head + "ws_relay_ring = 128k\nws_max_message = 16k\n");
   ASSERT_EQ(cfg->services.size(), 1u);
   EXPECT_EQ(cfg->services[0]->workerSlots, 6u);  // 3 stats slots per worker
   auto regions = cfg->services[0]->regions();
