@@ -8,11 +8,10 @@
 // Relaying: an offer from peer A goes to up to max_offers random other peers of the swarm; an
 // answer from B goes back to the peer named by to_peer_id. A target on this worker gets the
 // message at once (queued on its output, sent on the next loop turn with anything else it got);
-// a target on another worker gets it through that
-// worker's ring in the region tracker:NAME/relay (shm/ring.hpp), and its eventfd when the ring
-// was empty (written once per loop turn and target worker, with the turn's sends). A full ring
-// drops the message (ws_relay_drops_full); a target connection that has closed meanwhile drops it
-// too (ws_relay_drops_gone). Nothing ever blocks.
+// a target on another worker gets it through that worker's ring in the region tracker:NAME/relay
+// (shm/ring.hpp), and its eventfd when the ring was empty (written once per loop turn and target
+// worker, with the turn's sends). A full ring drops the message (ws_relay_drops_full); a target
+// connection that has closed meanwhile drops it too (ws_relay_drops_gone). Nothing ever blocks.
 //
 // Relay record (ring payload): RelayHeader (80 bytes: u64 token, u8 kind 1 offer / 2 answer,
 // 7 bytes 0, infoHash[20], fromPeerId[20], offerId[20], 4 bytes 0), then the JSON text to send.
