@@ -156,7 +156,16 @@ void WsHub::onWake() {
 
 WsConnection::WsConnection(WsHub& hub, Connection& conn)
     : hub_(hub), conn_(conn), token_(hub.add(this)), reader_(&hub.tracker().config().wsLimits) {
-  conn.setIdleTimeout(hub.tracker().config().wsIdleTimeout);
+  // The HTTP session sets its keep-alive timeout when it hands over, after this: ours is set on
+  // the first read or the next loop turn, whichever comes first.
+  dirty_ = true;
+  hub.markDirty(token_);
+}
+
+void WsConnection::takeOver() {
+  if (started_) return;
+  started_ = true;
+  conn_.setIdleTimeout(hub_.tracker().config().wsIdleTimeout);
 }
 
 WsConnection::~WsConnection() { leaveAll(); }
@@ -215,10 +224,12 @@ void WsConnection::deliver(const RelayHeader& header, std::string_view json) {
 
 void WsConnection::flushQueued() {
   dirty_ = false;
+  takeOver();
   conn_.send();  // may destroy this connection: nothing after
 }
 
 void WsConnection::onReadable(Connection& conn) {
+  takeOver();
   std::string& scratch = hub_.scratch();
   while (!closing_) {
     http::ws::Event e = reader_.next(conn.pendingInput(), scratch);

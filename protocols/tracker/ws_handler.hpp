@@ -149,6 +149,7 @@ class WsConnection : public ConnectionHandler {
   void scrape(const ws::Request& req);
   void sendText(std::string_view json);
   void leaveAll();
+  void takeOver();  // once the HTTP session has handed over: our idle timeout
   bool consumePending(const ws::Request& req);
 
   WsHub& hub_;
@@ -159,6 +160,7 @@ class WsConnection : public ConnectionHandler {
   std::vector<Pending> pending_;
   bool closing_ = false;
   bool dirty_ = false;  // in the hub's dirty list
+  bool started_ = false;
 };
 
 }  // namespace manifold::tracker

@@ -382,3 +382,21 @@ TEST(TrackerWs, ReloadClosesWebSocketsWithGoingAway) {
   ASSERT_TRUE(again->readText(msg));
   EXPECT_NE(msg.find(R"("incomplete":1)"), std::string::npos) << msg;
 }
+
+// ws_idle_timeout, not the HTTP keep-alive timeout, applies once a connection is upgraded.
+TEST(TrackerWs, IdleTimeoutIsTheWebSocketOne) {
+  Instance m(kConfig + std::string("ws_idle_timeout = 3s\nkeepalive_timeout = 1s\n"));
+  ASSERT_TRUE(m.start());
+  WsClient quiet;
+  ASSERT_TRUE(quiet.connect(m.port("t")));  // never sends a frame
+  auto busy = joined(m, id('h', 4), id('p', 4));
+  sleepMs(1800);  // past keepalive_timeout
+  ASSERT_TRUE(busy->sendFrame(0x89, "still here"));
+  WsClient::Frame f;
+  ASSERT_TRUE(busy->readFrame(f));
+  EXPECT_EQ(f.opcode, 0xA);
+  const auto start = Clock::now();
+  EXPECT_TRUE(quiet.waitEof(6000));
+  EXPECT_GE(msSince(start), 700);    // closed at about 3 s after connecting, not 1 s
+  EXPECT_TRUE(busy->waitEof(6000));  // silent since the ping: closed too
+}
