@@ -400,3 +400,57 @@ TEST(TrackerWs, IdleTimeoutIsTheWebSocketOne) {
   EXPECT_GE(msSince(start), 700);    // closed at about 3 s after connecting, not 1 s
   EXPECT_TRUE(busy->waitEof(6000));  // silent since the ping: closed too
 }
+
+// A worker that does not drain its ring (stopped here with SIGSTOP) costs the others nothing:
+// relays to it fill its ring, then are dropped and counted, and the live worker keeps answering
+// at once. When it resumes, it delivers what its ring held.
+TEST(TrackerWs, FullRingDropsAndNeverBlocksTheSender) {
+  Instance m(kConfig +
+             std::string("ws_relay_ring = 64k\nws_max_message = 12k\nws_max_frame = 12k\n"));
+  ASSERT_TRUE(m.start());
+  const std::string hash = id('h', 6);
+  std::vector<std::unique_ptr<WsClient>> peers;
+  for (int i = 0; i < 16; ++i) peers.push_back(joined(m, hash, id('r', i)));
+  const std::vector<pid_t> workers = m.workerPids();
+  ASSERT_EQ(workers.size(), 2u);
+  ASSERT_EQ(kill(workers[1], SIGSTOP), 0);
+  // The sender: a peer whose worker still answers.
+  WsClient* sender = nullptr;
+  int senderIndex = -1;
+  for (size_t i = 0; i < peers.size() && !sender; ++i) {
+    std::string msg;
+    peers[i]->sendText(R"({"action":"scrape","info_hash":")" + hash + R"("})");
+    if (peers[i]->readText(msg, 300)) {
+      sender = peers[i].get();
+      senderIndex = static_cast<int>(i);
+    }
+  }
+  ASSERT_NE(sender, nullptr) << "no peer on the live worker (1 run in 65536)";
+  const std::string sdp(900, 's');  // 10 offers in one 12k message
+  const auto start = Clock::now();
+  for (int round = 0; round < 60; ++round) {
+    std::string a = R"({"action":"announce","info_hash":")" + hash + R"(","peer_id":")" +
+                    id('r', senderIndex) + R"(","numwant":15,"offers":[)";
+    for (int k = 0; k < 10; ++k)
+      a += std::string(k ? "," : "") + R"({"offer_id":")" + id('o', round * 10 + k) +
+           R"(","offer":{"type":"offer","sdp":")" + sdp + R"("}})";
+    ASSERT_TRUE(sender->sendText(a + "]}"));
+    std::string msg;
+    ASSERT_TRUE(sender->readText(msg, 2000)) << "round " << round;  // never blocked
+    EXPECT_EQ(field(msg, "action"), "announce") << msg;
+  }
+  EXPECT_LT(msSince(start), 10000);
+  const uint64_t drops = counter(m, "ws_relay_drops_full");
+  EXPECT_GT(drops, 0u);
+  EXPECT_GT(counter(m, "ws_offers_other_worker"), 0u);
+  ASSERT_EQ(kill(workers[1], SIGCONT), 0);
+  // The stopped worker's peers get what fitted: at least one offer reaches one of them.
+  int delivered = 0;
+  for (size_t i = 0; i < peers.size(); ++i) {
+    std::string msg;
+    while (static_cast<int>(i) != senderIndex && peers[i]->readText(msg, 300))
+      delivered += field(msg, "peer_id") == id('r', senderIndex);
+  }
+  EXPECT_GT(delivered, 0);
+  EXPECT_EQ(counter(m, "ws_relay_drops_full"), drops);
+}
