@@ -301,10 +301,19 @@ void WsConnection::announce(const ws::Request& req) {
   in.now = t.now();
   in.peerTimeout = c.wsPeerTimeout;
   in.want = want;
-  std::vector<WsTarget>& targets = hub_.targets();
-  WsAnnounceOutput res = hub_.store().announce(in, targets.data(), t.random());
   std::string& out = hub_.json();
   out.clear();
+  auto mine = std::find_if(joined_.begin(), joined_.end(), [&](const Joined& j) {
+    return sameId(j.infoHash, req.infoHash) && sameId(j.peerId, req.peerId);
+  });
+  if (mine == joined_.end() && joined_.size() >= kMaxJoined && req.event != Event::Stopped) {
+    t.count(kErrors);
+    ws::appendFailure(out, ws::Action::Announce, req.infoHash,
+                      "too many torrents on one connection");
+    return sendText(out);
+  }
+  std::vector<WsTarget>& targets = hub_.targets();
+  WsAnnounceOutput res = hub_.store().announce(in, targets.data(), t.random());
   if (res.status != WsAnnounceStatus::Ok) {
     const bool full = res.status == WsAnnounceStatus::Full;
     t.count(full ? kRefusedFull : kWsPeerIdRefused);
@@ -312,9 +321,6 @@ void WsConnection::announce(const ws::Request& req) {
                       full ? "tracker is full" : "peer_id is used by another connection");
     return sendText(out);
   }
-  auto mine = std::find_if(joined_.begin(), joined_.end(), [&](const Joined& j) {
-    return sameId(j.infoHash, req.infoHash) && sameId(j.peerId, req.peerId);
-  });
   if (res.joined && mine == joined_.end()) {
     Joined j;
     std::memcpy(j.infoHash, req.infoHash, 20);

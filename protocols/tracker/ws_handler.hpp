@@ -21,6 +21,9 @@
 // An answer is relayed only when it matches one, which it consumes: a peer cannot send answers
 // to peers that made it no offer, nor answer twice.
 //
+// Limits per connection: kMaxJoined swarm memberships ("too many torrents on one connection"
+// beyond), kMaxPending offers, ws_send_buffer of queued output.
+//
 // Bad input: a frame error closes with its RFC 6455 code (1002, 1007, 1009); a binary message
 // closes with 1003; a message that is not a valid request gets {"failure reason":...} and the
 // connection stays. A connection whose queued output passes ws_send_buffer is cut off.
@@ -116,6 +119,9 @@ class WsHub {
 class WsConnection : public ConnectionHandler {
  public:
   static constexpr size_t kMaxPending = 64;
+  // Swarm memberships one connection may hold (a browser seeds a handful; each costs 40 bytes
+  // here and a swarm record in shm).
+  static constexpr size_t kMaxJoined = 256;
 
   WsConnection(WsHub& hub, Connection& conn);
   ~WsConnection() override;

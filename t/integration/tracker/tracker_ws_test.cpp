@@ -454,3 +454,28 @@ TEST(TrackerWs, FullRingDropsAndNeverBlocksTheSender) {
   EXPECT_GT(delivered, 0);
   EXPECT_EQ(counter(m, "ws_relay_drops_full"), drops);
 }
+
+TEST(TrackerWs, OneConnectionJoinsAtMost256Torrents) {
+  Instance m(kConfig);
+  ASSERT_TRUE(m.start());
+  WsClient c;
+  ASSERT_TRUE(c.connect(m.port("t")));
+  std::string msg;
+  for (int i = 0; i < 256; ++i) {
+    ASSERT_TRUE(c.sendText(announce(id('t', i), id('p', 1))));
+    ASSERT_TRUE(c.readText(msg));
+    ASSERT_EQ(field(msg, "incomplete"), "1") << i << " " << msg;
+  }
+  c.sendText(announce(id('t', 256), id('p', 1)));
+  ASSERT_TRUE(c.readText(msg));
+  EXPECT_EQ(field(msg, "failure reason"), "too many torrents on one connection") << msg;
+  // Re-announcing a joined one, and leaving one to make room, still work.
+  c.sendText(announce(id('t', 7), id('p', 1)));
+  ASSERT_TRUE(c.readText(msg));
+  EXPECT_EQ(field(msg, "incomplete"), "1") << msg;
+  c.sendText(announce(id('t', 7), id('p', 1), 0, R"(,"event":"stopped")"));
+  ASSERT_TRUE(c.readText(msg));
+  c.sendText(announce(id('t', 256), id('p', 1)));
+  ASSERT_TRUE(c.readText(msg));
+  EXPECT_EQ(field(msg, "incomplete"), "1") << msg;
+}
