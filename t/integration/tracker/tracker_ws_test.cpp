@@ -479,3 +479,32 @@ TEST(TrackerWs, OneConnectionJoinsAtMost256Torrents) {
   ASSERT_TRUE(c.readText(msg));
   EXPECT_EQ(field(msg, "incomplete"), "1") << msg;
 }
+
+// A worker killed with SIGKILL runs no close handler: its peers stay in shm until the worker
+// that respawns in its slot drops them when it starts.
+TEST(TrackerWs, RespawnedWorkerDropsThePeersOfTheKilledOne) {
+  Instance m(kConfig);
+  ASSERT_TRUE(m.start());
+  const std::string hash = id('h', 2);
+  std::vector<std::unique_ptr<WsClient>> peers;
+  for (int i = 0; i < 16; ++i) peers.push_back(joined(m, hash, id('k', i)));
+  const std::vector<pid_t> before = m.workerPids();
+  ASSERT_EQ(before.size(), 2u);
+  ASSERT_EQ(kill(before[1], SIGKILL), 0);
+  // The killed worker's connections end; the others stay.
+  std::vector<size_t> alive;
+  for (size_t i = 0; i < peers.size(); ++i)
+    if (!peers[i]->waitEof(i == 0 ? 2000 : 100)) alive.push_back(i);
+  ASSERT_FALSE(alive.empty()) << "all 16 on the killed worker (1 run in 65536)";
+  ASSERT_LT(alive.size(), peers.size()) << "none on the killed worker (1 run in 65536)";
+  const std::string expected = R"("incomplete":)" + std::to_string(alive.size()) + ",";
+  std::string msg;
+  const auto start = Clock::now();
+  do {
+    sleepMs(50);
+    peers[alive[0]]->sendText(R"({"action":"scrape","info_hash":")" + hash + R"("})");
+    ASSERT_TRUE(peers[alive[0]]->readText(msg));
+  } while (msg.find(expected) == std::string::npos && msSince(start) < 10000);
+  EXPECT_NE(msg.find(expected), std::string::npos) << msg;
+  EXPECT_EQ(m.workerPids().size(), 2u);
+}
