@@ -110,6 +110,9 @@ class ServiceConfig {
   std::string protocol;  // "http"
   std::string name;      // "www"
   std::string title() const { return protocol + ":" + name; }
+  // Stats slots of the instance (set by the config loader, before regions() is asked): per-worker
+  // shm state indexed by ServiceContext::slot needs this many entries.
+  unsigned workerSlots = 0;
 
   virtual std::vector<ListenRequest> listeners() const = 0;
   virtual std::vector<RegionRequest> regions() const { return {}; }
