@@ -18,6 +18,8 @@ void appendEscaped(std::string& out, std::string_view value, bool quotes) {
   }
 }
 
+}  // namespace
+
 void appendJsonString(std::string& out, std::string_view value) {
   out.push_back('"');
   for (unsigned char ch : value) {
@@ -34,8 +36,6 @@ void appendJsonString(std::string& out, std::string_view value) {
   }
   out.push_back('"');
 }
-
-}  // namespace
 
 void appendPrometheus(const shm::StatsRegion& stats, const shm::SegmentHeader& header,
                       std::string& out) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
@@ -21,5 +22,8 @@ void appendPrometheus(const shm::StatsRegion& stats, const shm::SegmentHeader& h
 //  "generation":..,"state":<number>,"restarts":..}],"services":[{"title":..,"protocol":..,
 //  "counters":{name:sum,..}}]}
 void appendJson(const shm::StatsRegion& stats, const shm::SegmentHeader& header, std::string& out);
+
+// A JSON string literal: quotes, backslashes and control characters escaped.
+void appendJsonString(std::string& out, std::string_view value);
 
 }  // namespace manifold::status

@@ -17,8 +17,8 @@
 
 #include "master/config.hpp"
 #include "shm/segment.hpp"
+#include "shm/snapshot.hpp"
 #include "tools/shm/render.hpp"
-#include "tools/shm/snapshot.hpp"
 #include "tools/shm/swarm.hpp"
 
 namespace {
