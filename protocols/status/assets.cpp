@@ -35,8 +35,8 @@ tr.warn td{background:var(--warnbg);color:var(--warn)}
 tr.recent td{background:var(--recent)}
 td.changed{animation:flash 2.5s ease-out}
 @keyframes flash{from{background:#ffe08a}to{background:transparent}}
-.c-chart{width:136px}
-canvas{display:block;width:120px;height:22px}
+.c-chart{width:196px}
+canvas{display:block;width:180px;height:22px}
 .c-service,.c-member,.c-region,.c-counter{width:16%}
 .c-protocol,.c-open,.c-slot,.c-index,.c-generation,.c-kind{width:6%}
 .c-rps,.c-eps,.c-hits,.c-cpu{width:7%}
@@ -53,7 +53,7 @@ const char* const kDashboardJs = R"js(
   'use strict';
   var body = document.body;
   var interval = Number(body.dataset.interval) || 2000;
-  var keep = Math.max(30, Math.round(300000 / interval));  // five minutes of points
+  var keep = 91;  // points a chart shows, 2 px apart: three minutes at the default 2 s
   var previous = null;  // the last reading: {now, totals: {table: {key: [..]}}}
   var history = {};     // services row key -> [[req/s, err/s], ...]
   var polls = 0;
@@ -79,7 +79,7 @@ const char* const kDashboardJs = R"js(
       g.strokeStyle = line[1];
       g.lineWidth = 1.2;
       points.forEach(function (p, i) {
-        var x = w - (points.length - 1 - i) * (w / (keep - 1));
+        var x = w - 1 - (points.length - 1 - i) * 2;
         var y = h - 1 - (p[line[0]] / max) * (h - 2);
         if (i) g.lineTo(x, y); else g.moveTo(x, y);
       });

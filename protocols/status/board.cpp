@@ -79,7 +79,7 @@ Table instanceTable(const Snapshot& snap) {
           "Instance",
           {{"name", "instance"},
            {"pid", "master pid", true},
-           {"generation", "generation", true, Rate::None, true},
+           {"generation", "gen", true, Rate::None, true},
            {"uptime", "uptime", true},
            {"reloads", "reloads", true, Rate::None, true},
            {"failed", "failed reloads", true, Rate::None, true},

@@ -40,7 +40,7 @@ void appendRow(const Table& t, const Row& r, std::string& out) {
     const Column& col = t.columns[c];
     out += std::string("<td class=\"c-") + col.id + (col.numeric ? " n" : "") + "\">";
     if (col.rate == Rate::Chart)
-      out += "<canvas width=\"120\" height=\"22\"></canvas>";
+      out += "<canvas width=\"180\" height=\"22\"></canvas>";
     else if (col.rate != Rate::None && r.cells[c].empty())
       out += "&#8230;";  // needs two readings: the script fills it
     else
