@@ -40,7 +40,9 @@ canvas{display:block;width:180px;height:22px}
 .c-service,.c-member,.c-region,.c-counter{width:16%}
 .c-protocol,.c-open,.c-slot,.c-index,.c-generation,.c-kind{width:6%}
 .c-rps,.c-eps,.c-hits,.c-cpu{width:7%}
-.c-bps,.c-bytes,.c-requests,.c-rss{width:9%}
+.c-bps,.c-bytes,.c-requests,.c-rss{width:8%}
+#t-services .c-service{width:12%}
+.c-errors{width:6%}
 #t-services .c-figures{width:auto}
 details{border-bottom:1px solid var(--line)}
 summary{cursor:pointer;padding:3px 0}
@@ -72,16 +74,23 @@ const char* const kDashboardJs = R"js(
     var g = canvas.getContext('2d'), w = canvas.width, h = canvas.height;
     g.clearRect(0, 0, w, h);
     if (!points || points.length < 2) return;
-    var max = 1;
+    var max = 1, n = points.length;
+    var step = Math.max(2, (w - 2) / (n - 1));  // few points spread, then 2 px apart
     points.forEach(function (p) { max = Math.max(max, p[0], p[1]); });
+    var x = function (i) { return w - 1 - (n - 1 - i) * step; };
+    var y = function (v) { return h - 1 - (v / max) * (h - 3); };
+    g.fillStyle = '#e3ecfb';
+    g.beginPath();
+    g.moveTo(x(0), h);
+    points.forEach(function (p, i) { g.lineTo(x(i), y(p[0])); });
+    g.lineTo(x(n - 1), h);
+    g.fill();
     [[0, '#2f6fdf'], [1, '#c62828']].forEach(function (line) {
       g.beginPath();
       g.strokeStyle = line[1];
       g.lineWidth = 1.2;
       points.forEach(function (p, i) {
-        var x = w - 1 - (points.length - 1 - i) * 2;
-        var y = h - 1 - (p[line[0]] / max) * (h - 2);
-        if (i) g.lineTo(x, y); else g.moveTo(x, y);
+        if (i) g.lineTo(x(i), y(p[line[0]])); else g.moveTo(x(i), y(p[line[0]]));
       });
       g.stroke();
     });
@@ -119,7 +128,7 @@ const char* const kDashboardJs = R"js(
           if (!td) return;
           if (col.rate === 'chart') {
             var h = history[row.key] = history[row.key] || [];
-            h.push(rates.slice(0, 2));
+            if (old && dt > 0) h.push(rates.slice(0, 2));
             if (h.length > keep) h.shift();
             draw(td.firstChild, h);
             return;

@@ -17,9 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Fields 3..24 after "(comm)": utime (14) and stime (15) carry the sum, rss (24) the pages.
   std::string line = "1 (x) S";
   for (int field = 4; field <= 24; ++field)
-    line += " " + std::to_string(field == 14   ? stat.cpuTicks
-                                 : field == 24 ? stat.rssPages
-                                               : 0);
+    line += " " + std::to_string(field == 14 ? stat.cpuTicks : field == 24 ? stat.rssPages : 0);
   ProcStat again;
   if (!parseProcStat(line, again) || again.cpuTicks != stat.cpuTicks ||
       again.rssPages != stat.rssPages)

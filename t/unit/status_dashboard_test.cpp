@@ -29,7 +29,7 @@ TEST(StatusProcStat, RefusesWhatIsNotAStatLine) {
   ProcStat s;
   EXPECT_FALSE(parseProcStat("", s));
   EXPECT_FALSE(parseProcStat("no parenthesis 1 2 3", s));
-  EXPECT_FALSE(parseProcStat("1 (x) S 1 2 3", s));                                  // too short
+  EXPECT_FALSE(parseProcStat("1 (x) S 1 2 3", s));  // too short
   EXPECT_FALSE(parseProcStat("1 (x) S 1 2 3 4 5 6 7 8 9 10 x 2 0 0 20 0 1 0 5 6 7", s));  // utime
 }
 
