@@ -3,11 +3,11 @@
 tests, through --remote-debugging-pipe (fd 3 in, fd 4 out, NUL-terminated JSON): no WebSocket
 library, nothing beyond python3 and the browser.
 
-  browser.py URL [--no-js] [--polls N] [--then CMD] [--until JS] [--timeout S]
+  browser.py URL [--no-js] [--polls N] [--js JS] [--then CMD] [--until JS] [--timeout S]
              [--dom FILE] [--screenshot FILE] [--width W] [--height H] [--hold S]
 
 Loads URL; with --polls waits until <body data-polls> reaches N (the page's own count of JSON
-readings it applied); runs --then (a shell command) and waits until the expression --until is
+readings it applied); evaluates --js in the page (to note something for --until); runs --then (a shell command) and waits until the expression --until is
 true in the page; after --hold seconds more, writes the DOM (outerHTML, read through the DOM
 domain so it works with scripts disabled) and a PNG of the top of the page (W x H). Exits 0 when
 every wait succeeded, 1 with the reason on stderr otherwise. The browser is killed on the way out.
@@ -107,6 +107,7 @@ def main():
     p.add_argument("url")
     p.add_argument("--no-js", action="store_true")
     p.add_argument("--polls", type=int, default=0)
+    p.add_argument("--js")
     p.add_argument("--then")
     p.add_argument("--until")
     p.add_argument("--timeout", type=float, default=60)
@@ -130,6 +131,8 @@ def main():
         if a.polls:
             wait_for(lambda: int(b.evaluate("document.body.dataset.polls || 0") or 0) >= a.polls,
                      a.timeout, "%d polls" % a.polls)
+        if a.js:
+            b.evaluate(a.js)
         if a.then:
             subprocess.run(a.then, shell=True, check=True)
         if a.until:

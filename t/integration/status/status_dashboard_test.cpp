@@ -288,3 +288,50 @@ TEST(StatusDashboard, ReloadsAndACrashLoopingWorkerShowInThePage) {
   EXPECT_EQ(ready, 1) << html;
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
+
+TEST(StatusDashboard, FiftyServicesAndSixtyFourWorkersStayReadableAndPollingNeverReflows) {
+  // 50 services (status sections are the cheapest) on 64 workers.
+  std::string services =
+      "[status:board]\nlisten = 127.0.0.1:{port:board}\ndashboard = on\n"
+      "dashboard_interval = 500ms\n";
+  for (int i = 1; i < 50; ++i)
+    services += "\n[status:s" + std::to_string(i) + "]\nlisten = 127.0.0.1:{port:s" +
+                std::to_string(i) + "}\n";
+  Instance m(services, "", 64);
+  ASSERT_TRUE(m.start(60000)) << m.log();
+  const int board = m.port("board");
+  // The page's layout (the box of every section, row and cell) after two polls is noted; after
+  // each later poll it is compared (a MutationObserver on data-polls, which the script sets
+  // last) and the outcome counted in data-moved / data-same, while the figures change (the
+  // page's own requests are counted).
+  const std::string layout =
+      "[].map.call(document.querySelectorAll('section, tr, td, canvas'), function (e) {"
+      " var r = e.getBoundingClientRect(); return [r.top, r.left, r.width, r.height].join(); })"
+      ".join(';')";
+  const std::string text = "document.getElementById('t-services').textContent";
+  const std::string watch =
+      "window.layout = function () { return " + layout + "; }; window.noted = [layout(), " + text +
+      ", +document.body.dataset.polls]; new MutationObserver(function () {"
+      " var b = document.body.dataset, moved = window.layout() !== window.noted[0];"
+      " b[moved ? 'moved' : 'same'] = String(+(b[moved ? 'moved' : 'same'] || 0) + 1); })"
+      ".observe(document.body, {attributes: true, attributeFilter: ['data-polls']})";
+  int rc = -1;
+  const std::string out =
+      browser("http://127.0.0.1:" + std::to_string(board) + "/ --polls 2 --js \"" + watch +
+                  "\" --until \"+document.body.dataset.polls >= window.noted[2] + 6 && " + text +
+                  " !== window.noted[1]\" --timeout 60 --dom " + m.path("dom.html"),
+              &rc);
+  ASSERT_EQ(rc, 0) << out;
+  const std::string dom = readFile(m.path("dom.html"));
+  EXPECT_EQ(dom.find("data-moved="), std::string::npos) << "the layout moved while polling";
+  std::smatch same;
+  ASSERT_TRUE(std::regex_search(dom, same, std::regex("data-same=\"(\\d+)\""))) << dom;
+  EXPECT_GE(std::stoi(same[1]), 6);
+  EXPECT_EQ(countOf(dom, "<tr data-key=\"slot"), 64);
+  const std::string table = dom.substr(dom.find("id=\"t-services\""));
+  EXPECT_EQ(countOf(table.substr(0, table.find("</table>")), "<tr data-key=\"status:"), 50);
+  // Counters collapse per service: 50 closed blocks.
+  EXPECT_EQ(countOf(dom, "<details data-group=\"status:"), 50);
+  EXPECT_EQ(countOf(dom, "<details open"), 0);
+  EXPECT_EQ(m.stop(30000), 0) << m.log();
+}
