@@ -53,6 +53,14 @@ std::string ago(uint64_t thenMs, uint64_t nowMs) {
   return thenMs ? shmtool::humanDuration(since(thenMs, nowMs)) + " ago" : "-";
 }
 
+// "0.42 ms", "12.3 ms"; "-" before a good check.
+std::string latency(uint32_t us) {
+  if (!us) return "-";
+  char buf[24];
+  std::snprintf(buf, sizeof buf, us < 1000 ? "%.2f ms" : "%.1f ms", us / 1000.0);
+  return buf;
+}
+
 Row row(std::string key, std::vector<std::string> cells, std::string cls = {}) {
   Row r;
   r.key = std::move(key);
@@ -222,6 +230,7 @@ Table healthTable(const std::vector<HealthMember>& members, uint64_t now) {
            {"state", "state", false, Rate::None, true},
            {"changed", "last change", true},
            {"checked", "last check", true},
+           {"latency", "latency", true},
            {"checks", "checks", true},
            {"failures", "failures", true},
            {"inflight", "in flight", true}},
@@ -232,8 +241,8 @@ Table healthTable(const std::vector<HealthMember>& members, uint64_t now) {
                                                                                        : "";
     t.rows.push_back(row(m.service + "/" + m.member,
                          {m.service, m.member, m.up ? "up" : "down", ago(m.lastChangeMs, now),
-                          ago(m.lastCheckMs, now), num(m.checks), num(m.failures),
-                          m.inFlight < 0 ? "-" : std::to_string(m.inFlight)},
+                          ago(m.lastCheckMs, now), m.up ? latency(m.latencyUs) : "-", num(m.checks),
+                          num(m.failures), m.inFlight < 0 ? "-" : std::to_string(m.inFlight)},
                          cls));
   }
   return t;

@@ -73,7 +73,8 @@ struct HealthMember {
   uint64_t lastChangeMs = 0;  // wall clock; 0 = not known
   uint64_t checks = 0;
   uint64_t failures = 0;
-  int64_t inFlight = -1;  // -1 = not counted by this protocol
+  int64_t inFlight = -1;   // -1 = not counted by this protocol
+  uint32_t latencyUs = 0;  // the last good check's round trip; 0 = none yet
 };
 std::vector<HealthMember> readHealth(shm::Segment& segment, const shmtool::Snapshot& snap);
 

@@ -58,6 +58,7 @@ void readDns(shm::Segment& segment, const shmtool::ServiceView& s, std::vector<H
     m.lastChangeMs = slot.lastChangeMs.load(std::memory_order_relaxed);
     m.checks = slot.checks.load(std::memory_order_relaxed);
     m.failures = slot.failures.load(std::memory_order_relaxed);
+    m.latencyUs = slot.latencyUs.load(std::memory_order_relaxed);
     out.push_back(std::move(m));
   }
 }
@@ -80,6 +81,9 @@ void readProxy(shm::Segment& segment, const shmtool::ServiceView& s,
     m.member = requests ? between(requests->help, "(", ")", prefix) : prefix;
     m.up = region->available(i, now) && !(down && down->total);
     m.checks = __atomic_load_n(&state.checks, __ATOMIC_RELAXED);
+    m.lastCheckMs = __atomic_load_n(&state.lastCheckMs, __ATOMIC_RELAXED);
+    m.lastChangeMs = __atomic_load_n(&state.lastChangeMs, __ATOMIC_RELAXED);
+    m.latencyUs = __atomic_load_n(&state.latencyUs, __ATOMIC_RELAXED);
     m.failures = failures ? failures->total : 0;
     m.inFlight = region->active(i);
     out.push_back(std::move(m));

@@ -21,7 +21,8 @@ namespace {
 constexpr const char* kScreenshot = "build/status-dashboard.png";
 
 // HTTP with a health-checked DNS pool (one member up: the HTTP port; one down: nothing listens
-// on 127.0.0.2) and the dashboard polling every second.
+// on 127.0.0.2), a proxy with a checked backend up (the HTTP port) and one down (nothing
+// listens), and the dashboard polling every second.
 Instance& startInstance(Instance& m) {
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/file"), std::string(2048, 'x'));
@@ -32,6 +33,9 @@ Instance& startInstance(Instance& m) {
       "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = z.test={dir}/z.zone\n"
       "pool.www.z.test = 127.0.0.1 127.0.0.2\n"
       "check.www.z.test = tcp:{port:http} interval=300ms timeout=200ms rise=1 fall=1\n\n"
+      "[proxy:front]\nlisten = 127.0.0.1:{port:proxy}\nbackend = 127.0.0.1:{port:http}\n"
+      "backend = 127.0.0.1:{port:dead}\n"
+      "health_check = GET /file interval=300ms timeout=200ms rise=1 fall=1\n\n"
       "[status:s]\nlisten = 127.0.0.1:{port:status}\ndashboard = on\n"
       "dashboard_interval = 1s\n");
   return m;
@@ -108,7 +112,7 @@ TEST(StatusDashboard, LivePageUnderLoadShowsRatesHealthAndARestartedWorker) {
   ASSERT_TRUE(std::regex_search(dom, polls, std::regex("data-polls=\"(\\d+)\""))) << dom;
   EXPECT_GE(std::stoi(polls[1]), 2);
   // Every service has its row, with a rate above zero where there is load.
-  for (const char* key : {"http:www", "dns:main", "status:s"})
+  for (const char* key : {"http:www", "dns:main", "proxy:front", "status:s"})
     EXPECT_NE(rowOf(dom, "services", key), "") << key << "\n" << dom;
   const std::string web = rowOf(dom, "services", "http:www");
   const std::string names = rowOf(dom, "services", "dns:main");
@@ -136,6 +140,18 @@ TEST(StatusDashboard, LivePageUnderLoadShowsRatesHealthAndARestartedWorker) {
   EXPECT_EQ(cell(up, "state"), "up") << dom;
   EXPECT_EQ(cell(down, "state"), "down") << dom;
   EXPECT_NE(down.find("class=\"bad\""), std::string::npos) << down;
+  EXPECT_TRUE(std::regex_search(cell(up, "latency"), std::regex("^[0-9.]+ ms$"))) << up;
+  EXPECT_NE(cell(up, "checked"), "-") << up;
+  // The proxy's backends, in the same shape.
+  const std::string backend = rowOf(dom, "health", "proxy:front/127.0.0.1:" + std::to_string(http));
+  const std::string dead =
+      rowOf(dom, "health", "proxy:front/127.0.0.1:" + std::to_string(m.port("dead")));
+  EXPECT_EQ(cell(backend, "state"), "up") << dom;
+  EXPECT_TRUE(std::regex_search(cell(backend, "latency"), std::regex("^[0-9.]+ ms$"))) << backend;
+  EXPECT_NE(cell(backend, "checks"), "0") << backend;
+  EXPECT_EQ(cell(dead, "state"), "down") << dom;
+  EXPECT_NE(cell(dead, "changed"), "-") << dead;
+  EXPECT_NE(dead.find("class=\"bad\""), std::string::npos) << dead;
   // The chart canvas of each service is there; the CPU column got a figure.
   EXPECT_NE(web.find("<canvas"), std::string::npos) << web;
   EXPECT_NE(cell(rowOf(dom, "workers", "slot0"), "cpu").find('%'), std::string::npos) << dom;
