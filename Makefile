@@ -25,7 +25,7 @@ DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev l
 DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
-              lintian man-db chromium
+              lintian man-db chromium fonts-dejavu-core
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \

@@ -351,3 +351,32 @@ TEST(StatusDashboard, FiftyServicesAndSixtyFourWorkersStayReadableAndPollingNeve
   EXPECT_EQ(countOf(dom, "<details open"), 0);
   EXPECT_EQ(m.stop(30000), 0) << m.log();
 }
+
+TEST(StatusDashboard, AReloadReshapesTheOpenPageAndKeepsOpenGroups) {
+  Instance m(
+      "[status:s]\nlisten = 127.0.0.1:{port:status}\ndashboard = on\ndashboard_interval = 500ms\n",
+      "", 2);
+  ASSERT_TRUE(m.start()) << m.log();
+  // A new generation takes other worker slots: the page must fetch its tables again (the rows
+  // changed), keep the counters group the operator opened, and go on polling.
+  const std::string workers = "document.querySelectorAll('#t-workers tr[data-key]')";
+  const std::string until =
+      "document.querySelector('details').open && " + workers + ".length === 2 && [].every.call(" +
+      workers + ", function (r) { return r.cells[3].textContent === '2' && " +
+      "window.before.indexOf(r.dataset.key) < 0; }) && +document.body.dataset.polls >= " +
+      "window.polls + 2";
+  int rc = -1;
+  const std::string out = browser(
+      "http://127.0.0.1:" + std::to_string(m.port("status")) +
+          "/ --polls 2 --js \"document.querySelector('details').open = true; window.before = " +
+          "[].map.call(" + workers + ", function (r) { return r.dataset.key; }); " +
+          "window.polls = +document.body.dataset.polls\" --then 'kill -HUP " +
+          std::to_string(m.pid()) + "' --until \"" + until + "\" --timeout 60 --dom " +
+          m.path("dom.html"),
+      &rc);
+  ASSERT_EQ(rc, 0) << out << m.log();
+  const std::string dom = readFile(m.path("dom.html"));
+  EXPECT_EQ(cell(rowOf(dom, "instance", "instance"), "generation"), "2") << dom;
+  EXPECT_NE(dom.find("<details data-group=\"status:s\" open"), std::string::npos) << dom;
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
