@@ -49,6 +49,7 @@ class Master {
   void fastStop();
   void reopenLogs();
   void prepareLogFiles(const config::Config& config);
+  void prepareWorkerDirectories(const config::Config& config);
   void onWorkerExit(pid_t pid, int status);
   void onWorkerMessage(Worker& worker);
   void onGenerationReady(Generation& gen);

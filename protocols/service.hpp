@@ -125,6 +125,9 @@ class ServiceConfig {
   // worker user before workers start and again before they reopen logs (USR1), as nginx does,
   // so logs may live in a directory only root can write.
   virtual std::vector<std::string> logFiles() const { return {}; }
+  // Directories the workers write to (a cache's disk tier): the master creates them and gives
+  // them to the worker user, as for logFiles().
+  virtual std::vector<std::string> workerDirectories() const { return {}; }
   virtual std::unique_ptr<Service> createService(ServiceContext& ctx) const = 0;
 };
 

@@ -101,6 +101,29 @@ HealthCheckConfig parseHealthCheck(config::SectionReader& in) {
   return h;
 }
 
+void readCache(config::SectionReader& in, CacheConfig& c) {
+  c.enabled = in.flag("cache", false);
+  c.memory = in.size("cache_memory", 64ull << 20, 1 << 20, 64ull << 30);
+  c.dir = in.directory("cache_dir", "", false);
+  c.maxSize = in.size("cache_max_size", 1ull << 30, 1 << 20, 1ull << 50);
+  c.limits.memoryMaxObject =
+      in.size("cache_memory_max_object", 1 << 20, 0, std::min<uint64_t>(c.memory / 4, 1ull << 31));
+  c.limits.diskMaxObject =
+      in.size("cache_max_object", std::min<uint64_t>(c.maxSize / 4, 1ull << 30), 1, c.maxSize);
+  c.lockTimeout = in.seconds("cache_lock_timeout", Millis(5000), Millis(1), Millis(600000));
+  c.statusHeader = in.flag("cache_status_header", true);
+  c.purge = in.networks("cache_purge", "none");
+  c.backgroundUpdate = in.flag("cache_background_update", true);
+  std::string cookies = in.choice("cache_set_cookie", "skip", {"skip", "strip"});
+  c.limits.rules.storeSetCookie = cookies == "strip";
+  int64_t percent = in.integer("cache_heuristic_percent", 10, 0, 100);
+  c.limits.rules.heuristicFraction = static_cast<double>(percent) / 100.0;
+  c.limits.rules.heuristicMax = static_cast<int64_t>(
+      in.seconds("cache_heuristic_max", Millis(86400000), Millis(0), Millis(31536000000)));
+  c.limits.passTtl = static_cast<int64_t>(
+      in.seconds("cache_pass_ttl", Millis(10000), Millis(0), Millis(86400000)));
+}
+
 std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
   auto c = std::make_unique<ProxyConfig>();
   c->VirtualServerKeys::read(in);
@@ -125,6 +148,7 @@ std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
   c->keepaliveIdleTimeout =
       in.seconds("upstream_keepalive_timeout", Millis(60000), Millis(1), Millis(3600000));
   c->health = parseHealthCheck(in);
+  readCache(in, c->cache);
   c->limits.maxBodySize = in.size("client_max_body_size", 1ull << 30, 0, 1ull << 50);
   c->limits = http::readConnectionLimits(in, c->limits);
   c->upstreamSendTimeout = c->limits.sendTimeout;
@@ -139,18 +163,33 @@ std::vector<ListenRequest> ProxyConfig::listeners() const {
   return listenRequests(listen, listenLine, false, true);
 }
 
+// Regions, in ServiceContext::regions order: [0] backend health, [1] the cache (cache = on).
 std::vector<RegionRequest> ProxyConfig::regions() const {
   size_t count = backends.size();
-  return {{title() + "/backends", HealthRegion::layout(), HealthRegion::bytes(count),
-           [count](void* base, size_t, bool adopted) {
-             if (!adopted) HealthRegion::format(base, count);
-           },
-           ""}};
+  std::vector<RegionRequest> out{{title() + "/backends", HealthRegion::layout(),
+                                  HealthRegion::bytes(count),
+                                  [count](void* base, size_t, bool adopted) {
+                                    if (!adopted) HealthRegion::format(base, count);
+                                  },
+                                  ""}};
+  if (cache.enabled)
+    out.push_back({title() + "/cache", CacheStore::layout(), cache.memory,
+                   [](void* base, size_t bytes, bool adopted) {
+                     if (!adopted) CacheStore::format(base, bytes);
+                   },
+                   "cache_memory"});
+  return out;
+}
+
+std::vector<std::string> ProxyConfig::workerDirectories() const {
+  if (!cache.enabled || cache.dir.empty()) return {};
+  return {cache.dir, cache.dir + "/tmp"};
 }
 
 std::vector<CounterSpec> ProxyConfig::counters() const {
   std::vector<CounterSpec> out = http::httpCounters();
   appendCounters(out, kProxyCounterDefs);
+  appendCounters(out, kCacheCounterDefs);
   for (size_t i = 0; i < backends.size(); ++i) {
     std::string prefix = "backend_" + std::to_string(i) + "_";
     std::string who = " (" + backends[i].address.text + ")";
@@ -158,6 +197,10 @@ std::vector<CounterSpec> ProxyConfig::counters() const {
     out.push_back({prefix + "failures", CounterKind::Counter, "failed tries on backend" + who});
     out.push_back({prefix + "down", CounterKind::Gauge,
                    "1 while backend" + who + " is marked down (passive or active health)"});
+    out.push_back({prefix + "latency_ms", CounterKind::Counter,
+                   "milliseconds from request to response head, summed, backend" + who});
+    out.push_back(
+        {prefix + "responses", CounterKind::Counter, "response heads received from backend" + who});
   }
   return out;
 }

@@ -9,7 +9,9 @@
 
 #include "protocols/http/limits_config.hpp"
 #include "protocols/http/server.hpp"
+#include "protocols/proxy/cache_fill.hpp"
 #include "protocols/service.hpp"
+#include "worker/peer_address.hpp"
 
 namespace manifold::proxy {
 
@@ -34,6 +36,18 @@ struct HealthCheckConfig {
   double timeout = 1;
 };
 
+struct CacheConfig {
+  bool enabled = false;
+  uint64_t memory = 64ull << 20;  // the shm region: index and in-memory bodies
+  std::string dir;                // the disk tier ("" = memory only)
+  uint64_t maxSize = 1ull << 30;  // disk tier budget
+  CacheLimits limits;
+  double lockTimeout = 5;        // how long a miss waits for another request's fetch of its key
+  bool statusHeader = true;      // X-Cache
+  std::vector<net::Cidr> purge;  // networks allowed to PURGE; empty: PURGE is refused
+  bool backgroundUpdate = true;  // stale-while-revalidate refreshes without a client waiting
+};
+
 struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
   std::vector<BackendConfig> backends;
   Balance balance = Balance::RoundRobin;
@@ -45,12 +59,14 @@ struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
   unsigned keepaliveIdle = 32;  // pooled connections per backend and worker; 0: no reuse
   double keepaliveIdleTimeout = 60;
   HealthCheckConfig health;
+  CacheConfig cache;
   http::ServerLimits limits;
 
   std::vector<ListenRequest> listeners() const override;
   std::vector<RegionRequest> regions() const override;
   std::vector<CounterSpec> counters() const override;
   std::string listenShareGroup() const override { return "http"; }
+  std::vector<std::string> workerDirectories() const override;
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };
 

@@ -25,7 +25,10 @@ bool hopByHop(std::string_view name, const std::string_view* connection, size_t 
 
 // The request head for the backend, without its final empty line (framing follows: the
 // caller appends Content-Length or Transfer-Encoding, a Host when r.host is empty, then CRLF).
-void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client);
+// `cacheFill`: the cache fetches the whole object for itself: GET instead of HEAD, and the
+// client's conditional and range fields are left out (the cache answers them).
+void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client,
+                        bool cacheFill = false);
 
 // The response head for the client without framing, Connection and the final empty line.
 void appendDownstreamHead(std::string& out, const ResponseHead& h, int clientVersionMinor);

@@ -29,8 +29,8 @@ constexpr std::string_view kErrorNames[] = {"responses_5xx", "rcode_servfail", "
                                             "transfers_failed"};
 constexpr std::string_view kByteNames[] = {"bytes_in", "bytes_out", "bytes_sent", "bytes_received"};
 constexpr std::string_view kOpenNames[] = {"connections_open", "transfers_active"};
-constexpr std::string_view kHitNames[] = {"cache_hits", "lrrr_cache_hits"};
-constexpr std::string_view kMissNames[] = {"cache_misses", "lrrr_chains"};
+constexpr std::string_view kHitNames[] = {"cache_hits", "lrrr_cache_hits", "proxy_cache_hits"};
+constexpr std::string_view kMissNames[] = {"cache_misses", "lrrr_chains", "proxy_cache_misses"};
 // A minute after a member changes state its row stays marked.
 constexpr uint64_t kRecentChangeMs = 60000;
 
