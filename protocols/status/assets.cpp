@@ -38,10 +38,10 @@ td.changed{animation:flash 2.5s ease-out}
 .c-chart{width:196px}
 canvas{display:block;width:180px;height:22px}
 .c-service,.c-member,.c-region,.c-counter{width:16%}
-.c-protocol,.c-open,.c-slot,.c-index,.c-generation,.c-kind{width:6%}
+.c-open,.c-slot,.c-index,.c-generation,.c-kind{width:6%}
 .c-rps,.c-eps,.c-hits,.c-cpu{width:7%}
 .c-bps,.c-bytes,.c-requests,.c-rss{width:8%}
-#t-services .c-service{width:12%}
+#t-services .c-service{width:11%}
 .c-errors{width:6%}
 #t-services .c-figures{width:auto}
 details{border-bottom:1px solid var(--line)}

@@ -166,7 +166,6 @@ Table serviceTable(const Snapshot& snap) {
   Table t{"services",
           "Services",
           {{"service", "service"},
-           {"protocol", "protocol"},
            {"rps", "req/s", true, Rate::PerSecond},
            {"eps", "err/s", true, Rate::PerSecond},
            {"bps", "bytes/s", true, Rate::BytesPerSecond},
@@ -190,12 +189,12 @@ Table serviceTable(const Snapshot& snap) {
       figures += (figures.empty() ? "" : ", ") + c.name + " " + num(c.total);
     }
     Row r =
-        row(s.title, {s.title, s.protocol, "", "", "", "", num(sumNamed(s, kOpenNames)),
+        row(s.title, {s.title, "", "", "", "", num(sumNamed(s, kOpenNames)),
                       shmtool::humanPercent(hits, hits + sumNamed(s, kMissNames)), num(requests),
                       num(errors), shmtool::humanBytes(bytes), figures.empty() ? "-" : figures});
-    r.totals[2] = requests;
-    r.totals[3] = errors;
-    r.totals[4] = bytes;
+    r.totals[1] = requests;
+    r.totals[2] = errors;
+    r.totals[3] = bytes;
     t.rows.push_back(std::move(r));
   }
   return t;

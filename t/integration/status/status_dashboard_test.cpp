@@ -22,7 +22,7 @@ constexpr const char* kScreenshot = "build/status-dashboard.png";
 
 // HTTP with a health-checked DNS pool (one member up: the HTTP port; one down: nothing listens
 // on 127.0.0.2), a proxy with a checked backend up (the HTTP port) and one down (nothing
-// listens), and the dashboard polling every second.
+// listens), a tracker and a TFTP server (their gauges), and the dashboard polling every second.
 Instance& startInstance(Instance& m) {
   run("mkdir -p " + m.path("www"));
   writeFile(m.path("www/file"), std::string(2048, 'x'));
@@ -32,10 +32,12 @@ Instance& startInstance(Instance& m) {
       "[http:www]\nlisten = 127.0.0.1:{port:http}\nroot = {dir}/www\n\n"
       "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = z.test={dir}/z.zone\n"
       "pool.www.z.test = 127.0.0.1 127.0.0.2\n"
-      "check.www.z.test = tcp:{port:http} interval=300ms timeout=200ms rise=1 fall=1\n\n"
+      "check.www.z.test = tcp:{port:http} interval=300ms timeout=1s rise=1 fall=3\n\n"
       "[proxy:front]\nlisten = 127.0.0.1:{port:proxy}\nbackend = 127.0.0.1:{port:http}\n"
       "backend = 127.0.0.1:{port:dead}\n"
-      "health_check = GET /file interval=300ms timeout=200ms rise=1 fall=1\n\n"
+      "health_check = GET /file interval=300ms timeout=1s rise=1 fall=3\n\n"
+      "[tracker:swarm]\nlisten = 127.0.0.1:{port:tracker}\n\n"
+      "[tftp:boot]\nlisten = 127.0.0.1:{port:tftp}\nroot = {dir}/www\n\n"
       "[status:s]\nlisten = 127.0.0.1:{port:status}\ndashboard = on\n"
       "dashboard_interval = 1s\n");
   return m;
@@ -94,15 +96,15 @@ TEST(StatusDashboard, LivePageUnderLoadShowsRatesHealthAndARestartedWorker) {
       " return r.cells[5].textContent === '1' && r.cells[4].textContent === 'ready'; }) &&"
       " ['http:www', 'dns:main'].every(function (k) {"
       " return [].some.call(document.querySelectorAll('#t-services tr[data-key]'), function (r) {"
-      " return r.dataset.key === k && parseFloat(r.cells[2].textContent) > 0; }); })";
+      " return r.dataset.key === k && parseFloat(r.cells[1].textContent) > 0; }); })";
   const long long before = counter(status, "status:s", "requests");
   const auto started = Clock::now();
   int rc = -1;
-  const std::string out = browser("http://127.0.0.1:" + std::to_string(status) +
-                                      "/ --polls 2 --then 'kill -9 " + std::to_string(victim) +
-                                      "' --until \"" + until + "\" --hold 8 --timeout 60 --dom " +
-                                      m.path("dom.html") + " --screenshot " + kScreenshot,
-                                  &rc);
+  const std::string out = browser(
+      "http://127.0.0.1:" + std::to_string(status) + "/ --polls 2 --then 'kill -9 " +
+          std::to_string(victim) + "' --until \"" + until + "\" --hold 8 --timeout 60 --dom " +
+          m.path("dom.html") + " --height 1000 --screenshot " + kScreenshot,
+      &rc);
   const double seconds = secondsSince(started);
   const long long after = counter(status, "status:s", "requests");
   ASSERT_EQ(rc, 0) << out << m.log();
@@ -192,6 +194,12 @@ TEST(StatusDashboard, WithoutJavaScriptTheServerRenderedTablesAreComplete) {
   EXPECT_GE(std::stoll(cell(web, "requests")), 1) << web;
   EXPECT_EQ(cell(web, "rps"), "\u2026") << "rates need two readings: the script's";
   EXPECT_NE(rowOf(dom, "services", "dns:main"), "");
+  // Tracker torrents and peers, TFTP sessions: the services' gauges, in "figures" and "open".
+  const std::string tracker = rowOf(dom, "services", "tracker:swarm");
+  EXPECT_NE(cell(tracker, "figures").find("torrents 0, peers 0"), std::string::npos) << tracker;
+  const std::string tftp = rowOf(dom, "services", "tftp:boot");
+  EXPECT_EQ(cell(tftp, "open"), "0") << tftp;
+  EXPECT_EQ(cell(tftp, "figures"), "sessions_unverified 0") << tftp;
   EXPECT_NE(rowOf(dom, "health", "dns:main/127.0.0.1 tcp:" + std::to_string(http)), "") << dom;
   EXPECT_NE(dom.find("<tr data-key=\"stats#"), std::string::npos) << "regions: name#offset";
   // Counters collapse per service; each service has its block.
@@ -205,10 +213,9 @@ TEST(StatusDashboard, WithoutJavaScriptTheServerRenderedTablesAreComplete) {
   HttpResponse csv = curl(status, "/services.csv");
   EXPECT_EQ(csv.status, 200);
   EXPECT_EQ(csv.header("Content-Type"), "text/csv; charset=utf-8; header=present");
-  EXPECT_EQ(csv.body.rfind("service,protocol,open,cache hits,requests,errors,bytes,figures\r\n", 0),
-            0u)
+  EXPECT_EQ(csv.body.rfind("service,open,cache hits,requests,errors,bytes,figures\r\n", 0), 0u)
       << csv.body;
-  EXPECT_NE(csv.body.find("\r\nhttp:www,http,"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find("\r\nhttp:www,"), std::string::npos) << csv.body;
   for (const char* table : {"instance", "workers", "health", "regions", "counters"})
     EXPECT_EQ(curl(status, std::string("/") + table + ".csv").status, 200) << table;
   EXPECT_EQ(curl(status, "/nope.csv").status, 404);
