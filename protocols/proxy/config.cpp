@@ -10,12 +10,12 @@ namespace {
 
 using config::Millis;
 
-unsigned option(config::SectionReader& in, int line, std::string_view word, std::string_view name,
-                int64_t min, int64_t max) {
+unsigned option(config::SectionReader& in, int line, std::string_view key, std::string_view word,
+                std::string_view name, int64_t min, int64_t max) {
   int64_t v = 0;
   std::string why;
   if (!config::parseInteger(word.substr(name.size() + 1), v, why) || v < min || v > max)
-    in.failAt(line, "backend",
+    in.failAt(line, key,
               std::string(name) + " must be " + std::to_string(min) + ".." + std::to_string(max));
   return static_cast<unsigned>(v);
 }
@@ -28,43 +28,10 @@ double duration(config::SectionReader& in, int line, std::string_view key, std::
   return static_cast<double>(d.count()) / 1000.0;
 }
 
-// "ADDR:PORT weight=N backup down max_fails=N fail_timeout=10s"
 BackendConfig parseBackend(config::SectionReader& in, const config::Entry& e) {
-  BackendConfig b;
-  std::vector<std::string_view> words;
-  std::string_view rest = e.value;
-  while (!rest.empty()) {
-    size_t start = rest.find_first_not_of(" \t");
-    if (start == std::string_view::npos) break;
-    rest.remove_prefix(start);
-    size_t end = rest.find_first_of(" \t");
-    words.push_back(rest.substr(0, end));
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
-  }
+  std::vector<std::string_view> words = config::splitWords(e.value);
   if (words.empty()) in.failAt(e.line, "backend", "needs ADDR:PORT");
-  std::string why;
-  if (!config::parseRemoteAddress(words[0], 80, b.address, why))
-    in.failAt(e.line, "backend", std::string(words[0]) + ": " + why);
-  b.address.line = e.line;
-  for (size_t i = 1; i < words.size(); ++i) {
-    std::string_view w = words[i];
-    if (w == "backup") {
-      b.backup = true;
-    } else if (w == "down") {
-      b.down = true;
-    } else if (w.starts_with("weight=")) {
-      b.weight = option(in, e.line, w, "weight", 1, 1000);
-    } else if (w.starts_with("max_fails=")) {
-      b.maxFails = option(in, e.line, w, "max_fails", 0, 1000);
-    } else if (w.starts_with("fail_timeout=")) {
-      b.failTimeout = duration(in, e.line, "backend", w.substr(13));
-    } else {
-      in.failAt(e.line, "backend",
-                "unknown option '" + std::string(w) +
-                    "' (weight=N, backup, down, max_fails=N, fail_timeout=TIME)");
-    }
-  }
-  return b;
+  return backendFromWords(in, e.line, "backend", words);
 }
 
 // "GET /path interval=2s rise=2 fall=3 timeout=1s", or "off".
@@ -140,24 +107,56 @@ std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
                : balance == "iphash"  ? Balance::IpHash
                : balance == "hash"    ? Balance::Hash
                                       : Balance::RoundRobin;
-  c->connectTimeout = in.seconds("connect_timeout", Millis(5000), Millis(1), Millis(600000));
-  c->readTimeout = in.seconds("read_timeout", Millis(60000), Millis(1), Millis(86400000));
-  c->retries = static_cast<unsigned>(in.integer("retries", 2, 0, 16));
-  c->retryTimeout = in.seconds("retry_timeout", Millis(10000), Millis(1), Millis(3600000));
-  c->keepaliveIdle = static_cast<unsigned>(in.integer("upstream_keepalive", 32, 0, 10000));
-  c->keepaliveIdleTimeout =
-      in.seconds("upstream_keepalive_timeout", Millis(60000), Millis(1), Millis(3600000));
-  c->health = parseHealthCheck(in);
-  readCache(in, c->cache);
-  c->limits.maxBodySize = in.size("client_max_body_size", 1ull << 30, 0, 1ull << 50);
-  c->limits = http::readConnectionLimits(in, c->limits);
-  c->upstreamSendTimeout = c->limits.sendTimeout;
+  readUpstreamKeys(in, *c);
   return c;
 }
 
 }  // namespace
 
 MANIFOLD_PROTOCOL("proxy", parseProxySection);
+
+void readUpstreamKeys(config::SectionReader& in, ProxyConfig& c) {
+  c.connectTimeout = in.seconds("connect_timeout", Millis(5000), Millis(1), Millis(600000));
+  c.readTimeout = in.seconds("read_timeout", Millis(60000), Millis(1), Millis(86400000));
+  c.retries = static_cast<unsigned>(in.integer("retries", 2, 0, 16));
+  c.retryTimeout = in.seconds("retry_timeout", Millis(10000), Millis(1), Millis(3600000));
+  c.keepaliveIdle = static_cast<unsigned>(in.integer("upstream_keepalive", 32, 0, 10000));
+  c.keepaliveIdleTimeout =
+      in.seconds("upstream_keepalive_timeout", Millis(60000), Millis(1), Millis(3600000));
+  c.health = parseHealthCheck(in);
+  readCache(in, c.cache);
+  c.limits.maxBodySize = in.size("client_max_body_size", 1ull << 30, 0, 1ull << 50);
+  c.limits = http::readConnectionLimits(in, c.limits);
+  c.upstreamSendTimeout = c.limits.sendTimeout;
+}
+
+BackendConfig backendFromWords(config::SectionReader& in, int line, std::string_view key,
+                               std::span<const std::string_view> words) {
+  BackendConfig b;
+  std::string why;
+  if (!config::parseRemoteAddress(words[0], 80, b.address, why))
+    in.failAt(line, key, std::string(words[0]) + ": " + why);
+  b.address.line = line;
+  for (size_t i = 1; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    if (w == "backup") {
+      b.backup = true;
+    } else if (w == "down") {
+      b.down = true;
+    } else if (w.starts_with("weight=")) {
+      b.weight = option(in, line, key, w, "weight", 1, 1000);
+    } else if (w.starts_with("max_fails=")) {
+      b.maxFails = option(in, line, key, w, "max_fails", 0, 1000);
+    } else if (w.starts_with("fail_timeout=")) {
+      b.failTimeout = duration(in, line, key, w.substr(13));
+    } else {
+      in.failAt(line, key,
+                "unknown option '" + std::string(w) +
+                    "' (weight=N, backup, down, max_fails=N, fail_timeout=TIME)");
+    }
+  }
+  return b;
+}
 
 std::vector<ListenRequest> ProxyConfig::listeners() const {
   return listenRequests(listen, listenLine, false, true);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,11 @@ struct CacheConfig {
 };
 
 struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
+  // For services built on the proxy (protocols/fs): balance = hash on the path alone (not the
+  // query), and a 404 is tried on the next candidate while there is one (another copy may
+  // hold the file).
+  bool hashPathOnly = false;
+  bool retryNotFound = false;
   std::vector<BackendConfig> backends;
   Balance balance = Balance::RoundRobin;
   double connectTimeout = 5;
@@ -69,5 +75,12 @@ struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
   std::vector<std::string> workerDirectories() const override;
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };
+
+// Shared with the sections built on the proxy (protocols/fs): the upstream keys (timeouts,
+// retries, keep-alive, health_check, cache*, client limits), and one backend from its words
+// ("ADDR:PORT [weight=N] [backup] [down] [max_fails=N] [fail_timeout=TIME]") at `line` of `key`.
+void readUpstreamKeys(config::SectionReader& in, ProxyConfig& c);
+BackendConfig backendFromWords(config::SectionReader& in, int line, std::string_view key,
+                               std::span<const std::string_view> words);
 
 }  // namespace manifold::proxy

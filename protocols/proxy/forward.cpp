@@ -58,11 +58,13 @@ bool hopByHop(std::string_view name, const std::string_view* connection, size_t 
 }
 
 void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client,
-                        bool cacheFill) {
+                        bool cacheFill, std::string_view target, std::string_view date) {
   std::string_view conn[kMaxConnectionLines];
   size_t connCount = connectionValues(r.headers, r.headerCount, conn, kMaxConnectionLines);
   out.append(cacheFill ? std::string_view("GET") : r.methodText).append(" ");
-  if (!r.target.empty() && r.target[0] != '/' && r.target != "*") {
+  if (!target.empty()) {
+    out.append(target);
+  } else if (!r.target.empty() && r.target[0] != '/' && r.target != "*") {
     out.append(r.path);  // absolute-form: sent on in origin-form
     if (!r.query.empty()) out.append("?").append(r.query);
   } else {
@@ -70,11 +72,13 @@ void appendUpstreamHead(std::string& out, const http::Request& r, const net::Pee
   }
   out.append(" HTTP/1.1\r\n");
   if (!r.host.empty()) http::appendHeader(out, "Host", r.host);
+  if (!date.empty()) http::appendHeader(out, "Date", date);
   for (size_t i = 0; i < r.headerCount; ++i) {
     const http::Header& h = r.headers[i];
     if (hopByHop(h.name, conn, connCount) || equalsIgnoreCase(h.name, "host") ||
         equalsIgnoreCase(h.name, "content-length") || equalsIgnoreCase(h.name, "expect") ||
-        equalsIgnoreCase(h.name, "x-forwarded-proto") || (cacheFill && cacheOwned(h.name)))
+        equalsIgnoreCase(h.name, "x-forwarded-proto") || (cacheFill && cacheOwned(h.name)) ||
+        (!date.empty() && equalsIgnoreCase(h.name, "date")))
       continue;
     if (equalsIgnoreCase(h.name, "x-forwarded-for") || equalsIgnoreCase(h.name, "forwarded"))
       continue;  // rewritten below, earlier proxies' values kept

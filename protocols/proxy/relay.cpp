@@ -110,7 +110,7 @@ void Relay::start(http::Exchange& ex, Link* link, CacheRequest& cache) {
     net::PeerAddress a = net::peerAddress(ex.connection().peerAddress());
     key_.assign(reinterpret_cast<const char*>(a.raw()), a.rawLength());
   } else if (config.balance == Balance::Hash) {
-    key_.assign(r.target);
+    key_.assign(config.hashPathOnly ? r.path : r.target);
   }
   appendUpstreamHead(head_, r, net::peerAddress(ex.connection().peerAddress()), fill);
   head_.append(cache_.validators);
@@ -142,7 +142,7 @@ void Relay::tryNext() {
         service_.runtime().loopTime() - firstTry_ > config.retryTimeout)
       return failClient(lastStatus_);
   }
-  int b = service_.balancer().pick(key_, tried_, clock::monotonicMs());
+  int b = service_.balancer().pick(key_, tried_, clock::monotonicMs(), service_.candidates(key_));
   if (b < 0) return failClient(tries_ == 0 ? 503 : lastStatus_);
   tried_.set(static_cast<size_t>(b));
   if (tries_++ > 0) service_.counters().inc(kRetries);
@@ -288,6 +288,14 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
   b.inc(kBackendResponses);
   b.add(kBackendLatencyMs,
         static_cast<uint64_t>((service_.runtime().loopTime() - sentAt_) * 1000 + 0.5));
+  if (response_.status == 404 && service_.config().retryNotFound && idempotent_ && !bodySent_ &&
+      tries_ < service_.candidates(key_).size()) {
+    // Another copy may hold it (a replica that was down when the file was written).
+    readTimer_.stop();
+    releaseUpstream(false);
+    lastStatus_ = 404;
+    return tryNext();
+  }
   if (unsafeMethod_ && response_.status < 400) {
     std::string_view location, contentLocation;
     for (size_t i = 0; i < response_.headerCount; ++i) {

@@ -50,6 +50,8 @@ class ProxyService : public Service, public http::RequestHandler {
     return ctx_.counters.from(kCacheCounterEnd + static_cast<unsigned>(i) * kBackendCounterCount);
   }
   void recycle(Relay* relay) { free_.push_back(relay); }
+  // The backends a request keyed `key` may use (empty: all, by the configured balance).
+  virtual std::span<const int> candidates(std::string_view) const { return {}; }
 
  private:
   const ProxyConfig& config_;

@@ -94,9 +94,10 @@ void readProxy(shm::Segment& segment, const shmtool::ServiceView& s,
 
 std::vector<HealthMember> readHealth(shm::Segment& segment, const shmtool::Snapshot& snap) {
   std::vector<HealthMember> out;
+  // By region, not by protocol name: a protocol built on the proxy (fs) has the same region.
   for (const auto& s : snap.services) {
-    if (s.protocol == "dns") readDns(segment, s, out);
-    if (s.protocol == "proxy") readProxy(segment, s, out);
+    readDns(segment, s, out);
+    readProxy(segment, s, out);
   }
   return out;
 }
