@@ -420,7 +420,7 @@ void Master::abortGeneration(Generation& gen, const std::string& why) {
     exitCode_ = 1;
     stopping_ = fastStopping_ = true;
   } else {
-    segment_->header().failedReloads++;
+    noteReload(false);
   }
   maybeFinishGenerations();
 }
@@ -557,7 +557,7 @@ void Master::reload() {
     fresh = config::load(config_->path);
   } catch (const std::exception& e) {
     LOG_ERROR("reload refused, keeping the running configuration: %s", e.what());
-    segment_->header().failedReloads++;
+    noteReload(false);
     return;
   }
   const auto& old = config_->master;
@@ -581,7 +581,7 @@ void Master::reload() {
     removed = listeners_.reconcile(wanted, now.workers);
   } catch (const std::exception& e) {
     LOG_ERROR("reload refused, keeping the running configuration: %s", e.what());
-    segment_->header().failedReloads++;
+    noteReload(false);
     return;
   }
   retiredListeners_.insert(retiredListeners_.end(), removed.begin(), removed.end());
@@ -597,10 +597,17 @@ void Master::reload() {
   if (!startGeneration(fresh, error)) {
     config_ = previous;
     LOG_ERROR("reload failed: %s", error.c_str());
-    segment_->header().failedReloads++;
+    noteReload(false);
     return;
   }
-  segment_->header().reloads++;
+  noteReload(true);
+}
+
+void Master::noteReload(bool ok) {
+  auto& h = segment_->header();
+  (ok ? h.reloads : h.failedReloads)++;
+  h.lastReloadOk = ok;
+  h.lastReloadMs = clock::wallMs();
 }
 
 void Master::gracefulStop() {

@@ -43,6 +43,8 @@ class Master {
   bool startGeneration(std::shared_ptr<config::Config> config, std::string& error);
   void spawn(Generation& gen, unsigned index, unsigned slot, unsigned restarts);
   void reload();
+  // Counts a reload attempt and stamps its time and result in the shm header (the dashboard).
+  void noteReload(bool ok);
   void gracefulStop();
   void fastStop();
   void reopenLogs();

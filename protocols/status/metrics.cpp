@@ -22,6 +22,8 @@ void appendEscaped(std::string& out, std::string_view value, bool quotes) {
   }
 }
 
+}  // namespace
+
 void appendJsonString(std::string& out, std::string_view value) {
   out.push_back('"');
   for (unsigned char ch : value) {
@@ -38,6 +40,8 @@ void appendJsonString(std::string& out, std::string_view value) {
   }
   out.push_back('"');
 }
+
+namespace {
 
 // The live info boards of the segment, with the service each belongs to.
 struct BoardView {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
@@ -25,5 +26,8 @@ void appendPrometheus(const shm::StatsRegion& stats, const shm::SegmentHeader& h
 //  "rows":[{"labels":{..},"values":{..}}]}] before the closing brace.
 void appendJson(const shm::StatsRegion& stats, const shm::SegmentHeader& header, std::string& out,
                 const shm::Segment* segment = nullptr);
+
+// A JSON string literal: quotes, backslashes and control characters escaped.
+void appendJsonString(std::string& out, std::string_view value);
 
 }  // namespace manifold::status

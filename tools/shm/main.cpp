@@ -17,9 +17,9 @@
 
 #include "master/config.hpp"
 #include "shm/segment.hpp"
+#include "shm/snapshot.hpp"
 #include "tools/shm/cache.hpp"
 #include "tools/shm/render.hpp"
-#include "tools/shm/snapshot.hpp"
 #include "tools/shm/swarm.hpp"
 
 namespace {

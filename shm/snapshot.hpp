@@ -1,5 +1,6 @@
 // One consistent-enough reading of a live segment, taken through a read-only mapping:
-// plain values only, so rendering (text or JSON) never touches shared memory.
+// plain values only, so rendering (text or JSON) never touches shared memory. Read by
+// bin/manifold-shm (tools/shm) and by the status service's dashboard (protocols/status).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,8 @@ struct InstanceView {
   uint64_t generation = 0;
   uint64_t reloads = 0;
   uint64_t failedReloads = 0;
+  uint64_t lastReloadMs = 0;  // 0: no reload yet
+  bool lastReloadOk = false;
   uint64_t startedAtMs = 0;
   uint64_t nowMs = 0;
 };
@@ -76,5 +79,10 @@ struct Snapshot {
 };
 
 Snapshot takeSnapshot(const shm::Segment& segment);
+
+// Operator-facing figures (manifold-shm, the status dashboard).
+std::string humanBytes(uint64_t bytes);                   // "512 B", "64.0 KiB", "1.5 GiB"
+std::string humanDuration(uint64_t ms);                   // "45s", "12m03s", "5h07m", "3d04h"
+std::string humanPercent(uint64_t part, uint64_t whole);  // "42%", "-" when whole is 0
 
 }  // namespace manifold::shmtool
