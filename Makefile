@@ -23,11 +23,13 @@ GTEST    := -lgtest -lpthread
 # Debian packages: build, tests, benchmarks, fuzzing.
 DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev libsodium-dev libgtest-dev dpkg-dev \
               libssl-dev libnghttp2-dev
-DEPS_TEST  := curl wrk nginx-light clang libclang-rt-14-dev procps iproute2 media-types python3 \
+DEPS_TEST  := curl wrk nginx-light libnginx-mod-http-dav-ext clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
-              lintian man-db openssl nghttp2-client
+              lintian man-db age nodejs chromium fonts-dejavu-core openssl nghttp2-client
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+# Only `make bench` needs these (tools/bench/proxy compares the proxy cache with them).
+DEPS_BENCH := varnish haproxy
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \
             $(filter-out master/main.cpp,$(wildcard master/*.cpp))
@@ -94,7 +96,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	  for s in nginx tftpd-hpa opentracker nsd; do service $$s stop >/dev/null 2>&1 || true; done; \
+	  for s in nginx tftpd-hpa opentracker nsd varnish haproxy; do service $$s stop >/dev/null 2>&1 || true; done; \
 	fi
 
 # deps first, then a parallel build: packages must be in place before anything compiles.
@@ -108,7 +110,8 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all bin/unit-tests bin/integration-tests fuzz
 	@t/run-suites
 
-bench: deps
+bench:
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) $(DEPS_BENCH)"
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@for b in tools/bench/*; do [ -x "$$b" ] && "$$b"; done
 

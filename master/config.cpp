@@ -130,6 +130,7 @@ std::unique_ptr<Config> load(const std::string& path) {
     }
     service->protocol = section.kind;
     service->name = section.name;
+    service->workerSlots = cfg->master.workers * kStatsSlotsPerWorker;
     reader.finish();
     cfg->services.push_back(std::move(service));
     sectionOf.push_back(&section);

@@ -221,6 +221,7 @@ bool Master::startGeneration(std::shared_ptr<config::Config> config, std::string
 
   for (auto& service : config->services) service->acquirePrivileged();
   prepareLogFiles(*config);
+  prepareWorkerDirectories(*config);
   ++nextGeneration_;
   segment_->header().generation = gen->number;
   Generation& ref = *gen;
@@ -419,7 +420,7 @@ void Master::abortGeneration(Generation& gen, const std::string& why) {
     exitCode_ = 1;
     stopping_ = fastStopping_ = true;
   } else {
-    segment_->header().failedReloads++;
+    noteReload(false);
   }
   maybeFinishGenerations();
 }
@@ -556,7 +557,7 @@ void Master::reload() {
     fresh = config::load(config_->path);
   } catch (const std::exception& e) {
     LOG_ERROR("reload refused, keeping the running configuration: %s", e.what());
-    segment_->header().failedReloads++;
+    noteReload(false);
     return;
   }
   const auto& old = config_->master;
@@ -580,7 +581,7 @@ void Master::reload() {
     removed = listeners_.reconcile(wanted, now.workers);
   } catch (const std::exception& e) {
     LOG_ERROR("reload refused, keeping the running configuration: %s", e.what());
-    segment_->header().failedReloads++;
+    noteReload(false);
     return;
   }
   retiredListeners_.insert(retiredListeners_.end(), removed.begin(), removed.end());
@@ -596,10 +597,17 @@ void Master::reload() {
   if (!startGeneration(fresh, error)) {
     config_ = previous;
     LOG_ERROR("reload failed: %s", error.c_str());
-    segment_->header().failedReloads++;
+    noteReload(false);
     return;
   }
-  segment_->header().reloads++;
+  noteReload(true);
+}
+
+void Master::noteReload(bool ok) {
+  auto& h = segment_->header();
+  (ok ? h.reloads : h.failedReloads)++;
+  h.lastReloadOk = ok;
+  h.lastReloadMs = clock::wallMs();
 }
 
 void Master::gracefulStop() {
@@ -662,6 +670,24 @@ void Master::prepareLogFiles(const config::Config& config) {
       LOG_ERROR("log file %s: chown: %s", path.c_str(), strerror(errno));
     ::close(fd);
   }
+}
+
+void Master::prepareWorkerDirectories(const config::Config& config) {
+  bool dropping = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool identity = workerIdentity(config.master, dropping, uid, gid);
+  for (auto& service : config.services)
+    for (const std::string& dir : service->workerDirectories()) {
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        LOG_ERROR("[%s] directory %s: %s", service->title().c_str(), dir.c_str(), strerror(errno));
+        continue;
+      }
+      struct stat st {};
+      if (identity && dropping && ::stat(dir.c_str(), &st) == 0 &&
+          (st.st_uid != uid || st.st_gid != gid) && ::chown(dir.c_str(), uid, gid) != 0)
+        LOG_ERROR("directory %s: chown: %s", dir.c_str(), strerror(errno));
+    }
 }
 
 void Master::reopenLogs() {

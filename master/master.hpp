@@ -43,10 +43,13 @@ class Master {
   bool startGeneration(std::shared_ptr<config::Config> config, std::string& error);
   void spawn(Generation& gen, unsigned index, unsigned slot, unsigned restarts);
   void reload();
+  // Counts a reload attempt and stamps its time and result in the shm header (the dashboard).
+  void noteReload(bool ok);
   void gracefulStop();
   void fastStop();
   void reopenLogs();
   void prepareLogFiles(const config::Config& config);
+  void prepareWorkerDirectories(const config::Config& config);
   void onWorkerExit(pid_t pid, int status);
   void onWorkerMessage(Worker& worker);
   void onGenerationReady(Generation& gen);

@@ -12,18 +12,6 @@ namespace {
 
 bool isSeparator(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0 || c == ','; }
 
-std::vector<std::string_view> splitWords(std::string_view text) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && isSeparator(text[i])) ++i;
-    size_t start = i;
-    while (i < text.size() && !isSeparator(text[i])) ++i;
-    if (i > start) words.push_back(text.substr(start, i - start));
-  }
-  return words;
-}
-
 // `text` through `parse`, then kept within [min, max]; the range error shows the bounds as the
 // key is written (`show`).
 template <typename T, typename Parse, typename Show>
@@ -37,6 +25,18 @@ T parsedInRange(const SectionReader& r, std::string_view key, const std::string&
 }
 
 }  // namespace
+
+std::vector<std::string_view> splitWords(std::string_view text) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && isSeparator(text[i])) ++i;
+    size_t start = i;
+    while (i < text.size() && !isSeparator(text[i])) ++i;
+    if (i > start) words.push_back(text.substr(start, i - start));
+  }
+  return words;
+}
 
 std::string absolutePath(std::string_view p) {
   std::filesystem::path path{std::string(p)};

@@ -79,6 +79,9 @@ bool parseListenAddress(std::string_view text, ListenAddress& out, std::string& 
 // never a wildcard.
 bool parseRemoteAddress(std::string_view text, uint16_t defaultPort, ListenAddress& out,
                         std::string& why);
+// The words of a value (views into it; separated by spaces, tabs or commas), for keys with their
+// own syntax.
+std::vector<std::string_view> splitWords(std::string_view text);
 // The inverse of parseSize / parseDuration for messages: "64k", "30s".
 std::string formatSize(uint64_t bytes);
 std::string formatDuration(Millis d);

@@ -15,6 +15,13 @@ constexpr bool equalsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Without leading and trailing spaces and tabs (HTTP's OWS).
+constexpr std::string_view trimOws(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
 // 0-15 for a hex digit, -1 otherwise.
 constexpr int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

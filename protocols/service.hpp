@@ -110,6 +110,9 @@ class ServiceConfig {
   std::string protocol;  // "http"
   std::string name;      // "www"
   std::string title() const { return protocol + ":" + name; }
+  // Stats slots of the instance (set by the config loader, before regions() is asked): per-worker
+  // shm state indexed by ServiceContext::slot needs this many entries.
+  unsigned workerSlots = 0;
 
   virtual std::vector<ListenRequest> listeners() const = 0;
   virtual std::vector<RegionRequest> regions() const { return {}; }
@@ -125,6 +128,9 @@ class ServiceConfig {
   // worker user before workers start and again before they reopen logs (USR1), as nginx does,
   // so logs may live in a directory only root can write.
   virtual std::vector<std::string> logFiles() const { return {}; }
+  // Directories the workers write to (a cache's disk tier): the master creates them and gives
+  // them to the worker user, as for logFiles().
+  virtual std::vector<std::string> workerDirectories() const { return {}; }
   virtual std::unique_ptr<Service> createService(ServiceContext& ctx) const = 0;
 };
 

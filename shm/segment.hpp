@@ -18,7 +18,9 @@
 //           48   uint64   failedReloads   reloads refused (bad config)
 //           56   uint64   startedAtMs     wall clock (ms since epoch) at create()
 //           64   uint64   dataOffset      first byte usable by regions (4096-aligned)
-//           72   uint64   reserved[7]
+//           72   uint64   lastReloadMs    wall clock of the last reload attempt (0: none yet)
+//           80   uint64   lastReloadOk    1 if that attempt succeeded, 0 if it was refused
+//           88   uint64   reserved[5]
 //          128   RegionEntry regions[kMaxRegions]   192 bytes each, see below
 //   dataOffset   region extents, each 4096-aligned, first-fit between the extents of
 //                live and retired entries (free space is simply the gaps).
@@ -72,7 +74,9 @@ struct SegmentHeader {
   std::atomic<uint64_t> failedReloads;
   uint64_t startedAtMs;
   uint64_t dataOffset;
-  uint64_t reserved[7];
+  std::atomic<uint64_t> lastReloadMs;
+  std::atomic<uint64_t> lastReloadOk;
+  uint64_t reserved[5];
   RegionEntry regions[kMaxRegions];
 };
 static_assert(sizeof(SegmentHeader) == 128 + kMaxRegions * sizeof(RegionEntry));

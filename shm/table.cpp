@@ -161,6 +161,16 @@ TableEntry* Table::lookup(uint64_t bucket, uint64_t hash, std::string_view key, 
 
 Table::PutResult Table::put(std::string_view key, std::span<const uint8_t> value,
                             bool evictIfFull) {
+  return store(key, value, evictIfFull, true);
+}
+
+Table::PutResult Table::insert(std::string_view key, std::span<const uint8_t> value,
+                               bool evictIfFull) {
+  return store(key, value, evictIfFull, false);
+}
+
+Table::PutResult Table::store(std::string_view key, std::span<const uint8_t> value,
+                              bool evictIfFull, bool replace) {
   Arena* a = arena();
   if (key.size() > kMaxKey || value.size() > a->maxAllocation() || value.size() > UINT32_MAX)
     return PutResult::Full;
@@ -183,19 +193,28 @@ Table::PutResult Table::put(std::string_view key, std::span<const uint8_t> value
   if (!value.empty()) std::memcpy(e->value(), value.data(), value.size());
 
   uint64_t old = 0;
+  bool exists = false;
   {
     const uint32_t s = stripeOfBucket(bucket);
     StripeLock lock(*this, s);
     uint64_t* link = nullptr;
     if (TableEntry* cur = lookup(bucket, hash, key, &link)) {
-      old = *link;
-      e->next = cur->next;
-      __atomic_store_n(link, off, __ATOMIC_RELEASE);  // publish: one store
+      if (!replace) {
+        exists = true;
+      } else {
+        old = *link;
+        e->next = cur->next;
+        __atomic_store_n(link, off, __ATOMIC_RELEASE);  // publish: one store
+      }
     } else {
       e->next = heads()[bucket];
       __atomic_store_n(&heads()[bucket], off, __ATOMIC_RELEASE);
       stripeAt(s).entries.fetch_add(1, std::memory_order_relaxed);
     }
+  }
+  if (exists) {
+    a->release(off);
+    return PutResult::Exists;
   }
   if (old) a->release(old);
   return old ? PutResult::Replaced : PutResult::Inserted;

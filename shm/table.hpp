@@ -70,7 +70,7 @@ class Table {
   static constexpr MagicText kMagic = "MFTABLE1";
 
   static constexpr size_t kMaxKey = 1024;
-  enum class PutResult { Inserted, Replaced, Full };
+  enum class PutResult { Inserted, Replaced, Full, Exists };
 
   // Region bytes for an entry budget of dataBytes (the arena heap).
   static size_t bytesFor(size_t dataBytes, uint32_t buckets, uint32_t stripes);
@@ -91,11 +91,19 @@ class Table {
   // entries until the new one fits. Full: the key is longer than kMaxKey, the entry is
   // larger than the whole budget, or there is no room and eviction is off or found nothing.
   PutResult put(std::string_view key, std::span<const uint8_t> value, bool evictIfFull = true);
+  // As put(), but leaves an existing entry alone and returns Exists (a lock taken only once).
+  PutResult insert(std::string_view key, std::span<const uint8_t> value, bool evictIfFull = true);
   bool erase(std::string_view key);
   // fn(std::string_view key, std::span<const uint8_t> value) for every entry, one stripe
   // locked at a time (so not a snapshot of the whole table).
   template <class Fn>
   void forEach(Fn&& fn) const;
+
+  // Without locks, for a read-only mapping (bin/manifold-shm): fn(key, value) with copies of
+  // each entry that validates (live block, sane lengths, key hash); chains are followed at most
+  // as far as the arena has allocations. A concurrent writer may make it skip or repeat entries.
+  template <class Fn>
+  void peekEach(Fn&& fn) const;
 
   // Lock-free reads (relaxed), usable on a read-only mapping (bin/manifold-shm).
   size_t entries() const;
@@ -150,6 +158,8 @@ class Table {
   bool validEntry(uint64_t offset, uint64_t bucket);
   void repairStripe(uint32_t s);
   bool evictSome();
+  PutResult store(std::string_view key, std::span<const uint8_t> value, bool evictIfFull,
+                  bool replace);
 
   RegionHeader header_;
   uint32_t buckets_;
@@ -189,6 +199,26 @@ bool Table::update(std::string_view key, Fn&& fn) {
   if (!e->ref) e->ref = 1;
   fn(std::span<uint8_t>(e->value(), e->valueLen));
   return true;
+}
+
+template <class Fn>
+void Table::peekEach(Fn&& fn) const {
+  Table& self = const_cast<Table&>(*this);  // validEntry and entry() only read
+  const uint64_t maxChain = arena()->allocations() + 1;
+  std::string copy;
+  for (uint64_t b = 0; b < buckets_; ++b) {
+    uint64_t steps = 0;
+    for (uint64_t cur = __atomic_load_n(&self.heads()[b], __ATOMIC_ACQUIRE);
+         cur && ++steps <= maxChain;) {
+      if (!self.validEntry(cur, b)) break;
+      const TableEntry* e = self.entry(cur);
+      copy.assign(reinterpret_cast<const char*>(e),
+                  TableEntry::valueOffset(e->keyLen) + e->valueLen);
+      const auto* c = reinterpret_cast<const TableEntry*>(copy.data());
+      fn(std::string_view(c->key(), c->keyLen), std::span<const uint8_t>(c->value(), c->valueLen));
+      cur = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
+    }
+  }
 }
 
 template <class Fn>

@@ -5,6 +5,7 @@
 #include <netinet/ip_icmp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -49,6 +50,7 @@ struct Prober::Probe {
   unsigned attempt = 0;        // tells a late callback of an earlier check from the current one
   bool inFlight = false;
   uint16_t seq = 0;
+  uint64_t startedNs = 0;  // when the current check began (its latency)
 };
 
 // Reads the status line of an HTTP check ("HTTP/1.x NNN"), then the check ends.
@@ -140,6 +142,7 @@ void Prober::stop() {
 void Prober::begin(Probe& p) {
   p.inFlight = true;
   ++p.attempt;
+  p.startedNs = clock::monotonicNs();
   p.timeout.once(p.target->timeout);
   if (p.target->kind == CheckKind::Icmp)
     beginIcmp(p);
@@ -251,6 +254,9 @@ void Prober::finish(Probe& p, bool ok, const char* why) {
   s.checks.fetch_add(1, std::memory_order_relaxed);
   s.lastCheckMs.store(now, std::memory_order_relaxed);
   if (ok) {
+    const uint64_t us = (clock::monotonicNs() - p.startedNs) / 1000;
+    s.latencyUs.store(static_cast<uint32_t>(std::min<uint64_t>(us, UINT32_MAX)),
+                      std::memory_order_relaxed);
     s.failStreak = 0;
     ++s.okStreak;
   } else {

@@ -35,7 +35,7 @@ struct HealthSlot {
   std::atomic<uint32_t> up;  // 1 = serving, 0 = hidden
   uint32_t okStreak;
   uint32_t failStreak;
-  uint32_t reserved;
+  std::atomic<uint32_t> latencyUs;     // round trip of the last good probe (the dashboard)
   std::atomic<uint64_t> lastCheckMs;   // wall clock of the last finished probe
   std::atomic<uint64_t> lastChangeMs;  // wall clock of the last up/down change
   std::atomic<uint64_t> checks;

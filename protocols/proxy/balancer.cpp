@@ -26,8 +26,10 @@ uint64_t mix(uint64_t x) {  // splitmix64 finaliser: spreads FNV's weak low bits
 
 Balancer::Balancer(const ProxyConfig& config, HealthRegion* health)
     : config_(config), health_(health), current_(config.backends.size(), 0) {
-  for (const auto& b : config.backends) seeds_.push_back(fnv1a(b.address.text));
+  for (const auto& b : config.backends) seeds_.push_back(seedOf(b));
 }
+
+uint64_t Balancer::seedOf(const BackendConfig& backend) { return fnv1a(backend.address.text); }
 
 uint64_t Balancer::score(std::string_view key, uint64_t backendSeed, unsigned weight) {
   uint64_t h = mix(fnv1a(key) ^ backendSeed);
@@ -42,7 +44,19 @@ bool Balancer::usable(size_t i, bool backup, const Tried& tried, uint64_t nowMs)
   return b.backup == backup && !b.down && !tried[i] && (!health_ || health_->available(i, nowMs));
 }
 
-int Balancer::pick(std::string_view key, const Tried& tried, uint64_t nowMs) {
+int Balancer::pick(std::string_view key, const Tried& tried, uint64_t nowMs,
+                   std::span<const int> only) {
+  if (!only.empty()) {
+    int best = -1;
+    uint64_t bestScore = 0;
+    for (int i : only) {
+      const BackendConfig& b = config_.backends[i];
+      if (b.down || tried[i] || (health_ && !health_->available(i, nowMs))) continue;
+      uint64_t s = score(key, seeds_[i], b.weight);
+      if (best < 0 || s > bestScore) best = i, bestScore = s;
+    }
+    return best;
+  }
   int i = pickFrom(false, key, tried, nowMs);
   return i >= 0 ? i : pickFrom(true, key, tried, nowMs);
 }

@@ -14,6 +14,7 @@
 
 #include <bitset>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -29,11 +30,16 @@ class Balancer {
   Balancer(const ProxyConfig& config, HealthRegion* health);
 
   // The backend for the next try, or -1 when none is available. `key` is the client address
-  // bytes (iphash) or the URI (hash); ignored otherwise.
-  int pick(std::string_view key, const Tried& tried, uint64_t nowMs);
+  // bytes (iphash) or the URI (hash); ignored otherwise. `only`, when not empty, restricts the
+  // choice to those backends, by rendezvous on `key` whatever the balance (a file's stage in
+  // protocols/fs); backup flags do not apply then.
+  int pick(std::string_view key, const Tried& tried, uint64_t nowMs,
+           std::span<const int> only = {});
 
-  // 64-bit hash used for rendezvous scores (exposed for tests).
+  // 64-bit hash used for rendezvous scores (exposed for tests and protocols/fs placement), with
+  // a backend's seed (a hash of its address: placement follows the address, not the position).
   static uint64_t score(std::string_view key, uint64_t backendSeed, unsigned weight);
+  static uint64_t seedOf(const BackendConfig& backend);
 
  private:
   bool usable(size_t i, bool backup, const Tried& tried, uint64_t nowMs) const;

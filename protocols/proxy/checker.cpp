@@ -1,5 +1,8 @@
 #include "protocols/proxy/checker.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "protocols/proxy/response.hpp"
 #include "protocols/proxy/service.hpp"
 #include "worker/clock.hpp"
@@ -16,6 +19,7 @@ struct HealthChecker::Probe {
   Connector::Id connecting = 0;
   Connection* conn = nullptr;
   bool inFlight = false;
+  uint64_t startedNs = 0;  // when the current check began (its latency)
 };
 
 // Reads the status of the check's response; the first complete head decides.
@@ -74,6 +78,7 @@ void HealthChecker::begin(Probe& p) {
   const ProxyConfig& config = service_.config();
   const config::ListenAddress& a = config.backends[p.index].address;
   p.inFlight = true;
+  p.startedNs = clock::monotonicNs();
   p.deadline.once(config.health.timeout);
   ConnectOptions options;
   options.connectTimeout = options.readTimeout = options.sendTimeout = 2 * config.health.timeout;
@@ -115,7 +120,9 @@ void HealthChecker::finish(Probe& p, bool ok) {
   HealthRegion* health = service_.health();
   if (!health) return;
   const HealthCheckConfig& h = service_.config().health;
-  if (health->recordCheck(p.index, ok, h.rise, h.fall))
+  const uint64_t us = (clock::monotonicNs() - p.startedNs) / 1000;
+  if (health->recordCheck(p.index, ok, h.rise, h.fall, clock::wallMs(),
+                          static_cast<uint32_t>(std::min<uint64_t>(us, UINT32_MAX))))
     LOG_WARN("[%s] backend %s is %s (health check %s %s)", service_.config().title().c_str(),
              service_.config().backends[p.index].address.text.c_str(), ok ? "up" : "down",
              h.method.c_str(), h.path.c_str());

@@ -10,12 +10,12 @@ namespace {
 
 using config::Millis;
 
-unsigned option(config::SectionReader& in, int line, std::string_view word, std::string_view name,
-                int64_t min, int64_t max) {
+unsigned option(config::SectionReader& in, int line, std::string_view key, std::string_view word,
+                std::string_view name, int64_t min, int64_t max) {
   int64_t v = 0;
   std::string why;
   if (!config::parseInteger(word.substr(name.size() + 1), v, why) || v < min || v > max)
-    in.failAt(line, "backend",
+    in.failAt(line, key,
               std::string(name) + " must be " + std::to_string(min) + ".." + std::to_string(max));
   return static_cast<unsigned>(v);
 }
@@ -28,43 +28,10 @@ double duration(config::SectionReader& in, int line, std::string_view key, std::
   return static_cast<double>(d.count()) / 1000.0;
 }
 
-// "ADDR:PORT weight=N backup down max_fails=N fail_timeout=10s"
 BackendConfig parseBackend(config::SectionReader& in, const config::Entry& e) {
-  BackendConfig b;
-  std::vector<std::string_view> words;
-  std::string_view rest = e.value;
-  while (!rest.empty()) {
-    size_t start = rest.find_first_not_of(" \t");
-    if (start == std::string_view::npos) break;
-    rest.remove_prefix(start);
-    size_t end = rest.find_first_of(" \t");
-    words.push_back(rest.substr(0, end));
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
-  }
+  std::vector<std::string_view> words = config::splitWords(e.value);
   if (words.empty()) in.failAt(e.line, "backend", "needs ADDR:PORT");
-  std::string why;
-  if (!config::parseRemoteAddress(words[0], 80, b.address, why))
-    in.failAt(e.line, "backend", std::string(words[0]) + ": " + why);
-  b.address.line = e.line;
-  for (size_t i = 1; i < words.size(); ++i) {
-    std::string_view w = words[i];
-    if (w == "backup") {
-      b.backup = true;
-    } else if (w == "down") {
-      b.down = true;
-    } else if (w.starts_with("weight=")) {
-      b.weight = option(in, e.line, w, "weight", 1, 1000);
-    } else if (w.starts_with("max_fails=")) {
-      b.maxFails = option(in, e.line, w, "max_fails", 0, 1000);
-    } else if (w.starts_with("fail_timeout=")) {
-      b.failTimeout = duration(in, e.line, "backend", w.substr(13));
-    } else {
-      in.failAt(e.line, "backend",
-                "unknown option '" + std::string(w) +
-                    "' (weight=N, backup, down, max_fails=N, fail_timeout=TIME)");
-    }
-  }
-  return b;
+  return backendFromWords(in, e.line, "backend", words);
 }
 
 // "GET /path interval=2s rise=2 fall=3 timeout=1s", or "off".
@@ -101,6 +68,29 @@ HealthCheckConfig parseHealthCheck(config::SectionReader& in) {
   return h;
 }
 
+void readCache(config::SectionReader& in, CacheConfig& c) {
+  c.enabled = in.flag("cache", false);
+  c.memory = in.size("cache_memory", 64ull << 20, 1 << 20, 64ull << 30);
+  c.dir = in.directory("cache_dir", "", false);
+  c.maxSize = in.size("cache_max_size", 1ull << 30, 1 << 20, 1ull << 50);
+  c.limits.memoryMaxObject =
+      in.size("cache_memory_max_object", 1 << 20, 0, std::min<uint64_t>(c.memory / 4, 1ull << 31));
+  c.limits.diskMaxObject =
+      in.size("cache_max_object", std::min<uint64_t>(c.maxSize / 4, 1ull << 30), 1, c.maxSize);
+  c.lockTimeout = in.seconds("cache_lock_timeout", Millis(5000), Millis(1), Millis(600000));
+  c.statusHeader = in.flag("cache_status_header", true);
+  c.purge = in.networks("cache_purge", "none");
+  c.backgroundUpdate = in.flag("cache_background_update", true);
+  std::string cookies = in.choice("cache_set_cookie", "skip", {"skip", "strip"});
+  c.limits.rules.storeSetCookie = cookies == "strip";
+  int64_t percent = in.integer("cache_heuristic_percent", 10, 0, 100);
+  c.limits.rules.heuristicFraction = static_cast<double>(percent) / 100.0;
+  c.limits.rules.heuristicMax = static_cast<int64_t>(
+      in.seconds("cache_heuristic_max", Millis(86400000), Millis(0), Millis(31536000000)));
+  c.limits.passTtl = static_cast<int64_t>(
+      in.seconds("cache_pass_ttl", Millis(10000), Millis(0), Millis(86400000)));
+}
+
 std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
   auto c = std::make_unique<ProxyConfig>();
   c->VirtualServerKeys::read(in);
@@ -117,17 +107,7 @@ std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
                : balance == "iphash"  ? Balance::IpHash
                : balance == "hash"    ? Balance::Hash
                                       : Balance::RoundRobin;
-  c->connectTimeout = in.seconds("connect_timeout", Millis(5000), Millis(1), Millis(600000));
-  c->readTimeout = in.seconds("read_timeout", Millis(60000), Millis(1), Millis(86400000));
-  c->retries = static_cast<unsigned>(in.integer("retries", 2, 0, 16));
-  c->retryTimeout = in.seconds("retry_timeout", Millis(10000), Millis(1), Millis(3600000));
-  c->keepaliveIdle = static_cast<unsigned>(in.integer("upstream_keepalive", 32, 0, 10000));
-  c->keepaliveIdleTimeout =
-      in.seconds("upstream_keepalive_timeout", Millis(60000), Millis(1), Millis(3600000));
-  c->health = parseHealthCheck(in);
-  c->limits.maxBodySize = in.size("client_max_body_size", 1ull << 30, 0, 1ull << 50);
-  c->limits = http::readConnectionLimits(in, c->limits);
-  c->upstreamSendTimeout = c->limits.sendTimeout;
+  readUpstreamKeys(in, *c);
   return c;
 }
 
@@ -135,22 +115,80 @@ std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
 
 MANIFOLD_PROTOCOL("proxy", parseProxySection);
 
+void readUpstreamKeys(config::SectionReader& in, ProxyConfig& c) {
+  c.connectTimeout = in.seconds("connect_timeout", Millis(5000), Millis(1), Millis(600000));
+  c.readTimeout = in.seconds("read_timeout", Millis(60000), Millis(1), Millis(86400000));
+  c.retries = static_cast<unsigned>(in.integer("retries", 2, 0, 16));
+  c.retryTimeout = in.seconds("retry_timeout", Millis(10000), Millis(1), Millis(3600000));
+  c.keepaliveIdle = static_cast<unsigned>(in.integer("upstream_keepalive", 32, 0, 10000));
+  c.keepaliveIdleTimeout =
+      in.seconds("upstream_keepalive_timeout", Millis(60000), Millis(1), Millis(3600000));
+  c.health = parseHealthCheck(in);
+  readCache(in, c.cache);
+  c.limits.maxBodySize = in.size("client_max_body_size", 1ull << 30, 0, 1ull << 50);
+  c.limits = http::readConnectionLimits(in, c.limits);
+  c.upstreamSendTimeout = c.limits.sendTimeout;
+}
+
+BackendConfig backendFromWords(config::SectionReader& in, int line, std::string_view key,
+                               std::span<const std::string_view> words) {
+  BackendConfig b;
+  std::string why;
+  if (!config::parseRemoteAddress(words[0], 80, b.address, why))
+    in.failAt(line, key, std::string(words[0]) + ": " + why);
+  b.address.line = line;
+  for (size_t i = 1; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    if (w == "backup") {
+      b.backup = true;
+    } else if (w == "down") {
+      b.down = true;
+    } else if (w.starts_with("weight=")) {
+      b.weight = option(in, line, key, w, "weight", 1, 1000);
+    } else if (w.starts_with("max_fails=")) {
+      b.maxFails = option(in, line, key, w, "max_fails", 0, 1000);
+    } else if (w.starts_with("fail_timeout=")) {
+      b.failTimeout = duration(in, line, key, w.substr(13));
+    } else {
+      in.failAt(line, key,
+                "unknown option '" + std::string(w) +
+                    "' (weight=N, backup, down, max_fails=N, fail_timeout=TIME)");
+    }
+  }
+  return b;
+}
+
 std::vector<ListenRequest> ProxyConfig::listeners() const {
   return listenRequests(listen, listenLine, false, true);
 }
 
+// Regions, in ServiceContext::regions order: [0] backend health, [1] the cache (cache = on).
 std::vector<RegionRequest> ProxyConfig::regions() const {
   size_t count = backends.size();
-  return {{title() + "/backends", HealthRegion::layout(), HealthRegion::bytes(count),
-           [count](void* base, size_t, bool adopted) {
-             if (!adopted) HealthRegion::format(base, count);
-           },
-           ""}};
+  std::vector<RegionRequest> out{{title() + "/backends", HealthRegion::layout(),
+                                  HealthRegion::bytes(count),
+                                  [count](void* base, size_t, bool adopted) {
+                                    if (!adopted) HealthRegion::format(base, count);
+                                  },
+                                  ""}};
+  if (cache.enabled)
+    out.push_back({title() + "/cache", CacheStore::layout(), cache.memory,
+                   [](void* base, size_t bytes, bool adopted) {
+                     if (!adopted) CacheStore::format(base, bytes);
+                   },
+                   "cache_memory"});
+  return out;
+}
+
+std::vector<std::string> ProxyConfig::workerDirectories() const {
+  if (!cache.enabled || cache.dir.empty()) return {};
+  return {cache.dir, cache.dir + "/tmp"};
 }
 
 std::vector<CounterSpec> ProxyConfig::counters() const {
   std::vector<CounterSpec> out = http::httpCounters();
   appendCounters(out, kProxyCounterDefs);
+  appendCounters(out, kCacheCounterDefs);
   for (size_t i = 0; i < backends.size(); ++i) {
     std::string prefix = "backend_" + std::to_string(i) + "_";
     std::string who = " (" + backends[i].address.text + ")";
@@ -158,6 +196,10 @@ std::vector<CounterSpec> ProxyConfig::counters() const {
     out.push_back({prefix + "failures", CounterKind::Counter, "failed tries on backend" + who});
     out.push_back({prefix + "down", CounterKind::Gauge,
                    "1 while backend" + who + " is marked down (passive or active health)"});
+    out.push_back({prefix + "latency_ms", CounterKind::Counter,
+                   "milliseconds from request to response head, summed, backend" + who});
+    out.push_back(
+        {prefix + "responses", CounterKind::Counter, "response heads received from backend" + who});
   }
   return out;
 }

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "protocols/http/limits_config.hpp"
 #include "protocols/http/server.hpp"
+#include "protocols/proxy/cache_fill.hpp"
 #include "protocols/service.hpp"
+#include "worker/peer_address.hpp"
 
 namespace manifold::proxy {
 
@@ -34,7 +37,24 @@ struct HealthCheckConfig {
   double timeout = 1;
 };
 
+struct CacheConfig {
+  bool enabled = false;
+  uint64_t memory = 64ull << 20;  // the shm region: index and in-memory bodies
+  std::string dir;                // the disk tier ("" = memory only)
+  uint64_t maxSize = 1ull << 30;  // disk tier budget
+  CacheLimits limits;
+  double lockTimeout = 5;        // how long a miss waits for another request's fetch of its key
+  bool statusHeader = true;      // X-Cache
+  std::vector<net::Cidr> purge;  // networks allowed to PURGE; empty: PURGE is refused
+  bool backgroundUpdate = true;  // stale-while-revalidate refreshes without a client waiting
+};
+
 struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
+  // For services built on the proxy (protocols/fs): balance = hash on the path alone (not the
+  // query), and a 404 is tried on the next candidate while there is one (another copy may
+  // hold the file).
+  bool hashPathOnly = false;
+  bool retryNotFound = false;
   std::vector<BackendConfig> backends;
   Balance balance = Balance::RoundRobin;
   double connectTimeout = 5;
@@ -45,13 +65,22 @@ struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
   unsigned keepaliveIdle = 32;  // pooled connections per backend and worker; 0: no reuse
   double keepaliveIdleTimeout = 60;
   HealthCheckConfig health;
+  CacheConfig cache;
   http::ServerLimits limits;
 
   std::vector<ListenRequest> listeners() const override;
   std::vector<RegionRequest> regions() const override;
   std::vector<CounterSpec> counters() const override;
   std::string listenShareGroup() const override { return "http"; }
+  std::vector<std::string> workerDirectories() const override;
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };
+
+// Shared with the sections built on the proxy (protocols/fs): the upstream keys (timeouts,
+// retries, keep-alive, health_check, cache*, client limits), and one backend from its words
+// ("ADDR:PORT [weight=N] [backup] [down] [max_fails=N] [fail_timeout=TIME]") at `line` of `key`.
+void readUpstreamKeys(config::SectionReader& in, ProxyConfig& c);
+BackendConfig backendFromWords(config::SectionReader& in, int line, std::string_view key,
+                               std::span<const std::string_view> words);
 
 }  // namespace manifold::proxy

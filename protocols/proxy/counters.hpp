@@ -33,11 +33,40 @@ enum ProxyCounter : unsigned {
 inline constexpr shm::CounterDef kProxyCounterDefs[] = {
     MANIFOLD_PROXY_COUNTERS(MANIFOLD_COUNTER_DEF)};
 
-// Per backend i, at kProxyCounterEnd + i * kBackendCounterCount + the counter.
+// The cache's, after the proxy's (present whether or not cache = on, so the layout is fixed).
+#define MANIFOLD_CACHE_COUNTERS(X)                                                               \
+  X(kCacheHits, "proxy_cache_hits", Counter, "answered from the cache, fresh")                   \
+  X(kCacheMisses, "proxy_cache_misses", Counter, "cacheable requests fetched from a backend")    \
+  X(kCacheStale, "proxy_cache_stale", Counter,                                                   \
+    "answered stale (stale-while-revalidate, stale-if-error, or while another fetch runs)")      \
+  X(kCacheRevalidated, "proxy_cache_revalidated", Counter,                                       \
+    "stale objects a backend confirmed (304)")                                                   \
+  X(kCacheBypass, "proxy_cache_bypass", Counter, "requests the cache could not answer or store") \
+  X(kCacheCoalesced, "proxy_cache_coalesced", Counter, "misses that waited for another's fetch") \
+  X(kCacheStores, "proxy_cache_stores", Counter, "objects stored")                               \
+  X(kCacheNotStored, "proxy_cache_not_stored", Counter, "responses not storable (private, ...)") \
+  X(kCacheDiskHits, "proxy_cache_disk_hits", Counter, "hits served from the disk tier")          \
+  X(kCacheDiskErrors, "proxy_cache_disk_errors", Counter, "disk tier writes that failed")        \
+  X(kCacheBytesHit, "proxy_cache_bytes_hit", Counter, "body bytes answered from the cache")      \
+  X(kCachePurges, "proxy_cache_purges", Counter, "PURGE requests that removed an object")        \
+  X(kCacheInvalidations, "proxy_cache_invalidations", Counter,                                   \
+    "objects invalidated by an unsafe method (POST, PUT, DELETE...)")                            \
+  X(kCacheBackground, "proxy_cache_background_updates", Counter,                                 \
+    "stale-while-revalidate refreshes fetched without a waiting client")
+enum CacheCounter : unsigned {
+  kCacheFirst = kProxyCounterEnd - 1,
+  MANIFOLD_CACHE_COUNTERS(MANIFOLD_COUNTER_ENUM) kCacheCounterEnd
+};
+inline constexpr shm::CounterDef kCacheCounterDefs[] = {
+    MANIFOLD_CACHE_COUNTERS(MANIFOLD_COUNTER_DEF)};
+
+// Per backend i, at kCacheCounterEnd + i * kBackendCounterCount + the counter.
 enum BackendCounter : unsigned {
   kBackendRequests,
   kBackendFailures,
-  kBackendDown,  // gauge: 1 in the worker that holds the backend as failed (see health.hpp)
+  kBackendDown,       // gauge: 1 in the worker that holds the backend as failed (see health.hpp)
+  kBackendLatencyMs,  // sum of milliseconds from request sent to response head, per response
+  kBackendResponses,  // responses whose head arrived (divide the latency sum by it)
   kBackendCounterCount
 };
 

@@ -23,6 +23,22 @@ size_t connectionValues(const Fields* fields, size_t count, std::string_view* ou
 
 constexpr size_t kMaxConnectionLines = 8;
 
+// Every value of the request field `name`, in order, each followed by ", " (several field lines
+// are one comma-separated list, RFC 9110 5.3).
+void appendAllValues(std::string& out, const http::Request& r, std::string_view name) {
+  for (size_t i = 0; i < r.headerCount; ++i)
+    if (equalsIgnoreCase(r.headers[i].name, name) && !r.headers[i].value.empty())
+      out.append(r.headers[i].value).append(", ");
+}
+
+// Request fields a cache fill does not pass on: the cache evaluates them against the object.
+bool cacheOwned(std::string_view name) {
+  for (std::string_view f : {"range", "if-range", "if-none-match", "if-modified-since", "if-match",
+                             "if-unmodified-since"})
+    if (equalsIgnoreCase(name, f)) return true;
+  return false;
+}
+
 void appendForAddress(std::string& out, const net::PeerAddress& client) {
   if (client.isV4()) {
     out.append(net::toString(client));
@@ -41,11 +57,14 @@ bool hopByHop(std::string_view name, const std::string_view* connection, size_t 
   return false;
 }
 
-void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client) {
+void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client,
+                        bool cacheFill, std::string_view target, std::string_view date) {
   std::string_view conn[kMaxConnectionLines];
   size_t connCount = connectionValues(r.headers, r.headerCount, conn, kMaxConnectionLines);
-  out.append(r.methodText).append(" ");
-  if (!r.target.empty() && r.target[0] != '/' && r.target != "*") {
+  out.append(cacheFill ? std::string_view("GET") : r.methodText).append(" ");
+  if (!target.empty()) {
+    out.append(target);
+  } else if (!r.target.empty() && r.target[0] != '/' && r.target != "*") {
     out.append(r.path);  // absolute-form: sent on in origin-form
     if (!r.query.empty()) out.append("?").append(r.query);
   } else {
@@ -53,28 +72,22 @@ void appendUpstreamHead(std::string& out, const http::Request& r, const net::Pee
   }
   out.append(" HTTP/1.1\r\n");
   if (!r.host.empty()) http::appendHeader(out, "Host", r.host);
-  std::string_view xff, forwarded;  // earlier proxies' values are kept, ours appended
+  if (!date.empty()) http::appendHeader(out, "Date", date);
   for (size_t i = 0; i < r.headerCount; ++i) {
     const http::Header& h = r.headers[i];
     if (hopByHop(h.name, conn, connCount) || equalsIgnoreCase(h.name, "host") ||
         equalsIgnoreCase(h.name, "content-length") || equalsIgnoreCase(h.name, "expect") ||
-        equalsIgnoreCase(h.name, "x-forwarded-proto"))
+        equalsIgnoreCase(h.name, "x-forwarded-proto") || (cacheFill && cacheOwned(h.name)) ||
+        (!date.empty() && equalsIgnoreCase(h.name, "date")))
       continue;
-    if (equalsIgnoreCase(h.name, "x-forwarded-for")) {
-      if (xff.empty()) xff = h.value;  // several lines: the first names the origin client
-      continue;
-    }
-    if (equalsIgnoreCase(h.name, "forwarded")) {
-      if (forwarded.empty()) forwarded = h.value;
-      continue;
-    }
+    if (equalsIgnoreCase(h.name, "x-forwarded-for") || equalsIgnoreCase(h.name, "forwarded"))
+      continue;  // rewritten below, earlier proxies' values kept
     out.append(h.name).append(": ").append(h.value).append("\r\n");
   }
-  const std::string address = net::toString(client);
   out.append("X-Forwarded-For: ");
-  if (!xff.empty()) out.append(xff).append(", ");
-  out.append(address).append("\r\nX-Forwarded-Proto: http\r\nForwarded: ");
-  if (!forwarded.empty()) out.append(forwarded).append(", ");
+  appendAllValues(out, r, "x-forwarded-for");
+  out.append(net::toString(client)).append("\r\nX-Forwarded-Proto: http\r\nForwarded: ");
+  appendAllValues(out, r, "forwarded");
   out.append("for=");
   appendForAddress(out, client);
   out.append(";proto=http");

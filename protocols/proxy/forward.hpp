@@ -25,7 +25,14 @@ bool hopByHop(std::string_view name, const std::string_view* connection, size_t 
 
 // The request head for the backend, without its final empty line (framing follows: the
 // caller appends Content-Length or Transfer-Encoding, a Host when r.host is empty, then CRLF).
-void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client);
+// `cacheFill`: the cache fetches the whole object for itself: GET instead of HEAD, and the
+// client's conditional and range fields are left out (the cache answers them).
+// `target`, when not empty, replaces the request's target (protocols/fs adds the stage);
+// `date`, when not empty, replaces the client's Date field (protocols/fs stamps one Date on
+// every copy of a file).
+void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client,
+                        bool cacheFill = false, std::string_view target = {},
+                        std::string_view date = {});
 
 // The response head for the client without framing, Connection and the final empty line.
 void appendDownstreamHead(std::string& out, const ResponseHead& h, int clientVersionMinor);

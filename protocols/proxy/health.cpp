@@ -58,9 +58,12 @@ bool HealthRegion::recordFailure(size_t i, unsigned maxFails, uint64_t failTimeo
   return !was;
 }
 
-bool HealthRegion::recordCheck(size_t i, bool ok, unsigned rise, unsigned fall) {
+bool HealthRegion::recordCheck(size_t i, bool ok, unsigned rise, unsigned fall, uint64_t nowWallMs,
+                               uint32_t latencyUs) {
   BackendState& s = at(i);
   __atomic_add_fetch(&s.checks, 1, __ATOMIC_RELAXED);
+  store(s.lastCheckMs, nowWallMs);
+  if (ok) store(s.latencyUs, latencyUs);
   bool down = load(s.checkDown) != 0;
   if (ok != down) {  // agrees with the verdict
     store(s.checkStreak, 0u);
@@ -73,6 +76,7 @@ bool HealthRegion::recordCheck(size_t i, bool ok, unsigned rise, unsigned fall) 
   }
   store(s.checkStreak, 0u);
   store(s.checkDown, down ? 0u : 1u);
+  store(s.lastChangeMs, nowWallMs);
   if (down) store(s.failedUntilMs, uint64_t{0});  // back: passive marks are forgiven too
   return true;
 }

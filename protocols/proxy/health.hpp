@@ -29,6 +29,9 @@ struct alignas(64) BackendState {
   uint32_t checkDown;      // active check: 1 while it says down
   uint32_t checkStreak;    // consecutive check results against the current verdict
   uint64_t checks;         // checks run (for inspection)
+  uint64_t lastCheckMs;    // wall clock of the last finished check (the dashboard)
+  uint64_t lastChangeMs;   // wall clock of the active verdict's last change
+  uint32_t latencyUs;      // round trip of the last good check
 };
 static_assert(sizeof(BackendState) == 64);
 
@@ -53,8 +56,10 @@ class HealthRegion {
   void end(size_t i) { __atomic_sub_fetch(&at(i).active, 1, __ATOMIC_RELAXED); }
   uint32_t active(size_t i) { return __atomic_load_n(&at(i).active, __ATOMIC_RELAXED); }
   // The active check's result for backend i: down after `fall` failures in a row, up after
-  // `rise` successes in a row. Returns true when the verdict changed.
-  bool recordCheck(size_t i, bool ok, unsigned rise, unsigned fall);
+  // `rise` successes in a row. Returns true when the verdict changed. Times are wall clock (ms)
+  // for readers; latencyUs is kept for a good check.
+  bool recordCheck(size_t i, bool ok, unsigned rise, unsigned fall, uint64_t nowWallMs = 0,
+                   uint32_t latencyUs = 0);
   bool checkDown(size_t i) { return __atomic_load_n(&at(i).checkDown, __ATOMIC_RELAXED) != 0; }
 
  private:

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "protocols/http/conditional.hpp"
+#include "protocols/http/date.hpp"
 #include "protocols/http/response.hpp"
 #include "protocols/proxy/forward.hpp"
 #include "protocols/proxy/service.hpp"
@@ -71,6 +73,10 @@ void Relay::reset() {
   upstreamKeepAlive_ = false;
   hostMissing_ = false;
   lastStatus_ = 502;
+  if (cache_.locked) service_.cache()->releaseLock(cache_, false);
+  if (fill_) fill_->abort();
+  cache_.clear();
+  clientHeadOnly_ = unsafeMethod_ = false;
   key_.clear();
   head_.clear();
   pending_.clear();
@@ -78,49 +84,72 @@ void Relay::reset() {
   chunked_.reset();
 }
 
-void Relay::start(http::Exchange& ex, Link* link) {
+void Relay::start(http::Exchange& ex, Link* link, CacheRequest& cache) {
   Entry e(*this);
-  ex_ = &ex;
-  link_ = link;
-  client_ = &ex.connection();
+  std::swap(cache_, cache);
   const http::Request& r = ex.request();
   using http::Method;
+  hasBody_ = r.chunked || r.contentLength > 0;
+  if (hasBody_ && cache_.mode != CacheRequest::Mode::None && !cache_.background) {
+    service_.cache()->releaseLock(cache_, false);  // a GET with a body is not cached
+    cache_.mode = CacheRequest::Mode::None;
+  }
+  const bool fill = cache_.mode != CacheRequest::Mode::None;
+  if (!cache_.background) {
+    ex_ = &ex;
+    link_ = link;
+    client_ = &ex.connection();
+  }
   idempotent_ = r.method == Method::Get || r.method == Method::Head || r.method == Method::Put ||
                 r.method == Method::Delete || r.method == Method::Options;
-  headRequest_ = r.method == Method::Head;
-  hasBody_ = r.chunked || r.contentLength > 0;
+  headRequest_ = r.method == Method::Head && !fill;  // a fill fetches HEAD as GET
+  clientHeadOnly_ = r.method == Method::Head && fill;
+  unsafeMethod_ = cache_.invalidate;
   bodyChunkedUp_ = r.chunked;
   bodyDone_ = !hasBody_;
   const ProxyConfig& config = service_.config();
   if (config.balance == Balance::IpHash) {
-    net::PeerAddress a = net::peerAddress(client_->peerAddress());
+    net::PeerAddress a = net::peerAddress(ex.connection().peerAddress());
     key_.assign(reinterpret_cast<const char*>(a.raw()), a.rawLength());
   } else if (config.balance == Balance::Hash) {
-    key_.assign(r.target);
+    key_.assign(config.hashPathOnly ? r.path : r.target);
   }
-  appendUpstreamHead(head_, r, net::peerAddress(client_->peerAddress()));
+  appendUpstreamHead(head_, r, net::peerAddress(ex.connection().peerAddress()), fill);
+  head_.append(cache_.validators);
   hostMissing_ = r.host.empty();
+  requestTime_ = service_.runtime().now();
+  // A fill strips the client's conditionals (the cache wants the whole object); they are
+  // evaluated against the response instead (RFC 9110 13.2.1).
+  clientIfNoneMatch_.assign(fill && !cache_.background ? r.ifNoneMatch : std::string_view());
+  clientIfModifiedSince_.assign(fill && !cache_.background ? r.ifModifiedSince
+                                                           : std::string_view());
+  if (fill) {
+    if (!fill_) fill_ = std::make_unique<CacheFill>(service_.cache()->store(), config.cache.limits);
+    fill_->prepare(cache_.primary, head_, requestTime_);
+  }
   if (bodyChunkedUp_) {
     head_.append("Transfer-Encoding: chunked\r\n");
   } else if (r.contentLength >= 0) {
     http::appendHeader(head_, "Content-Length", static_cast<uint64_t>(r.contentLength));
   }
   service_.counters().inc(kProxied);
-  ex.defer();
-  if (hasBody_) ex.acceptBody();
+  if (ex_) {
+    ex.defer();
+    if (hasBody_) ex.acceptBody();
+  }
   firstTry_ = service_.runtime().loopTime();
   tryNext();
 }
 
 void Relay::tryNext() {
-  if (!ex_) return done();
+  if (!ex_ && cache_.mode == CacheRequest::Mode::None) return done();
   const ProxyConfig& config = service_.config();
   if (tries_ > 0) {
     if (tries_ > config.retries || !idempotent_ || bodySent_ ||
         service_.runtime().loopTime() - firstTry_ > config.retryTimeout)
       return failClient(lastStatus_);
   }
-  int b = service_.balancer().pick(key_, tried_, clock::monotonicMs());
+  int b = service_.balancer().pick(key_, tried_, clock::monotonicMs(), service_.candidates(key_));
   if (b < 0) return failClient(tries_ == 0 ? 503 : lastStatus_);
   tried_.set(static_cast<size_t>(b));
   if (tries_++ > 0) service_.counters().inc(kRetries);
@@ -157,11 +186,12 @@ std::unique_ptr<ConnectionHandler> Relay::connected(const ConnectOutcome& outcom
     tryFailed(outcome.error == ETIMEDOUT, true);
     return nullptr;
   }
-  if (!ex_) {
+  if (!ex_ && cache_.mode == CacheRequest::Mode::None) {
     stage_ = Stage::Done;
     return nullptr;
   }
   up_ = outcome.connection;
+  sentAt_ = service_.runtime().loopTime();
   reused_ = outcome.reused;
   c.inc(reused_ ? kReused : kConnects);
   c.inc(kActive);
@@ -218,8 +248,14 @@ void Relay::failClient(int status) {
   releaseUpstream(false);
   shm::CounterSlot c = service_.counters();
   c.inc(status == 503 ? kUnavailable : status == 504 ? kGatewayTimeout : kBadGateway);
+  endFill(false);
   if (!ex_) return;
   http::Exchange* ex = ex_;
+  if (staleOnError()) {
+    detachClient();
+    ex->complete();  // may destroy the client connection
+    return;
+  }
   detachClient();
   ex->sendError(status);
   ex->complete();  // may destroy the client connection
@@ -253,16 +289,92 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
   conn.consume(consumed);
   stage_ = Stage::Streaming;
   framing_ = response_.framing;
+  if (framing_ == Framing::Length) remaining_ = static_cast<uint64_t>(response_.contentLength);
   upstreamKeepAlive_ = response_.keepAlive;
+  shm::CounterSlot b = service_.backendCounters(backend_);
+  b.inc(kBackendResponses);
+  b.add(kBackendLatencyMs,
+        static_cast<uint64_t>((service_.runtime().loopTime() - sentAt_) * 1000 + 0.5));
+  if (response_.status == 404 && service_.config().retryNotFound && idempotent_ && !bodySent_ &&
+      tries_ < service_.candidates(key_).size()) {
+    // Another copy may hold it (a replica that was down when the file was written).
+    readTimer_.stop();
+    releaseUpstream(false);
+    lastStatus_ = 404;
+    return tryNext();
+  }
+  if (unsafeMethod_ && response_.status < 400) {
+    std::string_view location, contentLocation;
+    for (size_t i = 0; i < response_.headerCount; ++i) {
+      const http::Header& h = response_.headers[i];
+      if (http::equalsIgnoreCase(h.name, "location")) location = h.value;
+      if (http::equalsIgnoreCase(h.name, "content-location")) contentLocation = h.value;
+    }
+    service_.cache()->invalidate(cache_.primary, location, contentLocation);
+  }
+  if (cache_.mode != CacheRequest::Mode::None) {
+    if (cache_.mode == CacheRequest::Mode::Revalidate && response_.status == 304)
+      return notModified(conn);
+    if (response_.status >= 500 && ex_ && staleOnError()) {
+      stage_ = Stage::Done;
+      readTimer_.stop();
+      releaseUpstream(false);
+      endFill(false);
+      http::Exchange* ex = ex_;
+      detachClient();
+      ex->complete();  // may destroy the client connection
+      return;
+    }
+    // A body that ends with the close cannot be told from one cut short: never stored.
+    if (framing_ == Framing::Close || !fill_->begin(response_, service_.runtime().now())) {
+      LOG_DEBUG("[%s] not cached: %s", service_.config().title().c_str(),
+                framing_ == Framing::Close ? "close-delimited" : fill_->reason());
+      service_.counters().inc(kCacheNotStored);
+      endFill(false);
+    }
+  }
+  if (!ex_) {
+    if (!filling()) {  // nobody wants the body any more
+      stage_ = Stage::Done;
+      readTimer_.stop();
+      releaseUpstream(false);
+    }
+    return;
+  }
+  if (response_.status == 200 && (!clientIfNoneMatch_.empty() || !clientIfModifiedSince_.empty()) &&
+      clientNotModified()) {
+    response_.status = 304;  // the client's copy is current: its answer has no body
+    response_.reason = {};
+    clientHeadOnly_ = true;
+  }
+  writeDownstreamHead();
+  if (clientHeadOnly_) {  // HEAD answered with the head of the GET the cache is filling
+    ex_->finish(response_.status, 0);
+    http::Exchange* ex = ex_;
+    detachClient();
+    ex->complete();  // may destroy the client connection
+    if (!filling()) {
+      stage_ = Stage::Done;
+      readTimer_.stop();
+      releaseUpstream(false);
+    }
+  }
+}
+
+void Relay::writeDownstreamHead() {
   std::string& out = ex_->out();
   appendDownstreamHead(out, response_, ex_->versionMinor());
-  switch (framing_) {
+  bool dated = false;
+  for (size_t i = 0; i < response_.headerCount && !dated; ++i)
+    dated = http::equalsIgnoreCase(response_.headers[i].name, "date");
+  if (!dated) http::appendHeader(out, "Date", ex_->date());  // RFC 9110 6.6.1
+  if (!cache_.label.empty()) http::appendHeader(out, "X-Cache", cache_.label);
+  switch (clientHeadOnly_ ? Framing::None : framing_) {
     case Framing::None:  // HEAD and 304 keep the length the body would have had
       if (response_.contentLength >= 0 && response_.status != 204)
         http::appendHeader(out, "Content-Length", static_cast<uint64_t>(response_.contentLength));
       break;
     case Framing::Length:
-      remaining_ = static_cast<uint64_t>(response_.contentLength);
       http::appendHeader(out, "Content-Length", remaining_);
       break;
     case Framing::Chunked:
@@ -279,8 +391,57 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
   ex_->endHeaders();
 }
 
+// A revalidation confirmed: the stored object is refreshed and answers the client.
+void Relay::notModified(Connection& conn) {
+  stage_ = Stage::Done;
+  readTimer_.stop();
+  releaseUpstream(upstreamKeepAlive_ && bodyDone_ && &conn == up_ && conn.pendingInput().empty() &&
+                  !conn.outputPending());
+  bool refreshed = fill_->refresh(cache_.key, response_, service_.runtime().now());
+  endFill(refreshed);
+  if (!ex_) return;
+  http::Exchange* ex = ex_;
+  detachClient();
+  if (!refreshed ||
+      !service_.cache()->replyStored(*ex, cache_.key, service_.cache()->label("REVALIDATED"), -1))
+    ex->sendError(502);
+  ex->complete();  // may destroy the client connection
+}
+
+bool Relay::clientNotModified() const {
+  http::Request conditions;
+  conditions.method = http::Method::Get;
+  conditions.ifNoneMatch = clientIfNoneMatch_;
+  conditions.ifModifiedSince = clientIfModifiedSince_;
+  std::string_view etag;
+  time_t lastModified = -1;
+  for (size_t i = 0; i < response_.headerCount; ++i) {
+    const http::Header& h = response_.headers[i];
+    if (http::equalsIgnoreCase(h.name, "etag") && etag.empty()) etag = h.value;
+    if (http::equalsIgnoreCase(h.name, "last-modified")) {
+      time_t t;
+      if (http::parseHttpDate(h.value, t)) lastModified = t;
+    }
+  }
+  return http::evaluatePreconditions(conditions, etag, lastModified, service_.runtime().now()) ==
+         http::Precondition::NotModified;
+}
+
+bool Relay::staleOnError() {
+  if (!ex_ || cache_.mode != CacheRequest::Mode::Revalidate) return false;
+  return service_.cache()->replyStored(*ex_, cache_.key, service_.cache()->label("STALE"),
+                                       CacheFront::kStaleIfError);
+}
+
+void Relay::endFill(bool stored) {
+  if (fill_) {
+    if (fill_->diskFailed()) service_.cache()->diskFailed();
+    fill_->abort();  // nothing left to publish (commit already ran when it was stored)
+  }
+  if (cache_.locked) service_.cache()->releaseLock(cache_, stored);
+}
+
 void Relay::pumpBody(Connection& conn) {
-  std::string& out = ex_->out();
   std::string_view input = conn.pendingInput();
   shm::CounterSlot c = service_.counters();
   c.add(kBytesFromUpstream, input.size());
@@ -291,10 +452,9 @@ void Relay::pumpBody(Connection& conn) {
       break;
     case Framing::Length: {
       size_t n = std::min<uint64_t>(input.size(), remaining_);
-      out.append(input.substr(0, n));
+      deliver(input.substr(0, n));
       conn.consume(n);
       remaining_ -= n;
-      bodyBytes_ += n;
       end = remaining_ == 0;
       if (input.size() > n) upstreamKeepAlive_ = false;  // bytes past the body: not reusable
       break;
@@ -306,12 +466,7 @@ void Relay::pumpBody(Connection& conn) {
         auto st = chunked_.feed(input, used, data);
         input.remove_prefix(used);
         conn.consume(used);
-        bodyBytes_ += data.size();
-        if (chunkedDown_) {
-          http::appendChunk(out, data);
-        } else {
-          out.append(data);
-        }
+        deliver(data);
         if (st == http::ChunkedDecoder::Status::Error) return cutClient();
         if (st == http::ChunkedDecoder::Status::Done) {
           end = true;
@@ -322,18 +477,35 @@ void Relay::pumpBody(Connection& conn) {
       }
       break;
     case Framing::Close:
-      bodyBytes_ += input.size();
-      if (chunkedDown_) {
-        http::appendChunk(out, input);
-      } else {
-        out.append(input);
-      }
+      deliver(input);
       conn.consume(input.size());
       break;
   }
   if (end) return finishResponse(conn);
+  if (!ex_) {
+    if (!filling()) {  // the client left and the cache gave up: stop reading
+      stage_ = Stage::Done;
+      readTimer_.stop();
+      releaseUpstream(false);
+    }
+    return;
+  }
   client_->send();  // may destroy the client connection (then clientGone ran)
   flowControl();
+}
+
+void Relay::deliver(std::string_view data) {
+  bodyBytes_ += data.size();
+  if (filling() && !fill_->append(data)) {
+    service_.counters().inc(kCacheNotStored);
+    endFill(false);
+  }
+  if (!ex_ || data.empty()) return;
+  if (chunkedDown_) {
+    http::appendChunk(ex_->out(), data);
+  } else {
+    ex_->out().append(data);
+  }
 }
 
 void Relay::flowControl() {
@@ -350,6 +522,13 @@ void Relay::endResponse(bool reusable) {
   stage_ = Stage::Done;
   readTimer_.stop();
   releaseUpstream(reusable);
+  if (filling()) {
+    bool stored = fill_->commit();
+    service_.counters().inc(stored ? kCacheStores : kCacheNotStored);
+    if (!stored)
+      LOG_DEBUG("[%s] not cached: %s", service_.config().title().c_str(), fill_->reason());
+    endFill(stored);
+  }
   if (!ex_) return;
   if (chunkedDown_) http::appendLastChunk(ex_->out());
   service_.counters().inc(kResponses);
@@ -364,6 +543,7 @@ void Relay::cutClient() {
   readTimer_.stop();
   service_.counters().inc(kCut);
   releaseUpstream(false);
+  endFill(false);  // a partial object is never stored
   if (!client_) return;
   Connection* client = client_;
   detachClient();
@@ -460,6 +640,13 @@ void Relay::clientDrained() {
 void Relay::clientGone() {
   Entry e(*this);
   detachClient();
+  // A fetch for the cache goes on without its client: others wait for the object.
+  if (cache_.mode != CacheRequest::Mode::None && stage_ != Stage::Done &&
+      (stage_ != Stage::Streaming || filling())) {
+    if (up_) up_->pauseReading(false);
+    return;
+  }
+  endFill(false);
   if (connecting_) {
     service_.connector().cancel(connecting_);
     connecting_ = 0;

@@ -14,6 +14,11 @@
 // kHighWater the upstream is not read; while the upstream's output (request body) holds more
 // than kHighWater the client is not read. Both resume when the other side drains.
 //
+// The cache (cache_front.hpp): a relay may fill the cache while it relays (CacheFill tees the
+// body), revalidate a stale object (a 304 is answered from the updated object), answer stale
+// when the backend fails within stale-if-error, or run with no client at all (a background
+// refresh, or a fill whose client left: the object is still completed for the others).
+//
 // Lifetime: relays belong to the service (a free list: no allocation per request once warm).
 // Every entry from the outside (connector, upstream connection, timer, client exchange)
 // holds an Entry guard; a finished relay goes back to the pool only when the last one returns.
@@ -25,6 +30,8 @@
 #include "protocols/http/chunked.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/proxy/balancer.hpp"
+#include "protocols/proxy/cache_fill.hpp"
+#include "protocols/proxy/cache_front.hpp"
 #include "protocols/proxy/response.hpp"
 #include "worker/connector.hpp"
 #include "worker/timer.hpp"
@@ -47,8 +54,10 @@ class Relay {
   explicit Relay(ProxyService& service);
   ~Relay();
 
-  // From onRequest (views of the request are valid only now).
-  void start(http::Exchange& ex, Link* link);
+  // From onRequest (views of the request are valid only now). `cache` is swapped in (the
+  // caller gets back this relay's old buffers). A background request answers no client: `ex`
+  // only supplies the request.
+  void start(http::Exchange& ex, Link* link, CacheRequest& cache);
   // The client side: body bytes, body end, drained output, connection gone.
   void clientBody(std::string_view data);
   void clientBodyEnd();
@@ -82,6 +91,13 @@ class Relay {
   void flowControl();
   void done();
   void reset();
+  bool filling() const { return fill_ && fill_->active(); }
+  void endFill(bool stored);
+  void notModified(Connection& conn);
+  bool staleOnError();
+  bool clientNotModified() const;
+  void writeDownstreamHead();
+  void deliver(std::string_view data);  // body bytes: to the fill and the client
 
   ProxyService& service_;
   http::Exchange* ex_ = nullptr;  // null once the client connection is gone or completed
@@ -119,6 +135,13 @@ class Relay {
   uint64_t remaining_ = 0;  // Length framing: body bytes still to come
   uint64_t bodyBytes_ = 0;  // response body bytes relayed
   http::ChunkedDecoder chunked_;
+  CacheRequest cache_;
+  std::unique_ptr<CacheFill> fill_;  // created on the first cached request
+  bool clientHeadOnly_ = false;      // a HEAD client on a GET fill: the body is not relayed
+  bool unsafeMethod_ = false;
+  double sentAt_ = 0;  // when the request went to the backend (latency counter)
+  time_t requestTime_ = 0;
+  std::string clientIfNoneMatch_, clientIfModifiedSince_;  // a fill's client conditionals
 };
 
 }  // namespace manifold::proxy

@@ -12,11 +12,7 @@ using http::equalsIgnoreCase;
 using http::isTchar;
 using http::listContainsToken;
 
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
+constexpr auto trim = ascii::trimOws;
 
 bool parseLength(std::string_view v, int64_t& out) {
   if (v.empty() || v.size() > 18) return false;  // 18 digits cannot overflow int64

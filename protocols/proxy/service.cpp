@@ -1,5 +1,6 @@
 #include "protocols/proxy/service.hpp"
 
+#include "protocols/proxy/cache_cleaner.hpp"
 #include "protocols/proxy/checker.hpp"
 #include "protocols/proxy/relay.hpp"
 #include "worker/runtime.hpp"
@@ -13,6 +14,8 @@ ProxyService::ProxyService(const ProxyConfig& config, ServiceContext& ctx)
       connector_(*ctx_.runtime, PoolLimits{config.keepaliveIdle, config.keepaliveIdleTimeout}),
       health_(ctx_.regions.empty() ? nullptr : HealthRegion::attach(ctx_.regions[0])),
       balancer_(config, health_) {
+  if (config.cache.enabled && ctx_.regions.size() > 1)
+    cache_ = std::make_unique<CacheFront>(*this, ctx_.regions[1]);
   config.describe(site_, config.title(), this, ctx_.counters, &config.limits);
 }
 
@@ -23,6 +26,11 @@ void ProxyService::start() {
   if (ctx_.runtime->runsInstanceTasks()) {
     checker_ = std::make_unique<HealthChecker>(*this);
     checker_->start();
+    if (cache_ && cache_->store().hasDisk()) {
+      cleaner_ = std::make_unique<CacheCleaner>(runtime().loop(), cache_->store(),
+                                                config_.cache.maxSize, config_.title());
+      cleaner_->start();
+    }
   }
 }
 
@@ -31,6 +39,8 @@ void ProxyService::onRequest(http::Exchange& ex) {
     ex.sendError(405, "Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH\r\n");
     return;
   }
+  request_.clear();
+  if (cache_ && cache_->handle(ex, request_)) return;
   Relay* relay;
   if (free_.empty()) {
     relays_.push_back(std::make_unique<Relay>(*this));
@@ -39,11 +49,15 @@ void ProxyService::onRequest(http::Exchange& ex) {
     relay = free_.back();
     free_.pop_back();
   }
+  if (request_.background) {  // the client has its (stale) answer; the relay works alone
+    relay->start(ex, nullptr, request_);
+    return;
+  }
   auto link = std::make_unique<Link>();
   link->relay = relay;
   Link* raw = link.get();
   ex.state = std::move(link);
-  relay->start(ex, raw);
+  relay->start(ex, raw, request_);
 }
 
 namespace {
@@ -63,6 +77,10 @@ void ProxyService::onBodyEnd(http::Exchange& ex) {
 
 void ProxyService::onDrained(http::Exchange& ex) {
   if (Relay* r = relayOf(ex)) r->clientDrained();
+}
+
+void ProxyService::onParkedClose(http::Exchange& ex) {
+  if (cache_) cache_->parkedClosed(ex);
 }
 
 void ProxyService::onAbort(http::Exchange& ex) {

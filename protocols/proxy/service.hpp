@@ -10,6 +10,7 @@
 #include "protocols/http/server.hpp"
 #include "protocols/http/site_binding.hpp"
 #include "protocols/proxy/balancer.hpp"
+#include "protocols/proxy/cache_front.hpp"
 #include "protocols/proxy/config.hpp"
 #include "protocols/proxy/counters.hpp"
 #include "protocols/proxy/health.hpp"
@@ -20,6 +21,7 @@ namespace manifold::proxy {
 
 class Relay;
 class HealthChecker;
+class CacheCleaner;
 
 class ProxyService : public Service, public http::RequestHandler {
  public:
@@ -35,17 +37,21 @@ class ProxyService : public Service, public http::RequestHandler {
   void onBodyEnd(http::Exchange& ex) override;
   void onAbort(http::Exchange& ex) override;
   void onDrained(http::Exchange& ex) override;
+  void onParkedClose(http::Exchange& ex) override;
 
   const ProxyConfig& config() const { return config_; }
   WorkerRuntime& runtime() { return *ctx_.runtime; }
   Connector& connector() { return connector_; }
   Balancer& balancer() { return balancer_; }
   HealthRegion* health() { return health_; }
+  CacheFront* cache() { return cache_.get(); }
   shm::CounterSlot counters() const { return ctx_.counters; }
   shm::CounterSlot backendCounters(size_t i) const {
-    return ctx_.counters.from(kProxyCounterEnd + static_cast<unsigned>(i) * kBackendCounterCount);
+    return ctx_.counters.from(kCacheCounterEnd + static_cast<unsigned>(i) * kBackendCounterCount);
   }
   void recycle(Relay* relay) { free_.push_back(relay); }
+  // The backends a request keyed `key` may use (empty: all, by the configured balance).
+  virtual std::span<const int> candidates(std::string_view) const { return {}; }
 
  private:
   const ProxyConfig& config_;
@@ -58,6 +64,9 @@ class ProxyService : public Service, public http::RequestHandler {
   std::vector<std::unique_ptr<Relay>> relays_;
   std::vector<Relay*> free_;
   std::unique_ptr<HealthChecker> checker_;
+  std::unique_ptr<CacheFront> cache_;
+  std::unique_ptr<CacheCleaner> cleaner_;
+  CacheRequest request_;  // scratch, swapped into the relay (its buffers come back)
 };
 
 }  // namespace manifold::proxy

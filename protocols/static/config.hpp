@@ -13,7 +13,9 @@
 namespace manifold::http {
 
 struct SiteConfig : public ServiceConfig, VirtualServerKeys {
-  std::string root;
+  std::string root;                       // empty when `sites` is set
+  std::string sites;                      // directory of HOST.site packs (pack_sites.hpp)
+  uint64_t packMemoryMax = 256ull << 20;  // packs up to this size are read whole into memory
   std::vector<std::string> index{"index.html"};
   bool autoindex = false;
   bool followSymlinks = true;
@@ -33,6 +35,7 @@ struct SiteConfig : public ServiceConfig, VirtualServerKeys {
 
   bool webdav = false;
   bool createFullPutPath = false;
+  bool sealed = false;  // PUT takes age-encrypted bodies only (sealed_upload.hpp)
   uint64_t uploadReserveMax = 64ull << 20;  // disk reserved ahead of PUT bodies, whole instance
 
   std::string accessLog;  // empty = off
@@ -41,7 +44,7 @@ struct SiteConfig : public ServiceConfig, VirtualServerKeys {
   std::vector<ListenRequest> listeners() const override;
   std::vector<std::string> logFiles() const override;
   std::vector<RegionRequest> regions() const override;
-  std::vector<CounterSpec> counters() const override { return httpCounters(); }
+  std::vector<CounterSpec> counters() const override;
   std::string listenShareGroup() const override { return "http"; }
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };

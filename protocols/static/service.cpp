@@ -13,8 +13,14 @@ class StaticService : public Service {
   StaticService(const SiteConfig& config, ServiceContext& ctx)
       : ctx_(ctx), site_(config, ctx_), binding_(*ctx_.runtime, site_.site()) {}
 
-  void start() override { binding_.start(ctx_.fds); }
-  void stopAccepting() override { binding_.stop(); }
+  void start() override {
+    site_.start();
+    binding_.start(ctx_.fds);
+  }
+  void stopAccepting() override {
+    binding_.stop();
+    site_.stop();
+  }
   size_t inFlight() const override { return 0; }  // connections are counted by the runtime
   void reopenLogs() override { site_.reopenLogs(); }
 

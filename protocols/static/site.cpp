@@ -22,26 +22,34 @@
 namespace manifold::http {
 
 namespace {
-// Bodies up to this size are copied into the output buffer (one send with the head) rather than
-// queued for sendfile.
-constexpr uint64_t kCopyBelow = 16 * 1024;
-
-std::string gzipEtag(const std::string& etag) {
-  if (etag.size() < 2) return etag;
-  return etag.substr(0, etag.size() - 1) + "-gz\"";
+// The gzip form's ETag into `out` (reused): "abc" -> "abc-gz".
+std::string_view gzipEtag(std::string_view etag, std::string& out) {
+  out.assign(etag);
+  if (etag.size() >= 2) out.insert(out.size() - 1, "-gz");
+  return out;
 }
 }  // namespace
 
 StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
     : config_(config),
       ctx_(ctx),
-      rootFd_(::open(config.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+      rootFd_(config.root.empty()
+                  ? -1
+                  : ::open(config.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
       xcache_(ctx.regions.empty() ? nullptr : ctx.regions[0]),
       files_(rootFd_, config.followSymlinks, config.fileCheckInterval, config.openFileCacheMax,
              mime_, xcache_),
       reservations_(ctx.regions.size() > 1 ? ctx.regions[1] : nullptr, ctx.slot,
                     config.uploadReserveMax) {
-  if (rootFd_ < 0) throw std::runtime_error("root " + config.root + ": " + strerror(errno));
+  if (rootFd_ < 0 && config.sites.empty())
+    throw std::runtime_error("root " + config.root + ": " + strerror(errno));
+  if (!config.sites.empty())
+    packs_ = std::make_unique<PackSites>(
+        ctx.loop, config.sites, config.title(), config.packMemoryMax,
+        ctx.counters.from(kHttpCounterCount), ctx.runtime->runsInstanceTasks(),
+        ctx.regions.size() > 2
+            ? shm::InfoBoard::at(ctx.regions[2], shm::InfoBoard::bytesFor(kPackBoardRows))
+            : nullptr);
   mime_.loadDefaults();
   if (!config.mimeTypesFile.empty()) mime_.loadFile(config.mimeTypesFile);
   if (!config.accessLog.empty()) {
@@ -59,14 +67,23 @@ StaticSite::StaticSite(const SiteConfig& config, ServiceContext& ctx)
       for (Exchange* ex : waiting) ex->resume();
     };
   }
-  config.describe(
-      site_, config.title(), this, ctx.counters, &config.limits,
-      std::span<void* const>(ctx.regions).subspan(std::min<size_t>(2, ctx.regions.size())));
+  // The TLS regions follow the xcache, the uploads and (with sites) the packs: see regions().
+  const size_t tlsFirst = std::min<size_t>(config.sites.empty() ? 2 : 3, ctx.regions.size());
+  config.describe(site_, config.title(), this, ctx.counters, &config.limits,
+                  std::span<void* const>(ctx.regions).subspan(tlsFirst));
   site_.accessLog = accessLog_.get();
 }
 
 StaticSite::~StaticSite() {
   if (rootFd_ >= 0) ::close(rootFd_);
+}
+
+void StaticSite::start() {
+  if (packs_) packs_->start();
+}
+
+void StaticSite::stop() {
+  if (packs_) packs_->stop();
 }
 
 void StaticSite::reopenLogs() {
@@ -84,6 +101,7 @@ void StaticSite::onRequest(Exchange& ex) {
   switch (ex.request().method) {
     case Method::Get:
     case Method::Head:
+      if (packs_) return servePack(ex);
       serveGet(ex);
       return;
     case Method::Options:
@@ -272,10 +290,10 @@ bool StaticSite::serveFromXcache(Exchange& ex, const FileInfo& info, char varian
   return true;
 }
 
-void StaticSite::appendEntityHeaders(std::string& o, const FileInfo& info,
-                                     const Representation& rep, std::string_view contentType) {
-  o.append("Content-Type: ").append(contentType.empty() ? info.mime : contentType).append("\r\n");
-  o.append("Last-Modified: ").append(info.lastModified, 29).append("\r\n");
+void StaticSite::appendEntityHeaders(std::string& o, const Representation& rep,
+                                     std::string_view contentType) {
+  o.append("Content-Type: ").append(contentType.empty() ? rep.mime : contentType).append("\r\n");
+  o.append("Last-Modified: ").append(rep.lastModified).append("\r\n");
   o.append("ETag: ").append(rep.etag).append("\r\n");
   if (rep.compressible) o.append("Vary: Accept-Encoding\r\n");
   if (rep.gzip) o.append("Content-Encoding: gzip\r\n");
@@ -288,6 +306,7 @@ void StaticSite::sendBody(Exchange& ex, const Representation& rep, uint64_t offs
     ex.out().append(memoryBody_, offset, length);
     return;
   }
+  if (rep.pack) return sendPackBody(ex, *rep.pack, rep.packOffset + offset, length);
   if (length < kCopyBelow) {
     std::string& o = ex.out();
     size_t start = o.size();
@@ -327,7 +346,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     std::string body;
     if (!loadSmall(info, body)) return serveChanged(ex);
     Representation rep;
-    rep.info = &info;
+    rep.describe(info);
     rep.compressible = compressible;
     rep.etag = info.etag;
     if (variant == 'g') {
@@ -336,7 +355,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
         return;
       }
       rep.gzip = true;
-      rep.etag = gzipEtag(info.etag);
+      rep.etag = gzipEtag(info.etag, etag_);
       body.swap(memoryBody_);
       ex.counters().inc(kGzipResponses);
     }
@@ -346,7 +365,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     head_.append("Server: ").append(site_.serverHeader).append("\r\nDate: ");
     uint32_t dateOffset = head_.size();
     head_.append(ex.date()).append("\r\n");
-    appendEntityHeaders(head_, info, rep);
+    appendEntityHeaders(head_, rep);
     appendHeader(head_, "Content-Length", body.size());
     head_.append("Accept-Ranges: bytes\r\n");
     std::string& realOut = ex.out();
@@ -361,7 +380,7 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
   }
 
   Representation rep;
-  rep.info = &info;
+  rep.describe(info);
   rep.compressible = compressible;
   rep.length = size;
   rep.etag = info.etag;
@@ -387,15 +406,20 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
     }
     if (rep.info != &info || rep.inMemory) {
       rep.gzip = true;
-      rep.etag = gzipEtag(info.etag);
+      rep.etag = gzipEtag(info.etag, etag_);
       ex.counters().inc(kGzipResponses);
     }
   }
 
-  switch (evaluatePreconditions(req, rep.etag, info.mtime, ctx_.runtime->now())) {
+  serveRepresentation(ex, rep, info.mtime);
+}
+
+void StaticSite::serveRepresentation(Exchange& ex, Representation& rep, time_t mtime) {
+  const Request& req = ex.request();
+  switch (evaluatePreconditions(req, rep.etag, mtime, ctx_.runtime->now())) {
     case Precondition::NotModified: {
       ex.beginResponse(304);
-      ex.out().append("Last-Modified: ").append(info.lastModified, 29).append("\r\n");
+      ex.out().append("Last-Modified: ").append(rep.lastModified).append("\r\n");
       ex.out().append("ETag: ").append(rep.etag).append("\r\n");
       if (rep.compressible) ex.out().append("Vary: Accept-Encoding\r\n");
       ex.endHeaders();
@@ -409,10 +433,10 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
       break;
   }
   if (!req.range.empty() && req.method == Method::Get &&
-      (!req.ifRangePresent || ifRangeAllows(req.ifRange, rep.etag, info.mtime))) {
+      (!req.ifRangePresent || ifRangeAllows(req.ifRange, rep.etag, mtime))) {
     switch (parseRange(req.range, rep.length, ranges_)) {
       case RangeResult::Satisfiable:
-        return serveRanges(ex, info, rep, ranges_);
+        return serveRanges(ex, rep, ranges_);
       case RangeResult::Unsatisfiable: {
         std::string header = "Content-Range: ";
         appendUnsatisfiedRange(header, rep.length);
@@ -424,12 +448,12 @@ void StaticSite::serveFile(Exchange& ex, const FileInfo& info) {
         break;
     }
   }
-  serveFull(ex, info, rep);
+  serveFull(ex, rep);
 }
 
-void StaticSite::serveFull(Exchange& ex, const FileInfo& info, Representation& rep) {
+void StaticSite::serveFull(Exchange& ex, Representation& rep) {
   ex.beginResponse(200);
-  appendEntityHeaders(ex.out(), info, rep);
+  appendEntityHeaders(ex.out(), rep);
   appendHeader(ex.out(), "Content-Length", rep.length);
   ex.out().append("Accept-Ranges: bytes\r\n");
   ex.endHeaders();
@@ -437,13 +461,13 @@ void StaticSite::serveFull(Exchange& ex, const FileInfo& info, Representation& r
   ex.finish(200, ex.head() ? 0 : rep.length);
 }
 
-void StaticSite::serveRanges(Exchange& ex, const FileInfo& info, Representation& rep,
+void StaticSite::serveRanges(Exchange& ex, Representation& rep,
                              const std::vector<ByteRange>& ranges) {
   ex.beginResponse(206);
   std::string& o = ex.out();
   if (ranges.size() == 1) {
     const ByteRange& r = ranges[0];
-    appendEntityHeaders(ex.out(), info, rep);
+    appendEntityHeaders(ex.out(), rep);
     o.append("Content-Range: ");
     appendContentRange(o, r, rep.length);
     o.append("\r\n");
@@ -454,14 +478,14 @@ void StaticSite::serveRanges(Exchange& ex, const FileInfo& info, Representation&
     ex.finish(206, r.length());
     return;
   }
-  std::string boundary = multipartBoundary(info.validators.mtimeNs ^ ex.counters().get(kRequests));
-  uint64_t length = multipartLength(boundary, info.mime, ranges, rep.length);
-  appendEntityHeaders(o, info, rep, "multipart/byteranges; boundary=" + boundary);
+  std::string boundary = multipartBoundary(rep.mtimeNs ^ ex.counters().get(kRequests));
+  uint64_t length = multipartLength(boundary, rep.mime, ranges, rep.length);
+  appendEntityHeaders(o, rep, "multipart/byteranges; boundary=" + boundary);
   appendHeader(o, "Content-Length", length);
   ex.endHeaders();
   if (!ex.head()) {
     for (const ByteRange& r : ranges) {
-      appendPartHeader(o, boundary, info.mime, r, rep.length);
+      appendPartHeader(o, boundary, rep.mime, r, rep.length);
       sendBody(ex, rep, r.first, r.length());
     }
     appendClosingBoundary(o, boundary);

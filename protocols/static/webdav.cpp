@@ -13,6 +13,7 @@
 #include <random>
 
 #include "protocols/http/path.hpp"
+#include "protocols/static/age_format.hpp"
 #include "protocols/static/site.hpp"
 #include "protocols/static/upload_reserve.hpp"
 #include "worker/log.hpp"
@@ -32,6 +33,11 @@ struct Upload : ExchangeState {
   uint64_t written = 0;
   uint64_t reserved = 0;  // fallocated so far (a prefix of the file)
   UploadReservations* reservations = nullptr;
+  // sealed = on: the body's start is held here, unwritten, until it parses as an age header.
+  bool sealedCheck = false;
+  bool refused = false;  // not age: answered 415, nothing written
+  std::string head;
+  uint64_t headerLength = 0;
   ~Upload() override {
     if (reservations && reserved > written) reservations->give(reserved - written);
     if (fd >= 0) ::close(fd);
@@ -183,13 +189,34 @@ void StaticSite::davPut(Exchange& ex) {
   if (!upload->reserveAhead()) return ex.sendError(507, {}, true);
   upload->name = name;
   upload->path = path_;
+  upload->sealedCheck = config_.sealed;
   ex.state = std::move(upload);
   ex.acceptBody();
 }
 
 void StaticSite::onBody(Exchange& ex, std::string_view data) {
   auto* upload = static_cast<Upload*>(ex.state.get());
-  if (!upload || upload->error) return;  // keep reading so the connection stays in sync
+  if (!upload || upload->error || upload->refused) return;  // keep reading: stay in sync
+  if (upload->sealedCheck) {
+    // Nothing reaches the file before the age header is whole and well-formed.
+    upload->head.append(data);
+    age::Header header;
+    switch (age::parseHeader(upload->head, header)) {
+      case age::ParseResult::Incomplete:
+        return;
+      case age::ParseResult::Invalid:
+        upload->refused = true;
+        upload->head.clear();
+        return;
+      case age::ParseResult::Ok:
+        upload->sealedCheck = false;
+        upload->headerLength = header.length;
+        break;
+    }
+    std::string held;
+    held.swap(upload->head);
+    return onBody(ex, held);
+  }
   while (!data.empty()) {
     if (!upload->reserveAhead()) return;  // disk full: error set, answered at the end
     ssize_t n = ::write(upload->fd, data.data(), data.size());
@@ -206,6 +233,11 @@ void StaticSite::onBody(Exchange& ex, std::string_view data) {
 void StaticSite::onBodyEnd(Exchange& ex) {
   auto* upload = static_cast<Upload*>(ex.state.get());
   if (!upload) return;
+  // sealed = on: a body that is not age v1 (or stops before its header ends, or has no room for
+  // the payload nonce and a last chunk) is refused and never linked.
+  if (upload->refused || upload->sealedCheck ||
+      (config_.sealed && upload->written < upload->headerLength + age::kMinPayload))
+    return ex.sendError(415);
   if (!upload->error) {
     // The body may be shorter than the reservation only for chunked uploads: trim.
     off_t end = lseek(upload->fd, 0, SEEK_CUR);

@@ -1,6 +1,6 @@
-// [status:NAME] section: listen (TCP only), allow (client networks, loopback by default) and
-// the HTTP connection limits every HTTP service
-// shares (http::readConnectionLimits). Its own HTTP requests are counted with the HTTP layer's
+// [status:NAME] section: listen (TCP only), allow (client networks, loopback by default), the
+// dashboard keys and the HTTP connection limits every HTTP service shares
+// (http::readConnectionLimits). Its own HTTP requests are counted with the HTTP layer's
 // counters.
 #include "protocols/status/config.hpp"
 
@@ -22,6 +22,13 @@ std::unique_ptr<ServiceConfig> parseStatusSection(config::SectionReader& in) {
   status->line = in.lineOf("listen");
   status->limits = http::readConnectionLimits(in);
   status->allow = in.networks("allow", "127.0.0.0/8 ::1");
+  status->dashboard = in.flag("dashboard", false);
+  status->dashboardAllow =
+      in.has("dashboard_allow") ? in.networks("dashboard_allow", "") : status->allow;
+  status->dashboardIntervalMs =
+      static_cast<unsigned>(in.duration("dashboard_interval", config::Millis(2000),
+                                        config::Millis(500), config::Millis(60000))
+                                .count());
   return status;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
@@ -14,12 +15,19 @@ namespace manifold::status {
 // manifold_<protocol>_<name>[_total]{service="<title>"} summed over workers, each with
 // `# HELP` (when the counter has help text) and `# TYPE counter|gauge`; then workers ready,
 // generation and reload counts.
+// With `segment`, then every info board (shm/info_board.hpp) in it: per value one family
+// manifold_<family>_<value>[_total]{service="<region name before its last '/'>",<row labels>}.
 void appendPrometheus(const shm::StatsRegion& stats, const shm::SegmentHeader& header,
-                      std::string& out);
+                      std::string& out, const shm::Segment* segment = nullptr);
 
 // {"generation":..,"reloads":..,"failed_reloads":..,"workers":[{"slot":..,"index":..,"pid":..,
 //  "generation":..,"state":<number>,"restarts":..}],"services":[{"title":..,"protocol":..,
-//  "counters":{name:sum,..}}]}
-void appendJson(const shm::StatsRegion& stats, const shm::SegmentHeader& header, std::string& out);
+//  "counters":{name:sum,..}}]}; with `segment`, also "boards":[{"region":..,"family":..,
+//  "rows":[{"labels":{..},"values":{..}}]}] before the closing brace.
+void appendJson(const shm::StatsRegion& stats, const shm::SegmentHeader& header, std::string& out,
+                const shm::Segment* segment = nullptr);
+
+// A JSON string literal: quotes, backslashes and control characters escaped.
+void appendJsonString(std::string& out, std::string_view value);
 
 }  // namespace manifold::status

@@ -1,9 +1,12 @@
 #include "protocols/tracker/config.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "protocols/http/limits_config.hpp"
+#include "shm/ring.hpp"
 
 namespace manifold::tracker {
 
@@ -12,6 +15,35 @@ namespace {
 using config::Millis;
 
 uint32_t secondsOf(Millis m) { return static_cast<uint32_t>(m.count() / 1000); }
+
+void readWebSocketKeys(config::SectionReader& in, TrackerConfig& c) {
+  const Millis hour(3600000);
+  c.ws = in.flag("ws", false);
+  c.wsOrigins = in.list("ws_origins", "");
+  c.wsLimits.maxMessage = in.size("ws_max_message", 64 << 10, 1 << 10, 16 << 20);
+  // A frame waits whole in the connection's input buffer (256 KiB at most).
+  c.wsLimits.maxFrame = in.size("ws_max_frame", 16 << 10, 125, 128 << 10);
+  if (c.wsLimits.maxFrame > c.wsLimits.maxMessage)
+    in.fail("ws_max_frame", "is larger than ws_max_message");
+  c.wsIdleTimeout = in.seconds("ws_idle_timeout", Millis(300000), Millis(1000), 24 * hour);
+  c.wsInterval = secondsOf(in.duration("ws_interval", Millis(120000), Millis(1000), hour));
+  c.wsPeerTimeout = secondsOf(in.duration(
+      "ws_peer_timeout", Millis((2LL * c.wsInterval + 60) * 1000), Millis(1000), 24 * hour));
+  c.maxOffers = static_cast<uint32_t>(in.integer("max_offers", 10, 0, 64));
+  c.maxOfferAge = in.seconds("max_offer_age", Millis(60000), Millis(100), hour);
+  c.wsSendBuffer = in.size("ws_send_buffer", 256 << 10, 16 << 10, 64 << 20);
+  const uint64_t peers = in.integer("ws_swarm_peers", 128, 2, 4096);
+  const uint64_t memory = in.size("ws_memory", 16 << 20, 1 << 20, 4ull << 30);
+  c.wsGeometry = WsGeometry::forBudget(memory, static_cast<uint32_t>(peers), 64);
+  if (c.wsGeometry.slotsPerShard < 4)
+    in.fail("ws_memory", "too small for 64 shards of ws_swarm_peers-sized swarms");
+  const uint64_t ring = in.size("ws_relay_ring", 1 << 20, 64 << 10, 64 << 20);
+  if (ring & (ring - 1)) in.fail("ws_relay_ring", "must be a power of two");
+  // A ring takes records up to a quarter of its size: any relayed message must fit.
+  if (ring / 4 < c.wsLimits.maxMessage + 512)
+    in.fail("ws_relay_ring", "must be at least 4 x (ws_max_message + 512)");
+  c.wsRelayRing = static_cast<uint32_t>(ring);
+}
 
 std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
   auto c = std::make_unique<TrackerConfig>();
@@ -81,6 +113,7 @@ std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
   }
   c->trustIpParam = in.flag("trust_ip_param", false);
   c->limits = http::readConnectionLimits(in);
+  readWebSocketKeys(in, *c);
   return c;
 }
 
@@ -94,11 +127,39 @@ std::vector<ListenRequest> TrackerConfig::listeners() const {
 
 std::vector<RegionRequest> TrackerConfig::regions() const {
   StoreGeometry g = geometry;
-  return {RegionRequest{regionName(), g.layout(), g.bytes,
-                        [g](void* base, size_t bytes, bool adopted) {
-                          if (!adopted) SwarmStore::format(base, bytes, g);
-                        },
-                        "memory"}};
+  std::vector<RegionRequest> out = {RegionRequest{regionName(), g.layout(), g.bytes,
+                                                  [g](void* base, size_t bytes, bool adopted) {
+                                                    if (!adopted)
+                                                      SwarmStore::format(base, bytes, g);
+                                                  },
+                                                  "memory"}};
+  if (!ws) return out;
+  WsGeometry w = wsGeometry;
+  out.push_back({title() + "/ws", w.layout(), w.bytes,
+                 [w](void* base, size_t bytes, bool adopted) {
+                   if (!adopted) WsSwarmStore::format(base, bytes, w);
+                 },
+                 "ws_memory"});
+  const uint32_t rings = std::max(1u, workerSlots), capacity = wsRelayRing;
+  out.push_back(
+      {title() + "/relay",
+       "tracker-relay-v1 rings=" + std::to_string(rings) + " capacity=" + std::to_string(capacity),
+       shm::RingArray::bytesFor(rings, capacity),
+       [rings, capacity](void* base, size_t, bool adopted) {
+         if (!adopted || !shm::RingArray::at(base)) shm::RingArray::format(base, rings, capacity);
+       },
+       "ws_relay_ring"});
+  return out;
+}
+
+void TrackerConfig::acquirePrivileged() {
+  if (!ws) return;
+  // Shared by every generation of this instance, so a worker of a draining generation still
+  // wakes the new owner of a slot: made once per title and slot, kept for the master's life.
+  static std::map<std::string, std::vector<int>> made;
+  std::vector<int>& fds = made[title()];
+  while (fds.size() < std::max(1u, workerSlots)) fds.push_back(shm::makeWakeFd());
+  wakeFds = fds;
 }
 
 std::vector<CounterSpec> TrackerConfig::counters() const {

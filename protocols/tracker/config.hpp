@@ -22,6 +22,21 @@
 //   access_list       off|allow|deny (default off), access_list_file: hex hashes, one a line
 //   trust_ip_param    on|off (default off): take HTTP ip= as the peer's address
 //   keepalive_timeout HTTP keep-alive (default 75s)
+// WebTorrent (WebSocket) signalling on the same TCP port (ws_handler.hpp):
+//   ws                on|off (default off): accept WebSocket upgrades on / and /announce
+//   ws_origins        Origin values allowed (default: any; "none" admits clients sending none)
+//   ws_max_message    message size limit (default 64k), ws_max_frame frame limit (default 16k)
+//   ws_idle_timeout   a connection silent this long is closed (default 300s)
+//   ws_interval       "interval" sent to WebSocket peers (default 120s, as aquatic_ws)
+//   ws_peer_timeout   a WebSocket peer not seen for this long is dropped (default 2 x ws_interval
+//                     + 60s; closed connections leave at once)
+//   max_offers        offers relayed per announce (default 10, as aquatic_ws)
+//   max_offer_age     an answer is relayed only this long after its offer (default 60s)
+//   ws_send_buffer    output queued for one connection before it is cut off (default 256k)
+//   ws_swarm_peers    peers one WebSocket swarm holds (default 128)
+//   ws_memory         shm region for WebSocket swarms (default 16M)
+//   ws_relay_ring     cross-worker relay ring per worker slot, a power of two of at least
+//                     4 x (ws_max_message + 512) (default 1M)
 #pragma once
 
 #include <memory>
@@ -29,9 +44,11 @@
 #include <vector>
 
 #include "protocols/http/server.hpp"
+#include "protocols/http/websocket_frame.hpp"
 #include "protocols/service.hpp"
 #include "protocols/tracker/access_list.hpp"
 #include "protocols/tracker/swarm_store.hpp"
+#include "protocols/tracker/ws_swarm.hpp"
 
 namespace manifold::tracker {
 
@@ -50,7 +67,29 @@ namespace manifold::tracker {
   X(kPeers, "peers", Gauge, "peers tracked (after the last sweep)")                             \
   X(kSeeders, "seeders", Gauge, "seeders tracked (after the last sweep)")                       \
   X(kLeechers, "leechers", Gauge, "leechers tracked (after the last sweep)")                    \
-  X(kSwarmBytes, "swarm_bytes", Gauge, "bytes of the swarm store in use")
+  X(kSwarmBytes, "swarm_bytes", Gauge, "bytes of the swarm store in use")                       \
+  X(kWsConnections, "ws_connections", Gauge, "WebSocket connections open")                      \
+  X(kWsHandshakesRefused, "ws_handshakes_refused", Counter,                                     \
+    "WebSocket upgrade requests refused (version, key, origin)")                                \
+  X(kWsAnnounces, "ws_announces", Counter, "WebSocket announces answered")                      \
+  X(kWsScrapes, "ws_scrapes", Counter, "WebSocket scrapes answered")                            \
+  X(kWsOffersLocal, "ws_offers_same_worker", Counter, "offers relayed within a worker")         \
+  X(kWsOffersRemote, "ws_offers_other_worker", Counter, "offers relayed to another worker")     \
+  X(kWsAnswersLocal, "ws_answers_same_worker", Counter, "answers relayed within a worker")      \
+  X(kWsAnswersRemote, "ws_answers_other_worker", Counter, "answers relayed to another worker")  \
+  X(kWsAnswersUnmatched, "ws_answers_unmatched", Counter,                                       \
+    "answers dropped: no pending offer (unknown, expired or answered)")                         \
+  X(kWsDropsFull, "ws_relay_drops_full", Counter, "relayed messages dropped: target ring full") \
+  X(kWsDropsGone, "ws_relay_drops_gone", Counter,                                               \
+    "relayed messages dropped: target connection closed")                                       \
+  X(kWsPeerIdRefused, "ws_peer_id_refused", Counter,                                            \
+    "announces refused: peer_id held by another connection")                                    \
+  X(kWsProtocolErrors, "ws_protocol_errors", Counter,                                           \
+    "connections closed for malformed frames or messages")                                      \
+  X(kWsSlowClosed, "ws_slow_closed", Counter, "connections cut off at a full send buffer")      \
+  X(kWsRingHighWater, "ws_ring_high_water", Gauge,                                              \
+    "most bytes ever queued in this worker's relay ring")                                       \
+  X(kWsPeers, "ws_peers", Gauge, "WebSocket peers tracked (after the last sweep)")
 enum TrackerCounter : unsigned {
   kTrackerBeforeFirst = http::kHttpCounterCount - 1,  // so the first row gets kHttpCounterCount
   MANIFOLD_TRACKER_COUNTERS(MANIFOLD_COUNTER_ENUM) kTrackerCounterEnd
@@ -78,9 +117,26 @@ struct TrackerConfig : ServiceConfig {
   bool trustIpParam = false;
   http::ServerLimits limits;
 
+  bool ws = false;
+  std::vector<std::string> wsOrigins;
+  http::ws::FrameLimits wsLimits;
+  double wsIdleTimeout = 300;
+  uint32_t wsInterval = 120, wsPeerTimeout = 300;
+  uint32_t maxOffers = 10;
+  double maxOfferAge = 60;
+  uint64_t wsSendBuffer = 256 << 10;
+  WsGeometry wsGeometry;
+  uint32_t wsRelayRing = 1 << 20;
+  // Relay wake-ups, one eventfd per worker slot, made by the master (acquirePrivileged) so every
+  // worker inherits them.
+  std::vector<int> wakeFds;
+
   std::string regionName() const { return title() + "/swarms"; }
+  // Region order: swarms, then (ws) WebSocket swarms and relay rings.
+  enum RegionIndex { kSwarmRegion = 0, kWsSwarmRegion = 1, kRelayRegion = 2 };
   std::vector<ListenRequest> listeners() const override;
   std::vector<RegionRequest> regions() const override;
+  void acquirePrivileged() override;
   std::vector<CounterSpec> counters() const override;
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };

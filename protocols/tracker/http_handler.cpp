@@ -7,8 +7,10 @@
 #include <cstring>
 
 #include "protocols/http/response.hpp"
+#include "protocols/http/websocket_handshake.hpp"
 #include "protocols/tracker/bencode.hpp"
 #include "protocols/tracker/query.hpp"
+#include "protocols/tracker/ws_handler.hpp"
 
 namespace manifold::tracker {
 
@@ -62,13 +64,15 @@ void appendFiles(std::string& out, const std::vector<SwarmStore::TorrentCounts>&
 
 }  // namespace
 
-HttpHandler::HttpHandler(Tracker& t) : t_(t) {
+HttpHandler::HttpHandler(Tracker& t, WsHub* ws) : t_(t), ws_(ws) {
   peers_.resize(size_t{t.config().maxNumWant} * 18 + 18);
   hashes_.resize(size_t{t.config().maxScrapeHashes} * 20);
 }
 
 void HttpHandler::onRequest(http::Exchange& ex) {
   const auto& req = ex.request();
+  if (ws_ && http::ws::wantsWebSocket(req) && (req.path == "/" || req.path == "/announce"))
+    return ws_->upgrade(ex);
   if (!req.isHeadOrGet()) return ex.sendError(405, "Allow: GET, HEAD\r\n");
   body_.clear();
   if (req.path == "/announce")
@@ -159,7 +163,7 @@ void HttpHandler::scrape(http::Exchange& ex) {
     scraped_.push_back(c);
   }
   sortUnique(scraped_);
-  for (auto& c : scraped_) c.counts = t_.store().scrape(c.infoHash.data());
+  for (auto& c : scraped_) c.counts = t_.scrape(c.infoHash.data());
   appendFiles(body_, scraped_);
 }
 

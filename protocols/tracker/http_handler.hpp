@@ -13,9 +13,12 @@
 
 namespace manifold::tracker {
 
+class WsHub;
+
 class HttpHandler : public http::RequestHandler {
  public:
-  explicit HttpHandler(Tracker& t);
+  // `ws`: where WebSocket upgrades on / and /announce go (nullptr: ws = off).
+  HttpHandler(Tracker& t, WsHub* ws);
   void onRequest(http::Exchange& ex) override;
 
  private:
@@ -26,6 +29,7 @@ class HttpHandler : public http::RequestHandler {
   void swarm(http::Exchange& ex);
 
   Tracker& t_;
+  WsHub* ws_;
   std::string body_, fullScrapeBody_;
   uint32_t fullScrapeBuilt_ = 0;
   std::vector<SwarmStore::TorrentCounts> scraped_;

@@ -9,6 +9,7 @@
 #include "protocols/tracker/http_handler.hpp"
 #include "protocols/tracker/tracker.hpp"
 #include "protocols/tracker/udp_handler.hpp"
+#include "protocols/tracker/ws_handler.hpp"
 #include "worker/runtime.hpp"
 #include "worker/timer.hpp"
 #include "worker/udp_endpoint.hpp"
@@ -24,7 +25,8 @@ class TrackerService : public Service {
         ctx_(ctx),
         tracker_(config, ctx_),
         udp_(tracker_),
-        http_(tracker_),
+        hub_(config.ws ? std::make_unique<WsHub>(tracker_, ctx_) : nullptr),
+        http_(tracker_, hub_.get()),
         binding_(*ctx_.runtime, site_),
         cleanTimer_(ctx_.loop, [this] { clean(); }) {
     site_.title = config.title();
@@ -46,6 +48,7 @@ class TrackerService : public Service {
       }
       if (config_.http) httpFds.push_back(ctx_.fds.at(i++));
     }
+    if (hub_) hub_->start();
     binding_.start(httpFds);
     if (ctx_.runtime->runsInstanceTasks() && tracker_.ready())
       cleanTimer_.repeat(config_.cleanInterval);
@@ -54,6 +57,9 @@ class TrackerService : public Service {
     for (auto& e : endpoints_) e->stop();
     binding_.stop();
     cleanTimer_.stop();
+  }
+  void closeIdle() override {
+    if (hub_) hub_->closeAll();
   }
   size_t inFlight() const override { return 0; }
 
@@ -67,12 +73,15 @@ class TrackerService : public Service {
     c.set(kSeeders, t.seeders);
     c.set(kLeechers, t.leechers);
     c.set(kSwarmBytes, store.arenaUsed());
+    if (hub_ && hub_->ready())
+      c.set(kWsPeers, hub_->store().clean(tracker_.now(), config_.wsPeerTimeout).peers);
   }
 
   const TrackerConfig& config_;
   ServiceContext ctx_;
   Tracker tracker_;
   UdpHandler udp_;
+  std::unique_ptr<WsHub> hub_;
   HttpHandler http_;
   http::Site site_;
   http::SiteBinding binding_;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "protocols/tracker/connection_id.hpp"
+#include "protocols/tracker/random_walk.hpp"
 #include "shm/region_header.hpp"
 
 namespace manifold::tracker {
@@ -347,13 +348,6 @@ void setLastSeen(uint8_t* r, size_t keyBytes, uint32_t now) {
   std::memcpy(r + keyBytes + 2, &now, 4);
 }
 
-uint64_t splitmix(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 }  // namespace
 
 AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random) {
@@ -432,26 +426,13 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   out.leechers = t->leechers;
   out.downloaded = t->downloaded;
 
-  // Random start and a random stride coprime with the count visit every peer once, in an
-  // order that differs per announce, without shuffling or extra memory.
+  // Random start and stride (random_walk.hpp).
   const uint32_t n = l.count;
   if (in.numWant == 0 || n <= 1) return out;
-  uint64_t x = random;
-  const uint32_t start = static_cast<uint32_t>(splitmix(x) % n);
-  uint32_t step = 1;
-  for (int tries = 0; tries < 4; ++tries) {
-    const uint32_t c = static_cast<uint32_t>(splitmix(x) % n);
-    if (c && std::gcd(c, n) == 1) {
-      step = c;
-      break;
-    }
-  }
+  RandomWalk walk(n, random);
   const uint32_t oldest = in.now - in.peerTimeout;
-  uint32_t idx = start;
   for (uint32_t k = 0; k < n && out.peers < in.numWant; ++k) {
-    const uint8_t* r = rec + size_t{idx} * stride;
-    idx += step;
-    if (idx >= n) idx -= n;
+    const uint8_t* r = rec + size_t{walk.next()} * stride;
     if (in.seeder && (r[keyBytes] & kSeederFlag)) continue;  // seeders only want leechers
     if (static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) < 0) continue;  // expired
     if (compareKey(r, in.peerKey, keyBytes) == 0) continue;  // never the asking peer

@@ -47,3 +47,18 @@ AnnounceOutput Tracker::announce(AnnounceInput in, const net::PeerAddress& peer,
 }
 
 }  // namespace manifold::tracker
+
+namespace manifold::tracker {
+
+ScrapeCounts Tracker::scrape(const uint8_t* infoHash) {
+  ScrapeCounts c = store_.scrape(infoHash);
+  if (ws_) {
+    const ScrapeCounts w = ws_->scrape(infoHash);
+    c.seeders += w.seeders;
+    c.leechers += w.leechers;
+    c.downloaded += w.downloaded;
+  }
+  return c;
+}
+
+}  // namespace manifold::tracker

@@ -10,6 +10,7 @@
 #include "protocols/tracker/config.hpp"
 #include "protocols/tracker/connection_id.hpp"
 #include "protocols/tracker/swarm_store.hpp"
+#include "protocols/tracker/ws_swarm.hpp"
 #include "worker/peer_address.hpp"
 
 namespace manifold::tracker {
@@ -54,11 +55,15 @@ class Tracker {
   // peer key, family, time and timeout are set here. Counts announces, or refused_full.
   AnnounceOutput announce(AnnounceInput in, const net::PeerAddress& peer, uint16_t port,
                           uint8_t* peersOut);
+  // Counts of one torrent over the UDP/HTTP swarm and the WebSocket swarm of the same hash.
+  ScrapeCounts scrape(const uint8_t* infoHash);
+  void attachWs(WsSwarmStore* ws) { ws_ = ws; }
 
  private:
   const TrackerConfig& config_;
   ServiceContext& ctx_;
   SwarmStore store_;
+  WsSwarmStore* ws_ = nullptr;  // set while WebSocket signalling runs
   ConnectionIds ids_;
   uint64_t rng_;
 };

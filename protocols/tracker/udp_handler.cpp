@@ -67,7 +67,7 @@ size_t UdpHandler::scrape(const UdpRequest& req, uint8_t* out, size_t cap) {
   t_.count(kScrapes);
   size_t n = writeScrapeHeader(out, cap, req.transactionId);
   for (size_t i = 0; i < req.scrape.count; ++i) {
-    ScrapeCounts c = t_.store().scrape(req.scrape.hashes + i * kInfoHashBytes);
+    ScrapeCounts c = t_.scrape(req.scrape.hashes + i * kInfoHashBytes);
     const size_t w = writeScrapeEntry(out + n, cap - n, c.seeders, c.downloaded, c.leechers);
     if (!w) break;
     n += w;

@@ -965,5 +965,29 @@ TEST(ConfigLoad, ListenConflicts) {
             "no error");
 }
 
+// The WebTorrent keys of [tracker:NAME]: refusals name file, line and key; with ws = on the
+// tracker asks for its WebSocket swarms and one relay ring per worker slot.
+TEST(ConfigTracker, WebSocketKeys) {
+  const std::string head = "[master]\nworkers = 2\n[tracker:t]\nlisten = 127.0.0.1:7001\nws = on\n";
+  expectError(head + "ws_relay_ring = 100k\n", "6: ws_relay_ring: must be a power of two");
+  expectError(head + "ws_max_frame = 32k\nws_max_message = 16k\n",
+              "6: ws_max_frame: is larger than ws_max_message");
+  expectError(head + "ws_relay_ring = 128k\nws_max_message = 64k\n",
+              "6: ws_relay_ring: must be at least 4 x (ws_max_message + 512)");
+  expectError(head + "max_offers = 65\n", "6: max_offers: must be between 0 and 64");
+  expectError(head + "max_offer_age = 50ms\n", "6: max_offer_age: must be between 100ms and 1h");
+  expectError(head + "ws_memory = 1M\nws_swarm_peers = 4096\n",
+              "6: ws_memory: too small for 64 shards of ws_swarm_peers-sized swarms");
+  auto cfg = loadText(head + "ws_relay_ring = 128k\nws_max_message = 16k\n");
+  ASSERT_EQ(cfg->services.size(), 1u);
+  EXPECT_EQ(cfg->services[0]->workerSlots, 6u);  // 3 stats slots per worker
+  auto regions = cfg->services[0]->regions();
+  ASSERT_EQ(regions.size(), 3u);
+  EXPECT_EQ(regions[1].name, "tracker:t/ws");
+  EXPECT_EQ(regions[2].name, "tracker:t/relay");
+  EXPECT_NE(regions[2].layout.find("rings=6 capacity=131072"), std::string::npos);
+  EXPECT_EQ(loadText("[tracker:t]\nlisten = 127.0.0.1:7001\n")->services[0]->regions().size(), 1u);
+}
+
 }  // namespace
 }  // namespace manifold::config

@@ -52,6 +52,24 @@ TEST(ProxyForward, UpstreamHeadDropsHopByHopAndAppendsForwarding) {
             "Forwarded: for=192.0.2.1, for=\"[2001:db8::7]\";proto=http;host=\"example.com\"\r\n");
 }
 
+// Several X-Forwarded-For / Forwarded lines are one list each (RFC 9110 5.3): all kept, in order.
+TEST(ProxyForward, SeveralForwardingLinesAreMerged) {
+  std::string in =
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 192.0.2.1\r\nForwarded: for=192.0.2.1\r\n"
+      "X-Forwarded-For: 198.51.100.2, 198.51.100.3\r\nForwarded: for=198.51.100.2\r\n\r\n";
+  http::Request r = parse(in);
+  net::PeerAddress client;
+  ASSERT_TRUE(net::parseAddress("127.0.0.1", client));
+  std::string out;
+  appendUpstreamHead(out, r, client);
+  EXPECT_NE(out.find("X-Forwarded-For: 192.0.2.1, 198.51.100.2, 198.51.100.3, 127.0.0.1\r\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Forwarded: for=192.0.2.1, for=198.51.100.2, for=127.0.0.1;proto=http"),
+            std::string::npos)
+      << out;
+}
+
 TEST(ProxyForward, DownstreamHeadKeepsEndToEndFields) {
   ResponseHead h;
   std::string in =

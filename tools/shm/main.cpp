@@ -17,8 +17,9 @@
 
 #include "master/config.hpp"
 #include "shm/segment.hpp"
+#include "shm/snapshot.hpp"
+#include "tools/shm/cache.hpp"
 #include "tools/shm/render.hpp"
-#include "tools/shm/snapshot.hpp"
 #include "tools/shm/swarm.hpp"
 
 namespace {
@@ -27,7 +28,7 @@ using manifold::shmtool::RenderOptions;
 using manifold::shmtool::View;
 
 constexpr const char* kUsage =
-    "usage: manifold-shm [-c FILE | -n SHM_NAME] [stats|workers|regions|REGION|swarm HASH]\n"
+    "usage: manifold-shm [-c FILE | -n SHM_NAME] [stats|workers|regions|REGION|swarm HASH|cache]\n"
     "                    [--json] [--watch [SECONDS]] [--per-worker]\n"
     "\n"
     "Shows the shared memory of a running instance: master and reload counts, the\n"
@@ -39,6 +40,7 @@ constexpr const char* kUsage =
     "  regions          the region directory\n"
     "  REGION           details of one region\n"
     "  swarm HASH       one torrent (40 hex digits) in every tracker: counts and peers\n"
+    "  cache            every proxy cache: objects, bytes, the biggest and hottest objects\n"
     "  --json           one JSON object (one per line with --watch)\n"
     "  --watch [SECS]   redraw every SECS seconds (default 1) until interrupted\n";
 
@@ -47,6 +49,7 @@ struct Args {
   std::string shmName;
   RenderOptions render;
   std::string swarmHash;  // the swarm view
+  bool cache = false;     // the cache view
   bool json = false;
   bool watch = false;
   double interval = 1.0;
@@ -96,7 +99,9 @@ Args parseArgs(int argc, char** argv) {
       usageError("more than one view: " + arg);
     } else {
       haveView = true;
-      if (arg == "swarm") {
+      if (arg == "cache") {
+        a.cache = true;
+      } else if (arg == "swarm") {
         if (i + 1 >= argc) usageError("swarm needs an info hash");
         a.swarmHash = argv[++i];
       } else if (arg == "stats")
@@ -137,7 +142,9 @@ bool showOnce(const std::string& name, const Args& args, bool clear) {
   try {
     // Attached afresh each time: a restarted instance replaces its segment.
     const auto segment = manifold::shm::Segment::attach(name, true);
-    if (!args.swarmHash.empty()) {
+    if (args.cache) {
+      out = manifold::shmtool::renderCache(*segment, args.json);
+    } else if (!args.swarmHash.empty()) {
       out = manifold::shmtool::renderSwarm(*segment, args.swarmHash, args.json);
     } else {
       const auto snap = manifold::shmtool::takeSnapshot(*segment);

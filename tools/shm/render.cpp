@@ -52,23 +52,15 @@ std::string num(uint64_t v) { return std::to_string(v); }
 
 uint64_t since(uint64_t startMs, uint64_t nowMs) { return nowMs > startMs ? nowMs - startMs : 0; }
 
-std::string percent(uint64_t part, uint64_t whole) {
-  if (!whole) return "-";
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.0f%%",
-                100.0 * static_cast<double>(part) / static_cast<double>(whole));
-  return buf;
-}
-
 std::string occupancy(const RegionView& r) {
   if (r.kind == "stats") return num(r.slots) + " slots, " + num(r.services) + " services";
   if (r.kind == "table")
     return num(r.entries) + " entries, " + humanBytes(r.used) + " of " + humanBytes(r.capacity) +
-           " (" + percent(r.used, r.capacity) + "), " + num(r.evictions) + " evictions" +
+           " (" + humanPercent(r.used, r.capacity) + "), " + num(r.evictions) + " evictions" +
            (r.recoveries ? ", " + num(r.recoveries) + " lock recoveries" : "");
   if (r.kind == "arena")
     return num(r.allocations) + " blocks, " + humanBytes(r.used) + " of " + humanBytes(r.capacity) +
-           " (" + percent(r.used, r.capacity) + ")";
+           " (" + humanPercent(r.used, r.capacity) + ")";
   return "-";
 }
 
@@ -147,6 +139,35 @@ void textRegions(const Snapshot& snap, std::string& out) {
   out += t.render("  ");
 }
 
+// A board's rows: one column per label, then one per value.
+void textBoard(const RegionView& r, const std::string& indent, std::string& out) {
+  out += indent + r.family + " (" + r.info.name + ")\n";
+  if (r.rows.empty()) {
+    out += indent + "  (no rows)\n";
+    return;
+  }
+  std::vector<std::string> header;
+  std::vector<bool> right;
+  for (const auto& [key, value] : r.rows[0].labels) {
+    header.push_back(key);
+    right.push_back(false);
+  }
+  size_t labels = header.size();
+  for (const std::string& name : r.valueNames) {
+    header.push_back(name);
+    right.push_back(true);
+  }
+  TextTable t(header, right);
+  for (const shm::InfoBoard::Row& row : r.rows) {
+    std::vector<std::string> cells;
+    for (size_t i = 0; i < labels; ++i)
+      cells.push_back(i < row.labels.size() ? row.labels[i].second : "");
+    for (uint64_t v : row.values) cells.push_back(num(v));
+    t.add(std::move(cells));
+  }
+  out += t.render(indent + "  ");
+}
+
 void textRegion(const RegionView& r, std::string& out) {
   TextTable t({"region", r.info.name});
   t.add({"state", shm::regionStateName(r.info.state)});
@@ -163,7 +184,7 @@ void textRegion(const RegionView& r, std::string& out) {
     if (r.kind == "table") t.add({"entries", num(r.entries)});
     if (r.kind == "arena") t.add({"blocks", num(r.allocations)});
     t.add({"used", humanBytes(r.used) + " (" + num(r.used) + " bytes, " +
-                       percent(r.used, r.capacity) + ")"});
+                       humanPercent(r.used, r.capacity) + ")"});
     t.add({"capacity", humanBytes(r.capacity) + " (" + num(r.capacity) + " bytes)"});
     if (r.kind == "table") {
       t.add({"evictions", num(r.evictions)});
@@ -171,6 +192,7 @@ void textRegion(const RegionView& r, std::string& out) {
     }
   }
   out += t.render("");
+  if (r.kind == "board") textBoard(r, "", out);
 }
 
 // --- JSON ---------------------------------------------------------------------------------
@@ -310,41 +332,19 @@ std::string jsonRegion(const RegionView& r) {
         .num("lockRecoveries", r.recoveries);
   if (r.kind == "arena")
     o.num("blocks", r.allocations).num("used", r.used).num("capacity", r.capacity);
+  if (r.kind == "board")
+    o.str("family", r.family)
+        .add("rows", array(r.rows, [&](const shm::InfoBoard::Row& row) {
+               JsonObject labels, values;
+               for (const auto& [key, value] : row.labels) labels.str(key, value);
+               for (size_t i = 0; i < row.values.size() && i < r.valueNames.size(); ++i)
+                 values.num(r.valueNames[i], row.values[i]);
+               return JsonObject().add("labels", labels.done()).add("values", values.done()).done();
+             }));
   return o.done();
 }
 
 }  // namespace
-
-std::string humanBytes(uint64_t bytes) {
-  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  double v = static_cast<double>(bytes) / 1024;
-  unsigned u = 0;
-  while (v >= 1024 && u + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[u]);
-  return buf;
-}
-
-std::string humanDuration(uint64_t ms) {
-  const uint64_t s = ms / 1000;
-  char buf[32];
-  if (s < 60)
-    std::snprintf(buf, sizeof buf, "%llus", static_cast<unsigned long long>(s));
-  else if (s < 3600)
-    std::snprintf(buf, sizeof buf, "%llum%02llus", static_cast<unsigned long long>(s / 60),
-                  static_cast<unsigned long long>(s % 60));
-  else if (s < 86400)
-    std::snprintf(buf, sizeof buf, "%lluh%02llum", static_cast<unsigned long long>(s / 3600),
-                  static_cast<unsigned long long>(s / 60 % 60));
-  else
-    std::snprintf(buf, sizeof buf, "%llud%02lluh", static_cast<unsigned long long>(s / 86400),
-                  static_cast<unsigned long long>(s / 3600 % 24));
-  return buf;
-}
 
 const RegionView* findRegion(const Snapshot& snap, const std::string& name) {
   const RegionView* found = nullptr;
@@ -364,6 +364,11 @@ std::string renderText(const Snapshot& snap, const RenderOptions& options) {
       textServices(snap, options, out);
       out += "\n";
       textRegions(snap, out);
+      for (const RegionView& r : snap.regions)
+        if (r.kind == "board" && r.info.state == shm::RegionState::Live) {
+          out += "\n";
+          textBoard(r, "", out);
+        }
       break;
     case View::Stats:
       textServices(snap, options, out);

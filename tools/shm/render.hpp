@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "tools/shm/snapshot.hpp"
+#include "shm/snapshot.hpp"
 
 namespace manifold::shmtool {
 
@@ -23,8 +23,5 @@ std::string renderText(const Snapshot& snap, const RenderOptions& options);
 // {"instance":{...},"workers":[...],"services":[...],"regions":[...]} for View::All, and the
 // one matching member for the other views ("region":{...} for View::Region).
 std::string renderJson(const Snapshot& snap, const RenderOptions& options);
-
-std::string humanBytes(uint64_t bytes);  // "512 B", "64.0 KiB", "1.5 GiB"
-std::string humanDuration(uint64_t ms);  // "45s", "12m03s", "5h07m", "3d04h"
 
 }  // namespace manifold::shmtool

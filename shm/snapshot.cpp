@@ -1,11 +1,14 @@
-#include "tools/shm/snapshot.hpp"
+#include "shm/snapshot.hpp"
 
 #include <signal.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
 
 #include "shm/arena.hpp"
+#include "shm/info_board.hpp"
 #include "shm/region_header.hpp"
 #include "shm/table.hpp"
 
@@ -48,6 +51,14 @@ void recognise(const shm::Segment& segment, RegionView& region) {
       region.used = arena->used();
       region.capacity = arena->capacity();
       region.allocations = arena->allocations();
+    } else if (shm::startsWithMagic(p, shm::InfoBoard::kMagic)) {
+      const auto* board = shm::InfoBoard::at(static_cast<const void*>(p), room);
+      if (!board) continue;
+      region.kind = "board";
+      region.family = board->family();
+      for (unsigned i = 0; i < board->valueCount(); ++i)
+        region.valueNames.emplace_back(board->valueName(i));
+      region.rows = board->read();
     } else {
       continue;
     }
@@ -97,6 +108,8 @@ Snapshot takeSnapshot(const shm::Segment& segment) {
   in.generation = h.generation.load(std::memory_order_relaxed);
   in.reloads = h.reloads.load(std::memory_order_relaxed);
   in.failedReloads = h.failedReloads.load(std::memory_order_relaxed);
+  in.lastReloadMs = h.lastReloadMs.load(std::memory_order_relaxed);
+  in.lastReloadOk = h.lastReloadOk.load(std::memory_order_relaxed) != 0;
   in.startedAtMs = h.startedAtMs;
   in.nowMs = shm::wallClockMs();
 
@@ -115,6 +128,45 @@ Snapshot takeSnapshot(const shm::Segment& segment) {
     snap.regions.push_back(std::move(region));
   }
   return snap;
+}
+
+std::string humanBytes(uint64_t bytes) {
+  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  double v = static_cast<double>(bytes) / 1024;
+  unsigned u = 0;
+  while (v >= 1024 && u + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[u]);
+  return buf;
+}
+
+std::string humanPercent(uint64_t part, uint64_t whole) {
+  if (!whole) return "-";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f%%",
+                100.0 * static_cast<double>(part) / static_cast<double>(whole));
+  return buf;
+}
+
+std::string humanDuration(uint64_t ms) {
+  const uint64_t s = ms / 1000;
+  char buf[32];
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%llus", static_cast<unsigned long long>(s));
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%llum%02llus", static_cast<unsigned long long>(s / 60),
+                  static_cast<unsigned long long>(s % 60));
+  else if (s < 86400)
+    std::snprintf(buf, sizeof buf, "%lluh%02llum", static_cast<unsigned long long>(s / 3600),
+                  static_cast<unsigned long long>(s / 60 % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%llud%02lluh", static_cast<unsigned long long>(s / 86400),
+                  static_cast<unsigned long long>(s / 3600 % 24));
+  return buf;
 }
 
 }  // namespace manifold::shmtool

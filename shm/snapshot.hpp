@@ -1,11 +1,13 @@
 // One consistent-enough reading of a live segment, taken through a read-only mapping:
-// plain values only, so rendering (text or JSON) never touches shared memory.
+// plain values only, so rendering (text or JSON) never touches shared memory. Read by
+// bin/manifold-shm (tools/shm) and by the status service's dashboard (protocols/status).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "shm/info_board.hpp"
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
 
@@ -22,6 +24,8 @@ struct InstanceView {
   uint64_t generation = 0;
   uint64_t reloads = 0;
   uint64_t failedReloads = 0;
+  uint64_t lastReloadMs = 0;  // 0: no reload yet
+  bool lastReloadOk = false;
   uint64_t startedAtMs = 0;
   uint64_t nowMs = 0;
 };
@@ -50,7 +54,7 @@ struct ServiceView {
 // within its first page (a protocol may put a small header before its table).
 struct RegionView {
   shm::RegionInfo info;
-  std::string kind = "raw";  // "stats", "table", "arena" or "raw"
+  std::string kind = "raw";  // "stats", "table", "arena", "board" or "raw"
   uint64_t innerOffset = 0;  // where the recognised structure starts
   uint64_t entries = 0;      // table
   uint64_t used = 0;         // table, arena: bytes in use
@@ -60,6 +64,10 @@ struct RegionView {
   uint64_t allocations = 0;  // arena
   unsigned slots = 0;        // stats
   unsigned services = 0;     // stats
+  // board (shm/info_board.hpp): its family, value names and the rows in use
+  std::string family;
+  std::vector<std::string> valueNames;
+  std::vector<shm::InfoBoard::Row> rows;
 };
 
 struct Snapshot {
@@ -71,5 +79,10 @@ struct Snapshot {
 };
 
 Snapshot takeSnapshot(const shm::Segment& segment);
+
+// Operator-facing figures (manifold-shm, the status dashboard).
+std::string humanBytes(uint64_t bytes);                   // "512 B", "64.0 KiB", "1.5 GiB"
+std::string humanDuration(uint64_t ms);                   // "45s", "12m03s", "5h07m", "3d04h"
+std::string humanPercent(uint64_t part, uint64_t whole);  // "42%", "-" when whole is 0
 
 }  // namespace manifold::shmtool

@@ -1,0 +1,36 @@
+// [fs:NAME]: a distributed WebDAV store, a stateless router in front of ordinary WebDAV servers
+// (nginx with dav_methods, or Manifold's own [http:NAME] with webdav = on). Built on the proxy:
+// its backends are every node of every stage, reads go through the proxy's relay (and cache),
+// writes fan out to the replicas (fanout.hpp). Every key is listed in README.md.
+#pragma once
+
+#include <vector>
+
+#include "protocols/fs/placement.hpp"
+#include "protocols/proxy/config.hpp"
+
+namespace manifold::fs {
+
+#define MANIFOLD_FS_COUNTERS(X)                                                                 \
+  X(kWrites, "fs_writes", Counter, "PUT, DELETE and MKCOL requests fanned out to the nodes")    \
+  X(kWritesQuorate, "fs_writes_quorate", Counter, "writes that reached write_quorum nodes")     \
+  X(kWritesFailed, "fs_writes_failed", Counter, "writes answered 503: fewer than write_quorum") \
+  X(kCopiesWritten, "fs_copies_written", Counter, "successful copies written to nodes")         \
+  X(kHandoffs, "fs_handoffs", Counter, "copies written to a hand-off node instead of a replica")
+enum FsCounter : unsigned { MANIFOLD_FS_COUNTERS(MANIFOLD_COUNTER_ENUM) kFsCounterCount };
+inline constexpr shm::CounterDef kFsCounterDefs[] = {MANIFOLD_FS_COUNTERS(MANIFOLD_COUNTER_DEF)};
+
+struct FsConfig : public proxy::ProxyConfig {
+  std::vector<Stage> stages;  // ascending by number
+  unsigned writeStage = 0;    // stage of new files
+  unsigned replicas = 2;      // N
+  unsigned writeQuorum = 2;   // W
+
+  const Stage* stage(unsigned number) const;
+  std::vector<CounterSpec> counters() const override;
+  // Where the fs counters start in the service's counter slot (after the proxy's).
+  unsigned fsCounterBase() const;
+  std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
+};
+
+}  // namespace manifold::fs

@@ -1,0 +1,127 @@
+#include "protocols/fs/service.hpp"
+
+#include "protocols/proxy/counters.hpp"
+#include "worker/runtime.hpp"
+
+namespace manifold::fs {
+
+namespace {
+
+// The exchange's hold on its fan-out, cleared when the fan-out lets go.
+struct WriteLink : http::ExchangeState {
+  FanOut* write = nullptr;
+};
+
+FanOut* writeOf(http::Exchange& ex) {
+  auto* link = dynamic_cast<WriteLink*>(ex.state.get());
+  return link ? link->write : nullptr;
+}
+
+}  // namespace
+
+FsService::FsService(const FsConfig& config, ServiceContext& ctx)
+    : ProxyService(config, ctx), config_(config), collector_(ctx.loop, [this] { collect(); }) {}
+
+FsService::~FsService() = default;
+
+std::span<const int> FsService::candidates(std::string_view path) const {
+  const Stage* stage = config_.stage(stageOf(path));
+  if (!stage) return {};
+  return stage->nodes;  // the balancer ranks them by the same rendezvous score
+}
+
+void FsService::onRequest(http::Exchange& ex) {
+  const http::Request& r = ex.request();
+  unsigned number = stageOf(r.path);
+  using http::Method;
+  // Writes, and PROPFIND (merged over the stage's nodes), fan out; other reads are relayed.
+  const bool fanned = r.method == Method::Put || r.method == Method::Delete ||
+                      r.method == Method::Mkcol || r.method == Method::Propfind;
+  if (!fanned) {
+    if (r.method == Method::Move || r.method == Method::Copy || r.method == Method::Lock ||
+        r.method == Method::Unlock || r.method == Method::Proppatch) {
+      // Placement follows the path: a move would have to move copies between nodes.
+      ex.sendError(501);
+      return;
+    }
+    if (!config_.stage(number)) {  // reads name their stage: old files keep their placement
+      ex.sendError(404);
+      return;
+    }
+    ProxyService::onRequest(ex);
+    return;
+  }
+  if (r.method == Method::Propfind && r.find("depth") != "0" && r.find("depth") != "1") {
+    ex.sendError(403);  // Depth: infinity (or none, which means it) over a whole store: refused
+    return;
+  }
+  std::string target, location;
+  if (number == 0) {  // a new file without a stage: the write stage, named in Location
+    if (r.method != Method::Put) {
+      ex.sendError(404);
+      return;
+    }
+    number = config_.writeStage;
+    target = "/_s" + std::to_string(number) + std::string(r.target);
+    location = target;
+  } else if (!config_.stage(number)) {
+    ex.sendError(404);
+    return;
+  } else {
+    target.assign(r.target);
+  }
+  // Ranked on the path as the nodes (and reads) see it: with its stage.
+  std::string path =
+      location.empty() ? std::string(r.path) : "/_s" + std::to_string(number) + std::string(r.path);
+  std::vector<int> ranked;
+  rankNodes(path, *config_.stage(number), config_.backends, ranked);
+  if (r.method != Method::Propfind) fsCounters().inc(kWrites);
+  auto fanout =
+      std::make_unique<FanOut>(*this, ex, std::move(ranked), config_.replicas,
+                               r.method != Method::Put, std::move(target), std::move(location));
+  FanOut* raw = fanout.get();
+  writes_.push_back(std::move(fanout));
+  auto link = std::make_unique<WriteLink>();
+  link->write = raw;
+  ex.state = std::move(link);
+  raw->start();
+}
+
+void FsService::invalidate(std::string_view host, std::string_view target) {
+  if (!cache() || host.empty()) return;
+  size_t q = target.find('?');
+  std::string primary;
+  proxy::CacheStore::primaryKey(
+      host, target.substr(0, q),
+      q == std::string_view::npos ? std::string_view() : target.substr(q + 1), primary);
+  cache()->invalidate(primary, {}, {});
+}
+
+void FsService::collectSoon() {
+  if (!collector_.active()) collector_.once(0);
+}
+
+void FsService::onBody(http::Exchange& ex, std::string_view data) {
+  if (FanOut* w = writeOf(ex)) return w->clientBody(data);
+  ProxyService::onBody(ex, data);
+}
+
+void FsService::onBodyEnd(http::Exchange& ex) {
+  if (FanOut* w = writeOf(ex)) return w->clientBodyEnd();
+  ProxyService::onBodyEnd(ex);
+}
+
+void FsService::onAbort(http::Exchange& ex) {
+  if (FanOut* w = writeOf(ex)) return w->clientGone();
+  ProxyService::onAbort(ex);
+}
+
+void FsService::collect() {
+  writes_.remove_if([](const std::unique_ptr<FanOut>& w) { return w->finished(); });
+}
+
+std::unique_ptr<Service> FsConfig::createService(ServiceContext& ctx) const {
+  return std::make_unique<FsService>(*this, ctx);
+}
+
+}  // namespace manifold::fs

@@ -1,0 +1,42 @@
+// Worker half of [fs:NAME]: a ProxyService (listeners, relay pool, connector, balancer, health
+// checks, cache) whose reads are placed by stage and path (candidates()) and whose writes fan
+// out to the replicas (FanOut).
+#pragma once
+
+#include <list>
+#include <memory>
+#include <vector>
+
+#include "protocols/fs/config.hpp"
+#include "protocols/fs/fanout.hpp"
+#include "protocols/proxy/service.hpp"
+
+namespace manifold::fs {
+
+class FsService : public proxy::ProxyService {
+ public:
+  FsService(const FsConfig& config, ServiceContext& ctx);
+  ~FsService() override;
+
+  void onRequest(http::Exchange& ex) override;
+  void onBody(http::Exchange& ex, std::string_view data) override;
+  void onBodyEnd(http::Exchange& ex) override;
+  void onAbort(http::Exchange& ex) override;
+
+  std::span<const int> candidates(std::string_view path) const override;
+  const FsConfig& fsConfig() const { return config_; }
+  shm::CounterSlot fsCounters() const { return counters().from(config_.fsCounterBase()); }
+  // A write reached some nodes: the shared cache (cache = on) forgets `target` of `host`.
+  void invalidate(std::string_view host, std::string_view target);
+  // A fan-out that finished asks to be destroyed from the loop, outside its own callbacks.
+  void collectSoon();
+
+ private:
+  void collect();
+  const FsConfig& config_;
+  std::list<std::unique_ptr<FanOut>> writes_;
+  Timer collector_;
+  mutable std::vector<int> ranked_;  // scratch
+};
+
+}  // namespace manifold::fs
