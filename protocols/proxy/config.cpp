@@ -162,7 +162,8 @@ std::vector<ListenRequest> ProxyConfig::listeners() const {
   return listenRequests(listen, listenLine, false, true);
 }
 
-// Regions, in ServiceContext::regions order: [0] backend health, [1] the cache (cache = on).
+// Regions, in ServiceContext::regions order: [0] backend health, [1] the cache (cache = on),
+// then with a tls listen address the TLS session ticket keys and cache (resumption).
 std::vector<RegionRequest> ProxyConfig::regions() const {
   size_t count = backends.size();
   std::vector<RegionRequest> out{{title() + "/backends", HealthRegion::layout(),
@@ -177,6 +178,8 @@ std::vector<RegionRequest> ProxyConfig::regions() const {
                      if (!adopted) CacheStore::format(base, bytes);
                    },
                    "cache_memory"});
+  if (tls.enabled())
+    for (RegionRequest& r : tls.regions(title())) out.push_back(std::move(r));
   return out;
 }
 

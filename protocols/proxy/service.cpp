@@ -1,5 +1,7 @@
 #include "protocols/proxy/service.hpp"
 
+#include <algorithm>
+
 #include "protocols/proxy/cache_cleaner.hpp"
 #include "protocols/proxy/checker.hpp"
 #include "protocols/proxy/relay.hpp"
@@ -16,7 +18,9 @@ ProxyService::ProxyService(const ProxyConfig& config, ServiceContext& ctx)
       balancer_(config, health_) {
   if (config.cache.enabled && ctx_.regions.size() > 1)
     cache_ = std::make_unique<CacheFront>(*this, ctx_.regions[1]);
-  config.describe(site_, config.title(), this, ctx_.counters, &config.limits);
+  const size_t tlsFirst = std::min<size_t>(config.cache.enabled ? 2 : 1, ctx_.regions.size());
+  config.describe(site_, config.title(), this, ctx_.counters, &config.limits,
+                  std::span<void* const>(ctx_.regions).subspan(tlsFirst));
 }
 
 ProxyService::~ProxyService() = default;
