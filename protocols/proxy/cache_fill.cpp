@@ -51,15 +51,12 @@ void buildStoredHead(const ResponseHead& resp, bool stripSetCookie, std::string&
   out.clear();
   out.append(std::to_string(resp.status)).append(" ");
   out.append(resp.reason.empty() ? http::statusText(resp.status) : resp.reason).append("\r\n");
-  std::string_view conn[1] = {resp.connection};
   meta.etagOffset = meta.etagLength = 0;
   meta.lastModified = -1;
   bool dated = false;
   for (size_t i = 0; i < resp.headerCount; ++i) {
     const http::Header& f = resp.headers[i];
-    if (hopByHop(f.name, conn, resp.connection.empty() ? 0 : 1) ||
-        unstoredField(f.name, stripSetCookie))
-      continue;
+    if (hopByHop(f.name, resp) || unstoredField(f.name, stripSetCookie)) continue;
     dated = dated || equalsIgnoreCase(f.name, "date");
     out.append(f.name).append(": ");
     if (equalsIgnoreCase(f.name, "etag") && meta.etagLength == 0) {
@@ -234,12 +231,9 @@ bool CacheFill::refresh(std::string_view key, const ResponseHead& notModified, t
       replaced = equalsIgnoreCase(notModified.headers[i].name, name);
     if (!replaced) merged.append(line).append("\r\n");
   }
-  std::string_view conn[1] = {notModified.connection};
   for (size_t i = 0; i < notModified.headerCount; ++i) {
     const http::Header& f = notModified.headers[i];
-    if (hopByHop(f.name, conn, notModified.connection.empty() ? 0 : 1) ||
-        equalsIgnoreCase(f.name, "content-length"))
-      continue;
+    if (hopByHop(f.name, notModified) || equalsIgnoreCase(f.name, "content-length")) continue;
     merged.append(f.name).append(": ").append(f.value).append("\r\n");
   }
   merged.append("\r\n");

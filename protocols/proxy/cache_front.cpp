@@ -19,20 +19,6 @@ namespace manifold::proxy {
 
 namespace {
 
-// A field value of a stored head ("" when absent).
-std::string_view storedField(std::string_view head, std::string_view name) {
-  size_t pos = head.find("\r\n");
-  while (pos != std::string_view::npos && pos + 2 < head.size()) {
-    size_t start = pos + 2, eol = head.find("\r\n", start);
-    std::string_view line = head.substr(start, eol - start);
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos && http::equalsIgnoreCase(line.substr(0, colon), name))
-      return ascii::trimOws(line.substr(colon + 1));
-    pos = eol;
-  }
-  return {};
-}
-
 // The conditional fields that revalidate a stored object (RFC 9111 4.3.1).
 void appendValidators(std::string_view head, std::string& out) {
   out.clear();

@@ -12,27 +12,6 @@ namespace {
 
 using http::equalsIgnoreCase;
 
-// The stored head without its status line.
-std::string_view fieldsOf(std::string_view head) {
-  size_t eol = head.find("\r\n");
-  return eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
-}
-
-std::string_view fieldValue(std::string_view fields, std::string_view name) {
-  while (!fields.empty()) {
-    size_t eol = fields.find("\r\n");
-    std::string_view line = fields.substr(0, eol);
-    fields.remove_prefix(eol == std::string_view::npos ? fields.size() : eol + 2);
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos && equalsIgnoreCase(line.substr(0, colon), name)) {
-      std::string_view v = line.substr(colon + 1);
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      return v;
-    }
-  }
-  return {};
-}
-
 // The part of the body [first, first+length) into the output: bytes, or a file range.
 void appendBody(http::Exchange& ex, std::string_view body, const std::shared_ptr<OpenFile>& file,
                 const ObjectMeta& meta, uint64_t first, uint64_t length) {
@@ -73,7 +52,7 @@ int replyFromCache(http::Exchange& ex, const ObjectMeta& meta, std::string_view 
   static const http::Request kPlain;  // no conditionals, no Range
   const http::Request& req = request ? *request : kPlain;
   std::string& o = ex.out();
-  std::string_view fields = fieldsOf(head);
+  std::string_view fields = storedFields(head);
   const int64_t age = meta.currentAge(now);
   const uint64_t size = meta.bodyLength;
   const char* version = ex.versionMinor() == 0 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -105,7 +84,7 @@ int replyFromCache(http::Exchange& ex, const ObjectMeta& meta, std::string_view 
                            meta.lastModified))) {
     switch (http::parseRange(req.range, size, ranges)) {
       case http::RangeResult::Satisfiable: {
-        std::string_view contentType = fieldValue(fields, "content-type");
+        std::string_view contentType = storedField(head, "content-type");
         o.append(version).append("206 Partial Content\r\n");
         appendCommon(ex, fields, age, label, true);
         if (ranges.size() == 1) {

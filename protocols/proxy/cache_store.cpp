@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "protocols/ascii.hpp"
 #include "protocols/proxy/cache_policy.hpp"
 
 namespace manifold::proxy {
@@ -35,6 +36,24 @@ std::span<const uint8_t> bytes(const void* p, size_t n) {
 }
 
 }  // namespace
+
+std::string_view storedFields(std::string_view head) {
+  size_t eol = head.find("\r\n");
+  return eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
+}
+
+std::string_view storedField(std::string_view head, std::string_view name) {
+  std::string_view fields = storedFields(head);
+  while (!fields.empty()) {
+    size_t eol = fields.find("\r\n");
+    std::string_view line = fields.substr(0, eol);
+    fields.remove_prefix(eol == std::string_view::npos ? fields.size() : eol + 2);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && http::equalsIgnoreCase(line.substr(0, colon), name))
+      return ascii::trimOws(line.substr(colon + 1));
+  }
+  return {};
+}
 
 std::string CacheStore::layout() {
   return "proxycache1/hdr" + std::to_string(sizeof(CacheHeader)) + "/meta" +

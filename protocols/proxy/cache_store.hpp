@@ -66,6 +66,11 @@ struct ObjectMeta {
 };
 static_assert(sizeof(ObjectMeta) == 96);
 
+// A stored head ("200 OK\r\n" then field lines): its field lines, and one field's value (OWS
+// trimmed; "" when absent).
+std::string_view storedFields(std::string_view head);
+std::string_view storedField(std::string_view head, std::string_view name);
+
 class CacheStore {
  public:
   static std::string layout();

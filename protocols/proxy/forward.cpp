@@ -57,6 +57,13 @@ bool hopByHop(std::string_view name, const std::string_view* connection, size_t 
   return false;
 }
 
+bool hopByHop(std::string_view name, const ResponseHead& response) {
+  std::string_view conn[kMaxConnectionLines];
+  size_t count =
+      connectionValues(response.headers, response.headerCount, conn, kMaxConnectionLines);
+  return hopByHop(name, conn, count);
+}
+
 void appendUpstreamHead(std::string& out, const http::Request& r, const net::PeerAddress& client,
                         bool cacheFill, std::string_view target, std::string_view date) {
   std::string_view conn[kMaxConnectionLines];

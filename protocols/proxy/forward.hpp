@@ -22,6 +22,8 @@ namespace manifold::proxy {
 // True for a field that never crosses the proxy, given the message's Connection values
 // (`connection[0..count)`, each a comma-separated list).
 bool hopByHop(std::string_view name, const std::string_view* connection, size_t count);
+// The same for a field of `response`, against every Connection line it has.
+bool hopByHop(std::string_view name, const ResponseHead& response);
 
 // The request head for the backend, without its final empty line (framing follows: the
 // caller appends Content-Length or Transfer-Encoding, a Host when r.host is empty, then CRLF).

@@ -243,9 +243,7 @@ void Relay::detachClient() {
 }
 
 void Relay::failClient(int status) {
-  stage_ = Stage::Done;
-  readTimer_.stop();
-  releaseUpstream(false);
+  finishUpstream(false);
   shm::CounterSlot c = service_.counters();
   c.inc(status == 503 ? kUnavailable : status == 504 ? kGatewayTimeout : kBadGateway);
   endFill(false);
@@ -316,9 +314,7 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
     if (cache_.mode == CacheRequest::Mode::Revalidate && response_.status == 304)
       return notModified(conn);
     if (response_.status >= 500 && ex_ && staleOnError()) {
-      stage_ = Stage::Done;
-      readTimer_.stop();
-      releaseUpstream(false);
+      finishUpstream(false);
       endFill(false);
       http::Exchange* ex = ex_;
       detachClient();
@@ -335,9 +331,7 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
   }
   if (!ex_) {
     if (!filling()) {  // nobody wants the body any more
-      stage_ = Stage::Done;
-      readTimer_.stop();
-      releaseUpstream(false);
+      finishUpstream(false);
     }
     return;
   }
@@ -354,9 +348,7 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
     detachClient();
     ex->complete();  // may destroy the client connection
     if (!filling()) {
-      stage_ = Stage::Done;
-      readTimer_.stop();
-      releaseUpstream(false);
+      finishUpstream(false);
     }
   }
 }
@@ -393,10 +385,8 @@ void Relay::writeDownstreamHead() {
 
 // A revalidation confirmed: the stored object is refreshed and answers the client.
 void Relay::notModified(Connection& conn) {
-  stage_ = Stage::Done;
-  readTimer_.stop();
-  releaseUpstream(upstreamKeepAlive_ && bodyDone_ && &conn == up_ && conn.pendingInput().empty() &&
-                  !conn.outputPending());
+  finishUpstream(upstreamKeepAlive_ && bodyDone_ && &conn == up_ && conn.pendingInput().empty() &&
+                 !conn.outputPending());
   bool refreshed = fill_->refresh(cache_.key, response_, service_.runtime().now());
   endFill(refreshed);
   if (!ex_) return;
@@ -484,9 +474,7 @@ void Relay::pumpBody(Connection& conn) {
   if (end) return finishResponse(conn);
   if (!ex_) {
     if (!filling()) {  // the client left and the cache gave up: stop reading
-      stage_ = Stage::Done;
-      readTimer_.stop();
-      releaseUpstream(false);
+      finishUpstream(false);
     }
     return;
   }
@@ -519,9 +507,7 @@ void Relay::finishResponse(Connection& conn) {
 }
 
 void Relay::endResponse(bool reusable) {
-  stage_ = Stage::Done;
-  readTimer_.stop();
-  releaseUpstream(reusable);
+  finishUpstream(reusable);
   if (filling()) {
     bool stored = fill_->commit();
     service_.counters().inc(stored ? kCacheStores : kCacheNotStored);
@@ -657,5 +643,11 @@ void Relay::clientGone() {
 }
 
 void Relay::done() { stage_ = Stage::Done; }
+
+void Relay::finishUpstream(bool reusable) {
+  stage_ = Stage::Done;
+  readTimer_.stop();
+  releaseUpstream(reusable);
+}
 
 }  // namespace manifold::proxy

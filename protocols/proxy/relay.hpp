@@ -90,6 +90,8 @@ class Relay {
   void sendToUpstream(std::string_view data);
   void flowControl();
   void done();
+  // The relay is done with the backend: no more reading, the connection pooled or closed.
+  void finishUpstream(bool reusable);
   void reset();
   bool filling() const { return fill_ && fill_->active(); }
   void endFill(bool stored);
