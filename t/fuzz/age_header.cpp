@@ -7,16 +7,9 @@
 #include <string>
 
 #include "protocols/static/age_format.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::age;
-
-namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -8,13 +8,11 @@
 #include <string_view>
 
 #include "protocols/dns/lrrr.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::dns;
 
 namespace {
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 const uint8_t kKey[16] = {};
 }  // namespace
 

@@ -16,14 +16,11 @@
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/transfer.hpp"
 #include "protocols/dns/zone_db.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::dns;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 const ZoneDb& db() {
   static std::unique_ptr<ZoneDb> instance = [] {

@@ -10,14 +10,9 @@
 #include "protocols/dns/rdata_text.hpp"
 #include "protocols/dns/wire.hpp"
 #include "protocols/dns/zone_parser.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::dns;
-
-namespace {
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

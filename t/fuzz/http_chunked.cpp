@@ -7,15 +7,12 @@
 #include <string_view>
 
 #include "protocols/http/chunked.hpp"
+#include "t/fuzz/check.hpp"
 
 using manifold::http::ChunkedDecoder;
 using Status = ChunkedDecoder::Status;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 struct Outcome {
   Status status = Status::NeedMore;

@@ -13,14 +13,11 @@
 
 #include "protocols/http/h2_message.hpp"
 #include "protocols/http/request.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::http;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 struct State {
   std::map<int32_t, H2RequestBuilder> builders;

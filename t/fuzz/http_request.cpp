@@ -18,14 +18,11 @@
 #include "protocols/http/range.hpp"
 #include "protocols/http/request.hpp"
 #include "protocols/http/response.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::http;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 bool inside(std::string_view part, std::string_view whole) {
   if (part.empty()) return true;

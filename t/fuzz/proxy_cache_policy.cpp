@@ -11,15 +11,10 @@
 #include "protocols/proxy/cache_fill.hpp"
 #include "protocols/proxy/cache_policy.hpp"
 #include "protocols/proxy/response.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold;
 using namespace manifold::proxy;
-
-namespace {
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -6,14 +6,11 @@
 #include <string_view>
 
 #include "protocols/proxy/response.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::proxy;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 bool inside(std::string_view in, std::string_view v) {
   return v.empty() || (v.data() >= in.data() && v.data() + v.size() <= in.data() + in.size());

@@ -8,14 +8,11 @@
 #include <string>
 
 #include "protocols/static/pack_format.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::pack;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 void exercise(const std::string& bytes) {
   View v;

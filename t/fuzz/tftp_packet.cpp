@@ -8,16 +8,9 @@
 #include "protocols/tftp/filename.hpp"
 #include "protocols/tftp/netascii.hpp"
 #include "protocols/tftp/packet.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::tftp;
-
-namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Request r;

@@ -7,14 +7,9 @@
 
 #include "protocols/tracker/bencode.hpp"
 #include "protocols/tracker/query.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::tracker;
-
-namespace {
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

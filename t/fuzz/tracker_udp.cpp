@@ -6,14 +6,9 @@
 #include <cstring>
 
 #include "protocols/tracker/udp_packet.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::tracker;
-
-namespace {
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t cap = size ? data[0] % 80 + 1 : 74;

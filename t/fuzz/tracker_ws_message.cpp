@@ -7,13 +7,11 @@
 #include <string_view>
 
 #include "protocols/tracker/ws_message.hpp"
+#include "t/fuzz/check.hpp"
 
 using namespace manifold::tracker::ws;
 
 namespace {
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 bool inside(std::string_view part, std::string_view whole) {
   return part.empty() ||
          (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());

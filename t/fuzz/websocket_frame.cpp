@@ -9,13 +9,9 @@
 #include <string>
 #include <string_view>
 
-using namespace manifold::http::ws;
+#include "t/fuzz/check.hpp"
 
-namespace {
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-}  // namespace
+using namespace manifold::http::ws;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
