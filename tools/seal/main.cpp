@@ -7,8 +7,10 @@
 //   manifold-seal open -i FILE... [-o OUT] [IN]      decrypt with identities from FILE
 //
 // `open` writes plaintext only once it has been authenticated chunk by chunk; on a bad chunk it
-// stops with an error (OUT then holds the good prefix, as with age) and exits 1.
+// stops with an error and exits 1. OUT is written under a hidden name beside it and renamed
+// into place when complete, so a failed run leaves no partial OUT (age would keep a prefix).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,8 +33,12 @@ constexpr const char* kUsage =
     "       manifold-seal seal -r RECIPIENT [-r ...] [-o OUT] [IN]\n"
     "       manifold-seal open -i IDENTITY_FILE [-i ...] [-o OUT] [IN]\n";
 
+// The hidden file OUT is written to until it is complete; removed when the run fails.
+std::string partialOutput;
+
 [[noreturn]] void die(const std::string& why) {
   fprintf(stderr, "manifold-seal: %s\n", why.c_str());
+  if (!partialOutput.empty()) ::unlink(partialOutput.c_str());
   exit(1);
 }
 
@@ -68,9 +74,34 @@ void writeAll(int fd, std::string& data) {
 
 int openOutput(const std::string& path, int mode) {
   if (path.empty() || path == "-") return 1;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) die(path + ": " + strerror(errno));
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {  // /dev/null, a fifo: as is
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) die(path + ": " + strerror(errno));
+    return fd;
+  }
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  partialOutput = dir + "." + base + ".partial-" + std::to_string(getpid());
+  int fd = ::open(partialOutput.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    partialOutput.clear();
+    die(path + ": " + strerror(errno));
+  }
   return fd;
+}
+
+// Makes a complete output visible under its name.
+void finishOutput(int fd, const std::string& path) {
+  if (fd == 1) return;
+  if (partialOutput.empty()) {
+    if (::close(fd) != 0) die(path + ": " + strerror(errno));
+    return;
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) die(path + ": " + strerror(errno));
+  if (::rename(partialOutput.c_str(), path.c_str()) != 0) die(path + ": " + strerror(errno));
+  partialOutput.clear();
 }
 
 int openInput(const std::string& path) {
@@ -135,10 +166,8 @@ int main(int argc, char** argv) {
                        "\n" + age::formatIdentity(secret) + "\n";
     int fd = openOutput(output, 0600);
     writeAll(fd, text);
-    if (fd != 1) {
-      ::close(fd);
-      fprintf(stderr, "Public key: %s\n", recipient.c_str());
-    }
+    finishOutput(fd, output);
+    if (fd != 1) fprintf(stderr, "Public key: %s\n", recipient.c_str());
     return 0;
   }
   if (command == "recipient") {
@@ -166,7 +195,7 @@ int main(int argc, char** argv) {
         sealer.update(piece, produced);
       }
     });
-    if (out != 1 && ::close(out) != 0) die(output + ": " + strerror(errno));
+    finishOutput(out, output);
     return 0;
   }
   if (command == "open") {
@@ -183,7 +212,7 @@ int main(int argc, char** argv) {
         die(opener.why());
       }
     });
-    if (out != 1 && ::close(out) != 0) die(output + ": " + strerror(errno));
+    finishOutput(out, output);
     return 0;
   }
   fputs(kUsage, stderr);

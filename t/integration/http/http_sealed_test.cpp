@@ -75,6 +75,11 @@ TEST(AgeInterop, SealedByEitherOpensWithTheOther) {
   out = run(seal() + " open -i " + k.ourKey + " -o /dev/null " + dir + "/tampered 2>&1", &rc);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("payload authentication failed"), std::string::npos) << out;
+  // Into a file, a failed open leaves nothing: no partial plaintext, no hidden temporary.
+  out = run(seal() + " open -i " + k.ourKey + " -o " + dir + "/opened " + dir + "/tampered 2>&1",
+            &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_EQ(run("ls -A " + dir + " | grep -c opened"), "0\n");
   run("rm -rf '" + dir + "'");
 }
 
