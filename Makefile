@@ -132,22 +132,28 @@ DESTDIR       ?=
 SYSCONFDIR    ?= /etc
 LOCALSTATEDIR ?= /var
 SBINDIR       := $(PREFIX)/sbin
+BINDIR        := $(PREFIX)/bin
 DATADIR       := $(PREFIX)/share/manifold
 MANDIR        := $(PREFIX)/share/man
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 MANIFOLD_USER ?= manifold
 INSTALL_BINS  := bin/manifold bin/manifold-shm
+# User commands (bin/, section 1 pages in etc/man/NAME.1).
+USER_BINS     := bin/manifold-pack bin/manifold-seal
+USER_MANS     := $(patsubst bin/%,%.1,$(USER_BINS))
 # Placeholders in the installed files, filled with the paths above.
 SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
              -e 's|@VERSION@|$(VERSION)|g' -e 's|/etc/|$(SYSCONFDIR)/|g'
 D := $(DESTDIR)
 
-install: $(INSTALL_BINS)
-	install -d $(D)$(SBINDIR) $(D)$(DATADIR)/www $(D)$(MANDIR)/man5 $(D)$(MANDIR)/man8 \
+install: $(INSTALL_BINS) $(USER_BINS)
+	install -d $(D)$(SBINDIR) $(D)$(BINDIR) $(D)$(DATADIR)/www $(D)$(MANDIR)/man1 \
+	  $(D)$(MANDIR)/man5 $(D)$(MANDIR)/man8 \
 	  $(D)$(SYSCONFDIR)/init.d $(D)$(SYSCONFDIR)/default $(D)$(SYSCONFDIR)/logrotate.d \
 	  $(D)$(SYSCONFDIR)/manifold $(D)$(UNITDIR) \
 	  $(D)$(LOCALSTATEDIR)/cache/manifold $(D)$(LOCALSTATEDIR)/log/manifold
 	install -m 755 -s $(INSTALL_BINS) $(D)$(SBINDIR)/
+	install -m 755 -s $(USER_BINS) $(D)$(BINDIR)/
 	install -m 644 etc/www/* $(D)$(DATADIR)/www/
 	$(SUBST) etc/init.d/manifold > $(D)$(SYSCONFDIR)/init.d/manifold
 	chmod 755 $(D)$(SYSCONFDIR)/init.d/manifold
@@ -161,14 +167,19 @@ install: $(INSTALL_BINS)
 	  $(D)$(SYSCONFDIR)/logrotate.d/manifold $(D)$(SYSCONFDIR)/manifold/manifold.ini
 	for m in manifold.8 manifold-shm.8; do \
 	  $(SUBST) etc/man/$$m | gzip -9n > $(D)$(MANDIR)/man8/$$m.gz; done
+	for m in $(USER_MANS); do \
+	  $(SUBST) etc/man/$$m | gzip -9n > $(D)$(MANDIR)/man1/$$m.gz; done
 	tools/man/ini5 README.md $(VERSION) | gzip -9n > $(D)$(MANDIR)/man5/manifold.ini.5.gz
-	chmod 644 $(D)$(MANDIR)/man5/*.gz $(D)$(MANDIR)/man8/manifold*.gz
+	chmod 644 $(D)$(MANDIR)/man5/*.gz $(D)$(MANDIR)/man8/manifold*.gz \
+	  $(addprefix $(D)$(MANDIR)/man1/,$(addsuffix .gz,$(USER_MANS)))
 	@# The worker user owns the cache and the logs when it exists (the package creates it).
 	if [ -z "$(D)" ] && id $(MANIFOLD_USER) >/dev/null 2>&1; then \
 	  chown $(MANIFOLD_USER): $(LOCALSTATEDIR)/cache/manifold $(LOCALSTATEDIR)/log/manifold; fi
 
 uninstall:
 	rm -f $(addprefix $(D)$(SBINDIR)/,$(notdir $(INSTALL_BINS))) \
+	  $(addprefix $(D)$(BINDIR)/,$(notdir $(USER_BINS))) \
+	  $(addprefix $(D)$(MANDIR)/man1/,$(addsuffix .gz,$(USER_MANS))) \
 	  $(D)$(SYSCONFDIR)/init.d/manifold $(D)$(UNITDIR)/manifold.service \
 	  $(D)$(SYSCONFDIR)/default/manifold $(D)$(SYSCONFDIR)/logrotate.d/manifold \
 	  $(D)$(MANDIR)/man8/manifold.8.gz $(D)$(MANDIR)/man8/manifold-shm.8.gz \
@@ -184,7 +195,7 @@ DEB_ROOT := build/deb/root
 deb:
 	@$(MAKE) --no-print-directory deps DEPS="$(DEPS_BUILD)"
 	@$(MAKE) --no-print-directory -j$(NPROC) $(DEB)
-$(DEB): $(INSTALL_BINS) etc/VERSION README.md $(wildcard etc/debian/* etc/man/* etc/default/* etc/logrotate.d/*) \
+$(DEB): $(INSTALL_BINS) $(USER_BINS) etc/VERSION README.md $(wildcard etc/debian/* etc/man/* etc/default/* etc/logrotate.d/*) \
         etc/system.ini etc/init.d/manifold etc/manifold.service tools/man/ini5
 	rm -rf build/deb && mkdir -p $(DEB_ROOT)/DEBIAN build/deb/debian
 	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr UNITDIR=/lib/systemd/system
@@ -195,6 +206,7 @@ $(DEB): $(INSTALL_BINS) etc/VERSION README.md $(wildcard etc/debian/* etc/man/* 
 	@# dpkg-shlibdeps wants a source tree's debian/control; an empty one is enough.
 	touch build/deb/debian/control
 	cd build/deb && dpkg-shlibdeps -O $(addprefix root/usr/sbin/,$(notdir $(INSTALL_BINS))) \
+	  $(addprefix root/usr/bin/,$(notdir $(USER_BINS))) \
 	  | sed -n 's/^shlibs:Depends=//p' > depends
 	@test -s build/deb/depends || { echo "dpkg-shlibdeps found no dependency" >&2; exit 1; }
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
