@@ -72,6 +72,11 @@ std::unique_ptr<ServiceConfig> parseFsSection(config::SectionReader& in) {
                               " node(s)");
   c->writeQuorum =
       static_cast<unsigned>(in.integer("write_quorum", c->replicas / 2 + 1, 1, c->replicas));
+  c->repair = in.flag("repair", true);
+  c->repairInterval = in.seconds("repair_interval", config::Millis(60000), config::Millis(100),
+                                 config::Millis(86400000));
+  c->repairRate = in.size("repair_rate", 16u << 20, 0, uint64_t{1} << 40);
+  c->repairParallel = static_cast<unsigned>(in.integer("repair_parallel", 2, 1, 64));
   c->balance = proxy::Balance::Hash;
   c->hashPathOnly = true;
   c->retryNotFound = true;

@@ -24,10 +24,23 @@ FsService::FsService(const FsConfig& config, ServiceContext& ctx)
 
 FsService::~FsService() = default;
 
+void FsService::start() {
+  ProxyService::start();
+  if (config_.repair && runtime().runsInstanceTasks()) {
+    repairer_ = std::make_unique<Repairer>(*this);
+    repairer_->start();
+  }
+}
+
 std::span<const int> FsService::candidates(std::string_view path) const {
   const Stage* stage = config_.stage(stageOf(path));
   if (!stage) return {};
   return stage->nodes;  // the balancer ranks them by the same rendezvous score
+}
+
+void FsService::stopAccepting() {
+  repairer_.reset();  // a pass in progress stops; the next generation's repairer starts over
+  ProxyService::stopAccepting();
 }
 
 void FsService::onRequest(http::Exchange& ex) {

@@ -9,6 +9,7 @@
 
 #include "protocols/fs/config.hpp"
 #include "protocols/fs/fanout.hpp"
+#include "protocols/fs/repair.hpp"
 #include "protocols/proxy/service.hpp"
 
 namespace manifold::fs {
@@ -18,6 +19,8 @@ class FsService : public proxy::ProxyService {
   FsService(const FsConfig& config, ServiceContext& ctx);
   ~FsService() override;
 
+  void start() override;
+  void stopAccepting() override;
   void onRequest(http::Exchange& ex) override;
   void onBody(http::Exchange& ex, std::string_view data) override;
   void onBodyEnd(http::Exchange& ex) override;
@@ -36,7 +39,8 @@ class FsService : public proxy::ProxyService {
   const FsConfig& config_;
   std::list<std::unique_ptr<FanOut>> writes_;
   Timer collector_;
-  mutable std::vector<int> ranked_;  // scratch
+  std::unique_ptr<Repairer> repairer_;  // the worker that runs instance tasks, repair = on
+  mutable std::vector<int> ranked_;     // scratch
 };
 
 }  // namespace manifold::fs

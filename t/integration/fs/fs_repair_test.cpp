@@ -1,0 +1,385 @@
+// Tier: end-to-end — the store's repair against real nginx WebDAV nodes (Debian's nginx with
+// dav_methods and the dav-ext module for PROPFIND), each node its own nginx process so a test
+// can stop and restart one: hand-off copies (and their hints) moved home when the node returns,
+// deletes that do not resurrect, a replaced (empty) node refilled, concurrent PUTs to one path
+// converging, bin/manifold-fs check, drain and rebalance losing nothing, litmus basic.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "t/integration/lib/harness.hpp"
+#include "t/integration/lib/http_client.hpp"
+
+using namespace manifold::testing;
+
+namespace {
+
+// WebDAV nodes, one nginx (no master process, so nothing outlives the test) per node.
+class DavNodes {
+ public:
+  explicit DavNodes(size_t count) : root_(makeTempDir()) {
+    run("mkdir -p " + root_ + "/tmp && chmod 777 " + root_ + " " + root_ + "/tmp");
+    for (size_t i = 0; i < count; ++i) {
+      ports_.push_back(freePort());
+      run("mkdir -p " + dir(i) + " && chmod 777 " + dir(i));
+      procs_.emplace_back();
+    }
+  }
+  ~DavNodes() {
+    procs_.clear();
+    run("rm -rf " + root_);
+  }
+  size_t size() const { return ports_.size(); }
+  int port(size_t i) const { return ports_[i]; }
+  std::string addr(size_t i) const { return "127.0.0.1:" + str(ports_[i]); }
+  std::string dir(size_t i) const { return root_ + "/n" + str(static_cast<long long>(i)); }
+  std::string addrs(std::vector<size_t> which) const {
+    std::string out;
+    for (size_t i : which) out += " " + addr(i);
+    return out;
+  }
+  bool start(size_t i) {
+    std::string n = str(static_cast<long long>(i));
+    std::string conf = "load_module /usr/lib/nginx/modules/ngx_http_dav_ext_module.so;\n"
+                       "daemon off;\nmaster_process off;\nworker_processes 1;\npid " +
+                       root_ + "/nginx" + n + ".pid;\nerror_log " + root_ + "/error" + n +
+                       ".log warn;\nevents {}\nhttp {\n  access_log off;\n"
+                       "  client_body_temp_path " + root_ + "/tmp;\n  client_max_body_size 0;\n" +
+                       "  server { listen 127.0.0.1:" + str(ports_[i]) + "; root " + dir(i) +
+                       "; dav_methods PUT DELETE MKCOL; dav_ext_methods PROPFIND OPTIONS;"
+                       " create_full_put_path on; }\n}\n";
+    writeFile(root_ + "/nginx" + n + ".conf", conf);
+    procs_[i] = std::make_unique<Background>("nginx -p " + root_ + " -c " + root_ + "/nginx" + n +
+                                             ".conf");
+    for (int t = 0; t < 100; ++t) {
+      if (one(ports_[i], "OPTIONS / HTTP/1.1\r\nHost: n\r\nConnection: close\r\n\r\n").status ==
+          200)
+        return true;
+      sleepMs(50);
+    }
+    return false;
+  }
+  bool startAll() {
+    for (size_t i = 0; i < size(); ++i)
+      if (!start(i)) return false;
+    return true;
+  }
+  void stop(size_t i) { procs_[i].reset(); }
+  // Files under the node's stage folders (not the reserved folder), as "/_s1/x".
+  std::vector<std::string> files(size_t i) const {
+    std::string out = run("cd " + dir(i) + " && find . -type f -path './_s*' | sed 's/^\\.//' | sort");
+    std::vector<std::string> v;
+    for (size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1)
+      v.push_back(out.substr(at, nl - at));
+    return v;
+  }
+  size_t reserved(size_t i, const std::string& kind) const {
+    return std::stoul(run("find " + dir(i) + "/.manifold-fs/" + kind +
+                          " -type f 2>/dev/null | wc -l"));
+  }
+
+ private:
+  std::string root_;
+  std::vector<int> ports_;
+  std::vector<std::unique_ptr<Background>> procs_;
+};
+
+std::string store(const std::string& stages, const std::string& extra = "",
+                  const std::string& copies = "replicas = 2\n") {
+  return "[fs:store]\nlisten = 127.0.0.1:{port:store}\nconnect_timeout = 1s\n" + copies +
+         stages + extra + "\n";
+}
+
+// A router in front of every node of `nodes`, as stage 1.
+std::unique_ptr<Instance> storeOver(const DavNodes& nodes, const std::string& extra,
+                                    unsigned workers = 1,
+                                    const std::string& copies = "replicas = 2\n") {
+  std::vector<size_t> all;
+  for (size_t i = 0; i < nodes.size(); ++i) all.push_back(i);
+  auto m = std::make_unique<Instance>(store("stage = 1" + nodes.addrs(all) + "\n", extra, copies),
+                                      "", workers);
+  if (!m->start()) {
+    ADD_FAILURE() << m->log();
+    return nullptr;
+  }
+  return m;
+}
+
+Reply put(int port, const std::string& path, const std::string& body) {
+  return one(port, "PUT " + path + " HTTP/1.1\r\nHost: s\r\nContent-Length: " + str(body.size()) +
+                       "\r\nConnection: close\r\n\r\n" + body);
+}
+
+Reply request(int port, const std::string& method, const std::string& path) {
+  return one(port, method + " " + path + " HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n");
+}
+
+std::string fsTool(const Instance& m, const std::string& args, int* rc) {
+  return run(binPath("manifold-fs") + " -c " + m.configPath() + " " + args + " 2>&1", rc);
+}
+
+// `manifold-fs check` until it says the store is whole (the router's repairer at work).
+bool repaired(const Instance& m, int waitMs, std::string* last = nullptr) {
+  for (int waited = 0; waited <= waitMs; waited += 250) {
+    int rc = -1;
+    std::string out = fsTool(m, "check", &rc);
+    if (last) *last = out;
+    if (rc == 0) return true;
+    sleepMs(250);
+  }
+  return false;
+}
+
+long long shmCounter(const Instance& m, const std::string& name) {
+  return jsonCounter(run(binPath("manifold-shm") + " -n " + m.shmName() + " --json"), "fs:store",
+                     name);
+}
+
+// Every file's content read through the router.
+std::map<std::string, std::string> readAll(int port, const std::vector<std::string>& paths) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : paths) {
+    Reply r = request(port, "GET", p);
+    out[p] = r.status == 200 ? r.body : "status " + str(r.status);
+  }
+  return out;
+}
+
+size_t copiesOf(const DavNodes& nodes, const std::string& path) {
+  size_t n = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) n += fileExists(nodes.dir(i) + path);
+  return n;
+}
+
+}  // namespace
+
+// A node is down while files are written: their copies go to hand-off nodes, each with a hint
+// in the reserved folder; when the node returns the repairer moves them home (the hand-off copy
+// and its hint are deleted once the replicas hold the file).
+TEST(FsRepair, HandOffCopiesGoHomeWhenTheNodeReturns) {
+  DavNodes nodes(4);
+  ASSERT_TRUE(nodes.startAll());
+  auto store1 = storeOver(nodes, "repair_interval = 300ms\n", 2);
+  ASSERT_TRUE(store1);
+  Instance& m = *store1;
+  int port = m.port("store");
+  nodes.stop(0);
+  std::vector<std::string> paths;
+  for (int i = 0; i < 24; ++i) {
+    paths.push_back("/_s1/h/f" + str(i));
+    EXPECT_EQ(put(port, paths.back(), "hinted " + str(i)).status, 201);
+  }
+  size_t hints = 0;
+  for (size_t i = 1; i < nodes.size(); ++i) hints += nodes.reserved(i, "hints");
+  EXPECT_GE(hints, 4u);  // node 0 is a replica of about half the paths
+  EXPECT_EQ(static_cast<long long>(hints), shmCounter(m, "fs_handoffs"));
+  for (const auto& p : paths) EXPECT_EQ(copiesOf(nodes, p), 2u) << p;
+  std::string check;
+  EXPECT_FALSE(repaired(m, 0, &check));  // node 0 cannot be listed
+  EXPECT_NE(check.find("unlisted nodes 1"), std::string::npos) << check;
+
+  ASSERT_TRUE(nodes.start(0));
+  ASSERT_TRUE(repaired(m, 20000, &check)) << check << m.log();
+  EXPECT_NE(check.find("24 files"), std::string::npos) << check;
+  EXPECT_NE(check.find("copies of the newest version per file: 2:24"), std::string::npos)
+      << check;
+  EXPECT_EQ(nodes.files(0).size(), hints);  // each hint stood for one copy of node 0
+  for (const auto& p : paths) EXPECT_EQ(copiesOf(nodes, p), 2u) << p;
+  for (size_t i = 0; i < nodes.size(); ++i) EXPECT_EQ(nodes.reserved(i, "hints"), 0u);
+  for (int i = 0; i < 24; ++i) EXPECT_EQ(request(port, "GET", paths[i]).body, "hinted " + str(i));
+  EXPECT_GE(shmCounter(m, "fs_repair_copies"), static_cast<long long>(hints));
+  EXPECT_GE(shmCounter(m, "fs_repair_passes"), 1);
+  EXPECT_EQ(shmCounter(m, "fs_repair_backlog"), 0);
+  std::string metrics = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
+  EXPECT_NE(metrics.find("fs_repair_under_replicated"), std::string::npos);
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+// A file deleted while one of its replicas was down does not come back when that node returns
+// with its old copy: the DELETE left tombstones on the nodes it reached, and the repairer
+// deletes copies older than the tombstone. A file written again after its DELETE stays.
+TEST(FsRepair, DeletesDoNotResurrect) {
+  DavNodes nodes(3);
+  ASSERT_TRUE(nodes.startAll());
+  auto store1 = storeOver(nodes, "repair_interval = 300ms\n", 1);
+  ASSERT_TRUE(store1);
+  Instance& m = *store1;
+  int port = m.port("store");
+  std::vector<std::string> paths;
+  for (int i = 0; i < 9; ++i) {
+    paths.push_back("/_s1/d/f" + str(i));
+    ASSERT_EQ(put(port, paths.back(), "doomed").status, 201);
+  }
+  size_t onZero = nodes.files(0).size();
+  ASSERT_GE(onZero, 2u);
+  nodes.stop(0);
+  sleepMs(1100);  // tombstones one second newer than the copies (HTTP dates are in seconds)
+  for (const auto& p : paths) EXPECT_EQ(request(port, "DELETE", p).status, 204) << p;
+  EXPECT_EQ(put(port, "/_s1/d/f0", "reborn").status, 201);  // written again after its DELETE
+  EXPECT_EQ(nodes.reserved(1, "tombstones"), 9u);
+  ASSERT_TRUE(nodes.start(0));
+  EXPECT_EQ(nodes.files(0).size(), onZero);  // its old copies are back
+  std::string check;
+  ASSERT_TRUE(repaired(m, 20000, &check)) << check << m.log();
+  EXPECT_NE(check.find("1 files"), std::string::npos) << check;
+  for (size_t i = 1; i < paths.size(); ++i) {
+    EXPECT_EQ(copiesOf(nodes, paths[i]), 0u) << paths[i];
+    EXPECT_EQ(request(port, "GET", paths[i]).status, 404) << paths[i];
+  }
+  EXPECT_EQ(copiesOf(nodes, "/_s1/d/f0"), 2u);
+  EXPECT_EQ(request(port, "GET", "/_s1/d/f0").body, "reborn");
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+// A node replaced by an empty one (same address): the repairer copies every file it should
+// hold back from the other replicas; nothing changes in content.
+TEST(FsRepair, ReplacedEmptyNodeIsRefilled) {
+  DavNodes nodes(3);
+  ASSERT_TRUE(nodes.startAll());
+  auto store1 = storeOver(nodes, "repair_interval = 300ms\n", 1);
+  ASSERT_TRUE(store1);
+  Instance& m = *store1;
+  int port = m.port("store");
+  std::vector<std::string> paths;
+  for (int i = 0; i < 30; ++i) {
+    paths.push_back("/_s1/r/" + str(i % 3) + "/f" + str(i));
+    ASSERT_EQ(put(port, paths.back(), pattern(1000 + i * 97, i)).status, 201);
+  }
+  auto before = readAll(port, paths);
+  std::vector<std::string> held = nodes.files(1);
+  ASSERT_GE(held.size(), 10u);
+  nodes.stop(1);
+  run("rm -rf " + nodes.dir(1) + "/_s1 " + nodes.dir(1) + "/.manifold-fs");
+  ASSERT_TRUE(nodes.start(1));
+  std::string check;
+  ASSERT_TRUE(repaired(m, 20000, &check)) << check << m.log();
+  EXPECT_EQ(nodes.files(1), held);
+  for (const auto& p : held) EXPECT_EQ(readFile(nodes.dir(1) + p), before[p]) << p;
+  EXPECT_EQ(readAll(port, paths), before);
+  EXPECT_GE(shmCounter(m, "fs_repair_copies"), static_cast<long long>(held.size()));
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+// Two clients PUT different versions of one path at once, many times (write_quorum 1, so the
+// copies may be written in different orders): when the writes stop, the repairer makes every
+// copy the same version (last writer by the router's Date; within one second the larger).
+TEST(FsRepair, ConcurrentPutsConverge) {
+  DavNodes nodes(3);
+  ASSERT_TRUE(nodes.startAll());
+  auto store1 = storeOver(nodes, "write_quorum = 1\nrepair_interval = 300ms\n", 2, "replicas = 3\n");
+  ASSERT_TRUE(store1);
+  Instance& m = *store1;
+  int port = m.port("store");
+  auto writer = [port](const std::string& body) {
+    for (int i = 0; i < 60; ++i) put(port, "/_s1/race", body);
+  };
+  std::thread a(writer, std::string(3000, 'a')), b(writer, std::string(5000, 'b'));
+  a.join();
+  b.join();
+  // Loopback keeps the nodes' order of arrival alike, so also leave the copies as two writes
+  // racing in one second can: node 0 with one version, the others with the other, one Date.
+  std::string date = run("date -u '+%a, %d %b %Y %H:%M:%S GMT' | tr -d '\\n'");
+  for (size_t i = 0; i < 3; ++i) {
+    std::string body(i == 0 ? 5000 : 3000, i == 0 ? 'b' : 'a');
+    EXPECT_EQ(one(nodes.port(i), "PUT /_s1/race HTTP/1.1\r\nHost: n\r\nDate: " + date +
+                                     "\r\nContent-Length: " + str(body.size()) +
+                                     "\r\nConnection: close\r\n\r\n" + body)
+                  .status,
+              204);
+  }
+  std::string check;
+  ASSERT_TRUE(repaired(m, 20000, &check)) << check << m.log();
+  for (size_t i = 0; i < 3; ++i)  // same second: the larger version
+    EXPECT_EQ(readFile(nodes.dir(i) + "/_s1/race"), std::string(5000, 'b')) << i;
+  EXPECT_EQ(run("stat -c %Y " + nodes.dir(0) + "/_s1/race " + nodes.dir(1) + "/_s1/race " +
+                nodes.dir(2) + "/_s1/race | sort -u | wc -l"),
+            "1\n");
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+// Taking a node out: `manifold-fs drain` moves its copies to the nodes that will hold them once
+// it is removed, then the config drops it; adding a node to the stage and `manifold-fs
+// rebalance` moves the files it now places there (about a quarter for a fourth node), while the
+// router keeps answering reads. Checksums of every file before and after agree.
+TEST(FsTool, DrainAndRebalanceLoseNothing) {
+  DavNodes nodes(4);
+  ASSERT_TRUE(nodes.startAll());
+  std::string three = store("stage = 1" + nodes.addrs({0, 1, 2}) + "\n", "repair = off\n");
+  Instance m(three, "", 1);
+  ASSERT_TRUE(m.start()) << m.log();
+  int port = m.port("store");
+  std::vector<std::string> paths;
+  for (int i = 0; i < 60; ++i) {
+    paths.push_back("/_s1/t/" + str(i % 5) + "/f" + str(i));
+    ASSERT_EQ(put(port, paths.back(), pattern(500 + i * 131, i + 7)).status, 201);
+  }
+  auto before = readAll(port, paths);
+  int rc = -1;
+  std::string out = fsTool(m, "check", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("60 files"), std::string::npos) << out;
+
+  // Drain node 0, then remove it: stage 1 = nodes 1 and 2.
+  size_t onZero = nodes.files(0).size();
+  out = fsTool(m, "drain " + nodes.addr(0), &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find(str(onZero) + " deletes"), std::string::npos) << out;  // one line
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_TRUE(nodes.files(0).empty());
+  m.rewriteConfig(store("stage = 1" + nodes.addrs({1, 2}) + "\n", "repair = off\n"));
+  m.signal(SIGHUP);
+  ASSERT_TRUE(m.waitForGeneration(2)) << m.log();
+  out = fsTool(m, "check", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(readAll(port, paths), before);
+
+  // Add node 3 to the stage; reads go on (a copy not moved yet is found on the next node).
+  m.rewriteConfig(store("stage = 1" + nodes.addrs({1, 2, 3}) + "\n", "repair = off\n"));
+  m.signal(SIGHUP);
+  ASSERT_TRUE(m.waitForGeneration(3)) << m.log();
+  out = fsTool(m, "check", &rc);
+  EXPECT_EQ(rc, 1) << out;  // misplaced until rebalanced
+  std::atomic<int> badReads{0};
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done)
+      for (const auto& p : paths)
+        if (request(port, "GET", p).body != before[p]) ++badReads;
+  });
+  out = fsTool(m, "rebalance 1 --parallel 2", &rc);
+  done = true;
+  reader.join();
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(badReads, 0);
+  size_t moved = nodes.files(3).size();
+  EXPECT_GE(moved, 60u * 2 / 3 * 1 / 2);  // a third of 120 copies expected: 40
+  EXPECT_LE(moved, 60u);
+  out = fsTool(m, "check", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  for (const auto& p : paths) EXPECT_EQ(copiesOf(nodes, p), 2u) << p;
+  EXPECT_EQ(readAll(port, paths), before);
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
+// Debian's litmus, basic suite, against the router (nginx nodes): everything passes except the
+// two checks that a missing parent is refused, since the store makes parents on demand
+// (nodes with create_full_put_path; MKCOL sends its parents' MKCOLs first).
+TEST(FsLitmus, BasicSuite) {
+  DavNodes nodes(3);
+  ASSERT_TRUE(nodes.startAll());
+  auto store1 = storeOver(nodes, "repair = off\n", 1);
+  ASSERT_TRUE(store1);
+  Instance& m = *store1;
+  std::string out = run("cd " + m.dir() + " && TESTS=basic timeout 120 litmus http://127.0.0.1:" +
+                        str(m.port("store")) + "/_s1/ 2>&1 | sed -n '/basic/,/summary for .basic/p'");
+  EXPECT_NE(out.find("of 16 tests run: 14 passed, 2 failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("put_no_parent......... FAIL"), std::string::npos) << out;
+  EXPECT_NE(out.find("mkcol_no_parent....... FAIL"), std::string::npos) << out;
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
