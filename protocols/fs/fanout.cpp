@@ -446,7 +446,14 @@ void FanOut::answer() {
   shm::CounterSlot c = service_.fsCounters();
   bool quorate = good + absent >= config.writeQuorum && (good > 0 || kind_ != Kind::Put);
   c.inc(quorate ? kWritesQuorate : kWritesFailed);
-  if (good > 0) service_.invalidate(host_, target_);  // the cache (cache = on) drops the old copy
+  if (good > 0) {
+    service_.invalidate(host_, target_);  // the cache (cache = on) drops the old copy
+    if (DeletedPaths* d = service_.deletedPaths()) {
+      std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+      if (kind_ == Kind::Put) d->written(path);
+      if (kind_ == Kind::Delete) d->deleted(path, service_.runtime().now());
+    }
+  }
   if (!ex_) return;
   http::Exchange* ex = ex_;
   ex_ = nullptr;

@@ -46,9 +46,10 @@ BodyReader::Step BodyReader::read(Connection& conn, std::string* keep) {
 }
 
 struct NodeClient::Call {
-  Call(NodeClient& client) : timer(client.runtime_.loop(), [&client, this] {
-    if (!finished) client.finish(*this, 0, false);
-  }) {}
+  Call(NodeClient& client)
+      : timer(client.runtime_.loop(), [&client, this] {
+          if (!finished) client.finish(*this, 0, false);
+        }) {}
   int node = -1;
   std::string request;
   bool head = false, reused = false, retried = false, inBody = false, finished = false;

@@ -126,29 +126,29 @@ void RepairRun::actNext() {
 }
 
 void RepairRun::copy(const RepairAction& a) {
-  client_.call(
-      a.from, requestHead("GET", a.path, a.from) + "\r\n", false, kMaxCopy,
-      [this, &a](NodeReply& got) {
-        if (got.status != 200 || got.lastModified != a.mtime ||
-            static_cast<int64_t>(got.body.size()) != a.size) {
-          // Gone or changed since the listing: the next pass sees the new state.
-          return actionDone(a, false, got.status == 200 || got.status == 404);
-        }
-        char date[http::kHttpDateLength];
-        http::formatHttpDate(a.mtime, date);
-        std::string put = requestHead("PUT", a.path, a.node);
-        put.append("Date: ").append(date, sizeof date).append("\r\nContent-Length: ");
-        put.append(std::to_string(got.body.size())).append("\r\n\r\n").append(got.body);
-        got.body.clear();
-        client_.call(a.node, std::move(put), false, 1 << 16, [this, &a](NodeReply& stored) {
-          bool ok = stored.status >= 200 && stored.status < 300;
-          if (ok) {
-            ++progress_.copies;
-            progress_.bytesMoved += static_cast<uint64_t>(a.size);
-          }
-          actionDone(a, ok);
-        });
-      });
+  client_.call(a.from, requestHead("GET", a.path, a.from) + "\r\n", false, kMaxCopy,
+               [this, &a](NodeReply& got) {
+                 if (got.status != 200 || got.lastModified != a.mtime ||
+                     static_cast<int64_t>(got.body.size()) != a.size) {
+                   // Gone or changed since the listing: the next pass sees the new state.
+                   return actionDone(a, false, got.status == 200 || got.status == 404);
+                 }
+                 char date[http::kHttpDateLength];
+                 http::formatHttpDate(a.mtime, date);
+                 std::string put = requestHead("PUT", a.path, a.node);
+                 put.append("Date: ").append(date, sizeof date).append("\r\nContent-Length: ");
+                 put.append(std::to_string(got.body.size())).append("\r\n\r\n").append(got.body);
+                 got.body.clear();
+                 client_.call(a.node, std::move(put), false, 1 << 16,
+                              [this, &a](NodeReply& stored) {
+                                bool ok = stored.status >= 200 && stored.status < 300;
+                                if (ok) {
+                                  ++progress_.copies;
+                                  progress_.bytesMoved += static_cast<uint64_t>(a.size);
+                                }
+                                actionDone(a, ok);
+                              });
+               });
 }
 
 void RepairRun::remove(const RepairAction& a) {
@@ -222,11 +222,12 @@ void Repairer::tick() {
     k.set(kRepairFiles, p.files);
     k.set(kRepairUnderReplicated, p.underReplicated);
     k.set(kRepairUnlisted, run_->progress().unlisted);
+    if (DeletedPaths* d = service_.deletedPaths())
+      for (const auto& [path, mtime] : p.rewritten) d->writtenAt(path, mtime);
     const RepairProgress& g = run_->progress();
     if (g.actions > 0)
-      LOG_INFO("[%s] repair: %llu files, %llu copies, %llu deletes, %llu failed",
-               c.title().c_str(), static_cast<unsigned long long>(p.files),
-               static_cast<unsigned long long>(g.copies),
+      LOG_INFO("[%s] repair: %llu files, %llu copies, %llu deletes, %llu failed", c.title().c_str(),
+               static_cast<unsigned long long>(p.files), static_cast<unsigned long long>(g.copies),
                static_cast<unsigned long long>(g.deletes),
                static_cast<unsigned long long>(g.failed));
     // Destroyed from the loop, outside its own callback.

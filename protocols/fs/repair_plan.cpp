@@ -24,8 +24,8 @@ const Stage* stageNumbered(const std::vector<Stage>& stages, unsigned n) {
   return nullptr;
 }
 
-void deleteAt(RepairPlan& out, const std::string& path, std::string target, int node,
-              time_t mtime, bool afterCopies) {
+void deleteAt(RepairPlan& out, const std::string& path, std::string target, int node, time_t mtime,
+              bool afterCopies) {
   RepairAction a;
   a.kind = RepairAction::Delete;
   a.path = path;
@@ -91,8 +91,7 @@ void planRepair(const Inventory& inv, const std::vector<Stage>& stages,
     for (const Version& t : s.tombstones) tombstone = std::max(tombstone, t.mtime);
     auto dropHints = [&](bool afterCopies) {
       for (int node : s.hints)
-        if (listed(node))
-          deleteAt(out, path, std::string(kHints) + path, node, 0, afterCopies);
+        if (listed(node)) deleteAt(out, path, std::string(kHints) + path, node, 0, afterCopies);
     };
     // Deleted (or only bookkeeping left). A write in the same second as the DELETE wins: a
     // DELETE then PUT (a client replacing a file) must never lose the new file.
@@ -103,6 +102,7 @@ void planRepair(const Inventory& inv, const std::vector<Stage>& stages,
       dropHints(false);
       continue;
     }
+    if (!s.tombstones.empty()) out.rewritten.emplace_back(path, newest->mtime);
     ++out.files;
     out.bytes += static_cast<uint64_t>(std::max<int64_t>(0, newest->size));
     unsigned holding = 0;
@@ -153,8 +153,7 @@ void planRepair(const Inventory& inv, const std::vector<Stage>& stages,
     if (home) {
       dropHints(true);
       for (const Version& t : s.tombstones)  // written again since its DELETE
-        if (listed(t.node))
-          deleteAt(out, path, std::string(kTombstones) + path, t.node, 0, true);
+        if (listed(t.node)) deleteAt(out, path, std::string(kTombstones) + path, t.node, 0, true);
     }
   }
   deletes = std::move(out.actions);

@@ -33,9 +33,7 @@ struct Version {
   int64_t size = 0;
   time_t mtime = 0;
   bool same(const Version& o) const { return size == o.size && mtime == o.mtime; }
-  bool newer(const Version& o) const {
-    return mtime != o.mtime ? mtime > o.mtime : size > o.size;
-  }
+  bool newer(const Version& o) const { return mtime != o.mtime ? mtime > o.mtime : size > o.size; }
 };
 
 // What the nodes hold of one path.
@@ -75,6 +73,8 @@ struct RepairPlan {
   uint64_t files = 0, bytes = 0;  // live files in scope and their size
   uint64_t underReplicated = 0, stale = 0, misplaced = 0, deleted = 0;
   uint64_t copyBytes = 0;
+  // Files with a tombstone that were written again since (path, newest mtime).
+  std::vector<std::pair<std::string, time_t>> rewritten;
 };
 
 void planRepair(const Inventory& inv, const std::vector<Stage>& stages,

@@ -20,7 +20,10 @@ FanOut* writeOf(http::Exchange& ex) {
 }  // namespace
 
 FsService::FsService(const FsConfig& config, ServiceContext& ctx)
-    : ProxyService(config, ctx), config_(config), collector_(ctx.loop, [this] { collect(); }) {}
+    : ProxyService(config, ctx), config_(config), collector_(ctx.loop, [this] { collect(); }) {
+  if (config.tombstoneMemory && !ctx.regions.empty())
+    deleted_ = std::make_unique<DeletedPaths>(ctx.regions.back());
+}
 
 FsService::~FsService() = default;
 
@@ -58,6 +61,11 @@ void FsService::onRequest(http::Exchange& ex) {
       return;
     }
     if (!config_.stage(number)) {  // reads name their stage: old files keep their placement
+      ex.sendError(404);
+      return;
+    }
+    if (deleted_ && deleted_->contains(r.path)) {  // a node that missed its DELETE is not asked
+      fsCounters().inc(kReadsDeleted);
       ex.sendError(404);
       return;
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "protocols/fs/config.hpp"
+#include "protocols/fs/deleted.hpp"
 #include "protocols/fs/fanout.hpp"
 #include "protocols/fs/repair.hpp"
 #include "protocols/proxy/service.hpp"
@@ -33,14 +34,17 @@ class FsService : public proxy::ProxyService {
   void invalidate(std::string_view host, std::string_view target);
   // A fan-out that finished asks to be destroyed from the loop, outside its own callbacks.
   void collectSoon();
+  DeletedPaths* deletedPaths() { return deleted_.get(); }
 
  private:
   void collect();
   const FsConfig& config_;
   std::list<std::unique_ptr<FanOut>> writes_;
   Timer collector_;
-  std::unique_ptr<Repairer> repairer_;  // the worker that runs instance tasks, repair = on
-  mutable std::vector<int> ranked_;     // scratch
+  std::unique_ptr<Repairer> repairer_;
+  std::unique_ptr<DeletedPaths>
+      deleted_;  // tombstone_memory > 0  // the worker that runs instance tasks, repair = on
+  mutable std::vector<int> ranked_;  // scratch
 };
 
 }  // namespace manifold::fs

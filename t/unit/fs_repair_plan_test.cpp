@@ -155,6 +155,8 @@ TEST(FsRepairPlan, TombstonesDeleteOlderCopiesAndYieldToNewerWrites) {
   EXPECT_EQ(p.files, 1u);
   EXPECT_EQ(count(p, RepairAction::Copy), 1u);
   EXPECT_EQ(count(p, RepairAction::Delete), 2u);  // both stale tombstones
+  ASSERT_EQ(p.rewritten.size(), 1u);              // routers forget the DELETE
+  EXPECT_EQ(p.rewritten[0].second, 300);
 }
 
 TEST(FsRepairPlan, DrainAndStageScope) {
@@ -169,7 +171,7 @@ TEST(FsRepairPlan, DrainAndStageScope) {
   for (int i = 0; i < 40; ++i)
     for (int n : replicasOf("/_s1/f" + std::to_string(i), stages, b, 2))
       inv.add(n, "/_s1/f" + std::to_string(i), 1, 1);
-  inv.add(0, "/_s2/other", 1, 1);  // one copy only, in stage 2
+  inv.add(0, "/_s2/other", 1, 1);    // one copy only, in stage 2
   inv.add(0, "/elsewhere/x", 1, 1);  // not a store path: never touched
   RepairPlan p;
   RepairScope scope;

@@ -64,15 +64,16 @@ std::string progressLine(const fs::RepairRun& run, double elapsed) {
     return out;
   }
   double rate = elapsed > 0 ? static_cast<double>(g.bytesMoved) / elapsed : 0;
-  double left = g.bytesPlanned > g.bytesMoved ? static_cast<double>(g.bytesPlanned - g.bytesMoved) : 0;
+  double left =
+      g.bytesPlanned > g.bytesMoved ? static_cast<double>(g.bytesPlanned - g.bytesMoved) : 0;
   std::string eta = rate > 0 ? std::to_string(static_cast<long long>(left / rate)) + " s" : "?";
-  std::snprintf(out, sizeof out, "%llu/%llu actions (%llu copies, %llu deletes, %llu failed), %s of %s, %s/s, %s left",
-                static_cast<unsigned long long>(g.done + g.failed),
-                static_cast<unsigned long long>(g.actions),
-                static_cast<unsigned long long>(g.copies),
-                static_cast<unsigned long long>(g.deletes),
-                static_cast<unsigned long long>(g.failed), human(g.bytesMoved).c_str(),
-                human(g.bytesPlanned).c_str(), human(rate).c_str(), eta.c_str());
+  std::snprintf(
+      out, sizeof out,
+      "%llu/%llu actions (%llu copies, %llu deletes, %llu failed), %s of %s, %s/s, %s left",
+      static_cast<unsigned long long>(g.done + g.failed),
+      static_cast<unsigned long long>(g.actions), static_cast<unsigned long long>(g.copies),
+      static_cast<unsigned long long>(g.deletes), static_cast<unsigned long long>(g.failed),
+      human(g.bytesMoved).c_str(), human(g.bytesPlanned).c_str(), human(rate).c_str(), eta.c_str());
   return out;
 }
 
@@ -108,8 +109,10 @@ int main(int argc, char** argv) {
       usageError("unknown option " + arg);
     } else if (command.empty()) {
       command = arg;
-      if (command == "drain" || command == "rebalance") argument = value();
-      else if (command != "check") usageError("unknown command " + command);
+      if (command == "drain" || command == "rebalance")
+        argument = value();
+      else if (command != "check")
+        usageError("unknown command " + command);
     } else {
       usageError("unexpected " + arg);
     }
@@ -130,7 +133,9 @@ int main(int argc, char** argv) {
     if (store) usageError("several [fs:] sections: name one with -s");
     store = f;
   }
-  if (!store) usageError("no [fs" + (section.empty() ? std::string() : ":" + section) + "] section in " + configPath);
+  if (!store)
+    usageError("no [fs" + (section.empty() ? std::string() : ":" + section) + "] section in " +
+               configPath);
 
   fs::RepairRun::Options options;
   options.rate = rate;
@@ -166,27 +171,29 @@ int main(int argc, char** argv) {
   const fs::RepairPlan& p = run.plan();
   if (tty) std::printf("\r\033[K");
   if (command == "check") {
-    std::printf("%llu files (%s)", static_cast<unsigned long long>(p.files), human(p.bytes).c_str());
+    std::printf("%llu files (%s)", static_cast<unsigned long long>(p.files),
+                human(p.bytes).c_str());
     std::printf("; copies of the newest version per file:");
     for (size_t i = 0; i < p.histogram.size(); ++i)
       if (p.histogram[i])
         std::printf(" %zu%s:%llu", i, i + 1 == p.histogram.size() ? "+" : "",
                     static_cast<unsigned long long>(p.histogram[i]));
-    std::printf("\nunder-replicated %llu, stale %llu, misplaced %llu, deleted but present %llu, "
-                "unlisted nodes %llu (replicas %u)\n",
-                static_cast<unsigned long long>(p.underReplicated),
-                static_cast<unsigned long long>(p.stale),
-                static_cast<unsigned long long>(p.misplaced),
-                static_cast<unsigned long long>(p.deleted),
-                static_cast<unsigned long long>(g.unlisted), store->replicas);
+    std::printf(
+        "\nunder-replicated %llu, stale %llu, misplaced %llu, deleted but present %llu, "
+        "unlisted nodes %llu (replicas %u)\n",
+        static_cast<unsigned long long>(p.underReplicated),
+        static_cast<unsigned long long>(p.stale), static_cast<unsigned long long>(p.misplaced),
+        static_cast<unsigned long long>(p.deleted), static_cast<unsigned long long>(g.unlisted),
+        store->replicas);
     return p.underReplicated || p.stale || p.misplaced || p.deleted || g.unlisted ? 1 : 0;
   }
-  std::printf("%s %s: %llu files seen, %llu copies, %llu deletes, %llu failed, %llu skipped, %s in %.1f s (%s/s), unlisted nodes %llu\n",
-              command.c_str(), argument.c_str(), static_cast<unsigned long long>(p.files),
-              static_cast<unsigned long long>(g.copies), static_cast<unsigned long long>(g.deletes),
-              static_cast<unsigned long long>(g.failed), static_cast<unsigned long long>(g.skipped),
-              human(g.bytesMoved).c_str(), elapsed,
-              human(elapsed > 0 ? g.bytesMoved / elapsed : 0).c_str(),
-              static_cast<unsigned long long>(g.unlisted));
+  std::printf(
+      "%s %s: %llu files seen, %llu copies, %llu deletes, %llu failed, %llu skipped, %s in %.2f s "
+      "(%s/s), unlisted nodes %llu\n",
+      command.c_str(), argument.c_str(), static_cast<unsigned long long>(p.files),
+      static_cast<unsigned long long>(g.copies), static_cast<unsigned long long>(g.deletes),
+      static_cast<unsigned long long>(g.failed), static_cast<unsigned long long>(g.skipped),
+      human(g.bytesMoved).c_str(), elapsed, human(elapsed > 0 ? g.bytesMoved / elapsed : 0).c_str(),
+      static_cast<unsigned long long>(g.unlisted));
   return g.failed || g.unlisted ? 1 : 0;
 }
