@@ -27,7 +27,7 @@ DEPS_TEST  := curl wrk nginx-light libnginx-mod-http-dav-ext clang libclang-rt-1
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
               lintian man-db age nodejs chromium fonts-dejavu-core openssl nghttp2-client \
-              litmus
+              litmus cadaver
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 # Only `make bench` needs these (tools/bench/proxy compares the proxy cache with them).
 DEPS_BENCH := varnish haproxy

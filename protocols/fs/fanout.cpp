@@ -411,7 +411,21 @@ void FanOut::answerListing() {
   }
   http::Exchange* ex = ex_;
   ex_ = nullptr;
-  std::string merged;
+  std::string merged, root;
+  std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+  if (bodies.empty() && other == 404 && stageOf(path) != 0 &&
+      path.find('/', 1) >= path.size() - 1) {
+    // A stage's root before anything was written to it: an empty collection, so a client
+    // (cadaver, davfs2) can open it.
+    root.assign("<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<D:multistatus xmlns:D=\"DAV:\">\n");
+    root.append("<D:response><D:href>").append(path);
+    if (path.back() != '/') root.push_back('/');
+    root.append(
+        "</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype>"
+        "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>\n"
+        "</D:multistatus>\n");
+    bodies.push_back(root);
+  }
   if (!mergeMultistatus(bodies, merged)) {
     ex->sendError(other ? other : 502);
   } else {
