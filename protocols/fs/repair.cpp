@@ -40,6 +40,10 @@ void RepairRun::start() {
   }
   for (size_t node = 0; node < n; ++node) {
     if (walks_[node].folders.empty()) continue;
+    if (config_.backends[node].down && static_cast<int>(node) != options_.scope.drain) {
+      ++progress_.unlisted;  // marked down: left alone (nothing copied to it or because of it)
+      continue;
+    }
     inventory_.listed[node] = true;  // until a listing fails
     ++walking_;
     listNext(static_cast<int>(node));

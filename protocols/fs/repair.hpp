@@ -2,8 +2,9 @@
 // background repairer and by bin/manifold-fs (check, drain, rebalance):
 //  1. list: every node in scope is walked folder by folder with PROPFIND Depth 1 (its stage
 //     folders /_sN/ and the reserved /.manifold-fs/{tombstones,hints}/_sN/), one request per
-//     node at a time, all nodes at once; a node that fails a listing counts as unlisted (nothing
-//     is copied to it, and no copy is deleted because of it);
+//     node at a time, all nodes at once; a node that fails a listing, or is configured `down`
+//     (unless it is the one drained), counts as unlisted (nothing is copied to it, and no copy
+//     is deleted because of it);
 //  2. plan (planRepair);
 //  3. act (unless only checking): copies (GET from a node holding the newest version, the
 //     version checked; PUT to the replica with Date set to its mtime, so copies keep their

@@ -339,10 +339,10 @@ TEST(FsRepair, ConcurrentPutsConverge) {
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
-// Taking a node out: `manifold-fs drain` moves its copies to the nodes that will hold them once
-// it is removed, then the config drops it; adding a node to the stage and `manifold-fs
-// rebalance` moves the files it now places there (about a quarter for a fourth node), while the
-// router keeps answering reads. Checksums of every file before and after agree.
+// Taking a node out: marked `down`, `manifold-fs drain` moves its copies to the nodes that will
+// hold them once it is removed, then the config drops it; adding a node to the stage and
+// `manifold-fs rebalance` moves the files it now places there (about a quarter for a fourth node),
+// while the router keeps answering reads. Checksums of every file before and after agree.
 TEST(FsTool, DrainAndRebalanceLoseNothing) {
   DavNodes nodes(4);
   ASSERT_TRUE(nodes.startAll());
@@ -361,16 +361,23 @@ TEST(FsTool, DrainAndRebalanceLoseNothing) {
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("60 files"), std::string::npos) << out;
 
-  // Drain node 0, then remove it: stage 1 = nodes 1 and 2.
+  // Mark node 0 down (the repairer, now on, leaves it alone), drain it, then remove it:
+  // stage 1 = nodes 1 and 2.
+  m.rewriteConfig(store("stage = 1 " + nodes.addr(0) + " down" + nodes.addrs({1, 2}) + "\n",
+                        "repair_interval = 200ms\n"));
+  m.signal(SIGHUP);
+  ASSERT_TRUE(m.waitForGeneration(2)) << m.log();
   size_t onZero = nodes.files(0).size();
   out = fsTool(m, "drain " + nodes.addr(0), &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find(str(onZero) + " deletes"), std::string::npos) << out;  // one line
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  sleepMs(1000);  // repair passes meanwhile copy nothing back
   EXPECT_TRUE(nodes.files(0).empty());
+  EXPECT_EQ(readAll(port, paths), before);
   m.rewriteConfig(store("stage = 1" + nodes.addrs({1, 2}) + "\n", "repair = off\n"));
   m.signal(SIGHUP);
-  ASSERT_TRUE(m.waitForGeneration(2)) << m.log();
+  ASSERT_TRUE(m.waitForGeneration(3)) << m.log();
   out = fsTool(m, "check", &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(readAll(port, paths), before);
@@ -378,7 +385,7 @@ TEST(FsTool, DrainAndRebalanceLoseNothing) {
   // Add node 3 to the stage; reads go on (a copy not moved yet is found on the next node).
   m.rewriteConfig(store("stage = 1" + nodes.addrs({1, 2, 3}) + "\n", "repair = off\n"));
   m.signal(SIGHUP);
-  ASSERT_TRUE(m.waitForGeneration(3)) << m.log();
+  ASSERT_TRUE(m.waitForGeneration(4)) << m.log();
   out = fsTool(m, "check", &rc);
   EXPECT_EQ(rc, 1) << out;  // misplaced until rebalanced
   std::atomic<int> badReads{0};
