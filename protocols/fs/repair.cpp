@@ -199,7 +199,11 @@ Repairer::Repairer(FsService& service)
       timer_(service.runtime().loop(), [this] { tick(); }),
       publisher_(service.runtime().loop(), [this] { publish(); }) {}
 
-Repairer::~Repairer() = default;
+Repairer::~Repairer() {
+  shm::CounterSlot k = service_.fsCounters();  // a pass cut short (reload, stop) leaves nothing
+  k.set(kRepairRunning, 0);
+  k.set(kRepairBacklog, 0);
+}
 
 void Repairer::start() {
   timer_.keepsLoopAlive(false);

@@ -102,11 +102,12 @@ std::string store(const std::string& stages, const std::string& extra = "",
 // A router in front of every node of `nodes`, as stage 1.
 std::unique_ptr<Instance> storeOver(const DavNodes& nodes, const std::string& extra,
                                     unsigned workers = 1,
-                                    const std::string& copies = "replicas = 2\n") {
+                                    const std::string& copies = "replicas = 2\n",
+                                    const std::string& sections = "") {
   std::vector<size_t> all;
   for (size_t i = 0; i < nodes.size(); ++i) all.push_back(i);
-  auto m = std::make_unique<Instance>(store("stage = 1" + nodes.addrs(all) + "\n", extra, copies),
-                                      "", workers);
+  auto m = std::make_unique<Instance>(
+      store("stage = 1" + nodes.addrs(all) + "\n", extra, copies) + sections, "", workers);
   if (!m->start()) {
     ADD_FAILURE() << m->log();
     return nullptr;
@@ -168,7 +169,7 @@ size_t copiesOf(const DavNodes& nodes, const std::string& path) {
 TEST(FsRepair, HandOffCopiesGoHomeWhenTheNodeReturns) {
   DavNodes nodes(4);
   ASSERT_TRUE(nodes.startAll());
-  auto store1 = storeOver(nodes, "repair_interval = 300ms\n", 2);
+  auto store1 = storeOver(nodes, "repair_interval = 300ms\n", 2, "replicas = 2\n", statusSection());
   ASSERT_TRUE(store1);
   Instance& m = *store1;
   int port = m.port("store");
@@ -198,8 +199,14 @@ TEST(FsRepair, HandOffCopiesGoHomeWhenTheNodeReturns) {
   EXPECT_GE(shmCounter(m, "fs_repair_copies"), static_cast<long long>(hints));
   EXPECT_GE(shmCounter(m, "fs_repair_passes"), 1);
   EXPECT_EQ(shmCounter(m, "fs_repair_backlog"), 0);
-  std::string metrics = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
-  EXPECT_NE(metrics.find("fs_repair_under_replicated"), std::string::npos);
+  std::string stats = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
+  EXPECT_NE(stats.find("fs_repair_under_replicated"), std::string::npos) << stats;
+  std::string metrics = request(m.port("status"), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("manifold_fs_fs_repair_backlog{service=\"fs:store\"} 0"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("manifold_fs_fs_repair_copies_total{service=\"fs:store\"}"),
+            std::string::npos);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
