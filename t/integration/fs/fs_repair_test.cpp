@@ -24,10 +24,12 @@ namespace {
 class DavNodes {
  public:
   explicit DavNodes(size_t count) : root_(makeTempDir()) {
-    run("mkdir -p " + root_ + "/tmp && chmod 777 " + root_ + " " + root_ + "/tmp");
+    run("chmod 777 " + root_);
     for (size_t i = 0; i < count; ++i) {
       ports_.push_back(freePort());
-      run("mkdir -p " + dir(i) + " && chmod 777 " + dir(i));
+      // Each nginx its own body temp folder: they number their temp files alike.
+      run("mkdir -p " + dir(i) + " " + dir(i) + ".tmp && chmod 777 " + dir(i) + " " + dir(i) +
+          ".tmp");
       procs_.emplace_back();
     }
   }
@@ -52,7 +54,7 @@ class DavNodes {
         root_ + "/nginx" + n + ".pid;\nerror_log " + root_ + "/error" + n +
         ".log warn;\nevents {}\nhttp {\n  access_log off;\n"
         "  client_body_temp_path " +
-        root_ + "/tmp;\n  client_max_body_size 0;\n" +
+        dir(i) + ".tmp;\n  client_max_body_size 0;\n" +
         "  server { listen 127.0.0.1:" + str(ports_[i]) + "; root " + dir(i) +
         "; dav_methods PUT DELETE MKCOL; dav_ext_methods PROPFIND OPTIONS;"
         " create_full_put_path on; }\n}\n";
@@ -82,6 +84,8 @@ class DavNodes {
       v.push_back(out.substr(at, nl - at));
     return v;
   }
+  // The nodes' error logs, for failure messages.
+  std::string errors() const { return run("cat " + root_ + "/error*.log"); }
   size_t reserved(size_t i, const std::string& kind) const {
     return std::stoul(
         run("find " + dir(i) + "/.manifold-fs/" + kind + " -type f 2>/dev/null | wc -l"));
@@ -223,7 +227,7 @@ TEST(FsRepair, DeletesDoNotResurrect) {
   std::vector<std::string> paths;
   for (int i = 0; i < 9; ++i) {
     paths.push_back("/_s1/d/f" + str(i));
-    ASSERT_EQ(put(port, paths.back(), "doomed").status, 201);
+    ASSERT_EQ(put(port, paths.back(), "doomed").status, 201) << m.log() << nodes.errors();
   }
   size_t onZero = nodes.files(0).size();
   ASSERT_GE(onZero, 2u);
@@ -232,8 +236,8 @@ TEST(FsRepair, DeletesDoNotResurrect) {
   for (const auto& p : paths) EXPECT_EQ(request(port, "DELETE", p).status, 204) << p;
   EXPECT_EQ(put(port, "/_s1/d/f0", "reborn").status, 201);  // written again after its DELETE
   EXPECT_EQ(nodes.reserved(1, "tombstones"), 9u);
+  EXPECT_EQ(nodes.files(0).size(), onZero);  // its old copies come back with it
   ASSERT_TRUE(nodes.start(0));
-  EXPECT_EQ(nodes.files(0).size(), onZero);  // its old copies are back
   std::string check;
   ASSERT_TRUE(repaired(m, 20000, &check)) << check << m.log();
   EXPECT_NE(check.find("1 files"), std::string::npos) << check;
@@ -360,7 +364,8 @@ TEST(FsTool, DrainAndRebalanceLoseNothing) {
   std::vector<std::string> paths;
   for (int i = 0; i < 60; ++i) {
     paths.push_back("/_s1/t/" + str(i % 5) + "/f" + str(i));
-    ASSERT_EQ(put(port, paths.back(), pattern(500 + i * 131, i + 7)).status, 201);
+    ASSERT_EQ(put(port, paths.back(), pattern(500 + i * 131, i + 7)).status, 201)
+        << m.log() << nodes.errors();
   }
   auto before = readAll(port, paths);
   int rc = -1;
