@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -103,11 +104,14 @@ std::string store(const std::string& stages, const std::string& extra = "",
          extra + "\n";
 }
 
-// A router in front of every node of `nodes`, as stage 1.
-std::unique_ptr<Instance> storeOver(const DavNodes& nodes, const std::string& extra,
-                                    unsigned workers = 1,
+// Starts the nodes and a router in front of every one of them, as stage 1.
+std::unique_ptr<Instance> storeOver(DavNodes& nodes, const std::string& extra, unsigned workers = 1,
                                     const std::string& copies = "replicas = 2\n",
                                     const std::string& sections = "") {
+  if (!nodes.startAll()) {
+    ADD_FAILURE() << "nginx nodes did not start: " << nodes.errors();
+    return nullptr;
+  }
   std::vector<size_t> all;
   for (size_t i = 0; i < nodes.size(); ++i) all.push_back(i);
   auto m = std::make_unique<Instance>(
@@ -122,6 +126,21 @@ std::unique_ptr<Instance> storeOver(const DavNodes& nodes, const std::string& ex
 Reply put(int port, const std::string& path, const std::string& body) {
   return one(port, "PUT " + path + " HTTP/1.1\r\nHost: s\r\nContent-Length: " + str(body.size()) +
                        "\r\nConnection: close\r\n\r\n" + body);
+}
+
+// PUTs `count` files through the router: path(i) with body(i); their paths, or none on a failure.
+std::vector<std::string> putMany(int port, int count, const std::function<std::string(int)>& path,
+                                 const std::function<std::string(int)>& body) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < count; ++i) {
+    paths.push_back(path(i));
+    int status = put(port, paths.back(), body(i)).status;
+    if (status != 201) {
+      ADD_FAILURE() << "PUT " << paths.back() << ": " << status;
+      return {};
+    }
+  }
+  return paths;
 }
 
 Reply request(int port, const std::string& method, const std::string& path) {
@@ -172,17 +191,15 @@ size_t copiesOf(const DavNodes& nodes, const std::string& path) {
 // and its hint are deleted once the replicas hold the file).
 TEST(FsRepair, HandOffCopiesGoHomeWhenTheNodeReturns) {
   DavNodes nodes(4);
-  ASSERT_TRUE(nodes.startAll());
   auto store1 = storeOver(nodes, "repair_interval = 300ms\n", 2, "replicas = 2\n", statusSection());
   ASSERT_TRUE(store1);
   Instance& m = *store1;
   int port = m.port("store");
   nodes.stop(0);
-  std::vector<std::string> paths;
-  for (int i = 0; i < 24; ++i) {
-    paths.push_back("/_s1/h/f" + str(i));
-    EXPECT_EQ(put(port, paths.back(), "hinted " + str(i)).status, 201);
-  }
+  auto paths = putMany(
+      port, 24, [](int i) { return "/_s1/h/f" + str(i); },
+      [](int i) { return "hinted " + str(i); });
+  ASSERT_EQ(paths.size(), 24u) << m.log();
   size_t hints = 0;
   for (size_t i = 1; i < nodes.size(); ++i) hints += nodes.reserved(i, "hints");
   EXPECT_GE(hints, 4u);  // node 0 is a replica of about half the paths
@@ -219,16 +236,14 @@ TEST(FsRepair, HandOffCopiesGoHomeWhenTheNodeReturns) {
 // deletes copies older than the tombstone. A file written again after its DELETE stays.
 TEST(FsRepair, DeletesDoNotResurrect) {
   DavNodes nodes(3);
-  ASSERT_TRUE(nodes.startAll());
   auto store1 = storeOver(nodes, "repair_interval = 300ms\n", 1);
   ASSERT_TRUE(store1);
   Instance& m = *store1;
   int port = m.port("store");
-  std::vector<std::string> paths;
-  for (int i = 0; i < 9; ++i) {
-    paths.push_back("/_s1/d/f" + str(i));
-    ASSERT_EQ(put(port, paths.back(), "doomed").status, 201) << m.log() << nodes.errors();
-  }
+  auto paths = putMany(
+      port, 9, [](int i) { return "/_s1/d/f" + str(i); },
+      [](int) { return std::string("doomed"); });
+  ASSERT_EQ(paths.size(), 9u) << m.log() << nodes.errors();
   size_t onZero = nodes.files(0).size();
   ASSERT_GE(onZero, 2u);
   nodes.stop(0);
@@ -264,11 +279,9 @@ TEST(FsRepair, ReadsOfDeletedPathsAreNotServedFromStaleCopies) {
              "", 2);
   ASSERT_TRUE(m.start()) << m.log();
   int port = m.port("store"), plain = m.port("plain");
-  std::vector<std::string> paths;
-  for (int i = 0; i < 8; ++i) {
-    paths.push_back("/_s1/g/f" + str(i));
-    ASSERT_EQ(put(port, paths.back(), "old").status, 201);
-  }
+  auto paths = putMany(
+      port, 8, [](int i) { return "/_s1/g/f" + str(i); }, [](int) { return std::string("old"); });
+  ASSERT_EQ(paths.size(), 8u) << m.log() << nodes.errors();
   nodes.stop(0);
   for (const auto& p : paths) EXPECT_EQ(request(port, "DELETE", p).status, 204) << p;
   ASSERT_TRUE(nodes.start(0));
@@ -287,16 +300,14 @@ TEST(FsRepair, ReadsOfDeletedPathsAreNotServedFromStaleCopies) {
 // hold back from the other replicas; nothing changes in content.
 TEST(FsRepair, ReplacedEmptyNodeIsRefilled) {
   DavNodes nodes(3);
-  ASSERT_TRUE(nodes.startAll());
   auto store1 = storeOver(nodes, "repair_interval = 300ms\n", 1);
   ASSERT_TRUE(store1);
   Instance& m = *store1;
   int port = m.port("store");
-  std::vector<std::string> paths;
-  for (int i = 0; i < 30; ++i) {
-    paths.push_back("/_s1/r/" + str(i % 3) + "/f" + str(i));
-    ASSERT_EQ(put(port, paths.back(), pattern(1000 + i * 97, i)).status, 201);
-  }
+  auto paths = putMany(
+      port, 30, [](int i) { return "/_s1/r/" + str(i % 3) + "/f" + str(i); },
+      [](int i) { return pattern(1000 + i * 97, i); });
+  ASSERT_EQ(paths.size(), 30u) << m.log() << nodes.errors();
   auto before = readAll(port, paths);
   std::vector<std::string> held = nodes.files(1);
   ASSERT_GE(held.size(), 10u);
@@ -361,12 +372,10 @@ TEST(FsTool, DrainAndRebalanceLoseNothing) {
   Instance m(three, "", 1);
   ASSERT_TRUE(m.start()) << m.log();
   int port = m.port("store");
-  std::vector<std::string> paths;
-  for (int i = 0; i < 60; ++i) {
-    paths.push_back("/_s1/t/" + str(i % 5) + "/f" + str(i));
-    ASSERT_EQ(put(port, paths.back(), pattern(500 + i * 131, i + 7)).status, 201)
-        << m.log() << nodes.errors();
-  }
+  auto paths = putMany(
+      port, 60, [](int i) { return "/_s1/t/" + str(i % 5) + "/f" + str(i); },
+      [](int i) { return pattern(500 + i * 131, i + 7); });
+  ASSERT_EQ(paths.size(), 60u) << m.log() << nodes.errors();
   auto before = readAll(port, paths);
   int rc = -1;
   std::string out = fsTool(m, "check", &rc);
@@ -434,7 +443,6 @@ TEST(FsTool, DrainAndRebalanceLoseNothing) {
 // (nodes with create_full_put_path; MKCOL sends its parents' MKCOLs first).
 TEST(FsLitmus, BasicSuite) {
   DavNodes nodes(3);
-  ASSERT_TRUE(nodes.startAll());
   auto store1 = storeOver(nodes, "repair = off\n", 1);
   ASSERT_TRUE(store1);
   Instance& m = *store1;
@@ -452,7 +460,6 @@ TEST(FsLitmus, BasicSuite) {
 // delete.
 TEST(FsCadaver, BrowseUploadDownloadDelete) {
   DavNodes nodes(3);
-  ASSERT_TRUE(nodes.startAll());
   auto store1 = storeOver(nodes, "repair = off\n", 1);
   ASSERT_TRUE(store1);
   Instance& m = *store1;
