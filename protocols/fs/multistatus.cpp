@@ -127,6 +127,9 @@ bool parseListing(std::string_view body, std::vector<ListingEntry>& out) {
       href = href.substr(slash);
     }
     if (href.empty() || href[0] != '/') return;
+    // The path goes back into request lines to other nodes: nothing that could end or split one.
+    for (char c : href)
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return;
     ListingEntry e;
     e.path = href;
     std::string_view type = elementText(element, d.prefix, "resourcetype");

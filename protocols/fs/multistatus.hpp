@@ -22,7 +22,9 @@ namespace manifold::fs {
 bool mergeMultistatus(std::span<const std::string_view> bodies, std::string& out);
 
 // One resource of a node's listing (the repairer's walk): its href reduced to a path (a
-// "scheme://authority" prefix dropped), as sent, still percent-encoded.
+// "scheme://authority" prefix dropped), as sent, still percent-encoded. Responses whose href
+// is no absolute path, or holds a space or control byte (it is put back into request lines),
+// are left out.
 struct ListingEntry {
   std::string_view path;
   bool collection = false;

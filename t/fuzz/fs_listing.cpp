@@ -20,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (parseListing(body, entries)) {
     for (const ListingEntry& e : entries) {
       check(!e.path.empty() && e.path[0] == '/');
+      for (char c : e.path) check(static_cast<unsigned char>(c) > 0x20 && c != 0x7f);
       check(e.path.data() >= body.data() && e.path.data() + e.path.size() <= body.data() + size);
       unsigned stage = stageOf(e.path);
       check(stage <= 999999999u);

@@ -50,7 +50,9 @@ TEST(FsListing, NginxMultistatus) {
       "<D:getlastmodified>Sat, 05 Dec 2020 03:00:00 GMT</D:getlastmodified>\n"
       "<D:resourcetype></D:resourcetype>\n</D:prop>\n</D:propstat>\n</D:response>\n"
       "<D:response><D:href>/_s1/a/bad</D:href><D:prop><D:getcontentlength>x1"
-      "</D:getcontentlength></D:prop></D:response>\n</D:multistatus>\n";
+      "</D:getcontentlength></D:prop></D:response>\n"
+      "<D:response><D:href>/_s1/a/x HTTP/1.1\r\nHost: y</D:href></D:response>\n"
+      "</D:multistatus>\n";
   std::vector<ListingEntry> e;
   ASSERT_TRUE(parseListing(body, e));
   ASSERT_EQ(e.size(), 3u);
