@@ -1,6 +1,7 @@
 // libFuzzer target: a node's PROPFIND listing as the repairer reads it, and the stage parser
 // on every href. Whatever the body holds: no crash, entries are views inside the body that start
-// with '/', and a plan built from them only names store paths of its one configured stage.
+// with '/' and hold no space or control byte, and a plan built from them only names store paths
+// of its one configured stage.
 #include <cstddef>
 #include <cstdint>
 #include <string>
