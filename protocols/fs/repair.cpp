@@ -54,6 +54,11 @@ void RepairRun::start() {
 void RepairRun::listNext(int node) {
   Walk& w = walks_[node];
   if (w.folders.empty() || w.failed) {
+    if (!w.failed && options_.warned && (*options_.warned)[node]) {
+      (*options_.warned)[node] = false;
+      LOG_INFO("[%s] repair: %s lists again", config_.title().c_str(),
+               config_.backends[node].address.text.c_str());
+    }
     if (w.failed) {
       inventory_.listed[node] = false;
       ++progress_.unlisted;
@@ -94,9 +99,12 @@ void RepairRun::listed(int node, const std::string& folder, NodeReply& reply) {
       }
     }
   } else if (reply.status != 404) {  // a folder not made yet on this node is fine
-    if (!w.failed)
-      LOG_WARN("[%s] repair: %s answered %d to PROPFIND %s", config_.title().c_str(),
-               config_.backends[node].address.text.c_str(), reply.status, folder.c_str());
+    std::vector<bool>* warned = options_.warned;
+    if (!w.failed && (!warned || !(*warned)[node]))
+      LOG_WARN("[%s] repair: %s answered %d to PROPFIND %s (not repaired until it lists)",
+               config_.title().c_str(), config_.backends[node].address.text.c_str(), reply.status,
+               folder.c_str());
+    if (warned) (*warned)[node] = true;
     w.failed = true;
   }
   listNext(node);
@@ -219,6 +227,8 @@ void Repairer::tick() {
   RepairRun::Options options;
   options.rate = static_cast<double>(c.repairRate);
   options.parallel = c.repairParallel;
+  warned_.resize(c.backends.size(), false);
+  options.warned = &warned_;
   copiesSeen_ = deletesSeen_ = bytesSeen_ = failedSeen_ = 0;
   service_.fsCounters().set(kRepairRunning, 1);
   run_ = std::make_unique<RepairRun>(client_, service_.runtime().loop(), c, options, [this, &c] {

@@ -46,6 +46,9 @@ class RepairRun {
     double rate = 0;  // bytes per second; 0: unlimited
     unsigned parallel = 2;
     bool act = true;  // false: list and plan only (check)
+    // By node: a failed listing was logged already (kept across passes by the repairer, so a
+    // node without PROPFIND is logged once, not every pass); null: log every failure.
+    std::vector<bool>* warned = nullptr;
   };
   RepairRun(NodeClient& client, struct ev_loop* loop, const FsConfig& config, Options options,
             std::function<void()> finished);
@@ -103,7 +106,8 @@ class Repairer {
   Timer timer_, publisher_;
   std::unique_ptr<RepairRun> run_;
   uint64_t copiesSeen_ = 0, deletesSeen_ = 0, bytesSeen_ = 0, failedSeen_ = 0;
-  bool doneLater_ = false;  // the pass ended: destroyed at the next publish
+  std::vector<bool> warned_;  // RepairRun::Options::warned
+  bool doneLater_ = false;    // the pass ended: destroyed at the next publish
 };
 
 }  // namespace manifold::fs

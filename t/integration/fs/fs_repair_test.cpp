@@ -209,9 +209,17 @@ TEST(FsRepair, HandOffCopiesGoHomeWhenTheNodeReturns) {
   EXPECT_FALSE(repaired(m, 0, &check));  // node 0 cannot be listed
   EXPECT_NE(check.find("unlisted nodes 1"), std::string::npos) << check;
 
+  sleepMs(700);  // a few passes without node 0: logged once, not once per pass
   ASSERT_TRUE(nodes.start(0));
   ASSERT_TRUE(repaired(m, 20000, &check)) << check << m.log();
   EXPECT_NE(check.find("24 files"), std::string::npos) << check;
+  std::string log = m.log();
+  size_t warnings = 0;
+  for (size_t at = log.find(nodes.addr(0) + " answered"); at != std::string::npos;
+       at = log.find(nodes.addr(0) + " answered", at + 1))
+    ++warnings;
+  EXPECT_EQ(warnings, 1u) << log;
+  EXPECT_NE(log.find(nodes.addr(0) + " lists again"), std::string::npos) << log;
   EXPECT_NE(check.find("copies of the newest version per file: 2:24"), std::string::npos) << check;
   EXPECT_EQ(nodes.files(0).size(), hints);  // each hint stood for one copy of node 0
   for (const auto& p : paths) EXPECT_EQ(copiesOf(nodes, p), 2u) << p;
