@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocols/fs/deleted.hpp"
 #include "protocols/proxy/counters.hpp"
 #include "protocols/proxy/health.hpp"
 
@@ -72,6 +73,14 @@ std::unique_ptr<ServiceConfig> parseFsSection(config::SectionReader& in) {
                               " node(s)");
   c->writeQuorum =
       static_cast<unsigned>(in.integer("write_quorum", c->replicas / 2 + 1, 1, c->replicas));
+  c->repair = in.flag("repair", true);
+  c->repairInterval = in.seconds("repair_interval", config::Millis(60000), config::Millis(100),
+                                 config::Millis(86400000));
+  c->repairRate = in.size("repair_rate", 16u << 20, 0, uint64_t{1} << 40);
+  c->repairParallel = static_cast<unsigned>(in.integer("repair_parallel", 2, 1, 64));
+  c->tombstoneMemory = in.size("tombstone_memory", 1u << 20, 0, uint64_t{1} << 30);
+  if (c->tombstoneMemory != 0 && c->tombstoneMemory < 65536)
+    in.fail("tombstone_memory", "0 (none) or at least 64k");
   c->balance = proxy::Balance::Hash;
   c->hashPathOnly = true;
   c->retryNotFound = true;
@@ -97,6 +106,17 @@ const Stage* FsConfig::stage(unsigned number) const {
 std::vector<CounterSpec> FsConfig::counters() const {
   std::vector<CounterSpec> out = proxy::ProxyConfig::counters();
   appendCounters(out, kFsCounterDefs);
+  return out;
+}
+
+std::vector<RegionRequest> FsConfig::regions() const {
+  std::vector<RegionRequest> out = proxy::ProxyConfig::regions();
+  if (tombstoneMemory)  // last: the proxy's own regions keep their places
+    out.push_back({title() + "/deleted", DeletedPaths::layout(), tombstoneMemory,
+                   [](void* base, size_t bytes, bool adopted) {
+                     if (!adopted) DeletedPaths::format(base, bytes);
+                   },
+                   "tombstone_memory"});
   return out;
 }
 

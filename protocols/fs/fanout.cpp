@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "protocols/fs/multistatus.hpp"
+#include "protocols/fs/node_client.hpp"
+#include "protocols/fs/repair_plan.hpp"
 #include "protocols/fs/service.hpp"
 #include "protocols/http/date.hpp"
 #include "protocols/http/response.hpp"
@@ -36,12 +38,11 @@ struct FanOut::Replica {
   Handler* handler = nullptr;
   Connector::Id connecting = 0;
   std::string pending;  // the head and body bytes waiting for the connection
-  bool reused = false, staleRetried = false, sentAny = false, handoff = false;
+  bool reused = false, staleRetried = false, sentAny = false, handoff = false, hinted = false;
   int status = 0;       // the node's answer; 0 while none; 502/504 for a failed try
   unsigned skip = 0;    // answers to the pipelined parent MKCOLs still to pass over
   bool inBody = false;  // the head arrived; its body is being read
-  uint64_t remaining = 0;
-  http::ChunkedDecoder chunked;
+  BodyReader reader;
   std::string body;  // a PROPFIND answer's
   proxy::ResponseHead response;
   Timer timer;
@@ -86,8 +87,9 @@ FanOut::FanOut(FsService& service, http::Exchange& ex, std::vector<int> nodes, u
   }
   char date[http::kHttpDateLength];
   http::formatHttpDate(service.runtime().now(), date);
+  date_.assign(date, sizeof date);
   proxy::appendUpstreamHead(head_, r, net::peerAddress(ex.connection().peerAddress()), false,
-                            target, std::string_view(date, sizeof date));
+                            target, date_);
   chunked_ = r.chunked;
   if (chunked_) {
     head_.append("Transfer-Encoding: chunked\r\n");
@@ -109,10 +111,26 @@ FanOut::FanOut(FsService& service, http::Exchange& ex, std::vector<int> nodes, u
       ++parentCount_;
     }
     head_.insert(0, parents);
+  } else if (kind_ == Kind::Delete) {
+    // A tombstone first (same Date), so a node that misses this DELETE (down) does not bring
+    // the file back: the repairer deletes copies older than it.
+    std::string tombstone;
+    appendMarker(tombstone, kTombstones);
+    head_.insert(0, tombstone);
+    parentCount_ = 1;
   }
   bodyDone_ = !(r.chunked || r.contentLength > 0);
   ex.defer();
   if (!bodyDone_) ex.acceptBody();
+}
+
+// "PUT /.manifold-fs/{tombstones,hints}/PATH", empty, with the write's Date.
+void FanOut::appendMarker(std::string& out, std::string_view folder) const {
+  std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+  out.append("PUT ").append(folder).append(path).append(" HTTP/1.1\r\n");
+  http::appendHeader(out, "Host", host_.empty() ? std::string_view("localhost") : host_);
+  http::appendHeader(out, "Date", date_);
+  out.append("Content-Length: 0\r\n\r\n");
 }
 
 FanOut::~FanOut() {
@@ -166,6 +184,14 @@ bool FanOut::handOff(Replica& r) {
     if (service_.health() && !service_.health()->available(node, clock::monotonicMs())) continue;
     r.node = node;
     r.handoff = true;
+    if (kind_ == Kind::Put && !r.hinted && !r.sentAny) {
+      // The copy is remembered on the hand-off node, so the repairer moves it home.
+      std::string hint;
+      appendMarker(hint, kHints);
+      r.pending.insert(0, hint);
+      r.hinted = true;
+      ++r.skip;
+    }
     return true;
   }
   return false;
@@ -274,46 +300,13 @@ void FanOut::readable(Replica& r, Connection& conn) {
     if (p.status == proxy::ResponseStatus::Error) return failed(r, 502);
     conn.consume(p.consumed);
     r.inBody = true;
-    r.remaining = r.response.framing == proxy::Framing::Length
-                      ? static_cast<uint64_t>(r.response.contentLength)
-                      : 0;
-    r.chunked.reset();
+    r.reader.begin(r.response);
     r.body.clear();
   }
   // The body: kept for a PROPFIND (merged), passed over otherwise.
-  const bool keep = kind_ == Kind::Propfind;
-  std::string_view input = conn.pendingInput();
-  bool end = false;
-  switch (r.response.framing) {
-    case proxy::Framing::None:
-      end = true;
-      break;
-    case proxy::Framing::Length: {
-      size_t n = std::min<uint64_t>(input.size(), r.remaining);
-      if (keep) r.body.append(input.substr(0, n));
-      conn.consume(n);
-      r.remaining -= n;
-      end = r.remaining == 0;
-      break;
-    }
-    case proxy::Framing::Chunked:
-      while (!input.empty() && !end) {
-        size_t used = 0;
-        std::string_view data;
-        auto st = r.chunked.feed(input, used, data);
-        input.remove_prefix(used);
-        conn.consume(used);
-        if (keep) r.body.append(data);
-        if (st == http::ChunkedDecoder::Status::Error) return failed(r, 502);
-        end = st == http::ChunkedDecoder::Status::Done;
-        if (used == 0) break;
-      }
-      break;
-    case proxy::Framing::Close:
-      if (keep) r.body.append(input);
-      conn.consume(input.size());
-      return;  // closed() ends it
-  }
+  BodyReader::Step step = r.reader.read(conn, kind_ == Kind::Propfind ? &r.body : nullptr);
+  if (step == BodyReader::Error) return failed(r, 502);
+  const bool end = step == BodyReader::Done;
   if (r.body.size() > kMaxListing) return failed(r, 502);
   if (end)
     settle(r, conn.pendingInput().empty() && r.response.keepAlive && bodyDone_ &&
@@ -354,8 +347,10 @@ void FanOut::closed(Replica& r) {
   if (r.reused && !r.staleRetried && replayable_) {
     // A pooled connection the node had closed: once more on a fresh one, with the body so far.
     r.staleRetried = true;
-    r.pending = head_;
-    r.skip = parentCount_;
+    r.pending.clear();
+    if (r.hinted) appendMarker(r.pending, kHints);
+    r.pending.append(head_);
+    r.skip = parentCount_ + (r.hinted ? 1 : 0);
     if (chunked_) {
       if (!replay_.empty()) http::appendChunk(r.pending, replay_);
       if (bodyDone_) http::appendLastChunk(r.pending);
@@ -416,7 +411,21 @@ void FanOut::answerListing() {
   }
   http::Exchange* ex = ex_;
   ex_ = nullptr;
-  std::string merged;
+  std::string merged, root;
+  std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+  if (bodies.empty() && other == 404 && stageOf(path) != 0 &&
+      path.find('/', 1) >= path.size() - 1) {
+    // A stage's root before anything was written to it: an empty collection, so a client
+    // (cadaver, davfs2) can open it.
+    root.assign("<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<D:multistatus xmlns:D=\"DAV:\">\n");
+    root.append("<D:response><D:href>").append(path);
+    if (path.back() != '/') root.push_back('/');
+    root.append(
+        "</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype>"
+        "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>\n"
+        "</D:multistatus>\n");
+    bodies.push_back(root);
+  }
   if (!mergeMultistatus(bodies, merged)) {
     ex->sendError(other ? other : 502);
   } else {
@@ -451,7 +460,14 @@ void FanOut::answer() {
   shm::CounterSlot c = service_.fsCounters();
   bool quorate = good + absent >= config.writeQuorum && (good > 0 || kind_ != Kind::Put);
   c.inc(quorate ? kWritesQuorate : kWritesFailed);
-  if (good > 0) service_.invalidate(host_, target_);  // the cache (cache = on) drops the old copy
+  if (good > 0) {
+    service_.invalidate(host_, target_);  // the cache (cache = on) drops the old copy
+    if (DeletedPaths* d = service_.deletedPaths()) {
+      std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+      if (kind_ == Kind::Put) d->written(path);
+      if (kind_ == Kind::Delete) d->deleted(path, service_.runtime().now());
+    }
+  }
   if (!ex_) return;
   http::Exchange* ex = ex_;
   ex_ = nullptr;
@@ -465,7 +481,11 @@ void FanOut::answer() {
                config.writeQuorum);
     ex->sendError(status, extra);
   } else {
-    int status = success ? success : (kind_ == Kind::Delete ? 404 : 405);
+    // MKCOL where some node holds the name already (a collection, or a file) is 405, though
+    // other nodes made it: it existed in the store.
+    int status = success && !(kind_ == Kind::Mkcol && absent > 0)
+                     ? success
+                     : (kind_ == Kind::Delete ? 404 : 405);
     if (status >= 400) {
       ex->sendError(status, extra);
     } else {

@@ -28,7 +28,6 @@
 #include <string>
 #include <vector>
 
-#include "protocols/http/chunked.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/proxy/response.hpp"
 #include "worker/connector.hpp"
@@ -75,6 +74,7 @@ class FanOut {
   void answerListing();
   void settle(Replica& r, bool reusable);
   bool handOff(Replica& r);
+  void appendMarker(std::string& out, std::string_view folder) const;
 
   FsService& service_;
   http::Exchange* ex_;
@@ -86,7 +86,9 @@ class FanOut {
   std::string replay_;         // the body so far, while it fits kReplayLimit
   std::string host_, target_;  // for the cache's invalidation
   std::string location_;
-  unsigned parentCount_ = 0;  // MKCOL: the parents' MKCOLs sent before it
+  std::string date_;  // the router's Date for every copy (and tombstone, hint)
+  unsigned parentCount_ =
+      0;  // answers before the request's own: MKCOL's parents, DELETE's tombstone
   bool chunked_ = false;
   bool bodyDone_ = false;
   bool replayable_ = true;

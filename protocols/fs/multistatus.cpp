@@ -3,6 +3,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "protocols/http/date.hpp"
+
 namespace manifold::fs {
 
 namespace {
@@ -84,7 +86,71 @@ void forEachResponse(const Document& d, Fn&& fn) {
   }
 }
 
+// The text of the first <P:name>...</P:name> in `element` ("" when absent).
+std::string_view elementText(std::string_view element, const std::string& prefix,
+                             std::string_view name) {
+  std::string open = "<" + prefix + std::string(name);
+  for (size_t at = element.find(open); at != std::string_view::npos;
+       at = element.find(open, at + 1)) {
+    size_t end = at + open.size();
+    if (end >= element.size() || !isNameEnd(element[end])) continue;
+    size_t gt = element.find('>', end);
+    if (gt == std::string_view::npos || element[gt - 1] == '/') return {};
+    size_t close = element.find("</" + prefix + std::string(name) + ">", gt);
+    if (close == std::string_view::npos) return {};
+    return element.substr(gt + 1, close - gt - 1);
+  }
+  return {};
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace
+
+bool parseListing(std::string_view body, std::vector<ListingEntry>& out) {
+  out.clear();
+  Document d;
+  if (!readDocument(body, d)) return false;
+  forEachResponse(d, [&](std::string_view element, std::string_view href) {
+    href = trim(href);
+    if (size_t scheme = href.find("://"); scheme != std::string_view::npos) {
+      size_t slash = href.find('/', scheme + 3);
+      if (slash == std::string_view::npos) return;  // a server's root: not a store path
+      href = href.substr(slash);
+    }
+    if (href.empty() || href[0] != '/') return;
+    // The path goes back into request lines to other nodes: nothing that could end or split one.
+    for (char c : href)
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return;
+    ListingEntry e;
+    e.path = href;
+    std::string_view type = elementText(element, d.prefix, "resourcetype");
+    e.collection = type.find("collection") != std::string_view::npos;
+    std::string_view length = trim(elementText(element, d.prefix, "getcontentlength"));
+    if (!length.empty() && length.size() <= 18) {
+      int64_t n = 0;
+      bool digits = true;
+      for (char c : length) {
+        digits = digits && c >= '0' && c <= '9';
+        n = n * 10 + (c - '0');
+      }
+      if (digits) e.size = n;
+    }
+    time_t t = 0;
+    if (http::parseHttpDate(trim(elementText(element, d.prefix, "getlastmodified")), t))
+      e.mtime = t;
+    out.push_back(e);
+  });
+  return true;
+}
 
 bool mergeMultistatus(std::span<const std::string_view> bodies, std::string& out) {
   const Document* first = nullptr;

@@ -20,14 +20,30 @@ FanOut* writeOf(http::Exchange& ex) {
 }  // namespace
 
 FsService::FsService(const FsConfig& config, ServiceContext& ctx)
-    : ProxyService(config, ctx), config_(config), collector_(ctx.loop, [this] { collect(); }) {}
+    : ProxyService(config, ctx), config_(config), collector_(ctx.loop, [this] { collect(); }) {
+  if (config.tombstoneMemory && !ctx.regions.empty())
+    deleted_ = std::make_unique<DeletedPaths>(ctx.regions.back());
+}
 
 FsService::~FsService() = default;
+
+void FsService::start() {
+  ProxyService::start();
+  if (config_.repair && runtime().runsInstanceTasks()) {
+    repairer_ = std::make_unique<Repairer>(*this);
+    repairer_->start();
+  }
+}
 
 std::span<const int> FsService::candidates(std::string_view path) const {
   const Stage* stage = config_.stage(stageOf(path));
   if (!stage) return {};
   return stage->nodes;  // the balancer ranks them by the same rendezvous score
+}
+
+void FsService::stopAccepting() {
+  repairer_.reset();  // a pass in progress stops; the next generation's repairer starts over
+  ProxyService::stopAccepting();
 }
 
 void FsService::onRequest(http::Exchange& ex) {
@@ -45,6 +61,11 @@ void FsService::onRequest(http::Exchange& ex) {
       return;
     }
     if (!config_.stage(number)) {  // reads name their stage: old files keep their placement
+      ex.sendError(404);
+      return;
+    }
+    if (deleted_ && deleted_->contains(r.path)) {  // a node that missed its DELETE is not asked
+      fsCounters().inc(kReadsDeleted);
       ex.sendError(404);
       return;
     }

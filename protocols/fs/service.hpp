@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "protocols/fs/config.hpp"
+#include "protocols/fs/deleted.hpp"
 #include "protocols/fs/fanout.hpp"
+#include "protocols/fs/repair.hpp"
 #include "protocols/proxy/service.hpp"
 
 namespace manifold::fs {
@@ -18,6 +20,8 @@ class FsService : public proxy::ProxyService {
   FsService(const FsConfig& config, ServiceContext& ctx);
   ~FsService() override;
 
+  void start() override;
+  void stopAccepting() override;
   void onRequest(http::Exchange& ex) override;
   void onBody(http::Exchange& ex, std::string_view data) override;
   void onBodyEnd(http::Exchange& ex) override;
@@ -30,12 +34,16 @@ class FsService : public proxy::ProxyService {
   void invalidate(std::string_view host, std::string_view target);
   // A fan-out that finished asks to be destroyed from the loop, outside its own callbacks.
   void collectSoon();
+  DeletedPaths* deletedPaths() { return deleted_.get(); }
 
  private:
   void collect();
   const FsConfig& config_;
   std::list<std::unique_ptr<FanOut>> writes_;
   Timer collector_;
+  std::unique_ptr<Repairer> repairer_;
+  std::unique_ptr<DeletedPaths>
+      deleted_;  // tombstone_memory > 0  // the worker that runs instance tasks, repair = on
   mutable std::vector<int> ranked_;  // scratch
 };
 

@@ -5,17 +5,14 @@
 #include <vector>
 
 #include "protocols/fs/placement.hpp"
+#include "t/unit/fs_nodes.hpp"
 
 using namespace manifold;
 using namespace manifold::fs;
 
 namespace {
 
-std::vector<proxy::BackendConfig> nodes(int n) {
-  std::vector<proxy::BackendConfig> out(n);
-  for (int i = 0; i < n; ++i) out[i].address.text = "10.0.0." + std::to_string(i + 1) + ":80";
-  return out;
-}
+std::vector<proxy::BackendConfig> nodes(int n) { return fsNodes(n); }
 
 Stage stageOver(std::vector<int> members) {
   Stage s;

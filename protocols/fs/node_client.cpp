@@ -1,0 +1,203 @@
+#include "protocols/fs/node_client.hpp"
+
+#include "protocols/ascii.hpp"
+#include "protocols/http/date.hpp"
+#include "worker/runtime.hpp"
+
+namespace manifold::fs {
+
+void BodyReader::begin(const proxy::ResponseHead& head) {
+  framing = head.framing;
+  remaining = framing == proxy::Framing::Length ? static_cast<uint64_t>(head.contentLength) : 0;
+  chunked.reset();
+}
+
+BodyReader::Step BodyReader::read(Connection& conn, std::string* keep) {
+  std::string_view input = conn.pendingInput();
+  switch (framing) {
+    case proxy::Framing::None:
+      return Done;
+    case proxy::Framing::Length: {
+      size_t n = std::min<uint64_t>(input.size(), remaining);
+      if (keep) keep->append(input.substr(0, n));
+      conn.consume(n);
+      remaining -= n;
+      return remaining == 0 ? Done : More;
+    }
+    case proxy::Framing::Chunked:
+      while (!input.empty()) {
+        size_t used = 0;
+        std::string_view data;
+        auto st = chunked.feed(input, used, data);
+        input.remove_prefix(used);
+        conn.consume(used);
+        if (keep) keep->append(data);
+        if (st == http::ChunkedDecoder::Status::Error) return Error;
+        if (st == http::ChunkedDecoder::Status::Done) return Done;
+        if (used == 0) break;
+      }
+      return More;
+    case proxy::Framing::Close:
+      if (keep) keep->append(input);
+      conn.consume(input.size());
+      return More;
+  }
+  return Error;
+}
+
+struct NodeClient::Call {
+  Call(NodeClient& client)
+      : timer(client.runtime_.loop(), [&client, this] {
+          if (!finished) client.finish(*this, 0, false);
+        }) {}
+  int node = -1;
+  std::string request;
+  bool head = false, reused = false, retried = false, inBody = false, finished = false;
+  size_t maxBody = 0;
+  Done done;
+  Connector::Id connecting = 0;
+  Connection* conn = nullptr;
+  Reader* reader = nullptr;
+  proxy::ResponseHead response;
+  BodyReader body;
+  NodeReply reply;
+  Timer timer;
+};
+
+class NodeClient::Reader : public ConnectionHandler {
+ public:
+  Reader(NodeClient& client, Call& call) : client(&client), call(&call) {}
+  void onReadable(Connection& conn) override {
+    if (client) client->readable(*call, conn);
+  }
+  void onClose(Connection&) override {
+    if (client) client->closed(*call);
+  }
+  bool busy() const override { return client != nullptr; }
+  NodeClient* client;
+  Call* call;
+};
+
+NodeClient::NodeClient(WorkerRuntime& runtime, const std::vector<proxy::BackendConfig>& nodes,
+                       double timeout)
+    : runtime_(runtime),
+      nodes_(nodes),
+      timeout_(timeout),
+      connector_(runtime, PoolLimits{8, 30}),
+      collector_(runtime.loop(), [this] { collect(); }) {}
+
+NodeClient::~NodeClient() {
+  for (auto& c : calls_) {
+    c->finished = true;
+    if (c->connecting) connector_.cancel(c->connecting);
+    if (c->reader) c->reader->client = nullptr;
+    if (c->conn) c->conn->close();
+  }
+}
+
+void NodeClient::call(int node, std::string request, bool head, size_t maxBody, Done done) {
+  auto c = std::make_unique<Call>(*this);
+  c->node = node;
+  c->request = std::move(request);
+  c->head = head;
+  c->maxBody = maxBody;
+  c->done = std::move(done);
+  Call& ref = *c;
+  calls_.push_back(std::move(c));
+  ref.timer.once(timeout_);
+  connect(ref, false);
+}
+
+void NodeClient::connect(Call& c, bool fresh) {
+  const config::ListenAddress& a = nodes_[c.node].address;
+  ConnectOptions options;
+  options.connectTimeout = options.readTimeout = options.sendTimeout = timeout_;
+  options.fresh = fresh;
+  Call* call = &c;
+  Connector::Id id = connector_.connect(
+      reinterpret_cast<const sockaddr*>(&a.addr), a.len, options,
+      [this, call](const ConnectOutcome& outcome) -> std::unique_ptr<ConnectionHandler> {
+        call->connecting = 0;
+        if (call->finished || !outcome.connection) {
+          if (!call->finished) finish(*call, 0, false);
+          return nullptr;
+        }
+        call->conn = outcome.connection;
+        call->reused = outcome.reused;
+        call->conn->output().append(call->request);
+        auto reader = std::make_unique<Reader>(*this, *call);
+        call->reader = reader.get();
+        return reader;
+      });
+  if (id != 0 && !c.finished) c.connecting = id;
+}
+
+void NodeClient::readable(Call& c, Connection& conn) {
+  if (!c.inBody) {
+    proxy::ResponseParse p = proxy::parseResponse(conn.pendingInput(), c.response, c.head);
+    if (p.status == proxy::ResponseStatus::Incomplete) return;
+    if (p.status == proxy::ResponseStatus::Error) return finish(c, 0, false);
+    c.reply.status = c.response.status;
+    c.reply.contentLength = c.response.contentLength;
+    for (size_t i = 0; i < c.response.headerCount; ++i)
+      if (ascii::equalsNoCase(c.response.headers[i].name, "last-modified"))
+        http::parseHttpDate(c.response.headers[i].value, c.reply.lastModified);
+    conn.consume(p.consumed);
+    c.inBody = true;
+    c.body.begin(c.response);
+  }
+  BodyReader::Step step = c.body.read(conn, &c.reply.body);
+  if (step == BodyReader::Error || c.reply.body.size() > c.maxBody) return finish(c, 0, false);
+  if (step == BodyReader::Done)
+    finish(c, c.reply.status, conn.pendingInput().empty() && c.response.keepAlive);
+}
+
+void NodeClient::closed(Call& c) {
+  c.reader = nullptr;
+  c.conn = nullptr;
+  if (c.finished) return;
+  if (c.inBody && c.response.framing == proxy::Framing::Close)
+    return finish(c, c.reply.status, false);
+  if (c.reused && !c.retried && !c.inBody) {  // a pooled connection the node had closed
+    c.retried = true;
+    return connect(c, true);
+  }
+  finish(c, 0, false);
+}
+
+void NodeClient::finish(Call& c, int status, bool reusable) {
+  c.finished = true;
+  c.timer.stop();
+  if (c.connecting) {
+    connector_.cancel(c.connecting);
+    c.connecting = 0;
+  }
+  if (c.reader) c.reader->client = nullptr;
+  c.reader = nullptr;
+  if (Connection* conn = c.conn) {
+    c.conn = nullptr;
+    if (reusable) {
+      connector_.release(*conn);
+    } else {
+      conn->close();
+    }
+  }
+  c.reply.status = status;
+  if (!collector_.active()) collector_.once(0);  // the callback runs from the loop
+}
+
+void NodeClient::collect() {
+  // Callbacks may call() again: take the finished ones out first.
+  std::vector<std::unique_ptr<Call>> ready;
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    if ((*it)->finished) {
+      ready.push_back(std::move(*it));
+      it = calls_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& c : ready) c->done(c->reply);
+}
+
+}  // namespace manifold::fs

@@ -1,0 +1,69 @@
+// One request to one store node, its whole answer delivered to a callback: the repairer's and
+// bin/manifold-fs's way to list (PROPFIND), read (GET, HEAD), write (PUT) and delete on nodes.
+// On the worker's connector (keep-alive pool, connect timeout; its own pool, so the repairer
+// never takes the relay's connections); a pooled connection the node had closed is retried
+// once on a fresh one. `timeout` bounds the whole exchange. The callback runs exactly once,
+// from the loop (never inside call()), and may start new calls; status 0 means no answer.
+#pragma once
+
+#include <ctime>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocols/http/chunked.hpp"
+#include "protocols/proxy/config.hpp"
+#include "protocols/proxy/response.hpp"
+#include "worker/connector.hpp"
+#include "worker/timer.hpp"
+
+namespace manifold::fs {
+
+// A response body as it arrives (shared with the fan-out): `keep` gets its bytes when not null.
+struct BodyReader {
+  enum Step : uint8_t { More, Done, Error };
+  proxy::Framing framing = proxy::Framing::None;
+  uint64_t remaining = 0;
+  http::ChunkedDecoder chunked;
+  void begin(const proxy::ResponseHead& head);
+  // Consumes what arrived; a Close-framed body never ends here (the close ends it).
+  Step read(Connection& conn, std::string* keep);
+};
+
+struct NodeReply {
+  int status = 0;  // 0: no answer (refused, timed out, malformed, too big)
+  time_t lastModified = 0;
+  int64_t contentLength = -1;
+  std::string body;
+};
+
+class NodeClient {
+ public:
+  using Done = std::function<void(NodeReply&)>;
+  NodeClient(WorkerRuntime& runtime, const std::vector<proxy::BackendConfig>& nodes,
+             double timeout);
+  ~NodeClient();
+  // `request`: the whole request (head and body). `head`: a HEAD (no body in the answer).
+  void call(int node, std::string request, bool head, size_t maxBody, Done done);
+  size_t inFlight() const { return calls_.size(); }
+
+ private:
+  struct Call;
+  class Reader;
+  void connect(Call& c, bool fresh);
+  void readable(Call& c, Connection& conn);
+  void closed(Call& c);
+  void finish(Call& c, int status, bool reusable);
+  void collect();
+
+  WorkerRuntime& runtime_;
+  const std::vector<proxy::BackendConfig>& nodes_;
+  double timeout_;
+  Connector connector_;
+  std::list<std::unique_ptr<Call>> calls_;
+  Timer collector_;
+};
+
+}  // namespace manifold::fs
