@@ -76,7 +76,7 @@ TEST(TunnelWarpFrame, AckRangesStopAtPacketZero) {
 }
 
 TEST(TunnelWarpFrame, AckWithAZeroGapIsRefused) {
-  uint8_t buf[kAckHeader + 4] = {3, 1};
+  uint8_t buf[kAckHeader + 4] = {uint8_t(FrameType::Ack), 1};
   Frame f;
   EXPECT_FALSE(parseFrame(buf, f));
   buf[kAckHeader + 1] = 1;
@@ -101,7 +101,7 @@ TEST(TunnelWarpFrame, SequenceWidensAcrossTheWrap) {
 
 TEST(TunnelWarpFrame, UnknownTypesAndTinyInputsAreRefused) {
   Frame f;
-  uint8_t one[1] = {1};
+  uint8_t one[1] = {uint8_t(FrameType::Data)};
   EXPECT_FALSE(parseFrame({one, 0}, f));
   EXPECT_FALSE(parseFrame(one, f));
   uint8_t bad[16] = {9};

@@ -2,9 +2,9 @@
 // Pure functions over byte spans: parse into views of the input, write into a caller's buffer.
 // Every integer is big-endian. Full description with diagrams: protocols/tunnel/warp/README.md.
 //
-//   DATA    | 1 | flags | pn (4) | seq (4) | payload ...                       10-byte header
-//   PARITY  | 2 | count | pn (4) | first (4) | xor of the group's records ...  10-byte header
-//   ACK     | 3 | nr    | largest (4) | delay (2) | cum (4) | first (2) | ranges | recovered
+//   DATA    | 0x21 | flags | pn (4) | seq (4) | payload ...                      10-byte header
+//   PARITY  | 0x22 | count | pn (4) | first (4) | xor of the group's records ... 10-byte header
+//   ACK     | 0x23 | nr | largest (4) | delay (2) | cum (4) | first (2) | ranges | recovered
 //
 // pn: packet number, one per transmission (a retransmission gets a new one), so an ACK is never
 // ambiguous; seq: the data sequence number, one per inner packet, for in-order delivery.
@@ -24,7 +24,10 @@
 
 namespace manifold::tunnel::warp {
 
-enum class FrameType : uint8_t { Data = 1, Parity = 2, Ack = 3 };
+// 0x20..0x2f: the range the tunnel's payload dispatch leaves to warp
+// (protocols/tunnel/PROTOCOL.md); an IP packet starts with 0x4_ or 0x6_ and a path probe with
+// 0x10/0x11, so they never meet.
+enum class FrameType : uint8_t { Data = 0x21, Parity = 0x22, Ack = 0x23 };
 
 inline constexpr size_t kDataHeader = 10;
 inline constexpr size_t kParityHeader = 10;
