@@ -16,9 +16,10 @@
 //            bandwidth-delay product (rate x 2 x delay), at least 64 KiB
 //   --seed   seed of the loss generator; default 1
 //
-// Counters (frames and bytes forwarded, dropped by loss and by the queue, per direction) go to
-// stderr on SIGUSR1 and at exit (SIGTERM/SIGINT). Frames wait in a byte ring per direction
-// (FIFO: the rate limiter and a fixed delay keep them in order), so memory is fixed.
+// Counters (frames and bytes received and forwarded, dropped by loss and by the queue, per
+// direction) go to stderr on SIGUSR1 and at exit (SIGTERM/SIGINT). Frames wait in a byte ring
+// per direction (FIFO: the rate limiter and a fixed delay keep them in order), so memory is
+// fixed.
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -117,7 +118,8 @@ struct Direction {
   const char* name;
   int in = -1, out = -1;
   Ring ring{32u << 20};
-  uint64_t busyUntil = 0;  // ns: when the rate limiter is free
+  uint64_t busyUntil = 0;                    // ns: when the rate limiter is free
+  uint64_t received = 0, receivedBytes = 0;  // everything offered to the link
   uint64_t forwarded = 0, bytes = 0, lost = 0, queueDrops = 0, ringDrops = 0, sendErrors = 0;
 };
 
@@ -151,11 +153,13 @@ int openPacketSocket(const std::string& ifname) {
 void dump(const Direction* d, int n) {
   for (int i = 0; i < n; ++i)
     std::fprintf(stderr,
-                 "wan-emu %s: forwarded %llu frames %llu bytes, lost %llu, queue drops %llu, "
-                 "ring drops %llu, send errors %llu\n",
-                 d[i].name, (unsigned long long)d[i].forwarded, (unsigned long long)d[i].bytes,
-                 (unsigned long long)d[i].lost, (unsigned long long)d[i].queueDrops,
-                 (unsigned long long)d[i].ringDrops, (unsigned long long)d[i].sendErrors);
+                 "wan-emu %s: received %llu frames %llu bytes, forwarded %llu frames %llu bytes, "
+                 "lost %llu, queue drops %llu, ring drops %llu, send errors %llu\n",
+                 d[i].name, (unsigned long long)d[i].received,
+                 (unsigned long long)d[i].receivedBytes, (unsigned long long)d[i].forwarded,
+                 (unsigned long long)d[i].bytes, (unsigned long long)d[i].lost,
+                 (unsigned long long)d[i].queueDrops, (unsigned long long)d[i].ringDrops,
+                 (unsigned long long)d[i].sendErrors);
 }
 
 }  // namespace
@@ -257,6 +261,8 @@ int main(int argc, char** argv) {
       for (int batch = 0; batch < 64; ++batch) {
         ssize_t n = recv(d.in, frame, sizeof frame, 0);
         if (n <= 0) break;
+        ++d.received;
+        d.receivedBytes += uint64_t(n);
         uint64_t t = nowNs();
         if (loss > 0 && uniform(rng) < loss) {
           ++d.lost;
