@@ -241,9 +241,10 @@ std::unique_ptr<ServiceConfig> parseTunnelSection(config::SectionReader& in) {
   t.downHook = in.text("down", "");
 
   std::string mode = in.choice("mode", "datagram", {"datagram", "warp"});
-  if (mode == "warp")
-    in.fail("mode", "warp is not available in this build yet (use mode = datagram)");
-  s.mode = Mode::Datagram;
+  s.mode = mode == "warp" ? Mode::Warp : Mode::Datagram;
+  s.warpFec = static_cast<unsigned>(in.integer("warp_fec", 0, 0, 32));
+  if (s.warpFec == 1) in.fail("warp_fec", "0 (off) or 2..32 packets per parity packet");
+  s.warpWindow = static_cast<unsigned>(in.integer("warp_window", 4096, 64, 65536));
   std::string compress = in.choice("compress", "off", {"off", "lzo", "zlib"});
   s.compress = compress == "lzo" ? Compress::Lzo : compress == "zlib" ? Compress::Zlib : Compress::Off;
   using config::Millis;

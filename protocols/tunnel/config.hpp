@@ -38,6 +38,8 @@ struct RelayTarget {
 struct TunnelSettings {
   Mode mode = Mode::Datagram;
   Compress compress = Compress::Off;
+  unsigned warpFec = 0;        // mode = warp: DATA frames per parity frame; 0 = no FEC
+  unsigned warpWindow = 4096;  // mode = warp: packets in the send and in the reorder buffer
   double rekeyAfterTime = 120;
   double rejectAfterTime = 180;
   uint64_t rekeyAfterMessages = 1ull << 60;

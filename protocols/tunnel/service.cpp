@@ -7,6 +7,7 @@
 
 #include "protocols/tunnel/inner.hpp"
 #include "protocols/tunnel/steering.hpp"
+#include "protocols/tunnel/warp/transport.hpp"
 #include "protocols/tunnel/worker.hpp"
 #include "shm/table.hpp"
 #include "worker/log.hpp"
@@ -42,7 +43,11 @@ PeerState::PeerState(TunnelWorker& w, const PeerConfig& c, unsigned i)
   if (paths.size() > 1)
     selector = std::make_unique<PathSelector>(paths.size(), w.settings().switchMargin,
                                               w.settings().switchAfter);
-  transport = std::make_unique<DatagramTransport>(*this);
+  if (w.settings().mode == Mode::Warp)
+    transport = warp::makeTransport(*this, w.ctx_.loop, w.config_, c.allowed,
+                                    [&w] { w.tx_.flush(); });
+  else
+    transport = std::make_unique<DatagramTransport>(*this);
 }
 
 bool PeerState::sendPayload(std::span<const uint8_t> payload, double now) {
@@ -180,7 +185,7 @@ bool TunnelWorker::encryptAndSend(PeerState& peer, Keypair& kp, std::span<const 
        {slot + kDataHeaderSize, payload.size()}, {});
   tx_.commit(socketFor(to), payload.size() + kMinDataSize, to.sa(), to.len);
   peer.lastSent = now;
-  if (!payload.empty() && (payload[0] >> 4) >= 4) {
+  if (!payload.empty() && (payload[0] >> 4) >= 2) {  // IP packets and warp frames
     peer.keepaliveOwed = false;
     ++peer.txPackets;
     peer.txBytes += payload.size();

@@ -119,7 +119,7 @@ void Endpoint::emit(std::span<const uint8_t> frame, Micros now, Sink& sink, bool
   sink.sendFrame(frame);
   // Pacing: the next frame leaves size/rate later; a short burst is allowed after idling.
   double rate = std::max(bbr_.pacingRate(), 1000.0);
-  Micros quantum = std::min<Micros>(kGranularity, Micros(16.0 * cfg_.mtu * 1e6 / rate));
+  Micros quantum = std::min<Micros>(cfg_.pacingQuantum, Micros(16.0 * cfg_.mtu * 1e6 / rate));
   nextSend_ = std::max(nextSend_, now > quantum ? now - quantum : 0) +
               Micros(double(frame.size()) * 1e6 / rate);
   // The pn window is full only if an old pn was neither acked nor found lost: give it up.

@@ -41,6 +41,9 @@ struct Config {
   Compression compress = Compression::Off;
   Micros maxAckDelay = 5000;  // an ACK waits at most this long
   uint32_t ackEvery = 2;      // ... or for this many ack-eliciting frames
+  // Frames due in this span leave together: a loop timer wakes ~1 ms late, and a sender that
+  // only caught up one frame per wake-up would fall behind its own pacing rate.
+  Micros pacingQuantum = 2000;
 };
 
 class Sink {
