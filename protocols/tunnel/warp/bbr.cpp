@@ -5,7 +5,7 @@
 namespace manifold::tunnel::warp {
 
 namespace {
-constexpr double kProbeGains[8] = {1.25, 0.75, 1, 1, 1, 1, 1, 1};
+constexpr double kProbeGains[8] = {1.25, 0.9, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1};
 }
 
 Bbr::Bbr(uint32_t mss, uint32_t initialPackets)
@@ -84,7 +84,7 @@ void Bbr::setRates() {
   if (minRtt_ > 0 && !rttKnown_) {
     // The first RTT replaces the 1 ms guess: the initial window per RTT, at the startup gain.
     rttKnown_ = true;
-    pacingRate_ = kStartupGain * double(initialCwnd_) * 1e6 / double(minRtt_);
+    pacingRate_ = kStartupPacingGain * double(initialCwnd_) * 1e6 / double(minRtt_);
   }
   if (bw <= 0 || minRtt_ == 0) return;
   double rate = pacingGain_ * bw;

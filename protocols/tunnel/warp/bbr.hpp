@@ -3,9 +3,13 @@
 // bandwidth-delay product. Loss is not an input at all: on a long link with random loss, a
 // loss-driven controller (Reno, CUBIC) halves its rate for drops that say nothing about
 // congestion; this one only believes the delivery rate and the minimum RTT it measures.
-//   Startup   pacing gain 2.89 until the bandwidth stops growing by 25% for 3 rounds
+//   Startup   pacing gain 2 x 2.89 (see kStartupPacingGain), cwnd gain 2.89, until the
+//             bandwidth stops growing by 25% for 3 rounds
 //   Drain     pacing gain 1/2.89 until what is in flight fits one BDP
-//   ProbeBw   8 phases of one min RTT each, gains 1.25, 0.75, then 1 x 6; cwnd gain 2
+//   ProbeBw   8 phases of one min RTT each, gains 1.25, 0.9, then 1.1 x 6; cwnd gain 2.
+//             BBR cruises at 1.0 and drains at 0.75; a tunnel that wants its link full
+//             cruises a little above the estimate (timer slop makes it send below its rate)
+//             and lets the 2-BDP window bound the queue that builds at the bottleneck
 // No ProbeRTT phase: a tunnel carries many flows and emptying the pipe every 10 s costs
 // goodput; instead the min RTT sample simply expires after 10 s and the next sample replaces it
 // (ProbeBw's 0.75 phase drains the queue regularly, so that sample is near the true minimum).
@@ -46,6 +50,10 @@ class Bbr {
 
  private:
   static constexpr double kStartupGain = 2.885;
+  // Startup paces at twice BBR's gain: behind warp sits a TCP in slow start that sends at twice
+  // its last round's rate, and a sender queue that builds up behind a slower pacer adds delay
+  // that HyStart inside reads as the end of slow start. The window still bounds what is sent.
+  static constexpr double kStartupPacingGain = 2 * kStartupGain;
   static constexpr unsigned kBwRounds = 10;
   static constexpr Micros kMinRttWindow = 10'000'000;
   void setRates();
@@ -61,7 +69,7 @@ class Bbr {
   unsigned fullBwRounds_ = 0;
   unsigned phase_ = 0;
   Micros phaseStart_ = 0;
-  double pacingGain_ = kStartupGain, cwndGain_ = kStartupGain;
+  double pacingGain_ = kStartupPacingGain, cwndGain_ = kStartupGain;
   bool rttKnown_ = false;
   uint64_t cwnd_;
   double pacingRate_;

@@ -48,8 +48,10 @@ size_t Endpoint::memoryBytes() const {
 
 size_t Endpoint::queueLimit() const {
   if (cfg_.queue) return cfg_.queue;
+  // Two BDPs, at least 1024 packets: TCP inside reads a refusal as loss, and CUBIC keeps the
+  // link full after its back-off (to 0.7 of its window) only with a queue that large.
   size_t bdp = bbr_.bdp() / (cfg_.mtu + kDataHeader);
-  return std::clamp<size_t>(bdp, 128, cfg_.window / 2);
+  return std::min<size_t>(std::max<size_t>(2 * bdp, 1024), cfg_.window / 2);
 }
 
 bool Endpoint::canSend() const {
@@ -488,8 +490,11 @@ void Endpoint::poll(Micros now, Sink& sink) {
     if (!allowed) --probeCredit_;
     if (!sendOne(now, sink)) break;
   }
-  if (!hasSomethingToSend() && inflight_ + cfg_.mtu + kDataHeader <= bbr_.cwnd())
-    appLimitedUntil_ = delivered_ + inflight_ + 1;  // rate samples until then are app-limited
+  // Nothing to send and less than a BDP in flight: rate samples until what is in flight now is
+  // delivered say more about the source than the path. (BBR counts any unused cwnd; behind a
+  // TCP sender that never fills 2.89 BDP it would then stay in Startup for good.)
+  if (!hasSomethingToSend() && inflight_ < bbr_.bdp())
+    appLimitedUntil_ = delivered_ + inflight_ + 1;
 }
 
 Micros Endpoint::nextDeadline() const {

@@ -36,7 +36,7 @@ inline constexpr Micros kNever = UINT64_MAX;
 struct Config {
   uint32_t mtu = 1400;     // largest inner packet accepted
   uint32_t window = 4096;  // packets in the send buffer, and in the reorder buffer
-  uint32_t queue = 0;      // unsent packets accepted; 0 = one BDP, at least 128
+  uint32_t queue = 0;      // unsent packets accepted; 0 = 2 BDP, >= 1024, <= window / 2
   uint8_t fecGroup = 0;    // DATA frames per PARITY frame, 2..32; 0 = no FEC
   Compression compress = Compression::Off;
   Micros maxAckDelay = 5000;  // an ACK waits at most this long
