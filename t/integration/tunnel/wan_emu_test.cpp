@@ -3,41 +3,14 @@
 // really adds the delay, the rate limit and the loss it is given, since the tunnel's benchmark
 // and lossy-link tests stand on it.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <string>
 
-#include "t/integration/lib/harness.hpp"
+#include "t/integration/tunnel/bed.hpp"
 
 using namespace manifold::testing;
 
 namespace {
-
-// One bed for the test's lifetime; its name carries the pid so parallel runs do not meet.
-class Bed {
- public:
-  explicit Bed(const std::string& settings) : name_("we" + std::to_string(getpid())) {
-    run("tools/wan-emu/tunnel-bed down " + name_ + " 2>&1");
-    int rc = 0;
-    std::string out = run("tools/wan-emu/tunnel-bed up " + name_ + " " + settings + " 2>&1", &rc);
-    up_ = rc == 0;
-    if (!up_) ADD_FAILURE() << out;
-  }
-  ~Bed() { run("tools/wan-emu/tunnel-bed down " + name_ + " 2>&1"); }
-  bool up() const { return up_; }
-  void set(const std::string& settings) {
-    int rc = 0;
-    std::string out = run("tools/wan-emu/tunnel-bed set " + name_ + " " + settings + " 2>&1", &rc);
-    ASSERT_EQ(rc, 0) << out;
-  }
-  std::string exec(const std::string& side, const std::string& command) const {
-    return "tools/wan-emu/tunnel-bed exec " + name_ + " " + side + " " + command;
-  }
-
- private:
-  std::string name_;
-  bool up_ = false;
-};
 
 // A number from iperf3's JSON report, by a Python path such as ['end']['sum']['lost_percent'].
 double field(const std::string& json, const std::string& path) {
@@ -67,7 +40,7 @@ std::string iperf(const Bed& bed, const std::string& args) {
 }  // namespace
 
 TEST(WanEmu, AddsDelayRateLimitAndLoss) {
-  Bed bed("--delay 40");
+  Bed bed("we", "--delay 40");
   ASSERT_TRUE(bed.up());
   // Delay: a slow TCP stream's smallest RTT is the two one-way delays (80 ms) and a little.
   std::string r = iperf(bed, "-t 3 -b 2M");
