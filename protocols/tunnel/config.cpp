@@ -242,8 +242,15 @@ std::unique_ptr<ServiceConfig> parseTunnelSection(config::SectionReader& in) {
 
   std::string mode = in.choice("mode", "datagram", {"datagram", "warp"});
   s.mode = mode == "warp" ? Mode::Warp : Mode::Datagram;
-  s.warpFec = static_cast<unsigned>(in.integer("warp_fec", 0, 0, 32));
-  if (s.warpFec == 1) in.fail("warp_fec", "0 (off) or 2..32 packets per parity packet");
+  std::string fec = in.text("warp_fec", "0");
+  s.warpFecAuto = fec == "auto";
+  if (s.warpFecAuto)
+    s.warpFec = 16;
+  else if (fec.empty() || fec.size() > 2 || fec.find_first_not_of("0123456789") != fec.npos ||
+           std::stoi(fec) == 1 || std::stoi(fec) > 32)
+    in.fail("warp_fec", "0 (off), 2..32 (packets per parity packet) or auto");
+  else
+    s.warpFec = static_cast<unsigned>(std::stoi(fec));
   s.warpWindow = static_cast<unsigned>(in.integer("warp_window", 4096, 64, 65536));
   std::string compress = in.choice("compress", "off", {"off", "lzo", "zlib"});
   s.compress = compress == "lzo" ? Compress::Lzo : compress == "zlib" ? Compress::Zlib : Compress::Off;

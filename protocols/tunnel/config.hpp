@@ -39,6 +39,7 @@ struct TunnelSettings {
   Mode mode = Mode::Datagram;
   Compress compress = Compress::Off;
   unsigned warpFec = 0;        // mode = warp: DATA frames per parity frame; 0 = no FEC
+  bool warpFecAuto = false;    // mode = warp: warp_fec = auto (16, while the link has room)
   unsigned warpWindow = 4096;  // mode = warp: packets in the send and in the reorder buffer
   double rekeyAfterTime = 120;
   double rejectAfterTime = 180;

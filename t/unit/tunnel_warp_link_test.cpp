@@ -95,6 +95,24 @@ TEST(TunnelWarpLink, ForwardErrorCorrectionRebuildsLostPackets) {
   EXPECT_LT(a.retransmits, without.side(0).ep.stats().retransmits);
 }
 
+TEST(TunnelWarpLink, AdaptiveParityStopsWhenPacketsQueue) {
+  // A greedy source keeps the send queue long once the link is full: parity then would take
+  // goodput, so it flows only in the first round trips, while there was room.
+  LinkSpec link;
+  link.loss = 0.01;
+  Config c = warpConfig();
+  c.fecGroup = 8;
+  c.fecAdaptive = true;
+  Sim s(c, c, link, 7);
+  s.side(0).toSend = 40000;
+  ASSERT_TRUE(s.run(120'000'000));
+  ASSERT_TRUE(s.done());
+  EXPECT_EQ(s.side(1).mismatches, 0u);
+  const Stats& a = s.side(0).ep.stats();
+  EXPECT_GT(a.paritySent, 0u);
+  EXPECT_LT(a.paritySent, 40000u / 8 / 4);
+}
+
 TEST(TunnelWarpLink, CompressesWhatShrinksAndDeliversItIntact) {
   for (Compression method : {Compression::Lzo, Compression::Zlib}) {
     Config c = warpConfig();

@@ -179,7 +179,11 @@ bool Endpoint::sendOne(Micros now, Sink& sink) {
       for (size_t i = 0; i < s.len; ++i) acc[kRecordHeader + i] ^= src[i];
       fecOutLen_ = std::max<uint16_t>(fecOutLen_, uint16_t(kRecordHeader + s.len));
       if (seq % k == k - 1) {
-        parityPending_ = true;
+        // Adaptive: parity only while the link has room (little waits to be sent). Then it
+        // costs no goodput and spares TCP inside a round trip of delay per loss, which its
+        // HyStart would read as the end of slow start; once packets queue here, it would.
+        size_t backlog = (sndNext_ - sndFresh_) * (cfg_.mtu + kDataHeader);
+        parityPending_ = !cfg_.fecAdaptive || backlog < bbr_.bdp() / 4;
         parityFirst_ = seq - (k - 1);
       }
     }

@@ -34,10 +34,11 @@ namespace manifold::tunnel::warp {
 inline constexpr Micros kNever = UINT64_MAX;
 
 struct Config {
-  uint32_t mtu = 1400;     // largest inner packet accepted
-  uint32_t window = 4096;  // packets in the send buffer, and in the reorder buffer
-  uint32_t queue = 0;      // unsent packets accepted; 0 = 2 BDP, >= 1024, <= window / 2
-  uint8_t fecGroup = 0;    // DATA frames per PARITY frame, 2..32; 0 = no FEC
+  uint32_t mtu = 1400;       // largest inner packet accepted
+  uint32_t window = 4096;    // packets in the send buffer, and in the reorder buffer
+  uint32_t queue = 0;        // unsent packets accepted; 0 = 2 BDP, >= 1024, <= window / 2
+  bool fecAdaptive = false;  // parity only while little waits to be sent
+  uint8_t fecGroup = 0;      // DATA frames per PARITY frame, 2..32; 0 = no FEC
   Compression compress = Compression::Off;
   Micros maxAckDelay = 5000;  // an ACK waits at most this long
   uint32_t ackEvery = 2;      // ... or for this many ack-eliciting frames

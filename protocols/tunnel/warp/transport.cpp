@@ -74,6 +74,7 @@ std::unique_ptr<Transport> makeTransport(TransportSink& sink, struct ev_loop* lo
   c.mtu = config.tun.mtu;
   c.window = s.warpWindow;
   c.fecGroup = uint8_t(s.warpFec);
+  c.fecAdaptive = s.warpFecAuto;
   c.pacingQuantum = 5000;  // the loop's timers wake whole milliseconds late, more under load
   c.compress = s.compress == Compress::Lzo    ? Compression::Lzo
                : s.compress == Compress::Zlib ? Compression::Zlib
