@@ -26,10 +26,12 @@ DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev l
 DEPS_TEST  := curl wrk nginx-light libnginx-mod-http-dav-ext clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
-              lintian man-db age nodejs chromium fonts-dejavu-core openssl nghttp2-client
+              lintian man-db age nodejs chromium fonts-dejavu-core openssl nghttp2-client \
+              iputils-ping
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
-# Only `make bench` needs these (tools/bench/proxy compares the proxy cache with them).
-DEPS_BENCH := varnish haproxy
+# Only `make bench` needs these (tools/bench/proxy compares the proxy cache with them;
+# tools/bench/tunnel the tunnel with wireguard-go and OpenVPN, measured with iperf3).
+DEPS_BENCH := varnish haproxy iperf3 wireguard-go wireguard-tools openvpn
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \
             $(filter-out master/main.cpp,$(wildcard master/*.cpp))

@@ -246,9 +246,8 @@ std::unique_ptr<ServiceConfig> parseTunnelSection(config::SectionReader& in) {
     in.fail("mode", "warp is not available in this build yet (use mode = datagram)");
   s.mode = Mode::Datagram;
   std::string compress = in.choice("compress", "off", {"off", "lzo", "zlib"});
-  s.compress = compress == "lzo"    ? Compress::Lzo
-               : compress == "zlib" ? Compress::Zlib
-                                    : Compress::Off;
+  if (compress != "off") in.fail("compress", "compression is not available in this build yet");
+  s.compress = Compress::Off;
   using config::Millis;
   s.rekeyAfterTime = in.seconds("rekey_after_time", Millis(120000), Millis(1000), Millis(86400000));
   s.rejectAfterTime = s.rekeyAfterTime + 60;

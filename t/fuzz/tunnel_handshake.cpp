@@ -21,7 +21,8 @@ struct Keys {
   Keys() {
     if (sodium_init() < 0) __builtin_trap();
     Key a{}, b{};
-    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>(i + 1), b[i] = static_cast<uint8_t>(i + 99);
+    for (int i = 0; i < 32; ++i)
+      a[i] = static_cast<uint8_t>(i + 1), b[i] = static_cast<uint8_t>(i + 99);
     responder.set(a);
     initiator.set(b);
     initiatorAtResponder.set(responder, initiator.publicKey, {});
@@ -42,12 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(msg, k.validInitiation, sizeof msg);
   std::memcpy(msg, data, std::min(size, sizeof msg));
   Initiation in;
-  bool ok = consumeInitiation(k.responder, {msg, sizeof msg},
-                              [&](const Key& pub) -> const PeerKeys* {
-                                return pub == k.initiator.publicKey ? &k.initiatorAtResponder
-                                                                    : nullptr;
-                              },
-                              in);
+  bool ok = consumeInitiation(
+      k.responder, {msg, sizeof msg},
+      [&](const Key& pub) -> const PeerKeys* {
+        return pub == k.initiator.publicKey ? &k.initiatorAtResponder : nullptr;
+      },
+      in);
   if (ok) {
     check(in.initiatorStatic == k.initiator.publicKey);
     uint8_t reply[kResponseSize];

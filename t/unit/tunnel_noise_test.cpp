@@ -57,8 +57,8 @@ TEST_F(TunnelKeySchedule, HandshakeMessagesAndTransportKeys) {
 
   uint8_t init[kInitiationSize];
   HandshakeState pending;
-  ASSERT_TRUE(createInitiation(initiator, responderAtInitiator, bytesFrom(65), ts, 0x11223301,
-                               init, pending));
+  ASSERT_TRUE(createInitiation(initiator, responderAtInitiator, bytesFrom(65), ts, 0x11223301, init,
+                               pending));
   EXPECT_EQ(hex(init, initiation::kMac1),
             "010000000133221164b101b1d0be5a8704bd078f9895001fc03e8e9f9522f188dd128d9846d48466cca0"
             "b0afc853b61e33ab65297e811b776769cd10f940f86937dd735841ecd00799cf001136d04001a9777150"
@@ -67,17 +67,17 @@ TEST_F(TunnelKeySchedule, HandshakeMessagesAndTransportKeys) {
   EXPECT_TRUE(mac1Valid({init, sizeof init}, responder.mac1Key));
 
   Initiation in;
-  ASSERT_TRUE(consumeInitiation(responder, {init, sizeof init},
-                                [&](const Key& pub) -> const PeerKeys* {
-                                  return pub == initiator.publicKey ? &initiatorAtResponder
-                                                                    : nullptr;
-                                },
-                                in));
+  ASSERT_TRUE(consumeInitiation(
+      responder, {init, sizeof init},
+      [&](const Key& pub) -> const PeerKeys* {
+        return pub == initiator.publicKey ? &initiatorAtResponder : nullptr;
+      },
+      in));
   EXPECT_EQ(in.timestamp, ts);
   uint8_t resp[kResponseSize];
   SessionKeys responderKeys, initiatorKeys;
-  ASSERT_TRUE(createResponse(initiatorAtResponder, in, bytesFrom(97), 0x55667702, resp,
-                             responderKeys));
+  ASSERT_TRUE(
+      createResponse(initiatorAtResponder, in, bytesFrom(97), 0x55667702, resp, responderKeys));
   EXPECT_EQ(hex(resp, response::kMac1),
             "020000000133221102776655244fe3b963e899dd295baffce248d3530f3a9a7479ba063002680ebfe7ad"
             "ad494c9e86950b269c9d581d3733355158c4");
@@ -155,9 +155,11 @@ TEST_F(TunnelKeySchedule, KeysInWgBase64) {
   // RFC 7748 6.1: Alice's public key from her private key.
   Key alice;
   const char* priv = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
-  for (int i = 0; i < 32; ++i) alice[i] = static_cast<uint8_t>(std::stoi(std::string(priv + 2 * i, 2), nullptr, 16));
+  for (int i = 0; i < 32; ++i)
+    alice[i] = static_cast<uint8_t>(std::stoi(std::string(priv + 2 * i, 2), nullptr, 16));
   Key pub = publicKeyOf(alice);
-  EXPECT_EQ(hex(pub.data(), 32), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+  EXPECT_EQ(hex(pub.data(), 32),
+            "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
 }
 
 }  // namespace

@@ -53,15 +53,14 @@ struct TwoSites {
                       const std::string& listen = "10.77.0.1:51900") {
     return tunnelSection("b", listen, ka,
                          "peer = " + kb.publicKey + " name=b endpoint=10.77.0.2:" +
-                             std::to_string(kPort) + " allowed=10.99.0.2/32 " + peerOptions +
-                             "\n",
+                             std::to_string(kPort) + " allowed=10.99.0.2/32 " + peerOptions + "\n",
                          "10.99.0.1/24", extra);
   }
   std::string configB(const std::string& extra = "", const std::string& peerOptions = "") {
-    return tunnelSection("a", "10.77.0.2:51900", kb,
-                         "peer = " + ka.publicKey + " name=a allowed=10.99.0.1/32 " + peerOptions +
-                             "\n",
-                         "10.99.0.2/24", extra);
+    return tunnelSection(
+        "a", "10.77.0.2:51900", kb,
+        "peer = " + ka.publicKey + " name=a allowed=10.99.0.1/32 " + peerOptions + "\n",
+        "10.99.0.2/24", extra);
   }
   void start(const std::string& a_ = "", const std::string& b_ = "") {
     ma = std::make_unique<Instance>(a_.empty() ? configA() : a_, "", 2);
@@ -185,21 +184,21 @@ TEST(TunnelNetns, BadInputIsDroppedSilentlyAndCounted) {
   std::vector<uint8_t> init(manifold::tunnel::kInitiationSize);
   manifold::tunnel::HandshakeState st;
   manifold::tunnel::createInitiation(stranger, toB, manifold::tunnel::generatePrivateKey(),
-                                     manifold::tunnel::tai64n(time(nullptr)), 0x1234500, init.data(),
-                                     st);
+                                     manifold::tunnel::tai64n(time(nullptr)), 0x1234500,
+                                     init.data(), st);
   std::vector<uint8_t> badMac = init;
   manifold::tunnel::addMacs(init.data(), init.size(), toB.mac1Key, nullptr);  // right mac1
   std::vector<uint8_t> forged = data;
   forged[40] ^= 1;
 
   Probe probe;
-  probe.datagrams = {data,                              // replayed data
-                     forged,                            // tampered data
-                     {1, 2, 3},                         // garbage
-                     std::vector<uint8_t>(3000, 4),     // larger than any message we take
-                     std::vector<uint8_t>(20, 4),       // type 4, but reserved bytes set
-                     badMac,                            // initiation without a valid mac1
-                     init};                             // valid mac1, key b does not know
+  probe.datagrams = {data,                           // replayed data
+                     forged,                         // tampered data
+                     {1, 2, 3},                      // garbage
+                     std::vector<uint8_t>(3000, 4),  // larger than any message we take
+                     std::vector<uint8_t>(20, 4),    // type 4, but reserved bytes set
+                     badMac,                         // initiation without a valid mac1
+                     init};                          // valid mac1, key b does not know
   sendAndListen(s.a, "10.77.0.2", kPort, probe);
   EXPECT_EQ(probe.answers, 0);  // silence
   EXPECT_EQ(serviceCounter(*s.mb, "tunnel:a", "rx_packets"), rx);
@@ -311,16 +310,16 @@ TEST(TunnelNetns, RelayForwardsSessionsWithoutKeys) {
                     " name=a endpoint=10.77.1.1:51900\nrelay = " + kb.publicKey +
                     " name=b endpoint=10.77.2.1:51900\n",
                 "", 2);
-    Instance ma(tunnelSection("b", "10.77.1.1:51900", ka,
-                              "peer = " + kb.publicKey +
-                                  " endpoint=10.77.1.2:51900 allowed=10.99.0.2/32\n",
-                              "10.99.0.1/24", ""),
-                "", 2);
-    Instance mb(tunnelSection("a", "10.77.2.1:51900", kb,
-                              "peer = " + ka.publicKey +
-                                  " endpoint=10.77.2.2:51900 allowed=10.99.0.1/32\n",
-                              "10.99.0.2/24", ""),
-                "", 2);
+    Instance ma(
+        tunnelSection("b", "10.77.1.1:51900", ka,
+                      "peer = " + kb.publicKey + " endpoint=10.77.1.2:51900 allowed=10.99.0.2/32\n",
+                      "10.99.0.1/24", ""),
+        "", 2);
+    Instance mb(
+        tunnelSection("a", "10.77.2.1:51900", kb,
+                      "peer = " + ka.publicKey + " endpoint=10.77.2.2:51900 allowed=10.99.0.1/32\n",
+                      "10.99.0.2/24", ""),
+        "", 2);
     mr.setNetns(r.name());
     ma.setNetns(a.name());
     mb.setNetns(b.name());
@@ -391,8 +390,7 @@ TEST(TunnelConfig, RefusedAtCheckWithFileLineAndKey) {
   std::string peer = "peer = " + p.publicKey + " allowed=10.99.0.2/32\n";
   auto [rc0, ok] = check("private_key = " + k.privatePath + "\n" + peer + "device = mf9\n");
   EXPECT_EQ(rc0, 0) << ok;
-  auto [rc1, badKey] =
-      check("private_key = " + dir + "/bad.key\n" + peer + "device = mf9\n");
+  auto [rc1, badKey] = check("private_key = " + dir + "/bad.key\n" + peer + "device = mf9\n");
   EXPECT_NE(rc1, 0);
   EXPECT_NE(badKey.find("t.ini:3: private_key:"), std::string::npos) << badKey;
   auto [rc2, noDevice] = check("private_key = " + k.privatePath + "\n" + peer);
