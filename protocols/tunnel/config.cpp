@@ -98,8 +98,10 @@ PeerConfig parsePeer(const config::SectionReader& in, const config::Entry& e,
       if (!config::parseDuration(v, d, why)) in.failAt(e.line, e.key, "keepalive: " + why);
       p.keepalive = d.count() / 1000.0;
     } else {
-      in.failAt(e.line, e.key, "unknown peer option \"" + k + "\" (name, endpoint, allowed, psk, "
-                               "keepalive)");
+      in.failAt(e.line, e.key,
+                "unknown peer option \"" + k +
+                    "\" (name, endpoint, allowed, psk, "
+                    "keepalive)");
     }
   }
   if (pub == cfg.identity.publicKey) in.failAt(e.line, e.key, "a peer cannot be this instance");
@@ -155,10 +157,9 @@ std::vector<RegionRequest> TunnelConfig::regions() const {
   auto board = [&](const char* suffix, const char* family, unsigned rows, auto& names) {
     std::vector<shm::InfoBoard::Value> values;
     for (const char* n : names)
-      values.push_back({n, std::string_view(n) == "last_handshake" ||
-                               std::string_view(n) == "rtt_us" ||
-                               std::string_view(n) == "loss_permille" ||
-                               std::string_view(n) == "chosen"});
+      values.push_back(
+          {n, std::string_view(n) == "last_handshake" || std::string_view(n) == "rtt_us" ||
+                  std::string_view(n) == "loss_permille" || std::string_view(n) == "chosen"});
     out.push_back({title() + suffix, "infoboard-v1", shm::InfoBoard::bytesFor(rows),
                    [family, values](void* base, size_t bytes, bool adopted) {
                      shm::InfoBoard::format(base, bytes, adopted, family, values);
@@ -166,8 +167,8 @@ std::vector<RegionRequest> TunnelConfig::regions() const {
                    ""});
   };
   unsigned slots = std::max(1u, workerSlots);
-  board("/peers", "tunnel_peer",
-        std::max(1u, static_cast<unsigned>(peers.size()) * slots), kPeerValues);
+  board("/peers", "tunnel_peer", std::max(1u, static_cast<unsigned>(peers.size()) * slots),
+        kPeerValues);
   board("/paths", "tunnel_path", pathRows(), kPathValues);
   if (!relays.empty()) {
     size_t bytes = settings.relayTableBytes;
@@ -214,8 +215,8 @@ std::unique_ptr<ServiceConfig> parseTunnelSection(config::SectionReader& in) {
     cfg->peers.push_back(parsePeer(in, e, *cfg));
     for (size_t i = 0; i + 1 < cfg->peers.size(); ++i)
       if (cfg->peers[i].keys.publicKey == cfg->peers.back().keys.publicKey)
-        in.failAt(e.line, e.key, "the same key again (first at line " +
-                                     std::to_string(cfg->peers[i].line) + ")");
+        in.failAt(e.line, e.key,
+                  "the same key again (first at line " + std::to_string(cfg->peers[i].line) + ")");
   }
   for (const config::Entry& e : in.each("relay")) cfg->relays.push_back(parseRelay(in, e));
   if (cfg->peers.empty() && cfg->relays.empty())
@@ -253,6 +254,9 @@ std::unique_ptr<ServiceConfig> parseTunnelSection(config::SectionReader& in) {
     s.warpFec = static_cast<unsigned>(std::stoi(fec));
   s.warpWindow = static_cast<unsigned>(in.integer("warp_window", 4096, 64, 65536));
   std::string compress = in.choice("compress", "off", {"off", "lzo", "zlib"});
+  // The warp transport compresses (protocols/tunnel/warp/compress.hpp); datagram mode does not.
+  if (compress != "off" && s.mode != Mode::Warp)
+    in.fail("compress", "compression needs mode = warp");
   s.compress = compress == "lzo" ? Compress::Lzo : compress == "zlib" ? Compress::Zlib : Compress::Off;
   using config::Millis;
   s.rekeyAfterTime = in.seconds("rekey_after_time", Millis(120000), Millis(1000), Millis(86400000));

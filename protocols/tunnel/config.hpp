@@ -55,36 +55,37 @@ struct TunnelSettings {
 };
 
 // The counters of a [tunnel:NAME] service, in shm order.
-#define MANIFOLD_TUNNEL_COUNTERS(X)                                                                \
-  X(kPeersUp, "peers_up", Gauge, "peers with a live session (summed over workers)")              \
-  X(kRxPackets, "rx_packets", Counter, "data packets decrypted and accepted")                    \
-  X(kRxBytes, "rx_bytes", Counter, "inner bytes received")                                       \
-  X(kTxPackets, "tx_packets", Counter, "data packets sent")                                      \
-  X(kTxBytes, "tx_bytes", Counter, "inner bytes sent")                                           \
-  X(kHandshakesInitiated, "handshakes_initiated", Counter, "initiations sent")                   \
-  X(kHandshakesCompleted, "handshakes_completed", Counter, "sessions established")               \
-  X(kHandshakesRefused, "handshakes_refused", Counter,                                           \
-    "initiations that failed authentication or were replays")                                    \
-  X(kCookiesSent, "cookies_sent", Counter, "cookie replies sent under load")                     \
-  X(kDropMalformed, "drop_malformed", Counter, "datagrams of no valid shape (size, type)")       \
-  X(kDropMac, "drop_mac", Counter, "handshake messages with a bad mac1 (silently dropped)")      \
-  X(kDropUnknownIndex, "drop_unknown_index", Counter, "messages for no session of ours")         \
-  X(kDropDecrypt, "drop_decrypt", Counter, "data that failed authentication")                    \
-  X(kDropReplay, "drop_replay", Counter, "data replayed or too old for the window")              \
-  X(kDropInnerSource, "drop_inner_source", Counter, "inner sources outside the peer's allowed")  \
-  X(kDropNoRoute, "drop_no_route", Counter, "tun packets to no peer's allowed prefixes")         \
-  X(kDropNoSession, "drop_no_session", Counter, "tun packets dropped waiting for a handshake")   \
-  X(kDropUnderLoad, "drop_under_load", Counter, "initiations dropped by the handshake limit")    \
-  X(kRoamed, "roamed", Counter, "peer endpoints moved to a new source address")                  \
-  X(kRelayed, "relayed", Counter, "datagrams forwarded for other sites")                         \
-  X(kPathSwitches, "path_switches", Counter, "chosen path changes")                              \
+#define MANIFOLD_TUNNEL_COUNTERS(X)                                                             \
+  X(kPeersUp, "peers_up", Gauge, "peers with a live session (summed over workers)")             \
+  X(kRxPackets, "rx_packets", Counter, "data packets decrypted and accepted")                   \
+  X(kRxBytes, "rx_bytes", Counter, "inner bytes received")                                      \
+  X(kTxPackets, "tx_packets", Counter, "data packets sent")                                     \
+  X(kTxBytes, "tx_bytes", Counter, "inner bytes sent")                                          \
+  X(kHandshakesInitiated, "handshakes_initiated", Counter, "initiations sent")                  \
+  X(kHandshakesCompleted, "handshakes_completed", Counter, "sessions established")              \
+  X(kHandshakesRefused, "handshakes_refused", Counter,                                          \
+    "initiations that failed authentication or were replays")                                   \
+  X(kCookiesSent, "cookies_sent", Counter, "cookie replies sent under load")                    \
+  X(kDropMalformed, "drop_malformed", Counter, "datagrams of no valid shape (size, type)")      \
+  X(kDropOversized, "drop_oversized", Counter, "datagrams larger than the receive buffer")      \
+  X(kDropMac, "drop_mac", Counter, "handshake messages with a bad mac1 (silently dropped)")     \
+  X(kDropUnknownIndex, "drop_unknown_index", Counter, "messages for no session of ours")        \
+  X(kDropDecrypt, "drop_decrypt", Counter, "data that failed authentication")                   \
+  X(kDropReplay, "drop_replay", Counter, "data replayed or too old for the window")             \
+  X(kDropInnerSource, "drop_inner_source", Counter, "inner sources outside the peer's allowed") \
+  X(kDropNoRoute, "drop_no_route", Counter, "tun packets to no peer's allowed prefixes")        \
+  X(kDropNoSession, "drop_no_session", Counter, "tun packets dropped waiting for a handshake")  \
+  X(kDropUnderLoad, "drop_under_load", Counter, "initiations dropped by the handshake limit")   \
+  X(kRoamed, "roamed", Counter, "peer endpoints moved to a new source address")                 \
+  X(kRelayed, "relayed", Counter, "datagrams forwarded for other sites")                        \
+  X(kPathSwitches, "path_switches", Counter, "chosen path changes")                             \
   X(kRekeys, "rekeys", Counter, "handshakes started to replace an ageing session")
 enum Counter : unsigned { MANIFOLD_TUNNEL_COUNTERS(MANIFOLD_COUNTER_ENUM) kCounterCount };
 inline constexpr shm::CounterDef kCounterDefs[] = {MANIFOLD_TUNNEL_COUNTERS(MANIFOLD_COUNTER_DEF)};
 
 // The per-peer board (values per row; one row per peer and worker slot) and the per-path board.
-inline constexpr const char* kPeerValues[] = {"rx_bytes",       "tx_bytes",   "rx_packets",
-                                              "tx_packets",     "last_handshake", "rtt_us",
+inline constexpr const char* kPeerValues[] = {"rx_bytes",      "tx_bytes",       "rx_packets",
+                                              "tx_packets",    "last_handshake", "rtt_us",
                                               "loss_permille", "retransmits"};
 inline constexpr const char* kPathValues[] = {"rtt_us", "loss_permille", "probes_sent",
                                               "probes_answered", "chosen"};

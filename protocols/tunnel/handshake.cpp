@@ -3,18 +3,13 @@
 #include <sodium.h>
 
 #include <cstring>
-#include <ctime>
 
 #include "protocols/tunnel/worker.hpp"
+#include "worker/clock.hpp"
 
 namespace manifold::tunnel {
 
 namespace {
-double wallNow() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
-}
 constexpr double kCookieLifetime = 120;
 }  // namespace
 
@@ -52,7 +47,8 @@ void TunnelWorker::startHandshake(PeerState& peer, double now) {
     // A retry: with several paths, try the next one (the chosen one may be the dead one).
     if (peer.paths.size() > 1) {
       size_t at = 0;
-      while (at < peer.paths.size() && !peer.paths[at].sameAs(peer.endpoint.sa(), peer.endpoint.len))
+      while (at < peer.paths.size() &&
+             !peer.paths[at].sameAs(peer.endpoint.sa(), peer.endpoint.len))
         ++at;
       peer.endpoint = peer.paths[(at + 1) % peer.paths.size()];
     }
@@ -63,7 +59,7 @@ void TunnelWorker::startHandshake(PeerState& peer, double now) {
   uint32_t index = newIndex(&peer, nullptr);
   uint8_t* msg = tx_.slot();
   if (!createInitiation(config_.identity, peer.config.keys, generatePrivateKey(),
-                        tai64n(wallNow()), index, msg, hs.state)) {
+                        tai64n(clock::wallMs() / 1000.0), index, msg, hs.state)) {
     indices_.erase(index);
     return;
   }

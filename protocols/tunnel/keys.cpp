@@ -15,8 +15,8 @@ std::string encodeKey(const Key& key) {
 
 bool decodeKey(std::string_view text, Key& out) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                           text.back() == '\r'))
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r'))
     text.remove_suffix(1);
   if (text.size() != 44) return false;
   size_t len = 0;

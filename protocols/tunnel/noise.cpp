@@ -143,8 +143,7 @@ bool createInitiation(const Identity& self, const PeerKeys& peer, const Key& eph
 }
 
 bool consumeInitiation(const Identity& self, std::span<const uint8_t> msg,
-                       const std::function<const PeerKeys*(const Key&)>& findPeer,
-                       Initiation& in) {
+                       const std::function<const PeerKeys*(const Key&)>& findPeer, Initiation& in) {
   using namespace initiation;
   if (msg.size() != kInitiationSize) return false;
   HandshakeState& st = in.state;
@@ -166,8 +165,7 @@ bool consumeInitiation(const Identity& self, std::span<const uint8_t> msg,
   kdf(st.chain, in.peer->staticShared, out, 2);
   st.chain = out[0];
   uint8_t plain[kTimestampPlain];
-  if (!open(plain, out[1].data(), 0, msg.subspan(kTimestamp, kTimestampPlain + kTagSize),
-            st.hash))
+  if (!open(plain, out[1].data(), 0, msg.subspan(kTimestamp, kTimestampPlain + kTagSize), st.hash))
     return false;
   // The index is sealed too, so a replayed initiation cannot be moved to another lane.
   if (loadLe32(plain + 12) != st.remoteIndex) return false;
@@ -234,8 +232,7 @@ bool consumeResponse(const Identity& self, const PeerKeys& peer, const Handshake
   Key se;  // DH(initiator static, responder ephemeral)
   if (!dh(se, self.privateKey, remoteEphemeral)) return false;
   Hash key;
-  if (!finishSchedule(st, st.ephemeralPrivate, remoteEphemeral, remoteEphemeral, se, peer.psk,
-                      key))
+  if (!finishSchedule(st, st.ephemeralPrivate, remoteEphemeral, remoteEphemeral, se, peer.psk, key))
     return false;
   uint8_t none[1];
   if (!open(none, key.data(), 0, msg.subspan(kEmpty, kTagSize), st.hash)) return false;
@@ -280,8 +277,8 @@ void createCookieReply(const Hash& ourCookieKey, uint32_t receiverIndex, const M
   storeLe32(reply + kReceiver, receiverIndex);
   randombytes_buf(reply + kNonce, 24);
   const uint8_t* mac1 = msg.data() + msg.size() - 32;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(reply + kCookie, nullptr, cookie.data(), 16, mac1,
-                                             16, nullptr, reply + kNonce, ourCookieKey.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(reply + kCookie, nullptr, cookie.data(), 16, mac1, 16,
+                                             nullptr, reply + kNonce, ourCookieKey.data());
 }
 
 bool consumeCookieReply(const Hash& peerCookieKey, std::span<const uint8_t> reply,

@@ -91,8 +91,7 @@ struct Initiation {
   const PeerKeys* peer = nullptr;
 };
 bool consumeInitiation(const Identity& self, std::span<const uint8_t> msg,
-                       const std::function<const PeerKeys*(const Key&)>& findPeer,
-                       Initiation& out);
+                       const std::function<const PeerKeys*(const Key&)>& findPeer, Initiation& out);
 // Responder: fills msg[0..kMac1) of the kResponseSize message and the session keys.
 bool createResponse(const PeerKeys& peer, Initiation& in, const Key& ephemeralPrivate,
                     uint32_t senderIndex, uint8_t* msg, SessionKeys& keys);

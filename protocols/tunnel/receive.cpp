@@ -4,20 +4,15 @@
 #include <sodium.h>
 
 #include <cstring>
-#include <ctime>
 
 #include "protocols/tunnel/inner.hpp"
 #include "protocols/tunnel/worker.hpp"
 #include "shm/table.hpp"
+#include "worker/clock.hpp"
 
 namespace manifold::tunnel {
 
 namespace {
-double wallNow() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
-}
 constexpr double kCookieSecretLifetime = 120;
 
 // The relay table's value: where an index's owner was last seen.
@@ -60,8 +55,8 @@ void TunnelWorker::roam(PeerState& peer, const sockaddr* from, socklen_t fromLen
   peer.endpoint.set(from, fromLen);
 }
 
-size_t TunnelWorker::onData(const Message& m, const sockaddr* from, socklen_t fromLen,
-                            uint8_t* out, size_t outCap) {
+size_t TunnelWorker::onData(const Message& m, const sockaddr* from, socklen_t fromLen, uint8_t* out,
+                            size_t outCap) {
   auto it = indices_.find(m.index);
   if (it == indices_.end() || !it->second.keypair) {
     if (!relay(m, from, fromLen)) counters_.inc(kDropUnknownIndex);
@@ -175,16 +170,17 @@ size_t TunnelWorker::onInitiation(const Message& m, const sockaddr* from, sockle
   }
   Initiation in;
   PeerState* peer = nullptr;
-  bool ok = consumeInitiation(config_.identity, m.bytes,
-                              [&](const Key& pub) -> const PeerKeys* {
-                                for (auto& p : peers_)
-                                  if (p->config.keys.publicKey == pub) {
-                                    peer = p.get();
-                                    return &p->config.keys;
-                                  }
-                                return nullptr;
-                              },
-                              in);
+  bool ok = consumeInitiation(
+      config_.identity, m.bytes,
+      [&](const Key& pub) -> const PeerKeys* {
+        for (auto& p : peers_)
+          if (p->config.keys.publicKey == pub) {
+            peer = p.get();
+            return &p->config.keys;
+          }
+        return nullptr;
+      },
+      in);
   Timestamp& greatest = ok ? peer->greatest[m.index & 0xff] : in.timestamp;
   if (!ok || std::memcmp(in.timestamp.data(), greatest.data(), 12) <= 0) {
     counters_.inc(kHandshakesRefused);
@@ -207,12 +203,12 @@ size_t TunnelWorker::onInitiation(const Message& m, const sockaddr* from, sockle
   bool cookieValid = peer->cookie && now - peer->cookieTime < 120;
   addMacs(out, kResponseSize, peer->config.keys.mac1Key, cookieValid ? &*peer->cookie : nullptr);
   roam(*peer, from, fromLen);
-  peer->lastHandshake = wallNow();
+  peer->lastHandshake = clock::wallMs() / 1000.0;
   return kResponseSize;
 }
 
-size_t TunnelWorker::onResponse(const Message& m, const sockaddr* from, socklen_t fromLen,
-                                uint8_t*, size_t) {
+size_t TunnelWorker::onResponse(const Message& m, const sockaddr* from, socklen_t fromLen, uint8_t*,
+                                size_t) {
   auto it = indices_.find(m.index);
   if (it == indices_.end() || it->second.keypair) {
     if (!relay(m, from, fromLen)) counters_.inc(kDropUnknownIndex);
@@ -224,8 +220,7 @@ size_t TunnelWorker::onResponse(const Message& m, const sockaddr* from, socklen_
   }
   PeerState& peer = *it->second.peer;
   auto kp = std::make_unique<Keypair>();
-  if (!consumeResponse(config_.identity, peer.config.keys, peer.pending.state, m.bytes,
-                       kp->keys)) {
+  if (!consumeResponse(config_.identity, peer.config.keys, peer.pending.state, m.bytes, kp->keys)) {
     counters_.inc(kHandshakesRefused);
     return 0;
   }
@@ -238,7 +233,7 @@ size_t TunnelWorker::onResponse(const Message& m, const sockaddr* from, socklen_
   peer.pending.active = false;
   installKeypair(peer, std::move(kp), true);
   roam(peer, from, fromLen);
-  peer.lastHandshake = wallNow();
+  peer.lastHandshake = clock::wallMs() / 1000.0;
   counters_.inc(kHandshakesCompleted);
   uint64_t before = peer.current->sendCounter;
   flushStaged(peer, now);

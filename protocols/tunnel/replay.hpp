@@ -12,7 +12,7 @@ inline constexpr uint64_t kRejectAfterMessages = ~uint64_t{0} - (1ull << 13);
 
 class ReplayWindow {
  public:
-  static constexpr unsigned kWords = 32;               // 2048 bits
+  static constexpr unsigned kWords = 32;                  // 2048 bits
   static constexpr uint64_t kWindow = (kWords - 1) * 64;  // counters this far back are accepted
   // True (and marks it) for a counter not seen before and not too old.
   bool accept(uint64_t counter);

@@ -64,13 +64,14 @@ bool PeerState::sendPayload(std::span<const uint8_t> payload, double now) {
     if (!next) worker.startHandshake(*this, now);
     return false;
   }
-  if (!pending.active &&
-      ((kp->initiator && now - kp->created >= s.rekeyAfterTime) ||
-       kp->sendCounter >= s.rekeyAfterMessages)) {
+  // Sent first: the payload may sit in the send slot the initiation would take.
+  bool sent = worker.encryptAndSend(*this, *kp, payload, endpoint, now);
+  if (!pending.active && ((kp->initiator && now - kp->created >= s.rekeyAfterTime) ||
+                          kp->sendCounter >= s.rekeyAfterMessages)) {
     worker.counters().inc(kRekeys);
     worker.startHandshake(*this, now);
   }
-  return worker.encryptAndSend(*this, *kp, payload, endpoint, now);
+  return sent;
 }
 
 void PeerState::deliverInner(std::span<const uint8_t> packet) { worker.writeTun(packet); }
@@ -92,8 +93,8 @@ TunnelWorker::TunnelWorker(const TunnelConfig& config, ServiceContext& ctx)
       LOG_WARN("[%s]: lane steering not attached: %s", config.title().c_str(), strerror(errno));
     auto port = std::make_unique<Port>();
     port->worker = this;
-    endpoints_.push_back(std::make_unique<UdpEndpoint>(*ctx.runtime, fd, *port, kBatch,
-                                                       datagramBytes(config)));
+    endpoints_.push_back(
+        std::make_unique<UdpEndpoint>(*ctx.runtime, fd, *port, kBatch, datagramBytes(config)));
     ports_.push_back(std::move(port));
   }
   for (size_t i = 0; i < config.peers.size(); ++i)
@@ -176,6 +177,8 @@ bool TunnelWorker::encryptAndSend(PeerState& peer, Keypair& kp, std::span<const 
                                   const Endpoint& to, double now) {
   uint8_t* slot = tx_.slot();
   if (payload.size() + kMinDataSize > tx_.slotBytes()) return false;
+  // IP packets and warp frames (0x2_) are data; probes (0x1_) and keepalives are not.
+  const bool inner = !payload.empty() && (payload[0] >> 4) >= 2;  // sealed in place below
   if (payload.data() != slot + kDataHeaderSize)
     std::memmove(slot + kDataHeaderSize, payload.data(), payload.size());
   storeHeader(slot, MessageType::Data);
@@ -185,7 +188,7 @@ bool TunnelWorker::encryptAndSend(PeerState& peer, Keypair& kp, std::span<const 
        {slot + kDataHeaderSize, payload.size()}, {});
   tx_.commit(socketFor(to), payload.size() + kMinDataSize, to.sa(), to.len);
   peer.lastSent = now;
-  if (!payload.empty() && (payload[0] >> 4) >= 2) {  // IP packets and warp frames
+  if (inner) {
     peer.keepaliveOwed = false;
     ++peer.txPackets;
     peer.txBytes += payload.size();
@@ -233,36 +236,39 @@ void TunnelWorker::publishBoards() {
       }
       uint64_t rtt = p->selector ? static_cast<uint64_t>(p->selector->rtt(chosen) * 1e6) : 0;
       uint64_t loss = p->selector ? static_cast<uint64_t>(p->selector->loss(chosen) * 1000) : 0;
-      peerBoard_->set(p->id * slots + ctx_.slot,
-                      {{"tunnel", config_.name},
-                       {"peer", p->config.name},
-                       {"worker", std::to_string(ctx_.workerIndex)},
-                       {"endpoint", endpoint},
-                       {"path", std::to_string(chosen)}},
-                      {p->rxBytes, p->txBytes, p->rxPackets, p->txPackets,
-                       static_cast<uint64_t>(p->lastHandshake), rtt, loss,
-                       p->transport->retransmissions()});
+      peerBoard_->set(
+          p->id * slots + ctx_.slot,
+          {{"tunnel", config_.name},
+           {"peer", p->config.name},
+           {"worker", std::to_string(ctx_.workerIndex)},
+           {"endpoint", endpoint},
+           {"path", std::to_string(chosen)}},
+          {p->rxBytes, p->txBytes, p->rxPackets, p->txPackets,
+           static_cast<uint64_t>(p->lastHandshake), rtt, loss, p->transport->retransmissions()});
     }
     if (p->selector && pathBoard_) {
       for (size_t i = 0; i < p->paths.size(); ++i) {
         const Endpoint& e = p->paths[i];
-        std::string text = net::toString(net::peerAddress(e.sa())) + ":" +
-                           std::to_string(net::peerPort(e.sa()));
-        pathBoard_->set((pathBase + i) * slots + ctx_.slot,
-                        {{"tunnel", config_.name},
-                         {"peer", p->config.name},
-                         {"worker", std::to_string(ctx_.workerIndex)},
-                         {"path", std::to_string(i)},
-                         {"endpoint", text}},
-                        {static_cast<uint64_t>(p->selector->rtt(i) * 1e6),
-                         static_cast<uint64_t>(p->selector->loss(i) * 1000),
-                         p->selector->probesSent(i), p->selector->probesAnswered(i),
-                         i == chosen ? 1u : 0u});
+        std::string text =
+            net::toString(net::peerAddress(e.sa())) + ":" + std::to_string(net::peerPort(e.sa()));
+        pathBoard_->set(
+            (pathBase + i) * slots + ctx_.slot,
+            {{"tunnel", config_.name},
+             {"peer", p->config.name},
+             {"worker", std::to_string(ctx_.workerIndex)},
+             {"path", std::to_string(i)},
+             {"endpoint", text}},
+            {static_cast<uint64_t>(p->selector->rtt(i) * 1e6),
+             static_cast<uint64_t>(p->selector->loss(i) * 1000), p->selector->probesSent(i),
+             p->selector->probesAnswered(i), i == chosen ? 1u : 0u});
       }
       pathBase += static_cast<unsigned>(p->paths.size());
     }
   }
   counters_.set(kPeersUp, up);
+  uint64_t oversized = 0;
+  for (auto& e : endpoints_) oversized += e->truncatedDrops();
+  counters_.set(kDropOversized, oversized);
 }
 
 std::unique_ptr<Service> TunnelConfig::createService(ServiceContext& ctx) const {

@@ -59,11 +59,11 @@ struct PeerState : TransportSink {
   double cookieTime = 0;
   // Greatest initiation timestamp seen per initiator lane (their replay defence).
   std::vector<Timestamp> greatest = std::vector<Timestamp>(256);
-  Endpoint endpoint;                    // where data goes (the chosen path, or the roamed one)
-  std::vector<Endpoint> paths;          // from config
+  Endpoint endpoint;                       // where data goes (the chosen path, or the roamed one)
+  std::vector<Endpoint> paths;             // from config
   std::unique_ptr<PathSelector> selector;  // when there are several paths
   std::unique_ptr<Transport> transport;
-  std::vector<std::vector<uint8_t>> staged;  // inner packets waiting for a session
+  std::vector<std::vector<uint8_t>> staged;                  // inner packets waiting for a session
   double lastSent = 0, lastReceived = 0, lastHandshake = 0;  // loop time; wall for handshake
   bool keepaliveOwed = false;
   uint64_t rxBytes = 0, txBytes = 0, rxPackets = 0, txPackets = 0;

@@ -17,9 +17,10 @@
 // the kernel would go on queueing packets there).
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace manifold::tunnel {

@@ -64,8 +64,8 @@ class TunnelWorker : public Service {
   size_t onResponse(const Message& m, const sockaddr* from, socklen_t fromLen, uint8_t* out,
                     size_t outCap);
   void onCookieReply(const Message& m);
-  void onProbe(PeerState& peer, Keypair& kp, std::span<const uint8_t> payload,
-               const sockaddr* from, socklen_t fromLen);
+  void onProbe(PeerState& peer, Keypair& kp, std::span<const uint8_t> payload, const sockaddr* from,
+               socklen_t fromLen);
   bool relay(const Message& m, const sockaddr* from, socklen_t fromLen);
   bool underLoad(double now);
   void roam(PeerState& peer, const sockaddr* from, socklen_t fromLen);
