@@ -399,10 +399,18 @@ TEST(TunnelConfig, RefusedAtCheckWithFileLineAndKey) {
   auto [rc3, badPeer] = check("private_key = " + k.privatePath + "\npeer = abc\ndevice = mf9\n");
   EXPECT_NE(rc3, 0);
   EXPECT_NE(badPeer.find("t.ini:4: peer:"), std::string::npos) << badPeer;
-  auto [rc4, warp] =
-      check("private_key = " + k.privatePath + "\n" + peer + "device = mf9\nmode = warp\n");
+  // Compression is the warp transport's; a parity group needs at least 2 packets.
+  auto [rc4, compress] =
+      check("private_key = " + k.privatePath + "\n" + peer + "device = mf9\ncompress = lzo\n");
   EXPECT_NE(rc4, 0);
-  EXPECT_NE(warp.find("t.ini:6: mode:"), std::string::npos) << warp;
+  EXPECT_NE(compress.find("t.ini:6: compress:"), std::string::npos) << compress;
+  auto [rc5, warp] = check("private_key = " + k.privatePath + "\n" + peer +
+                           "device = mf9\nmode = warp\ncompress = zlib\nwarp_fec = auto\n");
+  EXPECT_EQ(rc5, 0) << warp;
+  auto [rc6, fec] = check("private_key = " + k.privatePath + "\n" + peer +
+                          "device = mf9\nmode = warp\nwarp_fec = 1\n");
+  EXPECT_NE(rc6, 0);
+  EXPECT_NE(fec.find("t.ini:7: warp_fec:"), std::string::npos) << fec;
   run("rm -rf " + dir);
 }
 
