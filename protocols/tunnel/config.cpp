@@ -257,7 +257,9 @@ std::unique_ptr<ServiceConfig> parseTunnelSection(config::SectionReader& in) {
   // The warp transport compresses (protocols/tunnel/warp/compress.hpp); datagram mode does not.
   if (compress != "off" && s.mode != Mode::Warp)
     in.fail("compress", "compression needs mode = warp");
-  s.compress = compress == "lzo" ? Compress::Lzo : compress == "zlib" ? Compress::Zlib : Compress::Off;
+  s.compress = compress == "lzo"    ? Compress::Lzo
+               : compress == "zlib" ? Compress::Zlib
+                                    : Compress::Off;
   using config::Millis;
   s.rekeyAfterTime = in.seconds("rekey_after_time", Millis(120000), Millis(1000), Millis(86400000));
   s.rejectAfterTime = s.rekeyAfterTime + 60;
