@@ -1,10 +1,12 @@
 // TunnelWorker lifecycle, the tun side and the boards (see worker.hpp).
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "protocols/tunnel/gso.hpp"
 #include "protocols/tunnel/inner.hpp"
 #include "protocols/tunnel/steering.hpp"
 #include "protocols/tunnel/warp/transport.hpp"
@@ -83,7 +85,7 @@ TunnelWorker::TunnelWorker(const TunnelConfig& config, ServiceContext& ctx)
       timer_(ctx.loop, [this] { onTick(); }),
       closeOthers_(ctx.loop, [] { TunDevice::closeUnclaimed(); }),
       tx_(kBatch, datagramBytes(config)),
-      scratch_(datagramBytes(config)) {
+      tunBuffer_(kVnetHeaderSize + 65536) {
   if (ctx.workerIndex < config.queues.size()) {
     tunFd_ = config.queues[ctx.workerIndex];
     TunDevice::claim(tunFd_);
@@ -149,8 +151,7 @@ void TunnelWorker::onTunReadable() {
   const double now = timer_.now();
   const size_t cap = tx_.slotBytes() - kMinDataSize;
   for (unsigned i = 0; i < kBatch; ++i) {
-    uint8_t* packet = tx_.slot() + kDataHeaderSize;
-    ssize_t n = read(tunFd_, packet, cap);
+    ssize_t n = read(tunFd_, tunBuffer_.data(), tunBuffer_.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -160,15 +161,21 @@ void TunnelWorker::onTunReadable() {
       }
       break;
     }
-    net::PeerAddress src, dst;
-    std::span<const uint8_t> p(packet, static_cast<size_t>(n));
-    if (!innerAddresses(p, src, dst)) continue;
-    PeerState* peer = route(dst);
-    if (!peer) {
-      counters_.inc(kDropNoRoute);
-      continue;
+    TunRead read;
+    if (!read.parse({tunBuffer_.data(), static_cast<size_t>(n)})) continue;
+    for (size_t k = 0; k < read.count(); ++k) {
+      uint8_t* packet = tx_.slot() + kDataHeaderSize;
+      size_t len = read.segment(k, packet, cap);
+      net::PeerAddress src, dst;
+      std::span<const uint8_t> p(packet, len);
+      if (!len || !innerAddresses(p, src, dst)) break;
+      PeerState* peer = route(dst);
+      if (!peer) {
+        counters_.inc(kDropNoRoute);
+        break;
+      }
+      peer->transport->sendInner(p, now);
     }
-    peer->transport->sendInner(p, now);
   }
   tx_.flush();
 }
@@ -200,8 +207,12 @@ bool TunnelWorker::encryptAndSend(PeerState& peer, Keypair& kp, std::span<const 
 
 void TunnelWorker::writeTun(std::span<const uint8_t> packet) {
   if (tunFd_ < 0) return;
-  // A full tun queue drops, as a full NIC ring would; the inner protocol recovers.
-  (void)!write(tunFd_, packet.data(), packet.size());
+  // A zero virtio_net_hdr: one whole packet whose checksums the kernel checks itself. A full tun
+  // queue drops, as a full NIC ring would; the inner protocol recovers.
+  static const uint8_t kNoOffload[kVnetHeaderSize] = {};
+  iovec iov[2] = {{const_cast<uint8_t*>(kNoOffload), kVnetHeaderSize},
+                  {const_cast<uint8_t*>(packet.data()), packet.size()}};
+  (void)!writev(tunFd_, iov, 2);
 }
 
 void TunnelWorker::onTick() {

@@ -108,7 +108,7 @@ class TunnelWorker : public Service {
   shm::InfoBoard* peerBoard_ = nullptr;
   shm::InfoBoard* pathBoard_ = nullptr;
   shm::Table* relayTable_ = nullptr;
-  std::vector<uint8_t> scratch_;
+  std::vector<uint8_t> tunBuffer_;  // one read: vnet header + up to a 64 KiB super-packet
 };
 
 }  // namespace manifold::tunnel

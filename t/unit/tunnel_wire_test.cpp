@@ -2,8 +2,10 @@
 // selector's hysteresis.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
+#include "protocols/tunnel/gso.hpp"
 #include "protocols/tunnel/inner.hpp"
 #include "protocols/tunnel/packet.hpp"
 #include "protocols/tunnel/paths.hpp"
@@ -100,4 +102,83 @@ TEST(TunnelPaths, HysteresisAndFailover) {
   EXPECT_LE(rounds, 8);
   EXPECT_TRUE(s.dead(1));
   EXPECT_GT(s.loss(1), 0.0);
+}
+
+namespace {
+// A TCP/IPv4 packet 10.0.0.1 -> 10.0.0.2 with `payload` bytes, seq 1000, flags PSH|ACK|FIN.
+std::vector<uint8_t> tcp4(size_t payload) {
+  std::vector<uint8_t> p(40 + payload);
+  p[0] = 0x45;
+  p[2] = static_cast<uint8_t>(p.size() >> 8);
+  p[3] = static_cast<uint8_t>(p.size());
+  p[4] = 0x12, p[5] = 0x34;  // IP id
+  p[8] = 64, p[9] = 6;
+  p[12] = 10, p[15] = 1, p[16] = 10, p[19] = 2;
+  p[20] = 0x1f, p[21] = 0x90, p[22] = 0xc0, p[23] = 0x01;
+  p[26] = 0x03, p[27] = 0xe8;  // seq 1000
+  p[32] = 0x50;                // data offset 5
+  p[33] = 0x19;                // FIN PSH ACK
+  for (size_t i = 0; i < payload; ++i) p[40 + i] = static_cast<uint8_t>(i * 7);
+  return p;
+}
+// True when the IPv4 header and TCP checksums of p verify.
+bool checksumsValid(const uint8_t* p, size_t len) {
+  if (checksumFold(checksumAdd(0, p, 20)) != 0) return false;
+  uint8_t tail[4] = {0, 6, static_cast<uint8_t>((len - 20) >> 8), static_cast<uint8_t>(len - 20)};
+  uint32_t sum = checksumAdd(checksumAdd(0, p + 12, 8), tail, 4);
+  return checksumFold(checksumAdd(sum, p + 20, len - 20)) == 0;
+}
+}  // namespace
+
+TEST(TunnelGso, SuperPacketBecomesWireSegmentsWithChecksums) {
+  std::vector<uint8_t> read(kVnetHeaderSize);
+  read[0] = 1;                     // NEEDS_CSUM
+  read[1] = 1;                     // GSO TCPv4
+  read[2] = 40;                    // hdr_len
+  read[4] = 0xe8, read[5] = 0x03;  // gso_size 1000
+  read[6] = 20;                    // csum_start
+  read[8] = 16;                    // csum_offset
+  auto packet = tcp4(2500);
+  read.insert(read.end(), packet.begin(), packet.end());
+  TunRead r;
+  ASSERT_TRUE(r.parse(read));
+  ASSERT_EQ(r.count(), 3u);
+  uint8_t out[2000];
+  size_t sizes[3] = {1040, 1040, 540};
+  for (size_t i = 0; i < 3; ++i) {
+    size_t n = r.segment(i, out, sizeof out);
+    ASSERT_EQ(n, sizes[i]);
+    EXPECT_EQ(size_t(out[2] << 8 | out[3]), n);
+    EXPECT_TRUE(checksumsValid(out, n)) << i;
+    uint32_t seq = uint32_t(out[24]) << 24 | out[25] << 16 | out[26] << 8 | out[27];
+    EXPECT_EQ(seq, 1000 + 1000 * i);
+    EXPECT_EQ(out[33] & 0x09, i == 2 ? 0x09 : 0);  // FIN and PSH only on the last
+    EXPECT_EQ(out[40], static_cast<uint8_t>(1000 * i * 7));
+  }
+  EXPECT_EQ(r.segment(0, out, 100), 0u);  // does not fit
+  read.resize(kVnetHeaderSize + 30);      // truncated super-packet
+  EXPECT_FALSE(r.parse(read));
+}
+
+TEST(TunnelGso, PartialChecksumOfAPlainPacketIsCompleted) {
+  auto packet = tcp4(333);
+  // What the kernel leaves with NEEDS_CSUM: the pseudo-header sum, not inverted.
+  uint8_t tail[4] = {0, 6, static_cast<uint8_t>((packet.size() - 20) >> 8),
+                     static_cast<uint8_t>(packet.size() - 20)};
+  uint32_t pseudo = checksumAdd(checksumAdd(0, packet.data() + 12, 8), tail, 4);
+  uint16_t folded = static_cast<uint16_t>(~checksumFold(pseudo));
+  std::memcpy(packet.data() + 36, &folded, 2);
+  uint16_t ip = checksumFold(checksumAdd(0, packet.data(), 20));
+  std::memcpy(packet.data() + 10, &ip, 2);
+  std::vector<uint8_t> read(kVnetHeaderSize);
+  read[0] = 1;
+  read[6] = 20;
+  read[8] = 16;
+  read.insert(read.end(), packet.begin(), packet.end());
+  TunRead r;
+  ASSERT_TRUE(r.parse(read));
+  ASSERT_EQ(r.count(), 1u);
+  uint8_t out[2000];
+  ASSERT_EQ(r.segment(0, out, sizeof out), packet.size());
+  EXPECT_TRUE(checksumsValid(out, packet.size()));
 }
