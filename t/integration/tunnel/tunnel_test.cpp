@@ -236,11 +236,16 @@ TEST(TunnelNetns, RoamingFollowsTheLastAuthenticatedSource) {
 
 TEST(TunnelNetns, TunRecreatedOnReload) {
   TwoSites s;
-  s.start();
+  const std::string hooks = "up = echo up $DEVICE $MTU >> " + s.dir + "/hooks\n" +
+                            "down = echo down $DEVICE >> " + s.dir + "/hooks\n" +
+                            "route = 10.98.0.0/24\ntxqueuelen = 77\n";
+  s.start(s.configA(hooks));
+  EXPECT_NE(s.a.exec("ip route show dev mf0").find("10.98.0.0/24"), std::string::npos);
+  EXPECT_NE(s.a.exec("ip -o link show mf0").find("qlen 77"), std::string::npos);
   ASSERT_EQ(pingCount(s.a, "10.99.0.2", 2, 0.2), 2);
   std::string before = s.a.exec("ip -o link show mf0");
   EXPECT_NE(before.find("mtu 1420"), std::string::npos) << before;
-  std::string changed = s.configA("mtu = 1380\n");
+  std::string changed = s.configA(hooks + "mtu = 1380\n");
   size_t at = changed.find("10.99.0.1/24");
   changed.replace(at, 12, "10.99.0.1/24 10.99.0.7/24");
   s.ma->rewriteConfig(changed);
@@ -251,6 +256,7 @@ TEST(TunnelNetns, TunRecreatedOnReload) {
   EXPECT_NE(s.a.exec("ip -o addr show mf0").find("10.99.0.7"), std::string::npos);
   sleepMs(500);
   EXPECT_GE(pingCount(s.a, "10.99.0.2", 5, 0.2), 4);  // the new device carries traffic
+  EXPECT_EQ(readFile(s.dir + "/hooks"), "up mf0 1420\ndown mf0\nup mf0 1380\n");
 }
 
 TEST(TunnelNetns, HandshakeFloodDoesNotStarveSessions) {
