@@ -30,14 +30,14 @@ TunWriteBatch::TunWriteBatch(Writer write) : write_(std::move(write)) { held_.re
 bool TunWriteBatch::mergeable(std::span<const uint8_t> p) const {
   if (held_.empty() || closed_) return false;
   size_t headers = tcpDataHeaders(p);
-  if (headers != headers_ || p.size() - headers > mss_ || held_.size() + p.size() - headers > kMaxHeld)
+  if (headers != headers_ || p.size() - headers > mss_ ||
+      held_.size() + p.size() - headers > kMaxHeld)
     return false;
   const uint8_t* h = held_.data();
   // Same addresses and ports (12..24), same ACK and data offset (28..33), window (34..36) and
   // options (40..headers); the next sequence number.
   return std::memcmp(h + 12, p.data() + 12, 12) == 0 &&
-         std::memcmp(h + 28, p.data() + 28, 5) == 0 &&
-         std::memcmp(h + 34, p.data() + 34, 2) == 0 &&
+         std::memcmp(h + 28, p.data() + 28, 5) == 0 && std::memcmp(h + 34, p.data() + 34, 2) == 0 &&
          std::memcmp(h + 40, p.data() + 40, headers - 40) == 0 && load32(p.data() + 24) == nextSeq_;
 }
 
@@ -79,7 +79,8 @@ void TunWriteBatch::flush() {
     std::memcpy(p + 10, &ipsum, 2);
     // Checksum left partial (pseudo header only), as the kernel's own GSO packets carry it.
     const uint8_t tail[4] = {0, 6, static_cast<uint8_t>(tcpLen >> 8), static_cast<uint8_t>(tcpLen)};
-    uint16_t pseudo = static_cast<uint16_t>(~checksumFold(checksumAdd(checksumAdd(0, p + 12, 8), tail, 4)));
+    uint16_t pseudo =
+        static_cast<uint16_t>(~checksumFold(checksumAdd(checksumAdd(0, p + 12, 8), tail, 4)));
     std::memcpy(p + 36, &pseudo, 2);
     header[0] = 1;  // NEEDS_CSUM
     header[1] = 1;  // GSO_TCPV4

@@ -30,8 +30,8 @@ class TunWriteBatch {
   Writer write_;
   std::vector<uint8_t> held_;  // the packet being grown
   size_t segments_ = 0;
-  size_t mss_ = 0;       // payload of the first segment
-  size_t headers_ = 0;   // IP + TCP header bytes
+  size_t mss_ = 0;      // payload of the first segment
+  size_t headers_ = 0;  // IP + TCP header bytes
   uint32_t nextSeq_ = 0;
   bool closed_ = false;  // a short or PSH segment ended it
   uint64_t merged_ = 0;
