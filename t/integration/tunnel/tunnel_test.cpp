@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,36 @@ TEST(TunnelNetns, HandshakeAndDataBothWays) {
   EXPECT_NE(board.find("10.77.0.2:51900"), std::string::npos) << board;
 }
 
+TEST(TunnelNetns, EachWorkerOwnsAQueueAndItsSessions) {
+  TwoSites s;
+  s.start();
+  // Two workers: two queues of one device, the master's detached anchor not among them.
+  EXPECT_EQ(s.a.exec("ls /sys/class/net/mf0/queues | grep -c rx-"), "2\n");
+  Background server("ip netns exec " + s.b.name() + " iperf3 -s -1 >/dev/null 2>&1");
+  sleepMs(300);
+  int rc = 1;
+  for (int i = 0; i < 20 && rc != 0; ++i) {
+    s.a.exec("iperf3 -c 10.99.0.2 -P 8 -t 2 >/dev/null 2>&1", &rc);
+    if (rc != 0) sleepMs(100);
+  }
+  EXPECT_EQ(rc, 0);
+  sleepMs(1100);  // boards are published once a second
+  // Eight flows spread over both queues: both of a's workers sent through their own sessions,
+  // and every datagram reached the worker that owns its index on b.
+  std::istringstream board(regionText(*s.ma, "tunnel:b/peers"));
+  std::string line;
+  int busyWorkers = 0;
+  while (std::getline(board, line)) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string x; words >> x;) w.push_back(x);
+    if (w.size() >= 9 && w[0] == "b" && w[1] == "b" && std::stoull(w[6]) > 1000000) ++busyWorkers;
+  }
+  EXPECT_EQ(busyWorkers, 2) << regionText(*s.ma, "tunnel:b/peers");
+  EXPECT_EQ(serviceCounter(*s.mb, "tunnel:a", "drop_unknown_index"), 0);
+  EXPECT_EQ(serviceCounter(*s.mb, "tunnel:a", "drop_decrypt"), 0);
+}
+
 TEST(TunnelNetns, RekeyUnderTrafficLosesNoPacket) {
   TwoSites s;
   // With a pre-shared key; a rekeys every second, b after every 8 packets it sends.
@@ -265,6 +296,12 @@ TEST(TunnelNetns, TunRecreatedOnReload) {
   sleepMs(500);
   EXPECT_GE(pingCount(s.a, "10.99.0.2", 5, 0.2), 4);  // the new device carries traffic
   EXPECT_EQ(readFile(s.dir + "/hooks"), "up mf0 1420\ndown mf0\nup mf0 1380\n");
+  // Stopping the master runs the down hook and removes the device.
+  EXPECT_EQ(s.ma->stop(), 0);
+  EXPECT_EQ(readFile(s.dir + "/hooks"), "up mf0 1420\ndown mf0\nup mf0 1380\ndown mf0\n");
+  int rc = 0;
+  s.a.exec("ip link show mf0 2>/dev/null", &rc);
+  EXPECT_NE(rc, 0);
 }
 
 TEST(TunnelNetns, HandshakeFloodDoesNotStarveSessions) {
