@@ -76,6 +76,7 @@ void UdpEndpoint::receiveBatch() {
       outMsgs_[replies].msg_hdr.msg_iovlen = 1;
       ++replies;
     }
+    handler_.onBatchEnd();
     unsigned sent = 0;
     while (sent < replies) {
       int n = ::sendmmsg(fd_, outMsgs_.data() + sent, replies - sent, MSG_DONTWAIT);

@@ -20,6 +20,8 @@ class DatagramHandler {
   // Returns the reply length written to `out` (at most outCap), or 0 for no reply.
   virtual size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t peerLen,
                             uint8_t* out, size_t outCap) = 0;
+  // After each received batch (work the handler held back to do once per batch).
+  virtual void onBatchEnd() {}
 };
 
 class UdpEndpoint {

@@ -263,7 +263,7 @@ std::unique_ptr<ServiceConfig> parseTunnelSection(config::SectionReader& in) {
   using config::Millis;
   s.rekeyAfterTime = in.seconds("rekey_after_time", Millis(120000), Millis(1000), Millis(86400000));
   s.rejectAfterTime = s.rekeyAfterTime + 60;
-  s.rekeyAfterMessages = in.size("rekey_after_messages", 1ull << 60, 16, 1ull << 60);
+  s.rekeyAfterMessages = in.size("rekey_after_messages", 1ull << 60, 8, 1ull << 60);
   s.rekeyTimeout = in.seconds("rekey_timeout", Millis(5000), Millis(100), Millis(60000));
   s.keepaliveTimeout = in.seconds("keepalive_timeout", Millis(10000), Millis(100), Millis(600000));
   s.handshakesPerSecond =

@@ -79,7 +79,9 @@ struct TunnelSettings {
   X(kRoamed, "roamed", Counter, "peer endpoints moved to a new source address")                 \
   X(kRelayed, "relayed", Counter, "datagrams forwarded for other sites")                        \
   X(kPathSwitches, "path_switches", Counter, "chosen path changes")                             \
-  X(kRekeys, "rekeys", Counter, "handshakes started to replace an ageing session")
+  X(kRekeys, "rekeys", Counter, "handshakes started to replace an ageing session")              \
+  X(kTunCoalesced, "tun_coalesced", Counter,                                                    \
+    "received TCP segments written to the tun inside a coalesced super-packet")
 enum Counter : unsigned { MANIFOLD_TUNNEL_COUNTERS(MANIFOLD_COUNTER_ENUM) kCounterCount };
 inline constexpr shm::CounterDef kCounterDefs[] = {MANIFOLD_TUNNEL_COUNTERS(MANIFOLD_COUNTER_DEF)};
 

@@ -65,8 +65,7 @@ bool TunRead::parse(std::span<const uint8_t> read) {
     return true;
   }
   // Only TCP segmentation is enabled on the device (TUN_F_TSO4 / TUN_F_TSO6).
-  if (gsoType != (v6_ ? kGsoTcpV6 : kGsoTcpV4) || !needsCsum_)
-    return false;
+  if (gsoType != (v6_ ? kGsoTcpV6 : kGsoTcpV4) || !needsCsum_) return false;
   if (!v6_ && (packet_[0] & 15) * 4u != l4_) return false;  // IPv4 options end where TCP starts
   if (l4_ + 20 > packet_.size()) return false;
   headers_ = l4_ + (packet_[l4_ + 12] >> 4) * 4u;
@@ -101,8 +100,9 @@ size_t TunRead::segment(size_t i, uint8_t* out, size_t cap) const {
   const bool last = i + 1 == count_;
   uint8_t* tcp = out + l4_;
   // Sequence number, and FIN/PSH only on the last segment, CWR only on the first.
-  uint32_t seq = (uint32_t(tcp[4]) << 24 | uint32_t(tcp[5]) << 16 | uint32_t(tcp[6]) << 8 | tcp[7]) +
-                 static_cast<uint32_t>(offset);
+  uint32_t seq =
+      (uint32_t(tcp[4]) << 24 | uint32_t(tcp[5]) << 16 | uint32_t(tcp[6]) << 8 | tcp[7]) +
+      static_cast<uint32_t>(offset);
   for (int b = 0; b < 4; ++b) tcp[4 + b] = static_cast<uint8_t>(seq >> (24 - 8 * b));
   if (!last) tcp[13] &= static_cast<uint8_t>(~0x09);
   if (i > 0) tcp[13] &= static_cast<uint8_t>(~0x80);

@@ -85,7 +85,13 @@ TunnelWorker::TunnelWorker(const TunnelConfig& config, ServiceContext& ctx)
       timer_(ctx.loop, [this] { onTick(); }),
       closeOthers_(ctx.loop, [] { TunDevice::closeUnclaimed(); }),
       tx_(kBatch, datagramBytes(config)),
-      tunBuffer_(kVnetHeaderSize + 65536) {
+      tunBuffer_(kVnetHeaderSize + 65536),
+      tunWrites_([this](std::span<const uint8_t> header, std::span<const uint8_t> packet) {
+        // A full tun queue drops, as a full NIC ring would; the inner protocol recovers.
+        iovec iov[2] = {{const_cast<uint8_t*>(header.data()), header.size()},
+                        {const_cast<uint8_t*>(packet.data()), packet.size()}};
+        (void)!writev(tunFd_, iov, 2);
+      }) {
   if (ctx.workerIndex < config.queues.size()) {
     tunFd_ = config.queues[ctx.workerIndex];
     TunDevice::claim(tunFd_);
@@ -206,19 +212,14 @@ bool TunnelWorker::encryptAndSend(PeerState& peer, Keypair& kp, std::span<const 
 }
 
 void TunnelWorker::writeTun(std::span<const uint8_t> packet) {
-  if (tunFd_ < 0) return;
-  // A zero virtio_net_hdr: one whole packet whose checksums the kernel checks itself. A full tun
-  // queue drops, as a full NIC ring would; the inner protocol recovers.
-  static const uint8_t kNoOffload[kVnetHeaderSize] = {};
-  iovec iov[2] = {{const_cast<uint8_t*>(kNoOffload), kVnetHeaderSize},
-                  {const_cast<uint8_t*>(packet.data()), packet.size()}};
-  (void)!writev(tunFd_, iov, 2);
+  if (tunFd_ >= 0) tunWrites_.add(packet);
 }
 
 void TunnelWorker::onTick() {
   const double now = timer_.now();
   bool probeRound = now - lastProbe_ >= config_.settings.probeInterval;
   if (probeRound) lastProbe_ = now;
+  tunWrites_.flush();
   for (auto& p : peers_) {
     tickPeer(*p, now);
     if (probeRound && p->selector) probePaths(*p, now);
@@ -280,6 +281,7 @@ void TunnelWorker::publishBoards() {
   uint64_t oversized = 0;
   for (auto& e : endpoints_) oversized += e->truncatedDrops();
   counters_.set(kDropOversized, oversized);
+  counters_.set(kTunCoalesced, tunWrites_.merged());
 }
 
 std::unique_ptr<Service> TunnelConfig::createService(ServiceContext& ctx) const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "protocols/tunnel/config.hpp"
+#include "protocols/tunnel/gro.hpp"
 #include "protocols/tunnel/session.hpp"
 #include "protocols/tunnel/tx_batch.hpp"
 #include "shm/info_board.hpp"
@@ -50,6 +51,7 @@ class TunnelWorker : public Service {
                       uint8_t* out, size_t outCap) override {
       return worker->onDatagram(in, len, peer, peerLen, out, outCap);
     }
+    void onBatchEnd() override { worker->tunWrites_.flush(); }
   };
   struct IndexEntry {
     PeerState* peer = nullptr;
@@ -108,7 +110,9 @@ class TunnelWorker : public Service {
   shm::InfoBoard* peerBoard_ = nullptr;
   shm::InfoBoard* pathBoard_ = nullptr;
   shm::Table* relayTable_ = nullptr;
-  std::vector<uint8_t> tunBuffer_;  // one read: vnet header + up to a 64 KiB super-packet
+  std::vector<uint8_t> tunBuffer_;
+  TunWriteBatch tunWrites_;  // decrypted TCP segments coalesced per receive batch  // one read:
+                             // vnet header + up to a 64 KiB super-packet
 };
 
 }  // namespace manifold::tunnel

@@ -1,10 +1,12 @@
 // libFuzzer target: the tunnel's message parser, the inner-packet address reader and the
-// tun read splitter (gso.hpp). Checks
+// tun read splitter (gso.hpp) and the tun write coalescer (gro.hpp). Checks
 // that a parsed message has the exact size of its type, that its index and counter are the
 // bytes at their offsets, and that inner addresses are read only from whole headers.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
+#include "protocols/tunnel/gro.hpp"
 #include "protocols/tunnel/gso.hpp"
 #include "protocols/tunnel/inner.hpp"
 #include "protocols/tunnel/packet.hpp"
@@ -47,6 +49,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       total += n;
     }
     (void)total;
+  }
+  // Peer packets coalesced for the tun: every write is a header and something non-empty.
+  {
+    TunWriteBatch batch([](std::span<const uint8_t> h, std::span<const uint8_t> p) {
+      check(h.size() == kVnetHeaderSize && !p.empty() && p.size() <= 65535);
+    });
+    size_t at = 0;
+    while (at < size) {
+      size_t n = std::min<size_t>(size - at, 1 + data[at] * 7u);
+      batch.add({data + at, n});
+      at += n;
+    }
+    batch.flush();
   }
   // The replay window never accepts a counter twice, whatever the order.
   ReplayWindow w;

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -156,13 +157,51 @@ TEST(TunnelNetns, HandshakeAndDataBothWays) {
   EXPECT_NE(board.find("10.77.0.2:51900"), std::string::npos) << board;
 }
 
+TEST(TunnelNetns, EachWorkerOwnsAQueueAndItsSessions) {
+  TwoSites s;
+  s.start();
+  // Two workers: two queues of one device, the master's detached anchor not among them.
+  EXPECT_EQ(s.a.exec("ls /sys/class/net/mf0/queues | grep -c rx-"), "2\n");
+  Background server("ip netns exec " + s.b.name() + " iperf3 -s -1 >/dev/null 2>&1");
+  sleepMs(300);
+  int rc = 1;
+  for (int i = 0; i < 20 && rc != 0; ++i) {
+    s.a.exec("iperf3 -c 10.99.0.2 -P 8 -t 2 >/dev/null 2>&1", &rc);
+    if (rc != 0) sleepMs(100);
+  }
+  EXPECT_EQ(rc, 0);
+  sleepMs(1100);  // boards are published once a second
+  // Eight flows spread over both queues: both of a's workers sent through their own sessions,
+  // and every datagram reached the worker that owns its index on b.
+  std::istringstream board(regionText(*s.ma, "tunnel:b/peers"));
+  std::string line;
+  int busyWorkers = 0;
+  while (std::getline(board, line)) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string x; words >> x;) w.push_back(x);
+    if (w.size() >= 9 && w[0] == "b" && w[1] == "b" && std::stoull(w[6]) > 1000000) ++busyWorkers;
+  }
+  EXPECT_EQ(busyWorkers, 2) << regionText(*s.ma, "tunnel:b/peers");
+  EXPECT_EQ(serviceCounter(*s.mb, "tunnel:a", "drop_unknown_index"), 0);
+  EXPECT_EQ(serviceCounter(*s.mb, "tunnel:a", "drop_decrypt"), 0);
+}
+
 TEST(TunnelNetns, RekeyUnderTrafficLosesNoPacket) {
   TwoSites s;
-  s.start(s.configA("rekey_after_time = 1s\n"), s.configB("rekey_after_time = 1s\n"));
-  // 4 s of pings every 50 ms across at least three rekeys: every one answered.
+  // With a pre-shared key; a rekeys every second, b after every 8 packets it sends.
+  std::string psk = s.dir + "/psk";
+  run(binPath("manifold-tunnel") + " genpsk > " + psk);
+  s.start(s.configA("rekey_after_time = 1s\n", "psk=" + psk),
+          s.configB("rekey_after_messages = 8\n", "psk=" + psk));
+  // 4 s of pings every 50 ms across several rekeys: every one answered.
   EXPECT_EQ(pingCount(s.a, "10.99.0.2", 80, 0.05), 80);
-  EXPECT_GE(serviceCounter(*s.ma, "tunnel:b", "rekeys"), 2);
+  // Whoever holds the initiator's side of the current session rekeys: both kinds happened.
+  int64_t byCount = serviceCounter(*s.mb, "tunnel:a", "rekeys");
+  EXPECT_GE(byCount, 1);
+  EXPECT_GE(serviceCounter(*s.ma, "tunnel:b", "rekeys") + byCount, 3);
   EXPECT_GE(serviceCounter(*s.ma, "tunnel:b", "handshakes_completed"), 3);
+  EXPECT_EQ(serviceCounter(*s.ma, "tunnel:b", "drop_decrypt"), 0);
 }
 
 TEST(TunnelNetns, BadInputIsDroppedSilentlyAndCounted) {
@@ -236,11 +275,16 @@ TEST(TunnelNetns, RoamingFollowsTheLastAuthenticatedSource) {
 
 TEST(TunnelNetns, TunRecreatedOnReload) {
   TwoSites s;
-  s.start();
+  const std::string hooks = "up = echo up $DEVICE $MTU >> " + s.dir + "/hooks\n" +
+                            "down = echo down $DEVICE >> " + s.dir + "/hooks\n" +
+                            "route = 10.98.0.0/24\ntxqueuelen = 77\n";
+  s.start(s.configA(hooks));
+  EXPECT_NE(s.a.exec("ip route show dev mf0").find("10.98.0.0/24"), std::string::npos);
+  EXPECT_NE(s.a.exec("ip -o link show mf0").find("qlen 77"), std::string::npos);
   ASSERT_EQ(pingCount(s.a, "10.99.0.2", 2, 0.2), 2);
   std::string before = s.a.exec("ip -o link show mf0");
   EXPECT_NE(before.find("mtu 1420"), std::string::npos) << before;
-  std::string changed = s.configA("mtu = 1380\n");
+  std::string changed = s.configA(hooks + "mtu = 1380\n");
   size_t at = changed.find("10.99.0.1/24");
   changed.replace(at, 12, "10.99.0.1/24 10.99.0.7/24");
   s.ma->rewriteConfig(changed);
@@ -251,6 +295,13 @@ TEST(TunnelNetns, TunRecreatedOnReload) {
   EXPECT_NE(s.a.exec("ip -o addr show mf0").find("10.99.0.7"), std::string::npos);
   sleepMs(500);
   EXPECT_GE(pingCount(s.a, "10.99.0.2", 5, 0.2), 4);  // the new device carries traffic
+  EXPECT_EQ(readFile(s.dir + "/hooks"), "up mf0 1420\ndown mf0\nup mf0 1380\n");
+  // Stopping the master runs the down hook and removes the device.
+  EXPECT_EQ(s.ma->stop(), 0);
+  EXPECT_EQ(readFile(s.dir + "/hooks"), "up mf0 1420\ndown mf0\nup mf0 1380\ndown mf0\n");
+  int rc = 0;
+  s.a.exec("ip link show mf0 2>/dev/null", &rc);
+  EXPECT_NE(rc, 0);
 }
 
 TEST(TunnelNetns, HandshakeFloodDoesNotStarveSessions) {
