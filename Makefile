@@ -27,10 +27,13 @@ DEPS_TEST  := curl wrk nginx-light libnginx-mod-http-dav-ext clang libclang-rt-1
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
               nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
               lintian man-db age nodejs chromium fonts-dejavu-core openssl nghttp2-client \
-              litmus cadaver
+              litmus cadaver \
+              iputils-ping iperf3 ethtool
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
-# Only `make bench` needs these (tools/bench/proxy compares the proxy cache with them).
-DEPS_BENCH := varnish haproxy
+# Only `make bench` needs these (tools/bench/proxy compares the proxy cache with them;
+# tools/bench/tunnel the tunnel with wireguard-go and OpenVPN, measured with iperf3;
+# tools/bench/tunnel-lossy runs kcptun beside the warp tunnel).
+DEPS_BENCH := varnish haproxy wireguard-go wireguard-tools openvpn kcptun
 
 CORE_SRC := $(wildcard shm/*.cpp worker/*.cpp protocols/*.cpp protocols/*/*.cpp protocols/*/*/*.cpp) \
             $(filter-out master/main.cpp,$(wildcard master/*.cpp))

@@ -259,6 +259,18 @@ std::vector<std::reference_wrapper<const Entry>> SectionReader::prefixed(
   return out;
 }
 
+std::vector<std::reference_wrapper<const Entry>> SectionReader::each(std::string_view key) {
+  std::vector<std::reference_wrapper<const Entry>> out;
+  for (const Entry& entry : section_.entries) {
+    if (entry.key != key) continue;
+    entry.used = true;
+    out.emplace_back(entry);
+  }
+  if (!out.empty() && std::find(listKeys_.begin(), listKeys_.end(), key) == listKeys_.end())
+    listKeys_.emplace_back(key);
+  return out;
+}
+
 void SectionReader::finish() const {
   for (const Entry& entry : section_.entries) {
     if (std::find(listKeys_.begin(), listKeys_.end(), entry.key) == listKeys_.end()) {

@@ -131,6 +131,10 @@ class SectionReader {
   std::vector<std::reference_wrapper<const Entry>> prefixed(
       std::initializer_list<std::string_view> prefixes);
 
+  // Every occurrence of a repeatable key with its own syntax (one tunnel peer per line), in
+  // file order, marked used.
+  std::vector<std::reference_wrapper<const Entry>> each(std::string_view key);
+
   [[noreturn]] void fail(std::string_view key, const std::string& why) const;
   [[noreturn]] void failAt(int line, std::string_view key, const std::string& why) const;
   // Refuses any key no getter asked for, and a repeated key no list getter took.

@@ -59,7 +59,10 @@ void UdpEndpoint::receiveBatch() {
     ++batchesReceived_;
     unsigned replies = 0;
     for (int i = 0; i < got; ++i) {
-      if (inMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // oversized: drop
+      if (inMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {  // oversized: drop
+        ++truncatedDrops_;
+        continue;
+      }
       uint8_t* out = outBuffers_.data() + replies * bufferSize_;
       size_t n = handler_.onDatagram(inBuffers_.data() + i * bufferSize_, inMsgs_[i].msg_len,
                                      reinterpret_cast<sockaddr*>(&peers_[i]),
@@ -73,6 +76,7 @@ void UdpEndpoint::receiveBatch() {
       outMsgs_[replies].msg_hdr.msg_iovlen = 1;
       ++replies;
     }
+    handler_.onBatchEnd();
     unsigned sent = 0;
     while (sent < replies) {
       int n = ::sendmmsg(fd_, outMsgs_.data() + sent, replies - sent, MSG_DONTWAIT);

@@ -20,6 +20,8 @@ class DatagramHandler {
   // Returns the reply length written to `out` (at most outCap), or 0 for no reply.
   virtual size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t peerLen,
                             uint8_t* out, size_t outCap) = 0;
+  // After each received batch (work the handler held back to do once per batch).
+  virtual void onBatchEnd() {}
 };
 
 class UdpEndpoint {
@@ -30,6 +32,8 @@ class UdpEndpoint {
   void start();
   void stop();
   uint64_t sendDrops() const { return sendDrops_; }
+  // Datagrams larger than bufferSize, dropped unseen by the handler (for its counters).
+  uint64_t truncatedDrops() const { return truncatedDrops_; }
   // recvmmsg and sendmmsg calls that moved at least one datagram: tests assert the batching.
   uint64_t batchesReceived() const { return batchesReceived_; }
   uint64_t batchesSent() const { return batchesSent_; }
@@ -49,6 +53,7 @@ class UdpEndpoint {
   std::vector<iovec> inIov_, outIov_;
   std::vector<mmsghdr> inMsgs_, outMsgs_;
   uint64_t sendDrops_ = 0;
+  uint64_t truncatedDrops_ = 0;
   uint64_t batchesReceived_ = 0;
   uint64_t batchesSent_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -263,6 +264,10 @@ bool Instance::launchAndWait(int waitMs) {
     int null = open("/dev/null", O_RDWR);
     dup2(null, 0);
     dup2(null, 1);
+    if (!netns_.empty()) {
+      int ns = open(("/var/run/netns/" + netns_).c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(126);
+    }
     std::string bin = binPath("manifold");
     execl(bin.c_str(), "manifold", "-c", configPath_.c_str(), nullptr);
     _exit(127);

@@ -69,6 +69,8 @@ class Instance {
   int stop(int waitMs = 10000);  // QUIT, wait; TERM then KILL if needed; returns exit status
   void signal(int sig);
   void rewriteConfig(const std::string& services, const std::string& masterExtra = "");
+  // Runs the master in the named network namespace (`ip netns add NAME`); before start().
+  void setNetns(const std::string& name) { netns_ = name; }
   std::vector<pid_t> workerPids() const;  // live children of the master
   pid_t pid() const { return pid_; }
   std::string log() const;
@@ -91,6 +93,7 @@ class Instance {
   std::string logPath_;
   std::string shmName_;
   unsigned workers_;
+  std::string netns_;
   pid_t pid_ = -1;
 };
 
