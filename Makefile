@@ -141,7 +141,7 @@ DATADIR       := $(PREFIX)/share/manifold
 MANDIR        := $(PREFIX)/share/man
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 MANIFOLD_USER ?= manifold
-INSTALL_BINS  := bin/manifold bin/manifold-shm
+INSTALL_BINS  := bin/manifold bin/manifold-shm bin/manifold-fs
 # User commands (bin/, section 1 pages in etc/man/NAME.1).
 USER_BINS     := bin/manifold-pack bin/manifold-seal
 USER_MANS     := $(patsubst bin/%,%.1,$(USER_BINS))
@@ -169,7 +169,7 @@ install: $(INSTALL_BINS) $(USER_BINS)
 	  $(SUBST) etc/system.ini > $(D)$(SYSCONFDIR)/manifold/manifold.ini
 	chmod 644 $(D)$(UNITDIR)/manifold.service $(D)$(SYSCONFDIR)/default/manifold \
 	  $(D)$(SYSCONFDIR)/logrotate.d/manifold $(D)$(SYSCONFDIR)/manifold/manifold.ini
-	for m in manifold.8 manifold-shm.8; do \
+	for m in $(patsubst bin/%,%.8,$(INSTALL_BINS)); do \
 	  $(SUBST) etc/man/$$m | gzip -9n > $(D)$(MANDIR)/man8/$$m.gz; done
 	for m in $(USER_MANS); do \
 	  $(SUBST) etc/man/$$m | gzip -9n > $(D)$(MANDIR)/man1/$$m.gz; done
@@ -186,7 +186,7 @@ uninstall:
 	  $(addprefix $(D)$(MANDIR)/man1/,$(addsuffix .gz,$(USER_MANS))) \
 	  $(D)$(SYSCONFDIR)/init.d/manifold $(D)$(UNITDIR)/manifold.service \
 	  $(D)$(SYSCONFDIR)/default/manifold $(D)$(SYSCONFDIR)/logrotate.d/manifold \
-	  $(D)$(MANDIR)/man8/manifold.8.gz $(D)$(MANDIR)/man8/manifold-shm.8.gz \
+	  $(addprefix $(D)$(MANDIR)/man8/,$(addsuffix .gz,$(patsubst bin/%,%.8,$(INSTALL_BINS)))) \
 	  $(D)$(MANDIR)/man5/manifold.ini.5.gz
 	rm -rf $(D)$(DATADIR)
 
