@@ -8,8 +8,10 @@
 
 #include <csignal>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -230,6 +232,36 @@ TEST_F(Http2, H2loadHundredConcurrentStreams) {
   std::string clear =
       run("h2load -n 3000 -c 2 -m 100 http://127.0.0.1:" + str(plain) + "/big.bin 2>&1");
   EXPECT_NE(clear.find("3000 succeeded, 0 failed, 0 errored"), std::string::npos) << clear;
+}
+
+size_t openFds(const Instance& m) {
+  size_t n = 0;
+  for (pid_t pid : m.workerPids())
+    for ([[maybe_unused]] auto& entry :
+         std::filesystem::directory_iterator("/proc/" + str(pid) + "/fd"))
+      ++n;
+  return n;
+}
+
+// Streams are answered inside the worker (internal sessions without sockets) and file bodies are
+// read a frame at a time as the client takes them: 40 concurrent streams of a 900 KiB file, all
+// answered, to a client that reads nothing more, add no descriptor but the client's own (and the
+// file's) and nowhere near 40 copies of the file to the workers' memory.
+TEST_F(Http2, StreamsOpenNoInternalSocketsAndReadFilesAFrameAtATime) {
+  const size_t fdsBefore = openFds(*instance);
+  const long long rssBefore = workersRssKb(*instance);
+  RawClient c(plain, 4096);
+  ASSERT_TRUE(c.ok());
+  std::string burst = std::string(kPreface) + settings();
+  for (uint32_t id = 1; id < 80; id += 2)
+    burst += frame(kHeaders, kEndHeaders | kEndStream, id, getBlock("/big.bin"));
+  ASSERT_TRUE(c.send(burst));
+  std::set<uint32_t> answered;
+  for (const Frame& f : drain(c, 1500))
+    if (f.type == kHeaders) answered.insert(f.stream);
+  EXPECT_EQ(answered.size(), 40u);
+  EXPECT_LE(openFds(*instance), fdsBefore + 2);
+  EXPECT_LT(workersRssKb(*instance) - rssBefore, 8 * 1024);
 }
 
 TEST_F(Http2, PriorKnowledgeUploadsWithAndWithoutLength) {
