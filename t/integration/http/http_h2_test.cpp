@@ -145,15 +145,7 @@ long long workersRssKb(const Instance& m) {
 
 constexpr uint32_t kEnhanceYourCalm = 0xb;
 
-// {dir}/a.crt and {dir}/a.key: a self-signed ECDSA P-256 certificate for a.test.
-void makeCertificate(const Instance& m) {
-  int rc = 0;
-  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
-          m.path("a.key") + " -out " + m.path("a.crt") +
-          " -days 30 -subj /CN=a.test -addext subjectAltName=DNS:a.test 2>&1",
-      &rc);
-  ASSERT_EQ(rc, 0);
-}
+void makeCertificate(const Instance& m) { ASSERT_TRUE(makeTestCertificate(m.path(""))); }
 
 }  // namespace
 
