@@ -32,13 +32,14 @@ TEST(TrackerTls, HttpsAnnouncesAndWssSignallingOnOneTlsAddress) {
   ASSERT_TRUE(makeTestCertificate(m.path("")));
   ASSERT_TRUE(m.start()) << m.log();
   const std::string port = str(m.port("t"));
-  const std::string curl = "curl -sS --cacert " + m.path("a.crt") + " --resolve a.test:" + port +
-                           ":127.0.0.1 ";
+  const std::string curl =
+      "curl -sS --cacert " + m.path("a.crt") + " --resolve a.test:" + port + ":127.0.0.1 ";
 
   // BEP 3 over https: a bencoded answer with the interval; over cleartext, nothing HTTP.
-  const std::string announce = "https://a.test:" + port +
-                               "/announce?info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=bbbbbbbbbbbbbbbbbbbb"
-                               "&port=6881&left=0&compact=1";
+  const std::string announce =
+      "https://a.test:" + port +
+      "/announce?info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=bbbbbbbbbbbbbbbbbbbb"
+      "&port=6881&left=0&compact=1";
   const std::string body = run(curl + "'" + announce + "' 2>&1");
   EXPECT_NE(body.find("8:intervali"), std::string::npos) << body;
   EXPECT_EQ(run("curl -s -o /dev/null -w '%{http_code}' --max-time 3 'http://127.0.0.1:" + port +
@@ -46,10 +47,11 @@ TEST(TrackerTls, HttpsAnnouncesAndWssSignallingOnOneTlsAddress) {
             "000");
 
   // WebTorrent over wss: an announce answered and an offer relayed between two peers.
-  const std::string out = run("WS_MODULE=$PWD/build/npm/node_modules/ws node "
-                              "t/integration/tracker/wss-client.mjs wss://127.0.0.1:" +
-                                  port + "/announce " + m.path("a.crt") + " a.test 2>&1",
-                              &rc);
+  const std::string out =
+      run("WS_MODULE=$PWD/build/npm/node_modules/ws node "
+          "t/integration/tracker/wss-client.mjs wss://127.0.0.1:" +
+              port + "/announce " + m.path("a.crt") + " a.test 2>&1",
+          &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("announced interval="), std::string::npos) << out;
   EXPECT_NE(out.find("relayed sdp-0"), std::string::npos) << out;
