@@ -537,6 +537,10 @@ struct Case {
 
 std::vector<Case> conformanceCases() {
   const std::string get = frame(kHeaders, kEndHeaders | kEndStream, 1, getBlock("/index.html"));
+  // A GET with one more field, which makes it malformed (a stream error).
+  auto malformed = [](const std::string& name, const std::string& value) {
+    return frame(kHeaders, kEndHeaders | kEndStream, 1, getWith({{name, value}}));
+  };
   const std::string post = "\x83\x86" + literal(":path", "/index.html") +  // :method POST
                            literal(":authority", "localhost");
   return {
@@ -605,22 +609,15 @@ std::vector<Case> conformanceCases() {
       {"4.3", "an undecodable header block",
        frame(kHeaders, kEndHeaders | kEndStream, 1, "\xff\xff\xff\xff"), Case::Goaway,
        kCompressionError},
-      {"8.2", "an uppercase field name",
-       frame(kHeaders, kEndHeaders | kEndStream, 1, getWith({{"X-Upper", "1"}})), Case::Rst,
+      {"8.2", "an uppercase field name", malformed("X-Upper", "1"), Case::Rst, kProtocolError, 1},
+      {"8.2.2", "a connection-specific field", malformed("connection", "keep-alive"), Case::Rst,
        kProtocolError, 1},
-      {"8.2.2", "a connection-specific field",
-       frame(kHeaders, kEndHeaders | kEndStream, 1, getWith({{"connection", "keep-alive"}})),
-       Case::Rst, kProtocolError, 1},
-      {"8.2.2", "TE other than trailers",
-       frame(kHeaders, kEndHeaders | kEndStream, 1, getWith({{"te", "gzip"}})), Case::Rst,
-       kProtocolError, 1},
+      {"8.2.2", "TE other than trailers", malformed("te", "gzip"), Case::Rst, kProtocolError, 1},
       {"8.3", "a pseudo-header after a regular field",
        frame(kHeaders, kEndHeaders | kEndStream, 1,
              getBlock("/index.html") + literal("x-a", "1") + literal(":scheme", "http")),
        Case::Rst, kProtocolError, 1},
-      {"8.3", "an unknown pseudo-header",
-       frame(kHeaders, kEndHeaders | kEndStream, 1, getWith({{":bogus", "1"}})), Case::Rst,
-       kProtocolError, 1},
+      {"8.3", "an unknown pseudo-header", malformed(":bogus", "1"), Case::Rst, kProtocolError, 1},
       {"8.3.1", "a request without :method",
        frame(kHeaders, kEndHeaders | kEndStream, 1,
              "\x86" + literal(":path", "/") + literal(":authority", "localhost")),
