@@ -253,6 +253,7 @@ void Connection::send() {
 void Connection::pauseReading(bool paused) {
   if (readPaused_ == paused) return;
   readPaused_ = paused;
+  if (!paused && internalPeer_) internalPeer_->readable(*this);
   if (!inEvent_) send();  // re-arms the watcher
 }
 
@@ -282,7 +283,7 @@ bool Connection::makeRoom() {
 }
 
 size_t Connection::deliver(std::string_view bytes) {
-  if (inEvent_ || closing() || !makeRoom()) return 0;
+  if (inEvent_ || closing() || readPaused_ || !makeRoom()) return 0;
   const size_t n = std::min(bytes.size(), in_.size() - inEnd_);
   std::memcpy(in_.data() + inEnd_, bytes.data(), n);
   inEnd_ += n;

@@ -77,6 +77,8 @@ class ConnectionPeer {
   virtual ssize_t takeFile(const std::shared_ptr<OpenFile>& file, off_t* offset, size_t length) = 0;
   // The connection is closing (it is destroyed when this returns): forget it.
   virtual void closed(Connection& conn) = 0;
+  // Its handler stopped pausing input (pauseReading(false)): deliver() takes bytes again.
+  virtual void readable(Connection&) {}
 };
 
 class ConnectionHandler {
@@ -107,7 +109,8 @@ class Connection {
   Connection(WorkerRuntime& runtime, ConnectionPeer& peer, const sockaddr_storage& peerAddress,
              socklen_t peerLen);
   // Internal: input as if read from a socket (the handler runs, the output goes to the peer);
-  // returns the bytes taken (fewer while the handler leaves input unconsumed). The connection
+  // returns the bytes taken (fewer while the handler leaves input unconsumed, none while it
+  // pauses reading: see ConnectionPeer::readable). The connection
   // may be destroyed before this returns (the handler closed it).
   size_t deliver(std::string_view bytes);
   // Internal: the peer has room again; the rest of the output goes on the next loop turn.

@@ -76,6 +76,7 @@ struct Backend : ConnectionPeer {
   ssize_t take(const char* data, size_t length) override;
   ssize_t takeFile(const std::shared_ptr<OpenFile>& file, off_t* offset, size_t length) override;
   void closed(Connection& conn) override;
+  void readable(Connection&) override;
   H2Session& session;
   Connection* conn = nullptr;
   unsigned generation = 0;  // changes whenever the connection is closed
@@ -478,6 +479,9 @@ class H2Session : public ConnectionHandler {
     return static_cast<ssize_t>(n);
   }
 
+  // An internal connection takes request bytes again (a proxied upload's upstream drained).
+  void onBackendReadable() { more_.once(0); }
+
   // The internal connection closed (destroyed when this returns): requests written to it and
   // not answered are refused (the HTTP/1.1 session stops after a response that closes the
   // connection: they were not processed); the rest go to a new one.
@@ -663,6 +667,8 @@ ssize_t Backend::takeFile(const std::shared_ptr<OpenFile>& file, off_t* offset, 
 }
 
 void Backend::closed(Connection& c) { session.onBackendClosed(*this, c); }
+
+void Backend::readable(Connection&) { session.onBackendReadable(); }
 
 }  // namespace
 
