@@ -34,9 +34,8 @@ constexpr double kGoawayGrace = 1.0;            // between the GOAWAY notice and
 constexpr size_t kMaxBackends = 4;              // internal connections per HTTP/2 connection
 
 struct Stream {
-  explicit Stream(int32_t i, size_t maxHeaderBytes) : id(i), builder(maxHeaderBytes) {}
+  explicit Stream(int32_t i) : id(i) {}
   int32_t id;
-  H2RequestBuilder builder;
   std::string request;    // HTTP/1.1 bytes not yet written to the internal connection
   size_t unconsumed = 0;  // DATA bytes received, not yet credited back to the client's window
   bool requestEnded = false;
@@ -94,6 +93,7 @@ class H2Session : public ConnectionHandler {
       : listener_(listener),
         conn_(conn),
         limits_(*listener.defaultSite().limits),
+        builder_(limits_.parse.maxHeaderBytes),
         more_(conn.runtime().loop(), [this] { onMore(); }),
         finalGoaway_(conn.runtime().loop(), [this] { onFinalGoaway(); }) {
     nghttp2_session_callbacks* cb;
@@ -189,8 +189,8 @@ class H2Session : public ConnectionHandler {
   static int onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* p) {
     H2Session& s = self(p);
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    s.streams_[frame->hd.stream_id] =
-        std::make_shared<Stream>(frame->hd.stream_id, s.limits_.parse.maxHeaderBytes);
+    s.streams_[frame->hd.stream_id] = std::make_shared<Stream>(frame->hd.stream_id);
+    s.builder_.reset();  // a header block arrives whole before the next one begins
     s.counters().inc(kH2Streams);
     return 0;
   }
@@ -200,8 +200,8 @@ class H2Session : public ConnectionHandler {
                       void* p) {
     Stream* st = self(p).find(frame->hd.stream_id);
     if (!st || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers are dropped
-    if (!st->builder.add(std::string_view(reinterpret_cast<const char*>(name), nameLength),
-                         std::string_view(reinterpret_cast<const char*>(value), valueLength)))
+    if (!self(p).builder_.add(std::string_view(reinterpret_cast<const char*>(name), nameLength),
+                              std::string_view(reinterpret_cast<const char*>(value), valueLength)))
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // resets the stream
     return 0;
   }
@@ -222,13 +222,12 @@ class H2Session : public ConnectionHandler {
         nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
         return 0;
       }
-      if (!st->builder.finish(!end, st->request)) {
+      if (!s.builder_.finish(!end, st->request)) {
         nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
         return 0;
       }
-      st->headRequest = st->builder.headRequest();
-      st->chunked = st->builder.chunked();
-      st->builder.reset();
+      st->headRequest = s.builder_.headRequest();
+      st->chunked = s.builder_.chunked();
       Backend& b = s.pick();
       st->backend = &b;
       b.pipeline.push_back(s.streams_[st->id]);
@@ -642,6 +641,9 @@ class H2Session : public ConnectionHandler {
   Listener& listener_;
   Connection& conn_;
   const ServerLimits& limits_;
+  // The request head being received: one per connection, reused (RFC 9113 4.3: a header block
+  // is never interleaved with another), so a stream costs no builder allocations once warm.
+  H2RequestBuilder builder_;
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, StreamPtr> streams_;            // open HTTP/2 streams
   std::vector<std::unique_ptr<Backend>> backends_;  // internal connections, made as needed
