@@ -64,11 +64,8 @@ struct Lines : ConnectionHandler {
 };
 
 Connection* internal(LoopFixture& f, Peer& peer, std::unique_ptr<ConnectionHandler> handler) {
-  sockaddr_storage address{};
-  address.ss_family = AF_INET;
-  auto* conn = new Connection(f.runtime, peer, address, sizeof(sockaddr_in));
-  conn->start(std::move(handler));
-  return conn;
+  return startedConnection<WorkerRuntime&, ConnectionPeer&>(std::move(handler), AF_INET, f.runtime,
+                                                            peer);
 }
 
 }  // namespace
