@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "worker/log.hpp"
@@ -35,6 +36,12 @@ Connection::Connection(WorkerRuntime& runtime, int fd, const sockaddr_storage& p
   ev_init(&timer_, onTimerEvent);
   timer_.data = this;
   lastActivity_ = now();
+}
+
+Connection::Connection(WorkerRuntime& runtime, ConnectionPeer& peer,
+                       const sockaddr_storage& peerAddress, socklen_t peerLen)
+    : Connection(runtime, -1, peerAddress, peerLen) {
+  internalPeer_ = &peer;
 }
 
 double Connection::now() const { return ev_now(runtime_.loop()); }
@@ -69,9 +76,13 @@ void Connection::releaseBuffers() {
 
 void Connection::start(std::unique_ptr<ConnectionHandler> handler) {
   handler_ = std::move(handler);
-  runtime_.connectionOpened(this);
-  ioEvents_ = EV_READ;
-  watchIo(runtime_.loop(), io_, EV_READ);
+  // An internal connection is not a client's: not counted, and its owner closes it (a drain
+  // closing its owner first would otherwise leave a dangling entry in the drain's snapshot).
+  if (!internalPeer_) {
+    runtime_.connectionOpened(this);
+    ioEvents_ = EV_READ;
+    watchIo(runtime_.loop(), io_, EV_READ);
+  }
   armTimer();
 }
 
@@ -90,6 +101,7 @@ ssize_t Connection::readSome(char* buffer, size_t length) {
 }
 
 ssize_t Connection::sendSome(const char* data, size_t length, int flags) {
+  if (internalPeer_) return internalPeer_->take(data, length);
   return tls_ ? tls_->write(data, length) : ::send(fd_, data, length, flags);
 }
 
@@ -203,7 +215,7 @@ void Connection::close() {
 }
 
 bool Connection::startLingering() {
-  if (readClosed_) return false;
+  if (readClosed_ || internalPeer_) return false;
   bool more = lingerOnClose_ || inStart_ < inEnd_;
   if (!more) {
     char byte;  // only on the closing path: one peek, not a syscall per request
@@ -241,6 +253,7 @@ void Connection::send() {
 void Connection::pauseReading(bool paused) {
   if (readPaused_ == paused) return;
   readPaused_ = paused;
+  if (!paused && internalPeer_) internalPeer_->readable(*this);
   if (!inEvent_) send();  // re-arms the watcher
 }
 
@@ -253,12 +266,7 @@ void Connection::reprocess() {
   afterEvent();
 }
 
-void Connection::handleRead() {
-  if (lingering_) {
-    discardInput();
-    return;
-  }
-  if (tls_ && !tls_->established() && !tlsHandshake()) return;
+bool Connection::makeRoom() {
   if (in_.empty()) in_ = runtime_.takeInputBuffer();
   if (inStart_ == inEnd_) {
     inStart_ = inEnd_ = 0;
@@ -268,11 +276,39 @@ void Connection::handleRead() {
     inStart_ = 0;
   }
   if (inEnd_ == in_.size()) {
-    if (in_.size() >= kInputMax) {
-      abort_ = true;  // the handler keeps refusing to consume: it has no limit of its own
-      return;
-    }
+    if (in_.size() >= kInputMax) return false;
     in_.resize(std::min(in_.size() * 2, kInputMax));
+  }
+  return true;
+}
+
+size_t Connection::deliver(std::string_view bytes) {
+  if (inEvent_ || closing() || readPaused_ || !makeRoom()) return 0;
+  const size_t n = std::min(bytes.size(), in_.size() - inEnd_);
+  std::memcpy(in_.data() + inEnd_, bytes.data(), n);
+  inEnd_ += n;
+  lastActivity_ = now();
+  inEvent_ = true;
+  handler_->onReadable(*this);
+  if (!abort_) flush();
+  applyUpgrade();
+  inEvent_ = false;
+  afterEvent();  // may destroy this
+  return n;
+}
+
+// Through the loop, not at once: the peer calls this from inside its own work.
+void Connection::resumeOutput() { ev_feed_event(runtime_.loop(), &io_, EV_WRITE); }
+
+void Connection::handleRead() {
+  if (lingering_) {
+    discardInput();
+    return;
+  }
+  if (tls_ && !tls_->established() && !tlsHandshake()) return;
+  if (!makeRoom()) {
+    abort_ = true;  // the handler keeps refusing to consume: it has no limit of its own
+    return;
   }
   ssize_t n = readSome(in_.data() + inEnd_, in_.size() - inEnd_);
   if (n > 0) {
@@ -314,9 +350,11 @@ void Connection::flush() {
     }
     if (hasFiles()) {
       FileChunk& chunk = files_->front();
-      if (sentfileThisWake >= kSendfileSlice) return;  // come back when writable again
-      size_t want = std::min<uint64_t>(chunk.remaining, kSendfileSlice);
-      ssize_t n = sendFileSome(chunk.file->fd, &chunk.offset, want);
+      // Come back when writable again (an internal peer only notes the range: no slices).
+      if (sentfileThisWake >= kSendfileSlice && !internalPeer_) return;
+      size_t want = std::min<uint64_t>(chunk.remaining, internalPeer_ ? SIZE_MAX : kSendfileSlice);
+      ssize_t n = internalPeer_ ? internalPeer_->takeFile(chunk.file, &chunk.offset, want)
+                                : sendFileSome(chunk.file->fd, &chunk.offset, want);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
         // A client leaving mid-download is ordinary; other failures deserve a warning.
@@ -402,7 +440,8 @@ void Connection::afterEvent() {
   }
   // Read only when nothing waits to be sent; write only while something does (or while a TLS
   // step waits to write).
-  int want = outputPending()              ? EV_WRITE
+  int want = internalPeer_                ? 0  // the peer delivers and resumes
+             : outputPending()            ? EV_WRITE
              : readClosed_ || readPaused_ ? 0
              : tls_ && tls_->wantsWrite() ? EV_WRITE
                                           : EV_READ;
@@ -431,8 +470,12 @@ void Connection::destroy() {
   ev_timer_stop(runtime_.loop(), &timer_);
   if (handler_) handler_->onClose(*this);
   if (tls_ && !abort_) tls_->closeNotify();
-  ::close(fd_);
-  runtime_.connectionClosed(this);
+  if (internalPeer_) {
+    internalPeer_->closed(*this);
+  } else {
+    ::close(fd_);
+    runtime_.connectionClosed(this);
+  }
   delete this;
 }
 

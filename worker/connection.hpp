@@ -32,6 +32,11 @@
 //
 // Outbound: a Connection may also wrap a socket that worker/connector.hpp connected; it then works
 // the same (the handler reads the response, writes requests to output()).
+//
+// Internal: a Connection may have no socket at all, only a ConnectionPeer inside the worker
+// (the HTTP/2 gateway's, protocols/http/h2_session.hpp): the peer brings input with deliver()
+// and takes the output (bytes, and queued files as ranges, not read) through its own calls; the
+// handler cannot tell. No syscall, no watcher: timeouts and close flags work as for a socket.
 #pragma once
 
 #include <ev.h>
@@ -60,6 +65,22 @@ struct OpenFile {
   OpenFile& operator=(const OpenFile&) = delete;
 };
 
+// The far end of an internal connection (see the header comment).
+class ConnectionPeer {
+ public:
+  virtual ~ConnectionPeer() = default;
+  // As send(2): bytes taken (all or part), or -1 with errno EAGAIN while full
+  // (Connection::resumeOutput() when room is made).
+  virtual ssize_t take(const char* data, size_t length) = 0;
+  // A queued file range, as sendfile(2): advances *offset by what was taken (the peer keeps
+  // `file` and reads the range itself when it sends it on).
+  virtual ssize_t takeFile(const std::shared_ptr<OpenFile>& file, off_t* offset, size_t length) = 0;
+  // The connection is closing (it is destroyed when this returns): forget it.
+  virtual void closed(Connection& conn) = 0;
+  // Its handler stopped pausing input (pauseReading(false)): deliver() takes bytes again.
+  virtual void readable(Connection&) {}
+};
+
 class ConnectionHandler {
  public:
   virtual ~ConnectionHandler() = default;
@@ -83,6 +104,18 @@ class Connection {
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+
+  // An internal connection (see the header comment): `peer` outlives it or is told by closed().
+  Connection(WorkerRuntime& runtime, ConnectionPeer& peer, const sockaddr_storage& peerAddress,
+             socklen_t peerLen);
+  // Internal: input as if read from a socket (the handler runs, the output goes to the peer);
+  // returns the bytes taken (fewer while the handler leaves input unconsumed, none while it
+  // pauses reading: see ConnectionPeer::readable). The connection
+  // may be destroyed before this returns (the handler closed it).
+  size_t deliver(std::string_view bytes);
+  // Internal: the peer has room again; the rest of the output goes on the next loop turn.
+  void resumeOutput();
+  bool internal() const { return internalPeer_ != nullptr; }
 
   void start(std::unique_ptr<ConnectionHandler> handler);
   // Before start(): the connection speaks TLS through `session` (see the header comment).
@@ -155,6 +188,7 @@ class Connection {
   static void onIoEvent(struct ev_loop*, ev_io* watcher, int events);
   static void onTimerEvent(struct ev_loop*, ev_timer* watcher, int);
   void handleRead();
+  bool makeRoom();  // input space after the unread bytes; false at kInputMax
   void flush();
   void afterEvent();  // applies close flags, re-arms watchers
   void armTimer();
@@ -186,6 +220,7 @@ class Connection {
   std::unique_ptr<ConnectionHandler> next_;  // upgrade asked for during a callback
   std::unique_ptr<std::vector<FileChunk>> files_;
   std::unique_ptr<TlsSession> tls_;
+  ConnectionPeer* internalPeer_ = nullptr;  // an internal connection's far end (no socket)
   // Raw libev watchers, not IoWatcher/Timer: worker/ owns libev, and their std::function
   // callbacks would add 80 bytes to every idle keep-alive connection.
   ev_io io_;

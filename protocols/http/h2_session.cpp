@@ -1,7 +1,6 @@
 #include "protocols/http/h2_session.hpp"
 
 #include <nghttp2/nghttp2.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +16,6 @@
 #include "protocols/http/h2_message.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/proxy/response.hpp"
-#include "worker/io_watcher.hpp"
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
 #include "worker/timer.hpp"
@@ -29,16 +27,15 @@ namespace {
 constexpr uint32_t kMaxConcurrentStreams = 100;
 constexpr size_t kMaxQueued = 128;         // requests on the internal connection, reset included
 constexpr size_t kOutputHigh = 64 * 1024;  // frames queued on the client connection
-constexpr size_t kStreamBodyHigh = 256 * 1024;  // unsent response body of the front stream
-constexpr size_t kReadSlice = 64 * 1024;
-constexpr uint64_t kResetFloor = 200;  // resets tolerated before the ratio check applies
-constexpr double kGoawayGrace = 1.0;   // between the GOAWAY notice and the final GOAWAY
-constexpr size_t kMaxBackends = 4;     // internal connections per HTTP/2 connection
+constexpr size_t kStreamBodyHigh = 256 * 1024;  // unsent response body bytes of the front stream
+constexpr size_t kReadSlice = 64 * 1024;        // a file range read into a buffer (rare shapes)
+constexpr uint64_t kResetFloor = 200;           // resets tolerated before the ratio check applies
+constexpr double kGoawayGrace = 1.0;            // between the GOAWAY notice and the final GOAWAY
+constexpr size_t kMaxBackends = 4;              // internal connections per HTTP/2 connection
 
 struct Stream {
-  explicit Stream(int32_t i, size_t maxHeaderBytes) : id(i), builder(maxHeaderBytes) {}
+  explicit Stream(int32_t i) : id(i) {}
   int32_t id;
-  H2RequestBuilder builder;
   std::string request;    // HTTP/1.1 bytes not yet written to the internal connection
   size_t unconsumed = 0;  // DATA bytes received, not yet credited back to the client's window
   bool requestEnded = false;
@@ -52,6 +49,15 @@ struct Stream {
   ChunkedDecoder decoder;
   std::string body;
   size_t bodySent = 0;
+  // File ranges of the body, read by the data source straight into nghttp2's frame buffer;
+  // each goes out after body[0, position).
+  struct FileRange {
+    size_t position;
+    std::shared_ptr<OpenFile> file;
+    off_t offset;
+    uint64_t remaining;
+  };
+  std::deque<FileRange> files;
   bool bodyEnded = false;
   bool deferred = false;  // the data source waits for body bytes
   bool headWritten = false;
@@ -59,17 +65,26 @@ struct Stream {
   struct Backend* backend = nullptr;  // the internal connection its request went to
 };
 
-// One internal HTTP/1.1 connection and the requests queued on it, in order.
-struct Backend {
-  Backend(struct ev_loop* loop, std::function<void(int)> onReady) : io(loop, std::move(onReady)) {}
-  IoWatcher io;
-  int fd = -1;
+class H2Session;
+
+// One internal HTTP/1.1 connection (a socketless Connection: worker/connection.hpp) and the
+// requests queued on it, in order. Its output arrives through take()/takeFile() and is parsed
+// at once.
+struct Backend : ConnectionPeer {
+  explicit Backend(H2Session& s) : session(s) {}
+  ssize_t take(const char* data, size_t length) override;
+  ssize_t takeFile(const std::shared_ptr<OpenFile>& file, off_t* offset, size_t length) override;
+  void closed(Connection& conn) override;
+  void readable(Connection&) override;
+  H2Session& session;
+  Connection* conn = nullptr;
   unsigned generation = 0;  // changes whenever the connection is closed
   std::string in;           // response bytes not parsed yet
   std::deque<std::shared_ptr<Stream>> pipeline;
   size_t writeIndex = 0;  // pipeline[writeIndex] is being written
   unsigned written = 0;   // requests begun on the current connection
-  bool readPaused = false;
+  bool full = false;      // take() refused bytes: resumeOutput() once the front stream drains
+  bool blocked = false;   // the connection left request bytes untaken: try again later
 };
 
 class H2Session : public ConnectionHandler {
@@ -78,6 +93,7 @@ class H2Session : public ConnectionHandler {
       : listener_(listener),
         conn_(conn),
         limits_(*listener.defaultSite().limits),
+        builder_(limits_.parse.maxHeaderBytes),
         more_(conn.runtime().loop(), [this] { onMore(); }),
         finalGoaway_(conn.runtime().loop(), [this] { onFinalGoaway(); }) {
     nghttp2_session_callbacks* cb;
@@ -123,7 +139,7 @@ class H2Session : public ConnectionHandler {
       return;
     }
     conn.consume(static_cast<size_t>(n));
-    for (auto& b : backends_) writeBackend(*b);
+    writeBackends();
     sendFrames();
   }
 
@@ -173,8 +189,8 @@ class H2Session : public ConnectionHandler {
   static int onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* p) {
     H2Session& s = self(p);
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    s.streams_[frame->hd.stream_id] =
-        std::make_shared<Stream>(frame->hd.stream_id, s.limits_.parse.maxHeaderBytes);
+    s.streams_[frame->hd.stream_id] = std::make_shared<Stream>(frame->hd.stream_id);
+    s.builder_.reset();  // a header block arrives whole before the next one begins
     s.counters().inc(kH2Streams);
     return 0;
   }
@@ -184,8 +200,8 @@ class H2Session : public ConnectionHandler {
                       void* p) {
     Stream* st = self(p).find(frame->hd.stream_id);
     if (!st || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers are dropped
-    if (!st->builder.add(std::string_view(reinterpret_cast<const char*>(name), nameLength),
-                         std::string_view(reinterpret_cast<const char*>(value), valueLength)))
+    if (!self(p).builder_.add(std::string_view(reinterpret_cast<const char*>(name), nameLength),
+                              std::string_view(reinterpret_cast<const char*>(value), valueLength)))
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // resets the stream
     return 0;
   }
@@ -206,13 +222,12 @@ class H2Session : public ConnectionHandler {
         nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
         return 0;
       }
-      if (!st->builder.finish(!end, st->request)) {
+      if (!s.builder_.finish(!end, st->request)) {
         nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
         return 0;
       }
-      st->headRequest = st->builder.headRequest();
-      st->chunked = st->builder.chunked();
-      st->builder.reset();
+      st->headRequest = s.builder_.headRequest();
+      st->chunked = s.builder_.chunked();
       Backend& b = s.pick();
       st->backend = &b;
       b.pipeline.push_back(s.streams_[st->id]);
@@ -273,28 +288,45 @@ class H2Session : public ConnectionHandler {
     closeBackend(b);
   }
 
-  // The response body source of a stream.
+  // The response body source of a stream: bytes parsed from the internal connection, then file
+  // ranges read straight into nghttp2's buffer (a file is never read whole into memory).
   static ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
-                          nghttp2_data_source* source, void* p) {
-    H2Session& s = self(p);
+                          nghttp2_data_source* source, void*) {
     Stream* st = static_cast<Stream*>(source->ptr);
-    size_t ready = st->body.size() - st->bodySent;
-    size_t n = std::min(length, ready);
-    std::memcpy(buf, st->body.data() + st->bodySent, n);
-    st->bodySent += n;
-    if (st->bodySent == st->body.size()) {
+    const size_t limit = st->files.empty() ? st->body.size() : st->files.front().position;
+    size_t n = 0;
+    if (st->bodySent < limit) {
+      n = std::min(length, limit - st->bodySent);
+      std::memcpy(buf, st->body.data() + st->bodySent, n);
+      st->bodySent += n;
+    } else if (!st->files.empty()) {
+      Stream::FileRange& range = st->files.front();
+      ssize_t got;
+      do {
+        got =
+            ::pread(range.file->fd, buf, std::min<uint64_t>(length, range.remaining), range.offset);
+      } while (got < 0 && errno == EINTR);
+      if (got <= 0) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // shrank: the stream is reset
+      n = static_cast<size_t>(got);
+      range.offset += got;
+      range.remaining -= n;
+      if (range.remaining == 0) st->files.pop_front();
+    }
+    if (st->files.empty() && st->bodySent == st->body.size()) {
       st->body.clear();
       st->bodySent = 0;
     }
-    if (st->bodyEnded && st->body.empty()) {
+    if (st->bodyEnded && st->body.empty() && st->files.empty()) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
     } else if (n == 0) {
       st->deferred = true;
       return NGHTTP2_ERR_DEFERRED;
     }
     Backend* b = st->backend;
-    if (b && b->readPaused && st->body.size() - st->bodySent < kStreamBodyHigh / 2)
-      s.resumeReading(*b);
+    if (b && b->full && b->conn && st->body.size() - st->bodySent < kStreamBodyHigh / 2) {
+      b->full = false;
+      b->conn->resumeOutput();  // through the loop: this runs inside nghttp2
+    }
     return static_cast<ssize_t>(n);
   }
 
@@ -312,13 +344,10 @@ class H2Session : public ConnectionHandler {
   Backend& pick() {
     Backend* best = nullptr;
     for (auto& b : backends_)
-      if (b->pipeline.empty() && (!best || b->fd >= 0)) best = b.get();
+      if (b->pipeline.empty() && (!best || b->conn)) best = b.get();
     if (best) return *best;
     if (backends_.size() < kMaxBackends) {
-      const size_t index = backends_.size();  // backends are never removed: the index holds
-      backends_.push_back(std::make_unique<Backend>(
-          conn_.runtime().loop(),
-          [this, index](int events) { onBackend(*backends_[index], events); }));
+      backends_.push_back(std::make_unique<Backend>(*this));
       return *backends_.back();
     }
     for (auto& b : backends_)
@@ -326,45 +355,47 @@ class H2Session : public ConnectionHandler {
     return *best;
   }
 
-  bool openBackend(Backend& b) {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) {
-      LOG_ERROR("h2: socketpair: %s", strerror(errno));
-      return false;
-    }
-    auto* inner = new Connection(conn_.runtime(), pair[1], conn_.peer(), conn_.peerLength());
-    inner->start(listener_.internalSession(*inner));
-    b.fd = pair[0];
+  void openBackend(Backend& b) {
+    b.conn = new Connection(conn_.runtime(), b, conn_.peer(), conn_.peerLength());
+    b.conn->start(listener_.internalSession(*b.conn));
     b.in.clear();
     b.written = 0;
-    b.io.start(b.fd, IoWatcher::kRead);
-    b.readPaused = false;
-    return true;
+    b.full = false;
   }
 
   void closeBackend(Backend& b) {
     ++b.generation;
     b.in.clear();
-    if (b.fd < 0) return;
-    b.io.stop();
-    ::close(b.fd);
-    b.fd = -1;
+    Connection* conn = b.conn;
+    b.conn = nullptr;  // closed() then knows it asked
+    if (conn) conn->close();
+  }
+
+  // A few rounds: answers given inside deliver() may let more requests go (a connection ended
+  // at keepalive_requests, an abandoned request dropped); past that, the next loop turn.
+  void writeBackends() {
+    inDeliver_ = true;
+    for (int round = 0; round < 4; ++round) {
+      again_ = false;
+      for (auto& b : backends_) writeBackend(*b);
+      if (!again_) break;
+    }
+    inDeliver_ = false;
+    if (again_) more_.once(0);
   }
 
   // Writes queued requests in order; a request's body must end before the next request starts.
+  // Only from the top of an event (onReadable, onMore): the internal connection answers inside
+  // deliver(), and its answers are parsed there.
   void writeBackend(Backend& b) {
-    bool blocked = false;
+    b.blocked = false;
+    const unsigned generation = b.generation;
     while (b.writeIndex < b.pipeline.size()) {
       Stream& st = *b.pipeline[b.writeIndex];
       if (st.abandoned) break;  // waits for the answers before it (dropAbandonedFront)
-      if (b.fd < 0) {
-        // The last internal connection ended after a response that closed it: a new one, but
-        // only for requests never written (those written after that response were refused).
-        if (!openBackend(b)) {
-          failAll();
-          return;
-        }
-      }
+      // The last internal connection ended after a response that closed it: a new one, but only
+      // for requests never written (those written after that response were refused).
+      if (!b.conn) openBackend(b);
       // keepalive_requests ends an internal connection: no request is written past its last
       // one (it would be refused); the next connection takes the rest.
       if (st.request.size() && !st.headWritten) {
@@ -372,76 +403,94 @@ class H2Session : public ConnectionHandler {
         st.headWritten = true;
         ++b.written;
       }
+      StreamPtr keep = b.pipeline[b.writeIndex];  // deliver() may answer and drop it
       if (!st.request.empty()) {
-        ssize_t n = ::send(b.fd, st.request.data(), st.request.size(), MSG_NOSIGNAL);
-        if (n < 0) {
-          if (errno == EAGAIN || errno == EINTR) {
-            blocked = true;
-            break;
-          }
-          break;  // closed: the read side sees it and refuses what is left
-        }
-        st.request.erase(0, static_cast<size_t>(n));
+        const size_t n = b.conn->deliver(st.request);
+        st.request.erase(0, n);
+        if (b.generation != generation) return;  // closed inside: closed() took over
         if (!st.request.empty()) {
-          blocked = true;
-          break;
+          b.blocked = true;
+          return;
         }
       }
       if (st.unconsumed) {
         nghttp2_session_consume(session_, st.id, st.unconsumed);
         st.unconsumed = 0;
       }
-      if (!st.requestEnded) break;  // more body to come
-      ++b.writeIndex;
+      if (!st.requestEnded) return;  // more body to come
+      if (b.writeIndex < b.pipeline.size() && b.pipeline[b.writeIndex] == keep) ++b.writeIndex;
     }
-    if (b.fd >= 0)
-      b.io.start(b.fd, (b.readPaused ? 0 : IoWatcher::kRead) | (blocked ? IoWatcher::kWrite : 0));
   }
 
-  void pauseReading(Backend& b) {
-    b.readPaused = true;
-    writeBackend(b);  // re-arms without kRead
-  }
-  void resumeReading(Backend& b) {
-    b.readPaused = false;
-    writeBackend(b);
-  }
-
-  void onBackend(Backend& b, int events) {
-    if (events & IoWatcher::kWrite) writeBackend(b);
-    if ((events & IoWatcher::kRead) && !b.readPaused) readResponses(b);
-    sendFrames();
-    conn_.send();  // last: the client connection may close (and destroy this) here
+  // Work for the top of the next loop turn (outside the internal connection's callbacks).
+  void kick() {
+    if (inDeliver_)
+      again_ = true;
+    else
+      more_.once(0);
   }
 
   void onMore() {
+    writeBackends();
     sendFrames();
     conn_.send();  // last: may destroy this
   }
 
-  void readResponses(Backend& b) {
-    for (;;) {
-      const size_t at = b.in.size();
-      b.in.resize(at + kReadSlice);
-      ssize_t n = ::read(b.fd, b.in.data() + at, kReadSlice);
-      b.in.resize(at + std::max<ssize_t>(n, 0));
-      if (n > 0) {
-        parseResponses(b, false);
-        if (b.readPaused || b.fd < 0) return;
-        continue;
+ public:
+  // ---- Backend (ConnectionPeer) calls, from inside the internal connection ----
+
+  ssize_t onTake(Backend& b, const char* data, size_t length) {
+    if (!b.pipeline.empty()) {
+      const Stream& front = *b.pipeline.front();
+      if (front.body.size() - front.bodySent > kStreamBodyHigh) {
+        b.full = true;
+        errno = EAGAIN;
+        return -1;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-      parseResponses(b, true);  // EOF: a body read until close ends here
-      backendEnded(b);
-      return;
     }
+    b.in.append(data, length);
+    parseResponses(b, false);
+    kick();  // frames out, more requests in: after this callback
+    return static_cast<ssize_t>(length);
   }
 
-  // The internal connection closed: requests written to it and not answered are refused (the
-  // HTTP/1.1 session stops after a response that closes the connection: they were not
-  // processed); the rest go to a new one.
-  void backendEnded(Backend& b) {
-    closeBackend(b);
+  ssize_t onTakeFile(Backend& b, const std::shared_ptr<OpenFile>& file, off_t* offset,
+                     size_t length) {
+    Stream* st = b.pipeline.empty() ? nullptr : b.pipeline.front().get();
+    if (!st || !st->headDone || st->framing != proxy::Framing::Length || !b.in.empty()) {
+      // Not the plain body of the front response: through a buffer, as bytes.
+      fileScratch_.resize(std::min(length, kReadSlice));
+      ssize_t n = ::pread(file->fd, fileScratch_.data(), fileScratch_.size(), *offset);
+      if (n <= 0) return n;
+      n = onTake(b, fileScratch_.data(), static_cast<size_t>(n));
+      if (n > 0) *offset += n;
+      return n;
+    }
+    const uint64_t n = std::min<uint64_t>(length, st->bodyLeft);
+    if (!st->closed) {
+      st->files.push_back({st->body.size(), file, *offset, n});
+      wake(*st);
+    }
+    *offset += static_cast<off_t>(n);
+    st->bodyLeft -= n;
+    if (st->bodyLeft == 0) finishFront(b);
+    kick();  // frames out, more requests in: after this callback
+    return static_cast<ssize_t>(n);
+  }
+
+  // An internal connection takes request bytes again (a proxied upload's upstream drained).
+  void onBackendReadable() { more_.once(0); }
+
+  // The internal connection closed (destroyed when this returns): requests written to it and
+  // not answered are refused (the HTTP/1.1 session stops after a response that closes the
+  // connection: they were not processed); the rest go to a new one.
+  void onBackendClosed(Backend& b, Connection& conn) {
+    if (b.conn != &conn) return;  // closed by us
+    parseResponses(b, true);      // a body read until close ends here
+    if (b.conn != &conn) return;
+    b.conn = nullptr;
+    ++b.generation;
+    b.in.clear();
     while (!b.pipeline.empty() && b.writeIndex > 0) {
       StreamPtr st = b.pipeline.front();
       b.pipeline.pop_front();
@@ -450,11 +499,19 @@ class H2Session : public ConnectionHandler {
         nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id,
                                   st->headDone ? NGHTTP2_INTERNAL_ERROR : NGHTTP2_REFUSED_STREAM);
     }
-    if (b.writeIndex < b.pipeline.size()) writeBackend(b);
+    if (!b.pipeline.empty() && b.pipeline.front()->headWritten) {
+      // Its head had begun (a body was still coming): it cannot be sent again.
+      StreamPtr st = b.pipeline.front();
+      b.pipeline.pop_front();
+      if (!st->closed)
+        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
+    }
+    kick();
   }
 
-  // The internal connections cannot be made (or answered nonsense): every queued stream is
-  // reset and new ones are refused.
+ private:
+  // The internal connections answered nonsense: every queued stream is reset and new ones are
+  // refused.
   void failAll() {
     backendFailed_ = true;
     for (auto& b : backends_) {
@@ -479,9 +536,8 @@ class H2Session : public ConnectionHandler {
         if (r.status == proxy::ResponseStatus::Error) {
           LOG_WARN("h2: the HTTP/1.1 engine answered something unparsable");
           failAll();
-          used = b.in.size();
           closeBackend(b);
-          break;
+          return;
         }
         st.headDone = true;
         st.framing = head.framing;
@@ -531,19 +587,19 @@ class H2Session : public ConnectionHandler {
       if (b.generation != generation) return;
     }
     b.in.erase(0, used);
-    if (!b.pipeline.empty()) {
-      const Stream& front = *b.pipeline.front();
-      if (front.body.size() - front.bodySent > kStreamBodyHigh && !b.readPaused) pauseReading(b);
-    }
+  }
+
+  // The stream's data source waits for body: it has some now.
+  void wake(Stream& st) {
+    if (!st.deferred) return;
+    st.deferred = false;
+    nghttp2_session_resume_data(session_, st.id);
   }
 
   void addBody(Stream& st, std::string_view data) {
     if (data.empty() || st.closed) return;
     st.body.append(data);
-    if (st.deferred) {
-      st.deferred = false;
-      nghttp2_session_resume_data(session_, st.id);
-    }
+    wake(st);
   }
 
   void finishFront(Backend& b) {
@@ -551,16 +607,9 @@ class H2Session : public ConnectionHandler {
     b.pipeline.pop_front();
     if (b.writeIndex > 0) --b.writeIndex;
     st->bodyEnded = true;
-    if (st->deferred && !st->closed) {
-      st->deferred = false;
-      nghttp2_session_resume_data(session_, st->id);
-    }
-    if (!b.pipeline.empty() && b.pipeline.front()->abandoned) {
-      dropAbandonedFront(b);
-      writeBackend(b);  // the next requests on a new internal connection
-    }
+    if (!st->closed) wake(*st);
+    if (!b.pipeline.empty() && b.pipeline.front()->abandoned) dropAbandonedFront(b);
   }
-
   void submitHead(Stream& st, const proxy::ResponseHead& head) {
     responseFields(head, fields_, names_);
     nghttp2_data_provider provider;
@@ -592,11 +641,17 @@ class H2Session : public ConnectionHandler {
   Listener& listener_;
   Connection& conn_;
   const ServerLimits& limits_;
+  // The request head being received: one per connection, reused (RFC 9113 4.3: a header block
+  // is never interleaved with another), so a stream costs no builder allocations once warm.
+  H2RequestBuilder builder_;
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, StreamPtr> streams_;            // open HTTP/2 streams
   std::vector<std::unique_ptr<Backend>> backends_;  // internal connections, made as needed
   Timer more_;
   Timer finalGoaway_;
+  std::string fileScratch_;  // a file range taken as bytes (onTakeFile's rare shapes)
+  bool inDeliver_ = false;   // writeBackends() is on the stack
+  bool again_ = false;       // something inside deliver() asked for another round
   bool backendFailed_ = false;
   bool goaway_ = false;
   bool noticed_ = false;
@@ -604,6 +659,18 @@ class H2Session : public ConnectionHandler {
   std::vector<nghttp2_nv> fields_;
   std::string names_;
 };
+
+ssize_t Backend::take(const char* data, size_t length) {
+  return session.onTake(*this, data, length);
+}
+
+ssize_t Backend::takeFile(const std::shared_ptr<OpenFile>& file, off_t* offset, size_t length) {
+  return session.onTakeFile(*this, file, offset, length);
+}
+
+void Backend::closed(Connection& c) { session.onBackendClosed(*this, c); }
+
+void Backend::readable(Connection&) { session.onBackendReadable(); }
 
 }  // namespace
 

@@ -2,15 +2,19 @@
 // priorities), feeding the engine's own HTTP/1.1 request handling so every site behaves the
 // same over both: files, xcache, gzip, ranges, conditionals, WebDAV, the proxy, access logs.
 //
-// How: each HTTP/2 connection has up to 4 internal HTTP/1.1 connections to its Listener, over
-// socketpairs (Connections with the client's address, served by ordinary Sessions), made as
-// needed. A stream's request is rewritten as HTTP/1.1 (h2_message.hpp) and goes to an internal
-// connection with nothing queued (else a new one, else the shortest queue), so a slow answer
-// does not hold up the next stream; on one internal connection requests are pipelined in order
-// (a request body follows its head, chunk-encoded when it has no length), and the responses
-// come back in that order, are parsed (proxy/response.hpp) and submitted as HEADERS and DATA. File
-// bodies cross the socketpair by sendfile; nothing is read whole into memory, and a stream's unsent
-// body is bounded (reading the socketpair pauses).
+// How: each HTTP/2 connection has up to 4 internal HTTP/1.1 connections to its Listener: socketless
+// Connections (worker/connection.hpp "Internal") with the client's address, served by ordinary
+// Sessions, made as needed. No socket, no syscall, no loop turn between a stream and its
+// answer: a stream's request is rewritten as HTTP/1.1 (h2_message.hpp) and delivered into an
+// internal connection with nothing queued (else a new one, else the shortest queue), so a slow
+// answer does not hold up the next stream; the Session answers inside that call, and its output
+// comes straight back (ConnectionPeer::take) to be parsed (proxy/response.hpp) and submitted as
+// HEADERS and DATA. On one internal connection requests are pipelined in order (a request body
+// follows its head, chunk-encoded when it has no length) and answered in that order. A file body
+// the handler queued (Connection::queueFile) is not read there: its range is kept and the DATA
+// source preads it straight into nghttp2's frame buffer, a frame at a time, so nothing is read
+// whole into memory; a stream's unsent body bytes are bounded (take() refuses more, and the
+// internal connection waits, as a socket would).
 //
 // Defences (bounded cost per connection): at most kMaxConcurrentStreams open streams and
 // kMaxQueued requests queued on the internal connection (more are refused with REFUSED_STREAM);

@@ -47,7 +47,7 @@ void readWebSocketKeys(config::SectionReader& in, TrackerConfig& c) {
 
 std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
   auto c = std::make_unique<TrackerConfig>();
-  c->listen = in.listen("listen");
+  c->listen = in.listen("listen", true);
   c->listenLine = in.lineOf("listen");
   c->udp = in.flag("udp", true);
   c->http = in.flag("http", true);
@@ -113,6 +113,8 @@ std::unique_ptr<ServiceConfig> parseTrackerSection(config::SectionReader& in) {
   }
   c->trustIpParam = in.flag("trust_ip_param", false);
   c->limits = http::readConnectionLimits(in);
+  c->tls.read(in, c->listen);
+  if (c->tls.enabled() && !c->http) in.fail("listen", "tls needs http = on (TLS is the TCP side)");
   readWebSocketKeys(in, *c);
   return c;
 }
@@ -133,7 +135,7 @@ std::vector<RegionRequest> TrackerConfig::regions() const {
                                                       SwarmStore::format(base, bytes, g);
                                                   },
                                                   "memory"}};
-  if (!ws) return out;
+  if (!ws) return withTlsRegions(std::move(out));
   WsGeometry w = wsGeometry;
   out.push_back({title() + "/ws", w.layout(), w.bytes,
                  [w](void* base, size_t bytes, bool adopted) {
@@ -149,6 +151,12 @@ std::vector<RegionRequest> TrackerConfig::regions() const {
          if (!adopted || !shm::RingArray::at(base)) shm::RingArray::format(base, rings, capacity);
        },
        "ws_relay_ring"});
+  return withTlsRegions(std::move(out));
+}
+
+std::vector<RegionRequest> TrackerConfig::withTlsRegions(std::vector<RegionRequest> out) const {
+  if (tls.enabled())
+    for (RegionRequest& r : tls.regions(title())) out.push_back(std::move(r));
   return out;
 }
 

@@ -22,6 +22,10 @@
 //   access_list       off|allow|deny (default off), access_list_file: hex hashes, one a line
 //   trust_ip_param    on|off (default off): take HTTP ip= as the peer's address
 //   keepalive_timeout HTTP keep-alive (default 75s)
+// TLS on the TCP side (HTTP announces and WebSocket), as for [http:NAME] (http/tls_keys.hpp):
+//   listen = ADDR:PORT tls   that address's TCP socket speaks TLS (https://, wss://); its UDP
+//                            socket stays BEP 15; tls_certificate, tls_key and the other tls_*
+//                            keys, http2 (default on: ALPN offers h2 to announces)
 // WebTorrent (WebSocket) signalling on the same TCP port (ws_handler.hpp):
 //   ws                on|off (default off): accept WebSocket upgrades on / and /announce
 //   ws_origins        Origin values allowed (default: any; "none" admits clients sending none)
@@ -44,6 +48,7 @@
 #include <vector>
 
 #include "protocols/http/server.hpp"
+#include "protocols/http/tls_keys.hpp"
 #include "protocols/http/websocket_frame.hpp"
 #include "protocols/service.hpp"
 #include "protocols/tracker/access_list.hpp"
@@ -116,6 +121,7 @@ struct TrackerConfig : ServiceConfig {
   std::string accessListFile;
   bool trustIpParam = false;
   http::ServerLimits limits;
+  http::TlsKeys tls;  // listen = ADDR:PORT tls: the TCP side of that address
 
   bool ws = false;
   std::vector<std::string> wsOrigins;
@@ -132,10 +138,13 @@ struct TrackerConfig : ServiceConfig {
   std::vector<int> wakeFds;
 
   std::string regionName() const { return title() + "/swarms"; }
-  // Region order: swarms, then (ws) WebSocket swarms and relay rings.
+  // Region order: swarms, then (ws) WebSocket swarms and relay rings, then (tls) the TLS ticket
+  // keys and session cache (tls.regions(), from tlsRegionFirst()).
   enum RegionIndex { kSwarmRegion = 0, kWsSwarmRegion = 1, kRelayRegion = 2 };
+  size_t tlsRegionFirst() const { return ws ? 3 : 1; }
   std::vector<ListenRequest> listeners() const override;
   std::vector<RegionRequest> regions() const override;
+  std::vector<RegionRequest> withTlsRegions(std::vector<RegionRequest> out) const;
   void acquirePrivileged() override;
   std::vector<CounterSpec> counters() const override;
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;

@@ -35,6 +35,9 @@ class TrackerService : public Service {
     site_.limits = &config.limits;
     site_.isDefault = true;
     site_.names = {"*"};
+    const size_t first = config.tlsRegionFirst();
+    auto region = [&](size_t i) { return i < ctx_.regions.size() ? ctx_.regions[i] : nullptr; };
+    config.tls.describe(site_, region(first), region(first + 1));
   }
 
   void start() override {

@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "worker/clock.hpp"
+#include "worker/connection.hpp"
 #include "worker/runtime.hpp"
 #include "worker/timer.hpp"
 
@@ -34,6 +37,18 @@ struct LoopFixture {
     }
   }
 };
+
+// A Connection made from `args` (its constructor's) and started with `handler`; a peer address
+// of `family` (only the family is read).
+template <class... Args>
+Connection* startedConnection(std::unique_ptr<ConnectionHandler> handler, sa_family_t family,
+                              Args&&... args) {
+  sockaddr_storage peer{};
+  peer.ss_family = family;
+  auto* conn = new Connection(std::forward<Args>(args)..., peer, sizeof(sockaddr_in));
+  conn->start(std::move(handler));
+  return conn;
+}
 
 // A listening TCP socket on 127.0.0.1 with a kernel-chosen port.
 struct Listening {

@@ -49,11 +49,7 @@ struct LineThenUpgrade : ConnectionHandler {
 };
 
 Connection* adopt(LoopFixture& f, int fd, std::unique_ptr<ConnectionHandler> handler) {
-  sockaddr_storage peer{};
-  peer.ss_family = AF_UNIX;
-  auto* conn = new Connection(f.runtime, fd, peer, sizeof(sa_family_t));
-  conn->start(std::move(handler));
-  return conn;
+  return startedConnection(std::move(handler), AF_UNIX, f.runtime, fd);
 }
 
 }  // namespace

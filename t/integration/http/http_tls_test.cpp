@@ -183,6 +183,33 @@ TEST_F(HttpTls, FilesRangesAndGzipOverOneConnection) {
   EXPECT_NE(head.find("Content-Encoding: gzip"), std::string::npos) << head;
 }
 
+// kTLS: each worker says once whether the kernel offers the tls ULP, and the log agrees with
+// /proc/sys/net/ipv4/tcp_available_ulp; file bodies then go out through kTLS (counted) or, where
+// the ULP is absent (as on the CI's kernel without the tls module), encrypted from a buffer; the
+// 700 KiB file arrives whole either way.
+TEST_F(HttpTls, KernelTlsDetectionIsLoggedAndFileBodiesFallBack) {
+  const bool ulp =
+      readFile("/proc/sys/net/ipv4/tcp_available_ulp").find("tls") != std::string::npos;
+  const Instance& m = *instance;
+  const std::string common = "curl -sS --http1.1 --cacert " + m.path("a.test.crt") +
+                             " --resolve a.test:" + str(port) + ":127.0.0.1 ";
+  const long long before = total(m, "tls_ktls");
+  const std::string out = m.path("ktls.out");
+  int rc = 0;
+  run(common + "-o " + out + " https://a.test:" + str(port) + "/big.bin", &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(readFile(out), big);
+  const std::string log = m.log();
+  const std::string said =
+      ulp ? "TLS: kernel tls ULP present: kTLS, file bodies go out with sendfile"
+          : "TLS: kernel tls ULP absent: file bodies are encrypted from a buffer";
+  EXPECT_NE(log.find(said), std::string::npos) << log;
+  if (ulp)
+    EXPECT_GT(total(m, "tls_ktls"), before);
+  else
+    EXPECT_EQ(total(m, "tls_ktls"), 0);
+}
+
 namespace {
 
 // Saves a session with `args` (one s_client run), then resumes it until both workers have

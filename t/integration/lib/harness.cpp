@@ -83,6 +83,15 @@ int freePortAnyProtocol() {
   return freePort(true);
 }
 
+bool makeTestCertificate(const std::string& dir) {
+  int rc = 0;
+  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + dir +
+          "/a.key -out " + dir +
+          "/a.crt -days 30 -subj /CN=a.test -addext subjectAltName=DNS:a.test 2>&1",
+      &rc);
+  return rc == 0;
+}
+
 std::string makeTempDir() {
   char name[] = "/tmp/manifold-test-XXXXXX";
   return mkdtemp(name) ? std::string(name) : std::string();

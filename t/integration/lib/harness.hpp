@@ -28,6 +28,9 @@ int freePort(bool udp = false);
 // Like freePort, but free for TCP and UDP on 127.0.0.1 and ::1 at once (any service fits it).
 int freePortAnyProtocol();
 std::string makeTempDir();
+// DIR/a.crt and DIR/a.key: a self-signed ECDSA P-256 certificate for a.test (TLS tests); false
+// when openssl failed.
+bool makeTestCertificate(const std::string& dir);
 void writeFile(const std::string& path, const std::string& content);
 std::string readFile(const std::string& path);
 bool fileExists(const std::string& path);
