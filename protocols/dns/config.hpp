@@ -45,6 +45,7 @@ struct DnsConfig : ServiceConfig {
   size_t lrrrBytes = 0;
   std::shared_ptr<Transfers> transfers = std::make_shared<Transfers>();  // allow_transfer, images
   std::vector<NotifyTarget> notify;
+  std::vector<TsigKey> keys;  // `key =` (TSIG); filled before anything points at them
 
   std::vector<ListenRequest> listeners() const override;
   size_t regionBytes() const {

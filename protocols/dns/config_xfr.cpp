@@ -1,19 +1,82 @@
 // [dns:NAME] zone transfer keys:
-//   allow_transfer = CIDR ...   clients that may AXFR/IXFR any zone of the section (default none:
-//                               REFUSED; "none" says so explicitly)
-//   notify = ADDR[:PORT] ...    secondaries sent a NOTIFY when a zone's serial changes
+//   key = NAME hmac-sha256|hmac-sha512 BASE64   a TSIG key (repeatable)
+//   allow_transfer = CIDR ... [key=NAME]  clients that may AXFR/IXFR any zone of the section
+//                               (default none: REFUSED; "none" says so explicitly); repeatable,
+//                               and a line naming a key admits its networks only when the
+//                               request is signed with that key
+//   notify = ADDR[:PORT] ... [key=NAME]   secondaries sent a NOTIFY when a zone's serial
+//                               changes, signed with the key when one is named
 #include "protocols/dns/config.hpp"
 
 namespace manifold::dns {
 
+namespace {
+
+// The words of each occurrence of `key`, its `key=NAME` word taken out and resolved.
+struct KeyedLine {
+  std::vector<std::string> words;
+  const TsigKey* key = nullptr;
+  int line = 0;
+};
+
+std::vector<KeyedLine> keyedLines(config::SectionReader& in, const DnsConfig& cfg,
+                                  std::string_view key) {
+  in.list(key, "");  // marks every occurrence used; repeats allowed
+  std::vector<KeyedLine> out;
+  for (const config::Entry& e : in.section().entries) {
+    if (e.key != key) continue;
+    KeyedLine l;
+    l.line = e.line;
+    for (const std::string& w : configWords(e.value)) {
+      if (w.rfind("key=", 0) != 0) {
+        l.words.push_back(w);
+        continue;
+      }
+      std::string wire, why;
+      std::string name = w.substr(4);
+      if (!name.empty() && name.back() != '.') name += '.';
+      if (!textToName(name, "", wire, why) || !(l.key = findTsigKey(cfg.keys, lowerName(wire))))
+        in.failAt(e.line, key, "no key named '" + w.substr(4) + "' (add key = NAME ALG SECRET)");
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace
+
 void parseTransfers(config::SectionReader& in, DnsConfig& cfg) {
-  std::vector<net::Cidr> allow = in.networks("allow_transfer", "");
-  for (const config::ListenAddress& a : in.addresses("notify", 53))
-    cfg.notify.push_back(NotifyTarget{a.addr, a.len, a.text});
-  cfg.transfers->allow = std::move(allow);
+  in.list("key", "");
+  for (const config::Entry& e : in.section().entries) {
+    if (e.key != "key") continue;
+    TsigKey k;
+    std::string why;
+    if (!parseTsigKey(e.value, k, why)) in.failAt(e.line, "key", why);
+    if (findTsigKey(cfg.keys, k.name)) in.failAt(e.line, "key", "key " + k.text + " given twice");
+    cfg.keys.push_back(std::move(k));
+  }
+  Transfers& t = *cfg.transfers;
+  for (const KeyedLine& l : keyedLines(in, cfg, "allow_transfer")) {
+    for (const std::string& w : l.words) {
+      if (w == "none") continue;
+      net::Cidr c;
+      std::string why;
+      if (!net::parseCidr(w, c, &why)) in.failAt(l.line, "allow_transfer", "'" + w + "': " + why);
+      t.allow.push_back(c);
+      t.allowKey.push_back(l.key ? l.key->name : std::string());
+    }
+  }
+  for (const KeyedLine& l : keyedLines(in, cfg, "notify")) {
+    for (const std::string& w : l.words) {
+      NotifyTarget target;
+      std::string why;
+      if (!parseNotifyTarget(w, target, why)) in.failAt(l.line, "notify", why);
+      target.key = l.key;
+      cfg.notify.push_back(std::move(target));
+    }
+  }
   std::string why;
-  if (!cfg.transfers->build(*cfg.db, !cfg.transfers->allow.empty(), why))
-    in.fail("allow_transfer", why);
+  if (!t.build(*cfg.db, !t.allow.empty(), why)) in.fail("allow_transfer", why);
 }
 
 }  // namespace manifold::dns

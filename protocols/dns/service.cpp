@@ -125,6 +125,9 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
     c.inc(kDropped);
     return 0;
   }
+  tsig_.key = nullptr;
+  if (st == QueryStatus::Ok && q.tsig)
+    if (size_t e = checkTsig(in, len, q, out, cap)) return e;
   if (st == QueryStatus::NotImp && q.opcode == kOpcodeNotify) {
     // We are never a secondary: REFUSED, with AA as NSD sets it.
     c.inc(kRcodeRefusedCount);
@@ -153,6 +156,7 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   if (udp)
     limit = q.edns ? std::min<size_t>(std::max<size_t>(q.udpPayload, 512), config_.maxUdp) : 512;
   limit = std::min(limit, cap);
+  if (tsig_.key) limit -= std::min(limit, tsig_.key->recordSize());  // room for the signature
   AnswerContext actx;
   actx.health = health_;
   actx.client = peer;
@@ -160,7 +164,7 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   AnswerInfo info;
   size_t n = 0;
   const ZoneTransfer* rest = nullptr;
-  TransferOutcome xfr = config_.transfers->answer(q, peer, udp, out, limit, n, rest);
+  TransferOutcome xfr = config_.transfers->answer(q, peer, udp, out, limit, n, rest, tsig_.key);
   if (xfr != TransferOutcome::NotTransfer) {
     countTransfer(xfr);
     if (stream) *stream = rest;
@@ -217,7 +221,7 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
     default:
       break;
   }
-  return n;
+  return tsig_.key && n ? signReply(out, n, cap) : n;
 }
 
 void DnsService::countTransfer(TransferOutcome o) {

@@ -40,11 +40,17 @@ class DnsService : public Service, public DatagramHandler {
   const Transfers& transfers() const { return *config_.transfers; }
   const DnsConfig& config() const { return config_; }
 
+  // The TSIG of the last query handled (key null: unsigned), for a transfer's later messages.
+  const TsigState& tsig() const { return tsig_; }
+
   uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
   shm::CounterSlot counters() { return ctx_.counters; }
 
  private:
   void countType(uint16_t t);
+  // service_tsig.cpp: verifies q's TSIG into tsig_; 0 when good, else the error reply's length.
+  size_t checkTsig(const uint8_t* in, size_t len, const Query& q, uint8_t* out, size_t cap);
+  size_t signReply(uint8_t* out, size_t n, size_t cap);
   void countTransfer(TransferOutcome o);
   void startNotifier();
   void announceChangedZones();
@@ -56,6 +62,7 @@ class DnsService : public Service, public DatagramHandler {
   HealthSlot* health_ = nullptr;
   shm::Table* lrrrCache_ = nullptr;
   uint64_t rotation_ = 0;
+  TsigState tsig_;
   Rrl rrl_;
   std::vector<uint8_t> tcpBuffer_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;

@@ -79,7 +79,9 @@ std::string TransferWriter::finish(std::vector<size_t>* messages) {
 }
 
 Transfers::Transfers() = default;
-Transfers::~Transfers() = default;
+Transfers::~Transfers() {
+  if (map_) munmap(map_, mapSize_);
+}
 
 bool Transfers::build(const ZoneDb& db, bool images, std::string& why) {
   zones_.clear();
@@ -146,6 +148,13 @@ bool Transfers::openFile(std::string& why) {
     at += z.rest.size();
   }
   for (auto& z : zones_) std::string().swap(z.rest);  // the file holds them now
+  void* m = mmap(nullptr, at, PROT_READ, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) {
+    why = std::string("mapping the transfer image: ") + strerror(errno);
+    return false;
+  }
+  map_ = static_cast<uint8_t*>(m);
+  mapSize_ = at;
   file_ = std::move(file);
   return true;
 }
@@ -155,12 +164,19 @@ const ZoneTransfer* Transfers::find(std::string_view lowerName) const {
   return i == NameTable::kNone ? nullptr : &zones_[i];
 }
 
-bool Transfers::allowed(const sockaddr* peer) const {
-  return net::anyContains(allow, net::peerAddress(peer));
+bool Transfers::allowed(const sockaddr* peer, const TsigKey* key) const {
+  net::PeerAddress a = net::peerAddress(peer);
+  for (size_t i = 0; i < allow.size(); ++i) {
+    if (!allow[i].contains(a)) continue;
+    const std::string& need = i < allowKey.size() ? allowKey[i] : std::string();
+    if (need.empty() || (key && key->name == need)) return true;
+  }
+  return false;
 }
 
 TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out,
-                                  size_t limit, size_t& len, const ZoneTransfer*& stream) const {
+                                  size_t limit, size_t& len, const ZoneTransfer*& stream,
+                                  const TsigKey* key) const {
   stream = nullptr;
   len = 0;
   if (q.qclass != kClassIn || (q.qtype != kTypeAxfr && q.qtype != kTypeIxfr))
@@ -179,7 +195,7 @@ TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp
     len = shortReply(q, kRcodeNotAuth, nullptr, out, limit);
     return TransferOutcome::NotAuth;
   }
-  if (!allowed(peer)) {
+  if (!allowed(peer, key)) {
     len = shortReply(q, kRcodeRefused, nullptr, out, limit);
     return TransferOutcome::Refused;
   }
@@ -221,6 +237,38 @@ void queueTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer&
     put16(head + 2, id);
     conn.output().append(reinterpret_cast<const char*>(head), 4);
     conn.queueFile(t.file(), static_cast<off_t>(at + 4), len - 2u);
+    at += 2u + len;
+  }
+}
+
+}  // namespace manifold::dns
+
+namespace manifold::dns {
+
+void queueSignedTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer& z,
+                             uint16_t id, const TsigKey& key, std::string mac, uint64_t time) {
+  const uint8_t* base = t.mapped();
+  uint64_t at = z.restOffset;
+  const std::string timers = tsigVariables(key, time, kTsigFudge, 0, {}, true);
+  for (uint16_t len : z.restLengths) {
+    const uint8_t* msg = base + at + 2;  // its ID is 0 in the file
+    uint8_t head[2 + kHeaderSize];
+    std::memcpy(head + 2, msg, kHeaderSize);
+    put16(head + 2, id);
+    TsigMac h(key);
+    h.updatePriorMac(mac);
+    h.update(head + 2, kHeaderSize);
+    h.update(msg + kHeaderSize, len - kHeaderSize);
+    h.update(timers);
+    uint8_t m[kTsigMaxMac];
+    mac.assign(reinterpret_cast<char*>(m), h.final(m));
+    uint8_t rr[kMaxName + 128];
+    size_t rrLen = writeTsigRecord(rr, sizeof rr, key, time, id, 0, mac, {});
+    put16(head, static_cast<uint16_t>(len + rrLen));
+    put16(head + 12, static_cast<uint16_t>(get16(head + 12) + 1));  // ARCOUNT
+    conn.output().append(reinterpret_cast<const char*>(head), sizeof head);
+    conn.queueFile(t.file(), static_cast<off_t>(at + 2 + kHeaderSize), len - kHeaderSize);
+    conn.output().append(reinterpret_cast<const char*>(rr), rrLen);
     at += 2u + len;
   }
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "protocols/dns/message.hpp"
+#include "protocols/dns/tsig.hpp"
 #include "protocols/dns/zone_db.hpp"
 
 namespace manifold {
@@ -90,7 +91,8 @@ class Transfers {
   bool build(const ZoneDb& db, bool images, std::string& why);
   // Writes the images into a memfd (the master, before fork); false with why.
   bool openFile(std::string& why);
-  std::vector<net::Cidr> allow;  // allow_transfer
+  std::vector<net::Cidr> allow;       // allow_transfer
+  std::vector<std::string> allowKey;  // per entry of allow: the TSIG key it requires ("" none)
 
   const ZoneTransfer* find(std::string_view lowerName) const;
   const std::vector<ZoneTransfer>& zones() const { return zones_; }
@@ -98,17 +100,28 @@ class Transfers {
 
   // Answers an AXFR/IXFR query into `out` (at most `limit`); NotTransfer for anything else.
   // `stream` is set when the other messages of the zone must follow (TCP).
+  // `key`: the TSIG key the query was verified with (null: unsigned).
   TransferOutcome answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out, size_t limit,
-                         size_t& len, const ZoneTransfer*& stream) const;
-  bool allowed(const sockaddr* peer) const;
+                         size_t& len, const ZoneTransfer*& stream,
+                         const TsigKey* key = nullptr) const;
+  bool allowed(const sockaddr* peer, const TsigKey* key = nullptr) const;
+  // The file's pages, mapped by the master (shared by every worker): signing reads them.
+  const uint8_t* mapped() const { return map_; }
 
  private:
   std::vector<ZoneTransfer> zones_;
   NameTable index_;  // origin -> zones_ index
   std::shared_ptr<OpenFile> file_;
+  uint8_t* map_ = nullptr;
+  size_t mapSize_ = 0;
 };
 
 // Appends the messages after the first of `z` to a TCP connection's send queue, each with `id`.
 void queueTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer& z, uint16_t id);
+// The same, each message signed with TSIG (RFC 8945 5.3.1: every message, each MAC chained to
+// the previous one, timers only): header and TSIG RR as bytes, the body still a file range.
+// `mac` holds the first message's MAC.
+void queueSignedTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer& z,
+                             uint16_t id, const TsigKey& key, std::string mac, uint64_t time);
 
 }  // namespace manifold::dns
