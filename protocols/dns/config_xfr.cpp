@@ -1,5 +1,5 @@
 // [dns:NAME] zone transfer keys:
-//   key = NAME hmac-sha256|hmac-sha512 BASE64   a TSIG key (repeatable)
+//   (key = NAME ALG SECRET is read first, with the secondaries: config_secondary.cpp)
 //   allow_transfer = CIDR ... [key=NAME]  clients that may AXFR/IXFR any zone of the section
 //                               (default none: REFUSED; "none" says so explicitly); repeatable,
 //                               and a line naming a key admits its networks only when the
@@ -32,10 +32,7 @@ std::vector<KeyedLine> keyedLines(config::SectionReader& in, const DnsConfig& cf
         l.words.push_back(w);
         continue;
       }
-      std::string wire, why;
-      std::string name = w.substr(4);
-      if (!name.empty() && name.back() != '.') name += '.';
-      if (!textToName(name, "", wire, why) || !(l.key = findTsigKey(cfg.keys, lowerName(wire))))
+      if (!(l.key = keyNamed(cfg, w.substr(4))))
         in.failAt(e.line, key, "no key named '" + w.substr(4) + "' (add key = NAME ALG SECRET)");
     }
     out.push_back(std::move(l));
@@ -46,15 +43,6 @@ std::vector<KeyedLine> keyedLines(config::SectionReader& in, const DnsConfig& cf
 }  // namespace
 
 void parseTransfers(config::SectionReader& in, DnsConfig& cfg) {
-  in.list("key", "");
-  for (const config::Entry& e : in.section().entries) {
-    if (e.key != "key") continue;
-    TsigKey k;
-    std::string why;
-    if (!parseTsigKey(e.value, k, why)) in.failAt(e.line, "key", why);
-    if (findTsigKey(cfg.keys, k.name)) in.failAt(e.line, "key", "key " + k.text + " given twice");
-    cfg.keys.push_back(std::move(k));
-  }
   Transfers& t = *cfg.transfers;
   for (const KeyedLine& l : keyedLines(in, cfg, "allow_transfer")) {
     for (const std::string& w : l.words) {

@@ -32,6 +32,7 @@ DnsConfig::RegionSlots DnsConfig::regionSlots() const {
   if (!targets.empty()) s.health = next++;
   if (rrl.rate) s.rrl = next++;
   if (!notify.empty()) s.notify = next++;
+  if (!secondaries.empty()) s.secondary = next++;
   return s;
 }
 
@@ -72,6 +73,15 @@ std::vector<RegionRequest> DnsConfig::regions() const {
                " slot=" + std::to_string(sizeof(NotifySlot));
     r.bytes = sizeof(NotifyRegion);
     r.init = [](void* base, size_t, bool adopted) { NotifyRegion::format(base, adopted); };
+    out.push_back(std::move(r));
+  }
+  if (!secondaries.empty()) {
+    // NOTIFY accepted by any worker, for the transfer worker (secondary_zone.hpp).
+    RegionRequest r;
+    r.name = title() + "/secondary";
+    r.layout = "dns-secondary-v1 n=" + std::to_string(kMaxSecondaries);
+    r.bytes = sizeof(SecondaryRegion);
+    r.init = [](void* base, size_t, bool adopted) { SecondaryRegion::format(base, adopted); };
     out.push_back(std::move(r));
   }
   return out;

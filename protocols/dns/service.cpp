@@ -61,6 +61,12 @@ void DnsService::start() {
     prober_->start();
   }
   if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
+  if (ctx_.runtime->runsInstanceTasks() && !config_.secondaries.empty()) {
+    secondary_ = std::make_unique<SecondaryClient>(
+        *ctx_.runtime, config_.title(), config_.secondaries, *config_.db,
+        static_cast<SecondaryRegion*>(region(config_.regionSlots().secondary)), ctx_.counters);
+    secondary_->start();
+  }
 }
 
 // True once no worker of an older generation is alive: until then a secondary that asks right
@@ -107,6 +113,7 @@ void DnsService::stopAccepting() {
   if (prober_) prober_->stop();
   if (notifyDelay_) notifyDelay_->stop();
   if (notifier_) notifier_->stop();
+  if (secondary_) secondary_->stop();
 }
 
 size_t DnsService::onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t,
@@ -128,8 +135,10 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   tsig_.key = nullptr;
   if (st == QueryStatus::Ok && q.tsig)
     if (size_t e = checkTsig(in, len, q, out, cap)) return e;
+  if (st == QueryStatus::NotImp && q.opcode == kOpcodeNotify && !config_.secondaries.empty())
+    if (size_t n = answerNotify(in, len, q, peer, out, cap)) return n;
   if (st == QueryStatus::NotImp && q.opcode == kOpcodeNotify) {
-    // We are never a secondary: REFUSED, with AA as NSD sets it.
+    // Not a secondary zone of ours (or not from its primary): REFUSED, with AA as NSD sets it.
     c.inc(kRcodeRefusedCount);
     size_t n = writeErrorReply(in, len, q, kRcodeRefused, out, cap);
     if (n) put16(out + 2, static_cast<uint16_t>(get16(out + 2) | 0x0400));
@@ -175,6 +184,8 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   } else {
     if (config_.lrrr)
       n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c.from(kLrrrFirst));
+    if (!n && !config_.secondaries.empty() && (n = unavailableZone(q, out, limit)))
+      info.rcode = kRcodeServFail;
     if (!n) n = config_.db->answer(q, actx, out, limit, info);
   }
   if (udp && config_.rrl.rate && n) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocols/dns/config.hpp"
+#include "protocols/dns/secondary.hpp"
 #include "protocols/service.hpp"
 #include "shm/counters.hpp"
 #include "worker/acceptor.hpp"
@@ -51,6 +52,11 @@ class DnsService : public Service, public DatagramHandler {
   // service_tsig.cpp: verifies q's TSIG into tsig_; 0 when good, else the error reply's length.
   size_t checkTsig(const uint8_t* in, size_t len, const Query& q, uint8_t* out, size_t cap);
   size_t signReply(uint8_t* out, size_t n, size_t cap);
+  // service_secondary.cpp: a NOTIFY for one of our secondary zones from its primary (0: not one
+  // of ours, answered REFUSED by the caller); SERVFAIL for a secondary zone without a copy.
+  size_t answerNotify(const uint8_t* in, size_t len, const Query& q, const sockaddr* peer,
+                      uint8_t* out, size_t cap);
+  size_t unavailableZone(const Query& q, uint8_t* out, size_t cap);
   void countTransfer(TransferOutcome o);
   void startNotifier();
   void announceChangedZones();
@@ -70,6 +76,7 @@ class DnsService : public Service, public DatagramHandler {
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Notifier> notifier_;
+  std::unique_ptr<SecondaryClient> secondary_;
   std::unique_ptr<Timer> notifyDelay_;          // NOTIFY waits for the previous generation to exit
   static constexpr double kNotifyWaitMax = 10;  // seconds; a stuck drain does not hold it longer
 };

@@ -9,8 +9,9 @@ namespace {
 const std::string kSha256Name("\x0bhmac-sha256\x00", 13);
 const std::string kSha512Name("\x0bhmac-sha512\x00", 13);
 
-// Reads a possibly compressed name at pos into out (lowercased), moving pos past it.
-bool readName(const uint8_t* p, size_t len, size_t& pos, uint8_t* out, size_t& outLen) {
+}  // namespace
+
+bool readName(const uint8_t* p, size_t len, size_t& pos, uint8_t* out, size_t& outLen, bool lower) {
   size_t at = pos, n = 0;
   bool jumped = false;
   for (int hops = 0; hops < 128; ++hops) {
@@ -26,7 +27,7 @@ bool readName(const uint8_t* p, size_t len, size_t& pos, uint8_t* out, size_t& o
     if (l & 0xC0) return false;
     if (n + 1 + l > kMaxName || at + 1 + l > len) return false;
     out[n] = l;
-    for (size_t i = 1; i <= l; ++i) out[n + i] = lowerAscii(p[at + i]);
+    for (size_t i = 1; i <= l; ++i) out[n + i] = lower ? lowerAscii(p[at + i]) : p[at + i];
     n += 1 + l;
     at += 1 + l;
     if (l == 0) {
@@ -37,6 +38,8 @@ bool readName(const uint8_t* p, size_t len, size_t& pos, uint8_t* out, size_t& o
   }
   return false;
 }
+
+namespace {
 
 bool skipName(const uint8_t* p, size_t len, size_t& pos) {
   uint8_t scratch[kMaxName];

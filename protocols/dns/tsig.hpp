@@ -35,6 +35,11 @@ inline constexpr uint16_t kTsigBadSig = 16, kTsigBadKey = 17, kTsigBadTime = 18;
 inline constexpr uint16_t kTsigFudge = 300;  // seconds, as BIND and NSD sign
 inline constexpr size_t kTsigMaxMac = 64;
 
+// Reads a possibly compressed name at p[pos] (pointers followed within p[0..len)) into out,
+// lowercased when `lower`; pos moves past it. False when malformed.
+bool readName(const uint8_t* p, size_t len, size_t& pos, uint8_t* out, size_t& outLen,
+              bool lower = true);
+
 enum class TsigAlgorithm : uint8_t { HmacSha256, HmacSha512 };
 
 struct TsigKey {
