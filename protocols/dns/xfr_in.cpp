@@ -163,7 +163,7 @@ XfrInParser::Status XfrInParser::feed(const uint8_t* msg, size_t len) {
     uint16_t rdlen = get16(msg + pos + 8);
     pos += 10;
     if (pos + rdlen > len || !readRdata(msg, len, pos, rdlen, r.type, r.rdata))
-      return fail("bad record data");
+      return fail("bad data in a " + typeName(r.type) + " record of " + nameToText(r.owner));
     pos += rdlen;
     if (done_) return fail("records after the closing SOA");
     if (!isSubdomain(lowerName(r.owner), origin_))
