@@ -4,9 +4,11 @@
 //                               (default none: REFUSED; "none" says so explicitly); repeatable,
 //                               and a line naming a key admits its networks only when the
 //                               request is signed with that key
+//   ixfr_steps = 20, ixfr_size = 1m      IXFR journal bounds per zone (journal.hpp; 0 = none)
 //   notify = ADDR[:PORT] ... [key=NAME]   secondaries sent a NOTIFY when a zone's serial
 //                               changes, signed with the key when one is named
 #include "protocols/dns/config.hpp"
+#include "protocols/dns/journal.hpp"
 
 namespace manifold::dns {
 
@@ -65,6 +67,12 @@ void parseTransfers(config::SectionReader& in, DnsConfig& cfg) {
   }
   std::string why;
   if (!t.build(*cfg.db, !t.allow.empty(), why)) in.fail("allow_transfer", why);
+  // IXFR steps from the previous generation's zones (journal.hpp); only when someone may ask.
+  JournalLimits limits;
+  limits.steps = static_cast<size_t>(in.integer("ixfr_steps", 20, 0, 1000));
+  limits.bytes = in.size("ixfr_size", 1 << 20, 0, uint64_t{1} << 32);
+  if (!t.allow.empty() && limits.steps && limits.bytes)
+    t.journal = nextJournal(in.section().title, cfg.db, limits);
 }
 
 }  // namespace manifold::dns

@@ -173,7 +173,9 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   AnswerInfo info;
   size_t n = 0;
   const ZoneTransfer* rest = nullptr;
-  TransferOutcome xfr = config_.transfers->answer(q, peer, udp, out, limit, n, rest, tsig_.key);
+  ixfrRest_.clear();
+  TransferOutcome xfr = config_.transfers->answer(q, peer, udp, out, limit, n, rest, tsig_.key,
+                                                  udp ? nullptr : &ixfrRest_);
   if (xfr != TransferOutcome::NotTransfer) {
     countTransfer(xfr);
     if (stream) *stream = rest;
@@ -242,6 +244,9 @@ void DnsService::countTransfer(TransferOutcome o) {
       break;
     case TransferOutcome::UpToDate:
       ctx_.counters.inc(kXfrUpToDate);
+      break;
+    case TransferOutcome::Incremental:
+      ctx_.counters.inc(kXfrIncremental);
       break;
     case TransferOutcome::Refused:
     case TransferOutcome::NotAuth:

@@ -42,7 +42,9 @@ class DnsService : public Service, public DatagramHandler {
   const DnsConfig& config() const { return config_; }
 
   // The TSIG of the last query handled (key null: unsigned), for a transfer's later messages.
-  const TsigState& tsig() const { return tsig_; }
+  TsigState& tsig() { return tsig_; }
+  // The messages after the first of the last incremental IXFR answered (TCP).
+  const std::string& ixfrRest() const { return ixfrRest_; }
 
   uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
   shm::CounterSlot counters() { return ctx_.counters; }
@@ -69,6 +71,7 @@ class DnsService : public Service, public DatagramHandler {
   shm::Table* lrrrCache_ = nullptr;
   uint64_t rotation_ = 0;
   TsigState tsig_;
+  std::string ixfrRest_;
   Rrl rrl_;
   std::vector<uint8_t> tcpBuffer_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;

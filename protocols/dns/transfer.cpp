@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "protocols/dns/journal.hpp"
 #include "worker/connection.hpp"
 
 namespace manifold::dns {
@@ -28,6 +29,20 @@ size_t shortReply(const Query& q, uint16_t flags, const ZoneTransfer* soa, uint8
     w.opt(1232, 0, q.dnssecOk, nullptr, 0);
   }
   return w.size();
+}
+
+// The first message of a transfer (no length, ID 0) as the reply to q: its ID and flags, the
+// question in the client's case and QTYPE, the OPT when the query had EDNS.
+size_t firstMessage(const Query& q, std::string_view msg, uint8_t* out, size_t limit) {
+  size_t len = msg.size();
+  std::memcpy(out, msg.data(), len);
+  put16(out, q.id);
+  put16(out + 2, static_cast<uint16_t>(kFlagQr | kFlagAa | (q.flags & 0x0110)));
+  std::memcpy(out + kHeaderSize, q.qname,
+              q.qnameLength);  // same length: the apex in the client's case
+  put16(out + kHeaderSize + q.qnameLength, q.qtype);
+  if (q.edns) len += appendOpt(out, len, limit, 1232, 0, q.dnssecOk, nullptr, 0);
+  return len;
 }
 
 }  // namespace
@@ -176,7 +191,7 @@ bool Transfers::allowed(const sockaddr* peer, const TsigKey* key) const {
 
 TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out,
                                   size_t limit, size_t& len, const ZoneTransfer*& stream,
-                                  const TsigKey* key) const {
+                                  const TsigKey* key, std::string* incrementalRest) const {
   stream = nullptr;
   len = 0;
   if (q.qclass != kClassIn || (q.qtype != kTypeAxfr && q.qtype != kTypeIxfr))
@@ -205,6 +220,23 @@ TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp
     return TransferOutcome::UpToDate;
   }
   size_t optSize = q.edns ? kOptReserve : 0;
+  // RFC 1995: the journal's steps from the client's serial to ours, when it has them all.
+  if (q.qtype == kTypeIxfr && journal) {
+    std::vector<const JournalStep*> steps = journal->chain(z->origin, q.ixfrSerial, z->serial);
+    if (!steps.empty()) {
+      XfrRecord soa{z->soaOwner, kTypeSoa, kClassIn, z->soaTtl, z->soaRdata};
+      std::string image = ixfrImage(z->origin, soa, steps);
+      size_t firstLen = get16(reinterpret_cast<const uint8_t*>(image.data()));
+      bool single = 2 + firstLen == image.size();
+      if ((udp && !single) || firstLen + optSize > limit) {
+        len = shortReply(q, kFlagAa | kFlagTc, z, out, limit);  // retry over TCP (RFC 1995 2)
+        return TransferOutcome::UpToDate;
+      }
+      len = firstMessage(q, std::string_view(image).substr(2, firstLen), out, limit);
+      if (incrementalRest) incrementalRest->assign(image, 2 + firstLen);
+      return TransferOutcome::Incremental;
+    }
+  }
   bool whole = z->restLengths.empty() && z->first.size() + optSize <= limit;
   if (udp && !whole) {
     // RFC 1995 2: a UDP reply that does not fit is the SOA alone; TC makes the client retry
@@ -217,14 +249,7 @@ TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp
     len = shortReply(q, kRcodeServFail, nullptr, out, limit);
     return TransferOutcome::Failed;
   }
-  len = z->first.size();
-  std::memcpy(out, z->first.data(), len);
-  put16(out, q.id);
-  put16(out + 2, static_cast<uint16_t>(kFlagQr | kFlagAa | (q.flags & 0x0110)));
-  std::memcpy(out + kHeaderSize, q.qname,
-              q.qnameLength);  // same length: the apex in the client's case
-  put16(out + kHeaderSize + q.qnameLength, q.qtype);
-  if (q.edns) len += appendOpt(out, len, limit, 1232, 0, q.dnssecOk, nullptr, 0);
+  len = firstMessage(q, z->first, out, limit);
   if (!z->restLengths.empty()) stream = z;
   return TransferOutcome::Served;
 }
@@ -244,6 +269,26 @@ void queueTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer&
 }  // namespace manifold::dns
 
 namespace manifold::dns {
+
+void queueMessages(Connection& conn, std::string_view messages, uint16_t id, TsigState& tsig) {
+  std::vector<uint8_t> buf;
+  for (size_t at = 0; at + 2 <= messages.size();) {
+    size_t len = get16(reinterpret_cast<const uint8_t*>(messages.data()) + at);
+    buf.assign(messages.begin() + static_cast<ptrdiff_t>(at + 2),
+               messages.begin() + static_cast<ptrdiff_t>(at + 2 + len));
+    at += 2 + len;
+    put16(buf.data(), id);
+    if (tsig.key) {
+      buf.resize(len + tsig.key->recordSize());
+      len = signTsig(buf.data(), len, buf.size(), *tsig.key, tsig.mac, tsig.time, true, &tsig.mac);
+    }
+    uint8_t head[2];
+    put16(head, static_cast<uint16_t>(len));
+    conn.output()
+        .append(reinterpret_cast<char*>(head), 2)
+        .append(reinterpret_cast<const char*>(buf.data()), len);
+  }
+}
 
 void queueSignedTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer& z,
                              uint16_t id, const TsigKey& key, std::string mac, uint64_t time) {

@@ -33,6 +33,8 @@ class Connection;
 
 namespace manifold::dns {
 
+class Journal;
+
 inline constexpr size_t kTransferMessageMax = 16384;
 
 // Pure builder of one zone's transfer image (above).
@@ -64,6 +66,7 @@ enum class TransferOutcome : uint8_t {
   NotTransfer,  // not AXFR/IXFR in class IN: answered as an ordinary query
   Served,       // a full transfer (first message in the reply, `stream` = the rest, TCP only)
   UpToDate,     // IXFR from a client as new as us: the SOA alone
+  Incremental,  // IXFR answered from the journal (journal.hpp)
   Refused,      // not allowed by allow_transfer (REFUSED), or AXFR over UDP (NOTIMP, as NSD)
   NotAuth,      // not the apex of a zone we serve (NOTAUTH, as NSD)
   FormErr,      // IXFR without the client's SOA
@@ -91,8 +94,9 @@ class Transfers {
   bool build(const ZoneDb& db, bool images, std::string& why);
   // Writes the images into a memfd (the master, before fork); false with why.
   bool openFile(std::string& why);
-  std::vector<net::Cidr> allow;       // allow_transfer
-  std::vector<std::string> allowKey;  // per entry of allow: the TSIG key it requires ("" none)
+  std::vector<net::Cidr> allow;            // allow_transfer
+  std::vector<std::string> allowKey;       // per entry of allow: the TSIG key it requires ("" none)
+  std::shared_ptr<const Journal> journal;  // IXFR steps (journal.hpp); null: none kept
 
   const ZoneTransfer* find(std::string_view lowerName) const;
   const std::vector<ZoneTransfer>& zones() const { return zones_; }
@@ -100,10 +104,11 @@ class Transfers {
 
   // Answers an AXFR/IXFR query into `out` (at most `limit`); NotTransfer for anything else.
   // `stream` is set when the other messages of the zone must follow (TCP).
-  // `key`: the TSIG key the query was verified with (null: unsigned).
+  // `key`: the TSIG key the query was verified with (null: unsigned). `incrementalRest` (TCP):
+  // receives the messages after the first of an incremental IXFR (length-prefixed, ID 0).
   TransferOutcome answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out, size_t limit,
-                         size_t& len, const ZoneTransfer*& stream,
-                         const TsigKey* key = nullptr) const;
+                         size_t& len, const ZoneTransfer*& stream, const TsigKey* key = nullptr,
+                         std::string* incrementalRest = nullptr) const;
   bool allowed(const sockaddr* peer, const TsigKey* key = nullptr) const;
   // The file's pages, mapped by the master (shared by every worker): signing reads them.
   const uint8_t* mapped() const { return map_; }
@@ -118,6 +123,9 @@ class Transfers {
 
 // Appends the messages after the first of `z` to a TCP connection's send queue, each with `id`.
 void queueTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer& z, uint16_t id);
+// Appends length-prefixed messages (ID 0) with `id`, each signed and chained when `tsig` has a
+// key (its MAC moves along).
+void queueMessages(Connection& conn, std::string_view messages, uint16_t id, TsigState& tsig);
 // The same, each message signed with TSIG (RFC 8945 5.3.1: every message, each MAC chained to
 // the previous one, timers only): header and TSIG RR as bytes, the body still a file range.
 // `mac` holds the first message's MAC.

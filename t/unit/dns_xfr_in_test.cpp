@@ -37,8 +37,8 @@ std::string soaRdata(uint32_t serial) {
 
 XfrRecord soa(uint32_t serial) { return {kOrigin, kTypeSoa, kClassIn, 300, soaRdata(serial)}; }
 XfrRecord a(const std::string& host, uint8_t last) {
-  return {wire(host + ".example.net."), kTypeA, kClassIn, 300, std::string("\xc0\x00\x02", 3) +
-                                                                   static_cast<char>(last)};
+  return {wire(host + ".example.net."), kTypeA, kClassIn, 300,
+          std::string("\xc0\x00\x02", 3) + static_cast<char>(last)};
 }
 
 // The messages of a transfer image (TransferWriter), without their length prefixes.
@@ -147,8 +147,8 @@ TEST(DnsXfrIn, RepliesThatAreNotAGoodTransfer) {
            XfrInParser::Status::Error;
   };
   EXPECT_FALSE(fails(0, kOrigin, msgs[0]));
-  EXPECT_TRUE(fails(1, kOrigin, msgs[0]));                         // not our ID
-  EXPECT_TRUE(fails(0, std::string("\3org\0", 5), msgs[0]));      // another zone
+  EXPECT_TRUE(fails(1, kOrigin, msgs[0]));                    // not our ID
+  EXPECT_TRUE(fails(0, std::string("\3org\0", 5), msgs[0]));  // another zone
   std::string refused = msgs[0];
   refused[3] = static_cast<char>(refused[3] | kRcodeRefused);
   EXPECT_TRUE(fails(0, kOrigin, refused));
@@ -198,8 +198,8 @@ TEST(DnsXfrIn, SignedStreamWithAnUnsignedMessageInside) {
     h.update(tsigVariables(key, 1000, kTsigFudge, 0, {}, i > 0));
     uint8_t m[kTsigMaxMac];
     std::string newMac(reinterpret_cast<char*>(m), h.final(m));
-    size_t rr = writeTsigRecord(buf.data() + msgs[i].size(), key.recordSize(), key, 1000, 0, 0,
-                                newMac, {});
+    size_t rr =
+        writeTsigRecord(buf.data() + msgs[i].size(), key.recordSize(), key, 1000, 0, 0, newMac, {});
     put16(buf.data() + 10, static_cast<uint16_t>(get16(buf.data() + 10) + 1));
     out.emplace_back(reinterpret_cast<char*>(buf.data()), msgs[i].size() + rr);
     mac = newMac;
