@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "protocols/dns/counters.hpp"
 #include "protocols/dns/health.hpp"
 #include "protocols/dns/lrrr.hpp"
 #include "protocols/dns/notify.hpp"
@@ -63,6 +64,13 @@ struct DnsConfig : ServiceConfig {
   RegionSlots regionSlots() const;
   RegionRequest healthRegion() const;
   std::vector<CounterSpec> counters() const override;
+  // Per-zone counters (counters.hpp ZoneCounter) follow the health gauges: the served zones in
+  // load order, then the secondaries without a copy.
+  std::vector<std::string> zoneCounterOrigins() const;
+  unsigned zoneCounterBase() const {
+    return kFixedCounters + 2 * static_cast<unsigned>(targets.size());
+  }
+  int zoneCounter(std::string_view origin, unsigned which) const;  // -1: no such zone
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };
 

@@ -36,9 +36,9 @@ const TsigKey* keyNamed(const DnsConfig& cfg, std::string name) {
 
 void SecondaryRegion::format(void* base, bool adopted) {
   auto* r = static_cast<SecondaryRegion*>(base);
-  if (adopted && r->magic.is("MFDNSSC1") && r->count == kMaxSecondaries) return;
+  if (adopted && r->magic.is("MFDNSSC2") && r->count == kMaxSecondaries) return;
   std::memset(static_cast<void*>(r), 0, sizeof *r);
-  r->magic.stamp("MFDNSSC1");
+  r->magic.stamp("MFDNSSC2");
   r->count = kMaxSecondaries;
 }
 

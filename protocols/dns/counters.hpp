@@ -77,6 +77,17 @@ enum Counter : unsigned {
   kFixedCounters = kLrrrEnd
 };
 
+// Per zone, after the health gauges (DnsConfig::zoneCounterBase): serial (gauge), unix time of
+// the last transfer in (gauge), transfers out, IXFR journal bytes (gauge), TSIG failures.
+enum ZoneCounter : unsigned {
+  kZoneSerial,
+  kZoneXfrIn,
+  kZoneXfrOut,
+  kZoneJournal,
+  kZoneTsigFailures,
+  kZoneCounters
+};
+
 inline constexpr shm::CounterDef kCounterDefs[] = {MANIFOLD_DNS_COUNTERS(MANIFOLD_COUNTER_DEF)};
 inline constexpr shm::CounterDef kLrrrCounterDefs[] = {
     MANIFOLD_DNS_LRRR_COUNTERS(MANIFOLD_COUNTER_DEF)};

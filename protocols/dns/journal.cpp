@@ -11,10 +11,10 @@ namespace {
 
 std::vector<XfrRecord> zoneRecords(const ZoneDb& db, size_t z) {
   std::vector<XfrRecord> out;
-  db.forEachRecord(z, [&](std::string_view owner, uint16_t type, uint32_t ttl,
-                          std::string_view rd) {
-    out.push_back(XfrRecord{std::string(owner), type, kClassIn, ttl, std::string(rd)});
-  });
+  db.forEachRecord(
+      z, [&](std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rd) {
+        out.push_back(XfrRecord{std::string(owner), type, kClassIn, ttl, std::string(rd)});
+      });
   return out;
 }
 

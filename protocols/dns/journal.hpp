@@ -31,8 +31,8 @@ struct JournalStep {
 };
 
 struct JournalLimits {
-  size_t steps = 20;        // per zone
-  size_t bytes = 1 << 20;   // per zone: owners and RDATA of the steps' records
+  size_t steps = 20;       // per zone
+  size_t bytes = 1 << 20;  // per zone: owners and RDATA of the steps' records
 };
 
 class Journal {

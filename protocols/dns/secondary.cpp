@@ -43,6 +43,7 @@ struct SecondaryClient::Zone {
   uint32_t notified = 0;  // last value of the region's counter seen
   unsigned attempt = 0;
   uint32_t servedSerial = 0;  // what this generation's workers serve (if cfg->loaded)
+  size_t index = 0;           // in the config (and the shm region)
   Zone(const SecondaryZone* c, SecondaryClient* owner, struct ev_loop* loop)
       : cfg(c), timer(loop, [this, owner] { owner->check(*this); }) {}
 };
@@ -93,6 +94,7 @@ SecondaryClient::SecondaryClient(WorkerRuntime& runtime, std::string title,
       poll_(runtime.loop(), [this] { poll(); }) {
   for (size_t i = 0; i < zones.size(); ++i) {
     auto z = std::make_unique<Zone>(&zones[i], this, runtime.loop());
+    z->index = i;
     z->loaded = zones[i].loaded;
     z->lastContact = zones[i].lastContact;
     if (region_) z->notified = region_->notified[i].load(std::memory_order_relaxed);
@@ -198,6 +200,7 @@ void SecondaryClient::received(Zone& z) {
   std::string why;
   if (!writeCopy(z, records, why)) return finish(z, false, why);
   counters_.inc(kXfrIn);
+  if (region_) region_->transferred[z.index].store(unixNow(), std::memory_order_relaxed);
   LOG_NOTICE("[%s] secondary %s: serial %u transferred in from %s (%s, %zu records, %zu messages)",
              title_.c_str(), z.cfg->name.c_str(), p.serial(), z.cfg->primaryText.c_str(), how,
              records.size(), p.messages());

@@ -8,9 +8,11 @@
 // that found it current): at load, a copy whose mtime + SOA expire is past is "expired" and not
 // served (SERVFAIL, as NSD), nor is a zone with no copy yet.
 //
-// Region dns:NAME/secondary: { RegionMagic "MFDNSSC1"; u32 count; u32 reserved;
-//   atomic<u32> notified[kMaxSecondaries] } — notified[i] is bumped for the i-th secondary (config
-// order) by the worker that accepts a NOTIFY for it; the instance-task worker polls it.
+// Region dns:NAME/secondary: { RegionMagic "MFDNSSC2"; u32 count; u32 reserved;
+//   atomic<u32> notified[kMaxSecondaries]; atomic<u64> transferred[kMaxSecondaries] } —
+// notified[i] is bumped for the i-th secondary (config order) by the worker that accepts a NOTIFY
+// for it, and the instance-task worker polls it; transferred[i] is the unix time of its last
+// transfer in (the per-zone gauge, kept across the reload the transfer causes).
 #pragma once
 
 #include <sys/socket.h>
@@ -40,10 +42,11 @@ struct SecondaryZone {
 };
 
 struct SecondaryRegion {
-  shm::RegionMagic magic;  // "MFDNSSC1"
+  shm::RegionMagic magic;  // "MFDNSSC2"
   uint32_t count;
   uint32_t reserved;
   std::atomic<uint32_t> notified[kMaxSecondaries];
+  std::atomic<uint64_t> transferred[kMaxSecondaries];
   static void format(void* base, bool adopted);
 };
 

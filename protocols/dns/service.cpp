@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "protocols/dns/counters.hpp"
+#include "protocols/dns/journal.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/tcp_session.hpp"
 #include "shm/segment.hpp"
@@ -61,6 +62,7 @@ void DnsService::start() {
     prober_->start();
   }
   if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
+  if (ctx_.runtime->runsInstanceTasks()) publishZoneGauges();
   if (ctx_.runtime->runsInstanceTasks() && !config_.secondaries.empty()) {
     secondary_ = std::make_unique<SecondaryClient>(
         *ctx_.runtime, config_.title(), config_.secondaries, *config_.db,
@@ -178,6 +180,8 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
                                                   udp ? nullptr : &ixfrRest_);
   if (xfr != TransferOutcome::NotTransfer) {
     countTransfer(xfr);
+    if (xfr == TransferOutcome::Served || xfr == TransferOutcome::Incremental)
+      countZone(q.name(), kZoneXfrOut);
     if (stream) *stream = rest;
     if (n) {
       info.rcode = out[3] & 0xF;
@@ -235,6 +239,26 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
       break;
   }
   return tsig_.key && n ? signReply(out, n, cap) : n;
+}
+
+// Gauges are summed over workers: only the instance-task worker sets them.
+void DnsService::publishZoneGauges() {
+  auto* sec = static_cast<SecondaryRegion*>(region(config_.regionSlots().secondary));
+  for (const ZoneTransfer& z : config_.transfers->zones()) {
+    if (int i = config_.zoneCounter(z.origin, kZoneSerial); i >= 0) ctx_.counters.set(i, z.serial);
+    if (int i = config_.zoneCounter(z.origin, kZoneJournal); i >= 0 && config_.transfers->journal)
+      ctx_.counters.set(i, config_.transfers->journal->bytes(z.origin));
+  }
+  for (size_t s = 0; s < config_.secondaries.size() && sec; ++s)
+    if (int i = config_.zoneCounter(config_.secondaries[s].origin, kZoneXfrIn); i >= 0)
+      ctx_.counters.set(i, sec->transferred[s].load(std::memory_order_relaxed));
+}
+
+void DnsService::countZone(std::string_view origin, unsigned which) {
+  const auto& zones = config_.transfers->zones();
+  if (const ZoneTransfer* z = config_.transfers->find(origin))
+    ctx_.counters.inc(config_.zoneCounterBase() +
+                      static_cast<unsigned>(z - zones.data()) * kZoneCounters + which);
 }
 
 void DnsService::countTransfer(TransferOutcome o) {

@@ -60,6 +60,8 @@ class DnsService : public Service, public DatagramHandler {
                       uint8_t* out, size_t cap);
   size_t unavailableZone(const Query& q, uint8_t* out, size_t cap);
   void countTransfer(TransferOutcome o);
+  void countZone(std::string_view origin, unsigned which);  // per-zone counter, if a zone apex
+  void publishZoneGauges();
   void startNotifier();
   void announceChangedZones();
   bool olderGenerationsGone() const;

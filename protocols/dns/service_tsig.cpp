@@ -25,6 +25,7 @@ size_t DnsService::checkTsig(const uint8_t* in, size_t len, const Query& q, uint
     return 0;
   }
   ctx_.counters.inc(kTsigFailures);
+  countZone(q.name(), kZoneTsigFailures);
   ctx_.counters.inc(kRcodeNotAuthCount);
   const char* what = st == TsigStatus::BadKey   ? "BADKEY"
                      : st == TsigStatus::BadSig ? "BADSIG"

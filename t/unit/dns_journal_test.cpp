@@ -17,7 +17,8 @@ namespace {
 const std::string kOrigin("\7example\3net\0", 13);
 
 XfrRecord soa(uint32_t serial) {
-  std::string rd = std::string("\3ns1\7example\3net\0", 17) + std::string("\2hm\7example\3net\0", 16);
+  std::string rd =
+      std::string("\3ns1\7example\3net\0", 17) + std::string("\2hm\7example\3net\0", 16);
   uint8_t n[20] = {};
   put32(n, serial);
   return {kOrigin, kTypeSoa, kClassIn, 300, rd + std::string(reinterpret_cast<char*>(n), 20)};

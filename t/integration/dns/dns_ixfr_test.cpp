@@ -45,8 +45,9 @@ std::string soaLine(int serial) {
 
 TEST(DnsIxfr, JournalStepsAnsweredIncrementallyAsNsd) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
-  Instance m("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = example.net={dir}/z.zone\n"
-             "allow_transfer = 127.0.0.1\nixfr_steps = 2\n");
+  Instance m(
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = example.net={dir}/z.zone\n"
+      "allow_transfer = 127.0.0.1\nixfr_steps = 2\n");
   writeFile(m.path("z.zone"), zone(1, "192.0.2.80", ""));
   ASSERT_TRUE(m.start()) << m.log();
   const int port = m.port("dns");
@@ -89,10 +90,10 @@ TEST(DnsIxfr, JournalStepsAnsweredIncrementallyAsNsd) {
             sortedRecords(dig(nsd.port(), "+time=3 example.net IXFR=3")));
   // From 2: two steps (2 -> 3 adds new, 3 -> 4), the same over UDP (it fits one datagram).
   auto two = inOrder(dig(port, "+time=3 example.net IXFR=2"));
-  std::vector<std::string> want2 = {soaLine(4), soaLine(2), soaLine(3),
-                                    "new.example.net.\t300\tIN\tA\t192.0.2.7", soaLine(3),
-                                    "h7.example.net.\t\t300\tIN\tTXT\t\"host 7\"", soaLine(4),
-                                    soaLine(4)};
+  std::vector<std::string> want2 = {soaLine(4), soaLine(2),
+                                    soaLine(3), "new.example.net.\t300\tIN\tA\t192.0.2.7",
+                                    soaLine(3), "h7.example.net.\t\t300\tIN\tTXT\t\"host 7\"",
+                                    soaLine(4), soaLine(4)};
   EXPECT_EQ(two, want2);
   EXPECT_EQ(inOrder(dig(port, "+time=3 +notcp example.net IXFR=2")), want2);
   EXPECT_EQ(sortedRecords(dig(port, "+time=3 example.net IXFR=2")),
@@ -104,5 +105,16 @@ TEST(DnsIxfr, JournalStepsAnsweredIncrementallyAsNsd) {
   size_t at = stats.find("ixfr_served ");
   ASSERT_NE(at, std::string::npos) << stats;
   EXPECT_EQ(atol(stats.c_str() + stats.find_first_of("0123456789", at)), 5) << stats;
+  // Per-zone counters: the serial, the journal's size (three steps kept, two of them within
+  // ixfr_steps), the transfers out (5 incremental + 1 whole).
+  auto value = [&](const std::string& name) {
+    size_t p = stats.find(name);
+    return p == std::string::npos
+               ? -1
+               : atol(stats.c_str() + stats.find_first_of("0123456789", p + name.size()));
+  };
+  EXPECT_EQ(value("z_example_net_serial (gauge)"), 4) << stats;
+  EXPECT_GT(value("z_example_net_journal_bytes (gauge)"), 20) << stats;
+  EXPECT_EQ(value("z_example_net_xfr_out "), 6) << stats;
   EXPECT_EQ(m.stop(), 0) << m.log();
 }

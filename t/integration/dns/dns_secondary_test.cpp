@@ -100,6 +100,13 @@ TEST(DnsSecondary, OfManifoldWithTsigNotifyOutageRestartExpire) {
       << s->log();
   auto stats = run(binPath("manifold-shm") + " -n " + s->shmName() + " stats");
   EXPECT_NE(stats.find("xfr_in "), std::string::npos) << stats;
+  // Per-zone gauges: the serial served and when it was transferred in.
+  size_t at = stats.find("z_example_net_serial (gauge)");
+  ASSERT_NE(at, std::string::npos) << stats;
+  EXPECT_EQ(atol(stats.c_str() + stats.find_first_of("0123456789", at + 25)), 2) << stats;
+  at = stats.find("z_example_net_xfr_in (gauge)");
+  ASSERT_NE(at, std::string::npos) << stats;
+  EXPECT_GT(atol(stats.c_str() + stats.find_first_of("0123456789", at + 25)), 1700000000) << stats;
   EXPECT_EQ(s->stop(), 0) << s->log();
   EXPECT_EQ(p->stop(), 0) << p->log();
   run("rm -rf " + dir);
