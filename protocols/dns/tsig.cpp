@@ -157,7 +157,8 @@ TsigFind findTsig(const uint8_t* p, size_t len, TsigRecord& out) {
     out.error = get16(p + pos + 2);
     out.otherLength = get16(p + pos + 4);
     pos += 6;
-    if (pos + out.otherLength != end) return TsigFind::Malformed;
+    // The TSIG ends the message: nothing unsigned may follow it.
+    if (pos + out.otherLength != end || end != len) return TsigFind::Malformed;
     out.other = p + pos;
     return TsigFind::Found;
   }

@@ -166,6 +166,7 @@ XfrInParser::Status XfrInParser::feed(const uint8_t* msg, size_t len) {
       return fail("bad data in a " + typeName(r.type) + " record of " + nameToText(r.owner));
     pos += rdlen;
     if (done_) return fail("records after the closing SOA");
+    if (r.klass != kClassIn) return fail("a record of class " + std::to_string(r.klass));
     if (!isSubdomain(lowerName(r.owner), origin_))
       return fail("a record outside the zone: " + nameToText(r.owner));
     if (records_.empty()) {
