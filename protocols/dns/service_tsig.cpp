@@ -37,15 +37,15 @@ size_t DnsService::checkTsig(const uint8_t* in, size_t len, const Query& q, uint
   if (q.edns) w.opt(config_.maxUdp, 0, false, nullptr, 0);
   size_t n = w.size();
   if (!n) return 0;
-  if (st != TsigStatus::BadTime)  // RFC 8945 5.3.2: key or MAC errors go back unsigned
+  if (st != TsigStatus::BadTime)
     return appendUnsignedTsig(out, n, cap, rec,
                               st == TsigStatus::BadKey ? kTsigBadKey : kTsigBadSig);
-  // BADTIME is signed, with the request's time and ours in other data (RFC 8945 5.2.3).
+  // BADTIME: our time in other data so the client can see the skew; unsigned, as NSD.
   uint8_t ours[6];
   put16(ours, static_cast<uint16_t>(now >> 32));
   put32(ours + 2, static_cast<uint32_t>(now));
-  return signTsig(out, n, cap, *findTsigKey(config_.keys, rec.key()), rec.macView(), rec.timeSigned,
-                  false, nullptr, kTsigBadTime, {reinterpret_cast<char*>(ours), sizeof ours});
+  return appendUnsignedTsig(out, n, cap, rec, kTsigBadTime,
+                            {reinterpret_cast<char*>(ours), sizeof ours});
 }
 
 size_t DnsService::signReply(uint8_t* out, size_t n, size_t cap) {

@@ -302,9 +302,9 @@ size_t signTsig(uint8_t* msg, size_t len, size_t cap, const TsigKey& key, std::s
 }
 
 size_t appendUnsignedTsig(uint8_t* msg, size_t len, size_t cap, const TsigRecord& rec,
-                          uint16_t error) {
+                          uint16_t error, std::string_view other) {
   // Echo the request's key and algorithm names, whatever they are (the key may be unknown).
-  size_t rdlen = rec.algorithmLength + 16;
+  size_t rdlen = rec.algorithmLength + 16 + other.size();
   size_t total = rec.keyNameLength + 10 + rdlen;
   if (len < kHeaderSize || len + total > cap) return 0;
   uint8_t* p = msg + len;
@@ -322,7 +322,8 @@ size_t appendUnsignedTsig(uint8_t* msg, size_t len, size_t cap, const TsigRecord
   put16(p + 8, 0);
   put16(p + 10, get16(msg));
   put16(p + 12, error);
-  put16(p + 14, 0);
+  put16(p + 14, static_cast<uint16_t>(other.size()));
+  std::memcpy(p + 16, other.data(), other.size());
   put16(msg + 10, static_cast<uint16_t>(get16(msg + 10) + 1));
   return len + total;
 }

@@ -13,9 +13,9 @@
 //   - the "variables": key name (canonical), class ANY, TTL 0, algorithm name, time signed,
 //     fudge, error, other length, other data; for messages after the first of a stream only the
 //     "timers" (time signed, fudge).
-// Failures answered as NSD does (RFC 8945 5.2): NOTAUTH with a TSIG RR carrying BADKEY (unknown
-// key or algorithm) or BADSIG (wrong MAC) and no MAC, or BADTIME (outside the fudge; signed, the
-// server's time in other data).
+// Failures answered as NSD 4.6 does: NOTAUTH with a TSIG RR carrying BADKEY (unknown key or
+// algorithm), BADSIG (wrong MAC) or BADTIME (outside the fudge, the server's time in other data),
+// all without a MAC (RFC 8945 5.2.3 would sign BADTIME; NSD does not, and neither do we).
 #pragma once
 
 #include <sodium.h>
@@ -132,9 +132,9 @@ size_t signTsig(uint8_t* msg, size_t len, size_t cap, const TsigKey& key, std::s
                 uint64_t timeSigned, bool timersOnly, std::string* macOut = nullptr,
                 uint16_t error = 0, std::string_view other = {});
 
-// An error reply's TSIG (BADKEY, BADSIG: no MAC) appended to msg[0..len); returns the new
-// length, 0 when it does not fit.
+// An error reply's TSIG (no MAC, the request's key, algorithm and time; `other`: our time for
+// BADTIME) appended to msg[0..len); returns the new length, 0 when it does not fit.
 size_t appendUnsignedTsig(uint8_t* msg, size_t len, size_t cap, const TsigRecord& rec,
-                          uint16_t error);
+                          uint16_t error, std::string_view other = {});
 
 }  // namespace manifold::dns
