@@ -129,6 +129,11 @@ void SecondaryClient::stop() {
 }
 
 void SecondaryClient::poll() {
+  // A generation that serves other copies than the ones on disk (its reload was refused, say
+  // while the previous generation still drained) asks again (at most every 5 s).
+  for (auto& z : zones_)
+    if (z->loaded != z->cfg->loaded || (z->loaded && soaSerial(z->soa.rdata) != z->servedSerial))
+      askReload();
   for (size_t i = 0; i < zones_.size(); ++i) {
     uint32_t n = region_->notified[i].load(std::memory_order_relaxed);
     if (n == zones_[i]->notified) continue;
