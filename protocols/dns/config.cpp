@@ -90,7 +90,8 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   cfg->rrl.ipv4Prefix = static_cast<unsigned>(in.integer("rrl_ipv4_prefix", 24, 8, 32));
   cfg->rrl.ipv6Prefix = static_cast<unsigned>(in.integer("rrl_ipv6_prefix", 56, 16, 128));
   std::vector<std::string> zones = in.list("zones", "");
-  if (zones.empty()) in.fail("zones", "at least one zone file is required");
+  if (zones.empty() && !in.has("secondary"))
+    in.fail("zones", "at least one zone file (or secondary zone) is required");
   char cwd[4096];
   std::string base = getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" : "";
   for (auto& z : zones) {
@@ -98,6 +99,7 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
     size_t p = eq == std::string::npos ? 0 : eq + 1;
     if (z.size() > p && z[p] != '/') z.insert(p, base);
   }
+  parseSecondaries(in, *cfg, zones);  // keys, and the secondaries' copies added to zones
   std::string error;
   if (!cfg->db->load(zones, error)) in.fail("zones", error);
   parsePools(in, *cfg, poolTtl);

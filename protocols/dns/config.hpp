@@ -10,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "protocols/dns/counters.hpp"
 #include "protocols/dns/health.hpp"
 #include "protocols/dns/lrrr.hpp"
 #include "protocols/dns/notify.hpp"
 #include "protocols/dns/rrl.hpp"
+#include "protocols/dns/secondary_zone.hpp"
 #include "protocols/dns/transfer.hpp"
 #include "protocols/dns/zone_db.hpp"
 #include "protocols/service.hpp"
@@ -45,6 +47,9 @@ struct DnsConfig : ServiceConfig {
   size_t lrrrBytes = 0;
   std::shared_ptr<Transfers> transfers = std::make_shared<Transfers>();  // allow_transfer, images
   std::vector<NotifyTarget> notify;
+  std::vector<TsigKey> keys;               // `key =` (TSIG); filled before anything points at them
+  std::vector<SecondaryZone> secondaries;  // `secondary =` (secondary_zone.hpp)
+  std::string secondaryDir;
 
   std::vector<ListenRequest> listeners() const override;
   size_t regionBytes() const {
@@ -54,11 +59,18 @@ struct DnsConfig : ServiceConfig {
   std::vector<RegionRequest> regions() const override;
   // Where each region sits in regions() (and so in ServiceContext::regions); -1 = not asked for.
   struct RegionSlots {
-    int lrrr = -1, health = -1, rrl = -1, notify = -1;
+    int lrrr = -1, health = -1, rrl = -1, notify = -1, secondary = -1;
   };
   RegionSlots regionSlots() const;
   RegionRequest healthRegion() const;
   std::vector<CounterSpec> counters() const override;
+  // Per-zone counters (counters.hpp ZoneCounter) follow the health gauges: the served zones in
+  // load order, then the secondaries without a copy.
+  std::vector<std::string> zoneCounterOrigins() const;
+  unsigned zoneCounterBase() const {
+    return kFixedCounters + 2 * static_cast<unsigned>(targets.size());
+  }
+  int zoneCounter(std::string_view origin, unsigned which) const;  // -1: no such zone
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
 };
 
@@ -74,5 +86,9 @@ void parsePools(config::SectionReader& in, DnsConfig& cfg, uint32_t poolTtl);
 void parseLrrr(config::SectionReader& in, DnsConfig& cfg);
 // allow_transfer and notify; builds the transfer images; needs cfg.db finished.
 void parseTransfers(config::SectionReader& in, DnsConfig& cfg);
+// The `key =` named NAME (presentation form), or null.
+const TsigKey* keyNamed(const DnsConfig& cfg, std::string name);
+// key, secondary, secondary_dir: adds the usable copies to `zones` (config_secondary.cpp).
+void parseSecondaries(config::SectionReader& in, DnsConfig& cfg, std::vector<std::string>& zones);
 
 }  // namespace manifold::dns

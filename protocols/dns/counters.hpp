@@ -51,7 +51,13 @@ namespace manifold::dns {
   X(kXfrRefused, "xfr_refused", Counter, "transfers refused (allow_transfer, NOTAUTH, AXFR/UDP)") \
   X(kNotifySent, "notify_sent", Counter, "NOTIFY packets sent, retries included")                 \
   X(kNotifyAcked, "notify_acked", Counter, "NOTIFY messages acknowledged")                        \
-  X(kNotifyFailed, "notify_failed", Counter, "NOTIFY messages given up on")
+  X(kNotifyFailed, "notify_failed", Counter, "NOTIFY messages given up on")                       \
+  X(kTsigSigned, "tsig_ok", Counter, "requests with a valid TSIG (answered signed)")              \
+  X(kTsigFailures, "tsig_failures", Counter, "requests refused for TSIG (BADKEY/BADSIG/BADTIME)") \
+  X(kXfrIncremental, "ixfr_served", Counter, "IXFR answered incrementally from the journal")      \
+  X(kXfrIn, "xfr_in", Counter, "secondary zones transferred in (AXFR or IXFR)")                   \
+  X(kXfrInFailed, "xfr_in_failed", Counter, "transfers in that failed (retried later)")           \
+  X(kNotifyIn, "notify_in", Counter, "NOTIFY accepted for a secondary zone")
 
 // The LRRR block, in its own index space (Lrrr::answer gets the block as a CounterSlot).
 #define MANIFOLD_DNS_LRRR_COUNTERS(X)                                                            \
@@ -69,6 +75,17 @@ enum Counter : unsigned {
   MANIFOLD_DNS_COUNTERS(MANIFOLD_COUNTER_ENUM) kLrrrFirst,
   kLrrrEnd = kLrrrFirst + kLrrrCounterCount,
   kFixedCounters = kLrrrEnd
+};
+
+// Per zone, after the health gauges (DnsConfig::zoneCounterBase): serial (gauge), unix time of
+// the last transfer in (gauge), transfers out, IXFR journal bytes (gauge), TSIG failures.
+enum ZoneCounter : unsigned {
+  kZoneSerial,
+  kZoneXfrIn,
+  kZoneXfrOut,
+  kZoneJournal,
+  kZoneTsigFailures,
+  kZoneCounters
 };
 
 inline constexpr shm::CounterDef kCounterDefs[] = {MANIFOLD_DNS_COUNTERS(MANIFOLD_COUNTER_DEF)};

@@ -90,6 +90,7 @@ QueryStatus parseQuery(const uint8_t* p, size_t len, Query& q) {
   q.dnssecOk = false;
   q.ednsVersion = 0;
   q.ixfrSoa = false;
+  q.tsig = false;
   uint16_t qd = get16(p + 4), an = get16(p + 6), ns = get16(p + 8), ar = get16(p + 10);
   if (qd != 1) return q.opcode ? QueryStatus::NotImp : QueryStatus::FormErr;
   // The question: labels only, no compression pointers.
@@ -136,6 +137,7 @@ QueryStatus parseQuery(const uint8_t* p, size_t len, Query& q) {
       q.dnssecOk = ttl & 0x8000;
       if (!parseOptions(p + pos, rdlen, q)) return QueryStatus::FormErr;
     }
+    if (type == 250) q.tsig = true;  // TSIG (RFC 8945): verified by the service
     pos += rdlen;
   }
   return QueryStatus::Ok;

@@ -52,6 +52,7 @@ struct Query {
   ClientSubnet ecs;
   bool ixfrSoa = false;     // IXFR: the authority section held the client's SOA
   uint32_t ixfrSerial = 0;  // its serial
+  bool tsig = false;        // the additional section ends with a TSIG RR (tsig.hpp checks it)
   bool rd() const { return flags & 0x0100; }
   bool cd() const { return flags & 0x0010; }
   std::string_view name() const { return {reinterpret_cast<const char*>(lowerName), qnameLength}; }

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "master/section_reader.hpp"
 #include "worker/log.hpp"
@@ -115,6 +116,9 @@ void Notifier::stop() {
 void Notifier::send(Pending& p) {
   uint8_t buf[1024];
   size_t n = writeNotify(*p.zone, p.id, buf, sizeof buf);
+  if (n && p.target->key)
+    n = signTsig(buf, n, sizeof buf, *p.target->key, {}, static_cast<uint64_t>(::time(nullptr)),
+                 false);
   int fd = fd_[p.target->addr.ss_family == AF_INET ? 0 : 1];
   ++p.tries;
   if (!n || fd < 0) {

@@ -32,7 +32,8 @@ namespace manifold::dns {
 struct NotifyTarget {
   sockaddr_storage addr{};
   socklen_t len = 0;
-  std::string text;  // "192.0.2.1:53", for logs
+  std::string text;              // "192.0.2.1:53", for logs
+  const TsigKey* key = nullptr;  // NOTIFY signed with it (DnsConfig::keys)
 };
 
 // "ADDR" (port 53), "ADDR:PORT" or "[V6]:PORT"; false with why.

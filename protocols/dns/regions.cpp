@@ -25,6 +25,21 @@ void DnsConfig::acquirePrivileged() {
     LOG_ERROR("[%s] zone transfers will fail (SERVFAIL): %s", title().c_str(), why.c_str());
 }
 
+std::vector<std::string> DnsConfig::zoneCounterOrigins() const {
+  std::vector<std::string> out;
+  for (size_t z = 0; z < db->zoneCount(); ++z) out.push_back(db->zoneOrigin(z));
+  for (const SecondaryZone& s : secondaries)
+    if (!s.loaded) out.push_back(s.origin);
+  return out;
+}
+
+int DnsConfig::zoneCounter(std::string_view origin, unsigned which) const {
+  std::vector<std::string> zones = zoneCounterOrigins();
+  for (size_t i = 0; i < zones.size(); ++i)
+    if (zones[i] == origin) return static_cast<int>(zoneCounterBase() + i * kZoneCounters + which);
+  return -1;
+}
+
 DnsConfig::RegionSlots DnsConfig::regionSlots() const {
   RegionSlots s;
   int next = 0;
@@ -32,6 +47,7 @@ DnsConfig::RegionSlots DnsConfig::regionSlots() const {
   if (!targets.empty()) s.health = next++;
   if (rrl.rate) s.rrl = next++;
   if (!notify.empty()) s.notify = next++;
+  if (!secondaries.empty()) s.secondary = next++;
   return s;
 }
 
@@ -74,6 +90,15 @@ std::vector<RegionRequest> DnsConfig::regions() const {
     r.init = [](void* base, size_t, bool adopted) { NotifyRegion::format(base, adopted); };
     out.push_back(std::move(r));
   }
+  if (!secondaries.empty()) {
+    // NOTIFY accepted by any worker, for the transfer worker (secondary_zone.hpp).
+    RegionRequest r;
+    r.name = title() + "/secondary";
+    r.layout = "dns-secondary-v2 n=" + std::to_string(kMaxSecondaries);
+    r.bytes = sizeof(SecondaryRegion);
+    r.init = [](void* base, size_t, bool adopted) { SecondaryRegion::format(base, adopted); };
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -114,6 +139,23 @@ std::vector<CounterSpec> DnsConfig::counters() const {
                    "health target " + t.text + " up (1) or down (0)"});
     out.push_back({"t_" + base + "_checked", CounterKind::Gauge,
                    "health target " + t.text + ": unix time of the last finished check"});
+  }
+  // Per zone (zoneCounterOrigins() order), kZoneCounters each (counters.hpp).
+  for (const std::string& origin : zoneCounterOrigins()) {
+    std::string base, text = nameToText(origin);
+    for (char c : text.substr(0, text.size() > 1 ? text.size() - 1 : text.size()))
+      base.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
+    if (base.size() > 40) base.resize(40);
+    out.push_back(
+        {"z_" + base + "_serial", CounterKind::Gauge, "zone " + text + ": serial served"});
+    out.push_back({"z_" + base + "_xfr_in", CounterKind::Gauge,
+                   "zone " + text + ": unix time of the last transfer in (secondary)"});
+    out.push_back({"z_" + base + "_xfr_out", CounterKind::Counter,
+                   "zone " + text + ": transfers out (AXFR and IXFR)"});
+    out.push_back({"z_" + base + "_journal_bytes", CounterKind::Gauge,
+                   "zone " + text + ": IXFR journal size"});
+    out.push_back({"z_" + base + "_tsig_failures", CounterKind::Counter,
+                   "zone " + text + ": requests refused for TSIG"});
   }
   return out;
 }

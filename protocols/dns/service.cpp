@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "protocols/dns/counters.hpp"
+#include "protocols/dns/journal.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/tcp_session.hpp"
 #include "shm/segment.hpp"
@@ -61,6 +62,13 @@ void DnsService::start() {
     prober_->start();
   }
   if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
+  if (ctx_.runtime->runsInstanceTasks()) publishZoneGauges();
+  if (ctx_.runtime->runsInstanceTasks() && !config_.secondaries.empty()) {
+    secondary_ = std::make_unique<SecondaryClient>(
+        *ctx_.runtime, config_.title(), config_.secondaries, *config_.db,
+        static_cast<SecondaryRegion*>(region(config_.regionSlots().secondary)), ctx_.counters);
+    secondary_->start();
+  }
 }
 
 // True once no worker of an older generation is alive: until then a secondary that asks right
@@ -107,6 +115,7 @@ void DnsService::stopAccepting() {
   if (prober_) prober_->stop();
   if (notifyDelay_) notifyDelay_->stop();
   if (notifier_) notifier_->stop();
+  if (secondary_) secondary_->stop();
 }
 
 size_t DnsService::onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t,
@@ -125,8 +134,13 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
     c.inc(kDropped);
     return 0;
   }
+  tsig_.key = nullptr;
+  if (st == QueryStatus::Ok && q.tsig)
+    if (size_t e = checkTsig(in, len, q, out, cap)) return e;
+  if (st == QueryStatus::NotImp && q.opcode == kOpcodeNotify && !config_.secondaries.empty())
+    if (size_t n = answerNotify(in, len, q, peer, out, cap)) return n;
   if (st == QueryStatus::NotImp && q.opcode == kOpcodeNotify) {
-    // We are never a secondary: REFUSED, with AA as NSD sets it.
+    // Not a secondary zone of ours (or not from its primary): REFUSED, with AA as NSD sets it.
     c.inc(kRcodeRefusedCount);
     size_t n = writeErrorReply(in, len, q, kRcodeRefused, out, cap);
     if (n) put16(out + 2, static_cast<uint16_t>(get16(out + 2) | 0x0400));
@@ -153,6 +167,7 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   if (udp)
     limit = q.edns ? std::min<size_t>(std::max<size_t>(q.udpPayload, 512), config_.maxUdp) : 512;
   limit = std::min(limit, cap);
+  if (tsig_.key) limit -= std::min(limit, tsig_.key->recordSize());  // room for the signature
   AnswerContext actx;
   actx.health = health_;
   actx.client = peer;
@@ -160,9 +175,13 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   AnswerInfo info;
   size_t n = 0;
   const ZoneTransfer* rest = nullptr;
-  TransferOutcome xfr = config_.transfers->answer(q, peer, udp, out, limit, n, rest);
+  ixfrRest_.clear();
+  TransferOutcome xfr = config_.transfers->answer(q, peer, udp, out, limit, n, rest, tsig_.key,
+                                                  udp ? nullptr : &ixfrRest_);
   if (xfr != TransferOutcome::NotTransfer) {
     countTransfer(xfr);
+    if (xfr == TransferOutcome::Served || xfr == TransferOutcome::Incremental)
+      countZone(q.name(), kZoneXfrOut);
     if (stream) *stream = rest;
     if (n) {
       info.rcode = out[3] & 0xF;
@@ -171,6 +190,8 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   } else {
     if (config_.lrrr)
       n = config_.lrrr->answer(q, peer, lrrrCache_, out, limit, info, c.from(kLrrrFirst));
+    if (!n && !config_.secondaries.empty() && (n = unavailableZone(q, out, limit)))
+      info.rcode = kRcodeServFail;
     if (!n) n = config_.db->answer(q, actx, out, limit, info);
   }
   if (udp && config_.rrl.rate && n) {
@@ -217,7 +238,27 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
     default:
       break;
   }
-  return n;
+  return tsig_.key && n ? signReply(out, n, cap) : n;
+}
+
+// Gauges are summed over workers: only the instance-task worker sets them.
+void DnsService::publishZoneGauges() {
+  auto* sec = static_cast<SecondaryRegion*>(region(config_.regionSlots().secondary));
+  for (const ZoneTransfer& z : config_.transfers->zones()) {
+    if (int i = config_.zoneCounter(z.origin, kZoneSerial); i >= 0) ctx_.counters.set(i, z.serial);
+    if (int i = config_.zoneCounter(z.origin, kZoneJournal); i >= 0 && config_.transfers->journal)
+      ctx_.counters.set(i, config_.transfers->journal->bytes(z.origin));
+  }
+  for (size_t s = 0; s < config_.secondaries.size() && sec; ++s)
+    if (int i = config_.zoneCounter(config_.secondaries[s].origin, kZoneXfrIn); i >= 0)
+      ctx_.counters.set(i, sec->transferred[s].load(std::memory_order_relaxed));
+}
+
+void DnsService::countZone(std::string_view origin, unsigned which) {
+  const auto& zones = config_.transfers->zones();
+  if (const ZoneTransfer* z = config_.transfers->find(origin))
+    ctx_.counters.inc(config_.zoneCounterBase() +
+                      static_cast<unsigned>(z - zones.data()) * kZoneCounters + which);
 }
 
 void DnsService::countTransfer(TransferOutcome o) {
@@ -227,6 +268,9 @@ void DnsService::countTransfer(TransferOutcome o) {
       break;
     case TransferOutcome::UpToDate:
       ctx_.counters.inc(kXfrUpToDate);
+      break;
+    case TransferOutcome::Incremental:
+      ctx_.counters.inc(kXfrIncremental);
       break;
     case TransferOutcome::Refused:
     case TransferOutcome::NotAuth:

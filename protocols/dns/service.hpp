@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocols/dns/config.hpp"
+#include "protocols/dns/secondary.hpp"
 #include "protocols/service.hpp"
 #include "shm/counters.hpp"
 #include "worker/acceptor.hpp"
@@ -40,12 +41,27 @@ class DnsService : public Service, public DatagramHandler {
   const Transfers& transfers() const { return *config_.transfers; }
   const DnsConfig& config() const { return config_; }
 
+  // The TSIG of the last query handled (key null: unsigned), for a transfer's later messages.
+  TsigState& tsig() { return tsig_; }
+  // The messages after the first of the last incremental IXFR answered (TCP).
+  const std::string& ixfrRest() const { return ixfrRest_; }
+
   uint8_t* tcpBuffer() { return tcpBuffer_.data(); }
   shm::CounterSlot counters() { return ctx_.counters; }
 
  private:
   void countType(uint16_t t);
+  // service_tsig.cpp: verifies q's TSIG into tsig_; 0 when good, else the error reply's length.
+  size_t checkTsig(const uint8_t* in, size_t len, const Query& q, uint8_t* out, size_t cap);
+  size_t signReply(uint8_t* out, size_t n, size_t cap);
+  // service_secondary.cpp: a NOTIFY for one of our secondary zones from its primary (0: not one
+  // of ours, answered REFUSED by the caller); SERVFAIL for a secondary zone without a copy.
+  size_t answerNotify(const uint8_t* in, size_t len, const Query& q, const sockaddr* peer,
+                      uint8_t* out, size_t cap);
+  size_t unavailableZone(const Query& q, uint8_t* out, size_t cap);
   void countTransfer(TransferOutcome o);
+  void countZone(std::string_view origin, unsigned which);  // per-zone counter, if a zone apex
+  void publishZoneGauges();
   void startNotifier();
   void announceChangedZones();
   bool olderGenerationsGone() const;
@@ -56,6 +72,8 @@ class DnsService : public Service, public DatagramHandler {
   HealthSlot* health_ = nullptr;
   shm::Table* lrrrCache_ = nullptr;
   uint64_t rotation_ = 0;
+  TsigState tsig_;
+  std::string ixfrRest_;
   Rrl rrl_;
   std::vector<uint8_t> tcpBuffer_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
@@ -63,6 +81,7 @@ class DnsService : public Service, public DatagramHandler {
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Notifier> notifier_;
+  std::unique_ptr<SecondaryClient> secondary_;
   std::unique_ptr<Timer> notifyDelay_;          // NOTIFY waits for the previous generation to exit
   static constexpr double kNotifyWaitMax = 10;  // seconds; a stuck drain does not hold it longer
 };

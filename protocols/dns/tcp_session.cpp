@@ -74,7 +74,14 @@ void TcpHandler::onReadable(Connection& conn) {
       conn.output().append(reinterpret_cast<const char*>(buf), n + 2);
       // The rest of a zone transfer: file ranges in the send queue, sent as the client reads;
       // later queries on this connection are answered after it.
-      if (stream) queueTransferRest(conn, service_.transfers(), *stream, get16(msg));
+      TsigState& tsig = service_.tsig();
+      if (!service_.ixfrRest().empty())
+        queueMessages(conn, service_.ixfrRest(), get16(msg), tsig);
+      else if (stream && tsig.key)
+        queueSignedTransferRest(conn, service_.transfers(), *stream, get16(msg), *tsig.key,
+                                tsig.mac, tsig.time);
+      else if (stream)
+        queueTransferRest(conn, service_.transfers(), *stream, get16(msg));
     } else {
       conn.closeAfterFlush();  // a message we do not answer: nothing sensible follows
       return;

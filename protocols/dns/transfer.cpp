@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "protocols/dns/journal.hpp"
 #include "worker/connection.hpp"
 
 namespace manifold::dns {
@@ -28,6 +29,20 @@ size_t shortReply(const Query& q, uint16_t flags, const ZoneTransfer* soa, uint8
     w.opt(1232, 0, q.dnssecOk, nullptr, 0);
   }
   return w.size();
+}
+
+// The first message of a transfer (no length, ID 0) as the reply to q: its ID and flags, the
+// question in the client's case and QTYPE, the OPT when the query had EDNS.
+size_t firstMessage(const Query& q, std::string_view msg, uint8_t* out, size_t limit) {
+  size_t len = msg.size();
+  std::memcpy(out, msg.data(), len);
+  put16(out, q.id);
+  put16(out + 2, static_cast<uint16_t>(kFlagQr | kFlagAa | (q.flags & 0x0110)));
+  std::memcpy(out + kHeaderSize, q.qname,
+              q.qnameLength);  // same length: the apex in the client's case
+  put16(out + kHeaderSize + q.qnameLength, q.qtype);
+  if (q.edns) len += appendOpt(out, len, limit, 1232, 0, q.dnssecOk, nullptr, 0);
+  return len;
 }
 
 }  // namespace
@@ -79,7 +94,9 @@ std::string TransferWriter::finish(std::vector<size_t>* messages) {
 }
 
 Transfers::Transfers() = default;
-Transfers::~Transfers() = default;
+Transfers::~Transfers() {
+  if (map_) munmap(map_, mapSize_);
+}
 
 bool Transfers::build(const ZoneDb& db, bool images, std::string& why) {
   zones_.clear();
@@ -146,6 +163,13 @@ bool Transfers::openFile(std::string& why) {
     at += z.rest.size();
   }
   for (auto& z : zones_) std::string().swap(z.rest);  // the file holds them now
+  void* m = mmap(nullptr, at, PROT_READ, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) {
+    why = std::string("mapping the transfer image: ") + strerror(errno);
+    return false;
+  }
+  map_ = static_cast<uint8_t*>(m);
+  mapSize_ = at;
   file_ = std::move(file);
   return true;
 }
@@ -155,12 +179,19 @@ const ZoneTransfer* Transfers::find(std::string_view lowerName) const {
   return i == NameTable::kNone ? nullptr : &zones_[i];
 }
 
-bool Transfers::allowed(const sockaddr* peer) const {
-  return net::anyContains(allow, net::peerAddress(peer));
+bool Transfers::allowed(const sockaddr* peer, const TsigKey* key) const {
+  net::PeerAddress a = net::peerAddress(peer);
+  for (size_t i = 0; i < allow.size(); ++i) {
+    if (!allow[i].contains(a)) continue;
+    const std::string& need = i < allowKey.size() ? allowKey[i] : std::string();
+    if (need.empty() || (key && key->name == need)) return true;
+  }
+  return false;
 }
 
 TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out,
-                                  size_t limit, size_t& len, const ZoneTransfer*& stream) const {
+                                  size_t limit, size_t& len, const ZoneTransfer*& stream,
+                                  const TsigKey* key, std::string* incrementalRest) const {
   stream = nullptr;
   len = 0;
   if (q.qclass != kClassIn || (q.qtype != kTypeAxfr && q.qtype != kTypeIxfr))
@@ -179,7 +210,7 @@ TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp
     len = shortReply(q, kRcodeNotAuth, nullptr, out, limit);
     return TransferOutcome::NotAuth;
   }
-  if (!allowed(peer)) {
+  if (!allowed(peer, key)) {
     len = shortReply(q, kRcodeRefused, nullptr, out, limit);
     return TransferOutcome::Refused;
   }
@@ -189,6 +220,23 @@ TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp
     return TransferOutcome::UpToDate;
   }
   size_t optSize = q.edns ? kOptReserve : 0;
+  // RFC 1995: the journal's steps from the client's serial to ours, when it has them all.
+  if (q.qtype == kTypeIxfr && journal) {
+    std::vector<const JournalStep*> steps = journal->chain(z->origin, q.ixfrSerial, z->serial);
+    if (!steps.empty()) {
+      XfrRecord soa{z->soaOwner, kTypeSoa, kClassIn, z->soaTtl, z->soaRdata};
+      std::string image = ixfrImage(z->origin, soa, steps);
+      size_t firstLen = get16(reinterpret_cast<const uint8_t*>(image.data()));
+      bool single = 2 + firstLen == image.size();
+      if ((udp && !single) || firstLen + optSize > limit) {
+        len = shortReply(q, kFlagAa | kFlagTc, z, out, limit);  // retry over TCP (RFC 1995 2)
+        return TransferOutcome::UpToDate;
+      }
+      len = firstMessage(q, std::string_view(image).substr(2, firstLen), out, limit);
+      if (incrementalRest) incrementalRest->assign(image, 2 + firstLen);
+      return TransferOutcome::Incremental;
+    }
+  }
   bool whole = z->restLengths.empty() && z->first.size() + optSize <= limit;
   if (udp && !whole) {
     // RFC 1995 2: a UDP reply that does not fit is the SOA alone; TC makes the client retry
@@ -201,14 +249,7 @@ TransferOutcome Transfers::answer(const Query& q, const sockaddr* peer, bool udp
     len = shortReply(q, kRcodeServFail, nullptr, out, limit);
     return TransferOutcome::Failed;
   }
-  len = z->first.size();
-  std::memcpy(out, z->first.data(), len);
-  put16(out, q.id);
-  put16(out + 2, static_cast<uint16_t>(kFlagQr | kFlagAa | (q.flags & 0x0110)));
-  std::memcpy(out + kHeaderSize, q.qname,
-              q.qnameLength);  // same length: the apex in the client's case
-  put16(out + kHeaderSize + q.qnameLength, q.qtype);
-  if (q.edns) len += appendOpt(out, len, limit, 1232, 0, q.dnssecOk, nullptr, 0);
+  len = firstMessage(q, z->first, out, limit);
   if (!z->restLengths.empty()) stream = z;
   return TransferOutcome::Served;
 }
@@ -221,6 +262,58 @@ void queueTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer&
     put16(head + 2, id);
     conn.output().append(reinterpret_cast<const char*>(head), 4);
     conn.queueFile(t.file(), static_cast<off_t>(at + 4), len - 2u);
+    at += 2u + len;
+  }
+}
+
+}  // namespace manifold::dns
+
+namespace manifold::dns {
+
+void queueMessages(Connection& conn, std::string_view messages, uint16_t id, TsigState& tsig) {
+  std::vector<uint8_t> buf;
+  for (size_t at = 0; at + 2 <= messages.size();) {
+    size_t len = get16(reinterpret_cast<const uint8_t*>(messages.data()) + at);
+    buf.assign(messages.begin() + static_cast<ptrdiff_t>(at + 2),
+               messages.begin() + static_cast<ptrdiff_t>(at + 2 + len));
+    at += 2 + len;
+    put16(buf.data(), id);
+    if (tsig.key) {
+      buf.resize(len + tsig.key->recordSize());
+      len = signTsig(buf.data(), len, buf.size(), *tsig.key, tsig.mac, tsig.time, true, &tsig.mac);
+    }
+    uint8_t head[2];
+    put16(head, static_cast<uint16_t>(len));
+    conn.output()
+        .append(reinterpret_cast<char*>(head), 2)
+        .append(reinterpret_cast<const char*>(buf.data()), len);
+  }
+}
+
+void queueSignedTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer& z,
+                             uint16_t id, const TsigKey& key, std::string mac, uint64_t time) {
+  const uint8_t* base = t.mapped();
+  uint64_t at = z.restOffset;
+  const std::string timers = tsigVariables(key, time, kTsigFudge, 0, {}, true);
+  for (uint16_t len : z.restLengths) {
+    const uint8_t* msg = base + at + 2;  // its ID is 0 in the file
+    uint8_t head[2 + kHeaderSize];
+    std::memcpy(head + 2, msg, kHeaderSize);
+    put16(head + 2, id);
+    TsigMac h(key);
+    h.updatePriorMac(mac);
+    h.update(head + 2, kHeaderSize);
+    h.update(msg + kHeaderSize, len - kHeaderSize);
+    h.update(timers);
+    uint8_t m[kTsigMaxMac];
+    mac.assign(reinterpret_cast<char*>(m), h.final(m));
+    uint8_t rr[kMaxName + 128];
+    size_t rrLen = writeTsigRecord(rr, sizeof rr, key, time, id, 0, mac, {});
+    put16(head, static_cast<uint16_t>(len + rrLen));
+    put16(head + 12, static_cast<uint16_t>(get16(head + 12) + 1));  // ARCOUNT
+    conn.output().append(reinterpret_cast<const char*>(head), sizeof head);
+    conn.queueFile(t.file(), static_cast<off_t>(at + 2 + kHeaderSize), len - kHeaderSize);
+    conn.output().append(reinterpret_cast<const char*>(rr), rrLen);
     at += 2u + len;
   }
 }

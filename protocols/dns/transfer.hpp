@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "protocols/dns/message.hpp"
+#include "protocols/dns/tsig.hpp"
 #include "protocols/dns/zone_db.hpp"
 
 namespace manifold {
@@ -31,6 +32,8 @@ class Connection;
 }  // namespace manifold
 
 namespace manifold::dns {
+
+class Journal;
 
 inline constexpr size_t kTransferMessageMax = 16384;
 
@@ -63,6 +66,7 @@ enum class TransferOutcome : uint8_t {
   NotTransfer,  // not AXFR/IXFR in class IN: answered as an ordinary query
   Served,       // a full transfer (first message in the reply, `stream` = the rest, TCP only)
   UpToDate,     // IXFR from a client as new as us: the SOA alone
+  Incremental,  // IXFR answered from the journal (journal.hpp)
   Refused,      // not allowed by allow_transfer (REFUSED), or AXFR over UDP (NOTIMP, as NSD)
   NotAuth,      // not the apex of a zone we serve (NOTAUTH, as NSD)
   FormErr,      // IXFR without the client's SOA
@@ -90,7 +94,9 @@ class Transfers {
   bool build(const ZoneDb& db, bool images, std::string& why);
   // Writes the images into a memfd (the master, before fork); false with why.
   bool openFile(std::string& why);
-  std::vector<net::Cidr> allow;  // allow_transfer
+  std::vector<net::Cidr> allow;            // allow_transfer
+  std::vector<std::string> allowKey;       // per entry of allow: the TSIG key it requires ("" none)
+  std::shared_ptr<const Journal> journal;  // IXFR steps (journal.hpp); null: none kept
 
   const ZoneTransfer* find(std::string_view lowerName) const;
   const std::vector<ZoneTransfer>& zones() const { return zones_; }
@@ -98,17 +104,32 @@ class Transfers {
 
   // Answers an AXFR/IXFR query into `out` (at most `limit`); NotTransfer for anything else.
   // `stream` is set when the other messages of the zone must follow (TCP).
+  // `key`: the TSIG key the query was verified with (null: unsigned). `incrementalRest` (TCP):
+  // receives the messages after the first of an incremental IXFR (length-prefixed, ID 0).
   TransferOutcome answer(const Query& q, const sockaddr* peer, bool udp, uint8_t* out, size_t limit,
-                         size_t& len, const ZoneTransfer*& stream) const;
-  bool allowed(const sockaddr* peer) const;
+                         size_t& len, const ZoneTransfer*& stream, const TsigKey* key = nullptr,
+                         std::string* incrementalRest = nullptr) const;
+  bool allowed(const sockaddr* peer, const TsigKey* key = nullptr) const;
+  // The file's pages, mapped by the master (shared by every worker): signing reads them.
+  const uint8_t* mapped() const { return map_; }
 
  private:
   std::vector<ZoneTransfer> zones_;
   NameTable index_;  // origin -> zones_ index
   std::shared_ptr<OpenFile> file_;
+  uint8_t* map_ = nullptr;
+  size_t mapSize_ = 0;
 };
 
 // Appends the messages after the first of `z` to a TCP connection's send queue, each with `id`.
 void queueTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer& z, uint16_t id);
+// Appends length-prefixed messages (ID 0) with `id`, each signed and chained when `tsig` has a
+// key (its MAC moves along).
+void queueMessages(Connection& conn, std::string_view messages, uint16_t id, TsigState& tsig);
+// The same, each message signed with TSIG (RFC 8945 5.3.1: every message, each MAC chained to
+// the previous one, timers only): header and TSIG RR as bytes, the body still a file range.
+// `mac` holds the first message's MAC.
+void queueSignedTransferRest(Connection& conn, const Transfers& t, const ZoneTransfer& z,
+                             uint16_t id, const TsigKey& key, std::string mac, uint64_t time);
 
 }  // namespace manifold::dns

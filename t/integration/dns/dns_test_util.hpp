@@ -6,8 +6,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "t/integration/lib/harness.hpp"
 
@@ -64,5 +67,14 @@ inline std::string digShort(int port, const std::string& args,
 }
 
 inline int rcodeOf(const std::string& reply) { return reply.size() >= 4 ? reply[3] & 0x0F : -1; }
+
+// Polls `ok` every 100 ms for up to `ms`.
+inline bool eventually(const std::function<bool()>& ok, int ms) {
+  for (int waited = 0; waited < ms; waited += 100) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return ok();
+}
 
 }  // namespace manifold::testing

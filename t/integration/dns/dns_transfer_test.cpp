@@ -41,14 +41,6 @@ const std::string kOrigin(
     13);
 const std::string kAxfrIn("\x00\xfc\x00\x01", 4);
 
-bool eventually(const std::function<bool()>& ok, int ms) {
-  for (int waited = 0; waited < ms; waited += 100) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return ok();
-}
-
 }  // namespace
 
 TEST(DnsTransfer, AxfrMatchesNsdAndOnlyAllowedClientsGetIt) {
