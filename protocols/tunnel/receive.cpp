@@ -5,7 +5,6 @@
 
 #include <cstring>
 
-#include "protocols/tunnel/inner.hpp"
 #include "protocols/tunnel/worker.hpp"
 #include "worker/clock.hpp"
 
@@ -87,11 +86,6 @@ size_t TunnelWorker::onData(const Message& m, const sockaddr* from, socklen_t fr
   }
   roam(peer, from, fromLen);
   if (payload.empty()) return 0;  // keepalive
-  net::PeerAddress src, dst;
-  if (!innerAddresses(payload, src, dst) || !net::anyContains(peer.config.allowed, src)) {
-    counters_.inc(kDropInnerSource);
-    return 0;
-  }
   ++peer.rxPackets;
   peer.rxBytes += payloadLen;
   counters_.inc(kRxPackets);

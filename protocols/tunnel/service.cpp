@@ -71,7 +71,15 @@ bool PeerState::sendPayload(std::span<const uint8_t> payload, double now) {
   return sent;
 }
 
-void PeerState::deliverInner(std::span<const uint8_t> packet) { worker.writeTun(packet); }
+void PeerState::deliverInner(std::span<const uint8_t> packet) {
+  // Checked here, after any transport reassembly: what reaches the tun came from `allowed`.
+  net::PeerAddress src, dst;
+  if (!innerAddresses(packet, src, dst) || !net::anyContains(config.allowed, src)) {
+    worker.counters().inc(kDropInnerSource);
+    return;
+  }
+  worker.writeTun(packet);
+}
 
 TunnelWorker::TunnelWorker(const TunnelConfig& config, ServiceContext& ctx)
     : config_(config),
@@ -185,7 +193,8 @@ bool TunnelWorker::encryptAndSend(PeerState& peer, Keypair& kp, std::span<const 
                                   const Endpoint& to, double now) {
   uint8_t* slot = tx_.slot();
   if (payload.size() + kMinDataSize > tx_.slotBytes()) return false;
-  const bool inner = !payload.empty() && (payload[0] >> 4) >= 4;  // sealed in place below
+  // Inner traffic (IP packets, warp frames), not probes or keepalives; sealed in place below.
+  const bool inner = !payload.empty() && payload[0] >= 0x20;
   if (payload.data() != slot + kDataHeaderSize)
     std::memmove(slot + kDataHeaderSize, payload.data(), payload.size());
   storeHeader(slot, MessageType::Data);
