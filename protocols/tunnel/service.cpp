@@ -47,7 +47,7 @@ PeerState::PeerState(TunnelWorker& w, const PeerConfig& c, unsigned i)
                                               w.settings().switchAfter);
   if (w.settings().mode == Mode::Warp)
     transport =
-        warp::makeTransport(*this, w.ctx_.loop, w.config_, c.allowed, [&w] { w.tx_.flush(); });
+        warp::makeTransport(*this, w.ctx_.loop, w.config_, [&w] { w.tx_.flush(); });
   else
     transport = std::make_unique<DatagramTransport>(*this);
 }
@@ -76,7 +76,15 @@ bool PeerState::sendPayload(std::span<const uint8_t> payload, double now) {
   return sent;
 }
 
-void PeerState::deliverInner(std::span<const uint8_t> packet) { worker.writeTun(packet); }
+void PeerState::deliverInner(std::span<const uint8_t> packet) {
+  // Checked here, after any transport reassembly: what reaches the tun came from `allowed`.
+  net::PeerAddress src, dst;
+  if (!innerAddresses(packet, src, dst) || !net::anyContains(config.allowed, src)) {
+    worker.counters().inc(kDropInnerSource);
+    return;
+  }
+  worker.writeTun(packet);
+}
 
 TunnelWorker::TunnelWorker(const TunnelConfig& config, ServiceContext& ctx)
     : config_(config),
@@ -190,8 +198,8 @@ bool TunnelWorker::encryptAndSend(PeerState& peer, Keypair& kp, std::span<const 
                                   const Endpoint& to, double now) {
   uint8_t* slot = tx_.slot();
   if (payload.size() + kMinDataSize > tx_.slotBytes()) return false;
-  // IP packets and warp frames (0x2_) are data; probes (0x1_) and keepalives are not.
-  const bool inner = !payload.empty() && (payload[0] >> 4) >= 2;  // sealed in place below
+  // Inner traffic (IP packets, warp frames), not probes or keepalives; sealed in place below.
+  const bool inner = !payload.empty() && payload[0] >= 0x20;
   if (payload.data() != slot + kDataHeaderSize)
     std::memmove(slot + kDataHeaderSize, payload.data(), payload.size());
   storeHeader(slot, MessageType::Data);

@@ -21,7 +21,8 @@ class TransportSink {
   // already sits in the send slot the session handed out). False when it could not leave
   // (no session yet: the session stages or drops it and counts that).
   virtual bool sendPayload(std::span<const uint8_t> payload, double now) = 0;
-  // Writes one inner IP packet to the tun device (its source already checked).
+  // Writes one inner IP packet to the tun device; a source outside the peer's `allowed`
+  // prefixes is dropped and counted there.
   virtual void deliverInner(std::span<const uint8_t> packet) = 0;
 };
 
@@ -30,7 +31,8 @@ class Transport {
   virtual ~Transport() = default;
   // An inner packet from the tun, bound for this peer.
   virtual void sendInner(std::span<const uint8_t> packet, double now) = 0;
-  // A decrypted payload from the peer (not a probe, not a keepalive).
+  // A decrypted, replay-checked payload from the peer (not a probe, not a keepalive): an IP
+  // packet or a warp frame, unchecked otherwise.
   virtual void receiveOuter(std::span<const uint8_t> payload, double now) = 0;
   // Called on the session's tick (every few tens of milliseconds).
   virtual void onTick(double now) { (void)now; }

@@ -1,6 +1,11 @@
 // Outgoing datagrams of one worker, sent with one sendmmsg per batch: the session encrypts
 // straight into the next free slot (the tun is read into it too, so a datagram-mode packet is
-// never copied), then commits it with its destination. No allocation after construction.
+// never copied), then commits it with its destination. Runs of equal-size datagrams to one
+// destination (the segments of a TCP burst) leave as one UDP GSO message (UDP_SEGMENT), so the
+// kernel's UDP/IP path runs once per run; where the kernel refuses that (EIO/EINVAL: older
+// kernels, IPsec routes; not exercised by the tests, this kernel takes GSO even without
+// checksum offload), the batch falls back to one message per datagram for good. No allocation
+// after construction.
 #pragma once
 
 #include <sys/socket.h>
@@ -30,7 +35,10 @@ class TxBatch {
   std::vector<uint8_t> buffers_;
   std::vector<sockaddr_storage> addrs_;
   std::vector<iovec> iov_;
+  std::vector<socklen_t> lens_;
   std::vector<mmsghdr> msgs_;
+  std::vector<char> control_;  // one UDP_SEGMENT cmsg per message
+  bool gso_ = true;
   uint64_t drops_ = 0;
 };
 

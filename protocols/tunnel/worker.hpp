@@ -68,9 +68,11 @@ class TunnelWorker : public Service {
   void onCookieReply(const Message& m);
   void onProbe(PeerState& peer, Keypair& kp, std::span<const uint8_t> payload, const sockaddr* from,
                socklen_t fromLen);
-  bool relay(const Message& m, const sockaddr* from, socklen_t fromLen);
   bool underLoad(double now);
   void roam(PeerState& peer, const sockaddr* from, socklen_t fromLen);
+
+  // relay.cpp: forwards a message for a site we relay for; false when it is not one.
+  bool relay(const Message& m, const sockaddr* from, socklen_t fromLen);
 
   // handshake.cpp
   uint32_t newIndex(PeerState* peer, Keypair* kp);

@@ -1,15 +1,13 @@
 #include "protocols/tunnel/warp/transport.hpp"
 
 #include "protocols/tunnel/config.hpp"
-#include "protocols/tunnel/inner.hpp"
 
 namespace manifold::tunnel::warp {
 
 WarpTransport::WarpTransport(TransportSink& sink, struct ev_loop* loop, const Config& config,
-                             const std::vector<net::Cidr>& allowed, std::function<void()> flush)
+                             std::function<void()> flush)
     : sink_(sink),
       endpoint_(config),
-      allowed_(allowed),
       flush_(std::move(flush)),
       timer_(loop, [this] {
         double now = timer_.now();
@@ -46,14 +44,8 @@ void WarpTransport::onTick(double now) {
 
 void WarpTransport::sendFrame(std::span<const uint8_t> frame) { sink_.sendPayload(frame, now_); }
 
-void WarpTransport::deliver(std::span<const uint8_t> inner) {
-  net::PeerAddress src, dst;
-  if (!innerAddresses(inner, src, dst) || !net::anyContains(allowed_, src)) {
-    ++badSources_;
-    return;
-  }
-  sink_.deliverInner(inner);
-}
+// The session checks the inner source against the peer's `allowed` prefixes on delivery.
+void WarpTransport::deliver(std::span<const uint8_t> inner) { sink_.deliverInner(inner); }
 
 void WarpTransport::rearm(double now) {
   Micros at = endpoint_.nextDeadline();
@@ -67,7 +59,6 @@ void WarpTransport::rearm(double now) {
 
 std::unique_ptr<Transport> makeTransport(TransportSink& sink, struct ev_loop* loop,
                                          const TunnelConfig& config,
-                                         const std::vector<net::Cidr>& allowed,
                                          std::function<void()> flush) {
   const TunnelSettings& s = config.settings;
   Config c;
@@ -79,7 +70,7 @@ std::unique_ptr<Transport> makeTransport(TransportSink& sink, struct ev_loop* lo
   c.compress = s.compress == Compress::Lzo    ? Compression::Lzo
                : s.compress == Compress::Zlib ? Compression::Zlib
                                               : Compression::Off;
-  return std::make_unique<WarpTransport>(sink, loop, c, allowed, std::move(flush));
+  return std::make_unique<WarpTransport>(sink, loop, c, std::move(flush));
 }
 
 }  // namespace manifold::tunnel::warp

@@ -27,7 +27,7 @@ namespace manifold::tunnel::warp {
 class WarpTransport : public Transport, private Sink {
  public:
   WarpTransport(TransportSink& sink, struct ev_loop* loop, const Config& config,
-                const std::vector<net::Cidr>& allowed, std::function<void()> flush);
+                std::function<void()> flush);
 
   void sendInner(std::span<const uint8_t> packet, double now) override;
   void receiveOuter(std::span<const uint8_t> payload, double now) override;
@@ -35,7 +35,6 @@ class WarpTransport : public Transport, private Sink {
   uint64_t retransmissions() const override { return endpoint_.stats().retransmits; }
 
   const Endpoint& endpoint() const { return endpoint_; }
-  uint64_t badSources() const { return badSources_; }
 
  private:
   void sendFrame(std::span<const uint8_t> frame) override;
@@ -45,18 +44,15 @@ class WarpTransport : public Transport, private Sink {
 
   TransportSink& sink_;
   Endpoint endpoint_;
-  const std::vector<net::Cidr>& allowed_;
   std::function<void()> flush_;
   Timer timer_;
   double now_ = 0;
-  uint64_t badSources_ = 0;
 };
 
 // The transport of a peer of a `mode = warp` tunnel: its settings (tun mtu, compress,
 // warp_fec, warp_window) mapped onto a warp::Config.
 std::unique_ptr<Transport> makeTransport(TransportSink& sink, struct ev_loop* loop,
                                          const TunnelConfig& config,
-                                         const std::vector<net::Cidr>& allowed,
                                          std::function<void()> flush);
 
 }  // namespace manifold::tunnel::warp

@@ -143,7 +143,7 @@ std::vector<uint8_t> captureData(const Netns& ns, int port, int waitMs) {
 
 TEST(TunnelNetns, HandshakeAndDataBothWays) {
   TwoSites s;
-  s.start();
+  s.start(s.configA() + "[status:st]\nlisten = 127.0.0.1:{port:status}\n");
   EXPECT_EQ(pingCount(s.a, "10.99.0.2", 5, 0.2), 5);
   EXPECT_EQ(pingCount(s.b, "10.99.0.1", 5, 0.2), 5);
   EXPECT_TRUE(transferIntact(s.b, "10.99.0.2", s.a, s.dir, "ab"));  // TCP b -> a
@@ -155,6 +155,14 @@ TEST(TunnelNetns, HandshakeAndDataBothWays) {
   // The peer board shows the session: endpoint, bytes, a recent handshake.
   std::string board = regionText(*s.ma, "tunnel:b/peers");
   EXPECT_NE(board.find("10.77.0.2:51900"), std::string::npos) << board;
+  // ... and so does the metrics endpoint.
+  std::string metrics =
+      s.a.exec("curl -s http://127.0.0.1:" + std::to_string(s.ma->port("status")) + "/metrics");
+  EXPECT_NE(metrics.find("manifold_tunnel_peer_rx_bytes_total{service=\"tunnel:b\""),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("manifold_tunnel_handshakes_completed_total{service=\"tunnel:b\"}"),
+            std::string::npos);
 }
 
 TEST(TunnelNetns, EachWorkerOwnsAQueueAndItsSessions) {
