@@ -277,42 +277,51 @@ void SwarmStore::releaseLists(TorrentSlot& t) {
 
 namespace {
 
-// Peer keys are 6 or 18 bytes (address + port): compared as big-endian words rather than through
-// memcmp, whose call and length dispatch cost more than the compare for keys this short.
-uint64_t loadBig(const uint8_t* p, size_t n) {
-  uint64_t v = 0;
-  std::memcpy(&v, p, n);
-  return __builtin_bswap64(v) >> (64 - 8 * n);
+// Peer keys are 6 or 18 bytes (address + port), compared as big-endian words rather than
+// through memcmp, whose call and length dispatch cost more than the compare for keys this short.
+// Whole 8-byte loads at a record's start stay inside its 12/24-byte record (and inside the
+// caller's 18-byte key buffer).
+uint64_t be64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
 }
 
-int compareKey(const uint8_t* a, const uint8_t* b, size_t keyBytes) {
-  for (size_t at = 0; at < keyBytes;) {
-    const size_t n = std::min<size_t>(8, keyBytes - at);
-    const uint64_t x = loadBig(a + at, n), y = loadBig(b + at, n);
-    if (x != y) return x < y ? -1 : 1;
-    at += n;
+template <Family F>
+int compareKey(const uint8_t* a, const uint8_t* b) {
+  if constexpr (F == kV4) {
+    const uint64_t x = be64(a) >> 16, y = be64(b) >> 16;
+    return (x > y) - (x < y);
+  } else {
+    for (size_t at = 0; at < 16; at += 8) {
+      const uint64_t x = be64(a + at), y = be64(b + at);
+      if (x != y) return x < y ? -1 : 1;
+    }
+    const unsigned x = a[16] << 8 | a[17], y = b[16] << 8 | b[17];
+    return (x > y) - (x < y);
   }
-  return 0;
 }
 
 // Binary search by key: index of the record, or of the insertion point with found = false.
-uint32_t locate(const uint8_t* rec, uint32_t count, size_t stride, size_t keyBytes,
-                const uint8_t* key, bool& found) {
-  uint32_t lo = 0, hi = count;
-  while (lo < hi) {
-    const uint32_t mid = (lo + hi) / 2;
-    const int c = compareKey(rec + size_t{mid} * stride, key, keyBytes);
-    if (c == 0) {
-      found = true;
-      return mid;
-    }
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+// Branch-free halving with both possible next midpoints prefetched: on a large swarm the probes
+// are cache misses, and this overlaps them instead of waiting for each in turn.
+template <Family F>
+uint32_t locate(const uint8_t* rec, uint32_t count, const uint8_t* key, bool& found) {
+  constexpr size_t stride = kRecordBytes[F];
   found = false;
-  return lo;
+  if (count == 0) return 0;
+  const uint8_t* base = rec;
+  for (uint32_t n = count; n > 1;) {
+    const uint32_t half = n / 2;
+    __builtin_prefetch(base + size_t{half / 2} * stride);
+    __builtin_prefetch(base + size_t{half + half / 2} * stride);
+    base =
+        compareKey<F>(base + size_t{half} * stride, key) <= 0 ? base + size_t{half} * stride : base;
+    n -= half;
+  }
+  const int c = compareKey<F>(base, key);
+  found = c == 0;
+  return static_cast<uint32_t>((base - rec) / stride) + (c < 0 ? 1 : 0);
 }
 
 uint32_t lastSeenOf(const uint8_t* r, size_t keyBytes) {
@@ -348,6 +357,33 @@ void setLastSeen(uint8_t* r, size_t keyBytes, uint32_t now) {
   std::memcpy(r + keyBytes + 2, &now, 4);
 }
 
+// Up to in.numWant compact peers of a list of n, in a random walk's order (random_walk.hpp),
+// skipping record `self` (the asking peer), expired peers and, for a seeder, other seeders. The
+// walk's order is known in advance, so records a few steps ahead are prefetched: on a large swarm
+// each visit is otherwise a cache miss waited for in turn.
+template <Family F>
+uint32_t pickPeers(const uint8_t* rec, uint32_t n, uint32_t self, const AnnounceInput& in,
+                   uint64_t random, uint8_t* peersOut) {
+  constexpr size_t stride = kRecordBytes[F], keyBytes = kKeyBytes[F];
+  constexpr uint32_t kAhead = 8;
+  RandomWalk walk(n, random), ahead = walk;
+  for (uint32_t k = 0; k < kAhead && k < n; ++k)
+    __builtin_prefetch(rec + size_t{ahead.next()} * stride);
+  const uint32_t oldest = in.now - in.peerTimeout;
+  uint32_t picked = 0;
+  for (uint32_t k = 0; k < n && picked < in.numWant; ++k) {
+    if (k + kAhead < n) __builtin_prefetch(rec + size_t{ahead.next()} * stride);
+    const uint32_t i = walk.next();
+    const uint8_t* r = rec + size_t{i} * stride;
+    if (i == self) continue;
+    if (in.seeder && (r[keyBytes] & kSeederFlag)) continue;  // seeders only want leechers
+    if (static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) < 0) continue;  // expired
+    std::memcpy(peersOut + size_t{picked} * keyBytes, r, keyBytes);
+    ++picked;
+  }
+  return picked;
+}
+
 }  // namespace
 
 AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random) {
@@ -374,7 +410,9 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   uint8_t* rec =
       l.offset16 ? static_cast<uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16)) : nullptr;
   bool found = false;
-  uint32_t at = rec ? locate(rec, l.count, stride, keyBytes, in.peerKey, found) : 0;
+  uint32_t at = !rec       ? 0
+                : f == kV4 ? locate<kV4>(rec, l.count, in.peerKey, found)
+                           : locate<kV6>(rec, l.count, in.peerKey, found);
   const bool wasSeeder = found && (rec[size_t{at} * stride + keyBytes] & kSeederFlag);
 
   if (in.event == Event::Stopped) {
@@ -426,19 +464,9 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   out.leechers = t->leechers;
   out.downloaded = t->downloaded;
 
-  // Random start and stride (random_walk.hpp).
-  const uint32_t n = l.count;
-  if (in.numWant == 0 || n <= 1) return out;
-  RandomWalk walk(n, random);
-  const uint32_t oldest = in.now - in.peerTimeout;
-  for (uint32_t k = 0; k < n && out.peers < in.numWant; ++k) {
-    const uint8_t* r = rec + size_t{walk.next()} * stride;
-    if (in.seeder && (r[keyBytes] & kSeederFlag)) continue;  // seeders only want leechers
-    if (static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) < 0) continue;  // expired
-    if (compareKey(r, in.peerKey, keyBytes) == 0) continue;  // never the asking peer
-    std::memcpy(peersOut + size_t{out.peers} * keyBytes, r, keyBytes);
-    ++out.peers;
-  }
+  if (in.numWant && l.count > 1)
+    out.peers = f == kV4 ? pickPeers<kV4>(rec, l.count, at, in, random, peersOut)
+                         : pickPeers<kV6>(rec, l.count, at, in, random, peersOut);
   return out;
 }
 
