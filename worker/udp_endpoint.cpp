@@ -10,7 +10,8 @@ namespace manifold {
 
 namespace {
 constexpr int kBatchesPerWake = 4;  // then yield to the other watchers
-}
+constexpr int kPrefetchAhead = 4;   // datagrams handed to prefetch() before their turn
+}  // namespace
 
 UdpEndpoint::UdpEndpoint(WorkerRuntime& runtime, int fd, DatagramHandler& handler, unsigned batch,
                          size_t bufferSize)
@@ -58,7 +59,12 @@ void UdpEndpoint::receiveBatch() {
     }
     ++batchesReceived_;
     unsigned replies = 0;
+    for (int i = 0; i < got && i < kPrefetchAhead; ++i)
+      handler_.prefetch(inBuffers_.data() + i * bufferSize_, inMsgs_[i].msg_len);
     for (int i = 0; i < got; ++i) {
+      if (i + kPrefetchAhead < got)
+        handler_.prefetch(inBuffers_.data() + (i + kPrefetchAhead) * bufferSize_,
+                          inMsgs_[i + kPrefetchAhead].msg_len);
       if (inMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // oversized: drop
       uint8_t* out = outBuffers_.data() + replies * bufferSize_;
       size_t n = handler_.onDatagram(inBuffers_.data() + i * bufferSize_, inMsgs_[i].msg_len,

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "protocols/tracker/access_list.hpp"
+#include "protocols/tracker/peer_table.hpp"
 #include "protocols/tracker/udp_packet.hpp"
 #include "shm/arena.hpp"
 #include "shm/robust_mutex.hpp"
@@ -50,11 +51,6 @@ struct StoreGeometry {
   static StoreGeometry forBudget(size_t bytes, size_t maxTorrents, uint32_t shards);
   std::string layout() const;  // for RegionRequest::layout
 };
-
-// Family index of a peer list and the sizes of its records.
-enum Family : uint8_t { kV4 = 0, kV6 = 1 };
-inline constexpr size_t kKeyBytes[2] = {6, 18};
-inline constexpr size_t kRecordBytes[2] = {12, 24};
 
 struct AnnounceInput {
   const uint8_t* infoHash = nullptr;
@@ -110,6 +106,8 @@ class SwarmStore {
   // which must hold numWant * kKeyBytes[family] bytes. `random` seeds the peer choice.
   AnnounceOutput announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random);
   ScrapeCounts scrape(const uint8_t* infoHash);
+  // Starts loading infoHash's shard lock and home slot into the cache (no lock, no effect).
+  void prefetch(const uint8_t* infoHash) const;
   std::vector<PeerInfo> list(const uint8_t* infoHash, uint32_t now);
   // Appends every torrent's info hash and counts (shard by shard, one lock at a time), for
   // the HTTP full scrape. Unsorted.
@@ -146,12 +144,13 @@ class SwarmStore {
   TorrentSlot* insertSlot(ShardHeader* shard, uint64_t hash, const uint8_t* infoHash);
   void eraseSlot(ShardHeader* shard, TorrentSlot* slot);
   void repairShard(ShardHeader* shard);
-  bool reserve(TorrentSlot& t, Family f, uint32_t capacity);
+  bool resize(TorrentSlot& t, Family f, uint32_t capacity);
   void releaseLists(TorrentSlot& t);
 
   StoreHeader* header_ = nullptr;
   char* base_ = nullptr;
   shm::Arena* arena_ = nullptr;
+  uint64_t peerSeed_ = 0;  // keys the peer tables' hash; derived from the region's secret
 };
 
 }  // namespace manifold::tracker

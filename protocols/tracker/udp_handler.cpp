@@ -37,6 +37,16 @@ size_t UdpHandler::onDatagram(const uint8_t* in, size_t len, const sockaddr* pee
                                         : scrape(req, out, cap);
 }
 
+// The torrent slot an announce or scrape (its first hash) will look up: usually a cache miss,
+// since the slot tables span the whole `max_torrents`.
+void UdpHandler::prefetch(const uint8_t* in, size_t len) {
+  if (len < 36 || !t_.ready()) return;
+  const uint32_t action = readBe32(in + 8);
+  if (action == static_cast<uint32_t>(UdpAction::Announce) ||
+      action == static_cast<uint32_t>(UdpAction::Scrape))
+    t_.store().prefetch(in + 16);
+}
+
 size_t UdpHandler::error(uint8_t* out, size_t cap, uint32_t tid, std::string_view why) {
   t_.count(kErrors);
   return writeErrorResponse(out, cap, tid, why);

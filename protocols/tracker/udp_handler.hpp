@@ -17,6 +17,7 @@ class UdpHandler : public DatagramHandler {
 
   size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t, uint8_t* out,
                     size_t cap) override;
+  void prefetch(const uint8_t* in, size_t len) override;
 
  private:
   size_t error(uint8_t* out, size_t cap, uint32_t tid, std::string_view why);
