@@ -10,7 +10,7 @@ namespace manifold {
 
 namespace {
 constexpr int kBatchesPerWake = 4;  // then yield to the other watchers
-constexpr int kPrefetchAhead = 4;   // datagrams handed to prefetch() before their turn
+constexpr int kPrefetchAhead[2] = {4, 2};  // how far ahead prefetch() sees a datagram, by stage
 }  // namespace
 
 UdpEndpoint::UdpEndpoint(WorkerRuntime& runtime, int fd, DatagramHandler& handler, unsigned batch,
@@ -59,12 +59,16 @@ void UdpEndpoint::receiveBatch() {
     }
     ++batchesReceived_;
     unsigned replies = 0;
-    for (int i = 0; i < got && i < kPrefetchAhead; ++i)
-      handler_.prefetch(inBuffers_.data() + i * bufferSize_, inMsgs_[i].msg_len);
+    auto prefetch = [&](int at, unsigned stage) {
+      if (at < got)
+        handler_.prefetch(inBuffers_.data() + at * bufferSize_, inMsgs_[at].msg_len,
+                          reinterpret_cast<sockaddr*>(&peers_[at]), stage);
+    };
+    for (int i = 0; i < kPrefetchAhead[0]; ++i) prefetch(i, 0);
+    for (int i = 0; i < kPrefetchAhead[1]; ++i) prefetch(i, 1);
     for (int i = 0; i < got; ++i) {
-      if (i + kPrefetchAhead < got)
-        handler_.prefetch(inBuffers_.data() + (i + kPrefetchAhead) * bufferSize_,
-                          inMsgs_[i + kPrefetchAhead].msg_len);
+      prefetch(i + kPrefetchAhead[0], 0);
+      prefetch(i + kPrefetchAhead[1], 1);
       if (inMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // oversized: drop
       uint8_t* out = outBuffers_.data() + replies * bufferSize_;
       size_t n = handler_.onDatagram(inBuffers_.data() + i * bufferSize_, inMsgs_[i].msg_len,

@@ -365,6 +365,17 @@ uint32_t pickPeers(const uint8_t* rec, uint32_t capacity, uint32_t self, const A
   return picked;
 }
 
+// Starts loading the lines an answer of numWant peers starting at slot `start` will read: about
+// numWant / load slots, sequential (a hardware prefetcher would only catch up halfway through).
+void prefetchAnswer(const char* rec, uint32_t start, uint32_t capacity, uint32_t count,
+                    uint32_t numWant, size_t stride) {
+  if (!count) return;
+  const size_t slots = std::min<size_t>(capacity - start, size_t{numWant} * capacity / count + 1);
+  const char* from = rec + size_t{start} * stride;
+  const char* end = from + std::min<size_t>(slots * stride, 2048);
+  for (const char* p = from; p < end; p += 64) __builtin_prefetch(p);
+}
+
 uint32_t findPeer(Family f, const uint8_t* rec, uint32_t capacity, uint64_t seed,
                   const uint8_t* key, bool& found) {
   return f == kV4 ? PeerTable<kV4>::find(rec, capacity, seed, key, found)
@@ -404,7 +415,9 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   // The answer's peers are read from a random slot on: start loading it now, so that miss
   // overlaps the one of finding the asking peer.
   if (rec)
-    __builtin_prefetch(rec + size_t{static_cast<uint32_t>(random) & (l.capacity - 1)} * stride);
+    prefetchAnswer(reinterpret_cast<const char*>(rec),
+                   static_cast<uint32_t>(random) & (l.capacity - 1), l.capacity, l.count,
+                   in.numWant, stride);
   bool found = false;
   uint32_t at = rec ? findPeer(f, rec, l.capacity, peerSeed_, in.peerKey, found) : 0;
   const bool wasSeeder = found && (rec[size_t{at} * stride + keyBytes] & kSeederFlag);
@@ -470,6 +483,36 @@ void SwarmStore::prefetch(const uint8_t* infoHash) const {
   __builtin_prefetch(
       s + kShardHeaderBytes + size_t{homeOf(hash, header_->slotsPerShard)} * sizeof(TorrentSlot),
       1);
+}
+
+void SwarmStore::prefetchPeers(const uint8_t* infoHash, Family f, const uint8_t* peerKey,
+                               uint64_t random) const {
+  const uint64_t hash = hashOf(infoHash);
+  const char* s = base_ + header_->shardsOffset +
+                  shardOf(hash, header_->shards) * header_->shardBytes;
+  const auto* t = reinterpret_cast<const TorrentSlot*>(s + kShardHeaderBytes);
+  const uint32_t n = header_->slotsPerShard;
+  uint64_t want;
+  std::memcpy(&want, infoHash, 8);
+  for (uint32_t i = homeOf(hash, n), step = 0; step < 4 && t[i].live;
+       ++step, i = i + 1 == n ? 0 : i + 1) {
+    uint64_t have;
+    std::memcpy(&have, t[i].infoHash, 8);
+    if (have != want) continue;
+    const PeerList l = t[i].lists[f];
+    const uint64_t off = uint64_t{l.offset16} * 16;
+    const size_t stride = kRecordBytes[f];
+    if (!l.offset16 || !l.capacity || (l.capacity & (l.capacity - 1)) ||
+        off + size_t{l.capacity} * stride > shm::Arena::headerBytes() + arena_->capacity())
+      return;
+    const char* rec = static_cast<const char*>(arena_->ptr(off));
+    const uint32_t mask = l.capacity - 1;
+    const uint32_t home = f == kV4 ? PeerTable<kV4>::home(peerKey, peerSeed_, mask)
+                                   : PeerTable<kV6>::home(peerKey, peerSeed_, mask);
+    __builtin_prefetch(rec + size_t{home} * stride, 1);
+    prefetchAnswer(rec, static_cast<uint32_t>(random) & mask, l.capacity, l.count, 50, stride);
+    return;
+  }
 }
 
 ScrapeCounts SwarmStore::scrape(const uint8_t* infoHash) {

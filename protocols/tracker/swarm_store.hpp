@@ -108,6 +108,11 @@ class SwarmStore {
   ScrapeCounts scrape(const uint8_t* infoHash);
   // Starts loading infoHash's shard lock and home slot into the cache (no lock, no effect).
   void prefetch(const uint8_t* infoHash) const;
+  // Once that slot is loaded: starts loading where the peer `peerKey` sits in the torrent's
+  // table and the slot an answer drawn with `random` starts at. Reads without the lock, only
+  // to compute addresses for prefetch instructions (which never fault).
+  void prefetchPeers(const uint8_t* infoHash, Family family, const uint8_t* peerKey,
+                     uint64_t random) const;
   std::vector<PeerInfo> list(const uint8_t* infoHash, uint32_t now);
   // Appends every torrent's info hash and counts (shard by shard, one lock at a time), for
   // the HTTP full scrape. Unsorted.

@@ -1,11 +1,13 @@
 // manifold-swarm-bench: the tracker's swarm store alone (no sockets, no kernel) under the churn
 // profile of manifold-tracker-load (issue 16): 90% announces of new peers (127.0.0.1, random
 // port, a third seeders, a quarter event=started, numwant 50) and 10% scrapes of 1-4 hashes,
-// torrent index N*u^3. Requests are prefetched 4 ahead, as UdpEndpoint does. It prints the CPU
+// torrent index N*u^3. Requests are prefetched as UdpEndpoint and the UDP handler do (torrent
+// slot 4 requests ahead, the peer table's lines 2 ahead). It prints the CPU
 // nanoseconds per request: the tracker's own cost, which a UDP benchmark on a busy 2-core
 // machine hides in the kernel's and the noise.
 //
 //   manifold-swarm-bench [--seconds 5] [--warmup 2000000] [--torrents 10000] [--memory-mb 256]
+//       [--numwant 50]
 //
 // Last line: "requests N ns/request F announce-peers F torrents N peers N"
 #include <sys/mman.h>
@@ -36,6 +38,7 @@ struct Request {
   uint8_t key[18];
   bool seeder;
   Event event;
+  uint64_t random;
 };
 
 class Workload {
@@ -74,7 +77,7 @@ class Workload {
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: manifold-swarm-bench [--seconds S] [--warmup N] [--torrents N] "
-               "[--memory-mb N]\n");
+               "[--memory-mb N] [--numwant N]\n");
   std::exit(2);
 }
 
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
   unsigned long warmup = 2000000;
   unsigned torrents = 10000;
   size_t memoryMb = 256;
+  uint32_t numWant = 50;
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc) usage();
     const std::string a = argv[i], v = argv[i + 1];
@@ -94,6 +98,8 @@ int main(int argc, char** argv) {
       warmup = std::stoul(v);
     else if (a == "--torrents")
       torrents = std::max(1, std::stoi(v));
+    else if (a == "--numwant")
+      numWant = static_cast<uint32_t>(std::min(200, std::max(0, std::stoi(v))));
     else if (a == "--memory-mb")
       memoryMb = std::max(8, std::stoi(v));
     else
@@ -111,6 +117,7 @@ int main(int argc, char** argv) {
   for (unsigned i = 0; i < kAhead; ++i) work.next(ring[i]);
   uint8_t peers[200 * 18];
   uint64_t random = 0x9e3779b97f4a7c15ull, returned = 0, announces = 0, requests = 0;
+  for (Request& r : ring) r.random = random;
   double start = 0, measured = 0;
   for (unsigned long n = 0;; ++n) {
     if (n == warmup) start = cpuSeconds(), returned = announces = requests = 0;
@@ -119,6 +126,10 @@ int main(int argc, char** argv) {
     Request& ahead = ring[(n + kAhead) % (kAhead + 1)];
     work.next(ahead);
     store.prefetch(ahead.hashes[0]);
+    Request& near = ring[(n + 2) % (kAhead + 1)];
+    random = random * 6364136223846793005ull + 1442695040888963407ull;
+    near.random = random;
+    if (!near.count) store.prefetchPeers(near.hashes[0], kV4, near.key, near.random);
     ++requests;
     if (r.count) {
       for (unsigned i = 0; i < r.count; ++i) store.scrape(r.hashes[i]);
@@ -129,11 +140,10 @@ int main(int argc, char** argv) {
     in.peerKey = r.key;
     in.event = r.event;
     in.seeder = r.seeder;
-    in.numWant = 50;
+    in.numWant = numWant;
     in.now = 1000 + static_cast<uint32_t>(n / 200000);  // about 200k requests a second
     in.peerTimeout = 3720;
-    random = random * 6364136223846793005ull + 1442695040888963407ull;
-    returned += store.announce(in, peers, random).peers;
+    returned += store.announce(in, peers, r.random).peers;
     ++announces;
   }
   const CleanTotals t = store.clean(1000 + static_cast<uint32_t>(warmup / 200000), 3720, 86400);
