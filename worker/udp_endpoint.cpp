@@ -9,7 +9,7 @@
 namespace manifold {
 
 namespace {
-constexpr int kBatchesPerWake = 4;  // then yield to the other watchers
+constexpr int kBatchesPerWake = 4;         // then yield to the other watchers
 constexpr int kPrefetchAhead[2] = {4, 2};  // how far ahead prefetch() sees a datagram, by stage
 }  // namespace
 

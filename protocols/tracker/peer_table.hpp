@@ -1,5 +1,7 @@
 // One swarm's peers of one address family: an open-addressing hash table (linear probing,
-// backward-shift deletion, power-of-two capacity) of fixed-size records stored in place.
+// backward-shift deletion) of fixed-size records stored in place. Capacities grow by half
+// (not doubling) and the home slot is a multiply-shift of the hash, so a table is on average
+// about 72% full: memory per peer stays what sorted arrays grown by doubling cost.
 //
 // Record: key = address (4 or 16 bytes) + big-endian port (2 bytes), which is also the peer's
 // compact form; then u8 flags (bit 0 seeder), u8 0, u32 lastSeen: 12 bytes (IPv4) or 24 (IPv6).
@@ -29,6 +31,15 @@ inline constexpr uint8_t kSeederFlag = 1;
 inline uint32_t peerTableLimit(uint32_t capacity) {
   return capacity <= 8 ? capacity : capacity - capacity / 8;
 }
+// The next capacity when a table is at its limit: doubled while small, then half as large again.
+inline uint32_t peerTableGrowth(uint32_t capacity) {
+  return capacity < 8 ? capacity * 2 : capacity + capacity / 2;
+}
+// A slot of [0, n) from 32 random bits.
+inline uint32_t scaleToSlots(uint32_t x, uint32_t n) {
+  return static_cast<uint32_t>((uint64_t{x} * n) >> 32);
+}
+inline uint32_t nextSlot(uint32_t i, uint32_t n) { return i + 1 == n ? 0 : i + 1; }
 
 template <Family F>
 struct PeerTable {
@@ -50,7 +61,7 @@ struct PeerTable {
              a[17] == b[17];
     }
   }
-  static uint32_t home(const uint8_t* key, uint64_t seed, uint32_t mask) {
+  static uint32_t home(const uint8_t* key, uint64_t seed, uint32_t capacity) {
     uint64_t x;
     if constexpr (F == kV4)
       x = (load64(key) & 0xffffffffffffull) ^ seed;
@@ -62,15 +73,14 @@ struct PeerTable {
     x ^= x >> 33;
     x *= 0xc4ceb9fe1a85ec53ull;
     x ^= x >> 33;
-    return static_cast<uint32_t>(x) & mask;
+    return scaleToSlots(static_cast<uint32_t>(x), capacity);
   }
   // Index of `key`, or of the empty slot where it belongs (found = false), or `capacity` when
   // the table is full and holds no such key.
   static uint32_t find(const uint8_t* rec, uint32_t capacity, uint64_t seed, const uint8_t* key,
                        bool& found) {
-    const uint32_t mask = capacity - 1;
-    uint32_t i = home(key, seed, mask);
-    for (uint32_t step = 0; step < capacity; ++step, i = (i + 1) & mask) {
+    uint32_t i = home(key, seed, capacity);
+    for (uint32_t step = 0; step < capacity; ++step, i = nextSlot(i, capacity)) {
       const uint8_t* r = rec + size_t{i} * kStride;
       if (empty(r)) break;
       if (same(r, key)) {
@@ -83,11 +93,10 @@ struct PeerTable {
   }
   // Empties slot `hole`, moving later records of its probe run back so no run has a gap.
   static void erase(uint8_t* rec, uint32_t capacity, uint64_t seed, uint32_t hole) {
-    const uint32_t mask = capacity - 1;
-    for (uint32_t j = (hole + 1) & mask; j != hole; j = (j + 1) & mask) {
+    for (uint32_t j = nextSlot(hole, capacity); j != hole; j = nextSlot(j, capacity)) {
       uint8_t* r = rec + size_t{j} * kStride;
       if (empty(r)) break;
-      const uint32_t h = home(r, seed, mask);
+      const uint32_t h = home(r, seed, capacity);
       // r stays unless its home lies cyclically outside (hole, j].
       const bool stays = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j);
       if (stays) continue;

@@ -18,7 +18,7 @@ namespace {
 constexpr shm::MagicText kMagic = "MFTRKSW1";
 constexpr uint32_t kVersion = 2;  // 2: peer lists are hash tables; shard/slot by multiply-shift
 constexpr size_t kShardHeaderBytes = 64;
-constexpr uint32_t kMinCapacity = 2;  // peer table slots; always a power of two
+constexpr uint32_t kMinCapacity = 2;  // peer table slots
 constexpr double kMaxLoad = 0.875;    // beyond this a shard refuses new torrents
 
 size_t alignUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -246,8 +246,7 @@ void SwarmStore::repairShard(ShardHeader* s) {
       const uint64_t off = uint64_t{l.offset16} * 16;
       const bool good = l.offset16 == 0
                             ? l.count == 0 && l.capacity == 0
-                            : l.capacity && (l.capacity & (l.capacity - 1)) == 0 &&
-                                  l.count <= l.capacity &&
+                            : l.capacity && l.count <= l.capacity &&
                                   arena_->usableBytes(off) >= size_t{l.capacity} * stride;
       if (!good) {
         l = {};  // the block (if any) leaks: better than trusting it
@@ -280,7 +279,7 @@ void SwarmStore::repairShard(ShardHeader* s) {
 
 // --- peer lists -----------------------------------------------------------------------------
 
-// Moves list f into a new table of `capacity` slots (a power of two holding its peers).
+// Moves list f into a new table of `capacity` slots (enough for its peers).
 bool SwarmStore::resize(TorrentSlot& t, Family f, uint32_t capacity) {
   PeerList& l = t.lists[f];
   const size_t bytes = size_t{capacity} * kRecordBytes[f];
@@ -344,23 +343,30 @@ void setLastSeen(uint8_t* r, size_t keyBytes, uint32_t now) {
   std::memcpy(r + keyBytes + 2, &now, 4);
 }
 
+// The slot an answer starts at: any 64-bit number (even a small one) spread over the table.
+uint32_t startSlot(uint64_t random, uint32_t capacity) {
+  return scaleToSlots(static_cast<uint32_t>((random * 0x9e3779b97f4a7c15ull) >> 32), capacity);
+}
+
 // Up to in.numWant compact peers of a table of `capacity` slots, read in slot order from a
 // random start (a random sample: see peer_table.hpp), skipping record `self` (the asking peer),
-// expired peers and, for a seeder, other seeders.
+// expired peers and, for a seeder, other seeders. Branch-free: whether a slot is taken is as
+// random as the table, so a branch on it would be mispredicted about every other slot; every
+// key is copied and only the taken ones advance the output.
 template <Family F>
 uint32_t pickPeers(const uint8_t* rec, uint32_t capacity, uint32_t self, const AnnounceInput& in,
                    uint64_t random, uint8_t* peersOut) {
   using T = PeerTable<F>;
-  const uint32_t oldest = in.now - in.peerTimeout, mask = capacity - 1;
+  const uint32_t oldest = in.now - in.peerTimeout;
+  const uint8_t seederMask = in.seeder ? kSeederFlag : 0;
   uint32_t picked = 0;
-  for (uint32_t k = 0, i = static_cast<uint32_t>(random) & mask;
-       k < capacity && picked < in.numWant; ++k, i = (i + 1) & mask) {
+  for (uint32_t k = 0, i = startSlot(random, capacity); k < capacity && picked < in.numWant;
+       ++k, i = nextSlot(i, capacity)) {
     const uint8_t* r = rec + size_t{i} * T::kStride;
-    if (T::empty(r) || i == self) continue;
-    if (in.seeder && (r[T::kKey] & kSeederFlag)) continue;  // seeders only want leechers
-    if (static_cast<int32_t>(lastSeenOf(r, T::kKey) - oldest) < 0) continue;  // expired
+    const bool take = !T::empty(r) & (i != self) & !(r[T::kKey] & seederMask) &
+                      (static_cast<int32_t>(lastSeenOf(r, T::kKey) - oldest) >= 0);
     std::memcpy(peersOut + size_t{picked} * T::kKey, r, T::kKey);
-    ++picked;
+    picked += take;
   }
   return picked;
 }
@@ -415,9 +421,8 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   // The answer's peers are read from a random slot on: start loading it now, so that miss
   // overlaps the one of finding the asking peer.
   if (rec)
-    prefetchAnswer(reinterpret_cast<const char*>(rec),
-                   static_cast<uint32_t>(random) & (l.capacity - 1), l.capacity, l.count,
-                   in.numWant, stride);
+    prefetchAnswer(reinterpret_cast<const char*>(rec), startSlot(random, l.capacity), l.capacity,
+                   l.count, in.numWant, stride);
   bool found = false;
   uint32_t at = rec ? findPeer(f, rec, l.capacity, peerSeed_, in.peerKey, found) : 0;
   const bool wasSeeder = found && (rec[size_t{at} * stride + keyBytes] & kSeederFlag);
@@ -441,7 +446,7 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   if (in.event == Event::Completed && !wasSeeder) ++t->downloaded;
   if (!found) {
     if (!rec || l.count + 1 > peerTableLimit(l.capacity)) {
-      if (!resize(*t, f, rec ? l.capacity * 2 : kMinCapacity)) {
+      if (!resize(*t, f, rec ? peerTableGrowth(l.capacity) : kMinCapacity)) {
         header_->refusals.fetch_add(1, std::memory_order_relaxed);
         out.status = AnnounceStatus::Full;
         return out;
@@ -488,8 +493,8 @@ void SwarmStore::prefetch(const uint8_t* infoHash) const {
 void SwarmStore::prefetchPeers(const uint8_t* infoHash, Family f, const uint8_t* peerKey,
                                uint64_t random) const {
   const uint64_t hash = hashOf(infoHash);
-  const char* s = base_ + header_->shardsOffset +
-                  shardOf(hash, header_->shards) * header_->shardBytes;
+  const char* s =
+      base_ + header_->shardsOffset + shardOf(hash, header_->shards) * header_->shardBytes;
   const auto* t = reinterpret_cast<const TorrentSlot*>(s + kShardHeaderBytes);
   const uint32_t n = header_->slotsPerShard;
   uint64_t want;
@@ -502,15 +507,14 @@ void SwarmStore::prefetchPeers(const uint8_t* infoHash, Family f, const uint8_t*
     const PeerList l = t[i].lists[f];
     const uint64_t off = uint64_t{l.offset16} * 16;
     const size_t stride = kRecordBytes[f];
-    if (!l.offset16 || !l.capacity || (l.capacity & (l.capacity - 1)) ||
+    if (!l.offset16 || !l.capacity ||
         off + size_t{l.capacity} * stride > shm::Arena::headerBytes() + arena_->capacity())
       return;
     const char* rec = static_cast<const char*>(arena_->ptr(off));
-    const uint32_t mask = l.capacity - 1;
-    const uint32_t home = f == kV4 ? PeerTable<kV4>::home(peerKey, peerSeed_, mask)
-                                   : PeerTable<kV6>::home(peerKey, peerSeed_, mask);
+    const uint32_t home = f == kV4 ? PeerTable<kV4>::home(peerKey, peerSeed_, l.capacity)
+                                   : PeerTable<kV6>::home(peerKey, peerSeed_, l.capacity);
     __builtin_prefetch(rec + size_t{home} * stride, 1);
-    prefetchAnswer(rec, static_cast<uint32_t>(random) & mask, l.capacity, l.count, 50, stride);
+    prefetchAnswer(rec, startSlot(random, l.capacity), l.capacity, l.count, 50, stride);
     return;
   }
 }

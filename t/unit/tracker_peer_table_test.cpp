@@ -119,7 +119,7 @@ TEST(TrackerPeerTable, HomesSpreadOverTheTable) {
   uint8_t r[12];
   for (uint32_t p = 1; p <= cap / 2; ++p) {
     record4(r, 0x7f000001, static_cast<uint16_t>(p));
-    ++perLine[T4::home(r, 0xfeedull, cap - 1) / 16];
+    ++perLine[T4::home(r, 0xfeedull, cap) / 16];
   }
   uint32_t worst = 0;
   for (uint32_t c : perLine) worst = std::max(worst, c);

@@ -50,8 +50,8 @@ class Workload {
     for (unsigned i = 0; i < (scrape ? r.count : 1); ++i) infoHash(pick(), r.hashes[i]);
     const uint64_t x = rng_();
     const uint16_t port = static_cast<uint16_t>(1 + x % 65535);
-    const uint8_t key[6] = {127, 0, 0, 1, static_cast<uint8_t>(port >> 8),
-                            static_cast<uint8_t>(port)};
+    const uint8_t key[6] = {
+        127, 0, 0, 1, static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port)};
     std::memcpy(r.key, key, 6);
     r.seeder = (x >> 32) % 3 == 0;
     r.event = (x >> 40) % 4 == 0 ? Event::Started : Event::None;
