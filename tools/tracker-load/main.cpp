@@ -16,7 +16,10 @@
 // announce is a new peer (random peer_id and port), a quarter with event=started, a third
 // seeders (left = 0), numwant 50. Swarms keep growing until peers expire.
 //
-// Last line: "responses/s N announce/s N scrape/s N errors N timeouts N peers/announce F"
+// Last line: "responses/s N announce/s N scrape/s N errors N timeouts N peers/announce F
+// unanswered N". timeouts: requests given up on after a socket heard nothing for 0.2 s (the
+// window is refilled; a late answer still counts); unanswered: requests sent that had no answer
+// when the run ended and a second of draining had passed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -70,7 +73,7 @@ void infoHash(unsigned index, uint8_t* out) {
 }
 
 struct Totals {
-  std::atomic<uint64_t> announces{0}, scrapes{0}, connects{0}, errors{0}, timeouts{0},
+  std::atomic<uint64_t> announces{0}, scrapes{0}, connects{0}, errors{0}, timeouts{0}, unanswered{0},
       peersReturned{0};
 };
 
@@ -141,10 +144,10 @@ class Worker {
         if (n && o_.churn) {
           for (unsigned i = 0; i < n; ++i)
             if (::send(fds_[s], outIov[i].iov_base, outIov[i].iov_len, MSG_DONTWAIT) > 0)
-              ++inFlight[s];
+              ++inFlight[s], ++sent_;
         } else if (n) {
           int sent = ::sendmmsg(fds_[s], outMsg.data(), n, MSG_DONTWAIT);
-          if (sent > 0) inFlight[s] += static_cast<unsigned>(sent);
+          if (sent > 0) inFlight[s] += static_cast<unsigned>(sent), sent_ += sent;
         }
         pfds[s] = {fds_[s], POLLIN, 0};
       }
@@ -163,10 +166,21 @@ class Worker {
         int got = ::recvmmsg(fds_[s], inMsg.data(), w, MSG_DONTWAIT, nullptr);
         if (got <= 0) continue;
         lastHeard[s] = now;
+        received_ += got;
         inFlight[s] -= std::min<unsigned>(inFlight[s], static_cast<unsigned>(got));
         for (int i = 0; i < got; ++i) handle(s, in.data() + i * 4096, inMsg[i].msg_len);
       }
     }
+    // Drain what is still on its way (not counted in the rates), then count what never came.
+    for (const double stop = monotonicSeconds() + 1; received_ < sent_ && monotonicSeconds() < stop;) {
+      for (size_t s = 0; s < fds_.size(); ++s) pfds[s] = {fds_[s], POLLIN, 0};
+      if (::poll(pfds.data(), pfds.size(), 50) <= 0) continue;
+      for (size_t s = 0; s < fds_.size(); ++s) {
+        const int got = ::recvmmsg(fds_[s], inMsg.data(), w, MSG_DONTWAIT, nullptr);
+        if (got > 0) received_ += got;
+      }
+    }
+    totals_.unanswered += sent_ - std::min(sent_, received_);
   }
 
  private:
@@ -259,6 +273,7 @@ class Worker {
   std::vector<Peer> peers_;
   std::vector<int> fds_;
   std::vector<uint64_t> cids_;
+  uint64_t sent_ = 0, received_ = 0;
 };
 
 [[noreturn]] void usage() {
@@ -340,13 +355,14 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w, end] { w->run(end); });
   for (auto& t : threads) t.join();
-  const double secs = monotonicSeconds() - start;
+  const double secs = o.duration;  // the drain after the deadline is not part of the rates
   const uint64_t a = totals.announces, s = totals.scrapes, e = totals.errors;
   std::printf(
       "responses/s %.0f announce/s %.0f scrape/s %.0f errors %llu timeouts %llu peers/announce "
-      "%.1f\n",
+      "%.1f unanswered %llu\n",
       (a + s + e + totals.connects) / secs, a / secs, s / secs, static_cast<unsigned long long>(e),
       static_cast<unsigned long long>(totals.timeouts.load()),
-      a ? double(totals.peersReturned) / a : 0.0);
+      a ? double(totals.peersReturned) / a : 0.0,
+      static_cast<unsigned long long>(totals.unanswered.load()));
   return 0;
 }
