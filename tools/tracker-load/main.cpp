@@ -73,8 +73,8 @@ void infoHash(unsigned index, uint8_t* out) {
 }
 
 struct Totals {
-  std::atomic<uint64_t> announces{0}, scrapes{0}, connects{0}, errors{0}, timeouts{0}, unanswered{0},
-      peersReturned{0};
+  std::atomic<uint64_t> announces{0}, scrapes{0}, connects{0}, errors{0}, timeouts{0},
+      unanswered{0}, peersReturned{0};
 };
 
 struct Peer {
@@ -172,7 +172,8 @@ class Worker {
       }
     }
     // Drain what is still on its way (not counted in the rates), then count what never came.
-    for (const double stop = monotonicSeconds() + 1; received_ < sent_ && monotonicSeconds() < stop;) {
+    for (const double stop = monotonicSeconds() + 1;
+         received_ < sent_ && monotonicSeconds() < stop;) {
       for (size_t s = 0; s < fds_.size(); ++s) pfds[s] = {fds_[s], POLLIN, 0};
       if (::poll(pfds.data(), pfds.size(), 50) <= 0) continue;
       for (size_t s = 0; s < fds_.size(); ++s) {
