@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 #include <string>
 
@@ -32,6 +33,26 @@ class PongHandler : public DatagramHandler {
     return len;
   }
   int seen = 0;
+};
+
+// Records, per datagram text, the prefetch stages offered before its turn, and checks at
+// onDatagram that both came first, each once, with the datagram's own sender.
+class StagedHandler : public PongHandler {
+ public:
+  void prefetch(const uint8_t* in, size_t len, const sockaddr* peer, unsigned stage) override {
+    const std::string text(reinterpret_cast<const char*>(in), len);
+    stages[text] += stage == 0 ? "0" : "1";
+    senderOk &= peer && reinterpret_cast<const sockaddr_in*>(peer)->sin_port == clientPort;
+  }
+  size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t peerLen,
+                    uint8_t* out, size_t outCap) override {
+    const std::string text(reinterpret_cast<const char*>(in), len);
+    offeredFirst &= stages[text] == "01";
+    return PongHandler::onDatagram(in, len, peer, peerLen, out, outCap);
+  }
+  std::map<std::string, std::string> stages;
+  in_port_t clientPort = 0;
+  bool senderOk = true, offeredFirst = true;
 };
 
 int boundUdpSocket(sockaddr_in& addr) {
@@ -82,6 +103,34 @@ TEST(WorkerUdpEndpoint, AnswersABurstInBatchesAndDropsWhatTheHandlerIgnores) {
   EXPECT_FALSE(answers.count("junk"));
   EXPECT_EQ(endpoint.sendDrops(), 0u);
 
+  endpoint.stop();
+  close(server);
+  close(client);
+  ev_loop_destroy(loop);
+}
+
+TEST(WorkerUdpEndpoint, OffersEveryDatagramToPrefetchAtBothStagesBeforeItsTurn) {
+  struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO);
+  WorkerRuntime runtime(loop, 0, 1, 16);
+  sockaddr_in serverAddr, clientAddr;
+  int server = boundUdpSocket(serverAddr);
+  int client = boundUdpSocket(clientAddr);
+  StagedHandler handler;
+  handler.clientPort = clientAddr.sin_port;
+  UdpEndpoint endpoint(runtime, server, handler, 16, 512);
+  endpoint.start();
+  constexpr int kPings = 37;  // batches of 16, 16 and 5: the stages run ahead within each
+  for (int i = 0; i < kPings; ++i) {
+    std::string message = "ping " + std::to_string(i);
+    sendto(client, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&serverAddr),
+           sizeof serverAddr);
+  }
+  for (int round = 0; round < 50 && handler.seen < kPings; ++round) ev_run(loop, EVRUN_NOWAIT);
+  EXPECT_EQ(handler.seen, kPings);
+  EXPECT_EQ(handler.stages.size(), static_cast<size_t>(kPings));
+  for (auto& [text, stages] : handler.stages) EXPECT_EQ(stages, "01") << text;
+  EXPECT_TRUE(handler.offeredFirst);
+  EXPECT_TRUE(handler.senderOk);
   endpoint.stop();
   close(server);
   close(client);
