@@ -66,6 +66,30 @@ int boundUdpSocket(sockaddr_in& addr) {
   return fd;
 }
 
+// A libev loop and a server and a client socket on loopback, closed when done.
+struct Rig {
+  Rig() : loop(ev_loop_new(EVFLAG_AUTO)), runtime(loop, 0, 1, 16) {
+    server = boundUdpSocket(serverAddr);
+    client = boundUdpSocket(clientAddr);
+  }
+  ~Rig() {
+    close(server);
+    close(client);
+    ev_loop_destroy(loop);
+  }
+  void ping(int count) {
+    for (int i = 0; i < count; ++i) {
+      std::string message = "ping " + std::to_string(i);
+      sendto(client, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&serverAddr),
+             sizeof serverAddr);
+    }
+  }
+  struct ev_loop* loop;
+  WorkerRuntime runtime;
+  sockaddr_in serverAddr, clientAddr;
+  int server, client;
+};
+
 TEST(WorkerUdpEndpoint, AnswersABurstInBatchesAndDropsWhatTheHandlerIgnores) {
   struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO);
   WorkerRuntime runtime(loop, 0, 1, 16);
@@ -110,31 +134,20 @@ TEST(WorkerUdpEndpoint, AnswersABurstInBatchesAndDropsWhatTheHandlerIgnores) {
 }
 
 TEST(WorkerUdpEndpoint, OffersEveryDatagramToPrefetchAtBothStagesBeforeItsTurn) {
-  struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO);
-  WorkerRuntime runtime(loop, 0, 1, 16);
-  sockaddr_in serverAddr, clientAddr;
-  int server = boundUdpSocket(serverAddr);
-  int client = boundUdpSocket(clientAddr);
+  Rig rig;
   StagedHandler handler;
-  handler.clientPort = clientAddr.sin_port;
-  UdpEndpoint endpoint(runtime, server, handler, 16, 512);
+  handler.clientPort = rig.clientAddr.sin_port;
+  UdpEndpoint endpoint(rig.runtime, rig.server, handler, 16, 512);
   endpoint.start();
   constexpr int kPings = 37;  // batches of 16, 16 and 5: the stages run ahead within each
-  for (int i = 0; i < kPings; ++i) {
-    std::string message = "ping " + std::to_string(i);
-    sendto(client, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&serverAddr),
-           sizeof serverAddr);
-  }
-  for (int round = 0; round < 50 && handler.seen < kPings; ++round) ev_run(loop, EVRUN_NOWAIT);
+  rig.ping(kPings);
+  for (int round = 0; round < 50 && handler.seen < kPings; ++round) ev_run(rig.loop, EVRUN_NOWAIT);
   EXPECT_EQ(handler.seen, kPings);
   EXPECT_EQ(handler.stages.size(), static_cast<size_t>(kPings));
   for (auto& [text, stages] : handler.stages) EXPECT_EQ(stages, "01") << text;
   EXPECT_TRUE(handler.offeredFirst);
   EXPECT_TRUE(handler.senderOk);
   endpoint.stop();
-  close(server);
-  close(client);
-  ev_loop_destroy(loop);
 }
 
 }  // namespace
