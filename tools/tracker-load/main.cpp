@@ -19,7 +19,7 @@
 // Last line: "responses/s N announce/s N scrape/s N errors N timeouts N peers/announce F
 // unanswered N". timeouts: requests given up on after a socket heard nothing for 0.2 s (the
 // window is refilled; a late answer still counts); unanswered: requests sent that had no answer
-// when the run ended and a second of draining had passed.
+// when the run ended and up to 3 s of draining had passed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
