@@ -172,7 +172,7 @@ class Worker {
       }
     }
     // Drain what is still on its way (not counted in the rates), then count what never came.
-    for (const double stop = monotonicSeconds() + 1;
+    for (const double stop = monotonicSeconds() + 3;
          received_ < sent_ && monotonicSeconds() < stop;) {
       for (size_t s = 0; s < fds_.size(); ++s) pfds[s] = {fds_[s], POLLIN, 0};
       if (::poll(pfds.data(), pfds.size(), 50) <= 0) continue;
