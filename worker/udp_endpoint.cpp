@@ -9,8 +9,9 @@
 namespace manifold {
 
 namespace {
-constexpr int kBatchesPerWake = 4;  // then yield to the other watchers
-}
+constexpr int kBatchesPerWake = 4;         // then yield to the other watchers
+constexpr int kPrefetchAhead[2] = {4, 2};  // how far ahead prefetch() sees a datagram, by stage
+}  // namespace
 
 UdpEndpoint::UdpEndpoint(WorkerRuntime& runtime, int fd, DatagramHandler& handler, unsigned batch,
                          size_t bufferSize)
@@ -58,7 +59,16 @@ void UdpEndpoint::receiveBatch() {
     }
     ++batchesReceived_;
     unsigned replies = 0;
+    auto prefetch = [&](int at, unsigned stage) {
+      if (at < got)
+        handler_.prefetch(inBuffers_.data() + at * bufferSize_, inMsgs_[at].msg_len,
+                          reinterpret_cast<sockaddr*>(&peers_[at]), stage);
+    };
+    for (int i = 0; i < kPrefetchAhead[0]; ++i) prefetch(i, 0);
+    for (int i = 0; i < kPrefetchAhead[1]; ++i) prefetch(i, 1);
     for (int i = 0; i < got; ++i) {
+      prefetch(i + kPrefetchAhead[0], 0);
+      prefetch(i + kPrefetchAhead[1], 1);
       if (inMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {  // oversized: drop
         ++truncatedDrops_;
         continue;

@@ -10,20 +10,30 @@
 #include <stdexcept>
 
 #include "protocols/tracker/connection_id.hpp"
-#include "protocols/tracker/random_walk.hpp"
 #include "shm/region_header.hpp"
 
 namespace manifold::tracker {
 
 namespace {
 constexpr shm::MagicText kMagic = "MFTRKSW1";
-constexpr uint32_t kVersion = 1;
-constexpr uint8_t kSeederFlag = 1;
+constexpr uint32_t kVersion = 2;  // 2: peer lists are hash tables; shard/slot by multiply-shift
 constexpr size_t kShardHeaderBytes = 64;
-constexpr uint32_t kMinCapacity = 2;
-constexpr double kMaxLoad = 0.875;  // beyond this a shard refuses new torrents
+constexpr uint32_t kMinCapacity = 2;  // peer table slots
+constexpr double kMaxLoad = 0.875;    // beyond this a shard refuses new torrents
 
 size_t alignUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
+
+// Shard from the hash's low half, home slot from its high half, each mapped onto [0, n) by a
+// multiply and shift instead of a 64-bit division (which costs more than the rest of a lookup).
+uint32_t scale(uint32_t half, uint32_t n) {
+  return static_cast<uint32_t>((uint64_t{half} * n) >> 32);
+}
+uint32_t shardOf(uint64_t hash, uint32_t shards) {
+  return scale(static_cast<uint32_t>(hash), shards);
+}
+uint32_t homeOf(uint64_t hash, uint32_t slots) {
+  return scale(static_cast<uint32_t>(hash >> 32), slots);
+}
 }  // namespace
 
 struct PeerList {
@@ -34,6 +44,9 @@ struct PeerList {
 
 struct TorrentSlot {
   uint8_t infoHash[20];
+  // 0: empty. Else 1 + a time no peer of the torrent was last seen before (the cleaner sets it
+  // to its oldest survivor; announces only add newer times): until that time plus peer_timeout
+  // the cleaner has nothing to expire there and skips the peers. 1 = unknown.
   uint32_t live;
   uint32_t seeders, leechers, downloaded;
   uint32_t lastActive;
@@ -137,6 +150,9 @@ SwarmStore::SwarmStore(void* base) {
   arena_ = shm::Arena::at(base_ + h->arenaOffset);
   if (!arena_) return;
   header_ = h;
+  uint8_t seed[crypto_shorthash_BYTES];
+  crypto_shorthash(seed, reinterpret_cast<const uint8_t*>("peer-table-seed"), 15, h->secret);
+  std::memcpy(&peerSeed_, seed, 8);
 }
 
 const uint8_t* SwarmStore::secret() const { return header_->secret; }
@@ -164,7 +180,7 @@ uint64_t SwarmStore::hashOf(const uint8_t* infoHash) const {
 }
 
 shm::RobustMutex& SwarmStore::shardMutexFor(const uint8_t* infoHash) {
-  return shard(static_cast<uint32_t>(hashOf(infoHash) % header_->shards))->mutex;
+  return shard(static_cast<uint32_t>(shardOf(hashOf(infoHash), header_->shards)))->mutex;
 }
 
 // --- probe table (caller holds the shard) ---------------------------------------------------
@@ -172,8 +188,7 @@ shm::RobustMutex& SwarmStore::shardMutexFor(const uint8_t* infoHash) {
 TorrentSlot* SwarmStore::findSlot(ShardHeader* s, uint64_t hash, const uint8_t* infoHash) {
   const uint32_t n = header_->slotsPerShard;
   TorrentSlot* t = slots(s);
-  for (uint32_t i = static_cast<uint32_t>((hash >> 32) % n), step = 0; step < n;
-       ++step, i = i + 1 == n ? 0 : i + 1) {
+  for (uint32_t i = homeOf(hash, n), step = 0; step < n; ++step, i = i + 1 == n ? 0 : i + 1) {
     if (!t[i].live) return nullptr;
     uint64_t a, b;  // cheap first look: info hashes differ in their first bytes
     std::memcpy(&a, t[i].infoHash, 8);
@@ -187,7 +202,7 @@ TorrentSlot* SwarmStore::insertSlot(ShardHeader* s, uint64_t hash, const uint8_t
   const uint32_t n = header_->slotsPerShard;
   if (s->torrents + 1 > static_cast<uint32_t>(n * kMaxLoad)) return nullptr;
   TorrentSlot* t = slots(s);
-  for (uint32_t i = static_cast<uint32_t>((hash >> 32) % n);; i = i + 1 == n ? 0 : i + 1) {
+  for (uint32_t i = homeOf(hash, n);; i = i + 1 == n ? 0 : i + 1) {
     if (t[i].live) continue;
     std::memset(&t[i], 0, sizeof(TorrentSlot));
     std::memcpy(t[i].infoHash, infoHash, kInfoHashBytes);
@@ -203,7 +218,7 @@ void SwarmStore::eraseSlot(ShardHeader* s, TorrentSlot* victim) {
   TorrentSlot* t = slots(s);
   uint32_t hole = static_cast<uint32_t>(victim - t);
   for (uint32_t j = hole + 1 == n ? 0 : hole + 1; t[j].live; j = j + 1 == n ? 0 : j + 1) {
-    const uint32_t home = static_cast<uint32_t>((hashOf(t[j].infoHash) >> 32) % n);
+    const uint32_t home = homeOf(hashOf(t[j].infoHash), n);
     // Move t[j] into the hole unless its home lies cyclically in (hole, j].
     const bool homeBetween = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (homeBetween) continue;
@@ -219,27 +234,40 @@ void SwarmStore::repairShard(ShardHeader* s) {
   const uint32_t n = header_->slotsPerShard;
   TorrentSlot* t = slots(s);
   std::vector<TorrentSlot> keep;
+  std::vector<uint8_t> copy;
   for (uint32_t i = 0; i < n; ++i) {
-    if (t[i].live != 1) continue;
-    TorrentSlot copy = t[i];
-    copy.seeders = copy.leechers = 0;
+    if (!t[i].live) continue;
+    TorrentSlot slot = t[i];
+    slot.live = 1;
+    slot.seeders = slot.leechers = 0;
     for (int f = 0; f < 2; ++f) {
-      PeerList& l = copy.lists[f];
+      PeerList& l = slot.lists[f];
+      const size_t stride = kRecordBytes[f];
       const uint64_t off = uint64_t{l.offset16} * 16;
-      const bool good = l.offset16 == 0 ? l.count == 0 && l.capacity == 0
-                                        : l.count <= l.capacity && arena_->usableBytes(off) >=
-                                                                       l.capacity * kRecordBytes[f];
+      const bool good = l.offset16 == 0
+                            ? l.count == 0 && l.capacity == 0
+                            : l.capacity && l.count <= l.capacity &&
+                                  arena_->usableBytes(off) >= size_t{l.capacity} * stride;
       if (!good) {
         l = {};  // the block (if any) leaks: better than trusting it
         continue;
       }
-      const auto* rec = static_cast<const uint8_t*>(arena_->ptr(off));
-      for (uint32_t k = 0; k < l.count; ++k)
-        (rec[k * kRecordBytes[f] + kKeyBytes[f]] & kSeederFlag ? copy.seeders : copy.leechers)++;
+      // Rebuilt from scratch: an interrupted insert or erase may have broken a probe run.
+      auto* rec = static_cast<uint8_t*>(arena_->ptr(off));
+      copy.assign(rec, rec + size_t{l.capacity} * stride);
+      std::memset(rec, 0, copy.size());
+      l.count = f == kV4
+                    ? PeerTable<kV4>::rehash(copy.data(), l.capacity, rec, l.capacity, peerSeed_)
+                    : PeerTable<kV6>::rehash(copy.data(), l.capacity, rec, l.capacity, peerSeed_);
+      for (uint32_t k = 0; k < l.capacity; ++k) {
+        const uint8_t* r = rec + size_t{k} * stride;
+        if (r[kKeyBytes[f] - 2] | r[kKeyBytes[f] - 1])
+          (r[kKeyBytes[f]] & kSeederFlag ? slot.seeders : slot.leechers)++;
+      }
     }
     bool duplicate = false;
-    for (auto& k : keep) duplicate |= std::memcmp(k.infoHash, copy.infoHash, kInfoHashBytes) == 0;
-    if (!duplicate) keep.push_back(copy);
+    for (auto& k : keep) duplicate |= std::memcmp(k.infoHash, slot.infoHash, kInfoHashBytes) == 0;
+    if (!duplicate) keep.push_back(slot);
   }
   std::memset(t, 0, size_t{n} * sizeof(TorrentSlot));
   s->torrents = 0;
@@ -251,14 +279,18 @@ void SwarmStore::repairShard(ShardHeader* s) {
 
 // --- peer lists -----------------------------------------------------------------------------
 
-bool SwarmStore::reserve(TorrentSlot& t, Family f, uint32_t capacity) {
+// Moves list f into a new table of `capacity` slots (enough for its peers).
+bool SwarmStore::resize(TorrentSlot& t, Family f, uint32_t capacity) {
   PeerList& l = t.lists[f];
-  if (capacity <= l.capacity && l.offset16) return true;
-  const uint64_t off = arena_->allocate(size_t{capacity} * kRecordBytes[f]);
+  const size_t bytes = size_t{capacity} * kRecordBytes[f];
+  const uint64_t off = arena_->allocate(bytes);
   if (!off) return false;
+  auto* to = static_cast<uint8_t*>(arena_->ptr(off));
+  std::memset(to, 0, bytes);
   if (l.offset16) {
-    std::memcpy(arena_->ptr(off), arena_->ptr(uint64_t{l.offset16} * 16),
-                size_t{l.count} * kRecordBytes[f]);
+    const auto* from = static_cast<const uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16));
+    l.count = f == kV4 ? PeerTable<kV4>::rehash(from, l.capacity, to, capacity, peerSeed_)
+                       : PeerTable<kV6>::rehash(from, l.capacity, to, capacity, peerSeed_);
     arena_->release(uint64_t{l.offset16} * 16);
   }
   l.offset16 = static_cast<uint32_t>(off / 16);
@@ -277,44 +309,6 @@ void SwarmStore::releaseLists(TorrentSlot& t) {
 
 namespace {
 
-// Peer keys are 6 or 18 bytes (address + port): compared as big-endian words rather than through
-// memcmp, whose call and length dispatch cost more than the compare for keys this short.
-uint64_t loadBig(const uint8_t* p, size_t n) {
-  uint64_t v = 0;
-  std::memcpy(&v, p, n);
-  return __builtin_bswap64(v) >> (64 - 8 * n);
-}
-
-int compareKey(const uint8_t* a, const uint8_t* b, size_t keyBytes) {
-  for (size_t at = 0; at < keyBytes;) {
-    const size_t n = std::min<size_t>(8, keyBytes - at);
-    const uint64_t x = loadBig(a + at, n), y = loadBig(b + at, n);
-    if (x != y) return x < y ? -1 : 1;
-    at += n;
-  }
-  return 0;
-}
-
-// Binary search by key: index of the record, or of the insertion point with found = false.
-uint32_t locate(const uint8_t* rec, uint32_t count, size_t stride, size_t keyBytes,
-                const uint8_t* key, bool& found) {
-  uint32_t lo = 0, hi = count;
-  while (lo < hi) {
-    const uint32_t mid = (lo + hi) / 2;
-    const int c = compareKey(rec + size_t{mid} * stride, key, keyBytes);
-    if (c == 0) {
-      found = true;
-      return mid;
-    }
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  found = false;
-  return lo;
-}
-
 uint32_t lastSeenOf(const uint8_t* r, size_t keyBytes) {
   uint32_t v;
   std::memcpy(&v, r + keyBytes + 2, 4);
@@ -332,8 +326,9 @@ void appendPeers(const TorrentSlot& t, const shm::Arena& arena, uint32_t now,
         arena.usableBytes(off) < size_t{l.capacity} * kRecordBytes[f])
       continue;
     const auto* rec = static_cast<const uint8_t*>(arena.ptr(off));
-    for (uint32_t k = 0; k < l.count; ++k) {
+    for (uint32_t k = 0; k < l.capacity; ++k) {
       const uint8_t* r = rec + size_t{k} * kRecordBytes[f];
+      if ((r[kKeyBytes[f] - 2] | r[kKeyBytes[f] - 1]) == 0) continue;  // empty slot
       PeerInfo p{};
       p.family = static_cast<Family>(f);
       std::memcpy(p.key, r, kKeyBytes[f]);
@@ -348,12 +343,70 @@ void setLastSeen(uint8_t* r, size_t keyBytes, uint32_t now) {
   std::memcpy(r + keyBytes + 2, &now, 4);
 }
 
+// The slot an answer starts at: any 64-bit number (even a small one) spread over the table.
+uint32_t startSlot(uint64_t random, uint32_t capacity) {
+  return scaleToSlots(static_cast<uint32_t>((random * 0x9e3779b97f4a7c15ull) >> 32), capacity);
+}
+
+// Up to in.numWant compact peers of a table of `capacity` slots, read in slot order from a
+// random start (a random sample: see peer_table.hpp), skipping record `self` (the asking peer),
+// expired peers and, for a seeder, other seeders. Branch-free: whether a slot is taken is as
+// random as the table, so a branch on it would be mispredicted about every other slot; every
+// key is copied and only the taken ones advance the output.
+template <Family F>
+uint32_t pickPeers(const uint8_t* rec, uint32_t capacity, uint32_t self, const AnnounceInput& in,
+                   uint64_t random, uint8_t* peersOut) {
+  using T = PeerTable<F>;
+  const uint32_t oldest = in.now - in.peerTimeout;
+  const uint8_t seederMask = in.seeder ? kSeederFlag : 0;
+  uint32_t picked = 0;
+  for (uint32_t k = 0, i = startSlot(random, capacity); k < capacity && picked < in.numWant;
+       ++k, i = nextSlot(i, capacity)) {
+    const uint8_t* r = rec + size_t{i} * T::kStride;
+    const bool take = !T::empty(r) & (i != self) & !(r[T::kKey] & seederMask) &
+                      (static_cast<int32_t>(lastSeenOf(r, T::kKey) - oldest) >= 0);
+    std::memcpy(peersOut + size_t{picked} * T::kKey, r, T::kKey);
+    picked += take;
+  }
+  return picked;
+}
+
+// Starts loading the line at p with a plain load whose value nobody waits for, rather than a
+// prefetch instruction: a prefetch to a page missing from the TLB may be dropped (it is on the
+// VMs measured here), whereas a load walks the page tables. The tables span far more pages
+// than the TLB holds, so most lookups start with such a miss.
+inline void warm(const void* p) { (void)*static_cast<const volatile char*>(p); }
+
+// Starts loading the lines an answer of numWant peers starting at slot `start` will read: about
+// numWant / load slots, sequential (a hardware prefetcher would only catch up halfway through).
+void prefetchAnswer(const char* rec, uint32_t start, uint32_t capacity, uint32_t count,
+                    uint32_t numWant, size_t stride) {
+  if (!count) return;
+  const size_t slots = std::min<size_t>(capacity - start, size_t{numWant} * capacity / count + 1);
+  const char* from = rec + size_t{start} * stride;
+  const char* end = from + std::min<size_t>(slots * stride, 2048);
+  // One load per page brings its translation; then prefetches suffice for the lines.
+  for (const char* p = from; p < end; p += 4096 - (reinterpret_cast<uintptr_t>(p) & 4095)) warm(p);
+  for (const char* p = from; p < end; p += 64) __builtin_prefetch(p);
+}
+
+uint32_t findPeer(Family f, const uint8_t* rec, uint32_t capacity, uint64_t seed,
+                  const uint8_t* key, bool& found) {
+  return f == kV4 ? PeerTable<kV4>::find(rec, capacity, seed, key, found)
+                  : PeerTable<kV6>::find(rec, capacity, seed, key, found);
+}
+
+void erasePeer(Family f, uint8_t* rec, uint32_t capacity, uint64_t seed, uint32_t at) {
+  f == kV4 ? PeerTable<kV4>::erase(rec, capacity, seed, at)
+           : PeerTable<kV6>::erase(rec, capacity, seed, at);
+}
+
 }  // namespace
 
 AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random) {
   AnnounceOutput out;
   const uint64_t hash = hashOf(in.infoHash);
-  ShardHeader* s = shard(static_cast<uint32_t>(hash % header_->shards));
+  ShardHeader* s = shard(shardOf(hash, header_->shards));
   const Family f = in.family;
   const size_t stride = kRecordBytes[f], keyBytes = kKeyBytes[f];
   ShardLock lock(*this, s);
@@ -362,7 +415,7 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   if (!t) {
     if (in.event == Event::Stopped) return out;  // nothing to remove, nothing to create
     t = insertSlot(s, hash, in.infoHash);
-    if (!t || !reserve(*t, f, kMinCapacity)) {
+    if (!t || !resize(*t, f, kMinCapacity)) {
       if (t) eraseSlot(s, t);
       header_->refusals.fetch_add(1, std::memory_order_relaxed);
       out.status = AnnounceStatus::Full;
@@ -373,15 +426,19 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   PeerList& l = t->lists[f];
   uint8_t* rec =
       l.offset16 ? static_cast<uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16)) : nullptr;
+  // The answer's peers are read from a random slot on: start loading it now, so that miss
+  // overlaps the one of finding the asking peer.
+  if (rec)
+    prefetchAnswer(reinterpret_cast<const char*>(rec), startSlot(random, l.capacity), l.capacity,
+                   l.count, in.numWant, stride);
   bool found = false;
-  uint32_t at = rec ? locate(rec, l.count, stride, keyBytes, in.peerKey, found) : 0;
+  uint32_t at = rec ? findPeer(f, rec, l.capacity, peerSeed_, in.peerKey, found) : 0;
   const bool wasSeeder = found && (rec[size_t{at} * stride + keyBytes] & kSeederFlag);
 
   if (in.event == Event::Stopped) {
     if (found) {
       (wasSeeder ? t->seeders : t->leechers)--;
-      std::memmove(rec + size_t{at} * stride, rec + size_t{at + 1} * stride,
-                   size_t{l.count - at - 1} * stride);
+      erasePeer(f, rec, l.capacity, peerSeed_, at);
       --l.count;
     }
     out.seeders = t->seeders;
@@ -396,16 +453,15 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
 
   if (in.event == Event::Completed && !wasSeeder) ++t->downloaded;
   if (!found) {
-    if (l.count == l.capacity || !rec) {
-      if (!reserve(*t, f, std::max(kMinCapacity, l.capacity * 2))) {
+    if (!rec || l.count + 1 > peerTableLimit(l.capacity)) {
+      if (!resize(*t, f, rec ? peerTableGrowth(l.capacity) : kMinCapacity)) {
         header_->refusals.fetch_add(1, std::memory_order_relaxed);
         out.status = AnnounceStatus::Full;
         return out;
       }
       rec = static_cast<uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16));
+      at = findPeer(f, rec, l.capacity, peerSeed_, in.peerKey, found);
     }
-    std::memmove(rec + size_t{at + 1} * stride, rec + size_t{at} * stride,
-                 size_t{l.count - at} * stride);
     uint8_t* r = rec + size_t{at} * stride;
     std::memcpy(r, in.peerKey, keyBytes);
     r[keyBytes] = in.seeder ? kSeederFlag : 0;
@@ -426,25 +482,54 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   out.leechers = t->leechers;
   out.downloaded = t->downloaded;
 
-  // Random start and stride (random_walk.hpp).
-  const uint32_t n = l.count;
-  if (in.numWant == 0 || n <= 1) return out;
-  RandomWalk walk(n, random);
-  const uint32_t oldest = in.now - in.peerTimeout;
-  for (uint32_t k = 0; k < n && out.peers < in.numWant; ++k) {
-    const uint8_t* r = rec + size_t{walk.next()} * stride;
-    if (in.seeder && (r[keyBytes] & kSeederFlag)) continue;  // seeders only want leechers
-    if (static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) < 0) continue;  // expired
-    if (compareKey(r, in.peerKey, keyBytes) == 0) continue;  // never the asking peer
-    std::memcpy(peersOut + size_t{out.peers} * keyBytes, r, keyBytes);
-    ++out.peers;
-  }
+  if (in.numWant && l.count > 1)
+    out.peers = f == kV4 ? pickPeers<kV4>(rec, l.capacity, at, in, random, peersOut)
+                         : pickPeers<kV6>(rec, l.capacity, at, in, random, peersOut);
   return out;
+}
+
+void SwarmStore::prefetch(const uint8_t* infoHash) const {
+  const uint64_t hash = hashOf(infoHash);
+  const char* s =
+      base_ + header_->shardsOffset + shardOf(hash, header_->shards) * header_->shardBytes;
+  __builtin_prefetch(s, 1);
+  __builtin_prefetch(
+      s + kShardHeaderBytes + size_t{homeOf(hash, header_->slotsPerShard)} * sizeof(TorrentSlot),
+      1);
+}
+
+void SwarmStore::prefetchPeers(const uint8_t* infoHash, Family f, const uint8_t* peerKey,
+                               uint64_t random) const {
+  const uint64_t hash = hashOf(infoHash);
+  const char* s =
+      base_ + header_->shardsOffset + shardOf(hash, header_->shards) * header_->shardBytes;
+  const auto* t = reinterpret_cast<const TorrentSlot*>(s + kShardHeaderBytes);
+  const uint32_t n = header_->slotsPerShard;
+  uint64_t want;
+  std::memcpy(&want, infoHash, 8);
+  for (uint32_t i = homeOf(hash, n), step = 0; step < 4 && t[i].live;
+       ++step, i = i + 1 == n ? 0 : i + 1) {
+    uint64_t have;
+    std::memcpy(&have, t[i].infoHash, 8);
+    if (have != want) continue;
+    const PeerList l = t[i].lists[f];
+    const uint64_t off = uint64_t{l.offset16} * 16;
+    const size_t stride = kRecordBytes[f];
+    if (!l.offset16 || !l.capacity ||
+        off + size_t{l.capacity} * stride > shm::Arena::headerBytes() + arena_->capacity())
+      return;
+    const char* rec = static_cast<const char*>(arena_->ptr(off));
+    const uint32_t home = f == kV4 ? PeerTable<kV4>::home(peerKey, peerSeed_, l.capacity)
+                                   : PeerTable<kV6>::home(peerKey, peerSeed_, l.capacity);
+    __builtin_prefetch(rec + size_t{home} * stride, 1);
+    prefetchAnswer(rec, startSlot(random, l.capacity), l.capacity, l.count, 50, stride);
+    return;
+  }
 }
 
 ScrapeCounts SwarmStore::scrape(const uint8_t* infoHash) {
   const uint64_t hash = hashOf(infoHash);
-  ShardHeader* s = shard(static_cast<uint32_t>(hash % header_->shards));
+  ShardHeader* s = shard(shardOf(hash, header_->shards));
   ShardLock lock(*this, s);
   const TorrentSlot* t = findSlot(s, hash, infoHash);
   if (!t) return {};
@@ -480,8 +565,7 @@ bool SwarmStore::peek(const void* base, size_t bytes, const uint8_t* infoHash, u
   if (!store.ok() || h->arenaOffset + shm::Arena::headerBytes() + store.arena_->capacity() > bytes)
     return false;
   const uint64_t hash = store.hashOf(infoHash);
-  const TorrentSlot* t =
-      store.findSlot(store.shard(static_cast<uint32_t>(hash % h->shards)), hash, infoHash);
+  const TorrentSlot* t = store.findSlot(store.shard(shardOf(hash, h->shards)), hash, infoHash);
   if (!t) return false;
   counts = {t->seeders, t->downloaded, t->leechers};
   peers.clear();
@@ -492,7 +576,7 @@ bool SwarmStore::peek(const void* base, size_t bytes, const uint8_t* infoHash, u
 std::vector<PeerInfo> SwarmStore::list(const uint8_t* infoHash, uint32_t now) {
   std::vector<PeerInfo> out;
   const uint64_t hash = hashOf(infoHash);
-  ShardHeader* s = shard(static_cast<uint32_t>(hash % header_->shards));
+  ShardHeader* s = shard(shardOf(hash, header_->shards));
   ShardLock lock(*this, s);
   const TorrentSlot* t = findSlot(s, hash, infoHash);
   if (t) appendPeers(*t, *arena_, now, out);
@@ -514,36 +598,50 @@ CleanTotals SwarmStore::clean(uint32_t now, uint32_t peerTimeout, uint32_t torre
         ++i;
         continue;
       }
+      if (slot.live > 1 && static_cast<int32_t>(slot.live - 1 - oldest) >= 0 &&
+          slot.seeders + slot.leechers > 0) {  // nobody to expire: the counts stand
+        ++totals.torrents;
+        totals.seeders += slot.seeders;
+        totals.leechers += slot.leechers;
+        ++i;
+        continue;
+      }
       slot.seeders = slot.leechers = 0;
+      uint32_t oldestKept = now;
       for (int f = 0; f < 2; ++f) {
         PeerList& l = slot.lists[f];
         if (!l.offset16) continue;
         const size_t stride = kRecordBytes[f], keyBytes = kKeyBytes[f];
         auto* rec = static_cast<uint8_t*>(arena_->ptr(uint64_t{l.offset16} * 16));
-        uint32_t kept = 0;
-        for (uint32_t k = 0; k < l.count; ++k) {
+        // Expired peers leave by backward shift, which may move a later record into slot k
+        // (looked at again) or a wrapped-around one already looked at (kept either way).
+        for (uint32_t k = 0; k < l.capacity;) {
           const uint8_t* r = rec + size_t{k} * stride;
-          if (static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) < 0) continue;
-          if (kept != k) std::memmove(rec + size_t{kept} * stride, r, stride);
+          if (!(r[keyBytes - 2] | r[keyBytes - 1]) ||
+              static_cast<int32_t>(lastSeenOf(r, keyBytes) - oldest) >= 0) {
+            ++k;
+            continue;
+          }
+          erasePeer(static_cast<Family>(f), rec, l.capacity, peerSeed_, k);
+          ++totals.removedPeers;
+        }
+        uint32_t kept = 0;
+        for (uint32_t k = 0; k < l.capacity; ++k) {
+          const uint8_t* r = rec + size_t{k} * stride;
+          if (!(r[keyBytes - 2] | r[keyBytes - 1])) continue;
           (r[keyBytes] & kSeederFlag ? slot.seeders : slot.leechers)++;
+          oldestKept = std::min(oldestKept, lastSeenOf(r, keyBytes));
           ++kept;
         }
-        totals.removedPeers += l.count - kept;
         l.count = kept;
         if (kept == 0) {
           arena_->release(uint64_t{l.offset16} * 16);
           l = {};
         } else if (l.capacity > 16 && kept < l.capacity / 4) {
-          const uint32_t cap = l.capacity / 2;
-          const uint64_t off = arena_->allocate(size_t{cap} * stride);
-          if (off) {
-            std::memcpy(arena_->ptr(off), rec, size_t{kept} * stride);
-            arena_->release(uint64_t{l.offset16} * 16);
-            l.offset16 = static_cast<uint32_t>(off / 16);
-            l.capacity = cap;
-          }
+          resize(slot, static_cast<Family>(f), l.capacity / 2);  // on failure it stays as it is
         }
       }
+      slot.live = oldestKept + 1 ? oldestKept + 1 : 1;
       // An empty torrent keeps its completed count (scrapes still show it) for torrentTimeout
       // after its last announce, while its shard has room.
       const bool keep =

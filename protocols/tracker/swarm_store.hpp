@@ -2,30 +2,35 @@
 //
 // Torrents are sharded by a keyed hash of the info hash; each shard is a robust
 // process-shared mutex and a fixed open-addressing table (linear probing, backward-shift
-// deletion) of torrent slots. Peer lists are packed sorted arrays in one shm::Arena, one
-// array per address family, grown by doubling (an allocation only when a list doubles) and
-// shrunk by the cleaner. Sorting by (address, port) makes finding the announcing peer a binary
-// search, and a record's first bytes are its compact form (address + big-endian port), so a
-// response is built by memcpy.
+// deletion) of torrent slots. A torrent's peers are one keyed open-addressing hash table per
+// address family (peer_table.hpp) in one shm::Arena, grown by half when 7/8 full (an
+// allocation only then) and shrunk by the cleaner. Finding the announcing peer touches one or
+// two adjacent lines, and a record's first bytes are its compact form (address + big-endian
+// port), so a response is built by memcpy from consecutive slots.
 //
 // Region layout (offsets from the region base):
-//   0             StoreHeader, 256 bytes: magic "MFTRKSW1", version, geometry, the offsets
+//   0             StoreHeader, 256 bytes: magic "MFTRKSW1", version (2), geometry, the offsets
 //                 below, the connection-id secret, recovery and refusal counters
 //   shardsOffset  shardCount shards of shardBytes each:
 //                   +0   ShardHeader, 64 bytes: RobustMutex, live torrent count
 //                   +64  TorrentSlot[slotsPerShard], 64 bytes each (see below)
-//   arenaOffset   shm::Arena (shm/arena.hpp) holding the peer arrays
+//   arenaOffset   shm::Arena (shm/arena.hpp) holding the peer tables
+// Shard = low 32 bits of the keyed hash scaled onto [0, shards) by multiply-shift; home slot =
+// the high 32 bits scaled onto [0, slotsPerShard).
 //
-// TorrentSlot (64 bytes): u8 infoHash[20], u32 live (0 empty, 1 used), u32 seeders,
+// TorrentSlot (64 bytes): u8 infoHash[20], u32 live (0 empty; else 1 + a time before which no
+//   peer of the torrent was last seen, left by the cleaner: 1 = unknown), u32 seeders,
 //   u32 leechers, u32 downloaded, u32 lastActive (monotonic seconds), then two PeerList
-//   (IPv4, IPv6) of u32 offset16 (arena offset / 16, 0 = none), u32 count, u32 capacity.
+//   (IPv4, IPv6) of u32 offset16 (arena offset / 16, 0 = none), u32 count, u32 capacity (slots).
 // Peer record: key = address (4 or 16 bytes) + port (2 bytes, big-endian), then u8 flags
-//   (bit 0 seeder), u8 0, u32 lastSeen (seconds): 12 bytes for IPv4, 24 bytes for IPv6.
-//   Lists are sorted by key; the key is the compact (BEP 23 / BEP 15) form of the peer.
+//   (bit 0 seeder), u8 0, u32 lastSeen (seconds): 12 bytes for IPv4, 24 bytes for IPv6. A slot
+//   with port 0 is empty. Positions follow a hash of the key keyed by a per-region seed derived
+//   from the secret (peer_table.hpp).
 //
 // Crash repair: a worker killed inside a shard leaves the mutex EOWNERDEAD; the next locker
-// validates every slot of that shard (peer list offsets owned by the arena, count <= capacity),
-// drops lists that fail, recounts seeders/leechers and rebuilds the probe table. Worst case the
+// validates every slot of that shard (peer table offsets owned by the arena, count <= capacity),
+// drops tables that fail, rebuilds the others in place (an interrupted insert or erase may have
+// broken a probe run), recounts seeders/leechers and rebuilds the probe table. Worst case the
 // torrents being changed at that moment lose their peers (they re-announce) or a block leaks.
 #pragma once
 
@@ -35,6 +40,7 @@
 #include <vector>
 
 #include "protocols/tracker/access_list.hpp"
+#include "protocols/tracker/peer_table.hpp"
 #include "protocols/tracker/udp_packet.hpp"
 #include "shm/arena.hpp"
 #include "shm/robust_mutex.hpp"
@@ -50,11 +56,6 @@ struct StoreGeometry {
   static StoreGeometry forBudget(size_t bytes, size_t maxTorrents, uint32_t shards);
   std::string layout() const;  // for RegionRequest::layout
 };
-
-// Family index of a peer list and the sizes of its records.
-enum Family : uint8_t { kV4 = 0, kV6 = 1 };
-inline constexpr size_t kKeyBytes[2] = {6, 18};
-inline constexpr size_t kRecordBytes[2] = {12, 24};
 
 struct AnnounceInput {
   const uint8_t* infoHash = nullptr;
@@ -110,6 +111,13 @@ class SwarmStore {
   // which must hold numWant * kKeyBytes[family] bytes. `random` seeds the peer choice.
   AnnounceOutput announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random);
   ScrapeCounts scrape(const uint8_t* infoHash);
+  // Starts loading infoHash's shard lock and home slot into the cache (no lock, no effect).
+  void prefetch(const uint8_t* infoHash) const;
+  // Once that slot is loaded: starts loading where the peer `peerKey` sits in the torrent's
+  // table and the slot an answer drawn with `random` starts at. Reads without the lock, only
+  // to compute addresses for prefetch instructions (which never fault).
+  void prefetchPeers(const uint8_t* infoHash, Family family, const uint8_t* peerKey,
+                     uint64_t random) const;
   std::vector<PeerInfo> list(const uint8_t* infoHash, uint32_t now);
   // Appends every torrent's info hash and counts (shard by shard, one lock at a time), for
   // the HTTP full scrape. Unsorted.
@@ -146,12 +154,13 @@ class SwarmStore {
   TorrentSlot* insertSlot(ShardHeader* shard, uint64_t hash, const uint8_t* infoHash);
   void eraseSlot(ShardHeader* shard, TorrentSlot* slot);
   void repairShard(ShardHeader* shard);
-  bool reserve(TorrentSlot& t, Family f, uint32_t capacity);
+  bool resize(TorrentSlot& t, Family f, uint32_t capacity);
   void releaseLists(TorrentSlot& t);
 
   StoreHeader* header_ = nullptr;
   char* base_ = nullptr;
   shm::Arena* arena_ = nullptr;
+  uint64_t peerSeed_ = 0;  // keys the peer tables' hash; derived from the region's secret
 };
 
 }  // namespace manifold::tracker

@@ -29,19 +29,22 @@ bool Tracker::admits(const uint8_t* infoHash) {
   return false;
 }
 
-AnnounceOutput Tracker::announce(AnnounceInput in, const net::PeerAddress& peer, uint16_t port,
-                                 uint8_t* peersOut) {
-  // The peer's key is its compact form: address as its family writes it, then big-endian port.
-  uint8_t key[18];
+void Tracker::peerKey(const net::PeerAddress& peer, uint16_t port, uint8_t* key) {
   const unsigned addressBytes = peer.rawLength();
   std::memcpy(key, peer.raw(), addressBytes);
   key[addressBytes] = static_cast<uint8_t>(port >> 8);
   key[addressBytes + 1] = static_cast<uint8_t>(port);
+}
+
+AnnounceOutput Tracker::announce(AnnounceInput in, const net::PeerAddress& peer, uint16_t port,
+                                 uint8_t* peersOut, uint64_t random) {
+  uint8_t key[18];
+  peerKey(peer, port, key);
   in.family = familyOf(peer);
   in.peerKey = key;
   in.now = now();
   in.peerTimeout = config_.peerTimeout;
-  AnnounceOutput res = store_.announce(in, peersOut, random());
+  AnnounceOutput res = store_.announce(in, peersOut, random);
   count(res.status == AnnounceStatus::Full ? kRefusedFull : kAnnounces);
   return res;
 }

@@ -54,7 +54,15 @@ class Tracker {
   // peers of its family to `peersOut`. The caller sets infoHash, event, seeder and numWant; the
   // peer key, family, time and timeout are set here. Counts announces, or refused_full.
   AnnounceOutput announce(AnnounceInput in, const net::PeerAddress& peer, uint16_t port,
-                          uint8_t* peersOut);
+                          uint8_t* peersOut) {
+    return announce(in, peer, port, peersOut, random());
+  }
+  // The same with the random number that picks the answer's peers given.
+  AnnounceOutput announce(AnnounceInput in, const net::PeerAddress& peer, uint16_t port,
+                          uint8_t* peersOut, uint64_t random);
+  // A peer's key in its swarm: its compact form, address as its family writes it then the
+  // big-endian port (6 or 18 bytes).
+  static void peerKey(const net::PeerAddress& peer, uint16_t port, uint8_t* key);
   // Counts of one torrent over the UDP/HTTP swarm and the WebSocket swarm of the same hash.
   ScrapeCounts scrape(const uint8_t* infoHash);
   void attachWs(WsSwarmStore* ws) { ws_ = ws; }

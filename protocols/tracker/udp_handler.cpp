@@ -37,6 +37,29 @@ size_t UdpHandler::onDatagram(const uint8_t* in, size_t len, const sockaddr* pee
                                         : scrape(req, out, cap);
 }
 
+// Stage 0: the torrent slot an announce or scrape (its first hash) will look up, usually a cache
+// miss since the slot tables span the whole `max_torrents`. Stage 1, announces: the asking
+// peer's home in the torrent's peer table and the slot the answer will start at.
+void UdpHandler::prefetch(const uint8_t* in, size_t len, const sockaddr* peer, unsigned stage) {
+  if (len < 36 || !t_.ready()) return;
+  const uint32_t action = readBe32(in + 8);
+  if (stage == 0) {
+    if (action == static_cast<uint32_t>(UdpAction::Announce) ||
+        action == static_cast<uint32_t>(UdpAction::Scrape))
+      t_.store().prefetch(in + 16);
+    return;
+  }
+  if (action != static_cast<uint32_t>(UdpAction::Announce) || len < kAnnounceBytes) return;
+  const net::PeerAddress client = net::peerAddress(peer);
+  if (!client.family) return;
+  const uint16_t port = static_cast<uint16_t>(in[96] << 8 | in[97]);
+  uint8_t key[18];
+  Tracker::peerKey(client, port ? port : net::peerPort(peer), key);
+  const uint64_t random = t_.random();
+  drawn_[drawnNext_++ % 8] = {in, random};
+  t_.store().prefetchPeers(in + 16, familyOf(client), key, random);
+}
+
 size_t UdpHandler::error(uint8_t* out, size_t cap, uint32_t tid, std::string_view why) {
   t_.count(kErrors);
   return writeErrorResponse(out, cap, tid, why);
@@ -56,7 +79,10 @@ size_t UdpHandler::announce(const UdpRequest& req, const net::PeerAddress& clien
       std::min<uint32_t>(t_.numWant(a.numWant), static_cast<uint32_t>((cap - 20) / kKeyBytes[f]));
   const uint16_t port = a.port ? a.port : net::peerPort(peer);
   if (port == 0) return error(out, cap, req.transactionId, "invalid port");  // never stored
-  AnnounceOutput res = t_.announce(in, client, port, out + 20);
+  uint64_t random = 0;
+  for (Drawn& d : drawn_)
+    if (d.in == req.announce.infoHash - 16) std::swap(random, d.random), d.in = nullptr;
+  AnnounceOutput res = t_.announce(in, client, port, out + 20, random ? random : t_.random());
   if (res.status == AnnounceStatus::Full)
     return error(out, cap, req.transactionId, "tracker is full");
   writeAnnounceHeader(out, cap, req.transactionId, t_.interval(), res.leechers, res.seeders);

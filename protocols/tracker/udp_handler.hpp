@@ -17,6 +17,7 @@ class UdpHandler : public DatagramHandler {
 
   size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t, uint8_t* out,
                     size_t cap) override;
+  void prefetch(const uint8_t* in, size_t len, const sockaddr* peer, unsigned stage) override;
 
  private:
   size_t error(uint8_t* out, size_t cap, uint32_t tid, std::string_view why);
@@ -25,6 +26,15 @@ class UdpHandler : public DatagramHandler {
   size_t scrape(const UdpRequest& req, uint8_t* out, size_t cap);
 
   Tracker& t_;
+  // Random numbers drawn at prefetch stage 1 (to load the slot an answer starts at), for the
+  // announce of that datagram to use; looked up by datagram address, so a miss only costs a
+  // new draw.
+  struct Drawn {
+    const uint8_t* in = nullptr;
+    uint64_t random = 0;
+  };
+  Drawn drawn_[8];
+  unsigned drawnNext_ = 0;
 };
 
 }  // namespace manifold::tracker

@@ -221,3 +221,60 @@ TEST(TrackerSwarm, RepairsAShardWhoseOwnerDied) {
   EXPECT_EQ(s.clean(100, 60, 0).peers, 7u);
   munmap(mem, bytes);
 }
+
+// A swarm far past one cache line: every peer stays findable through growth, stops (erases)
+// and the cleaner; answers never repeat a peer or list the asker.
+TEST(TrackerSwarm, LargeSwarmGrowsErasesAndAnswersWithoutRepeats) {
+  Region r(16 << 20);
+  SwarmStore s(r.mem);
+  Hash h(9);
+  for (int i = 0; i < 5000; ++i) announce(s, h, i, i % 3 == 0, Event::Started);
+  EXPECT_EQ(s.scrape(h.b).seeders + s.scrape(h.b).leechers, 5000u);
+  for (int i = 0; i < 5000; i += 2) announce(s, h, i, i % 3 == 0, Event::Stopped);
+  ScrapeCounts c = s.scrape(h.b);
+  EXPECT_EQ(c.seeders + c.leechers, 2500u);
+  EXPECT_EQ(s.list(h.b, 100).size(), 2500u);
+  // Re-announcing every remaining peer finds it (counts unchanged, nobody added twice).
+  for (int i = 1; i < 5000; i += 2) announce(s, h, i, i % 3 == 0);
+  c = s.scrape(h.b);
+  EXPECT_EQ(c.seeders + c.leechers, 2500u);
+  uint8_t out[200 * 6];
+  for (int k = 0; k < 50; ++k) {
+    AnnounceOutput o = announce(s, h, 1 + 2 * k, false, Event::None, 200, 100, out);
+    ASSERT_EQ(o.peers, 200u);
+    std::set<std::string> seen;
+    for (uint32_t i = 0; i < o.peers; ++i) {
+      const int host = out[i * 6 + 2] << 8 | out[i * 6 + 3];
+      EXPECT_NE(host, 1 + 2 * k) << "listed the asking peer";
+      EXPECT_EQ(host % 2, 1) << "listed a stopped peer";
+      seen.insert(std::string(reinterpret_cast<char*>(out + i * 6), 6));
+    }
+    EXPECT_EQ(seen.size(), 200u);
+  }
+  // The cleaner shrinks the table once most peers are gone; the rest stay findable.
+  for (int i = 1; i < 5000; i += 2)
+    if (i > 200) announce(s, h, i, i % 3 == 0, Event::Stopped);
+  const size_t before = s.arenaUsed();
+  s.clean(100, 60, 0);
+  EXPECT_LT(s.arenaUsed(), before);
+  EXPECT_EQ(s.list(h.b, 100).size(), 100u);
+  for (int i = 1; i <= 200; i += 2)
+    EXPECT_EQ(announce(s, h, i, i % 3 == 0).leechers + announce(s, h, i, i % 3 == 0).seeders, 100u);
+}
+
+// The cleaner skips a torrent whose oldest peer cannot have expired yet, and still expires
+// peers on time once it can.
+TEST(TrackerSwarm, CleanerSkipsFreshTorrentsButExpiresOnTime) {
+  Region r(4 << 20);
+  SwarmStore s(r.mem);
+  Hash h(3);
+  for (int i = 0; i < 20; ++i) announce(s, h, i, false, Event::None, 0, 100);
+  EXPECT_EQ(s.clean(110, 60, 0).peers, 20u);  // records oldest = 100
+  for (int i = 20; i < 30; ++i) announce(s, h, i, false, Event::None, 0, 150);
+  EXPECT_EQ(s.clean(159, 60, 0).peers, 30u);  // skipped: counts as announced
+  CleanTotals c = s.clean(161, 60, 0);        // the ones seen at 100 are due now
+  EXPECT_EQ(c.peers, 10u);
+  EXPECT_EQ(c.removedPeers, 20u);
+  EXPECT_EQ(s.clean(211, 60, 0).peers, 0u);
+  EXPECT_EQ(s.scrape(h.b).leechers, 0u);
+}

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 #include <string>
 
@@ -34,6 +35,26 @@ class PongHandler : public DatagramHandler {
   int seen = 0;
 };
 
+// Records, per datagram text, the prefetch stages offered before its turn, and checks at
+// onDatagram that both came first, each once, with the datagram's own sender.
+class StagedHandler : public PongHandler {
+ public:
+  void prefetch(const uint8_t* in, size_t len, const sockaddr* peer, unsigned stage) override {
+    const std::string text(reinterpret_cast<const char*>(in), len);
+    stages[text] += stage == 0 ? "0" : "1";
+    senderOk &= peer && reinterpret_cast<const sockaddr_in*>(peer)->sin_port == clientPort;
+  }
+  size_t onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t peerLen,
+                    uint8_t* out, size_t outCap) override {
+    const std::string text(reinterpret_cast<const char*>(in), len);
+    offeredFirst &= stages[text] == "01";
+    return PongHandler::onDatagram(in, len, peer, peerLen, out, outCap);
+  }
+  std::map<std::string, std::string> stages;
+  in_port_t clientPort = 0;
+  bool senderOk = true, offeredFirst = true;
+};
+
 int boundUdpSocket(sockaddr_in& addr) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
   addr = {};
@@ -44,6 +65,30 @@ int boundUdpSocket(sockaddr_in& addr) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   return fd;
 }
+
+// A libev loop and a server and a client socket on loopback, closed when done.
+struct Rig {
+  Rig() : loop(ev_loop_new(EVFLAG_AUTO)), runtime(loop, 0, 1, 16) {
+    server = boundUdpSocket(serverAddr);
+    client = boundUdpSocket(clientAddr);
+  }
+  ~Rig() {
+    close(server);
+    close(client);
+    ev_loop_destroy(loop);
+  }
+  void ping(int count) {
+    for (int i = 0; i < count; ++i) {
+      std::string message = "ping " + std::to_string(i);
+      sendto(client, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&serverAddr),
+             sizeof serverAddr);
+    }
+  }
+  struct ev_loop* loop;
+  WorkerRuntime runtime;
+  sockaddr_in serverAddr, clientAddr;
+  int server, client;
+};
 
 TEST(WorkerUdpEndpoint, AnswersABurstInBatchesAndDropsWhatTheHandlerIgnores) {
   struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO);
@@ -86,6 +131,23 @@ TEST(WorkerUdpEndpoint, AnswersABurstInBatchesAndDropsWhatTheHandlerIgnores) {
   close(server);
   close(client);
   ev_loop_destroy(loop);
+}
+
+TEST(WorkerUdpEndpoint, OffersEveryDatagramToPrefetchAtBothStagesBeforeItsTurn) {
+  Rig rig;
+  StagedHandler handler;
+  handler.clientPort = rig.clientAddr.sin_port;
+  UdpEndpoint endpoint(rig.runtime, rig.server, handler, 16, 512);
+  endpoint.start();
+  constexpr int kPings = 37;  // batches of 16, 16 and 5: the stages run ahead within each
+  rig.ping(kPings);
+  for (int round = 0; round < 50 && handler.seen < kPings; ++round) ev_run(rig.loop, EVRUN_NOWAIT);
+  EXPECT_EQ(handler.seen, kPings);
+  EXPECT_EQ(handler.stages.size(), static_cast<size_t>(kPings));
+  for (auto& [text, stages] : handler.stages) EXPECT_EQ(stages, "01") << text;
+  EXPECT_TRUE(handler.offeredFirst);
+  EXPECT_TRUE(handler.senderOk);
+  endpoint.stop();
 }
 
 }  // namespace

@@ -7,9 +7,19 @@
 //   manifold-tracker-load --port 6969 [--host 127.0.0.1] [--duration 10] [--threads 1]
 //       [--sockets 8] [--window 32] [--torrents 10000] [--peers 50000] [--pareto 1.5]
 //       [--scrape-weight 1 --announce-weight 5] [--seeders 0.25] [--numwant -1]
+//       [--profile churn]
 //       [--write-hashes FILE]   (hex info hashes, one a line, for a tracker's whitelist; then exit)
 //
-// Last line: "responses/s N announce/s N scrape/s N errors N timeouts N peers/announce F"
+// --profile churn (issue 16's workload; later options still override its numbers): 1 thread,
+// 8 sockets, 32 in flight per socket, one send() per request instead of sendmmsg; 90% announces,
+// 10% scrapes of 1-4 hashes; torrent index = N*u^3 (u uniform) over 10,000 torrents; every
+// announce is a new peer (random peer_id and port), a quarter with event=started, a third
+// seeders (left = 0), numwant 50. Swarms keep growing until peers expire.
+//
+// Last line: "responses/s N announce/s N scrape/s N errors N timeouts N peers/announce F
+// unanswered N". timeouts: requests given up on after a socket heard nothing for 0.2 s (the
+// window is refilled; a late answer still counts); unanswered: requests sent that had no answer
+// when the run ended and up to 3 s of draining had passed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -46,6 +56,7 @@ struct Options {
   double pareto = 1.5, seeders = 0.25;
   unsigned announceWeight = 5, scrapeWeight = 1;
   int numWant = -1;
+  bool churn = false;  // --profile churn: see the header
   std::string writeHashes;
 };
 
@@ -63,7 +74,7 @@ void infoHash(unsigned index, uint8_t* out) {
 
 struct Totals {
   std::atomic<uint64_t> announces{0}, scrapes{0}, connects{0}, errors{0}, timeouts{0},
-      peersReturned{0};
+      unanswered{0}, peersReturned{0};
 };
 
 struct Peer {
@@ -130,9 +141,13 @@ class Worker {
           outMsg[i].msg_hdr.msg_iov = &outIov[i];
           outMsg[i].msg_hdr.msg_iovlen = 1;
         }
-        if (n) {
+        if (n && o_.churn) {
+          for (unsigned i = 0; i < n; ++i)
+            if (::send(fds_[s], outIov[i].iov_base, outIov[i].iov_len, MSG_DONTWAIT) > 0)
+              ++inFlight[s], ++sent_;
+        } else if (n) {
           int sent = ::sendmmsg(fds_[s], outMsg.data(), n, MSG_DONTWAIT);
-          if (sent > 0) inFlight[s] += static_cast<unsigned>(sent);
+          if (sent > 0) inFlight[s] += static_cast<unsigned>(sent), sent_ += sent;
         }
         pfds[s] = {fds_[s], POLLIN, 0};
       }
@@ -151,14 +166,30 @@ class Worker {
         int got = ::recvmmsg(fds_[s], inMsg.data(), w, MSG_DONTWAIT, nullptr);
         if (got <= 0) continue;
         lastHeard[s] = now;
+        received_ += got;
         inFlight[s] -= std::min<unsigned>(inFlight[s], static_cast<unsigned>(got));
         for (int i = 0; i < got; ++i) handle(s, in.data() + i * 4096, inMsg[i].msg_len);
       }
     }
+    // Drain what is still on its way (not counted in the rates), then count what never came.
+    for (const double stop = monotonicSeconds() + 3;
+         received_ < sent_ && monotonicSeconds() < stop;) {
+      for (size_t s = 0; s < fds_.size(); ++s) pfds[s] = {fds_[s], POLLIN, 0};
+      if (::poll(pfds.data(), pfds.size(), 50) <= 0) continue;
+      for (size_t s = 0; s < fds_.size(); ++s) {
+        const int got = ::recvmmsg(fds_[s], inMsg.data(), w, MSG_DONTWAIT, nullptr);
+        if (got > 0) received_ += got;
+      }
+    }
+    totals_.unanswered += sent_ - std::min(sent_, received_);
   }
 
  private:
   unsigned pickTorrent() {
+    if (o_.churn) {  // index = N * u^3: a few swarms grow large
+      const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
+      return std::min(o_.torrents - 1, static_cast<unsigned>(o_.torrents * u * u * u));
+    }
     // Pareto-distributed rank: a few torrents take most of the traffic.
     const double u = std::uniform_real_distribution<double>(1e-12, 1.0)(rng_);
     const double x = std::pow(u, -1.0 / pareto_) - 1.0;  // >= 0, heavy tail
@@ -169,10 +200,11 @@ class Worker {
     const unsigned total = o_.announceWeight + o_.scrapeWeight;
     if (rng_() % total < o_.scrapeWeight) {
       uint8_t hashes[10 * 20];
-      const unsigned n = 1 + rng_() % 10;
+      const unsigned n = 1 + rng_() % (o_.churn ? 4 : 10);
       for (unsigned i = 0; i < n; ++i) infoHash(pickTorrent(), hashes + i * 20);
       return writeScrapeRequest(buf, 1024, cids_[s], 0x5C, {hashes, n * 20});
     }
+    if (o_.churn) return newPeerAnnounce(s, buf);
     Peer& p = peers_[rng_() % peers_.size()];
     uint8_t hash[20], peerId[20] = {'-', 'M', 'L', '0', '0', '0', '1', '-'};
     infoHash(p.torrent, hash);
@@ -188,6 +220,28 @@ class Worker {
     f.numWant = o_.numWant;
     f.port = p.port;
     f.key = p.port;
+    return writeAnnounceRequest(buf, 1024, f);
+  }
+
+  // A peer never seen before: random peer_id and port.
+  size_t newPeerAnnounce(size_t s, uint8_t* buf) {
+    uint8_t hash[20], peerId[20];
+    infoHash(pickTorrent(), hash);
+    for (int i = 0; i < 20; i += 8) {
+      const uint64_t r = rng_();
+      std::memcpy(peerId + i, &r, i + 8 <= 20 ? 8 : 4);
+    }
+    const uint64_t r = rng_();
+    AnnounceFields f;
+    f.connectionId = cids_[s];
+    f.transactionId = 0xA0;
+    f.infoHash = hash;
+    f.peerId = peerId;
+    f.port = static_cast<uint16_t>(1 + r % 65535);
+    f.key = static_cast<uint32_t>(r >> 16);
+    f.left = (r >> 48) % 3 == 0 ? 0 : 1000;  // a third are seeders
+    f.event = (r >> 56) % 4 == 0 ? 2 : 0;    // a quarter say started
+    f.numWant = o_.numWant;
     return writeAnnounceRequest(buf, 1024, f);
   }
 
@@ -220,6 +274,7 @@ class Worker {
   std::vector<Peer> peers_;
   std::vector<int> fds_;
   std::vector<uint64_t> cids_;
+  uint64_t sent_ = 0, received_ = 0;
 };
 
 [[noreturn]] void usage() {
@@ -227,7 +282,8 @@ class Worker {
                "usage: manifold-tracker-load --port N [--host A] [--duration S] [--threads N] "
                "[--sockets N]\n"
                "       [--window N] [--torrents N] [--peers N] [--pareto F] [--announce-weight N]\n"
-               "       [--scrape-weight N] [--seeders F] [--numwant N] [--write-hashes FILE]\n");
+               "       [--scrape-weight N] [--seeders F] [--numwant N] [--profile churn]\n"
+               "       [--write-hashes FILE]\n");
   std::exit(2);
 }
 
@@ -265,7 +321,11 @@ int main(int argc, char** argv) {
       o.seeders = std::stod(v);
     else if (a == "--numwant")
       o.numWant = std::stoi(v);
-    else if (a == "--write-hashes")
+    else if (a == "--profile" && v == "churn") {
+      o.churn = true;
+      o.threads = 1, o.sockets = 8, o.window = 32, o.torrents = 10000;
+      o.announceWeight = 9, o.scrapeWeight = 1, o.numWant = 50;
+    } else if (a == "--write-hashes")
       o.writeHashes = v;
     else
       usage();
@@ -296,13 +356,14 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w, end] { w->run(end); });
   for (auto& t : threads) t.join();
-  const double secs = monotonicSeconds() - start;
+  const double secs = o.duration;  // the drain after the deadline is not part of the rates
   const uint64_t a = totals.announces, s = totals.scrapes, e = totals.errors;
   std::printf(
       "responses/s %.0f announce/s %.0f scrape/s %.0f errors %llu timeouts %llu peers/announce "
-      "%.1f\n",
+      "%.1f unanswered %llu\n",
       (a + s + e + totals.connects) / secs, a / secs, s / secs, static_cast<unsigned long long>(e),
       static_cast<unsigned long long>(totals.timeouts.load()),
-      a ? double(totals.peersReturned) / a : 0.0);
+      a ? double(totals.peersReturned) / a : 0.0,
+      static_cast<unsigned long long>(totals.unanswered.load()));
   return 0;
 }
