@@ -46,8 +46,7 @@ PeerState::PeerState(TunnelWorker& w, const PeerConfig& c, unsigned i)
     selector = std::make_unique<PathSelector>(paths.size(), w.settings().switchMargin,
                                               w.settings().switchAfter);
   if (w.settings().mode == Mode::Warp)
-    transport =
-        warp::makeTransport(*this, w.ctx_.loop, w.config_, [&w] { w.tx_.flush(); });
+    transport = warp::makeTransport(*this, w.ctx_.loop, w.config_, [&w] { w.tx_.flush(); });
   else
     transport = std::make_unique<DatagramTransport>(*this);
 }

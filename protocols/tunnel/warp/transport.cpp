@@ -6,10 +6,7 @@ namespace manifold::tunnel::warp {
 
 WarpTransport::WarpTransport(TransportSink& sink, struct ev_loop* loop, const Config& config,
                              std::function<void()> flush)
-    : sink_(sink),
-      endpoint_(config),
-      flush_(std::move(flush)),
-      timer_(loop, [this] {
+    : sink_(sink), endpoint_(config), flush_(std::move(flush)), timer_(loop, [this] {
         double now = timer_.now();
         now_ = now;
         endpoint_.poll(micros(now), *this);
@@ -58,8 +55,7 @@ void WarpTransport::rearm(double now) {
 }
 
 std::unique_ptr<Transport> makeTransport(TransportSink& sink, struct ev_loop* loop,
-                                         const TunnelConfig& config,
-                                         std::function<void()> flush) {
+                                         const TunnelConfig& config, std::function<void()> flush) {
   const TunnelSettings& s = config.settings;
   Config c;
   c.mtu = config.tun.mtu;

@@ -52,7 +52,6 @@ class WarpTransport : public Transport, private Sink {
 // The transport of a peer of a `mode = warp` tunnel: its settings (tun mtu, compress,
 // warp_fec, warp_window) mapped onto a warp::Config.
 std::unique_ptr<Transport> makeTransport(TransportSink& sink, struct ev_loop* loop,
-                                         const TunnelConfig& config,
-                                         std::function<void()> flush);
+                                         const TunnelConfig& config, std::function<void()> flush);
 
 }  // namespace manifold::tunnel::warp
