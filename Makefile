@@ -143,7 +143,7 @@ UNITDIR       ?= $(PREFIX)/lib/systemd/system
 MANIFOLD_USER ?= manifold
 INSTALL_BINS  := bin/manifold bin/manifold-shm bin/manifold-fs
 # User commands (bin/, section 1 pages in etc/man/NAME.1).
-USER_BINS     := bin/manifold-pack bin/manifold-seal
+USER_BINS     := bin/manifold-pack bin/manifold-seal bin/manifold-tunnel
 USER_MANS     := $(patsubst bin/%,%.1,$(USER_BINS))
 # Placeholders in the installed files, filled with the paths above.
 SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
