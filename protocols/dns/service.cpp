@@ -61,6 +61,10 @@ void DnsService::start() {
     prober_->start();
   }
   if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
+  if (ctx_.runtime->runsInstanceTasks())  // gauges are summed over workers: one writer
+    for (size_t z = 0; z < config_.db->zoneCount(); ++z)
+      ctx_.counters.set(static_cast<unsigned>(kFixedCounters + 2 * config_.targets.size() + z),
+                        config_.db->zoneSignatureExpiry(z));
 }
 
 // True once no worker of an older generation is alive: until then a secondary that asks right
