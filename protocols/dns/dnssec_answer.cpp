@@ -163,7 +163,8 @@ void ZoneDb::addDenial(Build& b, const Zone& z, Denial kind, std::string_view na
     case Denial::kWildcard:
       addNsec3(b, z, nsec3Covering(z, nextCloser(name, encloser->name)), done);
       break;
-    case Denial::kWildcardNoData:  // after kWildcard's next closer cover
+    case Denial::kWildcardNoData:  // after kWildcard's next closer cover, sent once
+      done[0] = nsec3Covering(z, nextCloser(name, encloser->name));
       addNsec3(b, z, encloser->nsec3, done);
       addNsec3(b, z, nodes_[encloser->wildcard].nsec3, done);
       break;

@@ -60,7 +60,8 @@ bool ZoneDb::loadSigned(Zone& z, const std::map<std::string, uint32_t>& names,
             [](const Nsec3Entry& a, const Nsec3Entry& b) { return a.hash < b.hash; });
   sec.nsec3 = !sec.nsec3s.empty() && findSet(apex, kTypeNsec3param);
   std::unordered_map<std::string, uint32_t> hashed;  // lowercase NSEC3 owner -> entry
-  for (uint32_t i = 0; i < sec.nsec3s.size(); ++i) hashed.emplace(lowerName(sec.nsec3s[i].owner), i);
+  for (uint32_t i = 0; i < sec.nsec3s.size(); ++i)
+    hashed.emplace(lowerName(sec.nsec3s[i].owner), i);
   for (ZoneRecord& rec : sigs) {
     auto where = rec.file + ":" + std::to_string(rec.line) + ": RRSIG: ";
     if (rec.rdata.size() < kRrsigFixed) {
@@ -106,7 +107,8 @@ void ZoneDb::finishSigned(Zone& z) {
     Node& n = nodes_[i];
     if (n.zone != zi) continue;
     if (findSet(n, kTypeNsec)) sec.nsecOrder.push_back(i);
-    if (sec.nsec3 && !n.occluded) n.nsec3 = sec.nsec3Match(nsec3Hash(n.name, sec.salt, sec.iterations));
+    if (sec.nsec3 && !n.occluded)
+      n.nsec3 = sec.nsec3Match(nsec3Hash(n.name, sec.salt, sec.iterations));
   }
   std::sort(sec.nsecOrder.begin(), sec.nsecOrder.end(), [&](uint32_t a, uint32_t b) {
     return canonicalCompare(nodes_[a].name, nodes_[b].name) < 0;
@@ -121,8 +123,8 @@ std::vector<std::string> ZoneDb::signatureWarnings(uint32_t now, uint32_t within
     bool expired = timeBefore(sec.earliestExpiry, now);
     if (expired || timeBefore(sec.earliestExpiry, now + within))
       out.push_back("zone " + nameToText(z.origin) + ": signatures " +
-                    (expired ? "expired" : "expire") + " at " +
-                    dnssecTimeText(sec.earliestExpiry) + " UTC (" + sec.expiryOwner + ")");
+                    (expired ? "expired" : "expire") + " at " + dnssecTimeText(sec.earliestExpiry) +
+                    " UTC (" + sec.expiryOwner + ")");
   }
   return out;
 }

@@ -321,7 +321,7 @@ void ZoneDb::build(Build& b, std::string_view qname, uint16_t qtype) const {
     for (uint16_t t : {kTypeA, kTypeAaaa, kTypeMx, kTypeTxt, kTypeNs, kTypeCname})
       if (!set) set = findSet(*node, t);
     if (!set && !node->sets.empty()) set = &node->sets.front();
-  } else if (qtype == kTypeRrsig && b.dnssec) {
+  } else if (qtype == kTypeRrsig) {
     // The signatures at the name, whatever they cover, as one answer.
     bool any = false;
     for (const RRset& s : node->sets)
@@ -410,7 +410,7 @@ size_t ZoneDb::answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t l
         if (t == q.qtype) pi = idx;
       if (pi == NameTable::kNone && q.qtype != kTypeAny && q.qtype != kTypeAxfr &&
           q.qtype != kTypeIxfr && !findSet(*node, q.qtype) &&
-          !(withDnssec && q.qtype == kTypeRrsig))
+          !(q.qtype == kTypeRrsig && zones_[node->zone].sec.isSigned))
         pi = withDnssec ? node->nodataDo : node->nodata;
       if (pi != NameTable::kNone) return emitPrecomputed(precomputed_[pi], q, out, limit, info);
     }

@@ -265,7 +265,7 @@ void ZoneDb::precomputeVariant(Node& node, bool dnssec) {
   std::vector<uint8_t> buf(65535);
   std::vector<uint16_t> types;
   for (auto& s : node.sets) types.push_back(s.type);
-  if (dnssec) types.push_back(kTypeRrsig);
+  if (zones_[node.zone].sec.isSigned) types.push_back(kTypeRrsig);  // every signature at the name
   types.push_back(kTypeAny);
   types.push_back(kOtherType);
   for (uint16_t t : types) {

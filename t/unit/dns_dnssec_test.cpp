@@ -62,10 +62,18 @@ TEST(DnsDnssec, FieldsAsTheRfcsWriteThem) {
   EXPECT_EQ(dnssecTimeText(1048354263u), "20030322173103");
   std::string rrsig =
       rdataOf("@ RRSIG NSEC3PARAM 13 2 3600 20030322173103 1048354263 1 example.com. AA==");
-  EXPECT_EQ(hex(rrsig.substr(0, 18)), "0033" "0d" "02" "00000e10" "3e7c9dd7" "3e7c9dd7" "0001");
+  EXPECT_EQ(hex(rrsig.substr(0, 18)),
+            "0033"
+            "0d"
+            "02"
+            "00000e10"
+            "3e7c9dd7"
+            "3e7c9dd7"
+            "0001");
   // NSEC3 (RFC 5155 3.3): salt and next hash length-prefixed, "-" = no salt.
-  std::string n3 = rdataOf("0p9mhaveqvm6t7vbl5lop2u3t2rp3tom NSEC3 1 1 12 aabbccdd "
-                           "2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG");
+  std::string n3 = rdataOf(
+      "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom NSEC3 1 1 12 aabbccdd "
+      "2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG");
   EXPECT_EQ(hex(n3.substr(0, 10)), "0101000c04aabbccdd14");
   EXPECT_EQ(hex(rdataOf("@ NSEC3PARAM 1 0 0 -")), "0100000000");
   EXPECT_TRUE(bitmapHas(nsec.substr(wire("host.example.com.").size()), 1234));
@@ -86,17 +94,16 @@ TEST(DnsDnssec, BadFieldsAreRefusedWithTheReason) {
   EXPECT_EQ(errorOf("x NSEC3 1 0 1 - not-base32hex A"),
             "z.zone:2: NSEC3: bad next hashed owner 'not-base32hex'");
   // Generic data that does not fit the layout: a bitmap window out of order.
-  EXPECT_NE(errorOf("@ NSEC \\# 7 00 0001 40 0001 40").find("not a valid NSEC"),
-            std::string::npos);
+  EXPECT_NE(errorOf("@ NSEC \\# 7 00 0001 40 0001 40").find("not a valid NSEC"), std::string::npos);
   EXPECT_NE(errorOf("@ NSEC3PARAM \\# 5 01000001 ff").find("not a valid NSEC3PARAM"),
             std::string::npos);
 }
 
 TEST(DnsDnssec, CanonicalOrderIsRfc4034Example) {
   // RFC 4034 6.1, in order.
-  const char* names[] = {"example.",       "a.example.",       "yljkjljk.a.example.",
-                         "Z.a.example.",   "zABC.a.EXAMPLE.",  "z.example.",
-                         "\\001.z.example.", "*.z.example.",   "\\200.z.example."};
+  const char* names[] = {"example.",         "a.example.",      "yljkjljk.a.example.",
+                         "Z.a.example.",     "zABC.a.EXAMPLE.", "z.example.",
+                         "\\001.z.example.", "*.z.example.",    "\\200.z.example."};
   for (size_t i = 0; i + 1 < std::size(names); ++i) {
     std::string a = lowerName(wire(names[i])), b = lowerName(wire(names[i + 1]));
     EXPECT_LT(canonicalCompare(a, b), 0) << names[i] << " < " << names[i + 1];
@@ -118,7 +125,8 @@ TEST(DnsDnssec, Nsec3HashIsRfc5155AppendixA) {
 
 TEST(DnsDnssec, Nsec3ChainMatchAndCover) {
   ZoneSec sec;
-  for (const char* h : {"\x10", "\x20", "\x30"}) sec.nsec3s.push_back(Nsec3Entry{h, "", 0, "", {}, 0});
+  for (const char* h : {"\x10", "\x20", "\x30"})
+    sec.nsec3s.push_back(Nsec3Entry{h, "", 0, "", {}, 0});
   EXPECT_EQ(sec.nsec3Match("\x20"), 1);
   EXPECT_EQ(sec.nsec3Match("\x25"), -1);
   EXPECT_EQ(sec.nsec3Cover("\x25"), 1);
