@@ -6,7 +6,6 @@
 // zone's key as the only trust anchor validating our answers as secure; the signature checks at
 // load (expired, expiring, unsigned RRsets, an RRSIG for nothing) and the expiry gauge.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <ctime>
@@ -78,8 +77,7 @@ SignedZone signZone(const std::string& dir, const std::string& origin, const std
 }
 
 std::string replaceOrigin(std::string q, const std::string& origin) {
-  for (size_t at = q.find('%'); at != std::string::npos; at = q.find('%'))
-    q.replace(at, 1, origin);
+  for (size_t at = q.find('%'); at != std::string::npos; at = q.find('%')) q.replace(at, 1, origin);
   return q;
 }
 
@@ -107,16 +105,11 @@ struct Variant {
   const char* origin;
   const char* options;
 };
-const Variant kVariants[] = {{"nsec.test", ""},
-                             {"nsec3.test", "-n -s abcd -t 1"},
-                             {"optout.test", "-n -p -t 0"}};
+const Variant kVariants[] = {
+    {"nsec.test", ""}, {"nsec3.test", "-n -s abcd -t 1"}, {"optout.test", "-n -p -t 0"}};
 
-}  // namespace
-
-TEST(DnsDnssec, SignedZonesAnswerLikeNsd) {
-  ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
-  ASSERT_FALSE(run("command -v ldns-signzone").empty()) << "ldnsutils is not installed (make deps)";
-  Instance m("");
+// Each variant signed, all three served by `m` (configured, not started).
+std::vector<SignedZone> signVariants(Instance& m) {
   std::vector<SignedZone> zones;
   std::string spec;
   for (const Variant& v : kVariants) {
@@ -124,6 +117,16 @@ TEST(DnsDnssec, SignedZonesAnswerLikeNsd) {
     spec += " " + std::string(v.origin) + "=" + zones.back().file;
   }
   m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones =" + spec + "\n");
+  return zones;
+}
+
+}  // namespace
+
+TEST(DnsDnssec, SignedZonesAnswerLikeNsd) {
+  ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
+  ASSERT_FALSE(run("command -v ldns-signzone").empty()) << "ldnsutils is not installed (make deps)";
+  Instance m("");
+  std::vector<SignedZone> zones = signVariants(m);
   ASSERT_TRUE(m.start()) << m.log();
   const int port = m.port("dns");
   for (const SignedZone& z : zones) {
@@ -144,13 +147,7 @@ TEST(DnsDnssec, SignedZonesAnswerLikeNsd) {
 TEST(DnsDnssec, DelvValidatesOurAnswersAsSecure) {
   ASSERT_FALSE(run("command -v delv").empty()) << "bind9-dnsutils is not installed (make deps)";
   Instance m("");
-  std::vector<SignedZone> zones;
-  std::string spec;
-  for (const Variant& v : kVariants) {
-    zones.push_back(signZone(m.dir() + "/zones", v.origin, v.options));
-    spec += " " + std::string(v.origin) + "=" + zones.back().file;
-  }
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones =" + spec + "\n");
+  std::vector<SignedZone> zones = signVariants(m);
   ASSERT_TRUE(m.start()) << m.log();
   const int port = m.port("dns");
   struct Case {
@@ -212,14 +209,12 @@ TEST(DnsDnssec, SignatureChecksAtLoadAndTheExpiryGauge) {
   int rc = 0;
   std::string out = run(binPath("manifold") + " -t -c " + m.configPath() + " 2>&1", &rc);
   EXPECT_EQ(rc, 0) << out;  // warnings, as NSD: the zone is still served
-  EXPECT_NE(out.find("zone old.test.: signatures expired at 20250101000000 UTC"),
-            std::string::npos)
+  EXPECT_NE(out.find("zone old.test.: signatures expired at 20250101000000 UTC"), std::string::npos)
       << out;
   EXPECT_NE(out.find(std::string("zone near.test.: signatures expire at ") + when + " UTC"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("zone late.test.: late.late.test. A is not signed"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("zone late.test.: late.late.test. A is not signed"), std::string::npos) << out;
   EXPECT_EQ(out.find("zone late.test.: www"), std::string::npos) << out;  // the rest is signed
   // An RRSIG covering an RRset the name does not have is refused with file and line.
   SignedZone bad = signZone(dir, "bad.test", "");
@@ -249,10 +244,8 @@ TEST(DnsDnssec, SignatureChecksAtLoadAndTheExpiryGauge) {
     if (i) usleep(100000);  // the instance-task worker sets it as it starts
     stats = run(binPath("manifold-shm") + " -n " + m.shmName() + " stats");
   }
-  ASSERT_GT(gauge("z_near_test__sig_expiry"), 0)
-      << stats;
-  EXPECT_NEAR(static_cast<double>(gauge("z_near_test__sig_expiry")), static_cast<double>(soon),
-              1.0)
+  ASSERT_GT(gauge("z_near_test__sig_expiry"), 0) << stats;
+  EXPECT_NEAR(static_cast<double>(gauge("z_near_test__sig_expiry")), static_cast<double>(soon), 1.0)
       << stats;
   EXPECT_EQ(gauge("z_plain_test__sig_expiry"), 0) << stats;
   EXPECT_EQ(m.stop(), 0) << m.log();
