@@ -66,11 +66,15 @@ void ZoneDb::addNsecCovering(Build& b, const Zone& z, std::string_view name,
 int ZoneDb::nsec3For(const Zone& z, std::string_view name) const {
   const Node* n = findNode(name);
   if (n && &zones_[n->zone] == &z) return n->nsec3;
-  return z.sec.nsec3Match(nsec3Hash(name, z.sec.salt, z.sec.iterations));
+  char h[20];
+  nsec3HashInto(name, z.sec.salt, z.sec.iterations, h);
+  return z.sec.nsec3Match(std::string_view(h, 20));
 }
 
 int ZoneDb::nsec3Covering(const Zone& z, std::string_view name) const {
-  return z.sec.nsec3Cover(nsec3Hash(name, z.sec.salt, z.sec.iterations));
+  char h[20];
+  nsec3HashInto(name, z.sec.salt, z.sec.iterations, h);
+  return z.sec.nsec3Cover(std::string_view(h, 20));
 }
 
 void ZoneDb::addNsec3(Build& b, const Zone& z, int index, int* done) const {
@@ -157,8 +161,7 @@ void ZoneDb::addDenial(Build& b, const Zone& z, Denial kind, std::string_view na
       if (!encloser) break;
       addNsec3(b, z, nsec3Covering(z, nextCloser(name, encloser->name)), done);
       addNsec3(b, z, encloser->nsec3, done);
-      if (size_t n = wildcardOf(encloser->name, wild))
-        addNsec3(b, z, nsec3Covering(z, std::string_view(wild, n)), done);
+      addNsec3(b, z, encloser->wildcardCover, done);  // found at load
       break;
     case Denial::kWildcard:
       addNsec3(b, z, nsec3Covering(z, nextCloser(name, encloser->name)), done);

@@ -58,6 +58,7 @@ bool ZoneDb::loadSigned(Zone& z, const std::map<std::string, uint32_t>& names,
   }
   std::sort(sec.nsec3s.begin(), sec.nsec3s.end(),
             [](const Nsec3Entry& a, const Nsec3Entry& b) { return a.hash < b.hash; });
+  for (const Nsec3Entry& e : sec.nsec3s) sec.hashes += e.hash;
   sec.nsec3 = !sec.nsec3s.empty() && findSet(apex, kTypeNsec3param);
   std::unordered_map<std::string, uint32_t> hashed;  // lowercase NSEC3 owner -> entry
   for (uint32_t i = 0; i < sec.nsec3s.size(); ++i)
@@ -107,8 +108,17 @@ void ZoneDb::finishSigned(Zone& z) {
     Node& n = nodes_[i];
     if (n.zone != zi) continue;
     if (findSet(n, kTypeNsec)) sec.nsecOrder.push_back(i);
-    if (sec.nsec3 && !n.occluded)
-      n.nsec3 = sec.nsec3Match(nsec3Hash(n.name, sec.salt, sec.iterations));
+    if (sec.nsec3 && !n.occluded) {
+      char h[20];
+      nsec3HashInto(n.name, sec.salt, sec.iterations, h);
+      n.nsec3 = sec.nsec3Match(std::string_view(h, 20));
+      // The NSEC3 covering "*.<this name>", for NXDOMAIN answers with this closest encloser.
+      if (n.name.size() + 2 <= kMaxName && n.wildcard == NameTable::kNone) {
+        std::string wild = std::string("\x01*", 2) + n.name;
+        nsec3HashInto(wild, sec.salt, sec.iterations, h);
+        n.wildcardCover = sec.nsec3Cover(std::string_view(h, 20));
+      }
+    }
   }
   std::sort(sec.nsecOrder.begin(), sec.nsecOrder.end(), [&](uint32_t a, uint32_t b) {
     return canonicalCompare(nodes_[a].name, nodes_[b].name) < 0;

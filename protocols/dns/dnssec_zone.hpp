@@ -14,7 +14,10 @@ namespace manifold::dns {
 
 // RFC 4034 6.1: compares lowercase wire names label by label from the root; <0, 0, >0.
 int canonicalCompare(std::string_view a, std::string_view b);
-// RFC 5155 5: SHA-1 of the lowercase wire name and salt, iterated; 20 bytes.
+// RFC 5155 5: SHA-1 of the lowercase wire name and salt, iterated; 20 bytes. The Into form
+// (per query) does not allocate.
+void nsec3HashInto(std::string_view lowerName, std::string_view salt, uint16_t iterations,
+                   char out[20]);
 std::string nsec3Hash(std::string_view lowerName, std::string_view salt, uint16_t iterations);
 
 enum class RrsetOrder : uint8_t { kFixed, kCyclic, kRandom };
@@ -34,6 +37,7 @@ struct ZoneSec {
   uint16_t iterations = 0;
   std::string salt;
   std::vector<Nsec3Entry> nsec3s;   // sorted by hash
+  std::string hashes;               // their hashes back to back (20 bytes each): the search keys
   std::vector<uint32_t> nsecOrder;  // nodes with an NSEC, canonical order
   uint32_t earliestExpiry = 0;      // RRSIG expiration, seconds (0 = no signature)
   std::string expiryOwner;          // presentation name and type of that signature

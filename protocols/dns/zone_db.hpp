@@ -186,7 +186,8 @@ class ZoneDb {
     uint32_t nodata = NameTable::kNone;                    // any other type
     std::vector<std::pair<uint16_t, uint32_t>> answersDo;  // the same with DNSSEC records
     uint32_t nodataDo = NameTable::kNone;
-    int nsec3 = -1;  // the NSEC3 matching this name in its zone's chain
+    int nsec3 = -1;          // the NSEC3 matching this name in its zone's chain
+    int wildcardCover = -1;  // the NSEC3 covering "*.<name>" (names without a wildcard child)
   };
   struct Zone {
     std::string origin;  // lowercase wire

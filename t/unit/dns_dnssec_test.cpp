@@ -125,13 +125,17 @@ TEST(DnsDnssec, Nsec3HashIsRfc5155AppendixA) {
 
 TEST(DnsDnssec, Nsec3ChainMatchAndCover) {
   ZoneSec sec;
-  for (const char* h : {"\x10", "\x20", "\x30"})
-    sec.nsec3s.push_back(Nsec3Entry{h, "", 0, "", {}, 0});
-  EXPECT_EQ(sec.nsec3Match("\x20"), 1);
-  EXPECT_EQ(sec.nsec3Match("\x25"), -1);
-  EXPECT_EQ(sec.nsec3Cover("\x25"), 1);
-  EXPECT_EQ(sec.nsec3Cover("\x05"), 2);  // before the first: the last one wraps around
-  EXPECT_EQ(sec.nsec3Cover("\x35"), 2);
+  auto h = [](char c) { return std::string(1, c) + std::string(19, '\0'); };
+  for (char c : {'\x10', '\x20', '\x30'}) {
+    sec.nsec3s.push_back(Nsec3Entry{h(c), "", 0, "", {}, 0});
+    sec.hashes += h(c);
+  }
+  EXPECT_EQ(sec.nsec3Match(h('\x20')), 1);
+  EXPECT_EQ(sec.nsec3Match(h('\x25')), -1);
+  EXPECT_EQ(sec.nsec3Cover(h('\x25')), 1);
+  EXPECT_EQ(sec.nsec3Cover(h('\x05')), 2);  // before the first: the last one wraps around
+  EXPECT_EQ(sec.nsec3Cover(h('\x35')), 2);
+  EXPECT_EQ(sec.nsec3Match("short"), -1);
 }
 
 }  // namespace

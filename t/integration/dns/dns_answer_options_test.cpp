@@ -48,8 +48,10 @@ TEST(DnsAnswerOptions, MinimalResponsesOnAnswersAsNsdMinimal) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
   Instance m("");
   writeFile(m.path("order.zone"), kZone);
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nminimal_responses = on\n"
-                  "zones = order.test=" + m.path("order.zone") + "\n");
+  m.rewriteConfig(
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nminimal_responses = on\n"
+      "zones = order.test=" +
+      m.path("order.zone") + "\n");
   ASSERT_TRUE(m.start()) << m.log();
   Nsd nsd(m.dir() + "/nsd", "order.test", m.path("order.zone"));
   nsd.serverOptions("  minimal-responses: yes\n");
@@ -113,8 +115,10 @@ TEST(DnsAnswerOptions, RrsetOrderFixedCyclicRandom) {
   // A bad value is refused with the key.
   Instance bad("", "", 1);
   writeFile(bad.path("order.zone"), kZone);
-  bad.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nrrset_order = sorted\n"
-                    "zones = order.test=" + bad.path("order.zone") + "\n");
+  bad.rewriteConfig(
+      "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nrrset_order = sorted\n"
+      "zones = order.test=" +
+      bad.path("order.zone") + "\n");
   int rc = 0;
   std::string out = run(binPath("manifold") + " -t -c " + bad.configPath() + " 2>&1", &rc);
   EXPECT_NE(rc, 0);
