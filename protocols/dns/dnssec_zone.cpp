@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "protocols/dns/wire.hpp"
+#include "protocols/http/websocket_handshake.hpp"
 
 namespace manifold::dns {
 
@@ -20,60 +21,11 @@ int canonicalCompare(std::string_view a, std::string_view b) {
   return na == nb ? 0 : na < nb ? -1 : 1;
 }
 
-namespace {
-
-// SHA-1 (FIPS 180-4) of a short message, written out because OpenSSL 3's one-shot SHA1() costs
-// about 2 us a call (it fetches the algorithm each time) and NSEC3 hashes names per query. NSEC3
-// needs SHA-1 for lookups only; nothing here relies on its strength.
-void sha1(const uint8_t* data, size_t len, uint8_t out[20]) {
-  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  auto rol = [](uint32_t x, int n) { return (x << n) | (x >> (32 - n)); };
-  uint64_t bits = static_cast<uint64_t>(len) * 8;
-  size_t blocks = (len + 8) / 64 + 1;
-  for (size_t b = 0; b < blocks; ++b) {
-    uint8_t block[64];
-    for (size_t i = 0; i < 64; ++i) {
-      size_t at = b * 64 + i;
-      block[i] = at < len ? data[at] : at == len ? 0x80 : 0;
-    }
-    if (b == blocks - 1)
-      for (int i = 0; i < 8; ++i) block[56 + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
-    uint32_t w[80];
-    for (int i = 0; i < 16; ++i) w[i] = get32(block + 4 * i);
-    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    uint32_t a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4];
-    for (int i = 0; i < 80; ++i) {
-      uint32_t f, k;
-      if (i < 20) {
-        f = (bb & c) | (~bb & d);
-        k = 0x5A827999;
-      } else if (i < 40) {
-        f = bb ^ c ^ d;
-        k = 0x6ED9EBA1;
-      } else if (i < 60) {
-        f = (bb & c) | (bb & d) | (c & d);
-        k = 0x8F1BBCDC;
-      } else {
-        f = bb ^ c ^ d;
-        k = 0xCA62C1D6;
-      }
-      uint32_t t = rol(a, 5) + f + e + k + w[i];
-      e = d;
-      d = c;
-      c = rol(bb, 30);
-      bb = a;
-      a = t;
-    }
-    h[0] += a;
-    h[1] += bb;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-  }
-  for (int i = 0; i < 5; ++i) put32(out + 4 * i, h[i]);
+// SHA-1 is the WebSocket handshake's (FIPS 180-4, written out there): OpenSSL 3's one-shot SHA1()
+// costs about 2 us a call (it fetches the algorithm each time) and NSEC3 hashes names per query.
+static void sha1(const uint8_t* data, size_t len, uint8_t out[20]) {
+  http::ws::sha1(std::string_view(reinterpret_cast<const char*>(data), len), out);
 }
-
-}  // namespace
 
 void nsec3HashInto(std::string_view lowerName, std::string_view salt, uint16_t iterations,
                    char out[20]) {
