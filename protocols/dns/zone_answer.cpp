@@ -411,7 +411,7 @@ size_t ZoneDb::answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t l
       if (pi == NameTable::kNone && q.qtype != kTypeAny && q.qtype != kTypeAxfr &&
           q.qtype != kTypeIxfr && !findSet(*node, q.qtype) &&
           !(q.qtype == kTypeRrsig && zones_[node->zone].sec.isSigned))
-        pi = withDnssec ? node->nodataDo : node->nodata;
+        pi = withDnssec ? NameTable::kNone : node->nodata;  // DO NODATA: written per query
       if (pi != NameTable::kNone) return emitPrecomputed(precomputed_[pi], q, out, limit, info);
     }
   }

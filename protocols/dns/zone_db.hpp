@@ -184,8 +184,7 @@ class ZoneDb {
     uint32_t wildcard = NameTable::kNone;  // node of "*.<this name>", when there is one
     std::vector<std::pair<uint16_t, uint32_t>> answers;    // qtype -> precomputed index
     uint32_t nodata = NameTable::kNone;                    // any other type
-    std::vector<std::pair<uint16_t, uint32_t>> answersDo;  // the same with DNSSEC records
-    uint32_t nodataDo = NameTable::kNone;
+    std::vector<std::pair<uint16_t, uint32_t>> answersDo;  // the types present, with DNSSEC
     int nsec3 = -1;          // the NSEC3 matching this name in its zone's chain
     int wildcardCover = -1;  // the NSEC3 covering "*.<name>" (names without a wildcard child)
   };

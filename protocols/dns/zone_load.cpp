@@ -265,9 +265,14 @@ void ZoneDb::precomputeVariant(Node& node, bool dnssec) {
   std::vector<uint8_t> buf(65535);
   std::vector<uint16_t> types;
   for (auto& s : node.sets) types.push_back(s.type);
-  if (zones_[node.zone].sec.isSigned) types.push_back(kTypeRrsig);  // every signature at the name
-  types.push_back(kTypeAny);
-  types.push_back(kOtherType);
+  // With DO only the RRsets present are prebuilt: a signed NODATA, ANY or RRSIG answer is
+  // hundreds of bytes per name, and written per query it costs no hashing (the name's NSEC or
+  // NSEC3 is known), so memory for a million-name zone stays near NSD's.
+  if (!dnssec) {
+    if (zones_[node.zone].sec.isSigned) types.push_back(kTypeRrsig);  // every signature there
+    types.push_back(kTypeAny);
+    types.push_back(kOtherType);
+  }
   for (uint16_t t : types) {
     PacketWriter w(buf.data(), buf.size());
     w.start(0, kFlagQr);
@@ -289,7 +294,7 @@ void ZoneDb::precomputeVariant(Node& node, bool dnssec) {
     precomputed_.push_back(std::move(p));
     uint32_t pi = static_cast<uint32_t>(precomputed_.size() - 1);
     if (t == kOtherType)
-      (dnssec ? node.nodataDo : node.nodata) = pi;
+      node.nodata = pi;
     else
       (dnssec ? node.answersDo : node.answers).emplace_back(t, pi);
   }
