@@ -4,7 +4,8 @@
 // with DO on and off (positive, NXDOMAIN, NODATA, empty non-terminals, wildcard expansion and
 // wildcard NODATA, delegations with and without DS, CNAME chains, truncation, TCP); `delv` with the
 // zone's key as the only trust anchor validating our answers as secure; the signature checks at
-// load (expired, expiring, unsigned RRsets, an RRSIG for nothing) and the expiry gauge.
+// load (expired, expiring, unsigned RRsets, an RRSIG for nothing) and the expiry gauge; AXFR of
+// a signed zone equal to NSD's.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -116,7 +117,8 @@ std::vector<SignedZone> signVariants(Instance& m) {
     zones.push_back(signZone(m.dir() + "/zones", v.origin, v.options));
     spec += " " + std::string(v.origin) + "=" + zones.back().file;
   }
-  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones =" + spec + "\n");
+  m.rewriteConfig("[dns:main]\nlisten = 127.0.0.1:{port:dns}\nallow_transfer = 127.0.0.1\nzones =" +
+                  spec + "\n");
   return zones;
 }
 
@@ -130,8 +132,13 @@ TEST(DnsDnssec, SignedZonesAnswerLikeNsd) {
   ASSERT_TRUE(m.start()) << m.log();
   const int port = m.port("dns");
   for (const SignedZone& z : zones) {
-    Nsd nsd(m.dir() + "/nsd-" + z.origin, z.origin, z.file);
+    Nsd nsd(m.dir() + "/nsd-" + z.origin, z.origin, z.file, "  provide-xfr: 127.0.0.1 NOKEY\n");
     ASSERT_TRUE(nsd.start()) << "nsd did not answer: " << nsd.output();
+    // The transfer carries every signature and the NSEC3 chain, as NSD's.
+    auto axfr = [&](int p) { return sortedRecords(dig(p, "+time=3 " + z.origin + " AXFR")); };
+    std::vector<std::string> ours = axfr(port);
+    EXPECT_GT(ours.size(), 60u);
+    EXPECT_EQ(ours, axfr(nsd.port())) << z.origin;
     for (const char* c : kCases)
       for (const char* dnssec : {"+dnssec ", ""}) {
         std::string q = dnssec + replaceOrigin(c, z.origin);
