@@ -29,6 +29,7 @@
 #include "protocols/dns/config.hpp"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -121,6 +122,7 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
                                                 : RrsetOrder::kFixed);
   parsePools(in, *cfg, poolTtl);
   cfg->db->finish();
+  malloc_trim(0);  // the parse's garbage (gigabytes for a large zone) back to the system
   warnAboutSignatures(in.section().name, *cfg->db);
   parseLrrr(in, *cfg);
   parseTransfers(in, *cfg);

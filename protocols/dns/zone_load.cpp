@@ -262,17 +262,17 @@ void ZoneDb::precompute(Node& node, uint32_t index) {
 }
 
 void ZoneDb::precomputeVariant(Node& node, bool dnssec) {
-  std::vector<uint8_t> buf(65535);
+  static thread_local std::vector<uint8_t> buf(65535);  // scratch: not 64 KB zeroed per name
   std::vector<uint16_t> types;
   for (auto& s : node.sets) types.push_back(s.type);
   // With DO only the RRsets present are prebuilt: a signed NODATA, ANY or RRSIG answer is
   // hundreds of bytes per name, and written per query it costs no hashing (the name's NSEC or
   // NSEC3 is known), so memory for a million-name zone stays near NSD's.
-  if (!dnssec) {
-    if (zones_[node.zone].sec.isSigned) types.push_back(kTypeRrsig);  // every signature there
-    types.push_back(kTypeAny);
-    types.push_back(kOtherType);
-  }
+  // In a signed zone ANY and RRSIG queries (rare, and hundreds of bytes each) are written per
+  // query too.
+  bool isSigned = zones_[node.zone].sec.isSigned;
+  if (!dnssec && !isSigned) types.push_back(kTypeAny);
+  if (!dnssec) types.push_back(kOtherType);
   for (uint16_t t : types) {
     PacketWriter w(buf.data(), buf.size());
     w.start(0, kFlagQr);
