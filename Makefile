@@ -25,7 +25,7 @@ DEPS_BUILD := g++ make pkg-config libev-dev libinih-dev zlib1g-dev liblzo2-dev l
               libssl-dev libnghttp2-dev
 DEPS_TEST  := curl wrk nginx-light libnginx-mod-http-dav-ext clang libclang-rt-14-dev procps iproute2 media-types python3 \
               tftp-hpa atftp tftpd-hpa transmission-cli aria2 opentracker \
-              nsd bind9-dnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
+              nsd bind9-dnsutils ldnsutils dnsperf bc libwrap0 libpcre2-8-0 clang-format \
               lintian man-db age nodejs chromium fonts-dejavu-core openssl nghttp2-client \
               litmus cadaver \
               iputils-ping iperf3 ethtool

@@ -227,6 +227,9 @@ bool Master::startGeneration(std::shared_ptr<config::Config> config, std::string
   Generation& ref = *gen;
   generations_.push_back(std::move(gen));
 
+  // The config was just parsed with the loop blocked (a million-name zone takes a minute): without
+  // this the timer would count from the loop's stale time and expire at once.
+  ev_now_update(loop_);
   ev_timer_init(&ref.readyTimer, onReadyTimer, kReadyTimeout, 0.);
   ref.readyTimer.data = &ref;
   ev_timer_start(loop_, &ref.readyTimer);

@@ -21,15 +21,19 @@
 //   lrrr_cache = 1m                        shm budget of the LRRR decision cache
 //   allow_transfer = 192.0.2.0/24 ::1      who may AXFR/IXFR (default none: REFUSED)
 //   notify = 192.0.2.53 [2001:db8::53]:5300   secondaries told of a new serial (NOTIFY)
+//   minimal_responses = off                 on: no zone NS/glue added to positive answers
+//   rrset_order = fixed                     cyclic | random: zone-file RRsets rotated/shuffled
 //
 // This file: the scalar keys, the zones and the registration; pools and checks are in
 // config_pools.cpp, lrrr.NAME in config_lrrr.cpp, transfers in config_xfr.cpp.
 #include "protocols/dns/config.hpp"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 
 #include "worker/log.hpp"
 
@@ -72,6 +76,16 @@ std::vector<std::string> configWords(const std::string& v) {
 
 namespace {
 
+// Signed zones: signatures expired or expiring within a week, and RRsets left unsigned, are
+// logged at every load (so `manifold -t` prints them) without refusing the zone, as NSD.
+void warnAboutSignatures(const std::string& section, const ZoneDb& db) {
+  constexpr uint32_t kSoon = 7 * 86400;
+  for (const std::string& w : db.signatureWarnings(static_cast<uint32_t>(time(nullptr)), kSoon))
+    LOG_WARN("[dns:%s] %s", section.c_str(), w.c_str());
+  for (const std::string& w : db.unsignedRrsets())
+    LOG_WARN("[dns:%s] %s", section.c_str(), w.c_str());
+}
+
 std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   auto cfg = std::make_unique<DnsConfig>();
   cfg->listen = in.listen("listen");
@@ -102,8 +116,16 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   parseSecondaries(in, *cfg, zones);  // keys, and the secondaries' copies added to zones
   std::string error;
   if (!cfg->db->load(zones, error)) in.fail("zones", error);
+  // NSD's defaults: the zone's NS in positive answers, zone-file RRsets in file order.
+  std::string order = in.choice("rrset_order", "fixed", {"fixed", "cyclic", "random"});
+  cfg->db->setAnswerOptions(in.flag("minimal_responses", false),
+                            order == "cyclic"   ? RrsetOrder::kCyclic
+                            : order == "random" ? RrsetOrder::kRandom
+                                                : RrsetOrder::kFixed);
   parsePools(in, *cfg, poolTtl);
   cfg->db->finish();
+  malloc_trim(0);  // the parse's garbage (gigabytes for a large zone) back to the system
+  warnAboutSignatures(in.section().name, *cfg->db);
   parseLrrr(in, *cfg);
   parseTransfers(in, *cfg);
   LOG_INFO("[dns:%s] %zu zone(s), %zu records, %zu precomputed answers, %zu health target(s)",

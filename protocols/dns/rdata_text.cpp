@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "protocols/dns/dnssec_text.hpp"
 #include "protocols/dns/wire.hpp"
 #include "protocols/dns/zone_parser.hpp"
 
@@ -27,6 +28,11 @@ enum class Field : uint8_t {
   kUriTarget,  // the same, not empty (RFC 7553 4.4)
   kHex,        // hex in whitespace-split chunks, to the end, not empty
   kBase64,     // base64 in chunks, to the end, not empty
+  kType,       // a type mnemonic as 16 bits (RRSIG type covered)
+  kTime,       // RRSIG time: YYYYMMDDHHmmSS or seconds, 32 bits
+  kBitmap,     // NSEC/NSEC3 type bitmap: type mnemonics to the end, may be empty
+  kSalt,       // NSEC3 salt: hex or "-", length-prefixed
+  kBase32,     // NSEC3 next hashed owner: base32hex, length-prefixed
 };
 
 struct FieldSpec {
@@ -37,7 +43,7 @@ struct FieldSpec {
 struct Layout {
   uint16_t type;
   uint8_t count;
-  FieldSpec fields[7];
+  FieldSpec fields[9];
 };
 
 using F = Field;
@@ -51,7 +57,47 @@ constexpr Layout tlsaLayout(uint16_t type) {
            {F::kU8, "matching type"},
            {F::kHex, "association data"}}};
 }
+// DS and CDS (RFC 4034 5.3, RFC 7344), DNSKEY and CDNSKEY (RFC 4034 2.2).
+constexpr Layout dsLayout(uint16_t type) {
+  return {
+      type,
+      4,
+      {{F::kU16, "key tag"}, {F::kU8, "algorithm"}, {F::kU8, "digest type"}, {F::kHex, "digest"}}};
+}
+constexpr Layout dnskeyLayout(uint16_t type) {
+  return {type,
+          4,
+          {{F::kU16, "flags"}, {F::kU8, "protocol"}, {F::kU8, "algorithm"}, {F::kBase64, "key"}}};
+}
+constexpr FieldSpec kIterations{F::kU16, "iterations"};
 constexpr Layout kLayouts[] = {
+    dsLayout(kTypeDs),
+    dsLayout(kTypeCds),
+    dnskeyLayout(kTypeDnskey),
+    dnskeyLayout(kTypeCdnskey),
+    {kTypeRrsig,
+     9,
+     {{F::kType, "type covered"},
+      {F::kU8, "algorithm"},
+      {F::kU8, "labels"},
+      {F::kU32, "original TTL"},
+      {F::kTime, "expiration"},
+      {F::kTime, "inception"},
+      {F::kU16, "key tag"},
+      {F::kName, "signer"},
+      {F::kBase64, "signature"}}},
+    {kTypeNsec, 2, {{F::kName, "next name"}, {F::kBitmap, "type bitmap"}}},  // RFC 4034 4.2
+    {kTypeNsec3,                                                             // RFC 5155 3.3
+     6,
+     {{F::kU8, "hash algorithm"},
+      {F::kU8, "flags"},
+      kIterations,
+      {F::kSalt, "salt"},
+      {F::kBase32, "next hashed owner"},
+      {F::kBitmap, "type bitmap"}}},
+    {kTypeNsec3param,
+     4,
+     {{F::kU8, "hash algorithm"}, {F::kU8, "flags"}, kIterations, {F::kSalt, "salt"}}},
     {kTypeA, 1, {{F::kIpv4, "IPv4 address"}}},
     {kTypeAaaa, 1, {{F::kIpv6, "IPv6 address"}}},
     {kTypeNs, 1, {{F::kName, "name"}}},
@@ -101,7 +147,9 @@ const Layout* findLayout(uint16_t type) {
 }
 
 // Fields that take every remaining token.
-bool takesRest(Field f) { return f == F::kStrings || f == F::kHex || f == F::kBase64; }
+bool takesRest(Field f) {
+  return f == F::kStrings || f == F::kHex || f == F::kBase64 || f == F::kBitmap;
+}
 
 bool parseUint(std::string_view text, uint64_t max, uint64_t& out) {
   if (text.empty() || text.size() > 20) return false;
@@ -196,6 +244,11 @@ bool parseField(const FieldSpec& f, const std::vector<RdataToken>& t, size_t& i,
     why = std::string("bad ") + f.what + " '" + text + "'";
     return false;
   };
+  if (f.kind == F::kBitmap) {  // the only field that may have no token at all
+    std::vector<std::string_view> types;
+    for (; i < t.size(); ++i) types.push_back(t[i].text);
+    return appendTypeBitmap(types, out, why);
+  }
   const std::string& text = t[i].text;
   uint64_t v = 0;
   std::string s;
@@ -260,6 +313,32 @@ bool parseField(const FieldSpec& f, const std::vector<RdataToken>& t, size_t& i,
       }
       out += s;
       break;
+    case F::kType: {
+      uint16_t type;
+      if (!parseTypeName(text, type)) return bad(text);
+      appendBigEndian(out, type, 2);
+      break;
+    }
+    case F::kTime: {
+      uint32_t when;
+      if (!parseDnssecTime(text, when)) return bad(text);
+      appendBigEndian(out, when, 4);
+      break;
+    }
+    case F::kBitmap:
+      break;
+    case F::kSalt:
+    case F::kBase32: {
+      bool ok = true;
+      if (f.kind == F::kBase32)
+        ok = base32HexDecode(text, s) && !s.empty();
+      else if (text != "-")
+        ok = appendHex(std::vector<RdataToken>{t[i]}, 0, s, why);
+      if (!ok || s.size() > 255) return bad(text);
+      out.push_back(static_cast<char>(s.size()));
+      out += s;
+      break;
+    }
     case F::kHex:
     case F::kBase64: {
       size_t before = out.size();
@@ -313,7 +392,8 @@ bool parseRdata(uint16_t type, const std::vector<RdataToken>& t, std::string_vie
     return false;
   }
   bool rest = takesRest(l->fields[l->count - 1].kind);
-  if (rest ? t.size() < l->count : t.size() != l->count) {
+  size_t least = l->count - (l->fields[l->count - 1].kind == F::kBitmap ? 1u : 0u);
+  if (rest ? t.size() < least : t.size() != l->count) {
     why = "expected " + std::to_string(l->count) + (rest ? " or more" : "") + " fields, got " +
           std::to_string(t.size());
     return false;
@@ -358,6 +438,24 @@ bool checkRdataWire(uint16_t type, std::string_view rd, std::string& why) {
       case F::kString:
         need = pos < n ? 1 + size_t{p[pos]} : 0;
         break;
+      case F::kType:
+        need = 2;
+        break;
+      case F::kTime:
+        need = 4;
+        break;
+      case F::kSalt:
+      case F::kBase32:
+        need = pos < n ? 1 + size_t{p[pos]} : 0;
+        if (f.kind == F::kBase32 && need == 1) need = 0;
+        break;
+      case F::kBitmap:
+        need = n - pos;
+        if (!checkTypeBitmap(rd.substr(pos))) {
+          why = "bad type bitmap";
+          return false;
+        }
+        break;
       case F::kTag:
         need = pos < n && p[pos] >= 1 && p[pos] <= 15 ? 1 + size_t{p[pos]} : 0;
         for (size_t c = pos + 1; need && c < pos + need && c < n; ++c)
@@ -376,7 +474,7 @@ bool checkRdataWire(uint16_t type, std::string_view rd, std::string& why) {
         need = n - pos;
         break;
     }
-    bool mayBeEmpty = f.kind == F::kOctets;
+    bool mayBeEmpty = f.kind == F::kOctets || f.kind == F::kBitmap;
     if ((need == 0 && !mayBeEmpty) || pos + need > n) {
       why = std::string("bad or missing ") + f.what;
       return false;

@@ -4,9 +4,10 @@
 // a type we know (NSD refuses "A \# 3 ..." too, so a bad RP cannot sneak in as TYPE17).
 //
 // Types by name: SOA NS A AAAA CNAME MX TXT SRV PTR CAA HINFO RP NAPTR SSHFP TLSA SMIMEA
-// OPENPGPKEY SPF URI. Names inside RDATA come out absolute and uncompressed; only the RFC 1035
-// types among them are ever compressed when written (PacketWriter::writeRdata), RP and NAPTR
-// names never (RFC 3597 4). Hex and base64 fields may be split by whitespace, as NSD accepts.
+// OPENPGPKEY SPF URI, and DS CDS DNSKEY CDNSKEY RRSIG NSEC NSEC3 NSEC3PARAM (dnssec_text.hpp).
+// Names inside RDATA come out absolute and uncompressed; only the RFC 1035 types among them are
+// ever compressed when written (PacketWriter::writeRdata), RP and NAPTR names never (RFC 3597 4).
+// Hex and base64 fields may be split by whitespace, as NSD accepts.
 #pragma once
 
 #include <cstdint>

@@ -128,13 +128,20 @@ RegionRequest DnsConfig::healthRegion() const {
   return r;
 }
 
+namespace {
+std::string counterName(const std::string& text) {
+  std::string base;
+  for (char c : text) base.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  if (base.size() > 44) base.resize(44);
+  return base;
+}
+}  // namespace
+
 std::vector<CounterSpec> DnsConfig::counters() const {
   std::vector<CounterSpec> out = counterSpecs(kCounterDefs);
   appendCounters(out, kLrrrCounterDefs);
   for (const auto& t : targets) {
-    std::string base;
-    for (char c : t.text) base.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
-    if (base.size() > 44) base.resize(44);
+    std::string base = counterName(t.text);
     out.push_back({"t_" + base + "_up", CounterKind::Gauge,
                    "health target " + t.text + " up (1) or down (0)"});
     out.push_back({"t_" + base + "_checked", CounterKind::Gauge,
@@ -156,6 +163,8 @@ std::vector<CounterSpec> DnsConfig::counters() const {
                    "zone " + text + ": IXFR journal size"});
     out.push_back({"z_" + base + "_tsig_failures", CounterKind::Counter,
                    "zone " + text + ": requests refused for TSIG"});
+    out.push_back({"z_" + base + "_sig_expiry", CounterKind::Gauge,
+                   "zone " + text + ": unix time its earliest signature expires (0 = unsigned)"});
   }
   return out;
 }

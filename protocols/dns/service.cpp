@@ -249,6 +249,9 @@ void DnsService::publishZoneGauges() {
     if (int i = config_.zoneCounter(z.origin, kZoneJournal); i >= 0 && config_.transfers->journal)
       ctx_.counters.set(i, config_.transfers->journal->bytes(z.origin));
   }
+  for (size_t z = 0; z < config_.db->zoneCount(); ++z)
+    if (int i = config_.zoneCounter(config_.db->zoneOrigin(z), kZoneSigExpiry); i >= 0)
+      ctx_.counters.set(i, config_.db->zoneSignatureExpiry(z));
   for (size_t s = 0; s < config_.secondaries.size() && sec; ++s)
     if (int i = config_.zoneCounter(config_.secondaries[s].origin, kZoneXfrIn); i >= 0)
       ctx_.counters.set(i, sec->transferred[s].load(std::memory_order_relaxed));

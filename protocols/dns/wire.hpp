@@ -20,14 +20,9 @@ inline constexpr uint16_t kTypeA = 1, kTypeNs = 2, kTypeCname = 5, kTypeSoa = 6,
                           kTypeSshfp = 44, kTypeTlsa = 52, kTypeSmimea = 53, kTypeOpenpgpkey = 61,
                           kTypeSpf = 99, kTypeAxfr = 252, kTypeIxfr = 251, kTypeAny = 255,
                           kTypeUri = 256, kTypeCaa = 257;
-// DNSSEC types: known by name so a zone using them is refused with a clear reason (answering them
-// needs DO-bit logic, signed denial and RRSIG selection that we do not have).
+// DNSSEC types (RFC 4034, 5155, 7344): read from signed zones, answered with DO (dnssec_*.cpp).
 inline constexpr uint16_t kTypeDs = 43, kTypeRrsig = 46, kTypeNsec = 47, kTypeDnskey = 48,
                           kTypeNsec3 = 50, kTypeNsec3param = 51, kTypeCds = 59, kTypeCdnskey = 60;
-inline bool isDnssecType(uint16_t t) {
-  return t == kTypeDs || t == kTypeRrsig || t == kTypeNsec || t == kTypeDnskey || t == kTypeNsec3 ||
-         t == kTypeNsec3param || t == kTypeCds || t == kTypeCdnskey;
-}
 inline constexpr uint8_t kOpcodeQuery = 0, kOpcodeNotify = 4;
 // Header flag bits (RFC 1035 4.1.1): response, authoritative answer, truncated.
 inline constexpr uint16_t kFlagQr = 0x8000, kFlagAa = 0x0400, kFlagTc = 0x0200;

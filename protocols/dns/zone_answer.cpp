@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <utility>
 
 #include "protocols/dns/zone_db.hpp"
 
@@ -36,7 +38,9 @@ const ZoneDb::Node* ZoneDb::findNode(std::string_view name) const {
   return i == NameTable::kNone ? nullptr : &nodes_[i];
 }
 
-const ZoneDb::Node* ZoneDb::resolveNode(std::string_view name, uint32_t zone) const {
+const ZoneDb::Node* ZoneDb::resolveNode(std::string_view name, uint32_t zone,
+                                        const Node** closest) const {
+  if (closest) *closest = nullptr;
   const Node* n = findNode(name);
   if (n) return n->zone == zone ? n : nullptr;
   // The closest encloser is the longest existing ancestor; only its own "*" child may match.
@@ -48,6 +52,7 @@ const ZoneDb::Node* ZoneDb::resolveNode(std::string_view name, uint32_t zone) co
     if (sfx.size() < origin.size()) break;
     const Node* encloser = findNode(sfx);
     if (!encloser) continue;
+    if (closest) *closest = encloser;
     if (encloser->zone != zone || encloser->wildcard == NameTable::kNone) return nullptr;
     return &nodes_[encloser->wildcard];
   }
@@ -74,15 +79,56 @@ int ZoneDb::findZone(std::string_view name) const {
 
 bool ZoneDb::addSet(Build& b, PacketWriter::Section s, std::string_view owner,
                     const RRset& set) const {
+  return addRecords(b, s, owner, set.type, set.ttl, set.rdatas.data(), set.rdatas.size(), &set);
+}
+
+bool ZoneDb::addRecords(Build& b, PacketWriter::Section s, std::string_view owner, uint16_t type,
+                        uint32_t ttl, const std::string* rdatas, size_t n,
+                        const RRset* signedBy) const {
   if (b.truncated) return false;
+  if (signedBy && s == PacketWriter::kAdditional)
+    for (unsigned i = 0; i < b.writtenCount; ++i)
+      if (b.written[i] == signedBy) return false;
   PacketWriter::Mark m = b.w->mark();
-  for (const auto& rd : set.rdatas) {
-    if (!b.w->record(s, owner, set.type, set.ttl, rd)) {
+  // rrset_order: zone-file RRsets in the answer rotate per query (cyclic) or are shuffled
+  // (random); such answers are never precomputed.
+  size_t first = 0;
+  uint16_t order[64];
+  bool shuffled = false;
+  if (s == PacketWriter::kAnswer && order_ != RrsetOrder::kFixed && n > 1) {
+    if (!b.ctx || !b.ctx->rotation) {
+      b.dynamic = true;
+    } else {
+      uint64_t turn = (*b.ctx->rotation)++;
+      first = static_cast<size_t>(turn % n);
+      if (order_ == RrsetOrder::kRandom && n <= 64) {
+        uint64_t x = (turn + 1) * 0x9E3779B97F4A7C15ull;  // per-worker sequence, no syscall
+        for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint16_t>(i);
+        for (size_t i = n - 1; i > 0; --i) {
+          x ^= x >> 29;
+          x *= 0xBF58476D1CE4E5B9ull;
+          std::swap(order[i], order[x % (i + 1)]);
+        }
+        shuffled = true;
+      }
+    }
+  }
+  for (size_t k = 0; k < n; ++k) {
+    const std::string& rd = rdatas[shuffled ? order[k] : (first + k) % n];
+    if (!b.w->record(s, owner, type, ttl, rd)) {
       b.w->rollback(m);
       if (s != PacketWriter::kAdditional) b.truncated = true;
       return false;
     }
   }
+  if (b.dnssec && signedBy)
+    for (const auto& sig : signedBy->sigs)
+      if (!b.w->record(s, owner, kTypeRrsig, signedBy->sigTtl, sig)) {
+        b.w->rollback(m);
+        if (s != PacketWriter::kAdditional) b.truncated = true;
+        return false;
+      }
+  if (signedBy && b.writtenCount < std::size(b.written)) b.written[b.writtenCount++] = signedBy;
   if (b.cuts)
     b.cuts->push_back(Cut{static_cast<uint32_t>(b.w->size() - b.tailStart),
                           {b.w->count(PacketWriter::kAnswer), b.w->count(PacketWriter::kAuthority),
@@ -92,17 +138,12 @@ bool ZoneDb::addSet(Build& b, PacketWriter::Section s, std::string_view owner,
 
 void ZoneDb::addSoa(Build& b, const Zone& z) const {
   if (!z.soa) return;
-  if (b.truncated) return;
-  PacketWriter::Mark m = b.w->mark();
-  if (!b.w->record(PacketWriter::kAuthority, z.origin, kTypeSoa, z.negativeTtl, z.soa->rdatas[0])) {
-    b.w->rollback(m);
-    b.truncated = true;
-    return;
-  }
-  if (b.cuts)
-    b.cuts->push_back(Cut{static_cast<uint32_t>(b.w->size() - b.tailStart),
-                          {b.w->count(PacketWriter::kAnswer), b.w->count(PacketWriter::kAuthority),
-                           b.w->count(PacketWriter::kAdditional)}});
+  // Its signature goes with the negative TTL too, as NSD sends it.
+  addRecords(b, PacketWriter::kAuthority, z.origin, kTypeSoa, z.negativeTtl, z.soa->rdatas.data(),
+             1, nullptr);
+  if (b.dnssec && !b.truncated && !z.soa->sigs.empty())
+    addRecords(b, PacketWriter::kAuthority, z.origin, kTypeRrsig, z.negativeTtl, z.soa->sigs.data(),
+               z.soa->sigs.size(), nullptr);
 }
 
 void ZoneDb::addAdditional(Build& b, std::string_view target) const {
@@ -199,45 +240,67 @@ void ZoneDb::build(Build& b, std::string_view qname, uint16_t qtype) const {
     return;
   }
   const Zone& zone = zones_[zi];
-  // A delegation between the apex and the name: a referral (not authoritative).
+  // A delegation between the apex and the name: a referral (not authoritative). The DS of a
+  // cut is the parent's data (RFC 4035 3.1.4.1): a DS query for the cut itself is answered.
   size_t offs[128];
   unsigned cnt = labelOffsets(qname, offs, 128);
   for (int k = static_cast<int>(cnt) - 1; k >= 0; --k) {
     std::string_view sfx = qname.substr(offs[k]);
-    if (sfx.size() <= zone.origin.size()) continue;
+    if (sfx.size() <= zone.origin.size() || (k == 0 && qtype == kTypeDs)) continue;
     const Node* cut = findNode(sfx);
     if (cut && cut->zone == static_cast<uint32_t>(zi) && cut->delegation) {
       const RRset* ns = findSet(*cut, kTypeNs);
-      addSet(b, PacketWriter::kAuthority, sfx, *ns);
+      addSet(b, PacketWriter::kAuthority, cut->owner, *ns);
+      if (b.dnssec && zone.sec.isSigned) {
+        if (const RRset* ds = findSet(*cut, kTypeDs))
+          addSet(b, PacketWriter::kAuthority, cut->owner, *ds);
+        else
+          addDenial(b, zone, Denial::kReferral, cut->name, cut);
+      }
       for (const auto& rd : ns->rdatas) addAdditional(b, rd);
       return;
     }
   }
   w.setFlags(flags | kFlagAa);
-  const Node* node = resolveNode(qname, static_cast<uint32_t>(zi));
-  if (!node) {
+  const Node* encloser = nullptr;
+  const Node* node = resolveNode(qname, static_cast<uint32_t>(zi), &encloser);
+  if (!node) {  // NSD's order: the proofs, then the SOA
     w.setFlags(flags | kFlagAa | kRcodeNxDomain);
+    addDenial(b, zone, Denial::kNxDomain, qname, encloser);
     addSoa(b, zone);
     return;
   }
   std::string_view owner = qname;
+  std::string_view lowerOwner = qname;
   const Zone* z = &zone;
+  auto noteSynthesized = [&](std::string_view name) {
+    if (!encloser || b.synthesizedCount == 4) return;
+    Build::Synthesized& s = b.synthesized[b.synthesizedCount++];
+    s.zone = z;
+    s.encloser = encloser;
+    s.len = static_cast<uint8_t>(name.size());
+    std::memcpy(s.name, name.data(), name.size());
+  };
+  char lower[kMaxName];
   for (unsigned hop = 0; node->cname && qtype != kTypeCname && qtype != kTypeAny; ++hop) {
     const RRset* cn = findSet(*node, kTypeCname);
+    noteSynthesized(lowerOwner);
     if (!addSet(b, PacketWriter::kAnswer, owner, *cn) || hop + 1 >= kMaxChain) return;
     owner = cn->rdatas[0];
     std::string_view target = owner;  // zone data is lowercase-insensitive: look up lowercased
-    char lower[kMaxName];
     for (size_t i = 0; i < target.size() && i < kMaxName; ++i)
       lower[i] = static_cast<char>(lowerAscii(static_cast<uint8_t>(target[i])));
     std::string_view lt(lower, std::min(target.size(), kMaxName));
+    lowerOwner = lt;
     int zi2 = findZone(lt);
     if (zi2 < 0) return;  // out of our zones: the resolver continues from the CNAME
     z = &zones_[zi2];
-    const Node* next = resolveNode(lt, static_cast<uint32_t>(zi2));
+    const Node* next = resolveNode(lt, static_cast<uint32_t>(zi2), &encloser);
     if (!next || next->occluded || next->delegation) {
       if (!next) {
         w.setFlags(flags | kFlagAa | kRcodeNxDomain);
+        addSynthesizedProofs(b);
+        addDenial(b, *z, Denial::kNxDomain, lt, encloser);
         addSoa(b, *z);
       }
       return;
@@ -258,23 +321,42 @@ void ZoneDb::build(Build& b, std::string_view qname, uint16_t qtype) const {
     for (uint16_t t : {kTypeA, kTypeAaaa, kTypeMx, kTypeTxt, kTypeNs, kTypeCname})
       if (!set) set = findSet(*node, t);
     if (!set && !node->sets.empty()) set = &node->sets.front();
+  } else if (qtype == kTypeRrsig) {
+    // The signatures at the name, whatever they cover, as one answer.
+    bool any = false;
+    for (const RRset& s : node->sets)
+      if (!s.sigs.empty()) {
+        any = true;
+        if (!addRecords(b, PacketWriter::kAnswer, owner, kTypeRrsig, s.sigTtl, s.sigs.data(),
+                        s.sigs.size(), nullptr))
+          return;
+      }
+    static const RRset kSignatures{kTypeRrsig, 0, {}, {}, 0};
+    if (any) return finishPositive(b, *z, kSignatures, true);
   } else {
     set = findSet(*node, qtype);
   }
   if (!set) {
+    // NSD's order: what denies the name comes before the SOA, what denies the type after it
+    // (an empty non-terminal's NSEC3 counts as the former, its covering NSEC as the latter).
     b.nodata = true;
-    addSoa(b, *z);
+    addSynthesizedProofs(b);  // CNAME owners on the way
+    if (encloser) {           // the node is the wildcard of this encloser
+      addDenial(b, *z, Denial::kWildcard, lowerOwner, encloser);
+      addSoa(b, *z);
+      addDenial(b, *z, Denial::kWildcardNoData, lowerOwner, encloser);
+    } else if (node->sets.empty() && z->sec.nsec3) {
+      addDenial(b, *z, Denial::kNoData, lowerOwner, node);
+      addSoa(b, *z);
+    } else {
+      addSoa(b, *z);
+      addDenial(b, *z, Denial::kNoData, lowerOwner, node);
+    }
     return;
   }
+  noteSynthesized(lowerOwner);
   if (!addSet(b, PacketWriter::kAnswer, owner, *set)) return;
-  for (const auto& rd : set->rdatas) {
-    if (set->type == kTypeNs)
-      addAdditional(b, rd);
-    else if (set->type == kTypeMx && rd.size() > 2)
-      addAdditional(b, std::string_view(rd).substr(2));
-    else if (set->type == kTypeSrv && rd.size() > 6)
-      addAdditional(b, std::string_view(rd).substr(6));
-  }
+  finishPositive(b, *z, *set, qtype != kTypeAny);  // NSD adds no NS to ANY
 }
 
 size_t ZoneDb::emitPrecomputed(const Precomputed& p, const Query& q, uint8_t* out, size_t limit,
@@ -320,13 +402,16 @@ size_t ZoneDb::answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t l
                       AnswerInfo& info) const {
   if (q.qclass == kClassIn) {
     const Node* node = findNode(q.name());
-    if (node) {
+    // The DS of a cut without one is the parent's NODATA, not the referral precomputed for it.
+    if (node && !(q.qtype == kTypeDs && node->delegation)) {
+      bool withDnssec = q.dnssecOk && zones_[node->zone].sec.isSigned;
       uint32_t pi = NameTable::kNone;
-      for (const auto& [t, idx] : node->answers)
+      for (const auto& [t, idx] : withDnssec ? node->answersDo : node->answers)
         if (t == q.qtype) pi = idx;
       if (pi == NameTable::kNone && q.qtype != kTypeAny && q.qtype != kTypeAxfr &&
-          q.qtype != kTypeIxfr && !findSet(*node, q.qtype))
-        pi = node->nodata;
+          q.qtype != kTypeIxfr && !findSet(*node, q.qtype) &&
+          !(q.qtype == kTypeRrsig && zones_[node->zone].sec.isSigned))
+        pi = withDnssec ? NameTable::kNone : node->nodata;  // DO NODATA: written per query
       if (pi != NameTable::kNone) return emitPrecomputed(precomputed_[pi], q, out, limit, info);
     }
   }
@@ -339,6 +424,7 @@ size_t ZoneDb::answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t l
   b.w = &w;
   b.ctx = &ctx;
   b.q = &q;
+  b.dnssec = q.dnssecOk;
   if (q.qclass != kClassIn)
     w.setFlags(w.flags() | kRcodeRefused);
   else

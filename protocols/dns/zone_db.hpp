@@ -18,10 +18,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "protocols/dns/dnssec_zone.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/name_table.hpp"
 #include "protocols/dns/zone_parser.hpp"
@@ -92,8 +94,21 @@ class ZoneDb {
   // Adds failover pools (call before finish()); returns false with why when a pool name is not
   // inside one of our zones.
   bool addPools(std::vector<Pool> pools, std::vector<View> views, std::string& why);
+  // NSD's defaults: the zone's NS in the authority section of positive answers, RRsets in file
+  // order. Call before finish().
+  void setAnswerOptions(bool minimalResponses, RrsetOrder order) {
+    minimal_ = minimalResponses;
+    order_ = order;
+  }
   // Builds the lookup tables and precomputed answers.
   void finish();
+  // Signed zones (dnssec_load.cpp): "zone Z: signatures expire at DATE (OWNER TYPE)" for each
+  // zone whose earliest RRSIG expiration is before `now + within` seconds, and "zone Z: OWNER
+  // TYPE is not signed" for RRsets of a signed zone without an RRSIG (the `-t` check).
+  std::vector<std::string> signatureWarnings(uint32_t now, uint32_t within) const;
+  std::vector<std::string> unsignedRrsets(size_t maxReported = 20) const;
+  // Earliest RRSIG expiration of zone z (unix seconds, 0 when unsigned).
+  uint32_t zoneSignatureExpiry(size_t z) const { return zones_[z].sec.earliestExpiry; }
 
   // Answers a parsed query into `out`, limited to `limit` bytes (UDP size or 65535 on TCP).
   size_t answer(const Query& q, AnswerContext& ctx, uint8_t* out, size_t limit,
@@ -127,9 +142,23 @@ class ZoneDb {
     for (const Node& n : nodes_)
       if (n.zone == z)
         for (const RRset& set : n.sets)
-          if (set.type != kTypeSoa)
+          if (set.type != kTypeSoa) {
             for (const std::string& rd : set.rdatas)
               f(std::string_view(n.owner), set.type, set.ttl, std::string_view(rd));
+            for (const std::string& rd : set.sigs)
+              f(std::string_view(n.owner), kTypeRrsig, set.sigTtl, std::string_view(rd));
+          }
+    for (const Node& n : nodes_)  // the SOA's signatures (the SOA itself opens and ends a transfer)
+      if (n.zone == z)
+        for (const RRset& set : n.sets)
+          if (set.type == kTypeSoa)
+            for (const std::string& rd : set.sigs)
+              f(std::string_view(n.owner), kTypeRrsig, set.sigTtl, std::string_view(rd));
+    for (const Nsec3Entry& e : zones_[z].sec.nsec3s) {
+      f(std::string_view(e.owner), kTypeNsec3, e.ttl, std::string_view(e.rdata));
+      for (const std::string& rd : e.sigs)
+        f(std::string_view(e.owner), kTypeRrsig, e.sigTtl, std::string_view(rd));
+    }
   }
 
   size_t recordCount() const { return records_; }
@@ -140,6 +169,8 @@ class ZoneDb {
     uint16_t type;
     uint32_t ttl;
     std::vector<std::string> rdatas;
+    std::vector<std::string> sigs;  // RRSIGs covering this RRset (sent with DO)
+    uint32_t sigTtl = 0;
   };
   struct Node {
     std::string name;   // lowercase wire
@@ -151,14 +182,18 @@ class ZoneDb {
     bool cname = false;
     int pool = -1;
     uint32_t wildcard = NameTable::kNone;  // node of "*.<this name>", when there is one
-    std::vector<std::pair<uint16_t, uint32_t>> answers;  // qtype -> precomputed index
-    uint32_t nodata = NameTable::kNone;                  // any other type
+    std::vector<std::pair<uint16_t, uint32_t>> answers;    // qtype -> precomputed index
+    uint32_t nodata = NameTable::kNone;                    // any other type
+    std::vector<std::pair<uint16_t, uint32_t>> answersDo;  // the types present, with DNSSEC
+    int nsec3 = -1;          // the NSEC3 matching this name in its zone's chain
+    int wildcardCover = -1;  // the NSEC3 covering "*.<name>" (names without a wildcard child)
   };
   struct Zone {
     std::string origin;  // lowercase wire
     uint32_t apex = 0;   // node index
     const RRset* soa = nullptr;
     uint32_t negativeTtl = 0;
+    ZoneSec sec;
   };
   struct Cut {
     uint32_t len;  // tail bytes kept
@@ -182,19 +217,58 @@ class ZoneDb {
     bool dynamic = false;
     bool truncated = false;
     bool nodata = false;
+    bool dnssec = false;  // DO: RRSIGs and denial proofs
+    // Names answered from a wildcard along a CNAME chain: their proofs go in the authority
+    // section once the answer section is complete.
+    struct Synthesized {
+      const Zone* zone;
+      const Node* encloser;
+      uint8_t len;
+      char name[kMaxName];
+    };
+    Synthesized synthesized[4];
+    unsigned synthesizedCount = 0;
+    // RRsets already in the message: additional-section processing skips them, as NSD does.
+    const RRset* written[16];
+    unsigned writtenCount = 0;
   };
   void build(Build& b, std::string_view qname, uint16_t qtype) const;
   bool addSet(Build& b, PacketWriter::Section s, std::string_view owner, const RRset& set) const;
+  bool addRecords(Build& b, PacketWriter::Section s, std::string_view owner, uint16_t type,
+                  uint32_t ttl, const std::string* rdatas, size_t n, const RRset* signedBy) const;
   bool addPool(Build& b, std::string_view owner, const Pool& pool, uint16_t qtype) const;
   void addAdditional(Build& b, std::string_view target) const;
   void addSoa(Build& b, const Zone& z) const;
   const Node* findNode(std::string_view name) const;
   // The node answering for `name` in zone `zone`: the name's own node, else the wildcard below its
   // closest encloser (RFC 4592 3.3.1), else null (NXDOMAIN).
-  const Node* resolveNode(std::string_view name, uint32_t zone) const;
+  // `encloser` (when given) receives the closest encloser of a name that does not exist.
+  const Node* resolveNode(std::string_view name, uint32_t zone,
+                          const Node** encloser = nullptr) const;
   const RRset* findSet(const Node& n, uint16_t type) const;
   int findZone(std::string_view name) const;
   void precompute(Node& node, uint32_t index);
+  void precomputeVariant(Node& node, bool dnssec);
+  // Denial of existence (dnssec_answer.cpp), written into the authority section when b.dnssec.
+  enum class Denial : uint8_t { kNoData, kNxDomain, kWildcard, kWildcardNoData, kReferral };
+  // `name` is the name denied (or the query name answered from a wildcard), `encloser` its
+  // closest encloser (a wildcard's parent) or, for a referral, the cut.
+  void addDenial(Build& b, const Zone& z, Denial kind, std::string_view name,
+                 const Node* encloser) const;
+  bool addNsecOf(Build& b, const Node& n) const;
+  const Node* nsecCovering(const Zone& z, std::string_view name) const;
+  void addNsecCovering(Build& b, const Zone& z, std::string_view name, const Node** done) const;
+  void addNsec3(Build& b, const Zone& z, int index, int* done) const;
+  int nsec3For(const Zone& z, std::string_view name) const;  // match, by hash
+  int nsec3Covering(const Zone& z, std::string_view name) const;
+  // The zone's NS (and signatures) in authority, then the additional section, of a positive
+  // answer; `set` the answer RRset.
+  void finishPositive(Build& b, const Zone& z, const RRset& set, bool withNs) const;
+  void addSynthesizedProofs(Build& b) const;
+  bool loadSigned(Zone& z, const std::map<std::string, uint32_t>& names,
+                  std::vector<ZoneRecord>& sigs, std::vector<ZoneRecord>& nsec3s,
+                  std::string& error);
+  void finishSigned(Zone& z);
   size_t emitPrecomputed(const Precomputed& p, const Query& q, uint8_t* out, size_t limit,
                          AnswerInfo& info) const;
 
@@ -205,6 +279,8 @@ class ZoneDb {
   std::vector<Precomputed> precomputed_;
   NameTable nodeIndex_, zoneIndex_;
   size_t records_ = 0;
+  bool minimal_ = false;
+  RrsetOrder order_ = RrsetOrder::kFixed;
 };
 
 }  // namespace manifold::dns

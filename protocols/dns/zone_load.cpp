@@ -55,7 +55,7 @@ bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
         return false;
       }
     uint32_t zi = static_cast<uint32_t>(zones_.size());
-    zones_.push_back(Zone{originWire, 0, nullptr, 0});
+    zones_.push_back(Zone{originWire, 0, nullptr, 0, {}});
     std::map<std::string, uint32_t> local;
     auto nodeFor = [&](const std::string& lower, const std::string& owner) -> uint32_t {
       auto it = local.find(lower);
@@ -71,6 +71,7 @@ bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
     };
     zones_[zi].apex = nodeFor(originWire, originWire);
     bool haveSoa = false;
+    std::vector<ZoneRecord> sigs, nsec3s;  // attached once every RRset exists (dnssec_load.cpp)
     for (auto& rec : parsed.records) {
       std::string lower = lowerName(rec.owner);
       auto where = [&]() { return rec.file + ":" + std::to_string(rec.line) + ": "; };
@@ -89,6 +90,10 @@ bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
         }
         haveSoa = true;
       }
+      if (rec.type == kTypeRrsig || rec.type == kTypeNsec3) {
+        (rec.type == kTypeRrsig ? sigs : nsec3s).push_back(std::move(rec));
+        continue;
+      }
       // Every ancestor down to the apex exists (empty non-terminals answer NODATA).
       size_t offs[128];
       unsigned n = labelOffsets(lower, offs, 128);
@@ -101,9 +106,12 @@ bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
       RRset* set = nullptr;
       for (auto& s : node.sets)
         if (s.type == rec.type) set = &s;
+      // RFC 4035 2.5: a CNAME owner may also hold its NSEC (and RRSIGs, kept apart).
       bool hasCname = false, hasOther = false;
-      for (auto& s : node.sets) (s.type == kTypeCname ? hasCname : hasOther) = true;
-      if ((rec.type == kTypeCname && hasOther) || (rec.type != kTypeCname && hasCname)) {
+      for (auto& s : node.sets)
+        if (s.type != kTypeNsec) (s.type == kTypeCname ? hasCname : hasOther) = true;
+      if ((rec.type == kTypeCname && hasOther) ||
+          (rec.type != kTypeCname && rec.type != kTypeNsec && hasCname)) {
         error = where() + "CNAME and other data at " + nameToText(rec.owner);
         return false;
       }
@@ -112,7 +120,7 @@ bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
         return false;
       }
       if (!set) {
-        node.sets.push_back(RRset{rec.type, rec.ttl, {}});
+        node.sets.push_back(RRset{rec.type, rec.ttl, {}, {}, 0});
         set = &node.sets.back();
       }
       // RFC 2181 5.2: one TTL per RRset; the lowest wins. Duplicates are dropped.
@@ -126,6 +134,7 @@ bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
       error = path + ":1: no SOA record for " + nameToText(originWire);
       return false;
     }
+    if (!loadSigned(zones_[zi], local, sigs, nsec3s, error)) return false;
   }
   return true;
 }
@@ -230,6 +239,7 @@ void ZoneDb::finish() {
     if (parent != NameTable::kNone && nodes_[parent].zone == w.zone && !w.delegation && !w.occluded)
       nodes_[parent].wildcard = idx;
   }
+  for (auto& z : zones_) finishSigned(z);
   for (auto& [name, idx] : entries) precompute(nodes_[idx], idx);
 }
 
@@ -247,11 +257,22 @@ ZoneDb::SoaRecord ZoneDb::zoneSoa(size_t z) const {
 void ZoneDb::precompute(Node& node, uint32_t index) {
   (void)index;
   if (node.pool >= 0 || node.occluded || node.cname) return;
-  std::vector<uint8_t> buf(65535);
+  precomputeVariant(node, false);
+  if (zones_[node.zone].sec.isSigned) precomputeVariant(node, true);
+}
+
+void ZoneDb::precomputeVariant(Node& node, bool dnssec) {
+  static thread_local std::vector<uint8_t> buf(65535);  // scratch: not 64 KB zeroed per name
   std::vector<uint16_t> types;
   for (auto& s : node.sets) types.push_back(s.type);
-  types.push_back(kTypeAny);
-  types.push_back(kOtherType);
+  // With DO only the RRsets present are prebuilt: a signed NODATA, ANY or RRSIG answer is
+  // hundreds of bytes per name, and written per query it costs no hashing (the name's NSEC or
+  // NSEC3 is known), so memory for a million-name zone stays near NSD's.
+  // In a signed zone ANY and RRSIG queries (rare, and hundreds of bytes each) are written per
+  // query too.
+  bool isSigned = zones_[node.zone].sec.isSigned;
+  if (!dnssec && !isSigned) types.push_back(kTypeAny);
+  if (!dnssec) types.push_back(kOtherType);
   for (uint16_t t : types) {
     PacketWriter w(buf.data(), buf.size());
     w.start(0, kFlagQr);
@@ -263,6 +284,7 @@ void ZoneDb::precompute(Node& node, uint32_t index) {
     b.q = nullptr;
     b.cuts = &p.cuts;
     b.tailStart = w.size();
+    b.dnssec = dnssec;
     build(b, node.name, t);
     if (b.dynamic) continue;
     p.tail.assign(reinterpret_cast<const char*>(buf.data() + b.tailStart), w.size() - b.tailStart);
@@ -274,7 +296,7 @@ void ZoneDb::precompute(Node& node, uint32_t index) {
     if (t == kOtherType)
       node.nodata = pi;
     else
-      node.answers.emplace_back(t, pi);
+      (dnssec ? node.answersDo : node.answers).emplace_back(t, pi);
   }
 }
 

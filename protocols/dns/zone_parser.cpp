@@ -231,7 +231,6 @@ class Parser {
         }
       }
       if (type == 0) return err("missing record type");
-      if (isDnssecType(type)) return err(typeName(type) + ": DNSSEC records are not supported");
       if (haveClass && rec.klass != kClassIn) return err("only class IN is served");
       rec.klass = kClassIn;
       rec.type = type;

@@ -1,9 +1,7 @@
 // RFC 1035 master-file parser (section 5): $ORIGIN, $TTL, $INCLUDE (relative to the including
 // file), relative names, "@", parentheses spanning lines, ";" comments, quoted strings, owner
 // and TTL inheritance, TTL units (1h30m), the class in either position. RDATA is rdata_text's job
-// (the types it knows by name, any other through RFC 3597 "\# LEN HEX"). DNSSEC types (DS,
-// DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY) are refused in either form: serving a
-// signed zone needs DO-bit logic we do not have.
+// (the types it knows by name, DNSSEC's included, any other through RFC 3597 "\# LEN HEX").
 // Pure: the text comes in, records come out; $INCLUDE goes through a reader callback.
 // Errors are values: "file:line: why".
 #pragma once

@@ -1,7 +1,7 @@
 // Unit tests of the RDATA presentation forms beyond RFC 1035 (protocols/dns/rdata_text.*):
 // HINFO RP NAPTR SSHFP TLSA SMIMEA OPENPGPKEY SPF URI, good and bad, type names in any case, the
-// RFC 3597 generic form giving the same wire, DNSSEC types refused, and RP/NAPTR names written
-// uncompressed and never used as compression targets.
+// RFC 3597 generic form giving the same wire, and RP/NAPTR names written uncompressed and never
+// used as compression targets. DNSSEC types: dns_dnssec_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -11,49 +11,14 @@
 #include "protocols/dns/rdata_text.hpp"
 #include "protocols/dns/wire.hpp"
 #include "protocols/dns/zone_parser.hpp"
+#include "t/unit/dns_zone_text.hpp"
 
 namespace manifold::dns {
 namespace {
 
-// The zone text "$TTL 60\n" + `entries`, origin example.com.
-ZoneParseResult parseEntries(const std::string& entries) {
-  IncludeReader none = [](const std::string&, std::string&, std::string& why) {
-    why = "no includes here";
-    return false;
-  };
-  return parseZoneText("$TTL 60\n" + entries, "z.zone", "example.com.", none);
-}
+using namespace test;
 
-// The RDATA of the one record in `entry`.
-std::string rdataOf(const std::string& entry) {
-  auto r = parseEntries(entry + "\n");
-  EXPECT_TRUE(r.ok) << entry << ": " << r.error;
-  EXPECT_EQ(r.records.size(), 1u) << entry;
-  return r.ok && r.records.size() == 1 ? r.records[0].rdata : "(none)";
-}
-
-// The error for `entry` (on line 2, after $TTL).
-std::string errorOf(const std::string& entry) {
-  auto r = parseEntries(entry + "\n");
-  EXPECT_FALSE(r.ok) << entry;
-  return r.error;
-}
-
-std::string name(const std::string& text) {
-  std::string out, why;
-  EXPECT_TRUE(textToName(text, "", out, why)) << why;
-  return out;
-}
 std::string cs(const std::string& s) { return static_cast<char>(s.size()) + s; }
-std::string hex(const std::string& bytes) {
-  std::string out;
-  char b[3];
-  for (unsigned char c : bytes) {
-    snprintf(b, sizeof b, "%02x", c);
-    out += b;
-  }
-  return out;
-}
 
 const std::string kTlsaData = "d2abde240d7cd3ee6b4b28c54df034b97983a1d16e8a410e4561cb106618e971";
 
@@ -160,19 +125,6 @@ TEST(DnsRdataText, BadRdataNamesTypeAndReason) {
   EXPECT_EQ(errorOf("u URI 10 1 \"\""), "z.zone:2: URI: empty target");
   EXPECT_EQ(errorOf("u URI 10 \"http://x/\""), "z.zone:2: URI: expected 3 fields, got 2");
   EXPECT_EQ(errorOf("u URI ten 1 \"http://x/\""), "z.zone:2: URI: bad priority 'ten'");
-}
-
-TEST(DnsRdataText, DnssecTypesAreRefusedWithTheReason) {
-  EXPECT_EQ(errorOf("@ DS 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"),
-            "z.zone:2: DS: DNSSEC records are not supported");
-  EXPECT_EQ(errorOf("@ dnskey 257 3 8 AwEAAa=="),
-            "z.zone:2: DNSKEY: DNSSEC records are not supported");
-  EXPECT_EQ(errorOf("@ NSEC3PARAM 1 0 0 -"),
-            "z.zone:2: NSEC3PARAM: DNSSEC records are not supported");
-  for (const char* t : {"RRSIG", "NSEC", "NSEC3", "CDS", "CDNSKEY", "TYPE43", "TYPE46"})
-    EXPECT_NE(errorOf(std::string("@ ") + t + " \\# 0").find(": DNSSEC records are not supported"),
-              std::string::npos)
-        << t;
 }
 
 // RFC 3597 4: only RFC 1035 types are compressed. The RP names equal the owner's, and a later NS

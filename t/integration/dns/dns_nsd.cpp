@@ -43,9 +43,9 @@ bool Nsd::start(int waitMs) {
                 "\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"" + dir_ + "\"\n  pidfile: \"" +
                 dir_ + "/nsd.pid\"\n  database: \"\"\n  xfrdfile: \"" + dir_ +
                 "/xfrd.state\"\n  zonelistfile: \"" + dir_ +
-                "/zone.list\"\n  server-count: 1\n  rrl-ratelimit: 0\n  minimal-responses: yes\n"
-                "  verbosity: 0\nremote-control:\n  control-enable: no\nzone:\n  name: " +
-                origin_ + "\n  zonefile: " + zoneFile_ + "\n" + zoneExtra_);
+                "/zone.list\"\n  server-count: 1\n  rrl-ratelimit: 0\n" + serverExtra_ +
+                "  verbosity: 0\nremote-control:\n  control-enable: no\nzone:\n  name: " + origin_ +
+                "\n  zonefile: " + zoneFile_ + "\n" + zoneExtra_);
   // Output to a file, not our stdout: a leaked process must never hold a pipe open.
   pid_ = fork();
   if (pid_ == 0) {

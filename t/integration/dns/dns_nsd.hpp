@@ -1,6 +1,7 @@
 // NSD (Debian's nsd) as a reference server for the dns_* tests: one zone, one process, on
-// loopback, minimal responses, no rate limit; run in the foreground and stopped by pid on every
-// exit path. And `dig` output normalised for comparing two servers line by line.
+// loopback, NSD's default answers (minimal-responses: no), no rate limit; run in the foreground and
+// stopped by pid on every exit path. And `dig` output normalised for comparing two servers line by
+// line.
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +21,8 @@ class Nsd {
   Nsd(const Nsd&) = delete;
 
   static bool installed();
+  // Lines added to NSD's server clause (e.g. "minimal-responses: yes"); call before start().
+  void serverOptions(const std::string& lines) { serverExtra_ += lines; }
   // Starts NSD and waits until it answers `origin` SOA (a secondary: once it has transferred the
   // zone); false (see output()) when it does not within `waitMs`.
   bool start(int waitMs = 5000);
@@ -27,7 +30,7 @@ class Nsd {
   std::string output() const;  // what NSD printed
 
  private:
-  std::string dir_, origin_, zoneFile_, zoneExtra_;
+  std::string dir_, origin_, zoneFile_, zoneExtra_, serverExtra_;
   int port_ = 0;
   pid_t pid_ = -1;
 };
