@@ -161,6 +161,7 @@ void FanOut::connect(Replica& r, bool fresh) {
   options.readTimeout = 0;  // the replica's own timer
   options.sendTimeout = config.upstreamSendTimeout;
   options.fresh = fresh || config.keepaliveIdle == 0;
+  options.tls = service_.upstreamTls(r.node);
   Replica* replica = &r;
   r.timer.once(config.connectTimeout + config.readTimeout);
   Connector::Id id = service_.connector().connect(
