@@ -196,7 +196,7 @@ std::unique_ptr<ConnectionHandler> Relay::connected(const ConnectOutcome& outcom
   sentAt_ = service_.runtime().loopTime();
   reused_ = outcome.reused;
   c.inc(reused_ ? kReused : kConnects);
-  if (!reused_ && up_->tls()) c.inc(up_->tls()->resumed() ? kUpstreamTlsResumed : kUpstreamTlsFull);
+  service_.countTlsHandshake(outcome);
   c.inc(kActive);
   service_.backendCounters(backend_).inc(kBackendRequests);
   if (service_.health()) service_.health()->begin(backend_);

@@ -7,6 +7,7 @@
 #include "protocols/proxy/relay.hpp"
 #include "worker/log.hpp"
 #include "worker/runtime.hpp"
+#include "worker/tls.hpp"
 
 namespace manifold::proxy {
 
@@ -36,6 +37,12 @@ ProxyService::ProxyService(const ProxyConfig& config, ServiceContext& ctx)
 }
 
 ProxyService::~ProxyService() = default;
+
+void ProxyService::countTlsHandshake(const ConnectOutcome& outcome) {
+  const TlsSession* tls = outcome.connection ? outcome.connection->tls() : nullptr;
+  if (tls && !outcome.reused)
+    ctx_.counters.inc(tls->resumed() ? kUpstreamTlsResumed : kUpstreamTlsFull);
+}
 
 void ProxyService::tlsRefused(size_t i, const char* why) {
   ctx_.counters.inc(kUpstreamTlsVerifyFailures);

@@ -48,6 +48,8 @@ class ProxyService : public Service, public http::RequestHandler {
   }
   // A backend's certificate was refused: counted each time, logged once per backend.
   void tlsRefused(size_t i, const char* why);
+  // A connect to a backend succeeded: a new TLS connection's handshake is counted.
+  void countTlsHandshake(const ConnectOutcome& outcome);
   Balancer& balancer() { return balancer_; }
   HealthRegion* health() { return health_; }
   CacheFront* cache() { return cache_.get(); }

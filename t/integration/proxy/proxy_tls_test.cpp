@@ -48,9 +48,9 @@ void prepare(Instance& m) {
 // GET and a streamed PUT body relayed over TLS, keep-alive reuse of the TLS connection, and
 // handshakes counted: with upstream_keepalive = 0 every request reconnects and resumes.
 TEST(ProxyTls, RelaysOverTlsReusesAndResumes) {
-  Instance m(kOrigin + edge("edge", kTrusted) +
-                 edge("fresh", kTrusted + "upstream_keepalive = 0\n"),
-             "", 1);
+  Instance m(
+      kOrigin + edge("edge", kTrusted) + edge("fresh", kTrusted + "upstream_keepalive = 0\n"), "",
+      1);
   prepare(m);
   writeFile(m.path("upload.bin"), pattern(4 << 20, 9));
   ASSERT_TRUE(m.start()) << m.log();
@@ -92,8 +92,9 @@ TEST(ProxyTls, VerifyRefusesWrongNameAndUntrustedUnlessOff) {
                       " max_fails=0") +
                  edge("untrusted", "upstream_tls_name = a.test\n", " max_fails=0") +
                  edge("unchecked", "upstream_tls_verify = off\nupstream_tls_name = b.test\n") +
-                 edge("failover", "upstream_tls_ca = {dir}/a.crt\n"
-                                  "backend = 127.0.0.1:{port:plain}\n") +
+                 edge("failover",
+                      "upstream_tls_ca = {dir}/a.crt\n"
+                      "backend = 127.0.0.1:{port:plain}\n") +
                  "[http:plain]\nlisten = 127.0.0.1:{port:plain}\nroot = {dir}/plain\n",
              "", 1);
   prepare(m);
@@ -149,8 +150,8 @@ TEST(ProxyTls, BadSettingsRefusedAtConfigTest) {
   std::string dir = makeTempDir();
   ASSERT_TRUE(makeTestCertificate(dir));
   auto check = [&](const std::string& keys, int* rc) {
-    writeFile(dir + "/t.ini", "[proxy:p]\nlisten = 127.0.0.1:1\nbackend = 127.0.0.1:2 tls\n" +
-                                  keys);
+    writeFile(dir + "/t.ini",
+              "[proxy:p]\nlisten = 127.0.0.1:1\nbackend = 127.0.0.1:2 tls\n" + keys);
     return run(binPath("manifold") + " -t -c " + dir + "/t.ini 2>&1", rc);
   };
   int rc = 0;
@@ -160,9 +161,8 @@ TEST(ProxyTls, BadSettingsRefusedAtConfigTest) {
   out = check("upstream_tls_certificate = " + dir + "/a.crt\n", &rc);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("upstream_tls_key"), std::string::npos) << out;
-  out = check("upstream_tls_certificate = " + dir + "/a.crt\nupstream_tls_key = " + dir +
-                  "/a.crt\n",
-              &rc);
+  out = check(
+      "upstream_tls_certificate = " + dir + "/a.crt\nupstream_tls_key = " + dir + "/a.crt\n", &rc);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("t.ini:5: upstream_tls_key"), std::string::npos) << out;
   out = check("upstream_tls_ca = " + dir + "/a.crt\n", &rc);
