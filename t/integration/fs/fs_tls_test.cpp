@@ -37,16 +37,18 @@ TEST(FsTls, WritesAndReadsReachTlsNodes) {
   const int port = m.port("store");
   const std::string body = "stored over tls\n";
   // Written under its stage (as in FsStore tests: /_s1/...), on both nodes.
-  Reply w = one(port, "PUT /_s1/d/f.txt HTTP/1.1\r\nHost: s\r\nContent-Length: " + str(body.size()) +
-                          "\r\nConnection: close\r\n\r\n" + body);
+  Reply w =
+      one(port, "PUT /_s1/d/f.txt HTTP/1.1\r\nHost: s\r\nContent-Length: " + str(body.size()) +
+                    "\r\nConnection: close\r\n\r\n" + body);
   EXPECT_EQ(w.status, 201) << w.body;
   EXPECT_EQ(readFile(m.path("n1/_s1/d/f.txt")), body);
   EXPECT_EQ(readFile(m.path("n2/_s1/d/f.txt")), body);
   Reply r = one(port, getClose("/_s1/d/f.txt"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, body);
-  EXPECT_GE(counter(m, "upstream_tls_handshakes_full") + counter(m, "upstream_tls_handshakes_resumed"),
-            2);  // both nodes, connected by the write fan-out
+  EXPECT_GE(
+      counter(m, "upstream_tls_handshakes_full") + counter(m, "upstream_tls_handshakes_resumed"),
+      2);  // both nodes, connected by the write fan-out
   EXPECT_EQ(counter(m, "upstream_tls_verify_failures"), 0);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
