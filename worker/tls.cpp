@@ -268,6 +268,8 @@ void TlsSession::closeNotify() {
 bool TlsSession::resumed() const { return SSL_session_reused(ssl_) == 1; }
 
 const char* TlsSession::verifyError() const {
+  // Without SSL_VERIFY_PEER a result is recorded but did not decide anything.
+  if (!(SSL_get_verify_mode(ssl_) & SSL_VERIFY_PEER)) return nullptr;
   const long result = SSL_get_verify_result(ssl_);
   return result == X509_V_OK ? nullptr : X509_verify_cert_error_string(result);
 }
