@@ -22,12 +22,14 @@ struct Connector::Pending {
         id(id) {}
   ~Pending() {
     io.stop();
+    session.reset();
     if (fd >= 0) ::close(fd);
   }
   IoWatcher io;
   Timer timer;
   Callback callback;
   ConnectOptions options;
+  std::unique_ptr<TlsSession> session;  // the client handshake, once TCP is connected
   sockaddr_storage address{};
   socklen_t length = 0;
   Id id;
@@ -56,14 +58,14 @@ Connector::~Connector() {
   for (Idle& i : idle) i.conn->close();
 }
 
-Connector::Key Connector::keyOf(const sockaddr* address) {
-  return Key{net::peerAddress(address), net::peerPort(address)};
+Connector::Key Connector::keyOf(const sockaddr* address, const TlsEndpoint* tls) {
+  return Key{net::peerAddress(address), net::peerPort(address), tls};
 }
 
 Connector::Id Connector::connect(const sockaddr* address, socklen_t length,
                                  const ConnectOptions& options, Callback callback) {
   if (!options.fresh) {
-    if (Connection* conn = takeIdle(keyOf(address))) {
+    if (Connection* conn = takeIdle(keyOf(address, options.tls))) {
       deliver(*conn, true, options, callback);
       return 0;
     }
@@ -75,11 +77,12 @@ Connector::Id Connector::connect(const sockaddr* address, socklen_t length,
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd, address, length) == 0) {  // possible on loopback
-    established(fd, address, length, options, callback);
+  const bool connected = ::connect(fd, address, length) == 0;  // possible on loopback
+  if (connected && !options.tls) {
+    established(fd, address, length, options, callback, nullptr);
     return 0;
   }
-  if (errno != EINPROGRESS) {
+  if (!connected && errno != EINPROGRESS) {
     int error = errno;
     ::close(fd);
     callback(ConnectOutcome{nullptr, error, false});
@@ -95,6 +98,10 @@ Connector::Id Connector::connect(const sockaddr* address, socklen_t length,
   p->io.start(fd, IoWatcher::kWrite);
   if (options.connectTimeout > 0) p->timer.once(options.connectTimeout);
   pending_.push_back(std::move(p));
+  if (connected) {  // the TLS handshake starts now; it may end (or fail) at once
+    onConnectEvent(id, false);
+    if (findPending(id) == pending_.end()) return 0;
+  }
   return id;
 }
 
@@ -111,32 +118,58 @@ void Connector::cancel(Id id) {
 void Connector::onConnectEvent(Id id, bool timedOut) {
   auto it = findPending(id);
   if (it == pending_.end()) return;
+  int error = timedOut ? ETIMEDOUT : 0;
+  const char* detail = nullptr;
+  if (!timedOut && !(*it)->session) {
+    socklen_t len = sizeof error;
+    if (getsockopt((*it)->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) error = errno;
+  }
+  if (!timedOut && !error && (*it)->options.tls && !handshake(**it, error, detail)) return;
   // Out of the list before the callback runs: it may connect again or cancel.
   std::unique_ptr<Pending> p = std::move(*it);
   pending_.erase(it);
-  int error = ETIMEDOUT;
-  if (!timedOut) {
-    socklen_t len = sizeof error;
-    if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) error = errno;
-  }
   if (error) {
     Callback callback = std::move(p->callback);
     p.reset();  // closes the socket
-    callback(ConnectOutcome{nullptr, error, false});
+    ConnectOutcome outcome{nullptr, error, false};
+    outcome.detail = detail;
+    callback(outcome);
     return;
   }
   p->io.stop();
   int fd = p->fd;
   p->fd = -1;  // now the Connection's
   established(fd, reinterpret_cast<const sockaddr*>(&p->address), p->length, p->options,
-              p->callback);
+              p->callback, std::move(p->session));
+}
+
+// One step of the client handshake on a connected socket; false while it waits for the socket
+// (the watcher then follows the direction OpenSSL asked for).
+bool Connector::handshake(Pending& p, int& error, const char*& detail) {
+  if (!p.session) p.session = TlsSession::connect(*p.options.tls, p.fd);
+  if (!p.session) {
+    error = ENOMEM;
+    return true;
+  }
+  const int state = p.session->handshake();
+  if (state == 0) {
+    p.io.start(p.fd, p.session->wantsWrite() ? IoWatcher::kWrite : IoWatcher::kRead);
+    return false;
+  }
+  if (state < 0) {
+    detail = p.session->verifyError();
+    error = detail ? EKEYREJECTED : EPROTO;
+  }
+  return true;
 }
 
 void Connector::established(int fd, const sockaddr* address, socklen_t length,
-                            const ConnectOptions& options, const Callback& callback) {
+                            const ConnectOptions& options, const Callback& callback,
+                            std::unique_ptr<TlsSession> session) {
   sockaddr_storage peer{};
   std::memcpy(&peer, address, std::min<socklen_t>(length, sizeof peer));
   auto* conn = new Connection(runtime_, fd, peer, length);
+  if (session) conn->startTls(std::move(session));
   conn->start(std::make_unique<Parked>(*this));
   deliver(*conn, false, options, callback);
 }
@@ -170,7 +203,7 @@ void Connector::forget(Connection& conn) {
 }
 
 bool Connector::release(Connection& conn) {
-  Key key = keyOf(conn.peerAddress());
+  Key key = keyOf(conn.peerAddress(), conn.tls() ? &conn.tls()->endpoint() : nullptr);
   size_t sameAddress =
       std::count_if(idle_.begin(), idle_.end(), [&](const Idle& i) { return i.key == key; });
   if (conn.closing() || conn.outputPending() || !conn.pendingInput().empty() ||

@@ -25,6 +25,11 @@
 //    already handed out is the caller's to close (Connection::close).
 //  - The Connector must outlive the connects it started; its destructor cancels those and closes
 //    its pooled connections. Pooled connections also close on a graceful stop (they are idle).
+//  - TLS: with options.tls the connector runs a client handshake (worker/tls.hpp) after the
+//    TCP connect, driven by the socket's read and write readiness, within connectTimeout; the
+//    callback then gets an established TLS Connection. A failed handshake is an error like a
+//    refused connect: EKEYREJECTED when the server's certificate was refused (`detail` says
+//    why), EPROTO otherwise. Pooled connections are keyed by endpoint too.
 //  - Outbound connections count against the worker's connection cap like accepted ones.
 //    Cost: a fresh connect allocates its pending state (it costs syscalls anyway); release()
 //    allocates the small handler that watches the idle connection.
@@ -39,6 +44,7 @@
 
 #include "worker/connection.hpp"
 #include "worker/peer_address.hpp"
+#include "worker/tls.hpp"
 
 namespace manifold {
 
@@ -49,12 +55,14 @@ struct ConnectOptions {
   double readTimeout = 60;    // the connection's idle timeout (Connection::setIdleTimeout)
   double sendTimeout = 60;    // while a request cannot be sent (Connection::setSendTimeout)
   bool fresh = false;  // a new connection even if one is pooled (the retry after a stale one)
+  const TlsEndpoint* tls = nullptr;  // TLS to the peer (outlives the connect); nullptr: plain
 };
 
 struct ConnectOutcome {
   Connection* connection = nullptr;  // null on error
   int error = 0;                     // errno when connection is null
   bool reused = false;               // taken from the pool (see "Stale pooled connections")
+  const char* detail = nullptr;      // TLS: why the certificate was refused (static text)
 };
 
 struct PoolLimits {
@@ -86,18 +94,20 @@ class Connector {
   struct Key {
     net::PeerAddress address;
     uint16_t port = 0;
+    const TlsEndpoint* tls = nullptr;
     bool operator==(const Key&) const = default;
   };
   struct Idle {
     Key key;
     Connection* conn;
   };
-  static Key keyOf(const sockaddr* address);
+  static Key keyOf(const sockaddr* address, const TlsEndpoint* tls);
   Connection* takeIdle(const Key& key);
   void forget(Connection& conn);  // a pooled connection closed
   void onConnectEvent(Id id, bool timedOut);
+  bool handshake(Pending& p, int& error, const char*& detail);  // true: done or failed
   void established(int fd, const sockaddr* address, socklen_t length, const ConnectOptions& options,
-                   const Callback& callback);
+                   const Callback& callback, std::unique_ptr<TlsSession> session);
   void deliver(Connection& conn, bool reused, const ConnectOptions& options,
                const Callback& callback);
   std::vector<std::unique_ptr<Pending>>::iterator findPending(Id id);

@@ -1,5 +1,6 @@
 #include "worker/tls.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -81,7 +82,22 @@ int onTicketKey(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LE
   return isCurrent ? 1 : 2;  // 2: accepted, and a ticket under the current key is sent
 }
 
+// A client connection got a session (TLS 1.3: a ticket after the handshake): the next connect
+// to the same backend offers it. A copy: OpenSSL marks a connection's own session not
+// resumable when that connection ends without close_notify (a backend closing first).
+int onNewClientSession(SSL* ssl, SSL_SESSION* session) {
+  TlsSession* owner = sessionOf(ssl);
+  SSL_SESSION* copy = owner ? SSL_SESSION_dup(session) : nullptr;
+  if (copy) owner->endpoint().lastSession.reset(copy, SSL_SESSION_free);
+  return 0;  // OpenSSL keeps its own reference
+}
+
 }  // namespace
+
+void installTlsClientCallbacks(SSL_CTX* ctx) {
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, onNewClientSession);
+}
 
 void installTlsCallbacks(SSL_CTX* ctx) {
   SSL_CTX_set_tlsext_servername_callback(ctx, onServerName);
@@ -101,6 +117,39 @@ std::unique_ptr<TlsSession> TlsSession::accept(const TlsEndpoint& endpoint, int 
     return nullptr;
   }
   SSL_set_accept_state(ssl);
+  std::unique_ptr<TlsSession> session(new TlsSession(ssl, endpoint));
+  SSL_set_app_data(ssl, session.get());
+  return session;
+}
+
+std::unique_ptr<TlsSession> TlsSession::connect(const TlsEndpoint& endpoint, int fd) {
+  SSL* ssl = SSL_new(endpoint.context);
+  if (!ssl) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  const std::string& name = endpoint.serverName;
+  unsigned char ip[16];
+  const bool literal =
+      inet_pton(AF_INET, name.c_str(), ip) == 1 || inet_pton(AF_INET6, name.c_str(), ip) == 1;
+  bool ok = SSL_set_fd(ssl, fd) == 1;
+  if (ok && !name.empty()) {
+    // SSL_set1_host takes a DNS name or an IP address (matched against the IP SANs).
+    ok = SSL_set1_host(ssl, name.c_str()) == 1 &&
+         (literal || SSL_set_tlsext_host_name(ssl, name.c_str()) == 1);
+  }
+  if (!ok) {
+    SSL_free(ssl);
+    ERR_clear_error();
+    return nullptr;
+  }
+  SSL_set_connect_state(ssl);
+  // A copy again, for the same reason (the stored one stays resumable whatever this one does).
+  if (SSL_SESSION* copy =
+          endpoint.lastSession ? SSL_SESSION_dup(endpoint.lastSession.get()) : nullptr) {
+    SSL_set_session(ssl, copy);
+    SSL_SESSION_free(copy);  // the SSL holds its own reference
+  }
   std::unique_ptr<TlsSession> session(new TlsSession(ssl, endpoint));
   SSL_set_app_data(ssl, session.get());
   return session;
@@ -214,6 +263,15 @@ void TlsSession::closeNotify() {
   if (notified_ || broken_ || !established_) return;
   notified_ = true;
   if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
+}
+
+bool TlsSession::resumed() const { return SSL_session_reused(ssl_) == 1; }
+
+const char* TlsSession::verifyError() const {
+  // Without SSL_VERIFY_PEER a result is recorded but did not decide anything.
+  if (!(SSL_get_verify_mode(ssl_) & SSL_VERIFY_PEER)) return nullptr;
+  const long result = SSL_get_verify_result(ssl_);
+  return result == X509_V_OK ? nullptr : X509_verify_cert_error_string(result);
 }
 
 std::string_view TlsSession::alpn() const {

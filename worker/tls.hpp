@@ -26,12 +26,14 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "shm/counters.hpp"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_session_st SSL_SESSION;
 
 namespace manifold {
 
@@ -60,15 +62,24 @@ struct TlsEndpoint {
   TicketKeys* tickets = nullptr;        // shm ticket keys; nullptr: no tickets issued
   TlsSessionCache* sessions = nullptr;  // shm session-ID cache (TLS 1.2); nullptr: none
   shm::CounterSlot counters;            // MANIFOLD_TLS_COUNTERS order
+  // Client endpoints (one per backend, TlsSession::connect): the name sent as SNI (unless it is
+  // an IP address) and verified against the server's certificate, and the last session the
+  // server gave, offered on the next connect so that reconnects resume.
+  std::string serverName;
+  mutable std::shared_ptr<SSL_SESSION> lastSession;
 };
 
 // Installs the SNI, ALPN and ticket callbacks on a context (TlsContext::build does it).
 void installTlsCallbacks(SSL_CTX* ctx);
+// Keeps the sessions a server gives a client context's connections (TlsContext::buildClient).
+void installTlsClientCallbacks(SSL_CTX* ctx);
 
 class TlsSession {
  public:
   // A server session on `fd` (the endpoint must outlive it); nullptr if OpenSSL cannot make one.
   static std::unique_ptr<TlsSession> accept(const TlsEndpoint& endpoint, int fd);
+  // A client session on the connected `fd`, resuming endpoint.lastSession when there is one.
+  static std::unique_ptr<TlsSession> connect(const TlsEndpoint& endpoint, int fd);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
@@ -85,6 +96,9 @@ class TlsSession {
   // Sends close_notify once (best effort, never blocks); nothing after a TLS error.
   void closeNotify();
   std::string_view alpn() const;  // "h2", "http/1.1" or empty
+  bool resumed() const;           // the handshake resumed a session
+  // After a failed client handshake: why the server's certificate was refused, or nullptr.
+  const char* verifyError() const;
   const TlsEndpoint& endpoint() const { return endpoint_; }
 
  private:

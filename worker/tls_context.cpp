@@ -59,15 +59,21 @@ bool TlsContext::kernelTls() {
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
-std::shared_ptr<TlsContext> TlsContext::build(const TlsOptions& options, TlsProblem& problem,
-                                              std::vector<std::string>& warnings) {
+std::shared_ptr<TlsContext> TlsContext::create(const SSL_METHOD* method, TlsProblem& problem) {
   ERR_clear_error();
-  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  SSL_CTX* raw = SSL_CTX_new(method);
   if (!raw) {
     problem = {TlsProblem::Field::Other, 0, "SSL_CTX_new: " + lastSslError()};
     return nullptr;
   }
-  std::shared_ptr<TlsContext> ctx(new TlsContext(raw));
+  return std::shared_ptr<TlsContext>(new TlsContext(raw));
+}
+
+std::shared_ptr<TlsContext> TlsContext::build(const TlsOptions& options, TlsProblem& problem,
+                                              std::vector<std::string>& warnings) {
+  std::shared_ptr<TlsContext> ctx = create(TLS_server_method(), problem);
+  if (!ctx) return nullptr;
+  SSL_CTX* raw = ctx->get();
   SSL_CTX_set_min_proto_version(raw, versionOf(options.minVersion));
   SSL_CTX_set_max_proto_version(raw, versionOf(options.maxVersion));
   // Writes resume with a moved buffer (the connection's output grows) and may be partial;
@@ -151,6 +157,42 @@ int TlsContext::onStatus(SSL* ssl, void* self) {
   std::memcpy(copy, response.data(), response.size());
   SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(response.size()));
   return SSL_TLSEXT_ERR_OK;
+}
+
+std::shared_ptr<TlsContext> TlsContext::buildClient(const TlsClientOptions& options,
+                                                    TlsProblem& problem) {
+  std::shared_ptr<TlsContext> ctx = create(TLS_client_method(), problem);
+  if (!ctx) return nullptr;
+  SSL_CTX* raw = ctx->get();
+  SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
+  SSL_CTX_set_mode(raw, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                            SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_read_ahead(raw, 1);  // as for servers: fewer reads per handshake
+  SSL_CTX_set_verify(raw, options.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  const bool trusted = options.caFile.empty() ? SSL_CTX_set_default_verify_paths(raw) == 1
+                                              : SSL_CTX_load_verify_locations(
+                                                    raw, options.caFile.c_str(), nullptr) == 1;
+  if (!trusted && (options.verify || !options.caFile.empty())) {
+    problem = {TlsProblem::Field::Ca, 0, options.caFile + ": " + lastSslError()};
+    return nullptr;
+  }
+  ERR_clear_error();
+  if (!options.certificate.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(raw, options.certificate.c_str()) != 1) {
+      problem = {TlsProblem::Field::Certificate, 0, options.certificate + ": " + lastSslError()};
+      return nullptr;
+    }
+    if (SSL_CTX_use_PrivateKey_file(raw, options.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(raw) != 1) {
+      problem = {TlsProblem::Field::Key, 0, options.key + ": " + lastSslError()};
+      return nullptr;
+    }
+  }
+  constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_CTX_set_alpn_protos(raw, kHttp11, sizeof kHttp11);
+  installTlsClientCallbacks(raw);
+  return ctx;
 }
 
 }  // namespace manifold

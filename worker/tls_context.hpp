@@ -17,6 +17,7 @@
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
+typedef struct ssl_method_st SSL_METHOD;
 
 namespace manifold {
 
@@ -30,8 +31,17 @@ struct TlsOptions {
   double ticketLifetime = 7200;  // seconds a session ticket is accepted
 };
 
+// A client context (outbound TLS: the proxy to its backends). The CA file is PEM (one or more
+// certificates); "" trusts the system store. A client certificate is optional.
+struct TlsClientOptions {
+  bool verify = true;
+  std::string caFile;
+  std::string certificate;
+  std::string key;
+};
+
 struct TlsProblem {
-  enum class Field { Certificate, Key, Ciphers, Stapling, Other } field = Field::Other;
+  enum class Field { Certificate, Key, Ciphers, Stapling, Ca, Other } field = Field::Other;
   size_t index = 0;  // which certificate/key pair
   std::string why;
 };
@@ -43,6 +53,10 @@ class TlsContext {
   // (expired certificates) are appended to `warnings`.
   static std::shared_ptr<TlsContext> build(const TlsOptions& options, TlsProblem& problem,
                                            std::vector<std::string>& warnings);
+  // A client context: TLS 1.2+, ALPN http/1.1, the peer verified when options.verify, and the
+  // server's sessions kept per target for resumption (TlsEndpoint::lastSession).
+  static std::shared_ptr<TlsContext> buildClient(const TlsClientOptions& options,
+                                                 TlsProblem& problem);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -55,6 +69,7 @@ class TlsContext {
 
  private:
   explicit TlsContext(SSL_CTX* ctx) : ctx_(ctx) {}
+  static std::shared_ptr<TlsContext> create(const SSL_METHOD* method, TlsProblem& problem);
   static int onStatus(SSL* ssl, void* self);
   SSL_CTX* ctx_;
   std::string ocspResponse_;  // DER, read once by the master

@@ -11,7 +11,7 @@ namespace manifold::fs {
 namespace {
 
 bool isOption(std::string_view w) {
-  return w == "backup" || w == "down" || w.find('=') != std::string_view::npos;
+  return w == "backup" || w == "down" || w == "tls" || w.find('=') != std::string_view::npos;
 }
 
 // "NUMBER ADDR [options] ADDR [options] ...": the stage's nodes, added to the backends once
@@ -36,7 +36,7 @@ Stage parseStage(config::SectionReader& in, const config::Entry& e, FsConfig& c)
     int index = static_cast<int>(same - c.backends.begin());
     if (same == c.backends.end()) {
       c.backends.push_back(b);
-    } else if (same->weight != b.weight || same->down != b.down) {
+    } else if (same->weight != b.weight || same->down != b.down || same->tls != b.tls) {
       in.failAt(e.line, "stage", b.address.text + ": options differ from its other stage");
     }
     if (std::find(stage.nodes.begin(), stage.nodes.end(), index) != stage.nodes.end())

@@ -1,6 +1,7 @@
 #include "protocols/fs/fanout.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "protocols/fs/multistatus.hpp"
 #include "protocols/fs/node_client.hpp"
@@ -161,6 +162,7 @@ void FanOut::connect(Replica& r, bool fresh) {
   options.readTimeout = 0;  // the replica's own timer
   options.sendTimeout = config.upstreamSendTimeout;
   options.fresh = fresh || config.keepaliveIdle == 0;
+  options.tls = service_.upstreamTls(r.node);
   Replica* replica = &r;
   r.timer.once(config.connectTimeout + config.readTimeout);
   Connector::Id id = service_.connector().connect(
@@ -199,6 +201,7 @@ bool FanOut::handOff(Replica& r) {
 
 void FanOut::connected(Replica& r, const ConnectOutcome& outcome) {
   if (!outcome.connection) {
+    if (outcome.error == EKEYREJECTED) service_.tlsRefused(r.node, outcome.detail);
     service_.backendCounters(r.node).inc(proxy::kBackendFailures);
     if (!r.sentAny && handOff(r)) return connect(r, false);  // its bytes wait in `pending`
     return failed(r, 502);
@@ -207,6 +210,7 @@ void FanOut::connected(Replica& r, const ConnectOutcome& outcome) {
     outcome.connection->close();
     return;
   }
+  service_.countTlsHandshake(outcome);
   r.conn = outcome.connection;
   r.reused = outcome.reused;
   service_.backendCounters(r.node).inc(proxy::kBackendRequests);

@@ -79,8 +79,9 @@ class NodeClient::Reader : public ConnectionHandler {
 };
 
 NodeClient::NodeClient(WorkerRuntime& runtime, const std::vector<proxy::BackendConfig>& nodes,
-                       double timeout)
+                       double timeout, std::function<const TlsEndpoint*(size_t)> tls)
     : runtime_(runtime),
+      tls_(std::move(tls)),
       nodes_(nodes),
       timeout_(timeout),
       connector_(runtime, PoolLimits{8, 30}),
@@ -113,6 +114,7 @@ void NodeClient::connect(Call& c, bool fresh) {
   ConnectOptions options;
   options.connectTimeout = options.readTimeout = options.sendTimeout = timeout_;
   options.fresh = fresh;
+  options.tls = tls_ ? tls_(static_cast<size_t>(c.node)) : nullptr;
   Call* call = &c;
   Connector::Id id = connector_.connect(
       reinterpret_cast<const sockaddr*>(&a.addr), a.len, options,

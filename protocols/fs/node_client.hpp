@@ -42,8 +42,9 @@ struct NodeReply {
 class NodeClient {
  public:
   using Done = std::function<void(NodeReply&)>;
-  NodeClient(WorkerRuntime& runtime, const std::vector<proxy::BackendConfig>& nodes,
-             double timeout);
+  // `tls`: the TLS endpoint of node i, or nullptr (ProxyService::upstreamTls).
+  NodeClient(WorkerRuntime& runtime, const std::vector<proxy::BackendConfig>& nodes, double timeout,
+             std::function<const TlsEndpoint*(size_t)> tls = nullptr);
   ~NodeClient();
   // `request`: the whole request (head and body). `head`: a HEAD (no body in the answer).
   void call(int node, std::string request, bool head, size_t maxBody, Done done);
@@ -59,6 +60,7 @@ class NodeClient {
   void collect();
 
   WorkerRuntime& runtime_;
+  std::function<const TlsEndpoint*(size_t)> tls_;  // before the connector: its sessions use them
   const std::vector<proxy::BackendConfig>& nodes_;
   double timeout_;
   Connector connector_;

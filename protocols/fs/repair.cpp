@@ -203,7 +203,8 @@ void RepairRun::end() {
 Repairer::Repairer(FsService& service)
     : service_(service),
       client_(service.runtime(), service.fsConfig().backends,
-              std::max(10.0, service.fsConfig().readTimeout)),
+              std::max(10.0, service.fsConfig().readTimeout),
+              [&service](size_t node) { return service.upstreamTls(node); }),
       timer_(service.runtime().loop(), [this] { tick(); }),
       publisher_(service.runtime().loop(), [this] { publish(); }) {}
 

@@ -83,6 +83,7 @@ void HealthChecker::begin(Probe& p) {
   ConnectOptions options;
   options.connectTimeout = options.readTimeout = options.sendTimeout = 2 * config.health.timeout;
   options.fresh = true;
+  options.tls = service_.upstreamTls(p.index);
   Connector::Id id = connector_.connect(
       reinterpret_cast<const sockaddr*>(&a.addr), a.len, options,
       [this, &p](const ConnectOutcome& outcome) -> std::unique_ptr<ConnectionHandler> {

@@ -91,6 +91,39 @@ void readCache(config::SectionReader& in, CacheConfig& c) {
       in.seconds("cache_pass_ttl", Millis(10000), Millis(0), Millis(86400000)));
 }
 
+// upstream_tls = on marks every backend; the context is built once if any backend uses TLS.
+void readUpstreamTls(config::SectionReader& in, ProxyConfig& c) {
+  const bool all = in.flag("upstream_tls", false);
+  TlsClientOptions options;
+  options.verify = in.flag("upstream_tls_verify", true);
+  options.caFile = in.path("upstream_tls_ca", "");
+  options.certificate = in.path("upstream_tls_certificate", "");
+  options.key = in.path("upstream_tls_key", "");
+  c.upstreamTls.name = in.text("upstream_tls_name", "");
+  if (options.certificate.empty() != options.key.empty())
+    in.fail(options.key.empty() ? "upstream_tls_key" : "upstream_tls_certificate",
+            "upstream_tls_certificate and upstream_tls_key go together");
+  bool any = false;
+  for (BackendConfig& b : c.backends) {
+    b.tls = b.tls || all;
+    any = any || b.tls;
+  }
+  if (!any) return;
+  TlsProblem problem;
+  c.upstreamTls.context = TlsContext::buildClient(options, problem);
+  if (c.upstreamTls.context) return;
+  switch (problem.field) {
+    case TlsProblem::Field::Ca:
+      in.fail("upstream_tls_ca", problem.why);
+    case TlsProblem::Field::Certificate:
+      in.fail("upstream_tls_certificate", problem.why);
+    case TlsProblem::Field::Key:
+      in.fail("upstream_tls_key", problem.why);
+    default:
+      in.fail("upstream_tls", problem.why);
+  }
+}
+
 std::unique_ptr<ServiceConfig> parseProxySection(config::SectionReader& in) {
   auto c = std::make_unique<ProxyConfig>();
   c->VirtualServerKeys::read(in);
@@ -124,6 +157,7 @@ void readUpstreamKeys(config::SectionReader& in, ProxyConfig& c) {
   c.keepaliveIdleTimeout =
       in.seconds("upstream_keepalive_timeout", Millis(60000), Millis(1), Millis(3600000));
   c.health = parseHealthCheck(in);
+  readUpstreamTls(in, c);
   readCache(in, c.cache);
   c.limits.maxBodySize = in.size("client_max_body_size", 1ull << 30, 0, 1ull << 50);
   c.limits = http::readConnectionLimits(in, c.limits);
@@ -143,6 +177,8 @@ BackendConfig backendFromWords(config::SectionReader& in, int line, std::string_
       b.backup = true;
     } else if (w == "down") {
       b.down = true;
+    } else if (w == "tls") {
+      b.tls = true;
     } else if (w.starts_with("weight=")) {
       b.weight = option(in, line, key, w, "weight", 1, 1000);
     } else if (w.starts_with("max_fails=")) {
@@ -152,7 +188,7 @@ BackendConfig backendFromWords(config::SectionReader& in, int line, std::string_
     } else {
       in.failAt(line, key,
                 "unknown option '" + std::string(w) +
-                    "' (weight=N, backup, down, max_fails=N, fail_timeout=TIME)");
+                    "' (weight=N, backup, down, max_fails=N, fail_timeout=TIME, tls)");
     }
   }
   return b;

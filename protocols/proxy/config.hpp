@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "protocols/proxy/cache_fill.hpp"
 #include "protocols/service.hpp"
 #include "worker/peer_address.hpp"
+#include "worker/tls_context.hpp"
 
 namespace manifold::proxy {
 
@@ -25,6 +27,14 @@ struct BackendConfig {
   bool down = false;        // configured out (kept so that hash placement does not move)
   unsigned maxFails = 1;    // failures within failTimeout that mark it failed; 0: never
   double failTimeout = 10;  // the window for maxFails, and how long it then stays failed
+  bool tls = false;         // `tls` word or upstream_tls = on: TLS to this backend
+};
+
+// TLS from the proxy to its backends (upstream_tls* keys): one client context per section,
+// built by the master at parse time (so a bad file is refused at -t) and inherited by workers.
+struct UpstreamTlsConfig {
+  std::shared_ptr<TlsContext> context;  // null when no backend speaks TLS
+  std::string name;                     // SNI and the verified name; "": each backend's host
 };
 
 struct HealthCheckConfig {
@@ -65,6 +75,7 @@ struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
   unsigned keepaliveIdle = 32;  // pooled connections per backend and worker; 0: no reuse
   double keepaliveIdleTimeout = 60;
   HealthCheckConfig health;
+  UpstreamTlsConfig upstreamTls;
   CacheConfig cache;
   http::ServerLimits limits;
 
@@ -78,7 +89,8 @@ struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
 
 // Shared with the sections built on the proxy (protocols/fs): the upstream keys (timeouts,
 // retries, keep-alive, health_check, cache*, client limits), and one backend from its words
-// ("ADDR:PORT [weight=N] [backup] [down] [max_fails=N] [fail_timeout=TIME]") at `line` of `key`.
+// ("ADDR:PORT [weight=N] [backup] [down] [max_fails=N] [fail_timeout=TIME] [tls]") at `line` of
+// `key`. readUpstreamKeys reads the upstream_tls* keys too, so the backends come first.
 void readUpstreamKeys(config::SectionReader& in, ProxyConfig& c);
 BackendConfig backendFromWords(config::SectionReader& in, int line, std::string_view key,
                                std::span<const std::string_view> words);

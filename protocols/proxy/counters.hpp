@@ -25,7 +25,13 @@ namespace manifold::proxy {
   X(kConnectFailures, "upstream_connect_failures", Counter, "connects refused or timed out")   \
   X(kBytesToUpstream, "upstream_bytes_out", Counter, "request bytes sent to backends")         \
   X(kBytesFromUpstream, "upstream_bytes_in", Counter, "response bytes received from backends") \
-  X(kActive, "upstream_active", Gauge, "requests in flight to backends")
+  X(kActive, "upstream_active", Gauge, "requests in flight to backends")                       \
+  X(kUpstreamTlsFull, "upstream_tls_handshakes_full", Counter,                                 \
+    "TLS handshakes with backends that made a new session")                                    \
+  X(kUpstreamTlsResumed, "upstream_tls_handshakes_resumed", Counter,                           \
+    "TLS handshakes with backends that resumed the last session")                              \
+  X(kUpstreamTlsVerifyFailures, "upstream_tls_verify_failures", Counter,                       \
+    "backend certificates refused (untrusted, expired, wrong name)")
 enum ProxyCounter : unsigned {
   kProxyFirst = http::kHttpCounterCount - 1,
   MANIFOLD_PROXY_COUNTERS(MANIFOLD_COUNTER_ENUM) kProxyCounterEnd

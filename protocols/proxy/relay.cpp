@@ -167,6 +167,7 @@ void Relay::connectTo(int backend, bool fresh) {
   options.readTimeout = 0;  // read_timeout is this relay's own timer (a timeout is a 504)
   options.sendTimeout = config.upstreamSendTimeout;
   options.fresh = fresh || config.keepaliveIdle == 0;
+  options.tls = service_.upstreamTls(backend);
   Connector::Id id = service_.connector().connect(
       reinterpret_cast<const sockaddr*>(&a.addr), a.len, options,
       [this](const ConnectOutcome& outcome) -> std::unique_ptr<ConnectionHandler> {
@@ -181,6 +182,7 @@ std::unique_ptr<ConnectionHandler> Relay::connected(const ConnectOutcome& outcom
   shm::CounterSlot c = service_.counters();
   if (!outcome.connection) {
     c.inc(kConnectFailures);
+    if (outcome.error == EKEYREJECTED) service_.tlsRefused(backend_, outcome.detail);
     LOG_DEBUG("[%s] backend %s: %s", service_.config().title().c_str(),
               service_.config().backends[backend_].address.text.c_str(), strerror(outcome.error));
     tryFailed(outcome.error == ETIMEDOUT, true);
@@ -194,6 +196,7 @@ std::unique_ptr<ConnectionHandler> Relay::connected(const ConnectOutcome& outcom
   sentAt_ = service_.runtime().loopTime();
   reused_ = outcome.reused;
   c.inc(reused_ ? kReused : kConnects);
+  service_.countTlsHandshake(outcome);
   c.inc(kActive);
   service_.backendCounters(backend_).inc(kBackendRequests);
   if (service_.health()) service_.health()->begin(backend_);

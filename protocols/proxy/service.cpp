@@ -5,7 +5,9 @@
 #include "protocols/proxy/cache_cleaner.hpp"
 #include "protocols/proxy/checker.hpp"
 #include "protocols/proxy/relay.hpp"
+#include "worker/log.hpp"
 #include "worker/runtime.hpp"
+#include "worker/tls.hpp"
 
 namespace manifold::proxy {
 
@@ -13,9 +15,20 @@ ProxyService::ProxyService(const ProxyConfig& config, ServiceContext& ctx)
     : config_(config),
       ctx_(ctx),
       binding_(*ctx_.runtime, site_),
+      upstreamTls_(config.backends.size()),
+      tlsWarned_(config.backends.size()),
       connector_(*ctx_.runtime, PoolLimits{config.keepaliveIdle, config.keepaliveIdleTimeout}),
       health_(ctx_.regions.empty() ? nullptr : HealthRegion::attach(ctx_.regions[0])),
       balancer_(config, health_) {
+  for (size_t i = 0; i < config.backends.size() && config.upstreamTls.context; ++i) {
+    upstreamTls_[i].context = config.upstreamTls.context->get();
+    // Default name: the backend's host ("127.0.0.1:8443" or "[::1]:8443" without the port).
+    std::string_view host = config.backends[i].address.text;
+    host = host.substr(0, host.rfind(':'));
+    if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
+    upstreamTls_[i].serverName =
+        config.upstreamTls.name.empty() ? std::string(host) : config.upstreamTls.name;
+  }
   if (config.cache.enabled && ctx_.regions.size() > 1)
     cache_ = std::make_unique<CacheFront>(*this, ctx_.regions[1]);
   const size_t tlsFirst = std::min<size_t>(config.cache.enabled ? 2 : 1, ctx_.regions.size());
@@ -24,6 +37,20 @@ ProxyService::ProxyService(const ProxyConfig& config, ServiceContext& ctx)
 }
 
 ProxyService::~ProxyService() = default;
+
+void ProxyService::countTlsHandshake(const ConnectOutcome& outcome) {
+  const TlsSession* tls = outcome.connection ? outcome.connection->tls() : nullptr;
+  if (tls && !outcome.reused)
+    ctx_.counters.inc(tls->resumed() ? kUpstreamTlsResumed : kUpstreamTlsFull);
+}
+
+void ProxyService::tlsRefused(size_t i, const char* why) {
+  ctx_.counters.inc(kUpstreamTlsVerifyFailures);
+  if (tlsWarned_[i]) return;
+  tlsWarned_[i] = true;
+  LOG_WARN("[%s] backend %s (%s): certificate refused: %s", config_.title().c_str(),
+           config_.backends[i].address.text.c_str(), upstreamTls_[i].serverName.c_str(), why);
+}
 
 void ProxyService::start() {
   binding_.start(ctx_.fds);

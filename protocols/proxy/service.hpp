@@ -42,6 +42,14 @@ class ProxyService : public Service, public http::RequestHandler {
   const ProxyConfig& config() const { return config_; }
   WorkerRuntime& runtime() { return *ctx_.runtime; }
   Connector& connector() { return connector_; }
+  // The TLS endpoint of backend i (its name and last session), or nullptr for plain TCP.
+  const TlsEndpoint* upstreamTls(size_t i) const {
+    return config_.backends[i].tls ? &upstreamTls_[i] : nullptr;
+  }
+  // A backend's certificate was refused: counted each time, logged once per backend.
+  void tlsRefused(size_t i, const char* why);
+  // A connect to a backend succeeded: a new TLS connection's handshake is counted.
+  void countTlsHandshake(const ConnectOutcome& outcome);
   Balancer& balancer() { return balancer_; }
   HealthRegion* health() { return health_; }
   CacheFront* cache() { return cache_.get(); }
@@ -58,6 +66,8 @@ class ProxyService : public Service, public http::RequestHandler {
   ServiceContext ctx_;
   http::Site site_;
   http::SiteBinding binding_;
+  std::vector<TlsEndpoint> upstreamTls_;  // before the connector: its connections use them
+  std::vector<bool> tlsWarned_;
   Connector connector_;
   HealthRegion* health_;
   Balancer balancer_;
