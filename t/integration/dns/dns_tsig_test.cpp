@@ -173,9 +173,12 @@ TEST(DnsTsigTransfer, NsdSecondaryWithKeyFollowsSignedNotify) {
   ASSERT_TRUE(nsd.start(15000)) << nsd.output() << m.log();
   auto nsdShort = [&](const std::string& q) { return digShort(nsd.port(), "+time=1 " + q); };
   EXPECT_EQ(nsdShort("h1999.big.example TXT"), "\"record number 1999\"\n");
+  // NSD serves serial 1 before its transfer daemon has settled: a NOTIFY in that moment is
+  // acknowledged and then neither acted on nor followed by the refresh timer (seen once in CI).
+  sleep(2);
   writeFile(m.path("big.zone"), bigZone(2, 2000, 5) + "new A 192.0.2.77\n");
   m.signal(SIGHUP);
-  EXPECT_TRUE(eventually([&] { return nsdShort("new.big.example A") == "192.0.2.77\n"; }, 15000))
+  EXPECT_TRUE(eventually([&] { return nsdShort("new.big.example A") == "192.0.2.77\n"; }, 20000))
       << m.log() << nsd.output();
   EXPECT_TRUE(m.waitForLog(
       "NOTIFY big.example. serial 2 to 127.0.0.1:" + std::to_string(nsd.port()) + " acknowledged"))
