@@ -14,7 +14,9 @@
 #include <cstring>
 #include <system_error>
 
+#include "shm/huge_pages.hpp"
 #include "worker/clock.hpp"
+#include "worker/log.hpp"
 
 namespace manifold::shm {
 
@@ -64,6 +66,27 @@ pid_t liveOwner(const std::string& shm, uid_t& foreignUid, bool& foreign) {
   if (pid <= 0 || pid == getpid()) return 0;
   if (kill(pid, 0) == 0 || errno == EPERM) return pid;
   return 0;
+}
+
+// Maps the segment file at a 2 MiB-aligned address, so that addresses and file offsets agree
+// modulo a huge page and a region's aligned extent can be mapped with huge pages.
+void* mapAligned(int fd, size_t bytes) {
+  void* hole = mmap(nullptr, bytes + kHugePageBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (hole == MAP_FAILED) return mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const auto start = reinterpret_cast<uintptr_t>(hole);
+  const uintptr_t aligned = (start + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  void* base = mmap(reinterpret_cast<void*>(aligned), bytes, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_FIXED, fd, 0);
+  if (base == MAP_FAILED) {
+    const int err = errno;
+    munmap(hole, bytes + kHugePageBytes);
+    errno = err;
+    return MAP_FAILED;
+  }
+  if (aligned > start) munmap(hole, aligned - start);
+  const uintptr_t end = aligned + bytes, holeEnd = start + bytes + kHugePageBytes;
+  if (holeEnd > end) munmap(reinterpret_cast<void*>(end), holeEnd - end);
+  return base;
 }
 
 void zeroExtent(void* p, size_t bytes) {
@@ -144,7 +167,7 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, size_t bytes) 
       shm_unlink(shm.c_str());
       throw err;
     }
-    void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void* base = mapAligned(fd, bytes);
     const int mapErrno = errno;
     close(fd);
     if (base == MAP_FAILED) {
@@ -291,7 +314,9 @@ int Segment::liveIndex(const std::string& name) const {
   return -1;
 }
 
-// First fit: the free space is the gaps between live and retired extents.
+// First fit: the free space is the gaps between live and retired extents. Extents of regions
+// large enough for huge pages start on a 2 MiB boundary (the segment base is one too) when a gap
+// allows it; otherwise anywhere, so a segment sized for its regions never fails for alignment.
 uint64_t Segment::allocateExtent(uint64_t bytes) const {
   const uint64_t extent = alignUp(bytes, kRegionAlign);
   std::vector<std::pair<uint64_t, uint64_t>> used;  // [begin, end)
@@ -299,13 +324,18 @@ uint64_t Segment::allocateExtent(uint64_t bytes) const {
     if (static_cast<RegionState>(e.state) != RegionState::Free)
       used.emplace_back(e.offset, e.offset + alignUp(e.bytes, kRegionAlign));
   std::sort(used.begin(), used.end());
-  uint64_t cursor = header_->dataOffset;
-  for (const auto& [begin, end] : used) {
-    if (begin >= cursor && begin - cursor >= extent) return cursor;
-    cursor = std::max(cursor, end);
-  }
-  if (cursor <= size_ && size_ - cursor >= extent) return cursor;
-  return 0;
+  auto firstFit = [&](uint64_t align) -> uint64_t {
+    uint64_t cursor = header_->dataOffset;
+    for (const auto& [begin, end] : used) {
+      const uint64_t at = alignUp(cursor, align);
+      if (begin >= at && begin - at >= extent) return at;
+      cursor = std::max(cursor, end);
+    }
+    cursor = alignUp(cursor, align);
+    return cursor <= size_ && size_ - cursor >= extent ? cursor : 0;
+  };
+  const uint64_t huge = bytes >= kHugeRegionMin ? firstFit(kHugePageBytes) : 0;
+  return huge ? huge : firstFit(kRegionAlign);
 }
 
 size_t Segment::bytesAllocated() const {
@@ -328,8 +358,10 @@ Segment::RegionView Segment::ensureRegion(const std::string& name, const std::st
   const int live = liveIndex(name);
   if (live >= 0) {
     const RegionEntry& e = header_->regions[live];
-    if (e.bytes == bytes && layout == e.layout)
-      return {static_cast<char*>(base_) + e.offset, bytes, true};
+    if (e.bytes == bytes && layout == e.layout) {
+      void* p = static_cast<char*>(base_) + e.offset;
+      return {p, bytes, true, requestHugePages(name, p, bytes, false)};
+    }
   }
   int freeIndex = -1;
   for (unsigned i = 0; i < kMaxRegions && freeIndex < 0; ++i)
@@ -349,7 +381,29 @@ Segment::RegionView Segment::ensureRegion(const std::string& name, const std::st
   zeroExtent(p, alignUp(bytes, kRegionAlign));
   if (live >= 0) setState(static_cast<unsigned>(live), RegionState::Retired);
   writeEntry(static_cast<unsigned>(freeIndex), RegionState::Live, name, layout, offset, bytes);
-  return {p, bytes, false};
+  return {p, bytes, false, requestHugePages(name, p, bytes, true)};
+}
+
+// Large regions ask for huge pages where the kernel grants them for /dev/shm files (see
+// huge_pages.hpp); the mapping's advice is inherited by the workers forked afterwards. Logged
+// when the region is new (an adopted one was logged by the generation that created it).
+size_t Segment::requestHugePages(const std::string& name, void* p, size_t bytes, bool log) {
+  if (bytes < kHugeRegionMin) return 0;
+  const HugePageSupport support = shmemHugePageSupport();  // re-read: the operator may remount
+  const size_t mib = bytes >> 20;
+  if (!support.allowed) {
+    if (log)
+      LOG_INFO(
+          "shm region \"%s\" (%zu MiB): 4 KiB pages (%s; huge pages need `mount -o "
+          "remount,huge=advise /dev/shm`)",
+          name.c_str(), mib, support.why.c_str());
+    return 0;
+  }
+  const size_t advised = adviseHugePages(p, bytes);
+  if (log)
+    LOG_INFO("shm region \"%s\" (%zu MiB): huge pages asked for %zu MiB (%s)", name.c_str(), mib,
+             advised >> 20, support.why.c_str());
+  return advised;
 }
 
 void Segment::retireExcept(const std::vector<std::string>& liveNames) {

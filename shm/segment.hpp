@@ -22,8 +22,10 @@
 //           80   uint64   lastReloadOk    1 if that attempt succeeded, 0 if it was refused
 //           88   uint64   reserved[5]
 //          128   RegionEntry regions[kMaxRegions]   192 bytes each, see below
-//   dataOffset   region extents, each 4096-aligned, first-fit between the extents of
-//                live and retired entries (free space is simply the gaps).
+//   dataOffset   region extents, each 4096-aligned (2 MiB-aligned from kHugeRegionMin up when
+//                a gap allows, so they can be huge pages), first-fit between the extents of live
+//                and retired entries (free space is simply the gaps). create() maps the segment at
+//                a 2 MiB-aligned address for the same reason.
 //
 // Only the master writes the header and the directory. Readers (workers, the tool) may
 // read while it writes: each RegionEntry carries a seqlock counter (odd while being
@@ -37,6 +39,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "shm/huge_pages.hpp"
 
 namespace manifold::shm {
 
@@ -109,6 +113,7 @@ class Segment {
     void* base;
     size_t bytes;
     bool adopted;
+    size_t hugeAdvised = 0;  // bytes asked to be huge pages (huge_pages.hpp), 0 if none
   };
 
   // Master, before fork. Replaces a stale segment of the same name (its master is gone);
@@ -126,9 +131,10 @@ class Segment {
   void unlink();
 
   // Master only. Returns the live region (name, layout, bytes) with adopted=true, or a new
-  // zero-filled extent (adopted=false); a live region of that name with another layout or
-  // size becomes retired (kept mapped, untouched) until releaseRetired().
-  // Throws std::runtime_error("shm segment full: ...") when there is no room.
+  // zero-filled extent (adopted=false); a region of kHugeRegionMin or more gets a 2 MiB-aligned
+  // extent and asks for huge pages where the kernel grants them (logged); a live region of that
+  // name with another layout or size becomes retired (kept mapped, untouched) until
+  // releaseRetired(). Throws std::runtime_error("shm segment full: ...") when there is no room.
   RegionView ensureRegion(const std::string& name, const std::string& layout, size_t bytes);
   // Marks live regions whose name is not listed retired (a reload dropped them).
   void retireExcept(const std::vector<std::string>& liveNames);
@@ -170,6 +176,7 @@ class Segment {
   void setState(unsigned index, RegionState state);
   uint64_t allocateExtent(uint64_t bytes) const;  // 0 if no gap is large enough
   int liveIndex(const std::string& name) const;
+  size_t requestHugePages(const std::string& name, void* p, size_t bytes, bool log);
 
   std::string name_;
   void* base_ = nullptr;

@@ -73,6 +73,8 @@ namespace manifold::tracker {
   X(kSeeders, "seeders", Gauge, "seeders tracked (after the last sweep)")                       \
   X(kLeechers, "leechers", Gauge, "leechers tracked (after the last sweep)")                    \
   X(kSwarmBytes, "swarm_bytes", Gauge, "bytes of the swarm store in use")                       \
+  X(kSwarmHugeBytes, "swarm_huge_bytes", Gauge,                                                 \
+    "bytes of the swarm region the sweeping worker maps with huge pages")                       \
   X(kWsConnections, "ws_connections", Gauge, "WebSocket connections open")                      \
   X(kWsHandshakesRefused, "ws_handshakes_refused", Counter,                                     \
     "WebSocket upgrade requests refused (version, key, origin)")                                \

@@ -10,6 +10,7 @@
 #include "protocols/tracker/tracker.hpp"
 #include "protocols/tracker/udp_handler.hpp"
 #include "protocols/tracker/ws_handler.hpp"
+#include "shm/huge_pages.hpp"
 #include "worker/runtime.hpp"
 #include "worker/timer.hpp"
 #include "worker/udp_endpoint.hpp"
@@ -76,6 +77,7 @@ class TrackerService : public Service {
     c.set(kSeeders, t.seeders);
     c.set(kLeechers, t.leechers);
     c.set(kSwarmBytes, store.arenaUsed());
+    c.set(kSwarmHugeBytes, shm::hugeMappedBytes(store.base()));
     if (hub_ && hub_->ready())
       c.set(kWsPeers, hub_->store().clean(tracker_.now(), config_.wsPeerTimeout).peers);
   }

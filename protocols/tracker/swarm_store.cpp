@@ -405,7 +405,7 @@ void erasePeer(Family f, uint8_t* rec, uint32_t capacity, uint64_t seed, uint32_
 
 AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random) {
   AnnounceOutput out;
-  const uint64_t hash = hashOf(in.infoHash);
+  const uint64_t hash = in.hash ? in.hash : hashOf(in.infoHash);
   ShardHeader* s = shard(shardOf(hash, header_->shards));
   const Family f = in.family;
   const size_t stride = kRecordBytes[f], keyBytes = kKeyBytes[f];
@@ -488,8 +488,7 @@ AnnounceOutput SwarmStore::announce(const AnnounceInput& in, uint8_t* peersOut, 
   return out;
 }
 
-void SwarmStore::prefetch(const uint8_t* infoHash) const {
-  const uint64_t hash = hashOf(infoHash);
+void SwarmStore::prefetch(uint64_t hash) const {
   const char* s =
       base_ + header_->shardsOffset + shardOf(hash, header_->shards) * header_->shardBytes;
   __builtin_prefetch(s, 1);
@@ -498,9 +497,8 @@ void SwarmStore::prefetch(const uint8_t* infoHash) const {
       1);
 }
 
-void SwarmStore::prefetchPeers(const uint8_t* infoHash, Family f, const uint8_t* peerKey,
-                               uint64_t random) const {
-  const uint64_t hash = hashOf(infoHash);
+void SwarmStore::prefetchPeers(const uint8_t* infoHash, uint64_t hash, Family f,
+                               const uint8_t* peerKey, uint64_t random) const {
   const char* s =
       base_ + header_->shardsOffset + shardOf(hash, header_->shards) * header_->shardBytes;
   const auto* t = reinterpret_cast<const TorrentSlot*>(s + kShardHeaderBytes);

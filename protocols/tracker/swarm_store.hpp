@@ -66,6 +66,9 @@ struct AnnounceInput {
   uint32_t numWant = 0;
   uint32_t now = 0;  // monotonic seconds
   uint32_t peerTimeout = 0;
+  // hashOf(infoHash) when the caller has it (from prefetch), so it is not computed again; 0 = not
+  // known (a real hash of 0 is only recomputed).
+  uint64_t hash = 0;
 };
 
 enum class AnnounceStatus : uint8_t { Ok, Full };
@@ -111,12 +114,15 @@ class SwarmStore {
   // which must hold numWant * kKeyBytes[family] bytes. `random` seeds the peer choice.
   AnnounceOutput announce(const AnnounceInput& in, uint8_t* peersOut, uint64_t random);
   ScrapeCounts scrape(const uint8_t* infoHash);
-  // Starts loading infoHash's shard lock and home slot into the cache (no lock, no effect).
-  void prefetch(const uint8_t* infoHash) const;
+  // The keyed hash that places infoHash (a SipHash: worth computing once per request).
+  uint64_t hashOf(const uint8_t* infoHash) const;
+  // Starts loading the shard lock and home slot of the torrent of that hash into the cache (no
+  // lock, no effect).
+  void prefetch(uint64_t hash) const;
   // Once that slot is loaded: starts loading where the peer `peerKey` sits in the torrent's
   // table and the slot an answer drawn with `random` starts at. Reads without the lock, only
   // to compute addresses for prefetch instructions (which never fault).
-  void prefetchPeers(const uint8_t* infoHash, Family family, const uint8_t* peerKey,
+  void prefetchPeers(const uint8_t* infoHash, uint64_t hash, Family family, const uint8_t* peerKey,
                      uint64_t random) const;
   std::vector<PeerInfo> list(const uint8_t* infoHash, uint32_t now);
   // Appends every torrent's info hash and counts (shard by shard, one lock at a time), for
@@ -141,6 +147,7 @@ class SwarmStore {
   uint64_t refusals() const;
   uint64_t recoveries() const;
   size_t arenaUsed() const { return arena_->used(); }
+  const void* base() const { return base_; }
   // The lock guarding infoHash's shard: for tests that kill a process holding it.
   shm::RobustMutex& shardMutexFor(const uint8_t* infoHash);
   size_t arenaCapacity() const { return arena_->capacity(); }
@@ -149,7 +156,6 @@ class SwarmStore {
   class ShardLock;
   ShardHeader* shard(uint32_t index);
   TorrentSlot* slots(ShardHeader* shard);
-  uint64_t hashOf(const uint8_t* infoHash) const;
   TorrentSlot* findSlot(ShardHeader* shard, uint64_t hash, const uint8_t* infoHash);
   TorrentSlot* insertSlot(ShardHeader* shard, uint64_t hash, const uint8_t* infoHash);
   void eraseSlot(ShardHeader* shard, TorrentSlot* slot);

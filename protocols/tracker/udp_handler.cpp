@@ -44,20 +44,33 @@ void UdpHandler::prefetch(const uint8_t* in, size_t len, const sockaddr* peer, u
   if (len < 36 || !t_.ready()) return;
   const uint32_t action = readBe32(in + 8);
   if (stage == 0) {
-    if (action == static_cast<uint32_t>(UdpAction::Announce) ||
-        action == static_cast<uint32_t>(UdpAction::Scrape))
-      t_.store().prefetch(in + 16);
+    if (action != static_cast<uint32_t>(UdpAction::Announce) &&
+        action != static_cast<uint32_t>(UdpAction::Scrape))
+      return;
+    const uint64_t hash = t_.store().hashOf(in + 16);
+    t_.store().prefetch(hash);
+    if (action == static_cast<uint32_t>(UdpAction::Announce)) {
+      if (Drawn* stale = drawnFor(in)) stale->in = nullptr;
+      drawn_[drawnNext_++ % kDrawn] = {in, hash, 0};
+    }
     return;
   }
   if (action != static_cast<uint32_t>(UdpAction::Announce) || len < kAnnounceBytes) return;
   const net::PeerAddress client = net::peerAddress(peer);
   if (!client.family) return;
+  Drawn* d = drawnFor(in);
+  if (!d) return;
   const uint16_t port = static_cast<uint16_t>(in[96] << 8 | in[97]);
   uint8_t key[18];
   Tracker::peerKey(client, port ? port : net::peerPort(peer), key);
-  const uint64_t random = t_.random();
-  drawn_[drawnNext_++ % 8] = {in, random};
-  t_.store().prefetchPeers(in + 16, familyOf(client), key, random);
+  d->random = t_.random();
+  t_.store().prefetchPeers(in + 16, d->hash, familyOf(client), key, d->random);
+}
+
+UdpHandler::Drawn* UdpHandler::drawnFor(const uint8_t* in) {
+  for (Drawn& d : drawn_)
+    if (d.in == in) return &d;
+  return nullptr;
 }
 
 size_t UdpHandler::error(uint8_t* out, size_t cap, uint32_t tid, std::string_view why) {
@@ -80,8 +93,11 @@ size_t UdpHandler::announce(const UdpRequest& req, const net::PeerAddress& clien
   const uint16_t port = a.port ? a.port : net::peerPort(peer);
   if (port == 0) return error(out, cap, req.transactionId, "invalid port");  // never stored
   uint64_t random = 0;
-  for (Drawn& d : drawn_)
-    if (d.in == req.announce.infoHash - 16) std::swap(random, d.random), d.in = nullptr;
+  if (Drawn* d = drawnFor(a.infoHash - 16)) {
+    in.hash = d->hash;
+    random = d->random;
+    d->in = nullptr;
+  }
   AnnounceOutput res = t_.announce(in, client, port, out + 20, random ? random : t_.random());
   if (res.status == AnnounceStatus::Full)
     return error(out, cap, req.transactionId, "tracker is full");

@@ -7,7 +7,11 @@
 // machine hides in the kernel's and the noise.
 //
 //   manifold-swarm-bench [--seconds 5] [--warmup 2000000] [--torrents 10000] [--memory-mb 256]
-//       [--numwant 50]
+//       [--numwant 50] [--huge 0|1]
+//
+// --huge 1 asks for 2 MiB pages on the store (madvise(MADV_HUGEPAGE) on a private mapping, which
+// /sys/kernel/mm/transparent_hugepage/enabled = madvise grants): the TLB effect of the daemon's
+// huge-page request on its shm region, without the /dev/shm mount setting that one needs.
 //
 // Last line: "requests N ns/request F announce-peers F torrents N peers N"
 #include <sys/mman.h>
@@ -21,6 +25,7 @@
 #include <string>
 
 #include "protocols/tracker/swarm_store.hpp"
+#include "shm/huge_pages.hpp"
 
 using namespace manifold::tracker;
 
@@ -39,6 +44,7 @@ struct Request {
   bool seeder;
   Event event;
   uint64_t random;
+  uint64_t hash;  // of hashes[0], computed at the first prefetch as the UDP handler does
 };
 
 class Workload {
@@ -77,7 +83,7 @@ class Workload {
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: manifold-swarm-bench [--seconds S] [--warmup N] [--torrents N] "
-               "[--memory-mb N] [--numwant N]\n");
+               "[--memory-mb N] [--numwant N] [--huge 0|1]\n");
   std::exit(2);
 }
 
@@ -89,6 +95,7 @@ int main(int argc, char** argv) {
   unsigned torrents = 10000;
   size_t memoryMb = 256;
   uint32_t numWant = 50;
+  bool huge = false;
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc) usage();
     const std::string a = argv[i], v = argv[i + 1];
@@ -100,14 +107,18 @@ int main(int argc, char** argv) {
       torrents = std::max(1, std::stoi(v));
     else if (a == "--numwant")
       numWant = static_cast<uint32_t>(std::min(200, std::max(0, std::stoi(v))));
+    else if (a == "--huge")
+      huge = v == "1";
     else if (a == "--memory-mb")
       memoryMb = std::max(8, std::stoi(v));
     else
       usage();
   }
   const size_t bytes = memoryMb << 20;
-  void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                    (huge ? MAP_PRIVATE : MAP_SHARED) | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) return 1;
+  if (huge) manifold::shm::adviseHugePages(base, bytes);
   // The tracker's own defaults: max_torrents = memory / 512, 256 shards.
   SwarmStore::format(base, bytes, StoreGeometry::forBudget(bytes, bytes / 512, 256));
   SwarmStore store(base);
@@ -125,11 +136,12 @@ int main(int argc, char** argv) {
     Request& r = ring[n % (kAhead + 1)];
     Request& ahead = ring[(n + kAhead) % (kAhead + 1)];
     work.next(ahead);
-    store.prefetch(ahead.hashes[0]);
+    ahead.hash = store.hashOf(ahead.hashes[0]);
+    store.prefetch(ahead.hash);
     Request& near = ring[(n + 2) % (kAhead + 1)];
     random = random * 6364136223846793005ull + 1442695040888963407ull;
     near.random = random;
-    if (!near.count) store.prefetchPeers(near.hashes[0], kV4, near.key, near.random);
+    if (!near.count) store.prefetchPeers(near.hashes[0], near.hash, kV4, near.key, near.random);
     ++requests;
     if (r.count) {
       for (unsigned i = 0; i < r.count; ++i) store.scrape(r.hashes[i]);
@@ -138,6 +150,7 @@ int main(int argc, char** argv) {
     AnnounceInput in;
     in.infoHash = r.hashes[0];
     in.peerKey = r.key;
+    in.hash = r.hash;
     in.event = r.event;
     in.seeder = r.seeder;
     in.numWant = numWant;
@@ -147,6 +160,9 @@ int main(int argc, char** argv) {
     ++announces;
   }
   const CleanTotals t = store.clean(1000 + static_cast<uint32_t>(warmup / 200000), 3720, 86400);
+  if (huge)  // the last line stays the figures
+    std::printf("huge pages: %zu of %zu MiB\n", manifold::shm::hugeMappedBytes(base) >> 20,
+                memoryMb);
   std::printf("requests %llu ns/request %.1f announce-peers %.1f torrents %llu peers %llu\n",
               static_cast<unsigned long long>(requests), measured / requests * 1e9,
               announces ? double(returned) / announces : 0.0,

@@ -292,6 +292,24 @@ TEST(Tracker, ConnectionIdsAreCheckedAndExpire) {
   EXPECT_EQ(m.stop(), 0);
 }
 
+// The UDP handler keeps what it computed ahead for a datagram (the info hash's keyed hash, the
+// answer's random start) by receive-buffer address, and the next batch reuses the buffers: an
+// announce refused before its lookup must not lend its hash to the next datagram in that buffer.
+TEST(Tracker, RefusedAnnounceLendsNothingToTheNextDatagram) {
+  Instance m(section());
+  ASSERT_TRUE(m.start()) << m.log();
+  UdpClient c(m.port("t"));
+  const uint64_t cid = c.connect();
+  ASSERT_NE(cid, 0u);
+  Hash refused(41), taken(42);
+  for (uint16_t port = 1; port <= 20; ++port) {
+    EXPECT_EQ(c.announce(cid ^ 1, refused, port, 1).error, "invalid connection id");
+    EXPECT_EQ(c.announce(cid, taken, port, 1).leechers, port);
+  }
+  EXPECT_EQ(c.scrape(cid, {refused, taken}), (std::vector<uint32_t>{0, 0, 0, 0, 0, 20}));
+  EXPECT_EQ(m.stop(), 0);
+}
+
 TEST(Tracker, Ipv6PeersAreEighteenBytes) {
   Instance m(section());
   ASSERT_TRUE(m.start()) << m.log();
