@@ -18,7 +18,9 @@ struct SplicePipe {
 
 class SplicePipes {
  public:
-  static constexpr size_t kWantedCapacity = 256 * 1024;  // best effort (pipe-max-size, quotas)
+  // Best effort (pipe-max-size, 1 MiB by default; per-user quotas): a large pipe moves a
+  // body in fewer rounds. Slots cost nothing while the pipe is empty.
+  static constexpr size_t kWantedCapacity = 256 * 1024;
   explicit SplicePipes(size_t keep = 16) : keep_(keep) {}
   ~SplicePipes();
   SplicePipes(const SplicePipes&) = delete;

@@ -455,10 +455,13 @@ void Relay::pumpBody(Connection& conn) {
     }
     return;
   }
+  pumping_ = true;
   client_->send();  // may destroy the client connection (then clientGone ran)
+  pumping_ = false;
   flowControl();
   // The rest by splice once what is buffered reached the client (else from clientDrained).
-  if (spliceWanted_ && client_ && !client_->outputPending()) startSplice();
+  // Here, outside the client's callbacks, it starts at once.
+  if (spliceWanted_ && client_ && !client_->outputPending()) startSplice(true);
 }
 
 bool Relay::spliceable() const {
@@ -467,9 +470,9 @@ bool Relay::spliceable() const {
          !up_->tls() && !up_->internal() && !client_->tls() && !client_->internal();
 }
 
-void Relay::startSplice() {
+void Relay::startSplice(bool now) {
   if (!up_ || !client_ || splice_.active() || body_.remaining == 0) return;
-  if (!splice_.start(up_->fd(), client_->fd(), body_.remaining)) {  // no pipe: buffer path
+  if (!splice_.start(up_->fd(), client_->fd(), body_.remaining, now)) {  // no pipe: buffers
     spliceWanted_ = false;
     flowControl();
     return;
@@ -645,7 +648,8 @@ void Relay::clientBodyEnd() {
 void Relay::clientDrained() {
   Entry e(*this);
   if (spliceWanted_) {
-    if (stage_ == Stage::Streaming) startSplice();
+    // Inside the client's callback: the splice starts from its own watcher (see SpliceBody).
+    if (stage_ == Stage::Streaming && !pumping_) startSplice(false);
     return;
   }
   if (up_ && stage_ == Stage::Streaming) up_->pauseReading(false);

@@ -105,7 +105,7 @@ class Relay {
   void writeDownstreamHead();
   void deliver(std::string_view data);  // body bytes: to the fill and the client
   bool spliceable() const;
-  void startSplice();
+  void startSplice(bool now);
   void spliceEvent(SpliceBody::Event e);
 
   ProxyService& service_;
@@ -143,6 +143,7 @@ class Relay {
   BodyReader body_;  // the response body's framing and progress
   SpliceBody splice_;
   bool spliceWanted_ = false;  // the rest of the body goes by splice once the client drained
+  bool pumping_ = false;       // inside pumpBody: it starts the splice itself
   uint64_t splicedCounted_ = 0;
   uint64_t bodyBytes_ = 0;  // response body bytes relayed
   CacheRequest cache_;

@@ -13,15 +13,17 @@ SpliceBody::SpliceBody(struct ev_loop* loop, SplicePipes& pipes, Callback onEven
       in_(loop, [this](int) { pump(); }),
       out_(loop, [this](int) { pump(); }) {}
 
-bool SpliceBody::start(int from, int to, uint64_t length) {
+bool SpliceBody::start(int from, int to, uint64_t length, bool now) {
   if (!pipes_.acquire(pipe_)) return false;
   from_ = from;
   to_ = to;
   remaining_ = length;
   read_ = 0;
-  // The first move waits for the upstream's readiness (at once when bytes are there): events
-  // then never run inside a connection's own callback, where closing it would be deferred.
-  in_.start(from_, IoWatcher::kRead);
+  if (now) {
+    pump();
+  } else {
+    in_.start(from_, IoWatcher::kRead);
+  }
   return true;
 }
 
@@ -66,9 +68,11 @@ void SpliceBody::pump() {
 
 bool SpliceBody::fill() {
   if (remaining_ == 0 || pipe_.held >= pipe_.capacity) return true;
-  size_t want = static_cast<size_t>(std::min<uint64_t>(remaining_, pipe_.capacity - pipe_.held));
-  ssize_t n = splice(from_, nullptr, pipe_.writeFd, nullptr, want,
-                     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  // A piece at a time, so the client gets the first bytes while the rest still arrives.
+  size_t want =
+      static_cast<size_t>(std::min<uint64_t>({remaining_, pipe_.capacity - pipe_.held, kPiece}));
+  ssize_t n =
+      splice(from_, nullptr, pipe_.writeFd, nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
     pipe_.held += static_cast<size_t>(n);
     remaining_ -= static_cast<uint64_t>(n);
@@ -87,8 +91,8 @@ bool SpliceBody::fill() {
 
 bool SpliceBody::drain() {
   if (pipe_.held == 0) return true;
-  ssize_t n = splice(pipe_.readFd, nullptr, to_, nullptr, pipe_.held,
-                     SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (remaining_ > 0 ? SPLICE_F_MORE : 0));
+  ssize_t n =
+      splice(pipe_.readFd, nullptr, to_, nullptr, pipe_.held, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
     pipe_.held -= static_cast<size_t>(n);
     return true;

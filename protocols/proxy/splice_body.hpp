@@ -25,13 +25,16 @@ class SpliceBody {
  public:
   enum class Event : uint8_t { Progress, Done, UpstreamClosed, Failed };
   using Callback = std::function<void(Event)>;
+  static constexpr uint64_t kPiece = 256 * 1024;  // read from the upstream per splice call
 
   SpliceBody(struct ev_loop* loop, SplicePipes& pipes, Callback onEvent);
   ~SpliceBody() { stop(); }
 
   // Moves `length` bytes from `from` to `to`; false (nothing done) when no pipe can be had.
-  // The callback runs from this object's own watchers only (never before this returns).
-  bool start(int from, int to, uint64_t length);
+  // `now`: moves what it can at once (the callback may run before this returns); else the
+  // first move waits for the upstream's readiness, so that events never run inside a
+  // connection's own callback (where closing that connection would be deferred).
+  bool start(int from, int to, uint64_t length, bool now);
   void stop();
   bool active() const { return pipe_.open(); }
   bool waitingForClient() const { return out_.active(); }
