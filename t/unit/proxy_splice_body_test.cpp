@@ -21,9 +21,7 @@ namespace {
 
 struct Pair {
   int fd[2] = {-1, -1};
-  Pair() {
-    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd);
-  }
+  Pair() { socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd); }
   ~Pair() {
     for (int f : fd)
       if (f >= 0) ::close(f);
