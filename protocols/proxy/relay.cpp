@@ -465,9 +465,9 @@ void Relay::pumpBody(Connection& conn) {
 }
 
 bool Relay::spliceable() const {
-  return !filling() && !clientHeadOnly_ && !chunkedDown_ && !closeDown_ &&
-         body_.framing == Framing::Length && body_.remaining >= kSpliceMin && up_ && client_ &&
-         !up_->tls() && !up_->internal() && !client_->tls() && !client_->internal();
+  return service_.config().splice && !filling() && !clientHeadOnly_ && !chunkedDown_ &&
+         !closeDown_ && body_.framing == Framing::Length && body_.remaining >= kSpliceMin && up_ &&
+         client_ && !up_->tls() && !up_->internal() && !client_->tls() && !client_->internal();
 }
 
 void Relay::startSplice(bool now) {

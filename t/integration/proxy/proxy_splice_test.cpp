@@ -86,3 +86,20 @@ TEST(ProxySplice, ClientThatStopsReadingIsDroppedAfterSendTimeout) {
   EXPECT_GE(shmCounter(m, "proxy:edge", "upstream_spliced"), 2);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
+
+TEST(ProxySplice, OffRelaysTheSameBytesThroughBuffers) {
+  Instance m(httpSection("origin", "{dir}/www") + edgeSection("upstream_splice = off\n"), "", 1);
+  run("mkdir -p " + m.path("www"));
+  const std::string big = pattern((2 << 20) + 5, 13);
+  writeFile(m.path("www/big.bin"), big);
+  ASSERT_TRUE(m.start()) << m.log();
+  RawClient client(m.port("edge"));
+  Reply whole = client.exchange(get("/big.bin"));
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_TRUE(whole.body == big);
+  Reply range = client.exchange(get("/big.bin", "Range: bytes=70000-\r\n"));
+  EXPECT_EQ(range.status, 206);
+  EXPECT_TRUE(range.body == big.substr(70000));
+  EXPECT_EQ(shmCounter(m, "proxy:edge", "upstream_spliced"), 0);
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
