@@ -6,45 +6,6 @@
 
 namespace manifold::fs {
 
-void BodyReader::begin(const proxy::ResponseHead& head) {
-  framing = head.framing;
-  remaining = framing == proxy::Framing::Length ? static_cast<uint64_t>(head.contentLength) : 0;
-  chunked.reset();
-}
-
-BodyReader::Step BodyReader::read(Connection& conn, std::string* keep) {
-  std::string_view input = conn.pendingInput();
-  switch (framing) {
-    case proxy::Framing::None:
-      return Done;
-    case proxy::Framing::Length: {
-      size_t n = std::min<uint64_t>(input.size(), remaining);
-      if (keep) keep->append(input.substr(0, n));
-      conn.consume(n);
-      remaining -= n;
-      return remaining == 0 ? Done : More;
-    }
-    case proxy::Framing::Chunked:
-      while (!input.empty()) {
-        size_t used = 0;
-        std::string_view data;
-        auto st = chunked.feed(input, used, data);
-        input.remove_prefix(used);
-        conn.consume(used);
-        if (keep) keep->append(data);
-        if (st == http::ChunkedDecoder::Status::Error) return Error;
-        if (st == http::ChunkedDecoder::Status::Done) return Done;
-        if (used == 0) break;
-      }
-      return More;
-    case proxy::Framing::Close:
-      if (keep) keep->append(input);
-      conn.consume(input.size());
-      return More;
-  }
-  return Error;
-}
-
 struct NodeClient::Call {
   Call(NodeClient& client)
       : timer(client.runtime_.loop(), [&client, this] {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "protocols/http/chunked.hpp"
+#include "protocols/proxy/body_reader.hpp"
 #include "protocols/proxy/config.hpp"
 #include "protocols/proxy/response.hpp"
 #include "worker/connector.hpp"
@@ -21,16 +21,7 @@
 
 namespace manifold::fs {
 
-// A response body as it arrives (shared with the fan-out): `keep` gets its bytes when not null.
-struct BodyReader {
-  enum Step : uint8_t { More, Done, Error };
-  proxy::Framing framing = proxy::Framing::None;
-  uint64_t remaining = 0;
-  http::ChunkedDecoder chunked;
-  void begin(const proxy::ResponseHead& head);
-  // Consumes what arrived; a Close-framed body never ends here (the close ends it).
-  Step read(Connection& conn, std::string* keep);
-};
+using proxy::BodyReader;  // shared with the fan-out and the proxy's relay
 
 struct NodeReply {
   int status = 0;  // 0: no answer (refused, timed out, malformed, too big)

@@ -156,6 +156,7 @@ void readUpstreamKeys(config::SectionReader& in, ProxyConfig& c) {
   c.keepaliveIdle = static_cast<unsigned>(in.integer("upstream_keepalive", 32, 0, 10000));
   c.keepaliveIdleTimeout =
       in.seconds("upstream_keepalive_timeout", Millis(60000), Millis(1), Millis(3600000));
+  c.splice = in.flag("upstream_splice", true);
   c.health = parseHealthCheck(in);
   readUpstreamTls(in, c);
   readCache(in, c.cache);

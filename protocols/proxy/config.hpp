@@ -70,6 +70,7 @@ struct ProxyConfig : public ServiceConfig, http::VirtualServerKeys {
   double connectTimeout = 5;
   double readTimeout = 60;
   double upstreamSendTimeout = 60;
+  bool splice = true;           // upstream_splice: large Content-Length bodies by splice(2)
   unsigned retries = 2;         // further backends tried for an idempotent request
   double retryTimeout = 10;     // no new try once this long has passed since the first
   unsigned keepaliveIdle = 32;  // pooled connections per backend and worker; 0: no reuse

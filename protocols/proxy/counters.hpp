@@ -31,7 +31,9 @@ namespace manifold::proxy {
   X(kUpstreamTlsResumed, "upstream_tls_handshakes_resumed", Counter,                           \
     "TLS handshakes with backends that resumed the last session")                              \
   X(kUpstreamTlsVerifyFailures, "upstream_tls_verify_failures", Counter,                       \
-    "backend certificates refused (untrusted, expired, wrong name)")
+    "backend certificates refused (untrusted, expired, wrong name)")                           \
+  X(kSpliced, "upstream_spliced", Counter,                                                     \
+    "response bodies relayed with splice(2), without a user-space copy")
 enum ProxyCounter : unsigned {
   kProxyFirst = http::kHttpCounterCount - 1,
   MANIFOLD_PROXY_COUNTERS(MANIFOLD_COUNTER_ENUM) kProxyCounterEnd

@@ -45,13 +45,19 @@ class Relay::UpstreamHandler : public ConnectionHandler {
 };
 
 Relay::Relay(ProxyService& service)
-    : service_(service), readTimer_(service.runtime().loop(), [this] {
+    : service_(service),
+      readTimer_(service.runtime().loop(),
+                 [this] {
+                   Entry e(*this);
+                   if (stage_ == Stage::Waiting) {
+                     tryFailed(true, true);
+                   } else if (stage_ == Stage::Streaming) {
+                     cutClient();
+                   }
+                 }),
+      splice_(service.runtime().loop(), service.splicePipes(), [this](SpliceBody::Event ev) {
         Entry e(*this);
-        if (stage_ == Stage::Waiting) {
-          tryFailed(true, true);
-        } else if (stage_ == Stage::Streaming) {
-          cutClient();
-        }
+        spliceEvent(ev);
       }) {}
 
 Relay::~Relay() {
@@ -80,8 +86,11 @@ void Relay::reset() {
   key_.clear();
   head_.clear();
   pending_.clear();
-  remaining_ = bodyBytes_ = 0;
-  chunked_.reset();
+  bodyBytes_ = 0;
+  body_ = BodyReader();
+  splice_.stop();
+  spliceWanted_ = false;
+  splicedCounted_ = 0;
 }
 
 void Relay::start(http::Exchange& ex, Link* link, CacheRequest& cache) {
@@ -239,6 +248,7 @@ void Relay::tryFailed(bool timedOut, bool backendFault) {
 }
 
 void Relay::detachClient() {
+  splice_.stop();  // the client's socket is going
   ex_ = nullptr;
   client_ = nullptr;
   if (link_) link_->relay = nullptr;
@@ -289,8 +299,7 @@ void Relay::upstreamReadable(Connection& conn) {
 void Relay::headArrived(Connection& conn, size_t consumed) {
   conn.consume(consumed);
   stage_ = Stage::Streaming;
-  framing_ = response_.framing;
-  if (framing_ == Framing::Length) remaining_ = static_cast<uint64_t>(response_.contentLength);
+  body_.begin(response_);
   upstreamKeepAlive_ = response_.keepAlive;
   shm::CounterSlot b = service_.backendCounters(backend_);
   b.inc(kBackendResponses);
@@ -325,9 +334,9 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
       return;
     }
     // A body that ends with the close cannot be told from one cut short: never stored.
-    if (framing_ == Framing::Close || !fill_->begin(response_, service_.runtime().now())) {
+    if (body_.framing == Framing::Close || !fill_->begin(response_, service_.runtime().now())) {
       LOG_DEBUG("[%s] not cached: %s", service_.config().title().c_str(),
-                framing_ == Framing::Close ? "close-delimited" : fill_->reason());
+                body_.framing == Framing::Close ? "close-delimited" : fill_->reason());
       service_.counters().inc(kCacheNotStored);
       endFill(false);
     }
@@ -345,6 +354,7 @@ void Relay::headArrived(Connection& conn, size_t consumed) {
     clientHeadOnly_ = true;
   }
   writeDownstreamHead();
+  spliceWanted_ = spliceable();
   if (clientHeadOnly_) {  // HEAD answered with the head of the GET the cache is filling
     ex_->finish(response_.status, 0);
     http::Exchange* ex = ex_;
@@ -364,13 +374,13 @@ void Relay::writeDownstreamHead() {
     dated = http::equalsIgnoreCase(response_.headers[i].name, "date");
   if (!dated) http::appendHeader(out, "Date", ex_->date());  // RFC 9110 6.6.1
   if (!cache_.label.empty()) http::appendHeader(out, "X-Cache", cache_.label);
-  switch (clientHeadOnly_ ? Framing::None : framing_) {
+  switch (clientHeadOnly_ ? Framing::None : body_.framing) {
     case Framing::None:  // HEAD and 304 keep the length the body would have had
       if (response_.contentLength >= 0 && response_.status != 204)
         http::appendHeader(out, "Content-Length", static_cast<uint64_t>(response_.contentLength));
       break;
     case Framing::Length:
-      http::appendHeader(out, "Content-Length", remaining_);
+      http::appendHeader(out, "Content-Length", body_.remaining);
       break;
     case Framing::Chunked:
     case Framing::Close:
@@ -435,54 +445,66 @@ void Relay::endFill(bool stored) {
 }
 
 void Relay::pumpBody(Connection& conn) {
-  std::string_view input = conn.pendingInput();
-  shm::CounterSlot c = service_.counters();
-  c.add(kBytesFromUpstream, input.size());
-  bool end = false;
-  switch (framing_) {
-    case Framing::None:
-      end = true;
-      break;
-    case Framing::Length: {
-      size_t n = std::min<uint64_t>(input.size(), remaining_);
-      deliver(input.substr(0, n));
-      conn.consume(n);
-      remaining_ -= n;
-      end = remaining_ == 0;
-      if (input.size() > n) upstreamKeepAlive_ = false;  // bytes past the body: not reusable
-      break;
-    }
-    case Framing::Chunked:
-      while (!input.empty()) {
-        size_t used = 0;
-        std::string_view data;
-        auto st = chunked_.feed(input, used, data);
-        input.remove_prefix(used);
-        conn.consume(used);
-        deliver(data);
-        if (st == http::ChunkedDecoder::Status::Error) return cutClient();
-        if (st == http::ChunkedDecoder::Status::Done) {
-          end = true;
-          if (!input.empty()) upstreamKeepAlive_ = false;
-          break;
-        }
-        if (data.empty()) break;
-      }
-      break;
-    case Framing::Close:
-      deliver(input);
-      conn.consume(input.size());
-      break;
-  }
-  if (end) return finishResponse(conn);
+  service_.counters().add(kBytesFromUpstream, conn.pendingInput().size());
+  BodyReader::Step step = body_.read(conn, [this](std::string_view data) { deliver(data); });
+  if (step == BodyReader::Error) return cutClient();
+  if (step == BodyReader::Done) return finishResponse(conn);
   if (!ex_) {
     if (!filling()) {  // the client left and the cache gave up: stop reading
       finishUpstream(false);
     }
     return;
   }
+  pumping_ = true;
   client_->send();  // may destroy the client connection (then clientGone ran)
+  pumping_ = false;
   flowControl();
+  // The rest by splice once what is buffered reached the client (else from clientDrained).
+  // Here, outside the client's callbacks, it starts at once.
+  if (spliceWanted_ && client_ && !client_->outputPending()) startSplice(true);
+}
+
+bool Relay::spliceable() const {
+  return service_.config().splice && !filling() && !clientHeadOnly_ && !chunkedDown_ &&
+         !closeDown_ && body_.framing == Framing::Length && body_.remaining >= kSpliceMin && up_ &&
+         client_ && !up_->tls() && !up_->internal() && !client_->tls() && !client_->internal();
+}
+
+void Relay::startSplice(bool now) {
+  if (!up_ || !client_ || splice_.active() || body_.remaining == 0) return;
+  if (!splice_.start(up_->fd(), client_->fd(), body_.remaining, now)) {  // no pipe: buffers
+    spliceWanted_ = false;
+    flowControl();
+    return;
+  }
+  service_.counters().inc(kSpliced);
+}
+
+void Relay::spliceEvent(SpliceBody::Event ev) {
+  uint64_t moved = splice_.read() - splicedCounted_;
+  splicedCounted_ = splice_.read();
+  bodyBytes_ += moved;
+  service_.counters().add(kBytesFromUpstream, moved);
+  const ProxyConfig& config = service_.config();
+  switch (ev) {
+    case SpliceBody::Event::Progress:
+      // A client that does not take the body is dropped after send_timeout, as on the buffer
+      // path; a backend that falls silent after read_timeout.
+      readTimer_.once(splice_.waitingForClient() ? config.limits.sendTimeout : config.readTimeout);
+      break;
+    case SpliceBody::Event::Done:
+      body_.remaining = 0;
+      spliceWanted_ = false;
+      if (up_) finishResponse(*up_);
+      break;
+    case SpliceBody::Event::UpstreamClosed:
+      service_.backendCounters(backend_).inc(kBackendFailures);
+      cutClient();
+      break;
+    case SpliceBody::Event::Failed:
+      cutClient();
+      break;
+  }
 }
 
 void Relay::deliver(std::string_view data) {
@@ -501,7 +523,8 @@ void Relay::deliver(std::string_view data) {
 
 void Relay::flowControl() {
   // The client has not taken what was relayed: stop reading the upstream until it drains.
-  if (up_ && client_) up_->pauseReading(client_->outputPending());
+  // A body going by splice is not read by the connection at all.
+  if (up_ && client_) up_->pauseReading(spliceWanted_ || client_->outputPending());
 }
 
 void Relay::finishResponse(Connection& conn) {
@@ -541,6 +564,7 @@ void Relay::cutClient() {
 }
 
 void Relay::releaseUpstream(bool reusable) {
+  splice_.stop();
   if (active_) {
     active_ = false;
     service_.counters().dec(kActive);
@@ -584,7 +608,7 @@ void Relay::upstreamClosed(Connection&) {
     }
     tryFailed(false, true);
   } else if (stage_ == Stage::Streaming) {
-    if (framing_ == Framing::Close) return endResponse(false);  // the close ends the body
+    if (body_.framing == Framing::Close) return endResponse(false);  // the close ends the body
     service_.backendCounters(backend_).inc(kBackendFailures);
     cutClient();
   }
@@ -623,6 +647,11 @@ void Relay::clientBodyEnd() {
 
 void Relay::clientDrained() {
   Entry e(*this);
+  if (spliceWanted_) {
+    // Inside the client's callback: the splice starts from its own watcher (see SpliceBody).
+    if (stage_ == Stage::Streaming && !pumping_) startSplice(false);
+    return;
+  }
   if (up_ && stage_ == Stage::Streaming) up_->pauseReading(false);
 }
 

@@ -27,12 +27,13 @@
 #include <cstdint>
 #include <string>
 
-#include "protocols/http/chunked.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/proxy/balancer.hpp"
+#include "protocols/proxy/body_reader.hpp"
 #include "protocols/proxy/cache_fill.hpp"
 #include "protocols/proxy/cache_front.hpp"
 #include "protocols/proxy/response.hpp"
+#include "protocols/proxy/splice_body.hpp"
 #include "worker/connector.hpp"
 #include "worker/timer.hpp"
 
@@ -50,6 +51,9 @@ struct Link : http::ExchangeState {
 class Relay {
  public:
   static constexpr size_t kHighWater = 256 * 1024;
+  // Content-Length bodies from this size on go by splice(2) when nothing needs their bytes
+  // (no cache fill, plain TCP both ways, HTTP/1.x client, not re-chunked): splice_body.hpp.
+  static constexpr uint64_t kSpliceMin = 64 * 1024;
 
   explicit Relay(ProxyService& service);
   ~Relay();
@@ -100,6 +104,9 @@ class Relay {
   bool clientNotModified() const;
   void writeDownstreamHead();
   void deliver(std::string_view data);  // body bytes: to the fill and the client
+  bool spliceable() const;
+  void startSplice(bool now);
+  void spliceEvent(SpliceBody::Event e);
 
   ProxyService& service_;
   http::Exchange* ex_ = nullptr;  // null once the client connection is gone or completed
@@ -133,10 +140,12 @@ class Relay {
   std::string head_;     // the request head sent upstream (kept for retries)
   std::string pending_;  // request body bytes waiting for an upstream connection
   ResponseHead response_;
-  Framing framing_ = Framing::None;
-  uint64_t remaining_ = 0;  // Length framing: body bytes still to come
+  BodyReader body_;  // the response body's framing and progress
+  SpliceBody splice_;
+  bool spliceWanted_ = false;  // the rest of the body goes by splice once the client drained
+  bool pumping_ = false;       // inside pumpBody: it starts the splice itself
+  uint64_t splicedCounted_ = 0;
   uint64_t bodyBytes_ = 0;  // response body bytes relayed
-  http::ChunkedDecoder chunked_;
   CacheRequest cache_;
   std::unique_ptr<CacheFill> fill_;  // created on the first cached request
   bool clientHeadOnly_ = false;      // a HEAD client on a GET fill: the body is not relayed

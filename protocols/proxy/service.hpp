@@ -16,6 +16,7 @@
 #include "protocols/proxy/health.hpp"
 #include "protocols/service.hpp"
 #include "worker/connector.hpp"
+#include "worker/splice_pipes.hpp"
 
 namespace manifold::proxy {
 
@@ -58,6 +59,7 @@ class ProxyService : public Service, public http::RequestHandler {
     return ctx_.counters.from(kCacheCounterEnd + static_cast<unsigned>(i) * kBackendCounterCount);
   }
   void recycle(Relay* relay) { free_.push_back(relay); }
+  SplicePipes& splicePipes() { return splicePipes_; }
   // The backends a request keyed `key` may use (empty: all, by the configured balance).
   virtual std::span<const int> candidates(std::string_view) const { return {}; }
 
@@ -71,6 +73,7 @@ class ProxyService : public Service, public http::RequestHandler {
   Connector connector_;
   HealthRegion* health_;
   Balancer balancer_;
+  SplicePipes splicePipes_;  // before the relays: their bodies give pipes back
   std::vector<std::unique_ptr<Relay>> relays_;
   std::vector<Relay*> free_;
   std::unique_ptr<HealthChecker> checker_;

@@ -476,3 +476,46 @@ TEST(ProxyCache, FullDiskTierKeepsServingFromMemory) {
   EXPECT_EQ(log.find("write failed", first + 1), std::string::npos);  // once
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
+
+// A large hit goes out with sendfile from the object's file (no user-space copy); the file is
+// never written in place, so a hit still being sent while its object is purged, replaced by a
+// new version (renamed over the same path) and purged again sends the old version whole.
+TEST(ProxyCache, LargeHitSentFromItsFileStaysIntactWhileReplacedAndEvicted) {
+  Instance m(httpSection("origin", "{dir}/www", "gzip = off\n") +
+                 cacheSection("127.0.0.1:{port:origin}",
+                              "cache_dir = {dir}/cache\ncache_memory_max_object = 64k\n"
+                              "cache_purge = 127.0.0.1\n"),
+             "", 1);
+  run("mkdir -p " + m.path("www"));
+  const std::string old = pattern(24 << 20, 21), fresh = pattern(24 << 20, 22);
+  writeFile(m.path("www/big.bin"), old);
+  run("touch -d '10 days ago' " + m.path("www/big.bin"));
+  ASSERT_TRUE(m.start()) << m.log();
+  const int edge = m.port("edge");
+  EXPECT_TRUE(fetch(edge, "/big.bin").body == old);
+
+  RawClient slow(edge, 4096);  // takes a few bytes, then stops reading for a while
+  ASSERT_TRUE(slow.send("GET /big.bin HTTP/1.1\r\nHost: cache.test\r\n\r\n"));
+  ASSERT_GT(slow.readSome(3000), 0);
+
+  const std::string purge =
+      "PURGE /big.bin HTTP/1.1\r\nHost: cache.test\r\nConnection: close\r\n\r\n";
+  EXPECT_EQ(one(edge, purge).status, 200);
+  writeFile(m.path("www/big.bin"), fresh);
+  run("touch -d '9 days ago' " + m.path("www/big.bin"));
+  Reply refetched = fetch(edge, "/big.bin");
+  EXPECT_EQ(refetched.header("X-Cache"), "MISS");
+  EXPECT_TRUE(refetched.body == fresh) << "the new version differs";
+  Reply hit = fetch(edge, "/big.bin");
+  EXPECT_EQ(hit.header("X-Cache"), "HIT");
+  EXPECT_TRUE(hit.body == fresh) << "a hit of the new version differs";
+  EXPECT_EQ(one(edge, purge).status, 200);  // and gone from the cache altogether
+
+  Reply first;
+  ASSERT_TRUE(slow.read(first, 30000));
+  EXPECT_EQ(first.header("X-Cache"), "HIT");
+  EXPECT_EQ(first.body.size(), old.size());
+  EXPECT_TRUE(first.body == old) << "the hit sent while replaced is not the old version";
+  EXPECT_GE(shmCounter(m, "proxy:edge", "proxy_cache_disk_hits"), 2);
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
