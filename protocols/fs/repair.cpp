@@ -228,6 +228,8 @@ void Repairer::tick() {
   RepairRun::Options options;
   options.rate = static_cast<double>(c.repairRate);
   options.parallel = c.repairParallel;
+  options.scope.purgeBefore =
+      static_cast<time_t>(service_.runtime().now()) - static_cast<time_t>(c.tombstoneTtl);
   warned_.resize(c.backends.size(), false);
   options.warned = &warned_;
   copiesSeen_ = deletesSeen_ = bytesSeen_ = failedSeen_ = 0;
