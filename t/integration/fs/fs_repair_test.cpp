@@ -332,6 +332,69 @@ TEST_F(FsRepair, ReadsOfDeletedPathsAreNotServedFromStaleCopies) {
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
+// PUT bodies reach every copy byte for byte: sizes around the buffer and replay limits on one
+// keep-alive connection, with Content-Length and chunked; a client that leaves mid-body leaves
+// no half-written file on any node (nor replaces the old version), and the router stops at once
+// (the fan-out hears of the cut though the client's connection was waiting for its answer).
+TEST_F(FsRepair, PutBodiesAreWholeOnEveryCopyAndCutUploadsLeaveNothing) {
+  ASSERT_TRUE(open(3, "repair = off\n"));
+  RawClient c(port);
+  ASSERT_TRUE(c.ok());
+  const std::vector<size_t> sizes = {1, 4096, 65543, (1u << 20) + 1, 3u << 20};
+  std::vector<std::string> paths, bodies;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    paths.push_back("/_s1/w/f" + str(static_cast<long long>(i)));
+    bodies.push_back(pattern(sizes[i], static_cast<unsigned>(i) + 3));
+    Reply r = c.exchange("PUT " + paths.back() + " HTTP/1.1\r\nHost: s\r\nContent-Length: " +
+                         str(static_cast<long long>(sizes[i])) + "\r\n\r\n" + bodies.back());
+    EXPECT_EQ(r.status, 201) << paths.back();
+  }
+  std::string chunked = pattern(2u << 20, 99), framed;
+  for (size_t at = 0, step = 1; at < chunked.size(); at += step, step = step * 7 % 300007 + 1) {
+    std::string_view part = std::string_view(chunked).substr(at, step);
+    char size[20];
+    std::snprintf(size, sizeof size, "%zx\r\n", part.size());
+    framed.append(size).append(part).append("\r\n");
+  }
+  paths.push_back("/_s1/w/chunked");
+  bodies.push_back(chunked);
+  EXPECT_EQ(c.exchange("PUT /_s1/w/chunked HTTP/1.1\r\nHost: s\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" +
+                       framed + "0\r\n\r\n")
+                .status,
+            201);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    size_t copies = 0;
+    for (size_t n = 0; n < nodes->size(); ++n) {
+      if (!fileExists(nodes->dir(n) + paths[i])) continue;
+      ++copies;
+      EXPECT_TRUE(readFile(nodes->dir(n) + paths[i]) == bodies[i]) << paths[i] << " on " << n;
+    }
+    EXPECT_EQ(copies, 2u) << paths[i];
+  }
+
+  ASSERT_EQ(put(port, "/_s1/w/kept", "old version").status, 201);
+  for (const std::string path : {"/_s1/w/cut", "/_s1/w/kept"}) {
+    RawClient cut(port);
+    ASSERT_TRUE(cut.send("PUT " + path + " HTTP/1.1\r\nHost: s\r\nContent-Length: " + str(4 << 20) +
+                         "\r\n\r\n" + pattern(700000, 5)));
+    sleepMs(200);  // the nodes have part of it
+    cut.close();
+  }
+  sleepMs(500);
+  for (size_t n = 0; n < nodes->size(); ++n) {
+    EXPECT_FALSE(fileExists(nodes->dir(n) + "/_s1/w/cut")) << n;
+    if (fileExists(nodes->dir(n) + "/_s1/w/kept")) {
+      EXPECT_EQ(readFile(nodes->dir(n) + "/_s1/w/kept"), "old version") << n;
+    }
+  }
+  EXPECT_EQ(request(port, "GET", "/_s1/w/cut").status, 404);
+  EXPECT_EQ(request(port, "GET", "/_s1/w/kept").body, "old version");
+  EXPECT_EQ(copiesOf(*nodes, "/_s1/w/kept"), 2u);
+  for (size_t i = 0; i < paths.size(); ++i)
+    EXPECT_TRUE(request(port, "GET", paths[i]).body == bodies[i]) << paths[i];
+}
+
 // A node replaced by an empty one (same address): the repairer copies every file it should
 // hold back from the other replicas; nothing changes in content.
 TEST_F(FsRepair, ReplacedEmptyNodeIsRefilled) {
