@@ -417,6 +417,42 @@ TEST_F(FsRepair, ReplacedEmptyNodeIsRefilled) {
   EXPECT_GE(shmCounter(*m, "fs_repair_copies"), static_cast<long long>(held.size()));
 }
 
+// A copy is relayed node to node, not held: a file far larger than the relay's window (48 MiB
+// against 1 MiB) comes back whole (checksums) to a node that lost it, while the repairing
+// worker's peak memory grows by much less than the file.
+TEST_F(FsRepair, BigFileRepairIsStreamed) {
+  ASSERT_TRUE(open(3, "repair_interval = 300ms\nrepair_rate = 0\nread_timeout = 30s\n"));
+  const std::string big = pattern(48u << 20, 11);
+  writeFile(m->path("big.bin"), big);
+  const std::string want = sha256(m->path("big.bin"));
+  int rc = -1;
+  std::string out = run("curl -sS -o /dev/null -w '%{http_code}' -T " + m->path("big.bin") +
+                            " http://127.0.0.1:" + str(port) + "/_s1/big/file",
+                        &rc);
+  ASSERT_EQ(out, "201") << m->log();
+  std::vector<size_t> holders;
+  for (size_t n = 0; n < nodes->size(); ++n)
+    if (fileExists(nodes->dir(n) + "/_s1/big/file")) holders.push_back(n);
+  ASSERT_EQ(holders.size(), 2u);
+  ASSERT_TRUE(repaired(*m, 20000));  // a pass over the whole store first
+  auto peak = [&] {                  // the worker's peak resident set, in KiB
+    std::vector<pid_t> w = m->workerPids();
+    if (w.size() != 1) return -1LL;
+    return std::stoll(run("awk '/VmHWM/ {print $2}' /proc/" + str(w[0]) + "/status"));
+  };
+  long long before = peak();
+  ASSERT_GT(before, 0);
+  nodes->stop(holders[0]);
+  run("rm -rf " + nodes->dir(holders[0]) + "/_s1");
+  ASSERT_TRUE(nodes->start(holders[0]));
+  std::string check;
+  ASSERT_TRUE(repaired(*m, 60000, &check)) << check << m->log();
+  for (size_t n : holders) EXPECT_EQ(sha256(nodes->dir(n) + "/_s1/big/file"), want) << n;
+  long long growth = peak() - before;
+  EXPECT_LT(growth, 16 * 1024) << "KiB";  // the file is 48 MiB
+  EXPECT_GE(shmCounter(*m, "fs_repair_bytes"), 48ll << 20);
+}
+
 // Two clients PUT different versions of one path at once, many times (write_quorum 1, so the
 // copies may be written in different orders): when the writes stop, the repairer makes every
 // copy the same version (last writer by the router's Date; within one second the larger).
