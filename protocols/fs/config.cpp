@@ -81,6 +81,8 @@ std::unique_ptr<ServiceConfig> parseFsSection(config::SectionReader& in) {
   c->tombstoneMemory = in.size("tombstone_memory", 1u << 20, 0, uint64_t{1} << 30);
   if (c->tombstoneMemory != 0 && c->tombstoneMemory < 65536)
     in.fail("tombstone_memory", "0 (none) or at least 64k");
+  c->tombstoneTtl = in.seconds("tombstone_ttl", config::Millis(7 * 86400000LL),
+                               config::Millis(1000), config::Millis(3650 * 86400000LL));
   c->balance = proxy::Balance::Hash;
   c->hashPathOnly = true;
   c->retryNotFound = true;

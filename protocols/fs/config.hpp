@@ -42,6 +42,7 @@ struct FsConfig : public proxy::ProxyConfig {
   uint64_t repairRate = 16u << 20;      // bytes per second (0: unlimited)
   unsigned repairParallel = 2;          // actions at once
   uint64_t tombstoneMemory = 1u << 20;  // the deleted-paths table (deleted.hpp); 0: none
+  double tombstoneTtl = 7 * 86400;      // seconds before a confirmed tombstone is purged
 
   const Stage* stage(unsigned number) const;
   std::vector<CounterSpec> counters() const override;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 #include "protocols/fs/multistatus.hpp"
 #include "protocols/fs/node_client.hpp"
@@ -86,11 +87,12 @@ FanOut::FanOut(FsService& service, http::Exchange& ex, std::vector<int> nodes, u
     replica->node = nodes_[i];
     replicas_.push_back(std::move(replica));
   }
-  char date[http::kHttpDateLength];
-  http::formatHttpDate(service.runtime().now(), date);
-  date_.assign(date, sizeof date);
+  std::string_view now = service.date();
+  std::copy(now.begin(), now.end(), date_);
+  head_ = service.takeBuffer();
+  replay_ = service.takeBuffer();
   proxy::appendUpstreamHead(head_, r, net::peerAddress(ex.connection().peerAddress()), false,
-                            target, date_);
+                            target, date());
   chunked_ = r.chunked;
   if (chunked_) {
     head_.append("Transfer-Encoding: chunked\r\n");
@@ -99,6 +101,9 @@ FanOut::FanOut(FsService& service, http::Exchange& ex, std::vector<int> nodes, u
                        static_cast<uint64_t>(std::max<int64_t>(0, r.contentLength)));
   }
   head_.append("\r\n");
+  if (kind_ == Kind::Put && r.contentLength > 0 &&
+      static_cast<uint64_t>(r.contentLength) <= kReplayLimit)
+    replay_.reserve(static_cast<size_t>(r.contentLength));
   if (kind_ == Kind::Mkcol) {
     // Parents first, pipelined on the same connection (each answered 201, or 405 if it exists).
     std::string parents;
@@ -130,7 +135,7 @@ void FanOut::appendMarker(std::string& out, std::string_view folder) const {
   std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
   out.append("PUT ").append(folder).append(path).append(" HTTP/1.1\r\n");
   http::appendHeader(out, "Host", host_.empty() ? std::string_view("localhost") : host_);
-  http::appendHeader(out, "Date", date_);
+  http::appendHeader(out, "Date", date());
   out.append("Content-Length: 0\r\n\r\n");
 }
 
@@ -139,13 +144,17 @@ FanOut::~FanOut() {
     if (r->connecting) service_.connector().cancel(r->connecting);
     if (r->handler) r->handler->fanout = nullptr;
     if (r->conn) r->conn->close();
+    service_.giveBuffer(std::move(r->pending));
   }
+  service_.giveBuffer(std::move(head_));
+  service_.giveBuffer(std::move(replay_));
 }
 
 void FanOut::start() {
   Guard g(*this);
   for (auto& r : replicas_) {
-    r->pending = head_;
+    r->pending = service_.takeBuffer();
+    r->pending.append(head_);
     r->skip = parentCount_;
     connect(*r, false);
   }
@@ -214,6 +223,9 @@ void FanOut::connected(Replica& r, const ConnectOutcome& outcome) {
   r.conn = outcome.connection;
   r.reused = outcome.reused;
   service_.backendCounters(r.node).inc(proxy::kBackendRequests);
+  // A PUT's head waits for the first body bytes (usually read with the head, a moment later):
+  // head and body then leave in one send.
+  if (kind_ == Kind::Put && !bodySeen_ && !bodyDone_) return;
   if (!r.pending.empty()) {
     r.conn->output().append(r.pending);
     r.pending.clear();
@@ -228,13 +240,19 @@ void FanOut::send(Replica& r, std::string_view data) {
     r.pending.append(data);
     return;
   }
-  r.conn->output().append(data);
+  std::string& out = r.conn->output();
+  if (!r.pending.empty()) {  // the head held for the body (connected())
+    out.append(r.pending);
+    r.pending.clear();
+  }
+  out.append(data);
   r.sentAny = true;
   r.conn->send();  // may close it (then closed() ran)
 }
 
 void FanOut::clientBody(std::string_view data) {
   Guard g(*this);
+  bodySeen_ = true;
   if (replayable_) {
     if (replay_.size() + data.size() <= kReplayLimit) {
       replay_.append(data);
@@ -476,7 +494,9 @@ void FanOut::answer() {
   http::Exchange* ex = ex_;
   ex_ = nullptr;
   if (!bodyDone_) ex->disableKeepAlive();  // answered before the body ended: not read further
-  std::string extra = "X-Copies-Written: " + std::to_string(good) + "\r\n";
+  char header[40];
+  std::string_view extra(header, static_cast<size_t>(std::snprintf(
+                                     header, sizeof header, "X-Copies-Written: %u\r\n", good)));
   if (!quorate) {
     int status = clientError && good == 0 ? clientError : 503;
     if (status == 503)

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "protocols/http/date.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/proxy/response.hpp"
 #include "worker/connector.hpp"
@@ -86,10 +87,12 @@ class FanOut {
   std::string replay_;         // the body so far, while it fits kReplayLimit
   std::string host_, target_;  // for the cache's invalidation
   std::string location_;
-  std::string date_;  // the router's Date for every copy (and tombstone, hint)
+  char date_[http::kHttpDateLength];  // the router's Date for every copy (and tombstone, hint)
+  std::string_view date() const { return {date_, sizeof date_}; }
   unsigned parentCount_ =
       0;  // answers before the request's own: MKCOL's parents, DELETE's tombstone
   bool chunked_ = false;
+  bool bodySeen_ = false;  // body bytes arrived: a node's head waits for them (one send, not two)
   bool bodyDone_ = false;
   bool replayable_ = true;
   bool answered_ = false;  // the client has its answer (perhaps before every copy is done)

@@ -12,8 +12,12 @@ struct NodeClient::Call {
           if (!finished) client.finish(*this, 0, false);
         }) {}
   int node = -1;
-  std::string request;
+  std::string request;  // held until connected (with what write() added meanwhile)
   bool head = false, reused = false, retried = false, inBody = false, finished = false;
+  bool wroteLive = false;  // write() sent body bytes on the connection: no retry can replay them
+  std::function<bool(const NodeReply&)> onHead;
+  std::function<void(std::string_view)> onBody;
+  std::function<void()> onDrained;
   size_t maxBody = 0;
   Done done;
   Connector::Id connecting = 0;
@@ -33,6 +37,9 @@ class NodeClient::Reader : public ConnectionHandler {
   }
   void onClose(Connection&) override {
     if (client) client->closed(*call);
+  }
+  void onDrained(Connection&) override {
+    if (client) client->drained(*call);
   }
   bool busy() const override { return client != nullptr; }
   NodeClient* client;
@@ -57,7 +64,50 @@ NodeClient::~NodeClient() {
   }
 }
 
-void NodeClient::call(int node, std::string request, bool head, size_t maxBody, Done done) {
+NodeClient::Call* NodeClient::stream(int node, std::string request,
+                                     std::function<bool(const NodeReply&)> onHead,
+                                     std::function<void(std::string_view)> onBody, Done done) {
+  Call* c = call(node, std::move(request), false, 0, std::move(done));
+  c->onHead = std::move(onHead);
+  c->onBody = std::move(onBody);
+  return c;
+}
+
+void NodeClient::write(Call* c, std::string_view data) {
+  if (c->finished) return;
+  c->timer.once(timeout_);  // progress
+  if (!c->conn) {
+    c->request.append(data);
+    return;
+  }
+  c->wroteLive = true;
+  c->conn->output().append(data);
+  c->conn->send();  // may close it (then closed() ran)
+}
+
+size_t NodeClient::unsent(const Call* c) const {
+  if (!c->conn) return c->request.size();
+  return c->conn->outputPending() ? c->conn->output().size() : 0;
+}
+
+void NodeClient::onDrained(Call* c, std::function<void()> drained) {
+  c->onDrained = std::move(drained);
+}
+
+void NodeClient::pause(Call* c, bool paused) {
+  if (c->conn) c->conn->pauseReading(paused);
+}
+
+void NodeClient::abort(Call* c) {
+  if (!c->finished) finish(*c, 0, false);
+}
+
+void NodeClient::drained(Call& c) {
+  if (!c.finished && c.onDrained) c.onDrained();
+}
+
+NodeClient::Call* NodeClient::call(int node, std::string request, bool head, size_t maxBody,
+                                   Done done) {
   auto c = std::make_unique<Call>(*this);
   c->node = node;
   c->request = std::move(request);
@@ -68,6 +118,7 @@ void NodeClient::call(int node, std::string request, bool head, size_t maxBody, 
   calls_.push_back(std::move(c));
   ref.timer.once(timeout_);
   connect(ref, false);
+  return &ref;
 }
 
 void NodeClient::connect(Call& c, bool fresh) {
@@ -108,8 +159,15 @@ void NodeClient::readable(Call& c, Connection& conn) {
     conn.consume(p.consumed);
     c.inBody = true;
     c.body.begin(c.response);
+    if (c.onHead && !c.onHead(c.reply)) return finish(c, 0, false);
   }
   BodyReader::Step step = c.body.read(conn, &c.reply.body);
+  if (c.onBody) {  // a stream: handed over, not kept
+    c.timer.once(timeout_);
+    if (!c.reply.body.empty()) c.onBody(c.reply.body);
+    c.reply.body.clear();
+    if (c.finished) return;  // aborted from onBody
+  }
   if (step == BodyReader::Error || c.reply.body.size() > c.maxBody) return finish(c, 0, false);
   if (step == BodyReader::Done)
     finish(c, c.reply.status, conn.pendingInput().empty() && c.response.keepAlive);
@@ -121,7 +179,7 @@ void NodeClient::closed(Call& c) {
   if (c.finished) return;
   if (c.inBody && c.response.framing == proxy::Framing::Close)
     return finish(c, c.reply.status, false);
-  if (c.reused && !c.retried && !c.inBody) {  // a pooled connection the node had closed
+  if (c.reused && !c.retried && !c.inBody && !c.wroteLive) {  // a pooled one the node had closed
     c.retried = true;
     return connect(c, true);
   }

@@ -137,30 +137,75 @@ void RepairRun::actNext() {
   if (next_ == plan_.actions.size() && inFlight_ == 0 && !finished_) end();
 }
 
+// The copy is relayed: the GET's body goes into the PUT as it arrives (the PUT starts once the
+// GET's head shows the listed version), at most kCopyWindow bytes waiting between them, so a
+// file of any size passes through a bounded buffer. A GET that fails or ends short aborts the
+// PUT mid-body: the node drops its partial upload (nginx writes to a temporary file first).
 void RepairRun::copy(const RepairAction& a) {
-  client_.call(a.from, requestHead("GET", a.path, a.from) + "\r\n", false, kMaxCopy,
-               [this, &a](NodeReply& got) {
-                 if (got.status != 200 || got.lastModified != a.mtime ||
-                     static_cast<int64_t>(got.body.size()) != a.size) {
-                   // Gone or changed since the listing: the next pass sees the new state.
-                   return actionDone(a, false, got.status == 200 || got.status == 404);
-                 }
-                 char date[http::kHttpDateLength];
-                 http::formatHttpDate(a.mtime, date);
-                 std::string put = requestHead("PUT", a.path, a.node);
-                 put.append("Date: ").append(date, sizeof date).append("\r\nContent-Length: ");
-                 put.append(std::to_string(got.body.size())).append("\r\n\r\n").append(got.body);
-                 got.body.clear();
-                 client_.call(a.node, std::move(put), false, 1 << 16,
-                              [this, &a](NodeReply& stored) {
-                                bool ok = stored.status >= 200 && stored.status < 300;
-                                if (ok) {
-                                  ++progress_.copies;
-                                  progress_.bytesMoved += static_cast<uint64_t>(a.size);
-                                }
-                                actionDone(a, ok);
+  struct Relay {
+    NodeClient::Call* get = nullptr;
+    NodeClient::Call* put = nullptr;  // null until the GET's head, and once its done ran
+    bool paused = false, started = false, getDone = false, getOk = false, skip = false;
+    int putStatus = -1;  // -1: no answer yet
+    uint64_t got = 0;
+  };
+  auto relay = std::make_shared<Relay>();
+  auto settle = [this, &a, relay] {
+    if (!relay->getDone || (relay->started && relay->putStatus < 0)) return;
+    bool ok = relay->getOk && relay->putStatus >= 200 && relay->putStatus < 300;
+    if (ok) {
+      ++progress_.copies;
+      progress_.bytesMoved += static_cast<uint64_t>(a.size);
+    }
+    actionDone(a, ok, !relay->started && relay->skip);
+  };
+  auto resume = [this, relay] {
+    if (relay->paused && relay->put && relay->get &&
+        client_.unsent(relay->put) <= kCopyWindow / 2) {
+      relay->paused = false;
+      client_.pause(relay->get, false);
+    }
+  };
+  auto onHead = [this, &a, relay, settle, resume](const NodeReply& head) {
+    if (head.status != 200 || head.lastModified != a.mtime || head.contentLength != a.size) {
+      // Gone or changed since the listing: the next pass sees the new state.
+      relay->skip = head.status == 200 || head.status == 404;
+      return false;
+    }
+    char date[http::kHttpDateLength];
+    http::formatHttpDate(a.mtime, date);
+    std::string put = requestHead("PUT", a.path, a.node);
+    put.append("Date: ").append(date, sizeof date).append("\r\nContent-Length: ");
+    put.append(std::to_string(a.size)).append("\r\n\r\n");
+    relay->started = true;
+    relay->put = client_.call(a.node, std::move(put), false, 1 << 16,
+                              [this, relay, settle](NodeReply& stored) {
+                                relay->put = nullptr;
+                                relay->putStatus = stored.status;
+                                if (relay->get) client_.abort(relay->get);  // it failed first
+                                settle();
                               });
-               });
+    client_.onDrained(relay->put, resume);
+    return true;
+  };
+  auto onBody = [this, relay](std::string_view data) {
+    if (!relay->put) return client_.abort(relay->get);
+    relay->got += data.size();
+    client_.write(relay->put, data);
+    if (relay->put && !relay->paused && client_.unsent(relay->put) > kCopyWindow) {
+      relay->paused = true;
+      client_.pause(relay->get, true);
+    }
+  };
+  relay->get = client_.stream(a.from, requestHead("GET", a.path, a.from) + "\r\n", onHead, onBody,
+                              [this, &a, relay, settle](NodeReply& got) {
+                                relay->get = nullptr;
+                                relay->getDone = true;
+                                relay->getOk = got.status == 200 &&
+                                               relay->got == static_cast<uint64_t>(a.size);
+                                if (!relay->getOk && relay->put) client_.abort(relay->put);
+                                settle();
+                              });
 }
 
 void RepairRun::remove(const RepairAction& a) {
@@ -228,6 +273,8 @@ void Repairer::tick() {
   RepairRun::Options options;
   options.rate = static_cast<double>(c.repairRate);
   options.parallel = c.repairParallel;
+  options.scope.purgeBefore =
+      static_cast<time_t>(service_.runtime().now()) - static_cast<time_t>(c.tombstoneTtl);
   warned_.resize(c.backends.size(), false);
   options.warned = &warned_;
   copiesSeen_ = deletesSeen_ = bytesSeen_ = failedSeen_ = 0;

@@ -11,7 +11,7 @@
 //     mtime), then deletes (each file's mtime checked with HEAD first, so a copy written since
 //     the listing is left alone; a misplaced copy is deleted only if every copy of its file
 //     succeeded). At most `parallel` at once; `rate` bytes per second over the pass.
-// Copies pass through memory whole (up to kMaxCopy; a bigger file is counted failed).
+// Copies are relayed from node to node through a bounded buffer (kCopyWindow), any size.
 #pragma once
 
 #include <functional>
@@ -39,7 +39,7 @@ struct RepairProgress {
 
 class RepairRun {
  public:
-  static constexpr size_t kMaxCopy = 256u << 20;
+  static constexpr size_t kCopyWindow = 1u << 20;   // bytes a copy may hold between its nodes
   static constexpr size_t kMaxListing = 64u << 20;  // one folder's PROPFIND answer
   struct Options {
     RepairScope scope;

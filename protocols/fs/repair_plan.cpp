@@ -100,6 +100,14 @@ void planRepair(const Inventory& inv, const std::vector<Stage>& stages,
       for (const Version& v : s.copies)
         if (listed(v.node)) deleteAt(out, path, path, v.node, v.mtime, false);
       dropHints(false);
+      // Every node of the stage confirmed the delete (listed, no copy left): an old enough
+      // tombstone has nothing left to guard against.
+      if (!newest && tombstone != 0 && tombstone < scope.purgeBefore &&
+          std::all_of(stage->nodes.begin(), stage->nodes.end(), listed)) {
+        for (const Version& t : s.tombstones)
+          deleteAt(out, path, std::string(kTombstones) + path, t.node, t.mtime, false);
+        ++out.purged;
+      }
       continue;
     }
     if (!s.tombstones.empty()) out.rewritten.emplace_back(path, newest->mtime);

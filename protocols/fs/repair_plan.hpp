@@ -6,7 +6,10 @@
 // placement) and the file's hints are deleted. A file whose tombstone is newer than its newest
 // copy is deleted everywhere (a node that was down during the DELETE does not bring it back); a
 // tombstone not newer than the newest copy (the file was written again, perhaps in the same
-// second: HTTP dates have whole seconds) is deleted.
+// second: HTTP dates have whole seconds) is deleted. A tombstone whose file no node of its stage
+// holds any more, every node of the stage listed, and older than RepairScope::purgeBefore
+// (the repairer's now - tombstone_ttl), has done its job and is purged (with its mtime checked
+// first, so a DELETE written since the listing keeps its tombstone).
 //
 // Reserved folder on each node (the router's bookkeeping, never a file's URL, which starts with
 // its stage): /.manifold-fs/tombstones/_sN/... and /.manifold-fs/hints/_sN/... mirror the file's
@@ -62,8 +65,9 @@ struct RepairAction {
 };
 
 struct RepairScope {
-  unsigned stage = 0;  // 0: every stage
-  int drain = -1;      // a node taken out of every ranking (its copies move elsewhere)
+  unsigned stage = 0;      // 0: every stage
+  int drain = -1;          // a node taken out of every ranking (its copies move elsewhere)
+  time_t purgeBefore = 0;  // tombstones older than this whose file is gone everywhere go (0: none)
 };
 
 struct RepairPlan {
@@ -73,6 +77,7 @@ struct RepairPlan {
   uint64_t files = 0, bytes = 0;  // live files in scope and their size
   uint64_t underReplicated = 0, stale = 0, misplaced = 0, deleted = 0;
   uint64_t copyBytes = 0;
+  uint64_t purged = 0;  // tombstones purged (their files gone from every node of the stage)
   // Files with a tombstone that were written again since (path, newest mtime).
   std::vector<std::pair<std::string, time_t>> rewritten;
 };

@@ -118,6 +118,29 @@ void FsService::invalidate(std::string_view host, std::string_view target) {
   cache()->invalidate(primary, {}, {});
 }
 
+std::string FsService::takeBuffer() {
+  if (spare_.empty()) return {};
+  std::string b = std::move(spare_.back());
+  spare_.pop_back();
+  return b;
+}
+
+void FsService::giveBuffer(std::string&& buffer) {
+  // Bounded: a burst of large bodies does not keep its memory for good.
+  if (spare_.size() >= 64 || buffer.capacity() > FanOut::kReplayLimit + 4096) return;
+  buffer.clear();
+  spare_.push_back(std::move(buffer));
+}
+
+std::string_view FsService::date() {
+  time_t now = runtime().now();
+  if (now != dateOf_) {
+    http::formatHttpDate(now, date_);
+    dateOf_ = now;
+  }
+  return {date_, sizeof date_};
+}
+
 void FsService::collectSoon() {
   if (!collector_.active()) collector_.once(0);
 }

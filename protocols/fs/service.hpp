@@ -11,6 +11,7 @@
 #include "protocols/fs/deleted.hpp"
 #include "protocols/fs/fanout.hpp"
 #include "protocols/fs/repair.hpp"
+#include "protocols/http/date.hpp"
 #include "protocols/proxy/service.hpp"
 
 namespace manifold::fs {
@@ -35,10 +36,19 @@ class FsService : public proxy::ProxyService {
   // A fan-out that finished asks to be destroyed from the loop, outside its own callbacks.
   void collectSoon();
   DeletedPaths* deletedPaths() { return deleted_.get(); }
+  // Buffers a fan-out borrows for its request head and body replay and gives back when it
+  // goes: their capacity stays, so a PUT in steady state allocates none.
+  std::string takeBuffer();
+  void giveBuffer(std::string&& buffer);
+  // The router's Date for writes, formatted once per second.
+  std::string_view date();
 
  private:
   void collect();
   const FsConfig& config_;
+  std::vector<std::string> spare_;  // takeBuffer; before writes_: they give theirs back
+  time_t dateOf_ = 0;
+  char date_[http::kHttpDateLength] = {};
   std::list<std::unique_ptr<FanOut>> writes_;
   Timer collector_;
   std::unique_ptr<Repairer> repairer_;

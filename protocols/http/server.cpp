@@ -175,7 +175,11 @@ class Session : public ConnectionHandler {
     ex_.conn_->reprocess();
   }
 
-  bool awaitingAnswer() const override { return ex_.parked_ || ex_.deferred_; }
+  // Not while its body is still being read: a client gone mid-body can never finish the
+  // request, so the connection closes and the handler hears onAbort (a cut upload).
+  bool awaitingAnswer() const override {
+    return (ex_.parked_ || ex_.deferred_) && phase_ != Phase::Body;
+  }
 
   bool busy() const override {
     return headStarted_ || phase_ != Phase::Head || ex_.parked_ || ex_.deferred_;

@@ -161,6 +161,46 @@ TEST(FsRepairPlan, TombstonesDeleteOlderCopiesAndYieldToNewerWrites) {
   EXPECT_EQ(p.rewritten[0].second, 300);
 }
 
+// A tombstone is purged once no node of its stage holds the file (every node listed) and it is
+// older than purgeBefore (now - tombstone_ttl); not while a copy or an unlisted node remains.
+TEST(FsRepairPlan, ConfirmedOldTombstonesArePurged) {
+  auto b = nodes(3);
+  auto stages = oneStage(3);
+  Inventory inv;
+  inv.listed.assign(3, true);
+  inv.add(1, "/.manifold-fs/tombstones/_s1/gone", 0, 200);
+  inv.add(2, "/.manifold-fs/tombstones/_s1/gone", 0, 200);
+  RepairPlan p;
+  RepairScope scope;
+  planRepair(inv, stages, b, 2, scope, p);  // no purgeBefore: kept forever
+  EXPECT_TRUE(p.actions.empty());
+  scope.purgeBefore = 200;  // not older than the limit yet
+  planRepair(inv, stages, b, 2, scope, p);
+  EXPECT_TRUE(p.actions.empty());
+  scope.purgeBefore = 201;
+  planRepair(inv, stages, b, 2, scope, p);
+  ASSERT_EQ(p.actions.size(), 2u);
+  EXPECT_EQ(p.purged, 1u);
+  for (const RepairAction& a : p.actions) {
+    EXPECT_EQ(a.kind, RepairAction::Delete);
+    EXPECT_EQ(a.target, "/.manifold-fs/tombstones/_s1/gone");
+    EXPECT_EQ(a.mtime, 200);  // checked first: a DELETE since the listing keeps its tombstone
+    EXPECT_NE(a.node, 0);
+  }
+
+  inv.listed[0] = false;  // a node of the stage that could not be listed may still hold it
+  planRepair(inv, stages, b, 2, scope, p);
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(p.purged, 0u);
+  inv.listed[0] = true;
+
+  inv.add(0, "/_s1/gone", 4, 100);  // an old copy: deleted this pass, the tombstone next pass
+  planRepair(inv, stages, b, 2, scope, p);
+  ASSERT_EQ(p.actions.size(), 1u);
+  EXPECT_EQ(p.actions[0].target, "/_s1/gone");
+  EXPECT_EQ(p.purged, 0u);
+}
+
 TEST(FsRepairPlan, DrainAndStageScope) {
   auto b = nodes(3);
   auto stages = oneStage(3);

@@ -175,7 +175,8 @@ TEST(FsStore, BadStagesAreRefused) {
         std::string("stage = 1 127.0.0.1:9 127.0.0.1:10\nrepair = maybe\n"),
         std::string("stage = 1 127.0.0.1:9 127.0.0.1:10\nrepair_interval = 10ms\n"),
         std::string("stage = 1 127.0.0.1:9 127.0.0.1:10\nrepair_parallel = 0\n"),
-        std::string("stage = 1 127.0.0.1:9 127.0.0.1:10\ntombstone_memory = 1k\n")}) {
+        std::string("stage = 1 127.0.0.1:9 127.0.0.1:10\ntombstone_memory = 1k\n"),
+        std::string("stage = 1 127.0.0.1:9 127.0.0.1:10\ntombstone_ttl = 0\n")}) {
     Instance m(store(bad), "", 1);
     std::string out = run(binPath("manifold") + " -t -c " + m.configPath() + " 2>&1");
     EXPECT_NE(out.find(m.configPath() + ":"), std::string::npos) << out;
