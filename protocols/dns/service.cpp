@@ -26,6 +26,7 @@ DnsService::DnsService(const DnsConfig& config, ServiceContext& ctx)
   if (void* r = region(slots.lrrr)) lrrrCache_ = shm::Table::at(r);
   if (void* r = region(slots.health))
     health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(r) + 1);
+  config.db->claimMemory();
 }
 
 void* DnsService::region(int slot) const {
@@ -34,6 +35,13 @@ void* DnsService::region(int slot) const {
 }
 
 void DnsService::start() {
+  // Once every service of this worker exists (the loop's first turn), the databases none of
+  // them claimed (an older generation's, inherited from the master) are unmapped.
+  releaseStale_ = std::make_unique<Timer>(ctx_.loop, [] {
+    if (size_t bytes = ZoneMemory::releaseUnclaimed())
+      LOG_INFO("dns: released %zu MB of an older generation's zones", bytes >> 20);
+  });
+  releaseStale_->once(0);
   const auto& listeners = config_.listeners();
   for (size_t i = 0; i < listeners.size() && i < ctx_.fds.size(); ++i) {
     if (listeners[i].transport == Transport::Udp) {

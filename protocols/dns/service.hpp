@@ -82,6 +82,7 @@ class DnsService : public Service, public DatagramHandler {
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Notifier> notifier_;
   std::unique_ptr<SecondaryClient> secondary_;
+  std::unique_ptr<Timer> releaseStale_;  // unmaps older generations' zones (zone_memory.hpp)
   std::unique_ptr<Timer> notifyDelay_;          // NOTIFY waits for the previous generation to exit
   static constexpr double kNotifyWaitMax = 10;  // seconds; a stuck drain does not hold it longer
 };
