@@ -128,10 +128,12 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
   warnAboutSignatures(in.section().name, *cfg->db);
   parseLrrr(in, *cfg);
   parseTransfers(in, *cfg);
-  LOG_INFO("[dns:%s] %zu zone(s), %zu records, %zu precomputed answers, %zu MB, %zu health "
-           "target(s)",
-           in.section().name.c_str(), cfg->db->zoneCount(), cfg->db->recordCount(),
-           cfg->db->precomputedCount(), cfg->db->mappedBytes() >> 20, cfg->targets.size());
+  cfg->indexZoneCounters();
+  LOG_INFO(
+      "[dns:%s] %zu zone(s), %zu records, %zu precomputed answers, %zu MB, %zu health "
+      "target(s)",
+      in.section().name.c_str(), cfg->db->zoneCount(), cfg->db->recordCount(),
+      cfg->db->precomputedCount(), cfg->db->mappedBytes() >> 20, cfg->targets.size());
   return cfg;
 }
 

@@ -40,8 +40,8 @@ struct ZoneSec {
   std::pmr::vector<Nsec3Entry> nsec3s;   // sorted by hash
   std::pmr::string hashes;               // their hashes back to back (20 bytes each): search keys
   std::pmr::vector<uint32_t> nsecOrder;  // nodes with an NSEC, canonical order
-  uint32_t earliestExpiry = 0;      // RRSIG expiration, seconds (0 = no signature)
-  std::string expiryOwner;          // presentation name and type of that signature
+  uint32_t earliestExpiry = 0;           // RRSIG expiration, seconds (0 = no signature)
+  std::string expiryOwner;               // presentation name and type of that signature
 
   // Index of the NSEC3 whose owner hash is `h`, or -1.
   int nsec3Match(std::string_view h) const;

@@ -6,6 +6,7 @@
 #include "protocols/dns/journal.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/tcp_session.hpp"
+#include "protocols/dns/zone_times.hpp"
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
 #include "shm/table.hpp"
@@ -70,7 +71,13 @@ void DnsService::start() {
     prober_->start();
   }
   if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
-  if (ctx_.runtime->runsInstanceTasks()) publishZoneGauges();
+  if (ctx_.runtime->runsInstanceTasks()) {
+    publishZoneGauges();
+    // Transfers in and out happen later, in any worker: their times are copied every second.
+    gauges_ = std::make_unique<Timer>(ctx_.loop, [this] { publishZoneGauges(); });
+    gauges_->keepsLoopAlive(false);
+    gauges_->repeat(1.0);
+  }
   if (ctx_.runtime->runsInstanceTasks() && !config_.secondaries.empty()) {
     secondary_ = std::make_unique<SecondaryClient>(
         *ctx_.runtime, config_.title(), config_.secondaries, *config_.db,
@@ -124,6 +131,7 @@ void DnsService::stopAccepting() {
   if (notifyDelay_) notifyDelay_->stop();
   if (notifier_) notifier_->stop();
   if (secondary_) secondary_->stop();
+  if (gauges_) gauges_->stop();
 }
 
 size_t DnsService::onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t,
@@ -189,7 +197,7 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   if (xfr != TransferOutcome::NotTransfer) {
     countTransfer(xfr);
     if (xfr == TransferOutcome::Served || xfr == TransferOutcome::Incremental)
-      countZone(q.name(), kZoneXfrOut);
+      noteTransferOut(q.name());
     if (stream) *stream = rest;
     if (n) {
       info.rcode = out[3] & 0xF;
@@ -263,6 +271,10 @@ void DnsService::publishZoneGauges() {
   for (size_t s = 0; s < config_.secondaries.size() && sec; ++s)
     if (int i = config_.zoneCounter(config_.secondaries[s].origin, kZoneXfrIn); i >= 0)
       ctx_.counters.set(i, sec->transferred[s].load(std::memory_order_relaxed));
+  if (auto* times = static_cast<ZoneTimesRegion*>(region(config_.regionSlots().zoneTimes)))
+    for (uint32_t z = 0; z < times->zones; ++z)
+      ctx_.counters.set(config_.zoneCounterBase() + z * kZoneCounters + kZoneXfrOutTime,
+                        times->lastOut[z].load(std::memory_order_relaxed));
 }
 
 void DnsService::countZone(std::string_view origin, unsigned which) {
@@ -270,6 +282,14 @@ void DnsService::countZone(std::string_view origin, unsigned which) {
   if (const ZoneTransfer* z = config_.transfers->find(origin))
     ctx_.counters.inc(config_.zoneCounterBase() +
                       static_cast<unsigned>(z - zones.data()) * kZoneCounters + which);
+}
+
+void DnsService::noteTransferOut(std::string_view origin) {
+  countZone(origin, kZoneXfrOut);
+  auto* times = static_cast<ZoneTimesRegion*>(region(config_.regionSlots().zoneTimes));
+  const auto& zones = config_.transfers->zones();
+  if (const ZoneTransfer* z = config_.transfers->find(origin); z && times)
+    times->noteOut(static_cast<uint32_t>(z - zones.data()), clock::wallSeconds());
 }
 
 void DnsService::countTransfer(TransferOutcome o) {

@@ -187,8 +187,8 @@ class ZoneDb {
     bool cname = false;
     int pool = -1;
     uint32_t wildcard = NameTable::kNone;  // node of "*.<this name>", when there is one
-    std::pmr::vector<std::pair<uint16_t, uint32_t>> answers;  // qtype -> precomputed index
-    uint32_t nodata = NameTable::kNone;                    // any other type
+    std::pmr::vector<std::pair<uint16_t, uint32_t>> answers;    // qtype -> precomputed index
+    uint32_t nodata = NameTable::kNone;                         // any other type
     std::pmr::vector<std::pair<uint16_t, uint32_t>> answersDo;  // types present, with DNSSEC
     int nsec3 = -1;          // the NSEC3 matching this name in its zone's chain
     int wildcardCover = -1;  // the NSEC3 covering "*.<name>" (names without a wildcard child)

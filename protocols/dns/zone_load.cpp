@@ -158,7 +158,8 @@ bool ZoneDb::addPools(std::vector<Pool> pools, std::vector<View> views, std::str
     }
     uint32_t found = NameTable::kNone;
     for (size_t i = 0; i < nodes_.size(); ++i)
-      if (std::string_view(nodes_[i].name) == pool.name && nodes_[i].zone == static_cast<uint32_t>(best))
+      if (std::string_view(nodes_[i].name) == pool.name &&
+          nodes_[i].zone == static_cast<uint32_t>(best))
         found = static_cast<uint32_t>(i);
     if (found == NameTable::kNone) {
       Node n;
@@ -175,7 +176,8 @@ bool ZoneDb::addPools(std::vector<Pool> pools, std::vector<View> views, std::str
         if (anc.size() <= zones_[best].origin.size()) break;
         bool exists = false;
         for (auto& node : nodes_)
-          exists = exists || (std::string_view(node.name) == anc && node.zone == static_cast<uint32_t>(best));
+          exists = exists ||
+                   (std::string_view(node.name) == anc && node.zone == static_cast<uint32_t>(best));
         if (!exists) {
           Node e;
           e.name = anc;
@@ -214,8 +216,8 @@ void ZoneDb::finish() {
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     auto& n = nodes_[i];
     for (auto& s : n.sets) n.cname = n.cname || s.type == kTypeCname;
-    n.delegation = n.zone < zones_.size() &&
-                   std::string_view(n.name) != zones_[n.zone].origin && findSet(n, kTypeNs);
+    n.delegation = n.zone < zones_.size() && std::string_view(n.name) != zones_[n.zone].origin &&
+                   findSet(n, kTypeNs);
     std::string name(n.name);
     auto it = best.find(name);
     if (it == best.end() ||
