@@ -122,6 +122,8 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
                             order == "cyclic"   ? RrsetOrder::kCyclic
                             : order == "random" ? RrsetOrder::kRandom
                                                 : RrsetOrder::kFixed);
+  // Signed answers prebuilt up to this many bytes (README "DNSSEC"); 0: all written per query.
+  cfg->db->setPrebuiltDoBudget(in.size("dnssec_prebuilt", 64ull << 20, 0, 1ull << 40));
   parsePools(in, *cfg, poolTtl);
   cfg->db->finish();
   malloc_trim(0);  // the parse's garbage (gigabytes for a large zone) back to the system

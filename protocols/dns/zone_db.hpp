@@ -102,6 +102,8 @@ class ZoneDb {
     minimal_ = minimalResponses;
     order_ = order;
   }
+  // Bytes of DO answers prebuilt at most (past it they are written per query); before finish().
+  void setPrebuiltDoBudget(size_t bytes) { prebuiltDoBudget_ = bytes; }
   // Builds the lookup tables and precomputed answers.
   void finish();
   // Signed zones (dnssec_load.cpp): "zone Z: signatures expire at DATE (OWNER TYPE)" for each
@@ -286,7 +288,7 @@ class ZoneDb {
   std::vector<View> views_;
   std::pmr::vector<Precomputed> precomputed_{memory_.resource()};
   // Bytes of DO answers prebuilt so far, and their cap per database (precompute()).
-  static constexpr size_t kPrebuiltDoBudget = size_t{64} << 20;
+  size_t prebuiltDoBudget_ = size_t{64} << 20;
   size_t prebuiltDoBytes_ = 0;
   std::unordered_multimap<uint64_t, uint32_t> shared_;  // NODATA answers by content (load only)
   NameTable nodeIndex_{memory_.resource()}, zoneIndex_{memory_.resource()};

@@ -272,7 +272,7 @@ void ZoneDb::precompute(Node& node, uint32_t index) {
   // Signed answers (an RRSIG per RRset, ~600 bytes a name) are prebuilt up to a budget: past it
   // (large zones) they are written per query from the records, which keeps a million-name zone
   // below NSD's memory; the answers are the same bytes either way.
-  if (zones_[node.zone].sec.isSigned && prebuiltDoBytes_ < kPrebuiltDoBudget)
+  if (zones_[node.zone].sec.isSigned && prebuiltDoBytes_ < prebuiltDoBudget_)
     precomputeVariant(node, true);
 }
 

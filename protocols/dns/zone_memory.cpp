@@ -19,7 +19,10 @@ std::vector<ZoneMemory*>& all() {
 
 std::pmr::pool_options poolOptions() {
   std::pmr::pool_options o;
-  o.largest_required_pool_block = 4096;  // larger blocks (big vectors) get mappings of their own
+  // Anything up to a DNS message's size comes from the pools; only the big arrays (nodes, the
+  // name index, the NSEC3 chain) get mappings of their own, so the count of mappings stays far
+  // below vm.max_map_count whatever the zone holds.
+  o.largest_required_pool_block = 65536;
   return o;
 }
 
