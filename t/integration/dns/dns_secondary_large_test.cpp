@@ -42,8 +42,8 @@ TEST(DnsSecondaryLarge, TransferInOf100000NamesKeepsAnswering) {
   writeFile(dir + "/probe.zone",
             "$ORIGIN probe.test.\n$TTL 300\n@ SOA ns1 hm 1 3600 60 86400 60\n@ NS ns1\n"
             "ns1 A 192.0.2.53\na A 192.0.2.1\n");
-  Instance p("[dns:p]\nlisten = 127.0.0.1:" + std::to_string(pport) + "\nzones = big.test=" +
-             dir + "/big.zone\nallow_transfer = 127.0.0.1\n");
+  Instance p("[dns:p]\nlisten = 127.0.0.1:" + std::to_string(pport) + "\nzones = big.test=" + dir +
+             "/big.zone\nallow_transfer = 127.0.0.1\n");
   ASSERT_TRUE(p.start()) << p.log();
   Instance s("[dns:s]\nlisten = 127.0.0.1:" + std::to_string(sport) + "\nzones = probe.test=" +
                  dir + "/probe.zone\nsecondary = big.test 127.0.0.1:" + std::to_string(pport) +
@@ -67,16 +67,16 @@ TEST(DnsSecondaryLarge, TransferInOf100000NamesKeepsAnswering) {
     }
   });
   bool transferred = s.waitForLog("secondary big.test: serial 1 transferred in", 90000);
-  bool served = eventually([&] { return digShort(sport, "h99999.big.test A") == "10.1.134.159\n"; },
-                           90000);
+  bool served =
+      eventually([&] { return digShort(sport, "h99999.big.test A") == "10.1.134.159\n"; }, 90000);
   done = true;
   asker.join();
   EXPECT_TRUE(transferred) << s.log();
   EXPECT_TRUE(served) << s.log();
   double longest = 0;
   for (size_t i = 1; i < answered.size(); ++i)
-    longest = std::max(longest,
-                       std::chrono::duration<double, std::milli>(answered[i] - answered[i - 1]).count());
+    longest = std::max(
+        longest, std::chrono::duration<double, std::milli>(answered[i] - answered[i - 1]).count());
   printf("transfer in of 100,000 names: %zu answers, %u lost, longest gap %.0f ms\n",
          answered.size(), lost, longest);
   EXPECT_GT(answered.size(), 50u);
