@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace manifold::shm {
 
@@ -46,6 +47,19 @@ static_assert(sizeof(RegionHeader) == 12 && alignof(RegionHeader) == 4);
 // bytes at `base` begin with `magic`.
 inline bool startsWithMagic(const void* base, const MagicText& magic) {
   return std::memcmp(base, magic, sizeof(RegionMagic::bytes)) == 0;
+}
+
+// A region of fixed layout sized by one count field (a protocol's small table): an adopted
+// region with the same magic and count is kept as it is; anything else is zeroed, the count
+// written, and the magic stamped last.
+template <class Region, class Count>
+void formatFixedRegion(void* base, bool adopted, const MagicText& magic, Count Region::*count,
+                       std::type_identity_t<Count> value) {
+  auto* r = static_cast<Region*>(base);
+  if (adopted && r->magic.is(magic) && r->*count == value) return;
+  std::memset(static_cast<void*>(r), 0, sizeof *r);
+  r->*count = value;
+  r->magic.stamp(magic);
 }
 
 }  // namespace manifold::shm

@@ -122,15 +122,20 @@ std::unique_ptr<ServiceConfig> parseDnsSection(config::SectionReader& in) {
                             order == "cyclic"   ? RrsetOrder::kCyclic
                             : order == "random" ? RrsetOrder::kRandom
                                                 : RrsetOrder::kFixed);
+  // Signed answers prebuilt up to this many bytes (README "DNSSEC"); 0: all written per query.
+  cfg->db->setPrebuiltDoBudget(in.size("dnssec_prebuilt", 64ull << 20, 0, 1ull << 40));
   parsePools(in, *cfg, poolTtl);
   cfg->db->finish();
   malloc_trim(0);  // the parse's garbage (gigabytes for a large zone) back to the system
   warnAboutSignatures(in.section().name, *cfg->db);
   parseLrrr(in, *cfg);
   parseTransfers(in, *cfg);
-  LOG_INFO("[dns:%s] %zu zone(s), %zu records, %zu precomputed answers, %zu health target(s)",
-           in.section().name.c_str(), cfg->db->zoneCount(), cfg->db->recordCount(),
-           cfg->db->precomputedCount(), cfg->targets.size());
+  cfg->indexZoneCounters();
+  LOG_INFO(
+      "[dns:%s] %zu zone(s), %zu records, %zu precomputed answers, %zu MB, %zu health "
+      "target(s)",
+      in.section().name.c_str(), cfg->db->zoneCount(), cfg->db->recordCount(),
+      cfg->db->precomputedCount(), cfg->db->mappedBytes() >> 20, cfg->targets.size());
   return cfg;
 }
 

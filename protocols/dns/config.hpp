@@ -59,19 +59,24 @@ struct DnsConfig : ServiceConfig {
   std::vector<RegionRequest> regions() const override;
   // Where each region sits in regions() (and so in ServiceContext::regions); -1 = not asked for.
   struct RegionSlots {
-    int lrrr = -1, health = -1, rrl = -1, notify = -1, secondary = -1;
+    int lrrr = -1, health = -1, rrl = -1, notify = -1, zoneTimes = -1, secondary = -1;
   };
   RegionSlots regionSlots() const;
   RegionRequest healthRegion() const;
   std::vector<CounterSpec> counters() const override;
   // Per-zone counters (counters.hpp ZoneCounter) follow the health gauges: the served zones in
   // load order, then the secondaries without a copy.
-  std::vector<std::string> zoneCounterOrigins() const;
+  // Built once (indexZoneCounters, at the end of the section's parse).
+  const std::vector<std::string>& zoneCounterOrigins() const { return zoneOrigins_; }
+  void indexZoneCounters();
   unsigned zoneCounterBase() const {
     return kFixedCounters + 2 * static_cast<unsigned>(targets.size());
   }
   int zoneCounter(std::string_view origin, unsigned which) const;  // -1: no such zone
   std::unique_ptr<Service> createService(ServiceContext& ctx) const override;
+
+ private:
+  std::vector<std::string> zoneOrigins_;
 };
 
 // Words of a config value, split on blanks and commas.

@@ -35,11 +35,7 @@ const TsigKey* keyNamed(const DnsConfig& cfg, std::string name) {
 }
 
 void SecondaryRegion::format(void* base, bool adopted) {
-  auto* r = static_cast<SecondaryRegion*>(base);
-  if (adopted && r->magic.is("MFDNSSC2") && r->count == kMaxSecondaries) return;
-  std::memset(static_cast<void*>(r), 0, sizeof *r);
-  r->magic.stamp("MFDNSSC2");
-  r->count = kMaxSecondaries;
+  shm::formatFixedRegion(base, adopted, "MFDNSSC2", &SecondaryRegion::count, kMaxSecondaries);
 }
 
 namespace {

@@ -78,12 +78,14 @@ enum Counter : unsigned {
 };
 
 // Per zone, after the health gauges (DnsConfig::zoneCounterBase): serial (gauge), unix time of
-// the last transfer in (gauge), transfers out, IXFR journal bytes (gauge), TSIG failures, unix
-// time the earliest RRSIG expires (gauge, 0 = unsigned).
+// the last transfer in (gauge), transfers out, unix time of the last transfer out (gauge), IXFR
+// journal bytes (gauge), TSIG failures, unix time the earliest RRSIG expires (gauge, 0 =
+// unsigned).
 enum ZoneCounter : unsigned {
   kZoneSerial,
   kZoneXfrIn,
   kZoneXfrOut,
+  kZoneXfrOutTime,
   kZoneJournal,
   kZoneTsigFailures,
   kZoneSigExpiry,

@@ -34,9 +34,9 @@ bool ZoneDb::loadSigned(Zone& z, const std::map<std::string, uint32_t>& names,
   const Node& apex = nodes_[z.apex];
   sec.isSigned = findSet(apex, kTypeDnskey) != nullptr;
   if (const RRset* param = findSet(apex, kTypeNsec3param)) {
-    const std::string& rd = param->rdatas[0];  // hash alg, flags, iterations, salt
+    std::string_view rd = param->rdatas[0];  // hash alg, flags, iterations, salt
     sec.iterations = get16(reinterpret_cast<const uint8_t*>(rd.data()) + 2);
-    sec.salt = rd.substr(5, static_cast<uint8_t>(rd[4]));
+    sec.salt = std::string(rd.substr(5, static_cast<uint8_t>(rd[4])));
   }
   for (ZoneRecord& rec : nsec3s) {
     std::string lower = lowerName(rec.owner);
@@ -49,16 +49,21 @@ bool ZoneDb::loadSigned(Zone& z, const std::map<std::string, uint32_t>& names,
       return false;
     }
     Nsec3Entry e;
-    e.hash = std::move(hash);
+    e.hash = hash;
     e.owner = rec.owner;
     e.ttl = rec.ttl;
-    e.rdata = std::move(rec.rdata);
+    e.rdata = rec.rdata;
     sec.nsec3s.push_back(std::move(e));
     ++records_;
   }
   std::sort(sec.nsec3s.begin(), sec.nsec3s.end(),
             [](const Nsec3Entry& a, const Nsec3Entry& b) { return a.hash < b.hash; });
-  for (const Nsec3Entry& e : sec.nsec3s) sec.hashes += e.hash;
+  sec.hashes.reserve(sec.nsec3s.size() * 20);
+  for (Nsec3Entry& e : sec.nsec3s) {
+    sec.hashes += e.hash;
+    e.hash.clear();  // the search keys hold it now
+    e.hash.shrink_to_fit();
+  }
   sec.nsec3 = !sec.nsec3s.empty() && findSet(apex, kTypeNsec3param);
   std::unordered_map<std::string, uint32_t> hashed;  // lowercase NSEC3 owner -> entry
   for (uint32_t i = 0; i < sec.nsec3s.size(); ++i)
@@ -70,7 +75,7 @@ bool ZoneDb::loadSigned(Zone& z, const std::map<std::string, uint32_t>& names,
       return false;
     }
     uint16_t covered = rrsigCovered(rec.rdata);
-    std::vector<std::string>* into = nullptr;
+    std::pmr::vector<std::pmr::string>* into = nullptr;
     uint32_t* ttl = nullptr;
     std::string lower = lowerName(rec.owner);
     if (auto h = hashed.find(lower); covered == kTypeNsec3 && h != hashed.end()) {
@@ -94,7 +99,7 @@ bool ZoneDb::loadSigned(Zone& z, const std::map<std::string, uint32_t>& names,
       sec.earliestExpiry = expires;
       sec.expiryOwner = nameToText(rec.owner) + " " + typeName(covered);
     }
-    into->push_back(std::move(rec.rdata));
+    into->emplace_back(rec.rdata);
     ++records_;
   }
   return true;
@@ -114,7 +119,8 @@ void ZoneDb::finishSigned(Zone& z) {
       n.nsec3 = sec.nsec3Match(std::string_view(h, 20));
       // The NSEC3 covering "*.<this name>", for NXDOMAIN answers with this closest encloser.
       if (n.name.size() + 2 <= kMaxName && n.wildcard == NameTable::kNone) {
-        std::string wild = std::string("\x01*", 2) + n.name;
+        std::string wild = std::string("\x01*", 2);
+        wild += n.name;
         nsec3HashInto(wild, sec.salt, sec.iterations, h);
         n.wildcardCover = sec.nsec3Cover(std::string_view(h, 20));
       }

@@ -51,7 +51,7 @@ std::string nsec3Hash(std::string_view lowerName, std::string_view salt, uint16_
 
 namespace {
 // Index of the first hash not below h in `hashes` (n entries of 20 bytes, sorted).
-size_t lowerBound(const std::string& hashes, std::string_view h) {
+size_t lowerBound(std::string_view hashes, std::string_view h) {
   size_t lo = 0, hi = hashes.size() / 20;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;

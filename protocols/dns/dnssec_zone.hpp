@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,11 +24,11 @@ std::string nsec3Hash(std::string_view lowerName, std::string_view salt, uint16_
 enum class RrsetOrder : uint8_t { kFixed, kCyclic, kRandom };
 
 struct Nsec3Entry {
-  std::string hash;   // the owner's hash, raw (decoded from the first label)
-  std::string owner;  // wire, as written
+  std::pmr::string hash;   // the owner's hash, raw (decoded from the first label); load only
+  std::pmr::string owner;  // wire, as written
   uint32_t ttl = 0;
-  std::string rdata;
-  std::vector<std::string> sigs;  // RRSIG(NSEC3) RDATA
+  std::pmr::string rdata;
+  std::pmr::vector<std::pmr::string> sigs;  // RRSIG(NSEC3) RDATA
   uint32_t sigTtl = 0;
 };
 
@@ -36,11 +37,11 @@ struct ZoneSec {
   bool nsec3 = false;     // an NSEC3PARAM at the apex and NSEC3 records
   uint16_t iterations = 0;
   std::string salt;
-  std::vector<Nsec3Entry> nsec3s;   // sorted by hash
-  std::string hashes;               // their hashes back to back (20 bytes each): the search keys
-  std::vector<uint32_t> nsecOrder;  // nodes with an NSEC, canonical order
-  uint32_t earliestExpiry = 0;      // RRSIG expiration, seconds (0 = no signature)
-  std::string expiryOwner;          // presentation name and type of that signature
+  std::pmr::vector<Nsec3Entry> nsec3s;   // sorted by hash
+  std::pmr::string hashes;               // their hashes back to back (20 bytes each): search keys
+  std::pmr::vector<uint32_t> nsecOrder;  // nodes with an NSEC, canonical order
+  uint32_t earliestExpiry = 0;           // RRSIG expiration, seconds (0 = no signature)
+  std::string expiryOwner;               // presentation name and type of that signature
 
   // Index of the NSEC3 whose owner hash is `h`, or -1.
   int nsec3Match(std::string_view h) const;

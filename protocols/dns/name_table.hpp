@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,9 @@ class NameTable {
  public:
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
 
+  explicit NameTable(std::pmr::memory_resource* memory = std::pmr::new_delete_resource())
+      : slots_(memory), keys_(memory) {}
+
   // Keys must be unique; `value` is returned by find().
   void build(const std::vector<std::pair<std::string, uint32_t>>& entries) {
     size_t cap = 16;
@@ -22,7 +26,7 @@ class NameTable {
     keys_.clear();
     keys_.reserve(entries.size());
     for (const auto& [key, value] : entries) {
-      keys_.push_back(key);
+      keys_.emplace_back(key);
       size_t h = hash(key) & mask_;
       while (slots_[h].value != kNone) h = (h + 1) & mask_;
       slots_[h] = {static_cast<uint32_t>(keys_.size() - 1), value,
@@ -54,8 +58,8 @@ class NameTable {
     uint32_t value = kNone;
     uint32_t hash = 0;
   };
-  std::vector<Slot> slots_;
-  std::vector<std::string> keys_;
+  std::pmr::vector<Slot> slots_;
+  std::pmr::vector<std::pmr::string> keys_;
   size_t mask_ = 0;
 };
 

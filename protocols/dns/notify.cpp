@@ -34,11 +34,7 @@ bool parseNotifyTarget(const std::string& text, NotifyTarget& out, std::string& 
 }
 
 void NotifyRegion::format(void* base, bool adopted) {
-  auto* r = static_cast<NotifyRegion*>(base);
-  if (adopted && r->magic.is("MFDNSNT1") && r->slots == kNotifySlots) return;
-  std::memset(static_cast<void*>(r), 0, sizeof *r);
-  r->magic.stamp("MFDNSNT1");
-  r->slots = kNotifySlots;
+  shm::formatFixedRegion(base, adopted, "MFDNSNT1", &NotifyRegion::slots, kNotifySlots);
 }
 
 bool NotifyRegion::changed(std::string_view origin, uint32_t serial) {

@@ -7,6 +7,7 @@
 
 #include "protocols/dns/config.hpp"
 #include "protocols/dns/counters.hpp"
+#include "protocols/dns/zone_times.hpp"
 #include "shm/table.hpp"
 #include "worker/log.hpp"
 
@@ -25,18 +26,25 @@ void DnsConfig::acquirePrivileged() {
     LOG_ERROR("[%s] zone transfers will fail (SERVFAIL): %s", title().c_str(), why.c_str());
 }
 
-std::vector<std::string> DnsConfig::zoneCounterOrigins() const {
-  std::vector<std::string> out;
-  for (size_t z = 0; z < db->zoneCount(); ++z) out.push_back(db->zoneOrigin(z));
+void DnsConfig::indexZoneCounters() {
+  zoneOrigins_.clear();
+  for (size_t z = 0; z < db->zoneCount(); ++z) zoneOrigins_.push_back(db->zoneOrigin(z));
   for (const SecondaryZone& s : secondaries)
-    if (!s.loaded) out.push_back(s.origin);
-  return out;
+    if (!s.loaded) zoneOrigins_.push_back(s.origin);
+}
+
+void ZoneTimesRegion::format(void* base, size_t bytes, uint32_t n, bool adopted) {
+  auto* r = static_cast<ZoneTimesRegion*>(base);
+  if (adopted && r->magic.is("MFDNSZT1") && r->zones == n) return;
+  std::memset(base, 0, bytes);
+  r->zones = n;
+  r->magic.stamp("MFDNSZT1");
 }
 
 int DnsConfig::zoneCounter(std::string_view origin, unsigned which) const {
-  std::vector<std::string> zones = zoneCounterOrigins();
-  for (size_t i = 0; i < zones.size(); ++i)
-    if (zones[i] == origin) return static_cast<int>(zoneCounterBase() + i * kZoneCounters + which);
+  for (size_t i = 0; i < zoneOrigins_.size(); ++i)
+    if (zoneOrigins_[i] == origin)
+      return static_cast<int>(zoneCounterBase() + i * kZoneCounters + which);
   return -1;
 }
 
@@ -47,6 +55,7 @@ DnsConfig::RegionSlots DnsConfig::regionSlots() const {
   if (!targets.empty()) s.health = next++;
   if (rrl.rate) s.rrl = next++;
   if (!notify.empty()) s.notify = next++;
+  if (!transfers->allow.empty()) s.zoneTimes = next++;
   if (!secondaries.empty()) s.secondary = next++;
   return s;
 }
@@ -88,6 +97,21 @@ std::vector<RegionRequest> DnsConfig::regions() const {
                " slot=" + std::to_string(sizeof(NotifySlot));
     r.bytes = sizeof(NotifyRegion);
     r.init = [](void* base, size_t, bool adopted) { NotifyRegion::format(base, adopted); };
+    out.push_back(std::move(r));
+  }
+  if (!transfers->allow.empty()) {
+    // Last transfer out per zone (zone_times.hpp).
+    RegionRequest r;
+    r.name = title() + "/zone_times";
+    uint64_t h = NameTable::hash("");
+    for (const std::string& origin : zoneOrigins_) h = h * 31 + NameTable::hash(origin);
+    r.layout = "dns-zone-times-v1 zones=" + std::to_string(zoneOrigins_.size()) +
+               " key=" + std::to_string(h);
+    uint32_t n = static_cast<uint32_t>(zoneOrigins_.size());
+    r.bytes = ZoneTimesRegion::bytesFor(n);
+    r.init = [n](void* base, size_t bytes, bool adopted) {
+      ZoneTimesRegion::format(base, bytes, n, adopted);
+    };
     out.push_back(std::move(r));
   }
   if (!secondaries.empty()) {
@@ -155,10 +179,12 @@ std::vector<CounterSpec> DnsConfig::counters() const {
     if (base.size() > 40) base.resize(40);
     out.push_back(
         {"z_" + base + "_serial", CounterKind::Gauge, "zone " + text + ": serial served"});
-    out.push_back({"z_" + base + "_xfr_in", CounterKind::Gauge,
+    out.push_back({"z_" + base + "_xfr_in_time", CounterKind::Gauge,
                    "zone " + text + ": unix time of the last transfer in (secondary)"});
     out.push_back({"z_" + base + "_xfr_out", CounterKind::Counter,
                    "zone " + text + ": transfers out (AXFR and IXFR)"});
+    out.push_back({"z_" + base + "_xfr_out_time", CounterKind::Gauge,
+                   "zone " + text + ": unix time of the last transfer out"});
     out.push_back({"z_" + base + "_journal_bytes", CounterKind::Gauge,
                    "zone " + text + ": IXFR journal size"});
     out.push_back({"z_" + base + "_tsig_failures", CounterKind::Counter,

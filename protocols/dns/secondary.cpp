@@ -91,7 +91,8 @@ SecondaryClient::SecondaryClient(WorkerRuntime& runtime, std::string title,
       region_(region),
       counters_(counters),
       connector_(runtime),
-      poll_(runtime.loop(), [this] { poll(); }) {
+      poll_(runtime.loop(), [this] { poll(); }),
+      pool_(runtime.loop(), 1, 1) {
   for (size_t i = 0; i < zones.size(); ++i) {
     auto z = std::make_unique<Zone>(&zones[i], this, runtime.loop());
     z->index = i;
@@ -178,37 +179,63 @@ void SecondaryClient::check(Zone& z) {
 }
 
 void SecondaryClient::received(Zone& z) {
-  const XfrInParser& p = *z.parser;
-  std::vector<XfrRecord> records;
-  const char* how = "AXFR";
-  if (p.kind() == XfrInParser::Kind::UpToDate) {
+  if (z.parser->kind() == XfrInParser::Kind::UpToDate) {
     // Current: the expire clock restarts (the copy's mtime).
     z.lastContact = static_cast<double>(unixNow());
     ::utimensat(AT_FDCWD, z.cfg->path.c_str(), nullptr, 0);
     return finish(z, true, "");
   }
-  if (p.kind() == XfrInParser::Kind::Incremental) {
-    how = "IXFR";
-    for (size_t d = 0; d < db_.zoneCount(); ++d) {
-      if (db_.zoneOrigin(d) != z.cfg->origin) continue;
-      records.push_back(z.soa);
-      db_.forEachRecord(
-          d, [&](std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rd) {
-            records.push_back(XfrRecord{std::string(owner), type, kClassIn, ttl, std::string(rd)});
-          });
-    }
+  // Building the new copy (the whole zone for an IXFR), its text, the write and the fsync take
+  // long for a large zone: they run on a pool thread while this worker keeps answering. The
+  // database is read-only and the parser is handed over, so the thread shares nothing mutable.
+  struct Job {
+    std::shared_ptr<XfrInParser> parser;
+    std::vector<XfrRecord> records;
     std::string why;
-    if (!applyIxfr(records, p.records(), why)) return finish(z, false, "IXFR: " + why);
-  } else {
-    records = fullZone(p.records());
+    bool ok = false;
+  };
+  auto job = std::make_shared<Job>();
+  job->parser = std::shared_ptr<XfrInParser>(std::move(z.parser));
+  const SecondaryZone* cfg = z.cfg;
+  XfrRecord soa = z.soa;
+  auto work = [this, job, cfg, soa](const std::atomic<bool>&) {
+    const XfrInParser& p = *job->parser;
+    if (p.kind() == XfrInParser::Kind::Incremental) {
+      for (size_t d = 0; d < db_.zoneCount(); ++d) {
+        if (db_.zoneOrigin(d) != cfg->origin) continue;
+        job->records.push_back(soa);
+        db_.forEachRecord(
+            d, [&](std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rd) {
+              job->records.push_back(
+                  XfrRecord{std::string(owner), type, kClassIn, ttl, std::string(rd)});
+            });
+      }
+      if (!applyIxfr(job->records, p.records(), job->why)) {
+        job->why = "IXFR: " + job->why;
+        return;
+      }
+    } else {
+      job->records = fullZone(p.records());
+    }
+    job->ok = writeCopy(*cfg, job->records, job->why);
+  };
+  auto done = [this, job, &z] { installed(z, *job->parser, job->records, job->ok, job->why); };
+  if (!pool_.submit(work, done)) {  // the pool is busy or has no thread: do it here
+    work(std::atomic<bool>(false));
+    done();
   }
-  std::string why;
-  if (!writeCopy(z, records, why)) return finish(z, false, why);
+}
+
+void SecondaryClient::installed(Zone& z, const XfrInParser& p,
+                                const std::vector<XfrRecord>& records, bool ok,
+                                const std::string& why) {
+  if (!ok) return finish(z, false, why);
   counters_.inc(kXfrIn);
   if (region_) region_->transferred[z.index].store(unixNow(), std::memory_order_relaxed);
   LOG_NOTICE("[%s] secondary %s: serial %u transferred in from %s (%s, %zu records, %zu messages)",
-             title_.c_str(), z.cfg->name.c_str(), p.serial(), z.cfg->primaryText.c_str(), how,
-             records.size(), p.messages());
+             title_.c_str(), z.cfg->name.c_str(), p.serial(), z.cfg->primaryText.c_str(),
+             p.kind() == XfrInParser::Kind::Incremental ? "IXFR" : "AXFR", records.size(),
+             p.messages());
   for (const XfrRecord& r : records)
     if (r.type == kTypeSoa) z.soa = r;
   z.loaded = true;
@@ -226,9 +253,10 @@ void SecondaryClient::askReload() {
   ::kill(getppid(), SIGHUP);
 }
 
-bool SecondaryClient::writeCopy(Zone& z, const std::vector<XfrRecord>& records, std::string& why) {
-  std::string text = zoneText(z.cfg->origin, records);
-  std::string tmp = z.cfg->path + ".tmp";
+bool SecondaryClient::writeCopy(const SecondaryZone& cfg, const std::vector<XfrRecord>& records,
+                                std::string& why) {
+  std::string text = zoneText(cfg.origin, records);
+  std::string tmp = cfg.path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     why = tmp + ": " + strerror(errno);
@@ -243,8 +271,8 @@ bool SecondaryClient::writeCopy(Zone& z, const std::vector<XfrRecord>& records, 
   }
   bool ok = done == text.size() && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), z.cfg->path.c_str()) != 0) {
-    why = z.cfg->path + ": " + strerror(errno);
+  if (!ok || ::rename(tmp.c_str(), cfg.path.c_str()) != 0) {
+    why = cfg.path + ": " + strerror(errno);
     ::unlink(tmp.c_str());
     return false;
   }

@@ -25,6 +25,7 @@
 #include "protocols/dns/secondary_zone.hpp"
 #include "protocols/dns/xfr_in.hpp"
 #include "shm/counters.hpp"
+#include "worker/blocking_pool.hpp"
 #include "worker/connector.hpp"
 #include "worker/timer.hpp"
 
@@ -49,7 +50,11 @@ class SecondaryClient {
   void check(Zone& z);
   void finish(Zone& z, bool ok, const std::string& why);
   void received(Zone& z);
-  bool writeCopy(Zone& z, const std::vector<XfrRecord>& records, std::string& why);
+  void installed(Zone& z, const XfrInParser& p, const std::vector<XfrRecord>& records, bool ok,
+                 const std::string& why);
+  // The copy written atomically (a pool thread: no loop state, no logging).
+  static bool writeCopy(const SecondaryZone& cfg, const std::vector<XfrRecord>& records,
+                        std::string& why);
   void poll();
   void askReload();
 
@@ -64,6 +69,7 @@ class SecondaryClient {
   bool stopped_ = false;
   bool reloadAsked_ = false;
   double reloadAskedAt_ = 0;
+  BlockingPool pool_;  // last: destroyed first, so no `done` runs on a half-destroyed client
 };
 
 }  // namespace manifold::dns

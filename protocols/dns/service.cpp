@@ -6,6 +6,7 @@
 #include "protocols/dns/journal.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/tcp_session.hpp"
+#include "protocols/dns/zone_times.hpp"
 #include "shm/segment.hpp"
 #include "shm/stats.hpp"
 #include "shm/table.hpp"
@@ -26,6 +27,7 @@ DnsService::DnsService(const DnsConfig& config, ServiceContext& ctx)
   if (void* r = region(slots.lrrr)) lrrrCache_ = shm::Table::at(r);
   if (void* r = region(slots.health))
     health_ = reinterpret_cast<HealthSlot*>(static_cast<HealthRegionHeader*>(r) + 1);
+  config.db->claimMemory();
 }
 
 void* DnsService::region(int slot) const {
@@ -34,6 +36,13 @@ void* DnsService::region(int slot) const {
 }
 
 void DnsService::start() {
+  // Once every service of this worker exists (the loop's first turn), the databases none of
+  // them claimed (an older generation's, inherited from the master) are unmapped.
+  releaseStale_ = std::make_unique<Timer>(ctx_.loop, [] {
+    if (size_t bytes = ZoneMemory::releaseUnclaimed())
+      LOG_INFO("dns: released %zu MB of an older generation's zones", bytes >> 20);
+  });
+  releaseStale_->once(0);
   const auto& listeners = config_.listeners();
   for (size_t i = 0; i < listeners.size() && i < ctx_.fds.size(); ++i) {
     if (listeners[i].transport == Transport::Udp) {
@@ -62,7 +71,13 @@ void DnsService::start() {
     prober_->start();
   }
   if (ctx_.runtime->runsInstanceTasks() && !config_.notify.empty()) startNotifier();
-  if (ctx_.runtime->runsInstanceTasks()) publishZoneGauges();
+  if (ctx_.runtime->runsInstanceTasks()) {
+    publishZoneGauges();
+    // Transfers in and out happen later, in any worker: their times are copied every second.
+    gauges_ = std::make_unique<Timer>(ctx_.loop, [this] { publishZoneGauges(); });
+    gauges_->keepsLoopAlive(false);
+    gauges_->repeat(1.0);
+  }
   if (ctx_.runtime->runsInstanceTasks() && !config_.secondaries.empty()) {
     secondary_ = std::make_unique<SecondaryClient>(
         *ctx_.runtime, config_.title(), config_.secondaries, *config_.db,
@@ -116,6 +131,7 @@ void DnsService::stopAccepting() {
   if (notifyDelay_) notifyDelay_->stop();
   if (notifier_) notifier_->stop();
   if (secondary_) secondary_->stop();
+  if (gauges_) gauges_->stop();
 }
 
 size_t DnsService::onDatagram(const uint8_t* in, size_t len, const sockaddr* peer, socklen_t,
@@ -181,7 +197,7 @@ size_t DnsService::handle(const uint8_t* in, size_t len, const sockaddr* peer, u
   if (xfr != TransferOutcome::NotTransfer) {
     countTransfer(xfr);
     if (xfr == TransferOutcome::Served || xfr == TransferOutcome::Incremental)
-      countZone(q.name(), kZoneXfrOut);
+      noteTransferOut(q.name());
     if (stream) *stream = rest;
     if (n) {
       info.rcode = out[3] & 0xF;
@@ -255,6 +271,10 @@ void DnsService::publishZoneGauges() {
   for (size_t s = 0; s < config_.secondaries.size() && sec; ++s)
     if (int i = config_.zoneCounter(config_.secondaries[s].origin, kZoneXfrIn); i >= 0)
       ctx_.counters.set(i, sec->transferred[s].load(std::memory_order_relaxed));
+  if (auto* times = static_cast<ZoneTimesRegion*>(region(config_.regionSlots().zoneTimes)))
+    for (uint32_t z = 0; z < times->zones; ++z)
+      ctx_.counters.set(config_.zoneCounterBase() + z * kZoneCounters + kZoneXfrOutTime,
+                        times->lastOut[z].load(std::memory_order_relaxed));
 }
 
 void DnsService::countZone(std::string_view origin, unsigned which) {
@@ -262,6 +282,14 @@ void DnsService::countZone(std::string_view origin, unsigned which) {
   if (const ZoneTransfer* z = config_.transfers->find(origin))
     ctx_.counters.inc(config_.zoneCounterBase() +
                       static_cast<unsigned>(z - zones.data()) * kZoneCounters + which);
+}
+
+void DnsService::noteTransferOut(std::string_view origin) {
+  countZone(origin, kZoneXfrOut);
+  auto* times = static_cast<ZoneTimesRegion*>(region(config_.regionSlots().zoneTimes));
+  const auto& zones = config_.transfers->zones();
+  if (const ZoneTransfer* z = config_.transfers->find(origin); z && times)
+    times->noteOut(static_cast<uint32_t>(z - zones.data()), clock::wallSeconds());
 }
 
 void DnsService::countTransfer(TransferOutcome o) {

@@ -62,6 +62,7 @@ class DnsService : public Service, public DatagramHandler {
   void countTransfer(TransferOutcome o);
   void countZone(std::string_view origin, unsigned which);  // per-zone counter, if a zone apex
   void publishZoneGauges();
+  void noteTransferOut(std::string_view origin);
   void startNotifier();
   void announceChangedZones();
   bool olderGenerationsGone() const;
@@ -82,6 +83,8 @@ class DnsService : public Service, public DatagramHandler {
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Notifier> notifier_;
   std::unique_ptr<SecondaryClient> secondary_;
+  std::unique_ptr<Timer> gauges_;               // zone gauges refreshed (instance-task worker)
+  std::unique_ptr<Timer> releaseStale_;         // unmaps older generations' zones (zone_memory.hpp)
   std::unique_ptr<Timer> notifyDelay_;          // NOTIFY waits for the previous generation to exit
   static constexpr double kNotifyWaitMax = 10;  // seconds; a stuck drain does not hold it longer
 };

@@ -83,7 +83,7 @@ bool ZoneDb::addSet(Build& b, PacketWriter::Section s, std::string_view owner,
 }
 
 bool ZoneDb::addRecords(Build& b, PacketWriter::Section s, std::string_view owner, uint16_t type,
-                        uint32_t ttl, const std::string* rdatas, size_t n,
+                        uint32_t ttl, const std::pmr::string* rdatas, size_t n,
                         const RRset* signedBy) const {
   if (b.truncated) return false;
   if (signedBy && s == PacketWriter::kAdditional)
@@ -114,7 +114,7 @@ bool ZoneDb::addRecords(Build& b, PacketWriter::Section s, std::string_view owne
     }
   }
   for (size_t k = 0; k < n; ++k) {
-    const std::string& rd = rdatas[shuffled ? order[k] : (first + k) % n];
+    const std::pmr::string& rd = rdatas[shuffled ? order[k] : (first + k) % n];
     if (!b.w->record(s, owner, type, ttl, rd)) {
       b.w->rollback(m);
       if (s != PacketWriter::kAdditional) b.truncated = true;

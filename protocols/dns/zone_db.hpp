@@ -21,11 +21,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "protocols/dns/dnssec_zone.hpp"
 #include "protocols/dns/message.hpp"
 #include "protocols/dns/name_table.hpp"
+#include "protocols/dns/zone_memory.hpp"
 #include "protocols/dns/zone_parser.hpp"
 #include "worker/peer_address.hpp"
 
@@ -100,6 +102,8 @@ class ZoneDb {
     minimal_ = minimalResponses;
     order_ = order;
   }
+  // Bytes of DO answers prebuilt at most (past it they are written per query); before finish().
+  void setPrebuiltDoBudget(size_t bytes) { prebuiltDoBudget_ = bytes; }
   // Builds the lookup tables and precomputed answers.
   void finish();
   // Signed zones (dnssec_load.cpp): "zone Z: signatures expire at DATE (OWNER TYPE)" for each
@@ -143,48 +147,51 @@ class ZoneDb {
       if (n.zone == z)
         for (const RRset& set : n.sets)
           if (set.type != kTypeSoa) {
-            for (const std::string& rd : set.rdatas)
+            for (const auto& rd : set.rdatas)
               f(std::string_view(n.owner), set.type, set.ttl, std::string_view(rd));
-            for (const std::string& rd : set.sigs)
+            for (const auto& rd : set.sigs)
               f(std::string_view(n.owner), kTypeRrsig, set.sigTtl, std::string_view(rd));
           }
     for (const Node& n : nodes_)  // the SOA's signatures (the SOA itself opens and ends a transfer)
       if (n.zone == z)
         for (const RRset& set : n.sets)
           if (set.type == kTypeSoa)
-            for (const std::string& rd : set.sigs)
+            for (const auto& rd : set.sigs)
               f(std::string_view(n.owner), kTypeRrsig, set.sigTtl, std::string_view(rd));
     for (const Nsec3Entry& e : zones_[z].sec.nsec3s) {
       f(std::string_view(e.owner), kTypeNsec3, e.ttl, std::string_view(e.rdata));
-      for (const std::string& rd : e.sigs)
+      for (const auto& rd : e.sigs)
         f(std::string_view(e.owner), kTypeRrsig, e.sigTtl, std::string_view(rd));
     }
   }
 
   size_t recordCount() const { return records_; }
+  // In a worker: this database is in use (zone_memory.hpp).
+  void claimMemory() { memory_.claim(); }
+  size_t mappedBytes() const { return memory_.mappedBytes(); }
   size_t precomputedCount() const { return precomputed_.size(); }
 
  private:
   struct RRset {
     uint16_t type;
     uint32_t ttl;
-    std::vector<std::string> rdatas;
-    std::vector<std::string> sigs;  // RRSIGs covering this RRset (sent with DO)
+    std::pmr::vector<std::pmr::string> rdatas;
+    std::pmr::vector<std::pmr::string> sigs;  // RRSIGs covering this RRset (sent with DO)
     uint32_t sigTtl = 0;
   };
   struct Node {
-    std::string name;   // lowercase wire
-    std::string owner;  // as written in the zone
+    std::pmr::string name;   // lowercase wire
+    std::pmr::string owner;  // as written in the zone
     uint32_t zone = 0;
-    std::vector<RRset> sets;
+    std::pmr::vector<RRset> sets;
     bool delegation = false;  // NS below an apex
     bool occluded = false;    // below a delegation: only glue
     bool cname = false;
     int pool = -1;
     uint32_t wildcard = NameTable::kNone;  // node of "*.<this name>", when there is one
-    std::vector<std::pair<uint16_t, uint32_t>> answers;    // qtype -> precomputed index
-    uint32_t nodata = NameTable::kNone;                    // any other type
-    std::vector<std::pair<uint16_t, uint32_t>> answersDo;  // the types present, with DNSSEC
+    std::pmr::vector<std::pair<uint16_t, uint32_t>> answers;    // qtype -> precomputed index
+    uint32_t nodata = NameTable::kNone;                         // any other type
+    std::pmr::vector<std::pair<uint16_t, uint32_t>> answersDo;  // types present, with DNSSEC
     int nsec3 = -1;          // the NSEC3 matching this name in its zone's chain
     int wildcardCover = -1;  // the NSEC3 covering "*.<name>" (names without a wildcard child)
   };
@@ -200,10 +207,10 @@ class ZoneDb {
     uint16_t counts[3];
   };
   struct Precomputed {
-    std::string tail;  // everything after the question
-    uint16_t flags;    // AA and rcode bits
+    std::pmr::string tail;  // everything after the question
+    uint16_t flags;         // AA and rcode bits
     uint16_t counts[3];
-    std::vector<Cut> cuts;
+    std::pmr::vector<Cut> cuts;
     bool nodata;
   };
 
@@ -212,7 +219,7 @@ class ZoneDb {
     PacketWriter* w;
     AnswerContext* ctx;
     const Query* q;
-    std::vector<Cut>* cuts = nullptr;
+    std::pmr::vector<Cut>* cuts = nullptr;
     size_t tailStart = 0;
     bool dynamic = false;
     bool truncated = false;
@@ -235,7 +242,8 @@ class ZoneDb {
   void build(Build& b, std::string_view qname, uint16_t qtype) const;
   bool addSet(Build& b, PacketWriter::Section s, std::string_view owner, const RRset& set) const;
   bool addRecords(Build& b, PacketWriter::Section s, std::string_view owner, uint16_t type,
-                  uint32_t ttl, const std::string* rdatas, size_t n, const RRset* signedBy) const;
+                  uint32_t ttl, const std::pmr::string* rdatas, size_t n,
+                  const RRset* signedBy) const;
   bool addPool(Build& b, std::string_view owner, const Pool& pool, uint16_t qtype) const;
   void addAdditional(Build& b, std::string_view target) const;
   void addSoa(Build& b, const Zone& z) const;
@@ -269,15 +277,21 @@ class ZoneDb {
                   std::vector<ZoneRecord>& sigs, std::vector<ZoneRecord>& nsec3s,
                   std::string& error);
   void finishSigned(Zone& z);
+  uint32_t storePrecomputed(Precomputed&& p, bool shareable);
   size_t emitPrecomputed(const Precomputed& p, const Query& q, uint8_t* out, size_t limit,
                          AnswerInfo& info) const;
 
+  ZoneMemory memory_;  // first: everything below may allocate from it (zone_memory.hpp)
   std::vector<Zone> zones_;
-  std::vector<Node> nodes_;
+  std::pmr::vector<Node> nodes_{memory_.resource()};
   std::vector<Pool> pools_;
   std::vector<View> views_;
-  std::vector<Precomputed> precomputed_;
-  NameTable nodeIndex_, zoneIndex_;
+  std::pmr::vector<Precomputed> precomputed_{memory_.resource()};
+  // Bytes of DO answers prebuilt so far, and their cap per database (precompute()).
+  size_t prebuiltDoBudget_ = size_t{64} << 20;
+  size_t prebuiltDoBytes_ = 0;
+  std::unordered_multimap<uint64_t, uint32_t> shared_;  // NODATA answers by content (load only)
+  NameTable nodeIndex_{memory_.resource()}, zoneIndex_{memory_.resource()};
   size_t records_ = 0;
   bool minimal_ = false;
   RrsetOrder order_ = RrsetOrder::kFixed;

@@ -3,6 +3,7 @@
 // zone_answer.cpp.
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "protocols/dns/zone_db.hpp"
 
@@ -27,6 +28,7 @@ std::string fileOriginGuess(const std::string& path) {
 }  // namespace
 
 bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
+  auto inMemory = memory_.scope();
   std::map<std::string, uint32_t> byName;  // lowercase name -> node (built per zone below)
   for (const std::string& spec : files) {
     std::string path = spec, originText;
@@ -125,8 +127,9 @@ bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
       }
       // RFC 2181 5.2: one TTL per RRset; the lowest wins. Duplicates are dropped.
       set->ttl = std::min(set->ttl, rec.ttl);
-      if (std::find(set->rdatas.begin(), set->rdatas.end(), rec.rdata) == set->rdatas.end()) {
-        set->rdatas.push_back(std::move(rec.rdata));
+      if (std::find(set->rdatas.begin(), set->rdatas.end(), std::string_view(rec.rdata)) ==
+          set->rdatas.end()) {
+        set->rdatas.emplace_back(rec.rdata);
         ++records_;
       }
     }
@@ -140,6 +143,7 @@ bool ZoneDb::load(const std::vector<std::string>& files, std::string& error) {
 }
 
 bool ZoneDb::addPools(std::vector<Pool> pools, std::vector<View> views, std::string& why) {
+  auto inMemory = memory_.scope();
   views_ = std::move(views);
   for (auto& pool : pools) {
     // The longest origin containing the name.
@@ -154,7 +158,8 @@ bool ZoneDb::addPools(std::vector<Pool> pools, std::vector<View> views, std::str
     }
     uint32_t found = NameTable::kNone;
     for (size_t i = 0; i < nodes_.size(); ++i)
-      if (nodes_[i].name == pool.name && nodes_[i].zone == static_cast<uint32_t>(best))
+      if (std::string_view(nodes_[i].name) == pool.name &&
+          nodes_[i].zone == static_cast<uint32_t>(best))
         found = static_cast<uint32_t>(i);
     if (found == NameTable::kNone) {
       Node n;
@@ -171,7 +176,8 @@ bool ZoneDb::addPools(std::vector<Pool> pools, std::vector<View> views, std::str
         if (anc.size() <= zones_[best].origin.size()) break;
         bool exists = false;
         for (auto& node : nodes_)
-          exists = exists || (node.name == anc && node.zone == static_cast<uint32_t>(best));
+          exists = exists ||
+                   (std::string_view(node.name) == anc && node.zone == static_cast<uint32_t>(best));
         if (!exists) {
           Node e;
           e.name = anc;
@@ -193,12 +199,13 @@ bool ZoneDb::addPools(std::vector<Pool> pools, std::vector<View> views, std::str
 }
 
 void ZoneDb::finish() {
+  auto inMemory = memory_.scope();
   for (auto& z : zones_) {
     Node& apex = nodes_[z.apex];
     for (auto& s : apex.sets)
       if (s.type == kTypeSoa) z.soa = &s;
     if (z.soa) {
-      const std::string& rd = z.soa->rdatas[0];
+      std::string_view rd = z.soa->rdatas[0];
       uint32_t minimum = get32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
       z.negativeTtl = std::min(z.soa->ttl, minimum);
     }
@@ -209,11 +216,13 @@ void ZoneDb::finish() {
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     auto& n = nodes_[i];
     for (auto& s : n.sets) n.cname = n.cname || s.type == kTypeCname;
-    n.delegation = n.zone < zones_.size() && n.name != zones_[n.zone].origin && findSet(n, kTypeNs);
-    auto it = best.find(n.name);
+    n.delegation = n.zone < zones_.size() && std::string_view(n.name) != zones_[n.zone].origin &&
+                   findSet(n, kTypeNs);
+    std::string name(n.name);
+    auto it = best.find(name);
     if (it == best.end() ||
         zones_[nodes_[it->second].zone].origin.size() < zones_[n.zone].origin.size())
-      best[n.name] = i;
+      best[name] = i;
   }
   std::vector<std::pair<std::string, uint32_t>> entries(best.begin(), best.end());
   nodeIndex_.build(entries);
@@ -241,6 +250,8 @@ void ZoneDb::finish() {
   }
   for (auto& z : zones_) finishSigned(z);
   for (auto& [name, idx] : entries) precompute(nodes_[idx], idx);
+  std::unordered_multimap<uint64_t, uint32_t>().swap(shared_);
+  precomputed_.shrink_to_fit();
 }
 
 ZoneDb::SoaRecord ZoneDb::zoneSoa(size_t z) const {
@@ -258,7 +269,36 @@ void ZoneDb::precompute(Node& node, uint32_t index) {
   (void)index;
   if (node.pool >= 0 || node.occluded || node.cname) return;
   precomputeVariant(node, false);
-  if (zones_[node.zone].sec.isSigned) precomputeVariant(node, true);
+  // Signed answers (an RRSIG per RRset, ~600 bytes a name) are prebuilt up to a budget: past it
+  // (large zones) they are written per query from the records, which keeps a million-name zone
+  // below NSD's memory; the answers are the same bytes either way.
+  if (zones_[node.zone].sec.isSigned && prebuiltDoBytes_ < prebuiltDoBudget_)
+    precomputeVariant(node, true);
+}
+
+uint32_t ZoneDb::storePrecomputed(Precomputed&& p, bool shareable) {
+  // NODATA answers differ only by where the owner's compression pointer lands: a few distinct
+  // ones per zone, shared by every name instead of one copy each.
+  uint64_t key = 0;
+  if (shareable) {
+    key = NameTable::hash(p.tail) ^ (uint64_t{p.flags} << 48) ^ (uint64_t{p.counts[1]} << 32);
+    auto [it, end] = shared_.equal_range(key);
+    for (; it != end; ++it) {
+      const Precomputed& o = precomputed_[it->second];
+      if (o.tail == p.tail && o.flags == p.flags && o.nodata == p.nodata &&
+          std::equal(o.counts, o.counts + 3, p.counts) && o.cuts.size() == p.cuts.size() &&
+          std::equal(o.cuts.begin(), o.cuts.end(), p.cuts.begin(), [](const Cut& a, const Cut& b) {
+            return a.len == b.len && std::equal(a.counts, a.counts + 3, b.counts);
+          }))
+        return it->second;
+    }
+  }
+  p.tail.shrink_to_fit();
+  p.cuts.shrink_to_fit();
+  precomputed_.push_back(std::move(p));
+  uint32_t pi = static_cast<uint32_t>(precomputed_.size() - 1);
+  if (shareable) shared_.emplace(key, pi);
+  return pi;
 }
 
 void ZoneDb::precomputeVariant(Node& node, bool dnssec) {
@@ -291,8 +331,8 @@ void ZoneDb::precomputeVariant(Node& node, bool dnssec) {
     p.flags = w.flags() & 0x07FF & ~kFlagTc;
     for (int s = 0; s < 3; ++s) p.counts[s] = w.count(static_cast<PacketWriter::Section>(s));
     p.nodata = b.nodata;
-    precomputed_.push_back(std::move(p));
-    uint32_t pi = static_cast<uint32_t>(precomputed_.size() - 1);
+    if (dnssec) prebuiltDoBytes_ += p.tail.size() + p.cuts.size() * sizeof(Cut) + sizeof(p);
+    uint32_t pi = storePrecomputed(std::move(p), t == kOtherType);
     if (t == kOtherType)
       node.nodata = pi;
     else

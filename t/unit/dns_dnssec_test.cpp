@@ -127,7 +127,7 @@ TEST(DnsDnssec, Nsec3ChainMatchAndCover) {
   ZoneSec sec;
   auto h = [](char c) { return std::string(1, c) + std::string(19, '\0'); };
   for (char c : {'\x10', '\x20', '\x30'}) {
-    sec.nsec3s.push_back(Nsec3Entry{h(c), "", 0, "", {}, 0});
+    sec.nsec3s.push_back(Nsec3Entry{std::pmr::string(h(c)), "", 0, "", {}, 0});
     sec.hashes += h(c);
   }
   EXPECT_EQ(sec.nsec3Match(h('\x20')), 1);

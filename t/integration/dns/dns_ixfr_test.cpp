@@ -14,6 +14,7 @@
 #include "t/integration/dns/dns_nsd.hpp"
 #include "t/integration/dns/dns_test_util.hpp"
 #include "t/integration/lib/harness.hpp"
+#include "t/integration/lib/http_client.hpp"
 
 using namespace manifold::testing;
 
@@ -47,7 +48,8 @@ TEST(DnsIxfr, JournalStepsAnsweredIncrementallyAsNsd) {
   ASSERT_TRUE(Nsd::installed()) << "nsd is not installed (make deps)";
   Instance m(
       "[dns:main]\nlisten = 127.0.0.1:{port:dns}\nzones = example.net={dir}/z.zone\n"
-      "allow_transfer = 127.0.0.1\nixfr_steps = 2\n");
+      "allow_transfer = 127.0.0.1\nixfr_steps = 2\n" +
+      statusSection());
   writeFile(m.path("z.zone"), zone(1, "192.0.2.80", ""));
   ASSERT_TRUE(m.start()) << m.log();
   const int port = m.port("dns");
@@ -116,5 +118,21 @@ TEST(DnsIxfr, JournalStepsAnsweredIncrementallyAsNsd) {
   EXPECT_EQ(value("z_example_net_serial (gauge)"), 4) << stats;
   EXPECT_GT(value("z_example_net_journal_bytes (gauge)"), 20) << stats;
   EXPECT_EQ(value("z_example_net_xfr_out "), 6) << stats;
+  // The time of the last transfer out (any worker) reaches the metrics endpoint within a second.
+  const long long before = static_cast<long long>(time(nullptr));
+  ASSERT_FALSE(dig(port, "+time=3 example.net AXFR").empty());
+  std::string metrics;
+  auto gauge = [&](const std::string& name) {
+    metrics =
+        one(m.port("status"), "GET /metrics HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n").body;
+    std::string key = "manifold_dns_" + name + "{service=\"dns:main\"} ";
+    size_t p = metrics.find(key);
+    return p == std::string::npos ? -1LL : atoll(metrics.c_str() + p + key.size());
+  };
+  EXPECT_TRUE(eventually([&] { return gauge("z_example_net_xfr_out_time") >= before; }, 5000))
+      << metrics;
+  EXPECT_LE(gauge("z_example_net_xfr_out_time"), static_cast<long long>(time(nullptr)));
+  // Not a secondary zone: no transfer in.
+  EXPECT_EQ(gauge("z_example_net_xfr_in_time"), 0) << metrics;
   EXPECT_EQ(m.stop(), 0) << m.log();
 }

@@ -105,7 +105,7 @@ TEST(DnsSecondary, OfManifoldWithTsigNotifyOutageRestartExpire) {
   size_t at = stats.find("z_example_net_serial (gauge)");
   ASSERT_NE(at, std::string::npos) << stats;
   EXPECT_EQ(atol(stats.c_str() + stats.find_first_of("0123456789", at + 25)), 2) << stats;
-  at = stats.find("z_example_net_xfr_in (gauge)");
+  at = stats.find("z_example_net_xfr_in_time (gauge)");
   ASSERT_NE(at, std::string::npos) << stats;
   EXPECT_GT(atol(stats.c_str() + stats.find_first_of("0123456789", at + 25)), 1700000000) << stats;
   EXPECT_EQ(s->stop(), 0) << s->log();
