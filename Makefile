@@ -60,6 +60,23 @@ build/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# Test code (t/unit, t/integration) builds in less than half the time at -Og with line tables
+# only; the product objects the tests link keep CXXFLAGS (-O2 -g). -Og keeps the warnings that
+# need data flow (-Wmaybe-uninitialized); backtraces still have file:line.
+TEST_OPT ?= -Og -g1
+build/t/%.o: private override CXXFLAGS += $(TEST_OPT)
+# With TEST_PCH=1 (make test sets it) gtest is parsed once, as a precompiled header: 0.6 s less
+# per test object. Off by default: ccache does not cache objects built with it.
+ifneq ($(TEST_PCH),)
+PCH := build/t/pch/gtest_pch.hpp
+$(PCH).gch: t/lib/gtest_pch.hpp
+	@mkdir -p $(dir $@)
+	cp $< $(PCH)
+	$(CXX) $(CXXFLAGS) $(TEST_OPT) -x c++-header $< -o $@
+$(UNIT_SRC:%.cpp=build/%.o) $(INTEG_SRC:%.cpp=build/%.o): $(PCH).gch
+build/t/%.o: private override CXXFLAGS += -Winvalid-pch -include $(PCH)
+endif
+
 # The version lives in etc/VERSION only: -v/-V print it and the package takes it.
 VERSION := $(shell cat etc/VERSION)
 build/master/main.o: etc/VERSION
@@ -84,16 +101,27 @@ bin/integration-tests: $(INTEG_SRC:%.cpp=build/%.o) $(CORE_OBJ)
 	@mkdir -p bin
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(GTEST) -lgtest_main $(LDLIBS)
 
-# Fuzz targets: clang, libFuzzer + ASan/UBSan, linked against the core built the same way.
-FUZZ_FLAGS := -std=c++20 -O1 -g -I. -pthread -fsanitize=fuzzer-no-link,address,undefined
-FUZZ_CORE  := $(CORE_SRC:%.cpp=build/fuzz/%.o)
+# Fuzz targets: clang, libFuzzer + ASan/UBSan, linked against the core objects they reach
+# (t/fuzz/core-objects follows the symbols, building those objects), built the same way: about
+# half the core, which is all that clang has to compile. Line tables are enough for reports.
+FUZZ_FLAGS := -std=c++20 -O1 -gline-tables-only -I. -pthread -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJ   := $(FUZZ_SRC:%.cpp=build/fuzz/%.o)
 build/fuzz/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CLANGXX) $(FUZZ_FLAGS) $(DEPFLAGS) -c $< -o $@
-bin/fuzz/%: build/fuzz/t/fuzz/%.o $(FUZZ_CORE)
+bin/fuzz/%: build/fuzz/t/fuzz/%.o
 	@mkdir -p bin/fuzz
 	$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
 fuzz: $(FUZZ_BIN)
+# Each target's core objects, read again whenever an object changes; only when fuzz targets
+# are wanted, so plain builds never need it.
+ifneq ($(filter fuzz bin/fuzz/%,$(MAKECMDGOALS)),)
+.PRECIOUS: build/fuzz/%.o
+build/fuzz/links.mk: t/fuzz/core-objects $(FUZZ_OBJ) $(CORE_OBJ)
+	t/fuzz/core-objects "$(MAKE) --no-print-directory" $(FUZZ_OBJ) -- $(CORE_OBJ) > $@.tmp
+	mv $@.tmp $@
+include build/fuzz/links.mk
+endif
 
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -111,7 +139,7 @@ run: deps
 
 # Each suite prints its own lines; t/run-suites sums them into the one line CI reads.
 test: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all bin/unit-tests bin/integration-tests fuzz
+	@$(MAKE) --no-print-directory -j$(NPROC) all bin/unit-tests bin/integration-tests fuzz TEST_PCH=1
 	@t/run-suites
 
 bench:

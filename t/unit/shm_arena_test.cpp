@@ -164,28 +164,16 @@ TEST(ShmArena, RebuildsAfterLockHolderIsKilled) {
   fill(a, keep, 100, 1);
   fill(a, after, 100, 2);
   a->release(gap);  // a free block between two used ones, linked in a bin
-  int ready[2];
-  ASSERT_EQ(0, pipe(ready));
   Reaper children;
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  const pid_t child = children.spawnHolding([&](const std::function<void()>& hold) {
     a->mutex().lock();
     auto* links = static_cast<uint64_t*>(a->ptr(gap));  // nextFree, prevFree of the free block
     links[0] = 0xDEADBEEF0;
     links[1] = 0x123;
-    const char c = 'L';
-    if (write(ready[1], &c, 1) != 1) _exit(2);
-    pause();
-    _exit(3);
-  }
-  children.pids.push_back(child);
-  char c = 0;
-  ASSERT_EQ(1, read(ready[0], &c, 1));
-  ASSERT_EQ(0, kill(child, SIGKILL));
-  EXPECT_EQ(128 + SIGKILL, children.wait(child));
-  close(ready[0]);
-  close(ready[1]);
+    hold();
+  });
+  ASSERT_GT(child, 0);
+  EXPECT_EQ(128 + SIGKILL, children.killNow(child));
 
   std::vector<uint64_t> offs;
   for (int i = 0; i < 50; ++i) {

@@ -64,7 +64,7 @@ TEST(ShmRing, ProducersInOtherProcessesWakeTheConsumer) {
   Reaper reaper;
   for (int p = 0; p < kProducers; ++p) {
     reaper.spawn([&, p] {
-      char rec[12];
+      char rec[24];  // room for any int, as -Wformat-truncation asks
       for (int i = 0; i < kEach;) {
         std::snprintf(rec, sizeof rec, "%d:%07d", p, i);
         bool w;

@@ -26,10 +26,7 @@ namespace {
 using manifold::shm::testing::Reaper;
 using manifold::shm::testing::SharedMemory;
 
-std::string uniqueName() {
-  static int counter = 0;
-  return "test-seg-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-}
+std::string uniqueName() { return manifold::shm::testing::uniqueName("test-seg"); }
 
 bool shmExists(const std::string& name) {
   struct stat st {};

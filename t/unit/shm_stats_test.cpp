@@ -29,10 +29,7 @@ namespace {
 using manifold::shm::testing::Reaper;
 using manifold::shm::testing::SharedMemory;
 
-std::string uniqueName() {
-  static int counter = 0;
-  return "test-stats-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-}
+std::string uniqueName() { return manifold::shm::testing::uniqueName("test-stats"); }
 
 // Region bases are 4096-aligned in the segment; test buffers are too.
 struct AlignedBuffer {

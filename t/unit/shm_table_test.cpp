@@ -28,10 +28,7 @@ namespace {
 
 using manifold::shm::testing::Reaper;
 
-std::string uniqueName() {
-  static int counter = 0;
-  return "test-table-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-}
+std::string uniqueName() { return manifold::shm::testing::uniqueName("test-table"); }
 
 // A real segment with one table region; children forked later inherit the mapping.
 struct TestTable {
@@ -340,25 +337,15 @@ TEST(ShmRobustMutex, OwnerKilledWhileHoldingIsRecovered) {
   auto view = tt.seg->ensureRegion("mutex", "robust", sizeof(RobustMutex));
   auto* m = new (view.base) RobustMutex();
   m->init();
-  int ready[2];
-  ASSERT_EQ(0, pipe(ready));
   Reaper children;
-  const pid_t child = children.spawn([&] {
+  const pid_t child = children.spawnHolding([&](const std::function<void()>& hold) {
     m->lock();
-    const char c = 'L';
-    if (write(ready[1], &c, 1) != 1) return 2;
-    pause();
-    return 3;
+    hold();
   });
   ASSERT_GT(child, 0);
-  char c = 0;
-  ASSERT_EQ(1, read(ready[0], &c, 1));
   bool recovered = true;
   EXPECT_FALSE(m->tryLock(recovered));  // really held by the child
-  ASSERT_EQ(0, kill(child, SIGKILL));
-  EXPECT_EQ(128 + SIGKILL, children.wait(child));
-  close(ready[0]);
-  close(ready[1]);
+  EXPECT_EQ(128 + SIGKILL, children.killNow(child));
   EXPECT_TRUE(m->lock());  // recovered == true
   m->unlock();
   EXPECT_FALSE(m->lock());  // consistent again: an ordinary lock
@@ -378,28 +365,18 @@ TEST(ShmTable, WorkerKilledHoldingAStripeLockDoesNotWedgeOthers) {
   for (int i = 0; i < 200; ++i)
     ASSERT_EQ(PutResult::Inserted, t->put("k" + std::to_string(i), bytes("v" + std::to_string(i))));
   ASSERT_EQ(PutResult::Inserted, t->put("victim", bytes("original")));
-  int ready[2];
-  ASSERT_EQ(0, pipe(ready));
   Reaper children;
-  const pid_t child = children.spawn([&] {
+  const pid_t child = children.spawnHolding([&](const std::function<void()>& hold) {
     t->update("victim", [&](std::span<uint8_t> v) {
       v[0] = 'O';  // half-modified value
-      const char c = 'L';
-      if (write(ready[1], &c, 1) != 1) _exit(2);
-      pause();
+      hold();
     });
-    return 3;
   });
   ASSERT_GT(child, 0);
-  char c = 0;
-  ASSERT_EQ(1, read(ready[0], &c, 1));
   const uint32_t stripe = t->stripeOf("victim");
   bool recovered = false;
   EXPECT_FALSE(t->stripeMutex(stripe).tryLock(recovered));  // the child holds it
-  ASSERT_EQ(0, kill(child, SIGKILL));
-  EXPECT_EQ(128 + SIGKILL, children.wait(child));
-  close(ready[0]);
-  close(ready[1]);
+  EXPECT_EQ(128 + SIGKILL, children.killNow(child));
 
   EXPECT_EQ(0u, t->recoveries());
   EXPECT_EQ("Original", get(t, "victim"));  // lock recovered; value as the child left it
@@ -426,27 +403,17 @@ TEST(ShmTable, RecoveryCutsAChainAtAnInvalidLink) {
   Table* t = tt.table;
   for (int i = 0; i < 100; ++i)
     ASSERT_EQ(PutResult::Inserted, t->put("k" + std::to_string(i), bytes("v")));
-  int ready[2];
-  ASSERT_EQ(0, pipe(ready));
   Reaper children;
-  const pid_t child = children.spawn([&] {
+  const pid_t child = children.spawnHolding([&](const std::function<void()>& hold) {
     t->update("k42", [&](std::span<uint8_t> v) {
       // Simulate a torn link: point k42's successor into the middle of nowhere.
       auto* e = reinterpret_cast<TableEntry*>(v.data() - TableEntry::valueOffset(3));
       e->next = 0x12345678;
-      const char c = 'L';
-      if (write(ready[1], &c, 1) != 1) _exit(2);
-      pause();
+      hold();
     });
-    return 3;
   });
   ASSERT_GT(child, 0);
-  char c = 0;
-  ASSERT_EQ(1, read(ready[0], &c, 1));
-  ASSERT_EQ(0, kill(child, SIGKILL));
-  EXPECT_EQ(128 + SIGKILL, children.wait(child));
-  close(ready[0]);
-  close(ready[1]);
+  EXPECT_EQ(128 + SIGKILL, children.killNow(child));
 
   EXPECT_EQ("v", get(t, "k42"));
   EXPECT_EQ(1u, t->recoveries());

@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace manifold::shm::testing {
@@ -42,7 +44,38 @@ struct Reaper {
     if (pid > 0) pids.push_back(pid);
     return pid;
   }
+  // A child that dies holding something (a lock, a half-written structure): fn(hold) runs in a
+  // child and calls hold() at the point to die in, where the child waits to be killed. Returns
+  // the child once it is there (-1 if it never got there).
+  pid_t spawnHolding(const std::function<void(const std::function<void()>& hold)>& fn) {
+    int ready[2];
+    if (pipe(ready) != 0) return -1;
+    const pid_t pid = spawn([&] {
+      fn([&] {
+        const char c = 'L';
+        if (write(ready[1], &c, 1) != 1) _exit(2);
+        pause();
+      });
+      return 3;
+    });
+    char c = 0;
+    const bool there = pid > 0 && read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+    close(ready[1]);
+    return there ? pid : -1;
+  }
+  // SIGKILL and reap: 128 + SIGKILL when it was still running.
+  int killNow(pid_t pid) {
+    kill(pid, SIGKILL);
+    return wait(pid);
+  }
 };
+
+// A segment name no other test process uses: PREFIX-PID-N.
+inline std::string uniqueName(const std::string& prefix) {
+  static int counter = 0;
+  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+}
 
 // An anonymous shared mapping: survives fork, shared with the children.
 struct SharedMemory {

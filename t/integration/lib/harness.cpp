@@ -383,6 +383,15 @@ double secondsSince(Clock::time_point start) {
 
 void sleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
+bool pollUntil(const std::function<bool()>& condition, int waitMs, int stepMs) {
+  auto start = Clock::now();
+  while (!condition()) {
+    if (msSince(start) >= waitMs) return condition();
+    sleepMs(stepMs);
+  }
+  return true;
+}
+
 // ---- processes ----
 
 Background::Background(const std::string& command, const std::string& stdoutPath) {

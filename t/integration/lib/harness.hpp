@@ -108,6 +108,10 @@ using Clock = std::chrono::steady_clock;
 double msSince(Clock::time_point start);
 double secondsSince(Clock::time_point start);
 void sleepMs(int ms);
+// Polls `condition` every `stepMs` until it holds (true) or `waitMs` pass (false, after one last
+// look): for state published on a period (boards, counters, flushed logs), in place of a fixed
+// sleep of that period.
+bool pollUntil(const std::function<bool()>& condition, int waitMs, int stepMs = 50);
 
 // ---- processes ----
 // A child process started with /bin/sh -c "exec COMMAND" (its stdout redirected to

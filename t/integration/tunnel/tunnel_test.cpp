@@ -178,19 +178,23 @@ TEST(TunnelNetns, EachWorkerOwnsAQueueAndItsSessions) {
     if (rc != 0) sleepMs(100);
   }
   EXPECT_EQ(rc, 0);
-  sleepMs(1100);  // boards are published once a second
   // Eight flows spread over both queues: both of a's workers sent through their own sessions,
   // and every datagram reached the worker that owns its index on b.
-  std::istringstream board(regionText(*s.ma, "tunnel:b/peers"));
-  std::string line;
-  int busyWorkers = 0;
-  while (std::getline(board, line)) {
-    std::istringstream words(line);
-    std::vector<std::string> w;
-    for (std::string x; words >> x;) w.push_back(x);
-    if (w.size() >= 9 && w[0] == "b" && w[1] == "b" && std::stoull(w[6]) > 1000000) ++busyWorkers;
-  }
-  EXPECT_EQ(busyWorkers, 2) << regionText(*s.ma, "tunnel:b/peers");
+  auto busyWorkers = [&] {
+    std::istringstream board(regionText(*s.ma, "tunnel:b/peers"));
+    std::string line;
+    int busy = 0;
+    while (std::getline(board, line)) {
+      std::istringstream words(line);
+      std::vector<std::string> w;
+      for (std::string x; words >> x;) w.push_back(x);
+      if (w.size() >= 9 && w[0] == "b" && w[1] == "b" && std::stoull(w[6]) > 1000000) ++busy;
+    }
+    return busy;
+  };
+  // Boards are published once a second.
+  EXPECT_TRUE(pollUntil([&] { return busyWorkers() == 2; }, 2500))
+      << regionText(*s.ma, "tunnel:b/peers");
   EXPECT_EQ(serviceCounter(*s.mb, "tunnel:a", "drop_unknown_index"), 0);
   EXPECT_EQ(serviceCounter(*s.mb, "tunnel:a", "drop_decrypt"), 0);
 }
@@ -252,8 +256,9 @@ TEST(TunnelNetns, BadInputIsDroppedSilentlyAndCounted) {
   EXPECT_GE(serviceCounter(*s.mb, "tunnel:a", "drop_replay"), 1);
   EXPECT_GE(serviceCounter(*s.mb, "tunnel:a", "drop_decrypt"), 1);
   EXPECT_GE(serviceCounter(*s.mb, "tunnel:a", "drop_malformed"), 2);
-  sleepMs(1100);  // oversized drops are published with the boards, once a second
-  EXPECT_GE(serviceCounter(*s.mb, "tunnel:a", "drop_oversized"), 1);
+  // Oversized drops are published with the boards, once a second.
+  EXPECT_TRUE(
+      pollUntil([&] { return serviceCounter(*s.mb, "tunnel:a", "drop_oversized") >= 1; }, 2500));
   EXPECT_GE(serviceCounter(*s.mb, "tunnel:a", "drop_mac"), 1);
   EXPECT_GE(serviceCounter(*s.mb, "tunnel:a", "handshakes_refused"), 1);
   EXPECT_EQ(pingCount(s.a, "10.99.0.2", 3, 0.2), 3);  // the session is unharmed
@@ -417,13 +422,17 @@ TEST(TunnelNetns, PathFailoverWithHysteresis) {
     // Two equal paths: 2 s of probing and traffic move nothing (hysteresis).
     EXPECT_EQ(pingCount(a, "10.99.0.2", 20, 0.1), 20);
     EXPECT_EQ(serviceCounter(ma, "tunnel:b", "path_switches"), 0);
-    sleepMs(1100);  // boards are published once a second
-    std::string paths = regionText(ma, "tunnel:b/paths");
-    EXPECT_NE(paths.find("10.77.1.2:51900"), std::string::npos) << paths;
+    // Boards are published once a second.
+    EXPECT_TRUE(pollUntil(
+        [&] {
+          return regionText(ma, "tunnel:b/paths").find("10.77.1.2:51900") != std::string::npos;
+        },
+        2500))
+        << regionText(ma, "tunnel:b/paths");
     // Path 1 fails: traffic moves to path 2 and keeps flowing.
     a.exec("ip link set wan1 down");
-    sleepMs(1500);
-    EXPECT_GE(serviceCounter(ma, "tunnel:b", "path_switches"), 1);
+    EXPECT_TRUE(
+        pollUntil([&] { return serviceCounter(ma, "tunnel:b", "path_switches") >= 1; }, 3000));
     EXPECT_EQ(pingCount(a, "10.99.0.2", 10, 0.1), 10);
     EXPECT_EQ(pingCount(b, "10.99.0.1", 5, 0.1), 5);
     // Path 1 back, no better than path 2: the traffic stays where it is.
