@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "t/integration/fs/fs_test_util.hpp"
 #include "t/integration/lib/harness.hpp"
 #include "t/integration/lib/http_client.hpp"
 
@@ -13,16 +14,7 @@ using namespace manifold::testing;
 
 namespace {
 
-std::string node(const std::string& name) {
-  return "[http:" + name + "]\nlisten = 127.0.0.1:{port:" + name + "}\nroot = {dir}/" + name +
-         "\nwebdav = on\ncreate_full_put_path = on\nfile_check_interval = 0\nxcache_size = 0\n" +
-         "client_max_body_size = 64M\n\n";
-}
-
-long long storeCounter(const Instance& m, const std::string& name) {
-  return jsonCounter(run(binPath("manifold-shm") + " -n " + m.shmName() + " --json"), "fs:store",
-                     name);
-}
+std::string node(const std::string& name) { return davNode(name, "client_max_body_size = 64M\n"); }
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "t/integration/fs/fs_test_util.hpp"
 #include "t/integration/lib/harness.hpp"
 #include "t/integration/lib/http_client.hpp"
 
@@ -163,11 +164,6 @@ bool repaired(const Instance& m, int waitMs, std::string* last = nullptr) {
   return false;
 }
 
-long long shmCounter(const Instance& m, const std::string& name) {
-  return jsonCounter(run(binPath("manifold-shm") + " -n " + m.shmName() + " --json"), "fs:store",
-                     name);
-}
-
 // Every file's content read through the router.
 std::map<std::string, std::string> readAll(int port, const std::vector<std::string>& paths) {
   std::map<std::string, std::string> out;
@@ -222,7 +218,7 @@ TEST_F(FsRepair, HandOffCopiesGoHomeWhenTheNodeReturns) {
   size_t hints = 0;
   for (size_t i = 1; i < nodes->size(); ++i) hints += nodes->reserved(i, "hints");
   EXPECT_GE(hints, 4u);  // node 0 is a replica of about half the paths
-  EXPECT_EQ(static_cast<long long>(hints), shmCounter(*m, "fs_handoffs"));
+  EXPECT_EQ(static_cast<long long>(hints), storeCounter(*m, "fs_handoffs"));
   for (const auto& p : paths) EXPECT_EQ(copiesOf(*nodes, p), 2u) << p;
   std::string check;
   EXPECT_FALSE(repaired(*m, 0, &check));  // node 0 cannot be listed
@@ -244,9 +240,9 @@ TEST_F(FsRepair, HandOffCopiesGoHomeWhenTheNodeReturns) {
   for (const auto& p : paths) EXPECT_EQ(copiesOf(*nodes, p), 2u) << p;
   for (size_t i = 0; i < nodes->size(); ++i) EXPECT_EQ(nodes->reserved(i, "hints"), 0u);
   for (int i = 0; i < 24; ++i) EXPECT_EQ(request(port, "GET", paths[i]).body, "hinted " + str(i));
-  EXPECT_GE(shmCounter(*m, "fs_repair_copies"), static_cast<long long>(hints));
-  EXPECT_GE(shmCounter(*m, "fs_repair_passes"), 1);
-  EXPECT_EQ(shmCounter(*m, "fs_repair_backlog"), 0);
+  EXPECT_GE(storeCounter(*m, "fs_repair_copies"), static_cast<long long>(hints));
+  EXPECT_GE(storeCounter(*m, "fs_repair_passes"), 1);
+  EXPECT_EQ(storeCounter(*m, "fs_repair_backlog"), 0);
   std::string stats = run(binPath("manifold-shm") + " -n " + m->shmName() + " stats");
   EXPECT_NE(stats.find("fs_repair_under_replicated"), std::string::npos) << stats;
   std::string metrics = request(m->port("status"), "GET", "/metrics").body;
@@ -325,7 +321,7 @@ TEST_F(FsRepair, ReadsOfDeletedPathsAreNotServedFromStaleCopies) {
   ASSERT_GE(stale.size(), 2u);
   for (const auto& p : paths) EXPECT_EQ(request(port, "GET", p).status, 404) << p;
   for (const auto& p : stale) EXPECT_EQ(request(plain, "GET", p).body, "old") << p;
-  EXPECT_GE(shmCounter(m, "fs_reads_deleted"), 8);
+  EXPECT_GE(storeCounter(m, "fs_reads_deleted"), 8);
   int again = put(port, paths[0], "new").status;  // 204 where node 0 kept its copy
   EXPECT_TRUE(again == 201 || again == 204) << again;
   EXPECT_EQ(request(port, "GET", paths[0]).body, "new");
@@ -414,7 +410,7 @@ TEST_F(FsRepair, ReplacedEmptyNodeIsRefilled) {
   EXPECT_EQ(nodes->files(1), held);
   for (const auto& p : held) EXPECT_EQ(readFile(nodes->dir(1) + p), before[p]) << p;
   EXPECT_EQ(readAll(port, paths), before);
-  EXPECT_GE(shmCounter(*m, "fs_repair_copies"), static_cast<long long>(held.size()));
+  EXPECT_GE(storeCounter(*m, "fs_repair_copies"), static_cast<long long>(held.size()));
 }
 
 // A copy is relayed node to node, not held: a file far larger than the relay's window (48 MiB
@@ -450,7 +446,7 @@ TEST_F(FsRepair, BigFileRepairIsStreamed) {
   for (size_t n : holders) EXPECT_EQ(sha256(nodes->dir(n) + "/_s1/big/file"), want) << n;
   long long growth = peak() - before;
   EXPECT_LT(growth, 16 * 1024) << "KiB";  // the file is 48 MiB
-  EXPECT_GE(shmCounter(*m, "fs_repair_bytes"), 48ll << 20);
+  EXPECT_GE(storeCounter(*m, "fs_repair_bytes"), 48ll << 20);
 }
 
 // Two clients PUT different versions of one path at once, many times (write_quorum 1, so the

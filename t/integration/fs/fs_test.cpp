@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "t/integration/fs/fs_test_util.hpp"
 #include "t/integration/lib/harness.hpp"
 #include "t/integration/lib/http_client.hpp"
 
@@ -16,10 +17,7 @@ using namespace manifold::testing;
 
 namespace {
 
-std::string node(const std::string& name) {
-  return "[http:" + name + "]\nlisten = 127.0.0.1:{port:" + name + "}\nroot = {dir}/" + name +
-         "\nwebdav = on\ncreate_full_put_path = on\nfile_check_interval = 0\nxcache_size = 0\n\n";
-}
+std::string node(const std::string& name) { return davNode(name); }
 
 std::string store(const std::string& stages, const std::string& extra = "") {
   return "[fs:store]\nlisten = 127.0.0.1:{port:store}\n" + stages + extra + "\n";
@@ -41,11 +39,6 @@ std::vector<std::string> holders(const Instance& m, const std::vector<std::strin
   for (const auto& n : nodes)
     if (fileExists(m.path(n + path))) out.push_back(n);
   return out;
-}
-
-long long shmCounter(const Instance& m, const std::string& name) {
-  return jsonCounter(run(binPath("manifold-shm") + " -n " + m.shmName() + " --json"), "fs:store",
-                     name);
 }
 
 }  // namespace
@@ -147,11 +140,11 @@ TEST(FsStore, DeadNodeHandOffAndWriteQuorum) {
     EXPECT_EQ(r.status, 201) << path;
     EXPECT_EQ(holders(m, nodes, path).size(), 2u) << path;
   }
-  EXPECT_GE(shmCounter(m, "fs_handoffs"), 1);  // the dead node ranks in the top two often
+  EXPECT_GE(storeCounter(m, "fs_handoffs"), 1);  // the dead node ranks in the top two often
   Reply short1 = put(port, "/_s2/q", "y");
   EXPECT_EQ(short1.status, 503);
   EXPECT_EQ(short1.header("X-Copies-Written"), "1");
-  EXPECT_GE(shmCounter(m, "fs_writes_failed"), 1);
+  EXPECT_GE(storeCounter(m, "fs_writes_failed"), 1);
   EXPECT_EQ(m.stop(), 0) << m.log();
 
   // With write_quorum = 1 the same write succeeds with its one copy.

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "t/integration/fs/fs_test_util.hpp"
 #include "t/integration/lib/harness.hpp"
 #include "t/integration/lib/http_client.hpp"
 
@@ -13,14 +14,7 @@ using namespace manifold::testing;
 namespace {
 
 std::string tlsNode(const std::string& name) {
-  return "[http:" + name + "]\nlisten = 127.0.0.1:{port:" + name + "} tls\nroot = {dir}/" + name +
-         "\nwebdav = on\ncreate_full_put_path = on\nfile_check_interval = 0\nxcache_size = 0\n"
-         "tls_certificate = {dir}/a.crt\ntls_key = {dir}/a.key\n\n";
-}
-
-long long counter(const Instance& m, const std::string& name) {
-  return jsonCounter(run(binPath("manifold-shm") + " -n " + m.shmName() + " --json"), "fs:store",
-                     name);
+  return davNode(name, "tls_certificate = {dir}/a.crt\ntls_key = {dir}/a.key\n", " tls");
 }
 
 }  // namespace
@@ -46,9 +40,9 @@ TEST(FsTls, WritesAndReadsReachTlsNodes) {
   Reply r = one(port, getClose("/_s1/d/f.txt"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, body);
-  EXPECT_GE(
-      counter(m, "upstream_tls_handshakes_full") + counter(m, "upstream_tls_handshakes_resumed"),
-      2);  // both nodes, connected by the write fan-out
-  EXPECT_EQ(counter(m, "upstream_tls_verify_failures"), 0);
+  EXPECT_GE(storeCounter(m, "upstream_tls_handshakes_full") +
+                storeCounter(m, "upstream_tls_handshakes_resumed"),
+            2);  // both nodes, connected by the write fan-out
+  EXPECT_EQ(storeCounter(m, "upstream_tls_verify_failures"), 0);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
