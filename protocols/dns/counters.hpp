@@ -77,24 +77,24 @@ enum Counter : unsigned {
   kFixedCounters = kLrrrEnd
 };
 
-// Per zone, after the health gauges (DnsConfig::zoneCounterBase): serial (gauge), unix time of
-// the last transfer in (gauge), transfers out, unix time of the last transfer out (gauge), IXFR
-// journal bytes (gauge), TSIG failures, unix time the earliest RRSIG expires (gauge, 0 =
-// unsigned).
-enum ZoneCounter : unsigned {
-  kZoneSerial,
-  kZoneXfrIn,
-  kZoneXfrOut,
-  kZoneXfrOutTime,
-  kZoneJournal,
-  kZoneTsigFailures,
-  kZoneSigExpiry,
-  kZoneCounters
-};
+// Per zone, after the health gauges (DnsConfig::zoneCounterBase), kZoneCounters each: the name
+// is z_<zone>_ + the suffix below, the help "zone <zone>: " + the text below.
+#define MANIFOLD_DNS_ZONE_COUNTERS(X)                                                  \
+  X(kZoneSerial, "serial", Gauge, "serial served")                                     \
+  X(kZoneXfrIn, "xfr_in_time", Gauge, "unix time of the last transfer in (secondary)") \
+  X(kZoneXfrOut, "xfr_out", Counter, "transfers out (AXFR and IXFR)")                  \
+  X(kZoneXfrOutTime, "xfr_out_time", Gauge, "unix time of the last transfer out")      \
+  X(kZoneJournal, "journal_bytes", Gauge, "IXFR journal size")                         \
+  X(kZoneTsigFailures, "tsig_failures", Counter, "requests refused for TSIG")          \
+  X(kZoneSigExpiry, "sig_expiry", Gauge, "unix time its earliest signature expires (0 = unsigned)")
+
+enum ZoneCounter : unsigned { MANIFOLD_DNS_ZONE_COUNTERS(MANIFOLD_COUNTER_ENUM) kZoneCounters };
 
 inline constexpr shm::CounterDef kCounterDefs[] = {MANIFOLD_DNS_COUNTERS(MANIFOLD_COUNTER_DEF)};
 inline constexpr shm::CounterDef kLrrrCounterDefs[] = {
     MANIFOLD_DNS_LRRR_COUNTERS(MANIFOLD_COUNTER_DEF)};
+inline constexpr shm::CounterDef kZoneCounterDefs[] = {
+    MANIFOLD_DNS_ZONE_COUNTERS(MANIFOLD_COUNTER_DEF)};
 static_assert(std::size(kCounterDefs) == kLrrrFirst);
 
 }  // namespace manifold::dns

@@ -153,10 +153,11 @@ RegionRequest DnsConfig::healthRegion() const {
 }
 
 namespace {
-std::string counterName(const std::string& text) {
+// A name or address as a counter-name part: alphanumerics kept, the rest '_', at most `limit`.
+std::string counterName(std::string_view text, size_t limit) {
   std::string base;
-  for (char c : text) base.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
-  if (base.size() > 44) base.resize(44);
+  for (char c : text.substr(0, limit))
+    base.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
   return base;
 }
 }  // namespace
@@ -165,7 +166,7 @@ std::vector<CounterSpec> DnsConfig::counters() const {
   std::vector<CounterSpec> out = counterSpecs(kCounterDefs);
   appendCounters(out, kLrrrCounterDefs);
   for (const auto& t : targets) {
-    std::string base = counterName(t.text);
+    std::string base = counterName(t.text, 44);
     out.push_back({"t_" + base + "_up", CounterKind::Gauge,
                    "health target " + t.text + " up (1) or down (0)"});
     out.push_back({"t_" + base + "_checked", CounterKind::Gauge,
@@ -173,24 +174,12 @@ std::vector<CounterSpec> DnsConfig::counters() const {
   }
   // Per zone (zoneCounterOrigins() order), kZoneCounters each (counters.hpp).
   for (const std::string& origin : zoneCounterOrigins()) {
-    std::string base, text = nameToText(origin);
-    for (char c : text.substr(0, text.size() > 1 ? text.size() - 1 : text.size()))
-      base.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
-    if (base.size() > 40) base.resize(40);
-    out.push_back(
-        {"z_" + base + "_serial", CounterKind::Gauge, "zone " + text + ": serial served"});
-    out.push_back({"z_" + base + "_xfr_in_time", CounterKind::Gauge,
-                   "zone " + text + ": unix time of the last transfer in (secondary)"});
-    out.push_back({"z_" + base + "_xfr_out", CounterKind::Counter,
-                   "zone " + text + ": transfers out (AXFR and IXFR)"});
-    out.push_back({"z_" + base + "_xfr_out_time", CounterKind::Gauge,
-                   "zone " + text + ": unix time of the last transfer out"});
-    out.push_back({"z_" + base + "_journal_bytes", CounterKind::Gauge,
-                   "zone " + text + ": IXFR journal size"});
-    out.push_back({"z_" + base + "_tsig_failures", CounterKind::Counter,
-                   "zone " + text + ": requests refused for TSIG"});
-    out.push_back({"z_" + base + "_sig_expiry", CounterKind::Gauge,
-                   "zone " + text + ": unix time its earliest signature expires (0 = unsigned)"});
+    const std::string text = nameToText(origin);
+    const std::string base =
+        counterName(std::string_view(text).substr(0, text.size() > 1 ? text.size() - 1 : 1), 40);
+    for (const shm::CounterDef& def : kZoneCounterDefs)
+      out.push_back({"z_" + base + "_" + std::string(def.name), def.kind,
+                     "zone " + text + ": " + std::string(def.help)});
   }
   return out;
 }
