@@ -203,6 +203,14 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGUSR1, &sa, nullptr);
+  // The signals are only let in during ppoll: one arriving between the flag checks and ppoll
+  // would otherwise wait for the next frame, forever on an idle link.
+  sigset_t blocked, waiting;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGINT);
+  sigaddset(&blocked, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &blocked, &waiting);
 
   int fa = openPacketSocket(o.a), fb = openPacketSocket(o.b);
   static Direction dirs[2];
@@ -249,7 +257,7 @@ int main(int argc, char** argv) {
       ts.tv_nsec = long(wait % 1'000'000'000u);
       tsp = &ts;
     }
-    int r = ppoll(fds, 2, tsp, nullptr);
+    int r = ppoll(fds, 2, tsp, &waiting);
     if (r < 0 && errno != EINTR) {
       std::perror("wan-emu: ppoll");
       return 1;
