@@ -13,7 +13,7 @@ struct Relay {
   size_t window;
   RelayStart start;
   std::function<void(RelayOutcome&)> done;
-  NodeClient::Call* get = nullptr;    // null once its done ran
+  NodeClient::Call* get = nullptr;      // null once its done ran
   std::vector<NodeClient::Call*> puts;  // null once each one's done ran
   RelayOutcome outcome;
   bool paused = false, getDone = false, settled = false;
@@ -50,14 +50,15 @@ void relayCopy(NodeClient& client, int from, std::string get, size_t window, Rel
     relay->outcome.stored.assign(puts.size(), -1);
     relay->puts.assign(puts.size(), nullptr);
     for (size_t i = 0; i < puts.size(); ++i) {
-      relay->puts[i] = relay->client.call(
-          puts[i].first, std::move(puts[i].second), false, 1 << 16, [relay, i](NodeReply& r) {
-            relay->puts[i] = nullptr;
-            relay->outcome.stored[i] = r.status;
-            if (relay->get && relay->active() == 0) relay->client.abort(relay->get);
-            relay->resume();
-            relay->settle();
-          });
+      relay->puts[i] = relay->client.call(puts[i].first, std::move(puts[i].second), false, 1 << 16,
+                                          [relay, i](NodeReply& r) {
+                                            relay->puts[i] = nullptr;
+                                            relay->outcome.stored[i] = r.status;
+                                            if (relay->get && relay->active() == 0)
+                                              relay->client.abort(relay->get);
+                                            relay->resume();
+                                            relay->settle();
+                                          });
       relay->client.onDrained(relay->puts[i], [relay] { relay->resume(); });
     }
     return true;
@@ -80,9 +81,9 @@ void relayCopy(NodeClient& client, int from, std::string get, size_t window, Rel
     relay->get = nullptr;
     relay->getDone = true;
     if (relay->outcome.head.status == 0) relay->outcome.head.status = got.status;
-    relay->outcome.whole = got.status == 200 && relay->outcome.head.contentLength >= 0 &&
-                           relay->outcome.bytes ==
-                               static_cast<uint64_t>(relay->outcome.head.contentLength);
+    relay->outcome.whole =
+        got.status == 200 && relay->outcome.head.contentLength >= 0 &&
+        relay->outcome.bytes == static_cast<uint64_t>(relay->outcome.head.contentLength);
     if (!relay->outcome.whole)
       for (NodeClient::Call* p : relay->puts)
         if (p) relay->client.abort(p);

@@ -130,7 +130,9 @@ void FsService::startTransfer(http::Exchange& ex) {
   if (!to.authority.empty() && !sameAuthority(to.authority, r.host))
     return ex.sendError(502);  // another server (RFC 4918 9.8.5)
   unsigned from = stageOf(r.path), into = stageOf(to.path);
-  if (!config_.stage(from)) return ex.sendError(404);  // sources name their stage, as reads do
+  // Sources name their stage, as reads do; a path this router saw deleted is not read from a
+  // node that missed the DELETE.
+  if (!config_.stage(from) || (deleted_ && deleted_->contains(r.path))) return ex.sendError(404);
   order.source.assign(r.path);
   if (into == 0) {  // no stage: the write stage, named in Location (as a PUT)
     into = config_.writeStage;

@@ -15,10 +15,10 @@ namespace manifold::fs {
 
 namespace {
 
-constexpr size_t kWindow = 1u << 20;          // bytes a copy may hold per destination node
-constexpr size_t kMaxListing = 64u << 20;     // one folder's PROPFIND answer from one node
-constexpr size_t kMaxProbe = 1u << 20;        // a PROPFIND Depth 0 answer
-constexpr size_t kMaxAnswer = 1u << 16;       // a PUT's, DELETE's or MKCOL's answer body
+constexpr size_t kWindow = 1u << 20;       // bytes a copy may hold per destination node
+constexpr size_t kMaxListing = 64u << 20;  // one folder's PROPFIND answer from one node
+constexpr size_t kMaxProbe = 1u << 20;     // a PROPFIND Depth 0 answer
+constexpr size_t kMaxAnswer = 1u << 16;    // a PUT's, DELETE's or MKCOL's answer body
 
 // "/_s1/a/b" and "/_s1/a/b/" -> "/_s1/a/".
 std::string parentOf(const std::string& path) {
@@ -87,7 +87,9 @@ const std::vector<int>& Transfer::stageNodes(const std::string& path) const {
   return stage ? stage->nodes : none;
 }
 
-void Transfer::start() { probe(order_.source, [this](Found f) { lookedUp(f); }); }
+void Transfer::start() {
+  probe(order_.source, [this](Found f) { lookedUp(f); });
+}
 
 // PROPFIND Depth 0 on every node of the path's stage: a collection if any node holds one
 // (nginx answers 301 for a folder named without its slash), else a file if any holds one,
@@ -220,12 +222,12 @@ void Transfer::copyRound(std::shared_ptr<FileCopy> c) {
       if (DeletedPaths* d = service_.deletedPaths()) d->written(c->to);
       ++filesCopied_;
     }
-    int status = c->good >= config.writeQuorum ? 201
-                 : c->good > 0                      ? 503
-                 : c->notFound                      ? 404  // gone since it was looked up
-                 : c->clientError                   ? c->clientError  // 413, 507: the nodes'
-                 : c->source < c->sources.size()    ? 503             // no node took it
-                                                    : 502;            // no copy could be read
+    int status = c->good >= config.writeQuorum   ? 201
+                 : c->good > 0                   ? 503
+                 : c->notFound                   ? 404             // gone since it was looked up
+                 : c->clientError                ? c->clientError  // 413, 507: the nodes'
+                 : c->source < c->sources.size() ? 503             // no node took it
+                                                 : 502;            // no copy could be read
     return c->done(status);
   }
   auto self = shared_from_this();
@@ -326,11 +328,10 @@ void Transfer::everyNode(const std::string& path, std::function<std::string(int)
   if (nodes.empty()) return done(tally->replies);
   auto self = shared_from_this();
   for (size_t i = 0; i < nodes.size(); ++i)
-    client_.call(nodes[i], build(nodes[i]), false, maxBody,
-                 [self, tally, i, done](NodeReply& r) {
-                   tally->replies[i] = std::move(r);
-                   if (--tally->left == 0) done(tally->replies);
-                 });
+    client_.call(nodes[i], build(nodes[i]), false, maxBody, [self, tally, i, done](NodeReply& r) {
+      tally->replies[i] = std::move(r);
+      if (--tally->left == 0) done(tally->replies);
+    });
 }
 
 // Folder by folder (breadth first, so parents come before their members), every node of the
@@ -355,7 +356,14 @@ void Transfer::walk() {
             continue;
           }
           for (const ListingEntry& e : entries) {
-            if (e.path.size() <= folder.size() || !e.path.starts_with(folder)) continue;
+            if (e.path.size() <= folder.size() || !e.path.starts_with(folder)) {
+              // Not the folder itself: a member named in another encoding than the client's
+              // path, which cannot be placed under it. The MOVE keeps the source collection.
+              if (std::string_view(folder).substr(0, folder.size() - 1) != e.path &&
+                  e.path != folder)
+                unlisted_ = true;
+              continue;
+            }
             if (!seen.insert(e.path).second) continue;
             (e.collection ? folders : files).emplace_back(e.path);
           }
@@ -384,8 +392,7 @@ void Transfer::makeCollections(size_t next) {
         [this](std::vector<NodeReply>&) { makeCollections(0); });
   }
   everyNode(
-      folder,
-      [this, folder](int node) { return request("MKCOL", folder, node) + "\r\n"; },
+      folder, [this, folder](int node) { return request("MKCOL", folder, node) + "\r\n"; },
       [this, folder, next](std::vector<NodeReply>& replies) {
         unsigned done = 0;
         for (NodeReply& r : replies) done += r.status == 201 || r.status == 405;
@@ -453,7 +460,8 @@ void Transfer::answer(int status) {
     ex->sendError(status);
   } else if (status == 207) {
     // RFC 4918 9.8.8, 9.9.4: the members that failed, each with its status.
-    std::string body = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
+    std::string body =
+        "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
     for (const Failure& f : failures_) {
       body.append("<D:response><D:href>");
       appendEscaped(body, f.path);

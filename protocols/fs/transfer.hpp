@@ -93,7 +93,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   std::vector<std::string> folders_, files_;  // the walk: source paths, parents first
   size_t walked_ = 0;                         // folders_ listed so far
   bool unlisted_ = false;
-  bool rootMade_ = false;  // the destination stage's root, before its first collection                     // a node failed a folder's listing
+  bool rootMade_ = false;  // the destination stage's root, before its first collection // a node
+                           // failed a folder's listing
   std::vector<Failure> failures_;
   uint64_t filesCopied_ = 0;  // not yet counted
 };

@@ -14,7 +14,8 @@ namespace {
 std::string dest(std::string_view value) {
   Destination d;
   if (!parseDestination(value, d)) return "!";
-  return d.authority.empty() ? std::string(d.path) : std::string(d.authority) + "|" + std::string(d.path);
+  return d.authority.empty() ? std::string(d.path)
+                             : std::string(d.authority) + "|" + std::string(d.path);
 }
 
 }  // namespace
@@ -31,9 +32,10 @@ TEST(FsDestination, AbsoluteUrlsAndPaths) {
 
 TEST(FsDestination, Refused) {
   for (std::string_view bad :
-       {"", "   ", "a/b", "ftp://h/x", "http://", "http:///x", "//host/x", "http://u@h/x",
-        "/a b", "/a\tb", "/a\x7f", "/x?y=1", "/a/../b", "/a/./b", "/a/..", "/.", "/a/%2e%2E/b",
-        "/a/%2e", "/a\\b", "http://h x/y"})
+       {"",          "   ",         "a/b",          "ftp://h/x", "http://",
+        "http:///x", "//host/x",    "http://u@h/x", "/a b",      "/a\tb",
+        "/a\x7f",    "/x?y=1",      "/a/../b",      "/a/./b",    "/a/..",
+        "/.",        "/a/%2e%2E/b", "/a/%2e",       "/a\\b",     "http://h x/y"})
     EXPECT_EQ(dest(bad), "!") << bad;
 }
 

@@ -17,7 +17,7 @@ using namespace manifold::testing;
 
 namespace {
 
-using FsCopyMove = FsStore;
+using FsCopyMove = DavStore;
 
 // A COPY or MOVE of `from` to `to`, with `headers` (whole lines).
 Reply transfer(int port, const std::string& method, const std::string& from, const std::string& to,
@@ -75,8 +75,7 @@ TEST_F(FsCopyMove, FileCopyAndMove) {
   EXPECT_EQ(copiesOf(*nodes, "/_s1/a/src"), 0u);
   EXPECT_EQ(request(port, "GET", "/_s1/a/src").status, 404);
   EXPECT_EQ(request(port, "GET", "/_s1/b/moved").body, "the source, second version\n");
-  EXPECT_EQ(transfer(port, "MOVE", "/_s1/b/moved", "/_s1/b/copy", "Overwrite: F\r\n").status,
-            412);
+  EXPECT_EQ(transfer(port, "MOVE", "/_s1/b/moved", "/_s1/b/copy", "Overwrite: F\r\n").status, 412);
   EXPECT_EQ(copiesOf(*nodes, "/_s1/b/moved"), 2u);  // refused: nothing moved
 
   // RFC 4918's errors: source missing, Destination missing, malformed, on another server;
@@ -196,7 +195,7 @@ TEST(FsCopyMoveStages, PartialFailureIsMultiStatus) {
   DavNodes first(3), second(3, "client_max_body_size 100;");
   ASSERT_TRUE(first.startAll() && second.startAll()) << first.errors() << second.errors();
   Instance m(store("stage = 1" + first.addrs({0, 1, 2}) + "\nstage = 2" + second.addrs({0, 1, 2}) +
-                   "\nwrite_stage = 1\n",
+                       "\nwrite_stage = 1\n",
                    "repair = off\n"));
   ASSERT_TRUE(m.start()) << m.log();
   int port = m.port("store");
@@ -239,9 +238,10 @@ TEST_F(FsCopyMove, BigFileIsStreamed) {
   ASSERT_EQ(out, "201") << m->log();
   long long before = peakKiB(*m);
   ASSERT_GT(before, 0);
-  out = run("curl -sS -o /dev/null -w '%{http_code}' -X COPY -H 'Destination: /_s1/big/copy' "
-            "http://127.0.0.1:" +
-            str(port) + "/_s1/big/src");
+  out =
+      run("curl -sS -o /dev/null -w '%{http_code}' -X COPY -H 'Destination: /_s1/big/copy' "
+          "http://127.0.0.1:" +
+          str(port) + "/_s1/big/src");
   EXPECT_EQ(out, "201") << m->log();
   size_t holders = 0;
   for (size_t n = 0; n < nodes->size(); ++n) {
@@ -260,8 +260,8 @@ TEST_F(FsCopyMove, BigFileIsStreamed) {
 TEST_F(FsCopyMove, LitmusCopymoveSuite) {
   ASSERT_TRUE(open(3, "repair = off\n"));
   std::string out =
-      run("cd " + m->dir() + " && TESTS=copymove timeout 120 litmus http://127.0.0.1:" +
-          str(port) + "/_s1/ 2>&1 | sed -n '/copymove/,/summary for .copymove/p'");
+      run("cd " + m->dir() + " && TESTS=copymove timeout 120 litmus http://127.0.0.1:" + str(port) +
+          "/_s1/ 2>&1 | sed -n '/copymove/,/summary for .copymove/p'");
   EXPECT_NE(out.find("of 13 tests run: 13 passed, 0 failed"), std::string::npos) << out;
   EXPECT_EQ(out.find("WARNING"), std::string::npos) << out;  // 201/204/412/409 as RFC 4918 says
 }

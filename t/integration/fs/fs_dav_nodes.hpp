@@ -56,7 +56,8 @@ class DavNodes {
         dir(i) + ".tmp;\n  client_max_body_size 0;\n" +
         "  server { listen 127.0.0.1:" + str(ports_[i]) + "; root " + dir(i) +
         "; dav_methods PUT DELETE MKCOL; dav_ext_methods PROPFIND OPTIONS;"
-        " create_full_put_path on; " + serverExtra_ + " }\n}\n";
+        " create_full_put_path on; " +
+        serverExtra_ + " }\n}\n";
     writeFile(root_ + "/nginx" + n + ".conf", conf);
     procs_[i] =
         std::make_unique<Background>("nginx -p " + root_ + " -c " + root_ + "/nginx" + n + ".conf");
@@ -97,15 +98,16 @@ class DavNodes {
 };
 
 inline std::string store(const std::string& stages, const std::string& extra = "",
-                  const std::string& copies = "replicas = 2\n") {
+                         const std::string& copies = "replicas = 2\n") {
   return "[fs:store]\nlisten = 127.0.0.1:{port:store}\nconnect_timeout = 1s\n" + copies + stages +
          extra + "\n";
 }
 
 // Starts the nodes and a router in front of every one of them, as stage 1.
-inline std::unique_ptr<Instance> storeOver(DavNodes& nodes, const std::string& extra, unsigned workers = 1,
-                                    const std::string& copies = "replicas = 2\n",
-                                    const std::string& sections = "") {
+inline std::unique_ptr<Instance> storeOver(DavNodes& nodes, const std::string& extra,
+                                           unsigned workers = 1,
+                                           const std::string& copies = "replicas = 2\n",
+                                           const std::string& sections = "") {
   if (!nodes.startAll()) {
     ADD_FAILURE() << "nginx nodes did not start: " << nodes.errors();
     return nullptr;
@@ -127,8 +129,9 @@ inline Reply put(int port, const std::string& path, const std::string& body) {
 }
 
 // PUTs `count` files through the router: path(i) with body(i); their paths, or none on a failure.
-inline std::vector<std::string> putMany(int port, int count, const std::function<std::string(int)>& path,
-                                 const std::function<std::string(int)>& body) {
+inline std::vector<std::string> putMany(int port, int count,
+                                        const std::function<std::string(int)>& path,
+                                        const std::function<std::string(int)>& body) {
   std::vector<std::string> paths;
   for (int i = 0; i < count; ++i) {
     paths.push_back(path(i));
@@ -186,7 +189,7 @@ inline long long peakKiB(const Instance& m) {
 
 // The nginx-node tests' common setup: `count` nginx nodes, and a router over all of them as stage 1
 // (storeOver); the router must stop cleanly at the end of each test.
-class FsStore : public ::testing::Test {
+class DavStore : public ::testing::Test {
  protected:
   bool open(size_t count, const std::string& extra, unsigned workers = 1,
             const std::string& copies = "replicas = 2\n", const std::string& sections = "") {

@@ -23,7 +23,7 @@ using namespace manifold::testing;
 
 namespace {
 
-using FsRepair = FsStore;
+using FsRepair = DavStore;
 using FsLitmus = FsRepair;
 using FsCadaver = FsRepair;
 
