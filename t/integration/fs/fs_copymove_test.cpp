@@ -228,7 +228,7 @@ TEST(FsCopyMoveStages, PartialFailureIsMultiStatus) {
 
 // A file far larger than the relay's window (48 MiB against 1 MiB per node) is copied whole
 // (checksums on both replicas of the destination) while the worker's peak memory grows by much
-// less than the file.
+// less than the file; then moved by a client that leaves before the answer.
 TEST_F(FsCopyMove, BigFileIsStreamed) {
   ASSERT_TRUE(open(3, "repair = off\nread_timeout = 30s\n"));
   writeFile(m->path("big.bin"), pattern(48u << 20, 5));
@@ -253,6 +253,29 @@ TEST_F(FsCopyMove, BigFileIsStreamed) {
   long long growth = peakKiB(*m) - before;
   EXPECT_LT(growth, 16 * 1024) << "KiB";  // the file is 48 MiB
   EXPECT_GE(storeCounter(*m, "fs_transfer_bytes"), 2 * (48ll << 20));
+
+  // A client that leaves mid-MOVE (curl gives up after 50 ms) does not stop it: the move ends,
+  // whole, rather than leaving the file half-way.
+  int rc = -1;
+  run("curl -sS -o /dev/null --max-time 0.05 -X MOVE -H 'Destination: /_s1/big/moved' "
+      "http://127.0.0.1:" +
+          str(port) + "/_s1/big/src 2>/dev/null",
+      &rc);
+  EXPECT_EQ(rc, 28);  // curl's "operation timed out": the client left before the answer
+  bool moved = false;
+  for (int waited = 0; waited < 30000 && !moved; waited += 100) {
+    moved = storeCounter(*m, "fs_moves") == 1;
+    if (!moved) sleepMs(100);
+  }
+  ASSERT_TRUE(moved) << m->log();
+  EXPECT_EQ(copiesOf(*nodes, "/_s1/big/src"), 0u);
+  holders = 0;
+  for (size_t n = 0; n < nodes->size(); ++n) {
+    if (!fileExists(nodes->dir(n) + "/_s1/big/moved")) continue;
+    ++holders;
+    EXPECT_EQ(sha256(nodes->dir(n) + "/_s1/big/moved"), want) << n;
+  }
+  EXPECT_EQ(holders, 2u);
 }
 
 // Debian's litmus, copymove suite, against the router (nginx nodes): every check passes, with
