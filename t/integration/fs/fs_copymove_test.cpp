@@ -19,11 +19,12 @@ namespace {
 
 using FsCopyMove = DavStore;
 
-// A COPY or MOVE of `from` to `to`, with `headers` (whole lines).
+// A COPY or MOVE of `from` to `to`, with `headers` (whole lines); Host "s", as request() and
+// put() send it (the cache's key has it).
 Reply transfer(int port, const std::string& method, const std::string& from, const std::string& to,
                const std::string& headers = "") {
-  return one(port, method + " " + from + " HTTP/1.1\r\nHost: 127.0.0.1:" + str(port) +
-                       "\r\nDestination: " + to + "\r\n" + headers + "Connection: close\r\n\r\n");
+  return one(port, method + " " + from + " HTTP/1.1\r\nHost: s\r\nDestination: " + to + "\r\n" +
+                       headers + "Connection: close\r\n\r\n");
 }
 
 Reply propfind(int port, const std::string& path) {
@@ -47,7 +48,7 @@ size_t copiesWith(const DavNodes& nodes, const std::string& path, const std::str
 // absolute URL or a path, with or without its stage; Overwrite F and T; the RFC 4918 errors.
 TEST_F(FsCopyMove, FileCopyAndMove) {
   ASSERT_TRUE(open(3, "repair_interval = 300ms\n"));
-  const std::string url = "http://127.0.0.1:" + str(port);
+  const std::string url = "http://s:80";  // the Host the requests name
   ASSERT_EQ(put(port, "/_s1/a/src", "the source\n").status, 201);
   sleepMs(1100);  // the MOVE's tombstone is then newer than the file (same-second ties keep it)
 
@@ -186,6 +187,30 @@ TEST_F(FsCopyMove, CollectionsWithNestedFolders) {
   for (size_t n = 0; n < nodes->size(); ++n)
     EXPECT_TRUE(fileExists(nodes->dir(n) + "/_s1/shallow")) << n;
   EXPECT_EQ(storeCounter(*m, "fs_transfer_files"), 12);  // 4 moved, 4 + 4 copied
+}
+
+// With the router's cache on, a COPY over a cached file and a MOVE of a cached file are not
+// answered from the cache afterwards (the destination, and the moved source, are invalidated;
+// tombstone_memory = 0, so the deleted-paths table does not answer for the source).
+TEST_F(FsCopyMove, CacheForgetsDestinationAndMovedSource) {
+  ASSERT_TRUE(open(3, "repair = off\ncache = on\ncache_memory = 4m\ntombstone_memory = 0\n"));
+  ASSERT_EQ(put(port, "/_s1/k/a", "old a").status, 201);
+  ASSERT_EQ(put(port, "/_s1/k/b", "old b").status, 201);
+  // A lifetime from the file's age: old copies get one (the cache's heuristic).
+  for (size_t n = 0; n < nodes->size(); ++n)
+    run("find " + nodes->dir(n) + "/_s1 -type f -exec touch -d '10 days ago' {} +");
+  for (std::string path : {"/_s1/k/a", "/_s1/k/b"}) {
+    EXPECT_EQ(request(port, "GET", path).header("X-Cache"), "MISS");
+    EXPECT_EQ(request(port, "GET", path).header("X-Cache"), "HIT") << path;
+  }
+  ASSERT_EQ(put(port, "/_s1/k/new", "new a").status, 201);
+  EXPECT_EQ(transfer(port, "COPY", "/_s1/k/new", "/_s1/k/a").status, 204);
+  Reply a = request(port, "GET", "/_s1/k/a");
+  EXPECT_EQ(a.body, "new a");
+  EXPECT_EQ(a.header("X-Cache"), "MISS");
+  EXPECT_EQ(transfer(port, "MOVE", "/_s1/k/b", "/_s1/k/c").status, 201);
+  EXPECT_EQ(request(port, "GET", "/_s1/k/b").status, 404);
+  EXPECT_EQ(request(port, "GET", "/_s1/k/c").body, "old b");
 }
 
 // Members that cannot be written are named in a 207 Multi-Status with the nodes' status, the
