@@ -1,7 +1,7 @@
 #include "protocols/fs/transfer.hpp"
 
 #include <algorithm>
-#include <set>
+#include <unordered_set>
 
 #include "protocols/fs/multistatus.hpp"
 #include "protocols/fs/placement.hpp"
@@ -345,8 +345,8 @@ void Transfer::walk() {
         return request("PROPFIND", folder, node) + "Depth: 1\r\nContent-Length: 0\r\n\r\n";
       },
       [this, folder](std::vector<NodeReply>& replies) {
-        std::set<std::string_view> seen(files_.begin(), files_.end());
-        for (const std::string& f : folders_) seen.insert(f);
+        // Each folder is listed once, so its members can only repeat within its own listing.
+        std::unordered_set<std::string_view> seen;
         std::vector<std::string> files, folders;
         for (NodeReply& r : replies) {
           std::vector<ListingEntry> entries;
