@@ -145,6 +145,27 @@ TEST_F(FsCopyMove, MoveWithReplicaDownDoesNotResurrect) {
   EXPECT_GE(storeCounter(*m, "fs_repair_deletes"), static_cast<long long>(stale + 2 * hints));
 }
 
+// A MOVE whose copy cannot reach write_quorum (two of three nodes down: one copy only) is
+// answered 503 and leaves its source as it was, readable, on every node that held it.
+TEST_F(FsCopyMove, FailedMoveKeepsTheSource) {
+  ASSERT_TRUE(open(3, "repair = off\n"));
+  ASSERT_EQ(put(port, "/_s1/f/x", "keep me").status, 201);
+  std::vector<size_t> holders, others;
+  for (size_t n = 0; n < nodes->size(); ++n)
+    (fileExists(nodes->dir(n) + "/_s1/f/x") ? holders : others).push_back(n);
+  ASSERT_EQ(holders.size(), 2u);
+  nodes->stop(others[0]);
+  nodes->stop(holders[1]);
+  Reply r = transfer(port, "MOVE", "/_s1/f/x", "/_s1/f/y");
+  EXPECT_EQ(r.status, 503) << r.head << m->log();
+  EXPECT_TRUE(fileExists(nodes->dir(holders[0]) + "/_s1/f/x"));
+  EXPECT_TRUE(fileExists(nodes->dir(holders[1]) + "/_s1/f/x"));
+  EXPECT_EQ(request(port, "GET", "/_s1/f/x").body, "keep me");
+  EXPECT_EQ(storeCounter(*m, "fs_moves_failed"), 1);
+  EXPECT_EQ(storeCounter(*m, "fs_moves"), 0);
+  EXPECT_EQ(nodes->reserved(holders[0], "tombstones"), 0u);  // no delete was started
+}
+
 // A collection with nested folders (and an empty one) moved, then copied with Depth infinity
 // and Depth 0: the destination's collections exist on every node, every file on its replicas,
 // and the moved source is gone from every node.
