@@ -93,37 +93,37 @@ void Transfer::start() {
 
 // PROPFIND Depth 0 on every node of the path's stage: a collection if any node holds one
 // (nginx answers 301 for a folder named without its slash), else a file if any holds one,
-// else absent if any node answered 404, else unknown (no node answered).
+// else absent if any node answered 404, else unknown (answers not understood: 502) or
+// unreachable (no node answered: 503).
 void Transfer::probe(const std::string& path, std::function<void(Found)> done) {
-  struct Tally {
-    size_t left;
-    Found best = Found::Unknown;
-  };
-  const std::vector<int>& nodes = stageNodes(path);
-  if (nodes.empty()) return done(Found::Unknown);
-  auto tally = std::make_shared<Tally>(Tally{nodes.size()});
-  auto self = shared_from_this();
-  for (int node : nodes) {
-    std::string req = request("PROPFIND", path, node);
-    req.append("Depth: 0\r\nContent-Length: 0\r\n\r\n");
-    client_.call(node, std::move(req), false, kMaxProbe, [self, tally, done](NodeReply& r) {
-      Found f = Found::Unknown;
-      std::vector<ListingEntry> entries;
-      if (r.status == 207 && parseListing(r.body, entries) && !entries.empty()) {
-        f = entries[0].collection ? Found::Collection : Found::File;
-      } else if (r.status == 301) {
-        f = Found::Collection;
-      } else if (r.status == 404 || r.status == 409) {
-        f = Found::Absent;
-      }
-      tally->best = std::max(tally->best, f);
-      if (--tally->left == 0) done(tally->best);
-    });
-  }
+  everyNode(
+      path,
+      [this, path](int node) {
+        return request("PROPFIND", path, node) + "Depth: 0\r\nContent-Length: 0\r\n\r\n";
+      },
+      [done](std::vector<NodeReply>& replies) {
+        Found best = Found::Unreachable;
+        for (NodeReply& r : replies) {
+          Found f = r.status == 0 ? Found::Unreachable : Found::Unknown;
+          std::vector<ListingEntry> entries;
+          if (r.status == 207 && parseListing(r.body, entries) && !entries.empty()) {
+            f = entries[0].collection ? Found::Collection : Found::File;
+          } else if (r.status == 301) {
+            f = Found::Collection;
+          } else if (r.status == 404 || r.status == 409) {
+            f = Found::Absent;
+          }
+          best = std::max(best, f);
+        }
+        done(best);
+      },
+      kMaxProbe);
 }
 
+int Transfer::unknown(Found found) { return found == Found::Unreachable ? 503 : 502; }
+
 void Transfer::lookedUp(Found source) {
-  if (source == Found::Unknown) return answer(502);
+  if (source <= Found::Unknown) return answer(unknown(source));
   if (source == Found::Absent) return answer(404);
   std::string& s = order_.source;
   std::string& d = order_.destination;
@@ -139,7 +139,7 @@ void Transfer::lookedUp(Found source) {
 }
 
 void Transfer::destinationFound(Found found) {
-  if (found == Found::Unknown) return answer(502);
+  if (found <= Found::Unknown) return answer(unknown(found));
   destination_ = found;
   existed_ = found != Found::Absent;
   if (existed_ && !order_.overwrite) return answer(412);
@@ -154,7 +154,7 @@ void Transfer::destinationFound(Found found) {
   std::string parent = parentOf(order_.destination);
   if (stageRoot(parent)) return next();
   probe(parent, [this, next](Found p) {
-    if (p == Found::Unknown) return answer(502);
+    if (p <= Found::Unknown) return answer(unknown(p));
     if (p != Found::Collection) return answer(409);  // RFC 4918 9.8.5: no parent collection
     next();
   });
@@ -208,6 +208,9 @@ void Transfer::copyFile(const std::string& from, const std::string& to,
     if (available(c->ranking[i])) c->targets.push_back(c->ranking[i]);
   }
   c->handoff = false;
+  // No destination node available: the copy fails at once (from here, not from the loop), and
+  // a collection stops instead of failing each member in turn on the stack.
+  stalled_ = c->targets.empty();
   copyRound(std::move(c));
 }
 
@@ -317,21 +320,27 @@ void Transfer::removeFile(const std::string& path, std::function<void(bool)> don
       });
 }
 
+// Nodes that are not available (marked down, or down by the health checks) are not asked: their
+// replies stay status 0, as a node that did not answer.
 void Transfer::everyNode(const std::string& path, std::function<std::string(int)> build,
                          std::function<void(std::vector<NodeReply>&)> done, size_t maxBody) {
   struct Tally {
     std::vector<NodeReply> replies;
-    size_t left;
+    size_t left = 0;
   };
   const std::vector<int>& nodes = stageNodes(path);
-  auto tally = std::make_shared<Tally>(Tally{std::vector<NodeReply>(nodes.size()), nodes.size()});
-  if (nodes.empty()) return done(tally->replies);
+  auto tally = std::make_shared<Tally>();
+  tally->replies.resize(nodes.size());
+  for (int node : nodes) tally->left += available(node);
+  if (tally->left == 0) return done(tally->replies);
   auto self = shared_from_this();
-  for (size_t i = 0; i < nodes.size(); ++i)
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!available(nodes[i])) continue;
     client_.call(nodes[i], build(nodes[i]), false, maxBody, [self, tally, i, done](NodeReply& r) {
       tally->replies[i] = std::move(r);
       if (--tally->left == 0) done(tally->replies);
     });
+  }
 }
 
 // Folder by folder (breadth first, so parents come before their members), every node of the
@@ -409,6 +418,10 @@ void Transfer::copyMembers(size_t next) {
   const std::string& from = files_[next];
   copyFile(from, destinationOf(from), [this, next](int status) {
     const std::string& from = files_[next];
+    if (stalled_) {  // the members left stay where they are
+      failures_.push_back({order_.destination, status});
+      return finishCollection();
+    }
     if (status == 404) return copyMembers(next + 1);  // gone since the walk
     if (!success(status)) {
       failures_.push_back({destinationOf(from), status});

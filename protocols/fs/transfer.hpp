@@ -52,7 +52,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   void clientGone() { ex_ = nullptr; }
 
  private:
-  enum class Found : unsigned char { Unknown, Absent, File, Collection };
+  // What the nodes of a stage say of a path, from the least to the most telling answer.
+  enum class Found : unsigned char { Unreachable, Unknown, Absent, File, Collection };
   using Step = std::function<void()>;
   struct Failure {
     std::string path;
@@ -61,6 +62,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   struct FileCopy;
 
   void probe(const std::string& path, std::function<void(Found)> done);
+  static int unknown(Found found);  // the answer when a look-up found nothing telling
   void lookedUp(Found source);
   void destinationFound(Found found);
   void clearDestination(Step next);
@@ -93,8 +95,10 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   std::vector<std::string> folders_, files_;  // the walk: source paths, parents first
   size_t walked_ = 0;                         // folders_ listed so far
   bool unlisted_ = false;
-  bool rootMade_ = false;  // the destination stage's root, before its first collection // a node
-                           // failed a folder's listing
+  bool rootMade_ = false;
+  bool stalled_ =
+      false;  // the last file found no destination node available  // the destination stage's root,
+              // before its first collection // a node failed a folder's listing
   std::vector<Failure> failures_;
   uint64_t filesCopied_ = 0;  // not yet counted
 };

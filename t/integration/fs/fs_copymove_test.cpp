@@ -272,6 +272,26 @@ TEST(FsCopyMoveStages, PartialFailureIsMultiStatus) {
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
+// A destination stage whose nodes are all marked down (so never asked, not even to look the
+// destination up): a file's COPY and a collection's MOVE are 503, and every member stays where
+// it was.
+TEST(FsCopyMoveStages, NoDestinationNodeStopsAtOnce) {
+  DavNodes first(3), second(2);
+  ASSERT_TRUE(first.startAll() && second.startAll()) << first.errors() << second.errors();
+  Instance m(store("stage = 1" + first.addrs({0, 1, 2}) + "\nstage = 2 " + second.addr(0) +
+                       " down " + second.addr(1) + " down\nwrite_stage = 1\n",
+                   "repair = off\n"));
+  ASSERT_TRUE(m.start()) << m.log();
+  int port = m.port("store");
+  ASSERT_EQ(request(port, "MKCOL", "/_s1/s/").status, 201);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(put(port, "/_s1/s/f" + str(i), "member").status, 201);
+  EXPECT_EQ(transfer(port, "COPY", "/_s1/s/f0", "/_s2/f0").status, 503);
+  EXPECT_EQ(transfer(port, "MOVE", "/_s1/s/", "/_s2/s/").status, 503);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(request(port, "GET", "/_s1/s/f" + str(i)).body, "member");
+  for (size_t n = 0; n < second.size(); ++n) EXPECT_TRUE(second.files(n).empty()) << n;
+  EXPECT_EQ(m.stop(), 0) << m.log();
+}
+
 // A file far larger than the relay's window (48 MiB against 1 MiB per node) is copied whole
 // (checksums on both replicas of the destination) while the worker's peak memory grows by much
 // less than the file; then moved by a client that leaves before the answer.
