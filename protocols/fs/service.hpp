@@ -1,6 +1,6 @@
 // Worker half of [fs:NAME]: a ProxyService (listeners, relay pool, connector, balancer, health
 // checks, cache) whose reads are placed by stage and path (candidates()) and whose writes fan
-// out to the replicas (FanOut).
+// out to the replicas (FanOut); COPY and MOVE are done node to node (Transfer).
 #pragma once
 
 #include <list>

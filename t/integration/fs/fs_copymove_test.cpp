@@ -132,6 +132,8 @@ TEST_F(FsCopyMove, MoveWithReplicaDownDoesNotResurrect) {
     EXPECT_EQ(copiesWith(*nodes, "/_s1/dst/f" + str(i), "file " + str(i)), 2u) << i;
     EXPECT_EQ(request(port, "GET", "/_s1/src/f" + str(i)).status, 404);
   }
+  for (size_t n = 1; n < nodes->size(); ++n)  // every source tombstoned on the nodes that are up
+    EXPECT_EQ(nodes->reserved(n, "tombstones"), static_cast<size_t>(count)) << n;
   ASSERT_TRUE(nodes->start(0));  // back with its old copies of the sources
   std::string check;
   ASSERT_TRUE(repaired(*m, 20000, &check)) << check << m->log();
