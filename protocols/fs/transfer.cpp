@@ -18,7 +18,9 @@ namespace {
 constexpr size_t kWindow = 1u << 20;       // bytes a copy may hold per destination node
 constexpr size_t kMaxListing = 64u << 20;  // one folder's PROPFIND answer from one node
 constexpr size_t kMaxProbe = 1u << 20;     // a PROPFIND Depth 0 answer
-constexpr size_t kMaxAnswer = 1u << 16;    // a PUT's, DELETE's or MKCOL's answer body
+constexpr size_t kMaxAnswer = 1u << 16;
+constexpr size_t kParallelMembers =
+    4;  // a collection's files copied at once    // a PUT's, DELETE's or MKCOL's answer body
 
 // "/_s1/a/b" and "/_s1/a/b/" -> "/_s1/a/".
 std::string parentOf(const std::string& path) {
@@ -210,7 +212,7 @@ void Transfer::copyFile(const std::string& from, const std::string& to,
   c->handoff = false;
   // No destination node available: the copy fails at once (from here, not from the loop), and
   // a collection stops instead of failing each member in turn on the stack.
-  stalled_ = c->targets.empty();
+  if (c->targets.empty()) stalled_ = true;
   copyRound(std::move(c));
 }
 
@@ -389,7 +391,7 @@ std::string Transfer::destinationOf(const std::string& source) const {
 }
 
 void Transfer::makeCollections(size_t next) {
-  if (next == folders_.size()) return copyMembers(0);
+  if (next == folders_.size()) return copyMembers();
   std::string folder = destinationOf(folders_[next]);
   if (next == 0 && !rootMade_) {
     // The stage's root may not exist on its nodes yet (the router answers for it): made first,
@@ -413,25 +415,36 @@ void Transfer::makeCollections(size_t next) {
       });
 }
 
-void Transfer::copyMembers(size_t next) {
-  if (next == files_.size()) return finishCollection();
-  const std::string& from = files_[next];
-  copyFile(from, destinationOf(from), [this, next](int status) {
-    const std::string& from = files_[next];
-    if (stalled_) {  // the members left stay where they are
-      failures_.push_back({order_.destination, status});
-      return finishCollection();
-    }
-    if (status == 404) return copyMembers(next + 1);  // gone since the walk
-    if (!success(status)) {
-      failures_.push_back({destinationOf(from), status});
-      return copyMembers(next + 1);
-    }
-    if (!order_.move) return copyMembers(next + 1);
-    removeFile(from, [this, next](bool ok) {
-      if (!ok) failures_.push_back({files_[next], 503});
-      copyMembers(next + 1);
-    });
+// Up to kParallelMembers files at once; a member that found no destination node available stops
+// the starts (the members left stay where they are, and the destination collection is named).
+void Transfer::copyMembers() {
+  while (nextMember_ < files_.size() && membersInFlight_ < kParallelMembers && !stalled_) {
+    size_t i = nextMember_++;
+    ++membersInFlight_;
+    copyFile(files_[i], destinationOf(files_[i]),
+             [this, i](int status) { memberCopied(i, status); });
+  }
+  if (!membersDone_ && membersInFlight_ == 0 && (nextMember_ == files_.size() || stalled_)) {
+    membersDone_ = true;
+    if (stalled_) failures_.push_back({order_.destination, 503});
+    finishCollection();
+  }
+}
+
+void Transfer::memberCopied(size_t i, int status) {
+  auto next = [this] {
+    --membersInFlight_;
+    copyMembers();
+  };
+  if (status == 404) return next();  // gone since the walk
+  if (!success(status)) {
+    failures_.push_back({destinationOf(files_[i]), status});
+    return next();
+  }
+  if (!order_.move) return next();
+  removeFile(files_[i], [this, i, next](bool ok) {
+    if (!ok) failures_.push_back({files_[i], 503});
+    next();
   });
 }
 

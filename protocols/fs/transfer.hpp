@@ -11,8 +11,8 @@
 //     once write_quorum replicas hold it.
 //  3. A collection (Depth infinity): the source is walked folder by folder (PROPFIND Depth 1 on
 //     every node of its stage, merged), the destination's collections made (MKCOL on every node
-//     of its stage, parents first), then each file copied as above, one at a time. Depth 0 makes
-//     the collection only.
+//     of its stage, parents first), then each file copied as above, four at a time. Depth 0
+//     makes the collection only.
 //  4. MOVE: each file's source is deleted once its copy counts, as DELETE does (a tombstone with
 //     the router's Date, then DELETE, on every node of its stage), so a node that was down does
 //     not bring it back; the source collection goes last, only when every member moved and
@@ -69,7 +69,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   void copyOne();
   void walk();
   void makeCollections(size_t next);
-  void copyMembers(size_t next);
+  void copyMembers();
+  void memberCopied(size_t i, int status);
   void copyFile(const std::string& from, const std::string& to,
                 std::function<void(int status)> done);
   void copyRound(std::shared_ptr<FileCopy> c);
@@ -92,13 +93,18 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   char date_[http::kHttpDateLength];  // the router's Date for every copy and tombstone
   bool existed_ = false;              // the destination existed (204, not 201)
   Found source_ = Found::Unknown, destination_ = Found::Unknown;
-  std::vector<std::string> folders_, files_;  // the walk: source paths, parents first
-  size_t walked_ = 0;                         // folders_ listed so far
+  // The walk: source paths, parents first; folders_ listed so far.
+  std::vector<std::string> folders_, files_;
+  size_t walked_ = 0;
+  // A node failed a folder's listing (or listed what cannot be placed): the source stays.
   bool unlisted_ = false;
+  // The destination stage's root was made, before its first collection.
   bool rootMade_ = false;
-  bool stalled_ =
-      false;  // the last file found no destination node available  // the destination stage's root,
-              // before its first collection // a node failed a folder's listing
+  // A file found no destination node available: no more members are started.
+  bool stalled_ = false;
+  // Members started, still running, and the end of them reached.
+  size_t nextMember_ = 0, membersInFlight_ = 0;
+  bool membersDone_ = false;
   std::vector<Failure> failures_;
   uint64_t filesCopied_ = 0;  // not yet counted
 };
