@@ -11,30 +11,30 @@
 
 namespace manifold::fs {
 
-#define MANIFOLD_FS_COUNTERS(X)                                                                   \
-  X(kWrites, "fs_writes", Counter, "PUT, DELETE and MKCOL requests fanned out to the nodes")      \
-  X(kWritesQuorate, "fs_writes_quorate", Counter, "writes that reached write_quorum nodes")       \
-  X(kWritesFailed, "fs_writes_failed", Counter, "writes answered 503: fewer than write_quorum")   \
-  X(kCopiesWritten, "fs_copies_written", Counter, "successful copies written to nodes")           \
-  X(kHandoffs, "fs_handoffs", Counter, "copies written to a hand-off node instead of a replica")  \
-  X(kReadsDeleted, "fs_reads_deleted", Counter, "reads answered 404: the path was deleted")       \
-  X(kCopies, "fs_copies", Counter, "COPY requests answered 201 or 204")                           \
-  X(kCopiesFailed, "fs_copies_failed", Counter, "COPY requests answered 207 or 5xx")              \
-  X(kMoves, "fs_moves", Counter, "MOVE requests answered 201 or 204")                             \
-  X(kMovesFailed, "fs_moves_failed", Counter, "MOVE requests answered 207 or 5xx")                \
-  X(kTransferFiles, "fs_transfer_files", Counter, "files COPY and MOVE wrote (members included)") \
-  X(kTransferBytes, "fs_transfer_bytes", Counter, "bytes COPY and MOVE relayed to nodes")         \
-  X(kRepairPasses, "fs_repair_passes", Counter, "repair passes finished")                         \
-  X(kRepairRunning, "fs_repair_running", Gauge, "1 while a repair pass runs")                     \
-  X(kRepairFiles, "fs_repair_files", Gauge, "live files the last repair pass saw")                \
-  X(kRepairUnderReplicated, "fs_repair_under_replicated", Gauge,                                  \
-    "files the last pass found with fewer than replicas current copies on their replicas")        \
-  X(kRepairUnlisted, "fs_repair_unlisted", Gauge, "nodes the last pass could not list")           \
-  X(kRepairBacklog, "fs_repair_backlog", Gauge, "copies and deletes the running pass has left")   \
-  X(kRepairCopies, "fs_repair_copies", Counter, "copies the repairer made")                       \
-  X(kRepairDeletes, "fs_repair_deletes", Counter, "copies, tombstones and hints it deleted")      \
-  X(kRepairBytes, "fs_repair_bytes", Counter, "bytes the repairer copied")                        \
-  X(kRepairFailed, "fs_repair_failed", Counter, "repair actions that failed")
+#define MANIFOLD_FS_COUNTERS(X)                                                                  \
+  X(kWrites, "fs_writes", Counter, "PUT, DELETE and MKCOL requests fanned out to the nodes")     \
+  X(kWritesQuorate, "fs_writes_quorate", Counter, "writes that reached write_quorum nodes")      \
+  X(kWritesFailed, "fs_writes_failed", Counter, "writes answered 503: fewer than write_quorum")  \
+  X(kCopiesWritten, "fs_copies_written", Counter, "successful copies written to nodes")          \
+  X(kHandoffs, "fs_handoffs", Counter, "copies written to a hand-off node instead of a replica") \
+  X(kReadsDeleted, "fs_reads_deleted", Counter, "reads answered 404: the path was deleted")      \
+  X(kRepairPasses, "fs_repair_passes", Counter, "repair passes finished")                        \
+  X(kRepairRunning, "fs_repair_running", Gauge, "1 while a repair pass runs")                    \
+  X(kRepairFiles, "fs_repair_files", Gauge, "live files the last repair pass saw")               \
+  X(kRepairUnderReplicated, "fs_repair_under_replicated", Gauge,                                 \
+    "files the last pass found with fewer than replicas current copies on their replicas")       \
+  X(kRepairUnlisted, "fs_repair_unlisted", Gauge, "nodes the last pass could not list")          \
+  X(kRepairBacklog, "fs_repair_backlog", Gauge, "copies and deletes the running pass has left")  \
+  X(kRepairCopies, "fs_repair_copies", Counter, "copies the repairer made")                      \
+  X(kRepairDeletes, "fs_repair_deletes", Counter, "copies, tombstones and hints it deleted")     \
+  X(kRepairBytes, "fs_repair_bytes", Counter, "bytes the repairer copied")                       \
+  X(kRepairFailed, "fs_repair_failed", Counter, "repair actions that failed")                    \
+  X(kCopies, "fs_copies", Counter, "COPY requests answered 201 or 204")                          \
+  X(kCopiesFailed, "fs_copies_failed", Counter, "COPY requests answered 207 or 5xx")             \
+  X(kMoves, "fs_moves", Counter, "MOVE requests answered 201 or 204")                            \
+  X(kMovesFailed, "fs_moves_failed", Counter, "MOVE requests answered 207 or 5xx")               \
+  X(kTransferFiles, "fs_transfer_files", Counter, "files written by COPY and MOVE")              \
+  X(kTransferBytes, "fs_transfer_bytes", Counter, "bytes COPY and MOVE sent to nodes")
 enum FsCounter : unsigned { MANIFOLD_FS_COUNTERS(MANIFOLD_COUNTER_ENUM) kFsCounterCount };
 inline constexpr shm::CounterDef kFsCounterDefs[] = {MANIFOLD_FS_COUNTERS(MANIFOLD_COUNTER_DEF)};
 
