@@ -28,7 +28,13 @@ namespace manifold::fs {
   X(kRepairCopies, "fs_repair_copies", Counter, "copies the repairer made")                      \
   X(kRepairDeletes, "fs_repair_deletes", Counter, "copies, tombstones and hints it deleted")     \
   X(kRepairBytes, "fs_repair_bytes", Counter, "bytes the repairer copied")                       \
-  X(kRepairFailed, "fs_repair_failed", Counter, "repair actions that failed")
+  X(kRepairFailed, "fs_repair_failed", Counter, "repair actions that failed")                    \
+  X(kCopies, "fs_copies", Counter, "COPY requests answered 201 or 204")                          \
+  X(kCopiesFailed, "fs_copies_failed", Counter, "COPY requests answered 207 or 5xx")             \
+  X(kMoves, "fs_moves", Counter, "MOVE requests answered 201 or 204")                            \
+  X(kMovesFailed, "fs_moves_failed", Counter, "MOVE requests answered 207 or 5xx")               \
+  X(kTransferFiles, "fs_transfer_files", Counter, "files written by COPY and MOVE")              \
+  X(kTransferBytes, "fs_transfer_bytes", Counter, "bytes COPY and MOVE sent to nodes")
 enum FsCounter : unsigned { MANIFOLD_FS_COUNTERS(MANIFOLD_COUNTER_ENUM) kFsCounterCount };
 inline constexpr shm::CounterDef kFsCounterDefs[] = {MANIFOLD_FS_COUNTERS(MANIFOLD_COUNTER_DEF)};
 

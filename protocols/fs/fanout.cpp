@@ -486,7 +486,7 @@ void FanOut::answer() {
     service_.invalidate(host_, target_);  // the cache (cache = on) drops the old copy
     if (DeletedPaths* d = service_.deletedPaths()) {
       std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
-      if (kind_ == Kind::Put) d->written(path);
+      if (kind_ == Kind::Put || kind_ == Kind::Mkcol) d->written(path);  // made again
       if (kind_ == Kind::Delete) d->deleted(path, service_.runtime().now());
     }
   }

@@ -6,6 +6,14 @@
 
 namespace manifold::fs {
 
+std::string nodeRequest(const std::vector<proxy::BackendConfig>& nodes, std::string_view method,
+                        std::string_view target, int node) {
+  std::string head;
+  head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+  head.append(nodes[node].address.text).append("\r\nUser-Agent: manifold-fs\r\n");
+  return head;
+}
+
 struct NodeClient::Call {
   Call(NodeClient& client)
       : timer(client.runtime_.loop(), [&client, this] {

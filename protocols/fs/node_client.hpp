@@ -28,6 +28,11 @@ namespace manifold::fs {
 
 using proxy::BodyReader;  // shared with the fan-out and the proxy's relay
 
+// "METHOD target HTTP/1.1", Host (the node's address) and User-Agent lines: the start of a
+// request to node `node`; the caller adds its headers and the blank line.
+std::string nodeRequest(const std::vector<proxy::BackendConfig>& nodes, std::string_view method,
+                        std::string_view target, int node);
+
 struct NodeReply {
   int status = 0;  // 0: no answer (refused, timed out, malformed, too big)
   time_t lastModified = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "protocols/fs/multistatus.hpp"
+#include "protocols/fs/relay.hpp"
 #include "protocols/fs/service.hpp"
 #include "protocols/http/date.hpp"
 #include "worker/log.hpp"
@@ -20,10 +21,7 @@ RepairRun::RepairRun(NodeClient& client, struct ev_loop* loop, const FsConfig& c
 
 std::string RepairRun::requestHead(std::string_view method, std::string_view target,
                                    int node) const {
-  std::string head;
-  head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
-  head.append(config_.backends[node].address.text).append("\r\nUser-Agent: manifold-fs\r\n");
-  return head;
+  return nodeRequest(config_.backends, method, target, node);
 }
 
 void RepairRun::start() {
@@ -137,75 +135,30 @@ void RepairRun::actNext() {
   if (next_ == plan_.actions.size() && inFlight_ == 0 && !finished_) end();
 }
 
-// The copy is relayed: the GET's body goes into the PUT as it arrives (the PUT starts once the
-// GET's head shows the listed version), at most kCopyWindow bytes waiting between them, so a
-// file of any size passes through a bounded buffer. A GET that fails or ends short aborts the
-// PUT mid-body: the node drops its partial upload (nginx writes to a temporary file first).
+// The copy is relayed (relay.hpp): the PUT starts once the GET's head shows the listed version,
+// with Date set to that mtime, so the copy keeps it.
 void RepairRun::copy(const RepairAction& a) {
-  struct Relay {
-    NodeClient::Call* get = nullptr;
-    NodeClient::Call* put = nullptr;  // null until the GET's head, and once its done ran
-    bool paused = false, started = false, getDone = false, getOk = false, skip = false;
-    int putStatus = -1;  // -1: no answer yet
-    uint64_t got = 0;
-  };
-  auto relay = std::make_shared<Relay>();
-  auto settle = [this, &a, relay] {
-    if (!relay->getDone || (relay->started && relay->putStatus < 0)) return;
-    bool ok = relay->getOk && relay->putStatus >= 200 && relay->putStatus < 300;
-    if (ok) {
-      ++progress_.copies;
-      progress_.bytesMoved += static_cast<uint64_t>(a.size);
-    }
-    actionDone(a, ok, !relay->started && relay->skip);
-  };
-  auto resume = [this, relay] {
-    if (relay->paused && relay->put && relay->get &&
-        client_.unsent(relay->put) <= kCopyWindow / 2) {
-      relay->paused = false;
-      client_.pause(relay->get, false);
-    }
-  };
-  auto onHead = [this, &a, relay, settle, resume](const NodeReply& head) {
-    if (head.status != 200 || head.lastModified != a.mtime || head.contentLength != a.size) {
-      // Gone or changed since the listing: the next pass sees the new state.
-      relay->skip = head.status == 200 || head.status == 404;
-      return false;
-    }
+  auto start = [this, &a](const NodeReply& head, std::vector<std::pair<int, std::string>>& puts) {
+    if (head.status != 200 || head.lastModified != a.mtime || head.contentLength != a.size)
+      return false;  // gone or changed since the listing: the next pass sees the new state
     char date[http::kHttpDateLength];
     http::formatHttpDate(a.mtime, date);
     std::string put = requestHead("PUT", a.path, a.node);
     put.append("Date: ").append(date, sizeof date).append("\r\nContent-Length: ");
     put.append(std::to_string(a.size)).append("\r\n\r\n");
-    relay->started = true;
-    relay->put = client_.call(a.node, std::move(put), false, 1 << 16,
-                              [this, relay, settle](NodeReply& stored) {
-                                relay->put = nullptr;
-                                relay->putStatus = stored.status;
-                                if (relay->get) client_.abort(relay->get);  // it failed first
-                                settle();
-                              });
-    client_.onDrained(relay->put, resume);
+    puts.emplace_back(a.node, std::move(put));
     return true;
   };
-  auto onBody = [this, relay](std::string_view data) {
-    if (!relay->put) return client_.abort(relay->get);
-    relay->got += data.size();
-    client_.write(relay->put, data);
-    if (relay->put && !relay->paused && client_.unsent(relay->put) > kCopyWindow) {
-      relay->paused = true;
-      client_.pause(relay->get, true);
-    }
-  };
-  relay->get = client_.stream(a.from, requestHead("GET", a.path, a.from) + "\r\n", onHead, onBody,
-                              [this, &a, relay, settle](NodeReply& got) {
-                                relay->get = nullptr;
-                                relay->getDone = true;
-                                relay->getOk = got.status == 200 &&
-                                               relay->got == static_cast<uint64_t>(a.size);
-                                if (!relay->getOk && relay->put) client_.abort(relay->put);
-                                settle();
-                              });
+  relayCopy(client_, a.from, requestHead("GET", a.path, a.from) + "\r\n", kCopyWindow, start,
+            [this, &a](RelayOutcome& o) {
+              bool ok = o.whole && o.stored[0] >= 200 && o.stored[0] < 300;
+              if (ok) {
+                ++progress_.copies;
+                progress_.bytesMoved += static_cast<uint64_t>(a.size);
+              }
+              bool skip = o.head.status == 200 || o.head.status == 404;
+              actionDone(a, ok, !o.started && skip);
+            });
 }
 
 void RepairRun::remove(const RepairAction& a) {

@@ -1,5 +1,6 @@
 #include "protocols/fs/service.hpp"
 
+#include "protocols/fs/transfer.hpp"
 #include "protocols/proxy/counters.hpp"
 #include "worker/runtime.hpp"
 
@@ -16,6 +17,11 @@ FanOut* writeOf(http::Exchange& ex) {
   auto* link = dynamic_cast<WriteLink*>(ex.state.get());
   return link ? link->write : nullptr;
 }
+
+// The exchange's hold on its COPY or MOVE (which also holds itself while node requests run).
+struct TransferLink : http::ExchangeState {
+  std::shared_ptr<Transfer> transfer;
+};
 
 }  // namespace
 
@@ -54,9 +60,9 @@ void FsService::onRequest(http::Exchange& ex) {
   const bool fanned = r.method == Method::Put || r.method == Method::Delete ||
                       r.method == Method::Mkcol || r.method == Method::Propfind;
   if (!fanned) {
-    if (r.method == Method::Move || r.method == Method::Copy || r.method == Method::Lock ||
-        r.method == Method::Unlock || r.method == Method::Proppatch) {
-      // Placement follows the path: a move would have to move copies between nodes.
+    if (r.method == Method::Move || r.method == Method::Copy) return startTransfer(ex);
+    if (r.method == Method::Lock || r.method == Method::Unlock || r.method == Method::Proppatch) {
+      // Locks and properties would have to be held on every copy.
       ex.sendError(501);
       return;
     }
@@ -108,6 +114,53 @@ void FsService::onRequest(http::Exchange& ex) {
   raw->start();
 }
 
+void FsService::startTransfer(http::Exchange& ex) {
+  const http::Request& r = ex.request();
+  Transfer::Order order;
+  order.move = r.method == http::Method::Move;
+  Destination to;
+  std::string_view destination = r.find("destination");
+  Overwrite overwrite = parseOverwrite(r.find("overwrite"));
+  order.depth = parseDepth(r.find("depth"));
+  // Depth 1 is not a COPY's (RFC 4918 9.8.3); a MOVE is always Depth infinity (9.9.2).
+  if (destination.empty() || !parseDestination(destination, to) ||
+      overwrite == Overwrite::Invalid || order.depth == Depth::Invalid ||
+      order.depth == Depth::One || (order.move && order.depth != Depth::Infinity))
+    return ex.sendError(400);
+  if (!to.authority.empty() && !sameAuthority(to.authority, r.host))
+    return ex.sendError(502);  // another server (RFC 4918 9.8.5)
+  unsigned from = stageOf(r.path), into = stageOf(to.path);
+  // Sources name their stage, as reads do; a path this router saw deleted is not read from a
+  // node that missed the DELETE.
+  if (!config_.stage(from) || (deleted_ && deleted_->contains(r.path))) return ex.sendError(404);
+  order.source.assign(r.path);
+  if (into == 0) {  // no stage: the write stage, named in Location (as a PUT)
+    into = config_.writeStage;
+    order.destination = "/_s" + std::to_string(into) + std::string(to.path);
+    order.location = order.destination;
+  } else {
+    order.destination.assign(to.path);
+  }
+  if (!config_.stage(into)) return ex.sendError(409);
+  // A stage's root is no file and cannot be replaced (it would delete the stage).
+  auto root = [](std::string_view p) {
+    size_t slash = p.find('/', 1);
+    return slash == std::string_view::npos || slash + 1 == p.size();
+  };
+  if (root(order.source) || root(order.destination)) return ex.sendError(403);
+  order.overwrite = overwrite == Overwrite::True;
+  order.host.assign(r.host);
+  if (!transfers_)
+    transfers_ = std::make_unique<NodeClient>(runtime(), config_.backends,
+                                              std::max(10.0, config_.readTimeout),
+                                              [this](size_t node) { return upstreamTls(node); });
+  auto transfer = std::make_shared<Transfer>(*this, *transfers_, ex, std::move(order));
+  auto link = std::make_unique<TransferLink>();
+  link->transfer = transfer;
+  ex.state = std::move(link);
+  transfer->start();
+}
+
 void FsService::invalidate(std::string_view host, std::string_view target) {
   if (!cache() || host.empty()) return;
   size_t q = target.find('?');
@@ -157,6 +210,11 @@ void FsService::onBodyEnd(http::Exchange& ex) {
 
 void FsService::onAbort(http::Exchange& ex) {
   if (FanOut* w = writeOf(ex)) return w->clientGone();
+  if (auto* link = dynamic_cast<TransferLink*>(ex.state.get())) {
+    link->transfer->clientGone();  // it goes on: a MOVE left half-way would keep both paths
+    ex.state.reset();
+    return;
+  }
   ProxyService::onAbort(ex);
 }
 

@@ -1,6 +1,6 @@
 // Worker half of [fs:NAME]: a ProxyService (listeners, relay pool, connector, balancer, health
 // checks, cache) whose reads are placed by stage and path (candidates()) and whose writes fan
-// out to the replicas (FanOut).
+// out to the replicas (FanOut); COPY and MOVE are done node to node (Transfer).
 #pragma once
 
 #include <list>
@@ -10,6 +10,7 @@
 #include "protocols/fs/config.hpp"
 #include "protocols/fs/deleted.hpp"
 #include "protocols/fs/fanout.hpp"
+#include "protocols/fs/node_client.hpp"
 #include "protocols/fs/repair.hpp"
 #include "protocols/http/date.hpp"
 #include "protocols/proxy/service.hpp"
@@ -45,6 +46,8 @@ class FsService : public proxy::ProxyService {
 
  private:
   void collect();
+  // COPY and MOVE (transfer.hpp): the headers checked here, the work done node to node.
+  void startTransfer(http::Exchange& ex);
   const FsConfig& config_;
   std::vector<std::string> spare_;  // takeBuffer; before writes_: they give theirs back
   time_t dateOf_ = 0;
@@ -52,6 +55,7 @@ class FsService : public proxy::ProxyService {
   std::list<std::unique_ptr<FanOut>> writes_;
   Timer collector_;
   std::unique_ptr<Repairer> repairer_;
+  std::unique_ptr<NodeClient> transfers_;  // COPY and MOVE's node requests, made on first use
   std::unique_ptr<DeletedPaths>
       deleted_;  // tombstone_memory > 0  // the worker that runs instance tasks, repair = on
   mutable std::vector<int> ranked_;  // scratch

@@ -116,7 +116,8 @@ TEST(FsStore, StagelessPutDeleteAndMkcol) {
   EXPECT_TRUE(fileExists(m.path("n2/_s1/albums/2026")));
   EXPECT_FALSE(fileExists(m.path("n3/_s1")));                     // not a node of stage 1
   EXPECT_EQ(request(port, "MKCOL", "/_s1/albums/").status, 405);  // it exists everywhere
-  EXPECT_EQ(request(port, "MOVE", "/_s1/albums/").status, 501);
+  EXPECT_EQ(request(port, "MOVE", "/_s1/albums/").status, 400);   // no Destination
+  EXPECT_EQ(request(port, "LOCK", "/_s1/albums/").status, 501);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
 
