@@ -6,6 +6,11 @@
 
 namespace manifold::fs {
 
+bool stageRoot(std::string_view path) {
+  size_t slash = path.find('/', 1);
+  return slash == std::string_view::npos || slash + 1 == path.size();
+}
+
 unsigned stageOf(std::string_view path) {
   if (!path.starts_with("/_s")) return 0;
   unsigned n = 0;

@@ -22,6 +22,10 @@ struct Stage {
 // The stage number of a path ("/_s12/x" -> 12), 0 when its first segment names none.
 unsigned stageOf(std::string_view path);
 
+// A path of one segment ("/_s1/", "/_s1", "/x"): a stage's root, which every stage has and no
+// COPY or MOVE may name.
+bool stageRoot(std::string_view path);
+
 // The stage's nodes ranked for `path` (best first) into `out`.
 void rankNodes(std::string_view path, const Stage& stage,
                const std::vector<proxy::BackendConfig>& backends, std::vector<int>& out);

@@ -143,11 +143,7 @@ void FsService::startTransfer(http::Exchange& ex) {
   }
   if (!config_.stage(into)) return ex.sendError(409);
   // A stage's root is no file and cannot be replaced (it would delete the stage).
-  auto root = [](std::string_view p) {
-    size_t slash = p.find('/', 1);
-    return slash == std::string_view::npos || slash + 1 == p.size();
-  };
-  if (root(order.source) || root(order.destination)) return ex.sendError(403);
+  if (stageRoot(order.source) || stageRoot(order.destination)) return ex.sendError(403);
   order.overwrite = overwrite == Overwrite::True;
   order.host.assign(r.host);
   if (!transfers_)

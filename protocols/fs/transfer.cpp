@@ -7,6 +7,7 @@
 #include "protocols/fs/placement.hpp"
 #include "protocols/fs/repair_plan.hpp"
 #include "protocols/fs/service.hpp"
+#include "protocols/http/path.hpp"
 #include "protocols/http/response.hpp"
 #include "worker/clock.hpp"
 #include "worker/runtime.hpp"
@@ -18,9 +19,8 @@ namespace {
 constexpr size_t kWindow = 1u << 20;       // bytes a copy may hold per destination node
 constexpr size_t kMaxListing = 64u << 20;  // one folder's PROPFIND answer from one node
 constexpr size_t kMaxProbe = 1u << 20;     // a PROPFIND Depth 0 answer
-constexpr size_t kMaxAnswer = 1u << 16;
-constexpr size_t kParallelMembers =
-    4;  // a collection's files copied at once    // a PUT's, DELETE's or MKCOL's answer body
+constexpr size_t kMaxAnswer = 1u << 16;    // a PUT's, DELETE's or MKCOL's answer body
+constexpr size_t kParallelMembers = 4;     // a collection's files copied at once
 
 // "/_s1/a/b" and "/_s1/a/b/" -> "/_s1/a/".
 std::string parentOf(const std::string& path) {
@@ -28,27 +28,7 @@ std::string parentOf(const std::string& path) {
   return path.substr(0, path.rfind('/', end - 1) + 1);
 }
 
-// "/_s1/" (every stage's root exists: the router answers it even before a node has it).
-bool stageRoot(std::string_view path) {
-  size_t slash = path.find('/', 1);
-  return slash == std::string_view::npos || slash + 1 == path.size();
-}
-
 bool success(int status) { return status >= 200 && status < 300; }
-
-void appendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    if (c == '&') {
-      out.append("&amp;");
-    } else if (c == '<') {
-      out.append("&lt;");
-    } else if (c == '>') {
-      out.append("&gt;");
-    } else {
-      out.push_back(c);
-    }
-  }
-}
 
 }  // namespace
 
@@ -490,7 +470,7 @@ void Transfer::answer(int status) {
         "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
     for (const Failure& f : failures_) {
       body.append("<D:response><D:href>");
-      appendEscaped(body, f.path);
+      body += http::htmlEscape(f.path);  // its XML escapes too
       body.append("</D:href><D:status>HTTP/1.1 ").append(std::to_string(f.status));
       body.append(" ").append(http::statusText(f.status)).append("</D:status></D:response>\n");
     }
