@@ -59,6 +59,17 @@ void FsService::onRequest(http::Exchange& ex) {
   // Writes, and PROPFIND (merged over the stage's nodes), fan out; other reads are relayed.
   const bool fanned = r.method == Method::Put || r.method == Method::Delete ||
                       r.method == Method::Mkcol || r.method == Method::Propfind;
+  if (r.method == Method::Delete && r.path.ends_with('/') && config_.stage(number) &&
+      !stageRoot(r.path)) {
+    // A collection: every file under it gets its own tombstone (a folder's cannot be written,
+    // and the repairer guards files only), so a node that was down does not bring them back.
+    fsCounters().inc(kWrites);
+    Transfer::Order order;
+    order.remove = true;
+    order.source.assign(r.path);
+    order.host.assign(r.host);
+    return launchTransfer(ex, std::move(order));
+  }
   if (!fanned) {
     if (r.method == Method::Move || r.method == Method::Copy) return startTransfer(ex);
     if (r.method == Method::Lock || r.method == Method::Unlock || r.method == Method::Proppatch) {
@@ -146,6 +157,10 @@ void FsService::startTransfer(http::Exchange& ex) {
   if (stageRoot(order.source) || stageRoot(order.destination)) return ex.sendError(403);
   order.overwrite = overwrite == Overwrite::True;
   order.host.assign(r.host);
+  launchTransfer(ex, std::move(order));
+}
+
+void FsService::launchTransfer(http::Exchange& ex, Transfer::Order order) {
   if (!transfers_)
     transfers_ = std::make_unique<NodeClient>(runtime(), config_.backends,
                                               std::max(10.0, config_.readTimeout),

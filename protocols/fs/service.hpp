@@ -12,6 +12,7 @@
 #include "protocols/fs/fanout.hpp"
 #include "protocols/fs/node_client.hpp"
 #include "protocols/fs/repair.hpp"
+#include "protocols/fs/transfer.hpp"
 #include "protocols/http/date.hpp"
 #include "protocols/proxy/service.hpp"
 
@@ -46,19 +47,21 @@ class FsService : public proxy::ProxyService {
 
  private:
   void collect();
-  // COPY and MOVE (transfer.hpp): the headers checked here, the work done node to node.
+  // COPY and MOVE (transfer.hpp): the headers checked here, the work done node to node; also
+  // a collection's DELETE.
   void startTransfer(http::Exchange& ex);
+  void launchTransfer(http::Exchange& ex, Transfer::Order order);
   const FsConfig& config_;
   std::vector<std::string> spare_;  // takeBuffer; before writes_: they give theirs back
   time_t dateOf_ = 0;
   char date_[http::kHttpDateLength] = {};
   std::list<std::unique_ptr<FanOut>> writes_;
   Timer collector_;
-  std::unique_ptr<Repairer> repairer_;
-  std::unique_ptr<NodeClient> transfers_;  // COPY and MOVE's node requests, made on first use
-  std::unique_ptr<DeletedPaths>
-      deleted_;  // tombstone_memory > 0  // the worker that runs instance tasks, repair = on
-  mutable std::vector<int> ranked_;  // scratch
+  std::unique_ptr<Repairer> repairer_;  // the worker that runs instance tasks, repair = on
+  // COPY, MOVE and collection DELETEs' node requests, made on first use.
+  std::unique_ptr<NodeClient> transfers_;
+  std::unique_ptr<DeletedPaths> deleted_;  // tombstone_memory > 0
+  mutable std::vector<int> ranked_;        // scratch
 };
 
 }  // namespace manifold::fs

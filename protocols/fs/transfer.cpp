@@ -107,6 +107,15 @@ int Transfer::unknown(Found found) { return found == Found::Unreachable ? 503 : 
 void Transfer::lookedUp(Found source) {
   if (source <= Found::Unknown) return answer(unknown(source));
   if (source == Found::Absent) return answer(404);
+  if (order_.remove) {
+    existed_ = true;              // 204
+    if (source == Found::File) {  // "/_s1/f/" that names a file: the file
+      order_.source.pop_back();
+      return removeFile(order_.source, [this](bool ok) { answer(ok ? 204 : 503); });
+    }
+    folders_.push_back(order_.source);
+    return walk();
+  }
   std::string& s = order_.source;
   std::string& d = order_.destination;
   if (source == Found::Collection) {
@@ -328,7 +337,7 @@ void Transfer::everyNode(const std::string& path, std::function<std::string(int)
 // Folder by folder (breadth first, so parents come before their members), every node of the
 // stage, merged.
 void Transfer::walk() {
-  if (walked_ == folders_.size()) return makeCollections(0);
+  if (walked_ == folders_.size()) return order_.remove ? removeMembers() : makeCollections(0);
   std::string folder = folders_[walked_++];
   everyNode(
       folder,
@@ -411,6 +420,23 @@ void Transfer::copyMembers() {
   }
 }
 
+// A DELETE's files, kParallelMembers at once; then the collection (finishCollection).
+void Transfer::removeMembers() {
+  while (nextMember_ < files_.size() && membersInFlight_ < kParallelMembers) {
+    size_t i = nextMember_++;
+    ++membersInFlight_;
+    removeFile(files_[i], [this, i](bool ok) {
+      if (!ok) failures_.push_back({files_[i], 503});
+      --membersInFlight_;
+      removeMembers();
+    });
+  }
+  if (!membersDone_ && membersInFlight_ == 0 && nextMember_ == files_.size()) {
+    membersDone_ = true;
+    finishCollection();
+  }
+}
+
 void Transfer::memberCopied(size_t i, int status) {
   auto next = [this] {
     --membersInFlight_;
@@ -430,7 +456,10 @@ void Transfer::memberCopied(size_t i, int status) {
 
 void Transfer::finishCollection() {
   int status = existed_ ? 204 : 201;
-  if (!order_.move) return answer(failures_.empty() ? status : 207);
+  if (!order_.move && !order_.remove) return answer(failures_.empty() ? status : 207);
+  // A DELETE goes on to the collection's own DELETE even when a node did not list it: that
+  // DELETE reaches every node that answers, and the files' tombstones guard against the others.
+  if (order_.remove) unlisted_ = false;
   if (!failures_.empty() || unlisted_) {
     // Members that did not move are still in the source collection, which stays.
     if (unlisted_) failures_.push_back({order_.source, 503});
@@ -452,11 +481,12 @@ void Transfer::finishCollection() {
 
 void Transfer::answer(int status) {
   shm::CounterSlot k = service_.fsCounters();
-  if (status == 201 || status == 204) {
-    k.inc(order_.move ? kMoves : kCopies);
-  } else if (status == 207 || status >= 500) {
-    k.inc(order_.move ? kMovesFailed : kCopiesFailed);
-  }
+  const bool succeeded = status == 201 || status == 204;
+  const bool failed = status == 207 || status >= 500;
+  // A collection's DELETE was counted as a write, as every DELETE is (FsService::onRequest).
+  if (!order_.remove && (succeeded || failed))
+    k.inc(order_.move ? (succeeded ? kMoves : kMovesFailed)
+                      : (succeeded ? kCopies : kCopiesFailed));
   k.add(kTransferFiles, filesCopied_);
   filesCopied_ = 0;
   if (!ex_) return;

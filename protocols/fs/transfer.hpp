@@ -17,6 +17,8 @@
 //     the router's Date, then DELETE, on every node of its stage), so a node that was down does
 //     not bring it back; the source collection goes last, only when every member moved and
 //     every node listed it.
+// A DELETE of a collection is a MOVE without copies: the walk, each file's tombstone and
+// DELETE, then the collection's DELETE; 204, or 207 naming the files that stay.
 // A member that fails is named in a 207 (its source left in place); a single file that fails is
 // a 502/503 and its source is left in place. The client leaving does not stop the transfer.
 #pragma once
@@ -41,6 +43,9 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   // The request, copied out of the client's (its views do not outlive the head).
   struct Order {
     bool move = false;
+    // A DELETE of a collection: each file under it deleted as a file's DELETE is (its own
+    // tombstone, so a node that was down does not bring it back), then the collection.
+    bool remove = false;
     Depth depth = Depth::Infinity;
     bool overwrite = true;
     std::string source, destination;  // paths on the nodes, with their stages
@@ -71,6 +76,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   void makeCollections(size_t next);
   void copyMembers();
   void memberCopied(size_t i, int status);
+  void removeMembers();
   void copyFile(const std::string& from, const std::string& to,
                 std::function<void(int status)> done);
   void copyRound(std::shared_ptr<FileCopy> c);

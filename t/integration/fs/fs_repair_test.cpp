@@ -121,6 +121,37 @@ TEST_F(FsRepair, DeletesDoNotResurrect) {
   EXPECT_EQ(request(port, "GET", "/_s1/d/f0").body, "reborn");
 }
 
+// A collection deleted while a node was down: a folder's tombstone cannot be written (nginx
+// refuses a PUT to a folder's path) and the repairer guards files, so every file under it gets
+// its own; the node's old copies do not come back, and files beside the collection stay.
+TEST_F(FsRepair, CollectionDeleteDoesNotResurrect) {
+  ASSERT_TRUE(open(3, "repair_interval = 300ms\n", 1));
+  auto paths = putMany(
+      port, 8, [](int i) { return "/_s1/c/d" + str(i % 2) + "/f" + str(i); },
+      [](int) { return std::string("doomed"); });
+  ASSERT_EQ(paths.size(), 8u) << m->log() << nodes->errors();
+  EXPECT_EQ(put(port, "/_s1/cc", "beside").status, 201);
+  size_t onZero = nodes->files(0).size();
+  ASSERT_GE(onZero, 2u);
+  nodes->stop(0);
+  sleepMs(1100);  // tombstones one second newer than the copies (HTTP dates are in seconds)
+  EXPECT_EQ(request(port, "DELETE", "/_s1/c/").status, 204) << m->log();
+  EXPECT_EQ(nodes->reserved(1, "tombstones"), 8u);
+  EXPECT_EQ(nodes->reserved(2, "tombstones"), 8u);
+  EXPECT_FALSE(fileExists(nodes->dir(1) + "/_s1/c"));
+  for (const auto& p : paths) EXPECT_EQ(request(port, "GET", p).status, 404) << p;
+  EXPECT_EQ(request(port, "DELETE", "/_s1/c/").status, 404);
+  ASSERT_TRUE(nodes->start(0));
+  std::string check;
+  ASSERT_TRUE(repaired(*m, 20000, &check)) << check << m->log();
+  for (const auto& p : paths) {
+    EXPECT_EQ(copiesOf(*nodes, p), 0u) << p;
+    EXPECT_EQ(request(port, "GET", p).status, 404) << p;
+  }
+  EXPECT_EQ(copiesOf(*nodes, "/_s1/cc"), 2u);
+  EXPECT_EQ(request(port, "GET", "/_s1/cc").body, "beside");
+}
+
 // Before any repair, reads of a path the router saw deleted are answered 404, though a node
 // that missed the DELETE still holds a copy (a router without the table, tombstone_memory = 0,
 // serves that copy). A PUT of the path makes it readable again at once.
