@@ -53,6 +53,17 @@ Transfer::Transfer(FsService& service, NodeClient& client, http::Exchange& ex, O
   ex.defer();
 }
 
+Transfer::Transfer(FsService& service, NodeClient& client, Order order,
+                   std::function<void(int)> done)
+    : service_(service),
+      client_(client),
+      ex_(nullptr),
+      done_(std::move(done)),
+      order_(std::move(order)) {
+  std::string_view now = service.date();
+  std::copy(now.begin(), now.end(), date_);
+}
+
 std::string Transfer::request(std::string_view method, std::string_view target, int node) const {
   return nodeRequest(service_.fsConfig().backends, method, target, node);
 }
@@ -152,7 +163,7 @@ void Transfer::destinationFound(Found found) {
 }
 
 // An existing destination is replaced: a file by the PUTs themselves; a collection (or a
-// file that a collection replaces) is deleted first, on every node of its stage.
+// file that a collection replaces) is deleted first, as a client's DELETE would.
 void Transfer::clearDestination(Step next) {
   if (!existed_ || (destination_ == Found::File && source_ == Found::File)) return next();
   std::string target = order_.destination;
@@ -161,16 +172,15 @@ void Transfer::clearDestination(Step next) {
     return removeFile(target, [this, next](bool ok) { ok ? next() : answer(503); });
   }
   if (!target.ends_with('/')) target.push_back('/');
-  everyNode(
-      target,
-      [this, target](int node) {
-        return request("DELETE", target, node) + "Depth: infinity\r\nContent-Length: 0\r\n\r\n";
-      },
-      [this, next](std::vector<NodeReply>& replies) {
-        unsigned done = 0;
-        for (NodeReply& r : replies) done += success(r.status) || r.status == 404;
-        done >= service_.fsConfig().writeQuorum ? next() : answer(503);
-      });
+  // As a client's DELETE of it: file by file, each with its tombstone.
+  Order clear;
+  clear.remove = true;
+  clear.source = target;
+  clear.host = order_.host;
+  auto self = shared_from_this();
+  std::make_shared<Transfer>(service_, client_, std::move(clear), [self, next](int status) {
+    status == 204 || status == 404 ? next() : self->answer(503);
+  })->start();
 }
 
 void Transfer::copyOne() {
@@ -489,6 +499,7 @@ void Transfer::answer(int status) {
                       : (succeeded ? kCopies : kCopiesFailed));
   k.add(kTransferFiles, filesCopied_);
   filesCopied_ = 0;
+  if (done_) return std::exchange(done_, nullptr)(status);
   if (!ex_) return;
   http::Exchange* ex = ex_;
   ex_ = nullptr;

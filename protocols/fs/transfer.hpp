@@ -3,7 +3,7 @@
 //  1. The source, the destination and the destination's parent are looked up with PROPFIND
 //     Depth 0 on every node of their stage (404 source; 412 with Overwrite F and an existing
 //     destination; 409 without the parent). An existing destination that is a collection, or
-//     that a collection replaces, is deleted first (DELETE on every node of its stage).
+//     that a collection replaces, is deleted first, as a client's DELETE of it (below).
 //  2. A file: read from its best available replica (the GET's fail-over order: another copy on
 //     an error or a 404), relayed into PUTs on the destination's replicas with the router's Date
 //     (relay.hpp: bounded memory, any size). A replica that fails is replaced by the next
@@ -53,6 +53,9 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
     std::string host;                 // the client's Host (the cache's key)
   };
   Transfer(FsService& service, NodeClient& client, http::Exchange& ex, Order order);
+  // One run inside another (the DELETE of a collection that a COPY or MOVE replaces): `done`
+  // gets the status a client would have.
+  Transfer(FsService& service, NodeClient& client, Order order, std::function<void(int)> done);
   void start();
   void clientGone() { ex_ = nullptr; }
 
@@ -95,6 +98,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   FsService& service_;
   NodeClient& client_;
   http::Exchange* ex_;
+  std::function<void(int)> done_;  // instead of ex_, for a run inside another
   Order order_;
   char date_[http::kHttpDateLength];  // the router's Date for every copy and tombstone
   bool existed_ = false;              // the destination existed (204, not 201)

@@ -147,6 +147,32 @@ TEST_F(FsCopyMove, MoveWithReplicaDownDoesNotResurrect) {
   EXPECT_GE(storeCounter(*m, "fs_repair_deletes"), static_cast<long long>(stale + 2 * hints));
 }
 
+// A collection that a COPY with Overwrite: T replaces is deleted as a client's DELETE of it
+// would be (FsRepair.CollectionDeleteDoesNotResurrect): its old files are deleted
+// one by one with their tombstones, and a node that was down does not mix them back in.
+TEST_F(FsCopyMove, CollectionReplacedByCopyDoesNotResurrect) {
+  ASSERT_TRUE(open(3, "repair_interval = 300ms\n", 1));
+  auto old = putMany(
+      port, 6, [](int i) { return "/_s1/old/d/f" + str(i); },
+      [](int) { return std::string("old"); });
+  ASSERT_EQ(old.size(), 6u) << m->log() << nodes->errors();
+  EXPECT_EQ(put(port, "/_s1/new/x", "new").status, 201);
+  nodes->stop(0);
+  sleepMs(1100);  // tombstones one second newer than the copies
+  EXPECT_EQ(transfer(port, "COPY", "/_s1/new/", "/_s1/old/").status, 204) << m->log();
+  EXPECT_GE(nodes->reserved(1, "tombstones") + nodes->reserved(2, "tombstones"), 6u);
+  ASSERT_TRUE(nodes->start(0));
+  std::string check;
+  ASSERT_TRUE(repaired(*m, 20000, &check)) << check << m->log();
+  for (const auto& p : old) {
+    EXPECT_EQ(copiesOf(*nodes, p), 0u) << p;
+    EXPECT_EQ(request(port, "GET", p).status, 404) << p;
+  }
+  EXPECT_EQ(copiesOf(*nodes, "/_s1/old/x"), 2u);
+  EXPECT_EQ(request(port, "GET", "/_s1/old/x").body, "new");
+  EXPECT_EQ(copiesOf(*nodes, "/_s1/new/x"), 2u);
+}
+
 // A MOVE whose copy cannot reach write_quorum (two of three nodes down: one copy only) is
 // answered 503 and leaves its source as it was, readable, on every node that held it.
 TEST_F(FsCopyMove, FailedMoveKeepsTheSource) {
