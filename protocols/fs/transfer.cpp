@@ -116,6 +116,12 @@ void Transfer::probe(const std::string& path, std::function<void(Found)> done) {
 int Transfer::unknown(Found found) { return found == Found::Unreachable ? 503 : 502; }
 
 void Transfer::lookedUp(Found source) {
+  if (order_.remove && source == Found::Unknown) {
+    // Nodes without PROPFIND (Manifold's own [http:NAME] WebDAV): the collection's DELETE
+    // alone, its files unguarded against a node that was down.
+    existed_ = true;
+    return finishCollection();
+  }
   if (source <= Found::Unknown) return answer(unknown(source));
   if (source == Found::Absent) return answer(404);
   if (order_.remove) {
@@ -482,8 +488,12 @@ void Transfer::finishCollection() {
         return request("DELETE", source, node) + "Depth: infinity\r\nContent-Length: 0\r\n\r\n";
       },
       [this, status, source](std::vector<NodeReply>& replies) {
-        unsigned done = 0;
-        for (NodeReply& r : replies) done += success(r.status) || r.status == 404;
+        unsigned done = 0, absent = 0;
+        for (NodeReply& r : replies) {
+          done += success(r.status) || r.status == 404;
+          absent += r.status == 404;
+        }
+        if (order_.remove && absent == replies.size()) return answer(404);  // none had it
         if (done < service_.fsConfig().writeQuorum) failures_.push_back({source, 503});
         answer(failures_.empty() ? status : 207);
       });

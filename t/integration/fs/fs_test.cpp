@@ -116,7 +116,14 @@ TEST(FsStore, StagelessPutDeleteAndMkcol) {
   EXPECT_TRUE(fileExists(m.path("n2/_s1/albums/2026")));
   EXPECT_FALSE(fileExists(m.path("n3/_s1")));                     // not a node of stage 1
   EXPECT_EQ(request(port, "MKCOL", "/_s1/albums/").status, 405);  // it exists everywhere
-  EXPECT_EQ(request(port, "MOVE", "/_s1/albums/").status, 400);   // no Destination
+  // A collection's DELETE on nodes without PROPFIND: the collection alone, on every node.
+  EXPECT_EQ(request(port, "MKCOL", "/_s1/gone/").status, 201);
+  EXPECT_EQ(put(port, "/_s1/gone/a", "a").status, 201);
+  EXPECT_EQ(request(port, "DELETE", "/_s1/gone/").status, 204);
+  EXPECT_FALSE(fileExists(m.path("n1/_s1/gone")));
+  EXPECT_FALSE(fileExists(m.path("n2/_s1/gone")));
+  EXPECT_EQ(request(port, "DELETE", "/_s1/gone/").status, 404);
+  EXPECT_EQ(request(port, "MOVE", "/_s1/albums/").status, 400);  // no Destination
   EXPECT_EQ(request(port, "LOCK", "/_s1/albums/").status, 501);
   EXPECT_EQ(m.stop(), 0) << m.log();
 }
