@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
@@ -115,7 +116,19 @@ TEST(HttpAccessLog, Usr1ReopensTheLog) {
   auto start = Clock::now();  // the workers create the new file when they reopen
   while (!fileExists(m.path("access.log")) && msSince(start) < 2000) sleepMs(20);
   ASSERT_TRUE(fileExists(m.path("access.log"))) << m.log();
-  sleepMs(300);  // both workers
+  // Both workers reopened: each holds the new file (a worker that did not would go on writing
+  // to the renamed one).
+  auto reopened = [&] {
+    for (pid_t pid : m.workerPids()) {
+      bool holds = false;
+      std::error_code ec;
+      for (auto& fd : std::filesystem::directory_iterator("/proc/" + str(pid) + "/fd", ec))
+        holds = holds || std::filesystem::read_symlink(fd.path(), ec) == m.path("access.log");
+      if (!holds) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(pollUntil(reopened, 5000)) << m.log();
   for (int i = 0; i < 6; ++i) ASSERT_EQ(one(port, getClose("/after.txt")).status, 200);
   auto lines = waitForLines(m.path("access.log"), 6);
   ASSERT_EQ(lines.size(), 6u) << readFile(m.path("access.log"));
