@@ -22,8 +22,8 @@ struct Stage {
 // The stage number of a path ("/_s12/x" -> 12), 0 when its first segment names none.
 unsigned stageOf(std::string_view path);
 
-// A path of one segment ("/_s1/", "/_s1", "/x"): a stage's root, which every stage has and no
-// COPY or MOVE may name.
+// A path of one segment ("/_s1/", "/_s1", "/x"): a stage's root, which every stage has; no COPY
+// or MOVE may name it, and its DELETE is not walked file by file.
 bool stageRoot(std::string_view path);
 
 // The stage's nodes ranked for `path` (best first) into `out`.

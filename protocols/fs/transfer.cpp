@@ -353,7 +353,7 @@ void Transfer::everyNode(const std::string& path, std::function<std::string(int)
 // Folder by folder (breadth first, so parents come before their members), every node of the
 // stage, merged.
 void Transfer::walk() {
-  if (walked_ == folders_.size()) return order_.remove ? removeMembers() : makeCollections(0);
+  if (walked_ == folders_.size()) return order_.remove ? runMembers() : makeCollections(0);
   std::string folder = folders_[walked_++];
   everyNode(
       folder,
@@ -396,7 +396,7 @@ std::string Transfer::destinationOf(const std::string& source) const {
 }
 
 void Transfer::makeCollections(size_t next) {
-  if (next == folders_.size()) return copyMembers();
+  if (next == folders_.size()) return runMembers();
   std::string folder = destinationOf(folders_[next]);
   if (next == 0 && !rootMade_) {
     // The stage's root may not exist on its nodes yet (the router answers for it): made first,
@@ -420,14 +420,19 @@ void Transfer::makeCollections(size_t next) {
       });
 }
 
-// Up to kParallelMembers files at once; a member that found no destination node available stops
-// the starts (the members left stay where they are, and the destination collection is named).
-void Transfer::copyMembers() {
+// Up to kParallelMembers files at once, each copied (COPY, MOVE) or deleted (a collection's
+// DELETE); a member that found no destination node available stops the starts (the members left
+// stay where they are, and the destination collection is named).
+void Transfer::runMembers() {
   while (nextMember_ < files_.size() && membersInFlight_ < kParallelMembers && !stalled_) {
     size_t i = nextMember_++;
     ++membersInFlight_;
-    copyFile(files_[i], destinationOf(files_[i]),
-             [this, i](int status) { memberCopied(i, status); });
+    if (order_.remove) {
+      removeFile(files_[i], [this, i](bool ok) { memberRemoved(i, ok); });
+    } else {
+      copyFile(files_[i], destinationOf(files_[i]),
+               [this, i](int status) { memberCopied(i, status); });
+    }
   }
   if (!membersDone_ && membersInFlight_ == 0 && (nextMember_ == files_.size() || stalled_)) {
     membersDone_ = true;
@@ -436,38 +441,21 @@ void Transfer::copyMembers() {
   }
 }
 
-// A DELETE's files, kParallelMembers at once; then the collection (finishCollection).
-void Transfer::removeMembers() {
-  while (nextMember_ < files_.size() && membersInFlight_ < kParallelMembers) {
-    size_t i = nextMember_++;
-    ++membersInFlight_;
-    removeFile(files_[i], [this, i](bool ok) {
-      if (!ok) failures_.push_back({files_[i], 503});
-      --membersInFlight_;
-      removeMembers();
-    });
+void Transfer::memberCopied(size_t i, int status) {
+  if (status == 404 || !success(status) || !order_.move) {
+    if (status != 404 && !success(status))  // (404: gone since the walk)
+      failures_.push_back({destinationOf(files_[i]), status});
+    --membersInFlight_;
+    return runMembers();
   }
-  if (!membersDone_ && membersInFlight_ == 0 && nextMember_ == files_.size()) {
-    membersDone_ = true;
-    finishCollection();
-  }
+  removeFile(files_[i], [this, i](bool ok) { memberRemoved(i, ok); });
 }
 
-void Transfer::memberCopied(size_t i, int status) {
-  auto next = [this] {
-    --membersInFlight_;
-    copyMembers();
-  };
-  if (status == 404) return next();  // gone since the walk
-  if (!success(status)) {
-    failures_.push_back({destinationOf(files_[i]), status});
-    return next();
-  }
-  if (!order_.move) return next();
-  removeFile(files_[i], [this, i, next](bool ok) {
-    if (!ok) failures_.push_back({files_[i], 503});
-    next();
-  });
+// A member's source deleted (a MOVE's, once copied; a DELETE's).
+void Transfer::memberRemoved(size_t i, bool ok) {
+  if (!ok) failures_.push_back({files_[i], 503});
+  --membersInFlight_;
+  runMembers();
 }
 
 void Transfer::finishCollection() {

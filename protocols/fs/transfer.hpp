@@ -77,9 +77,9 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   void copyOne();
   void walk();
   void makeCollections(size_t next);
-  void copyMembers();
+  void runMembers();
   void memberCopied(size_t i, int status);
-  void removeMembers();
+  void memberRemoved(size_t i, bool ok);
   void copyFile(const std::string& from, const std::string& to,
                 std::function<void(int status)> done);
   void copyRound(std::shared_ptr<FileCopy> c);
